@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import defaults from '../../config/default.json' with { type: 'json' };
+import { configSchema, type CircleConfig } from './schema.js';
+
+export class ConfigError extends Error {}
+
+/** The development secret shipped in config/default.json; production must replace it. */
+const DEV_SECRET = defaults.auth.tokenSecret;
+
+/** Conventional variable names accepted beside the generated CIRCLE_SECTION_KEY ones. */
+const ALIASES: Record<string, string> = {
+  PORT: 'http.port',
+  LOG_LEVEL: 'logging.level',
+  ANNOUNCED_IP: 'mediasoup.announcedIp',
+  TOKEN_SECRET: 'auth.tokenSecret',
+};
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function mergeDeep(base: JsonObject, over: JsonObject): JsonObject {
+  const out: JsonObject = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isObject(current) && isObject(value) ? mergeDeep(current, value) : value;
+  }
+  return out;
+}
+
+/** `mediasoup.numWorkers` -> `CIRCLE_MEDIASOUP_NUM_WORKERS` */
+export function envNameFor(path: string): string {
+  return 'CIRCLE_' + path.replace(/\./g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+function leafPaths(object: JsonObject, prefix = ''): string[] {
+  return Object.entries(object).flatMap(([key, value]) =>
+    isObject(value) ? leafPaths(value, `${prefix}${key}.`) : [`${prefix}${key}`],
+  );
+}
+
+function getPath(object: JsonObject, path: string): Json | undefined {
+  let node: Json | undefined = object;
+  for (const part of path.split('.')) node = isObject(node) ? node[part] : undefined;
+  return node;
+}
+
+function setPath(object: JsonObject, path: string, value: Json): void {
+  const parts = path.split('.');
+  let node = object;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (!isObject(next)) throw new ConfigError(`configuration key ${path} does not exist`);
+    node = next;
+  }
+  node[parts[parts.length - 1]!] = value;
+}
+
+/** Environment values are strings; read them as the type the default has, leaving validation to zod. */
+function coerce(raw: string, like: Json | undefined): Json {
+  if (typeof like === 'number') return raw.trim() === '' ? Number.NaN : Number(raw);
+  if (typeof like === 'boolean') {
+    if (/^(true|1|yes|on)$/i.test(raw)) return true;
+    if (/^(false|0|no|off)$/i.test(raw)) return false;
+    return raw;
+  }
+  return raw;
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Applied last; tests use it to pick ports and timings. */
+  overrides?: JsonObject;
+}
+
+export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = {}): CircleConfig {
+  let merged: JsonObject = structuredClone(defaults) as JsonObject;
+  const sources = new Map<string, string>();
+
+  if (env.CIRCLE_CONFIG_FILE) {
+    let fromFile: unknown;
+    try {
+      fromFile = JSON.parse(readFileSync(env.CIRCLE_CONFIG_FILE, 'utf8'));
+    } catch (error) {
+      throw new ConfigError(`CIRCLE_CONFIG_FILE ${env.CIRCLE_CONFIG_FILE}: ${(error as Error).message}`);
+    }
+    if (!isObject(fromFile)) throw new ConfigError('CIRCLE_CONFIG_FILE must hold a JSON object');
+    merged = mergeDeep(merged, fromFile);
+  }
+
+  const envKeys = new Map<string, string>(Object.entries(ALIASES));
+  for (const path of leafPaths(defaults as JsonObject)) envKeys.set(envNameFor(path), path);
+  for (const [name, path] of envKeys) {
+    const raw = env[name];
+    if (raw === undefined) continue;
+    setPath(merged, path, coerce(raw, getPath(defaults as JsonObject, path)));
+    sources.set(path, name);
+  }
+  merged = mergeDeep(merged, overrides);
+
+  const production = env.NODE_ENV === 'production';
+  if (production) setPath(merged, 'auth.devTokens', false);
+
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = issue.path.join('.') || '(root)';
+      const via = sources.get(key);
+      const keys = issue.code === 'unrecognized_keys' ? ` ${issue.keys.join(', ')}` : '';
+      return `${key}${via ? ` (from ${via})` : ''}: ${issue.message}${keys}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  if (production && parsed.data.auth.tokenSecret === DEV_SECRET) {
+    throw new ConfigError('invalid configuration: auth.tokenSecret must be set (CIRCLE_AUTH_TOKEN_SECRET) in production');
+  }
+  return parsed.data;
+}

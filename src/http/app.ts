@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { z } from 'zod';
+import { displayName, opaqueId, type TokenService } from '../auth/tokens.js';
+import type { CircleConfig } from '../config/schema.js';
+import type { Logger } from '../logging/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { ROLES } from '../protocol/roles.js';
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, string | boolean>;
+}
+
+export interface HttpDeps {
+  config: CircleConfig;
+  tokens: TokenService;
+  metrics: Metrics;
+  logger: Logger;
+  readiness: () => Readiness;
+}
+
+const devTokenRequest = z
+  .object({ room: opaqueId, name: displayName, role: z.enum(ROLES).default('client'), participantId: opaqueId.optional() })
+  .strict();
+
+const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function createHttpApp({ config, tokens, metrics, logger, readiness }: HttpDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.use((req, res, next) => {
+    const incoming = req.header('x-request-id');
+    res.locals.requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('x-request-id', res.locals.requestId as string);
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', (_req, res) => {
+    const state = readiness();
+    res.status(state.ready ? 200 : 503).json(state);
+  });
+
+  app.get('/metrics', async (_req, res, next) => {
+    try {
+      res.setHeader('content-type', metrics.registry.contentType);
+      res.send(await metrics.registry.metrics());
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  if (config.auth.devTokens) {
+    // Development only (refused when NODE_ENV=production): a clinic's own backend mints real tokens.
+    app.post('/dev/token', express.json({ limit: '4kb' }), async (req, res, next) => {
+      const parsed = devTokenRequest.safeParse(req.body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        res.status(400).json({ error: { code: 'BAD_REQUEST', message: `${issue?.path.join('.')}: ${issue?.message}` } });
+        return;
+      }
+      try {
+        const { room, name, role, participantId } = parsed.data;
+        const minted = await tokens.mint(
+          { roomId: room, displayName: name, role, participantId },
+          config.auth.devTokenTtlSeconds,
+        );
+        res.json(minted);
+      } catch (error) {
+        next(error);
+      }
+    });
+  }
+
+  app.use(express.static(path.resolve(config.http.publicDir), { index: 'index.html', maxAge: 0 }));
+
+  const onError: ErrorRequestHandler = (error, _req, res, _next) => {
+    const requestId = res.locals.requestId as string;
+    const status = typeof error?.status === 'number' && error.status < 500 ? error.status : 500;
+    if (status >= 500) logger.error({ requestId, err: error }, 'http request failed');
+    const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
+    res.status(status).json({ error: { code, message: status < 500 ? 'bad request' : `internal error (request ${requestId})` } });
+  };
+  app.use(onError);
+  return app;
+}

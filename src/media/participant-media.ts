@@ -1,0 +1,176 @@
+import { EventEmitter } from 'node:events';
+import { types } from 'mediasoup';
+import type { ConsumerInfo, MediaKind, MediaSource, ProducerInfo, TransportInfo } from '../protocol/events.js';
+import { CircleError } from '../protocol/errors.js';
+
+export type Direction = 'send' | 'recv';
+
+export interface TransportSettings {
+  webRtcServer: types.WebRtcServer;
+  enableTcp: boolean;
+  initialAvailableOutgoingBitrate: number;
+}
+
+type ProducerAppData = { source: MediaSource };
+type ConsumerAppData = { participantId: string; source: MediaSource };
+
+type MediaEvents = { consumerClosed: [consumerId: string] };
+
+/** mediasoup refuses bad parameters with TypeError or UnsupportedError: that is the client's mistake. */
+async function asClientError<T>(operation: Promise<T>): Promise<T> {
+  try {
+    return await operation;
+  } catch (error) {
+    if (error instanceof TypeError || error instanceof types.UnsupportedError) {
+      throw new CircleError('BAD_REQUEST', error.message);
+    }
+    throw error;
+  }
+}
+
+/** The mediasoup objects of one participant: a send and a receive transport, its producers and consumers. */
+export class ParticipantMedia extends EventEmitter<MediaEvents> {
+  private readonly transports = new Map<Direction, types.WebRtcTransport>();
+  readonly producers = new Map<string, types.Producer<ProducerAppData>>();
+  readonly consumers = new Map<string, types.Consumer<ConsumerAppData>>();
+  private rtpCapabilities: types.RtpCapabilities | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly router: types.Router,
+    private readonly settings: TransportSettings,
+  ) {
+    super();
+  }
+
+  setRtpCapabilities(rtpCapabilities: types.RtpCapabilities): void {
+    this.rtpCapabilities = rtpCapabilities;
+  }
+
+  async createTransport(direction: Direction): Promise<TransportInfo> {
+    if (this.transports.has(direction)) {
+      throw new CircleError('BAD_REQUEST', `a ${direction} transport already exists`);
+    }
+    const transport = await this.router.createWebRtcTransport({
+      webRtcServer: this.settings.webRtcServer,
+      enableUdp: true,
+      enableTcp: this.settings.enableTcp,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: this.settings.initialAvailableOutgoingBitrate,
+      appData: { direction },
+    });
+    if (this.closed) {
+      transport.close();
+      throw new CircleError('NOT_JOINED', 'the session ended');
+    }
+    this.transports.set(direction, transport);
+    return {
+      id: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+    };
+  }
+
+  async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
+    await asClientError(this.transportById(transportId).connect({ dtlsParameters }));
+  }
+
+  async produce(
+    transportId: string,
+    kind: MediaKind,
+    rtpParameters: types.RtpParameters,
+    source: MediaSource,
+  ): Promise<ProducerInfo> {
+    const transport = this.transportById(transportId);
+    if (transport !== this.transports.get('send')) {
+      throw new CircleError('BAD_REQUEST', 'produce needs the send transport');
+    }
+    if ((source === 'microphone') !== (kind === 'audio')) {
+      throw new CircleError('BAD_REQUEST', `a ${source} produces ${source === 'microphone' ? 'audio' : 'video'}`);
+    }
+    if ([...this.producers.values()].some((p) => p.appData.source === source)) {
+      throw new CircleError('BAD_REQUEST', `already producing from the ${source}`);
+    }
+    const producer = await asClientError(
+      transport.produce<ProducerAppData>({ kind, rtpParameters, appData: { source } }),
+    );
+    this.producers.set(producer.id, producer);
+    producer.observer.once('close', () => this.producers.delete(producer.id));
+    return describeProducer(producer);
+  }
+
+  producer(producerId: string): types.Producer<ProducerAppData> {
+    const producer = this.producers.get(producerId);
+    if (!producer) throw new CircleError('NOT_FOUND', 'no such producer of yours');
+    return producer;
+  }
+
+  async consume(producer: types.Producer<ProducerAppData>, ownerId: string): Promise<ConsumerInfo> {
+    const transport = this.transports.get('recv');
+    if (!transport) throw new CircleError('BAD_REQUEST', 'create a recv transport before consuming');
+    if (!this.rtpCapabilities) throw new CircleError('BAD_REQUEST', 'send setRtpCapabilities before consuming');
+    if (!this.router.canConsume({ producerId: producer.id, rtpCapabilities: this.rtpCapabilities })) {
+      throw new CircleError('BAD_REQUEST', 'your device cannot receive this producer');
+    }
+    if ([...this.consumers.values()].some((c) => c.producerId === producer.id)) {
+      throw new CircleError('BAD_REQUEST', 'already consuming this producer');
+    }
+    // Created paused: the client resumes once its track is wired, so no keyframe is wasted before then.
+    const consumer = await asClientError(
+      transport.consume<ConsumerAppData>({
+        producerId: producer.id,
+        rtpCapabilities: this.rtpCapabilities,
+        paused: true,
+        appData: { participantId: ownerId, source: producer.appData.source },
+      }),
+    );
+    this.consumers.set(consumer.id, consumer);
+    const forget = () => {
+      if (this.consumers.delete(consumer.id) && !this.closed) this.emit('consumerClosed', consumer.id);
+    };
+    consumer.on('producerclose', forget);
+    consumer.on('transportclose', forget);
+    return {
+      consumerId: consumer.id,
+      producerId: producer.id,
+      participantId: ownerId,
+      kind: consumer.kind,
+      source: producer.appData.source,
+      rtpParameters: consumer.rtpParameters,
+      producerPaused: consumer.producerPaused,
+    };
+  }
+
+  async resumeConsumer(consumerId: string): Promise<void> {
+    const consumer = this.consumers.get(consumerId);
+    if (!consumer) throw new CircleError('NOT_FOUND', 'no such consumer of yours');
+    await consumer.resume();
+  }
+
+  describeProducers(): ProducerInfo[] {
+    return [...this.producers.values()].map(describeProducer);
+  }
+
+  countByKind(target: Record<MediaKind, number>, of: 'producers' | 'consumers'): void {
+    for (const item of this[of].values()) target[item.kind] += 1;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const transport of this.transports.values()) transport.close();
+    this.transports.clear();
+    this.producers.clear();
+    this.consumers.clear();
+  }
+
+  private transportById(transportId: string): types.WebRtcTransport {
+    for (const transport of this.transports.values()) if (transport.id === transportId) return transport;
+    throw new CircleError('NOT_FOUND', 'no such transport of yours');
+  }
+}
+
+function describeProducer(producer: types.Producer<ProducerAppData>): ProducerInfo {
+  return { producerId: producer.id, kind: producer.kind, source: producer.appData.source, paused: producer.paused };
+}

@@ -1,0 +1,78 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { MediaKind } from '../protocol/events.js';
+import { ROLES, type Role } from '../protocol/roles.js';
+
+/** Live counts the gauges read at scrape time, so they can never drift from the real state. */
+export interface LiveCounts {
+  rooms(): number;
+  participantsByRole(): Record<Role, number>;
+  producersByKind(): Record<MediaKind, number>;
+  consumersByKind(): Record<MediaKind, number>;
+  workersAlive(): number;
+}
+
+export interface Metrics {
+  registry: Registry;
+  workerDeaths: Counter<never>;
+  signalingRequests: Counter<'event' | 'result'>;
+  signalingDuration: Histogram<'event'>;
+}
+
+export function createMetrics(live: () => LiveCounts | undefined): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const gauge = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: L[],
+    read: (counts: LiveCounts, set: (labels: Partial<Record<L, string>>, value: number) => void) => void,
+  ): void => {
+    new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        const counts = live();
+        if (!counts) return;
+        read(counts, (labels, value) => this.set(labels, value));
+      },
+    });
+  };
+
+  gauge('circle_rooms', 'Rooms open on this node.', [], (c, set) => set({}, c.rooms()));
+  gauge('circle_participants', 'Participants in rooms on this node, by role.', ['role'], (c, set) => {
+    const byRole = c.participantsByRole();
+    for (const role of ROLES) set({ role }, byRole[role]);
+  });
+  gauge('circle_producers', 'Media producers (incoming streams) on this node.', ['kind'], (c, set) => {
+    for (const [kind, n] of Object.entries(c.producersByKind())) set({ kind }, n);
+  });
+  gauge('circle_consumers', 'Media consumers (forwarded streams) on this node.', ['kind'], (c, set) => {
+    for (const [kind, n] of Object.entries(c.consumersByKind())) set({ kind }, n);
+  });
+  gauge('circle_workers_alive', 'mediasoup workers currently running.', [], (c, set) => set({}, c.workersAlive()));
+
+  return {
+    registry,
+    workerDeaths: new Counter({
+      name: 'circle_worker_deaths_total',
+      help: 'mediasoup worker processes that died unexpectedly.',
+      registers: [registry],
+    }),
+    signalingRequests: new Counter({
+      name: 'circle_signaling_requests_total',
+      help: 'Signaling requests by event and result (ok or an error code).',
+      labelNames: ['event', 'result'],
+      registers: [registry],
+    }),
+    signalingDuration: new Histogram({
+      name: 'circle_signaling_request_duration_seconds',
+      help: 'Time from receiving a signaling request to sending its acknowledgement.',
+      labelNames: ['event'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+
+// Structural checks only: mediasoup validates the media semantics and its refusals become BAD_REQUEST.
+// Every array and string is bounded so no payload can make the server allocate without limit.
+
+const id = z.string().min(1).max(64);
+const shortText = z.string().max(128);
+const scalar = z.union([z.string().max(256), z.number(), z.boolean()]);
+const parameters = z.record(z.string().max(64), scalar).refine((o) => Object.keys(o).length <= 32, {
+  message: 'too many parameters',
+});
+
+const rtcpFeedback = z.object({ type: shortText, parameter: shortText.optional() }).passthrough();
+
+const codecCapability = z
+  .object({
+    kind: z.enum(['audio', 'video']),
+    mimeType: shortText,
+    preferredPayloadType: z.number().int().min(0).max(127).optional(),
+    clockRate: z.number().int().positive(),
+    channels: z.number().int().min(1).max(8).optional(),
+    parameters: parameters.optional(),
+    rtcpFeedback: z.array(rtcpFeedback).max(16).optional(),
+  })
+  .passthrough();
+
+const headerExtensionCapability = z
+  .object({
+    kind: z.enum(['audio', 'video']),
+    uri: z.string().max(256),
+    preferredId: z.number().int().min(1).max(255),
+    preferredEncrypt: z.boolean().optional(),
+    direction: z.enum(['sendrecv', 'sendonly', 'recvonly', 'inactive']).optional(),
+  })
+  .passthrough();
+
+export const rtpCapabilitiesSchema = z
+  .object({
+    codecs: z.array(codecCapability).max(64).optional(),
+    headerExtensions: z.array(headerExtensionCapability).max(32).optional(),
+  })
+  .passthrough();
+
+const codecParameters = z
+  .object({
+    mimeType: shortText,
+    payloadType: z.number().int().min(0).max(127),
+    clockRate: z.number().int().positive(),
+    channels: z.number().int().min(1).max(8).optional(),
+    parameters: parameters.optional(),
+    rtcpFeedback: z.array(rtcpFeedback).max(16).optional(),
+  })
+  .passthrough();
+
+const encoding = z
+  .object({
+    ssrc: z.number().int().nonnegative().optional(),
+    rid: z.string().max(32).optional(),
+    codecPayloadType: z.number().int().optional(),
+    rtx: z.object({ ssrc: z.number().int().nonnegative() }).optional(),
+    dtx: z.boolean().optional(),
+    scalabilityMode: z.string().max(16).optional(),
+    scaleResolutionDownBy: z.number().positive().optional(),
+    maxBitrate: z.number().positive().optional(),
+    maxFramerate: z.number().positive().optional(),
+    active: z.boolean().optional(),
+  })
+  .passthrough();
+
+export const rtpParametersSchema = z
+  .object({
+    mid: z.string().max(32).optional(),
+    codecs: z.array(codecParameters).min(1).max(16),
+    headerExtensions: z
+      .array(
+        z
+          .object({
+            uri: z.string().max(256),
+            id: z.number().int().min(1).max(255),
+            encrypt: z.boolean().optional(),
+            parameters: parameters.optional(),
+          })
+          .passthrough(),
+      )
+      .max(32)
+      .optional(),
+    encodings: z.array(encoding).max(4).optional(),
+    rtcp: z
+      .object({ cname: z.string().max(256).optional(), reducedSize: z.boolean().optional() })
+      .passthrough()
+      .optional(),
+  })
+  .passthrough();
+
+export const dtlsParametersSchema = z
+  .object({
+    role: z.enum(['auto', 'client', 'server']).optional(),
+    fingerprints: z
+      .array(z.object({ algorithm: z.string().max(16), value: z.string().max(256) }))
+      .min(1)
+      .max(8),
+  })
+  .passthrough();
+
+export const empty = z.object({}).strict();
+
+export const requestSchemas = {
+  join: z.object({ token: z.string().min(1).max(4096) }).strict(),
+  setRtpCapabilities: z.object({ rtpCapabilities: rtpCapabilitiesSchema }).strict(),
+  createTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
+  connectTransport: z.object({ transportId: id, dtlsParameters: dtlsParametersSchema }).strict(),
+  produce: z
+    .object({
+      transportId: id,
+      kind: z.enum(['audio', 'video']),
+      rtpParameters: rtpParametersSchema,
+      source: z.enum(['microphone', 'camera']),
+    })
+    .strict(),
+  pauseProducer: z.object({ producerId: id }).strict(),
+  resumeProducer: z.object({ producerId: id }).strict(),
+  closeProducer: z.object({ producerId: id }).strict(),
+  consume: z.object({ producerId: id }).strict(),
+  resumeConsumer: z.object({ consumerId: id }).strict(),
+  leave: empty,
+} as const;
+
+export type RequestName = keyof typeof requestSchemas;
+export type RequestPayload<K extends RequestName> = z.infer<(typeof requestSchemas)[K]>;
+export const REQUEST_NAMES = Object.keys(requestSchemas) as RequestName[];

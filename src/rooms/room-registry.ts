@@ -1,0 +1,137 @@
+import type { Identity } from '../auth/tokens.js';
+import { MEDIA_CODECS } from '../media/codecs.js';
+import type { MediaWorker, WorkerPool } from '../media/worker-pool.js';
+import type { Logger } from '../logging/logger.js';
+import { logRef } from '../logging/logger.js';
+import type { LiveCounts } from '../metrics/metrics.js';
+import type { MediaKind, ReconnectReason } from '../protocol/events.js';
+import { CircleError } from '../protocol/errors.js';
+import { ROLES, type Role } from '../protocol/roles.js';
+import type { Participant, ParticipantChannel } from './participant.js';
+import { Room, type RoomSettings } from './room.js';
+
+export interface RegistrySettings extends RoomSettings {
+  emptyRoomTimeoutMs: number;
+}
+
+export interface Seat {
+  room: Room;
+  participant: Participant;
+}
+
+/** The rooms of this node: creates each on the least-loaded worker, closes it once it stays empty. */
+export class RoomRegistry {
+  private readonly rooms = new Map<string, Room>();
+  private readonly opening = new Map<string, Promise<Room>>();
+  private readonly emptyTimers = new Map<Room, NodeJS.Timeout>();
+  private acceptingRooms = true;
+
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly settings: RegistrySettings,
+    private readonly logger: Logger,
+  ) {
+    pool.on('workerDied', (worker) => this.closeRoomsOn(worker, 'media-worker-lost'));
+  }
+
+  get accepting(): boolean {
+    return this.acceptingRooms;
+  }
+
+  async join(identity: Identity, channel: ParticipantChannel): Promise<Seat> {
+    const room = await this.roomFor(identity.roomId);
+    const participant = room.join(identity, channel);
+    this.cancelEmptyTimer(room);
+    return { room, participant };
+  }
+
+  leave({ room, participant }: Seat): void {
+    room.leave(participant);
+  }
+
+  /** No new rooms from now on; rooms already open carry on. */
+  stopAcceptingRooms(): void {
+    this.acceptingRooms = false;
+  }
+
+  closeAll(reason: ReconnectReason): void {
+    for (const room of [...this.rooms.values()]) room.close(reason);
+  }
+
+  counts(): Omit<LiveCounts, 'workersAlive'> {
+    const participants = () => [...this.rooms.values()].flatMap((room) => [...room.participants.values()]);
+    const byKind = (of: 'producers' | 'consumers') => () => {
+      const counts: Record<MediaKind, number> = { audio: 0, video: 0 };
+      for (const participant of participants()) participant.media.countByKind(counts, of);
+      return counts;
+    };
+    return {
+      rooms: () => this.rooms.size,
+      participantsByRole: () => {
+        const counts = Object.fromEntries(ROLES.map((role) => [role, 0])) as Record<Role, number>;
+        for (const participant of participants()) counts[participant.identity.role] += 1;
+        return counts;
+      },
+      producersByKind: byKind('producers'),
+      consumersByKind: byKind('consumers'),
+    };
+  }
+
+  private async roomFor(roomId: string): Promise<Room> {
+    const open = this.rooms.get(roomId);
+    if (open && !open.isClosed) return open;
+    let opening = this.opening.get(roomId);
+    if (!opening) {
+      // Concurrent first joins share one router instead of racing to create two.
+      opening = this.openRoom(roomId).finally(() => this.opening.delete(roomId));
+      this.opening.set(roomId, opening);
+    }
+    return opening;
+  }
+
+  private async openRoom(roomId: string): Promise<Room> {
+    if (!this.acceptingRooms) throw new CircleError('UNAVAILABLE', 'this node is draining; try again');
+    const worker = this.pool.leastLoaded((candidate) => this.loadOf(candidate));
+    const router = await worker.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+    const room = new Room(roomId, router, worker, this.settings);
+    this.rooms.set(roomId, room);
+    room.on('empty', () => this.scheduleEmptyClose(room));
+    room.once('closed', () => {
+      this.cancelEmptyTimer(room);
+      if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);
+      this.logger.info({ room: logRef(roomId) }, 'room closed');
+    });
+    this.logger.info({ room: logRef(roomId), workerIndex: worker.index }, 'room opened');
+    return room;
+  }
+
+  /** Participants weigh more than rooms: a worker's CPU goes to forwarding their streams. */
+  private loadOf(worker: MediaWorker): number {
+    let load = 0;
+    for (const room of this.rooms.values()) {
+      if (room.mediaWorker === worker) load += 1 + room.participants.size * 10;
+    }
+    return load;
+  }
+
+  private scheduleEmptyClose(room: Room): void {
+    this.cancelEmptyTimer(room);
+    const timer = setTimeout(() => {
+      this.emptyTimers.delete(room);
+      // Nobody is inside, so the reason reaches no one.
+      if (room.participants.size === 0) room.close('server-shutdown');
+    }, this.settings.emptyRoomTimeoutMs);
+    timer.unref();
+    this.emptyTimers.set(room, timer);
+  }
+
+  private cancelEmptyTimer(room: Room): void {
+    const timer = this.emptyTimers.get(room);
+    if (timer) clearTimeout(timer);
+    this.emptyTimers.delete(room);
+  }
+
+  private closeRoomsOn(worker: MediaWorker, reason: ReconnectReason): void {
+    for (const room of [...this.rooms.values()]) if (room.mediaWorker === worker) room.close(reason);
+  }
+}

@@ -1,0 +1,54 @@
+import type { Socket } from 'socket.io';
+import type { ClientToServerEvents, ServerToClientEvents, SessionEndReason } from '../protocol/events.js';
+import { CircleError } from '../protocol/errors.js';
+import type { ParticipantChannel, ServerEventArgs, ServerEventName } from '../rooms/participant.js';
+import type { Seat } from '../rooms/room-registry.js';
+import { TokenBucket } from './rate-limit.js';
+
+export type CircleSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+/** One Socket.IO connection: the seat it holds, if any, and its request budget. */
+export class ClientSession implements ParticipantChannel {
+  seat: Seat | undefined;
+  /** Whether this connection ever held a seat; one that never did is closed after the join timeout. */
+  everSeated = false;
+  private requestCount = 0;
+
+  constructor(
+    private readonly socket: CircleSocket,
+    readonly bucket: TokenBucket,
+  ) {}
+
+  get connected(): boolean {
+    return this.socket.connected;
+  }
+
+  nextRequestId(): string {
+    this.requestCount += 1;
+    return `${this.socket.id.slice(0, 8)}-${this.requestCount}`;
+  }
+
+  seatIn(seat: Seat): void {
+    this.seat = seat;
+    this.everSeated = true;
+  }
+
+  requireSeat(): Seat {
+    if (!this.seat) throw new CircleError('NOT_JOINED', 'join a room first');
+    return this.seat;
+  }
+
+  send<E extends ServerEventName>(event: E, ...args: ServerEventArgs<E>): void {
+    (this.socket.emit as (event: E, ...args: ServerEventArgs<E>) => boolean)(event, ...args);
+  }
+
+  detach(): void {
+    this.seat = undefined;
+  }
+
+  end(reason: SessionEndReason): void {
+    this.seat = undefined;
+    this.socket.emit('sessionEnded', { reason });
+    this.socket.disconnect(true);
+  }
+}
