@@ -15,14 +15,14 @@ const ALIASES: Record<string, string> = {
   TOKEN_SECRET: 'auth.tokenSecret',
 };
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function mergeDeep(base: JsonObject, over: JsonObject): JsonObject {
+export function mergeDeep(base: JsonObject, over: JsonObject): JsonObject {
   const out: JsonObject = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const current = out[key];

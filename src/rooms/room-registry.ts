@@ -34,6 +34,10 @@ export class RoomRegistry {
     pool.on('workerDied', (worker) => this.closeRoomsOn(worker, 'media-worker-lost'));
   }
 
+  get(roomId: string): Room | undefined {
+    return this.rooms.get(roomId);
+  }
+
   get accepting(): boolean {
     return this.acceptingRooms;
   }

@@ -1,0 +1,22 @@
+// Bundles the browser SDK and demo page into the directory the HTTP server serves.
+import { build } from 'esbuild';
+import { cp, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.join(root, 'dist/public');
+await mkdir(out, { recursive: true });
+await build({
+  entryPoints: [path.join(root, 'src/client/demo/main.ts')],
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  sourcemap: true,
+  minify: true,
+  outfile: path.join(out, 'demo.js'),
+  logLevel: 'warning',
+});
+for (const file of ['index.html', 'style.css']) {
+  await cp(path.join(root, 'src/client/demo', file), path.join(out, file));
+}

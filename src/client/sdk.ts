@@ -1,0 +1,290 @@
+import { Device, type types as client } from 'mediasoup-client';
+import { io } from 'socket.io-client';
+import type {
+  ConsumerInfo,
+  JoinResult,
+  MediaKind,
+  MediaSource,
+  PeerInfo,
+  ReconnectReason,
+  SessionEndReason,
+  TransportInfo,
+} from '../protocol/events.js';
+import type { RequestPayload } from '../protocol/schemas.js';
+import { Emitter } from './emitter.js';
+import { request, type CircleSocket } from './request.js';
+
+export type ClientState = 'idle' | 'joining' | 'joined' | 'rejoining' | 'left' | 'ended';
+
+export interface RemoteTrack {
+  consumerId: string;
+  participantId: string;
+  kind: MediaKind;
+  source: MediaSource;
+  track: MediaStreamTrack;
+}
+
+export interface InboundStat {
+  participantId: string;
+  kind: MediaKind;
+  bytesReceived: number;
+  packetsReceived: number;
+  packetsLost: number;
+}
+
+type ClientEvents = {
+  state: [ClientState];
+  peerJoined: [PeerInfo];
+  peerLeft: [{ participantId: string }];
+  trackAdded: [RemoteTrack];
+  trackRemoved: [RemoteTrack];
+  reconnecting: [ReconnectReason];
+  ended: [SessionEndReason];
+  error: [Error];
+};
+
+/** Three simulcast layers, so the SFU can give each receiver what its downlink carries. */
+const SIMULCAST: client.RtpEncodingParameters[] = [
+  { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'r1', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'r2', scaleResolutionDownBy: 1, maxBitrate: 1_200_000 },
+];
+
+export interface CircleClientOptions {
+  /** Origin of the Circle server; the page's own origin by default. */
+  url?: string;
+}
+
+/**
+ * A participant's side of Circle: joins with a token, sends the local microphone and camera, receives
+ * everyone else, and rejoins by itself when the server asks it to.
+ */
+export class CircleClient extends Emitter<ClientEvents> {
+  state: ClientState = 'idle';
+  self: JoinResult | undefined;
+  readonly peers = new Map<string, PeerInfo>();
+  readonly remoteTracks = new Map<string, RemoteTrack>();
+
+  private socket: CircleSocket | undefined;
+  private token: string | undefined;
+  private device: Device | undefined;
+  private sendTransport: client.Transport | undefined;
+  private recvTransport: client.Transport | undefined;
+  private readonly producers = new Map<MediaSource, client.Producer>();
+  private readonly consumers = new Map<string, client.Consumer>();
+  private localTracks: MediaStreamTrack[] = [];
+
+  constructor(private readonly options: CircleClientOptions = {}) {
+    super();
+  }
+
+  async join(token: string): Promise<JoinResult> {
+    this.token = token;
+    this.setState('joining');
+    const socket = this.socket ?? this.connect();
+    const joined = await request(socket, 'join', { token });
+    await this.setUpMedia(socket, joined);
+    this.setState('joined');
+    return joined;
+  }
+
+  /** Sends the microphone (Opus with FEC and DTX) and camera (VP8, three simulcast layers). */
+  async publish(stream: MediaStream): Promise<void> {
+    this.localTracks = stream.getTracks();
+    await this.produceLocalTracks();
+  }
+
+  async setMicrophoneEnabled(enabled: boolean): Promise<void> {
+    await this.setSourceEnabled('microphone', enabled);
+  }
+
+  async setCameraEnabled(enabled: boolean): Promise<void> {
+    await this.setSourceEnabled('camera', enabled);
+  }
+
+  async leave(): Promise<void> {
+    if (this.socket?.connected && this.self) await request(this.socket, 'leave', {}).catch(() => undefined);
+    this.teardownMedia();
+    this.socket?.disconnect();
+    this.socket = undefined;
+    this.setState('left');
+  }
+
+  /** Inbound RTP counters per remote stream, read from the receiving peer connection. */
+  async inboundStats(): Promise<InboundStat[]> {
+    const stats: InboundStat[] = [];
+    for (const consumer of this.consumers.values()) {
+      const report = await consumer.getStats();
+      report.forEach((entry: { type: string; bytesReceived?: number; packetsReceived?: number; packetsLost?: number }) => {
+        if (entry.type !== 'inbound-rtp') return;
+        stats.push({
+          participantId: (consumer.appData as { participantId: string }).participantId,
+          kind: consumer.kind as MediaKind,
+          bytesReceived: entry.bytesReceived ?? 0,
+          packetsReceived: entry.packetsReceived ?? 0,
+          packetsLost: entry.packetsLost ?? 0,
+        });
+      });
+    }
+    return stats;
+  }
+
+  private connect(): CircleSocket {
+    const socket: CircleSocket = io(this.options.url ?? window.location.origin, { transports: ['websocket'] });
+    this.socket = socket;
+    socket.on('peerJoined', (peer) => {
+      this.peers.set(peer.participantId, peer);
+      this.emit('peerJoined', peer);
+      for (const producer of peer.producers) void this.consume(producer.producerId);
+    });
+    socket.on('peerLeft', ({ participantId }) => {
+      this.peers.delete(participantId);
+      for (const [consumerId, remote] of this.remoteTracks) {
+        if (remote.participantId === participantId) this.dropConsumer(consumerId);
+      }
+      this.emit('peerLeft', { participantId });
+    });
+    socket.on('producerAdded', ({ producer }) => void this.consume(producer.producerId));
+    socket.on('consumerClosed', ({ consumerId }) => this.dropConsumer(consumerId));
+    socket.on('reconnectRequired', ({ reason }) => void this.rejoin(reason));
+    socket.on('sessionEnded', ({ reason }) => {
+      this.teardownMedia();
+      this.setState('ended');
+      this.emit('ended', reason);
+    });
+    return socket;
+  }
+
+  private async setUpMedia(socket: CircleSocket, joined: JoinResult): Promise<void> {
+    this.self = joined;
+    this.device = new Device();
+    await this.device.load({
+      routerRtpCapabilities: joined.routerRtpCapabilities as unknown as client.RtpCapabilities,
+    });
+    await request(socket, 'setRtpCapabilities', {
+      rtpCapabilities: this.device.rtpCapabilities as RequestPayload<'setRtpCapabilities'>['rtpCapabilities'],
+    });
+    this.sendTransport = await this.createTransport(socket, 'send');
+    this.recvTransport = await this.createTransport(socket, 'recv');
+    this.peers.clear();
+    for (const peer of joined.peers) {
+      this.peers.set(peer.participantId, peer);
+      this.emit('peerJoined', peer);
+    }
+    await Promise.all(joined.peers.flatMap((peer) => peer.producers.map((p) => this.consume(p.producerId))));
+  }
+
+  private async createTransport(socket: CircleSocket, direction: 'send' | 'recv'): Promise<client.Transport> {
+    const info: TransportInfo = await request(socket, 'createTransport', { direction });
+    const options = info as unknown as client.TransportOptions;
+    const transport =
+      direction === 'send' ? this.device!.createSendTransport(options) : this.device!.createRecvTransport(options);
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      request(socket, 'connectTransport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
+    });
+    transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+      const source = (appData as { source: MediaSource }).source;
+      request(socket, 'produce', {
+        transportId: transport.id,
+        kind,
+        rtpParameters: rtpParameters as unknown as RequestPayload<'produce'>['rtpParameters'],
+        source,
+      }).then(({ producerId }) => callback({ id: producerId }), errback);
+    });
+    return transport;
+  }
+
+  private async produceLocalTracks(): Promise<void> {
+    const transport = this.sendTransport;
+    if (!transport) return;
+    for (const track of this.localTracks) {
+      const source: MediaSource = track.kind === 'audio' ? 'microphone' : 'camera';
+      if (this.producers.has(source) || track.readyState === 'ended') continue;
+      const producer = await transport.produce(
+        source === 'microphone'
+          ? { track, codecOptions: { opusFec: true, opusDtx: true }, stopTracks: false, appData: { source } }
+          : { track, encodings: SIMULCAST, codecOptions: { videoGoogleStartBitrate: 1000 }, stopTracks: false, appData: { source } },
+      );
+      this.producers.set(source, producer);
+    }
+  }
+
+  private async setSourceEnabled(source: MediaSource, enabled: boolean): Promise<void> {
+    const producer = this.producers.get(source);
+    if (!producer || !this.socket) return;
+    await request(this.socket, enabled ? 'resumeProducer' : 'pauseProducer', { producerId: producer.id });
+    if (enabled) producer.resume();
+    else producer.pause();
+  }
+
+  private async consume(producerId: string): Promise<void> {
+    const socket = this.socket;
+    const transport = this.recvTransport;
+    if (!socket || !transport) return;
+    try {
+      const info: ConsumerInfo = await request(socket, 'consume', { producerId });
+      const consumer = await transport.consume({
+        id: info.consumerId,
+        producerId: info.producerId,
+        kind: info.kind,
+        rtpParameters: info.rtpParameters as unknown as client.RtpParameters,
+        appData: { participantId: info.participantId },
+      });
+      this.consumers.set(consumer.id, consumer);
+      const remote: RemoteTrack = {
+        consumerId: consumer.id,
+        participantId: info.participantId,
+        kind: info.kind,
+        source: info.source,
+        track: consumer.track,
+      };
+      this.remoteTracks.set(consumer.id, remote);
+      await request(socket, 'resumeConsumer', { consumerId: consumer.id });
+      this.emit('trackAdded', remote);
+    } catch (error) {
+      this.emit('error', error as Error);
+    }
+  }
+
+  private dropConsumer(consumerId: string): void {
+    const remote = this.remoteTracks.get(consumerId);
+    this.consumers.get(consumerId)?.close();
+    this.consumers.delete(consumerId);
+    this.remoteTracks.delete(consumerId);
+    if (remote) this.emit('trackRemoved', remote);
+  }
+
+  /** The server lost this seat (a media worker died, or the node is shutting down): join again, same token. */
+  private async rejoin(reason: ReconnectReason): Promise<void> {
+    this.emit('reconnecting', reason);
+    this.setState('rejoining');
+    this.teardownMedia();
+    for (let attempt = 0; this.token && this.state === 'rejoining'; attempt += 1) {
+      try {
+        await this.join(this.token);
+        await this.produceLocalTracks();
+        return;
+      } catch (error) {
+        this.emit('error', error as Error);
+        this.setState('rejoining');
+        // Backoff with jitter, so a whole room does not return in one burst.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(8000, 250 * 2 ** attempt) * (0.5 + Math.random())));
+      }
+    }
+  }
+
+  private teardownMedia(): void {
+    for (const consumerId of [...this.consumers.keys()]) this.dropConsumer(consumerId);
+    this.producers.forEach((producer) => producer.close());
+    this.producers.clear();
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+    this.sendTransport = this.recvTransport = undefined;
+    this.self = undefined;
+  }
+
+  private setState(state: ClientState): void {
+    this.state = state;
+    this.emit('state', state);
+  }
+}

@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'puppeteer-core';
+import { startCircle, sample, type RunningCircle } from '../helpers/circle.js';
+import { bytesByKind, inboundStats, joinFromDemo, launchBrowser, waitUntil } from '../helpers/browser.js';
+
+let server: RunningCircle;
+let chromium: Awaited<ReturnType<typeof launchBrowser>>;
+
+beforeAll(async () => {
+  server = await startCircle();
+  chromium = await launchBrowser();
+});
+afterAll(async () => {
+  await chromium?.close();
+  await server?.stop();
+});
+
+async function receivesBothKinds(page: Page): Promise<boolean> {
+  const kinds = new Set((await inboundStats(page)).filter((s) => s.bytesReceived > 0).map((s) => s.kind));
+  return kinds.has('audio') && kinds.has('video');
+}
+
+it('two browsers in one room see and hear each other through the SFU', async () => {
+  const alice = await joinFromDemo(chromium.browser, server.url, 'e2e-room', 'Alice', 'facilitator');
+  const bob = await joinFromDemo(chromium.browser, server.url, 'e2e-room', 'Bob', 'client');
+
+  await waitUntil(async () => (await receivesBothKinds(alice)) && (await receivesBothKinds(bob)), 20_000, 'media');
+
+  const before = [await bytesByKind(alice), await bytesByKind(bob)];
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  const after = [await bytesByKind(alice), await bytesByKind(bob)];
+  for (const [i, page] of ['alice', 'bob'].entries()) {
+    expect(after[i]!.audio, `${page} audio`).toBeGreaterThan(before[i]!.audio);
+    expect(after[i]!.video, `${page} video`).toBeGreaterThan(before[i]!.video);
+  }
+  // Five seconds of a fake 640x480 camera is far more than a trickle of keyframes.
+  expect(after[0]!.video - before[0]!.video).toBeGreaterThan(50_000);
+
+  // Each page shows the other's tile with live video.
+  const remoteVideoPlaying = (page: Page) =>
+    page.evaluate(() => {
+      const video = document.querySelector('.tile:not(.self) video') as HTMLVideoElement | null;
+      return Boolean(video && video.videoWidth > 0);
+    });
+  await waitUntil(remoteVideoPlaying.bind(null, alice), 5000, 'remote video element');
+  expect(await remoteVideoPlaying(bob)).toBe(true);
+
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  expect(sample(metrics, 'circle_rooms')).toBe(1);
+  expect(sample(metrics, 'circle_participants', { role: 'facilitator' })).toBe(1);
+  expect(sample(metrics, 'circle_participants', { role: 'client' })).toBe(1);
+  expect(sample(metrics, 'circle_producers', { kind: 'audio' })).toBe(2);
+  expect(sample(metrics, 'circle_producers', { kind: 'video' })).toBe(2);
+  expect(sample(metrics, 'circle_consumers', { kind: 'audio' })).toBe(2);
+  expect(sample(metrics, 'circle_consumers', { kind: 'video' })).toBe(2);
+
+  if (process.env.CIRCLE_SCREENSHOT) await alice.screenshot({ path: process.env.CIRCLE_SCREENSHOT });
+
+  // Leaving through the page removes Bob's tile on Alice's side.
+  await bob.click('#leave');
+  await waitUntil(
+    () => alice.evaluate(() => document.querySelectorAll('.tile:not(.self)').length === 0),
+    5000,
+    'remote tile removed',
+  );
+});

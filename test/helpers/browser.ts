@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { InboundStat } from '../../src/client/sdk.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Debian's Chromium, headless, with a fake camera and microphone, talking only to loopback. */
+export async function launchBrowser(): Promise<{ browser: Browser; close(): Promise<void> }> {
+  const profile = mkdtempSync(path.join(os.tmpdir(), 'circle-chromium-'));
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    userDataDir: profile,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+  return {
+    browser,
+    async close() {
+      await browser.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Opens the demo page and joins through the same path a person's click takes. */
+export async function joinFromDemo(browser: Browser, url: string, room: string, name: string, role = 'client') {
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
+  await page.goto(`${url}/?room=${room}`, { waitUntil: 'load' });
+  await page.evaluate(
+    (r, n, ro) => (window as unknown as { circle: { join(a: string, b: string, c: string): Promise<void> } }).circle.join(r, n, ro),
+    room,
+    name,
+    role,
+  );
+  return page;
+}
+
+export async function inboundStats(page: Page): Promise<InboundStat[]> {
+  return page.evaluate(() =>
+    (window as unknown as { circle: { client: { inboundStats(): Promise<InboundStat[]> } } }).circle.client.inboundStats(),
+  );
+}
+
+/** Bytes received per kind, summed over the remote streams of the page. */
+export async function bytesByKind(page: Page): Promise<Record<'audio' | 'video', number>> {
+  const totals = { audio: 0, video: 0 };
+  for (const stat of await inboundStats(page)) totals[stat.kind] += stat.bytesReceived;
+  return totals;
+}
+
+export async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,37 @@
+import { createCircle, type Circle } from '../../src/app.js';
+import { loadConfig, mergeDeep, type JsonObject } from '../../src/config/load.js';
+import { createLogger } from '../../src/logging/logger.js';
+
+
+export interface RunningCircle {
+  circle: Circle;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A real Circle (real workers, real Socket.IO) on loopback, on free ports. */
+export async function startCircle(overrides: JsonObject = {}): Promise<RunningCircle> {
+  const base: JsonObject = {
+    http: { host: '127.0.0.1', port: 0 },
+    logging: { level: process.env.TEST_LOG_LEVEL ?? 'silent' },
+    mediasoup: { numWorkers: 1, listenIp: '127.0.0.1', announcedIp: '127.0.0.1', webRtcServerBasePort: 0 },
+    rooms: { emptyRoomTimeoutMs: 200 },
+  };
+  const config = loadConfig({ env: {}, overrides: mergeDeep(base, overrides) });
+  const circle = await createCircle(config, createLogger(config.logging.level));
+  const { port } = await circle.listen();
+  return { circle, url: `http://127.0.0.1:${port}`, stop: () => circle.shutdown() };
+}
+
+/** The value of one sample line of a Prometheus exposition, or undefined when absent. */
+export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (.+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const labelText = match[2] ?? '';
+    if (wanted.every((pair) => labelText.includes(pair))) return Number(match[3]);
+  }
+  return undefined;
+}

@@ -1,0 +1,71 @@
+import { io, type Socket } from 'socket.io-client';
+import type { Ack } from '../../src/protocol/errors.js';
+
+/**
+ * A raw Socket.IO client for tests: it can send anything, including what the typed SDK would never send,
+ * and returns the acknowledgement as received.
+ */
+export class TestClient {
+  readonly socket: Socket;
+  readonly received: { event: string; payload: unknown }[] = [];
+
+  constructor(url: string) {
+    this.socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    this.socket.onAny((event: string, payload: unknown) => this.received.push({ event, payload }));
+  }
+
+  async connected(): Promise<this> {
+    if (this.socket.connected) return this;
+    await new Promise<void>((resolve, reject) => {
+      this.socket.once('connect', () => resolve());
+      this.socket.once('connect_error', reject);
+    });
+    return this;
+  }
+
+  call<T = unknown>(event: string, payload?: unknown, timeoutMs = 10_000): Promise<Ack<T>> {
+    return this.socket.timeout(timeoutMs).emitWithAck(event, payload) as Promise<Ack<T>>;
+  }
+
+  async ok<T = unknown>(event: string, payload?: unknown): Promise<T> {
+    const response = await this.call<T>(event, payload);
+    if (!response.ok) throw new Error(`${event} refused: ${response.error.code} ${response.error.message}`);
+    return response.data;
+  }
+
+  /** Resolves with the first payload of `event` received from now on. */
+  next<T = unknown>(event: string, timeoutMs = 5000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
+      this.socket.once(event, (payload: T) => {
+        clearTimeout(timer);
+        resolve(payload);
+      });
+    });
+  }
+
+  events(event: string): unknown[] {
+    return this.received.filter((r) => r.event === event).map((r) => r.payload);
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+}
+
+export async function connect(url: string): Promise<TestClient> {
+  return new TestClient(url).connected();
+}
+
+export async function devToken(
+  url: string,
+  body: { room: string; name: string; role?: string; participantId?: string },
+): Promise<{ token: string; participantId: string }> {
+  const response = await fetch(`${url}/dev/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`dev token: ${response.status} ${await response.text()}`);
+  return (await response.json()) as { token: string; participantId: string };
+}

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startCircle, sample, type RunningCircle } from '../helpers/circle.js';
+import { connect, devToken } from '../helpers/signaling.js';
+
+let server: RunningCircle;
+
+beforeAll(async () => {
+  server = await startCircle({ mediasoup: { numWorkers: 2, workerRespawnDelayMs: 100 } });
+});
+afterAll(async () => server.stop());
+
+async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+it('replaces a worker killed mid-session, asks its participants to rejoin, and serves new rooms', async () => {
+  const client = await connect(server.url);
+  const { token, participantId } = await devToken(server.url, { room: 'doomed', name: 'Maya', role: 'facilitator' });
+  await client.ok('join', { token });
+  await client.ok('createTransport', { direction: 'send' });
+
+  const room = server.circle.registry.get('doomed')!;
+  const victim = room.mediaWorker;
+  const pid = victim.worker.pid;
+  const told = client.next<{ reason: string }>('reconnectRequired');
+  process.kill(pid, 'SIGKILL');
+
+  expect(await told).toEqual({ reason: 'media-worker-lost' });
+  expect(server.circle.registry.get('doomed')).toBeUndefined();
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  expect(sample(metrics, 'circle_worker_deaths_total')).toBe(1);
+
+  // The pool brings the slot back with a new process; readiness follows.
+  const replacement = await waitFor(() => server.circle.pool.workers().find((w) => w.index === victim.index));
+  expect(replacement.worker.pid).not.toBe(pid);
+  const ready = await waitFor(async () => ((await fetch(`${server.url}/readyz`)).status === 200 ? true : undefined));
+  expect(ready).toBe(true);
+
+  // The same connection rejoins with the same token, and a brand-new room opens.
+  const rejoined = await client.ok<{ participantId: string }>('join', { token });
+  expect(rejoined.participantId).toBe(participantId);
+  const transport = await client.ok<{ id: string }>('createTransport', { direction: 'send' });
+  expect(transport.id).toBeTruthy();
+
+  const newcomer = await connect(server.url);
+  const fresh = await devToken(server.url, { room: 'after-the-crash', name: 'Noor' });
+  await newcomer.ok('join', { token: fresh.token });
+  expect(server.circle.registry.get('after-the-crash')?.router.closed).toBe(false);
+  client.close();
+  newcomer.close();
+});
+
+it('reports not-ready while a worker is missing', async () => {
+  const victim = server.circle.pool.workers()[0]!;
+  const died = new Promise((resolve) => server.circle.pool.once('workerDied', resolve));
+  process.kill(victim.worker.pid, 'SIGKILL');
+  await died;
+  const response = await fetch(`${server.url}/readyz`);
+  expect(response.status).toBe(503);
+  expect(await response.json()).toMatchObject({ ready: false, checks: { workers: '1/2' } });
+  await waitFor(async () => ((await fetch(`${server.url}/readyz`)).status === 200 ? true : undefined));
+});
