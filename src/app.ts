@@ -79,7 +79,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       registry!.stopAcceptingRooms();
       registry!.closeAll('server-shutdown');
       await new Promise<void>((resolve) => io.close(() => resolve()));
-      pool!.close();
+      await pool!.close();
       httpServer.closeAllConnections();
     },
   };

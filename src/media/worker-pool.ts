@@ -34,7 +34,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     try {
       await Promise.all(pool.slots.map((_, index) => pool.spawn(index)));
     } catch (error) {
-      pool.close();
+      await pool.close();
       throw error;
     }
     return pool;
@@ -64,11 +64,15 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     return best;
   }
 
-  close(): void {
+  /** Closes every worker and waits (up to `timeoutMs`) until their processes have exited. */
+  async close(timeoutMs = 3000): Promise<void> {
     this.closed = true;
     for (const timer of this.respawnTimers) clearTimeout(timer);
+    const pids = this.workers().map((slot) => slot.worker.pid);
     for (const slot of this.workers()) slot.worker.close();
     this.slots.fill(undefined);
+    const deadline = Date.now() + timeoutMs;
+    while (pids.some(isRunning) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
   private async spawn(index: number): Promise<MediaWorker> {
@@ -116,5 +120,14 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       );
     }, delayMs);
     this.respawnTimers.add(timer);
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -66,3 +66,12 @@ it('reports not-ready while a worker is missing', async () => {
   expect(await response.json()).toMatchObject({ ready: false, checks: { workers: '1/2' } });
   await waitFor(async () => ((await fetch(`${server.url}/readyz`)).status === 200 ? true : undefined));
 });
+
+it('on shutdown turns readiness false at once, then closes every worker process', async () => {
+  const pids = server.circle.pool.workers().map((w) => w.worker.pid);
+  const stopping = server.circle.shutdown();
+  expect(server.circle.readiness()).toMatchObject({ ready: false, checks: { accepting: false } });
+  await stopping;
+  expect(server.circle.pool.alive).toBe(0);
+  for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+});

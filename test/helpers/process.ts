@@ -1,0 +1,38 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import readline from 'node:readline';
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  logs: Record<string, unknown>[];
+  exited: Promise<number | null>;
+}
+
+/** Starts `node dist/src/main.js` as an operator would, and waits for its "listening" log line. */
+export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      CIRCLE_HTTP_HOST: '127.0.0.1',
+      CIRCLE_HTTP_PORT: '0',
+      CIRCLE_MEDIASOUP_NUM_WORKERS: '1',
+      CIRCLE_MEDIASOUP_LISTEN_IP: '127.0.0.1',
+      CIRCLE_MEDIASOUP_WEB_RTC_SERVER_BASE_PORT: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      logs.push(entry);
+      if (entry.msg === 'circle listening') resolve(entry.port as number);
+    });
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += String(chunk)));
+    void exited.then((code) => reject(new Error(`exited with ${code}: ${stderr}`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}`, logs, exited };
+}

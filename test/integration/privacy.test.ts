@@ -1,0 +1,53 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createCircle, type Circle } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load.js';
+import { createLogger, logRef } from '../../src/logging/logger.js';
+import { connect, devToken } from '../helpers/signaling.js';
+
+const lines: string[] = [];
+let circle: Circle;
+let url: string;
+
+beforeAll(async () => {
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      http: { host: '127.0.0.1', port: 0 },
+      mediasoup: { numWorkers: 1, listenIp: '127.0.0.1', webRtcServerBasePort: 0 },
+    },
+  });
+  const sink = new Writable({
+    write(chunk, _encoding, callback) {
+      lines.push(String(chunk));
+      callback();
+    },
+  });
+  circle = await createCircle(config, createLogger('debug', sink));
+  url = `http://127.0.0.1:${(await circle.listen()).port}`;
+});
+afterAll(async () => circle.shutdown());
+
+it('keeps names, room ids and tokens out of the logs, even at debug level', async () => {
+  const name = 'Jordan Whitfield-Okafor';
+  const room = 'whitfield-family-group';
+  const client = await connect(url);
+  const { token, participantId } = await devToken(url, { room, name, role: 'client' });
+  await client.ok('join', { token });
+  await client.call('join', { token }); // refused: ALREADY_JOINED, logged
+  await client.call('consume', { producerId: 'nope' }); // refused, logged
+  await client.call('join', { token: `${token}tampered` });
+  client.close();
+  const elsewhere = await connect(url);
+  await elsewhere.call('join', { token: `${token}x` }); // UNAUTHORIZED at info level
+  elsewhere.close();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+
+  const log = lines.join('');
+  expect(log).toContain('room opened');
+  expect(log).toContain(logRef(room));
+  expect(log).toContain('signaling request refused');
+  for (const secret of [name, 'Jordan', room, token, token.split('.')[1]!, participantId]) {
+    expect(log, `log contains ${secret.slice(0, 20)}`).not.toContain(secret);
+  }
+});

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, envNameFor, loadConfig } from '../../src/config/load.js';
+
+describe('configuration', () => {
+  it('loads the embedded defaults: one worker per core, demo tokens on, port 3000', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.http.port).toBe(3000);
+    expect(config.mediasoup.numWorkers).toBe(0);
+    expect(config.auth.devTokens).toBe(true);
+  });
+
+  it('derives an environment variable for every key', () => {
+    expect(envNameFor('mediasoup.numWorkers')).toBe('CIRCLE_MEDIASOUP_NUM_WORKERS');
+    expect(envNameFor('http.port')).toBe('CIRCLE_HTTP_PORT');
+  });
+
+  it('applies environment overrides with the type of the default', () => {
+    const config = loadConfig({
+      env: { CIRCLE_MEDIASOUP_NUM_WORKERS: '3', CIRCLE_MEDIASOUP_ENABLE_TCP: 'false', PORT: '8080', LOG_LEVEL: 'debug' },
+    });
+    expect(config.mediasoup.numWorkers).toBe(3);
+    expect(config.mediasoup.enableTcp).toBe(false);
+    expect(config.http.port).toBe(8080);
+    expect(config.logging.level).toBe('debug');
+  });
+
+  it('stops on a bad value with a message that names the key and the variable', () => {
+    expect(() => loadConfig({ env: { CIRCLE_HTTP_PORT: 'eighty' } })).toThrowError(
+      /http\.port \(from CIRCLE_HTTP_PORT\): Expected number/,
+    );
+    expect(() => loadConfig({ env: { CIRCLE_MEDIASOUP_LISTEN_IP: 'localhost' } })).toThrowError(/mediasoup\.listenIp/);
+    expect(() => loadConfig({ env: {}, overrides: { rooms: { maxParticipantsPerRoom: 1 } } })).toThrowError(
+      /rooms\.maxParticipantsPerRoom/,
+    );
+    expect(() => loadConfig({ env: {}, overrides: { rooms: { colour: 'blue' } } })).toThrowError(/rooms.*colour/);
+  });
+
+  it('refuses the development secret in production and turns demo tokens off there', () => {
+    expect(() => loadConfig({ env: { NODE_ENV: 'production' } })).toThrowError(ConfigError);
+    expect(() => loadConfig({ env: { NODE_ENV: 'production' } })).toThrowError(/auth\.tokenSecret/);
+    const config = loadConfig({ env: { NODE_ENV: 'production', CIRCLE_AUTH_TOKEN_SECRET: 's'.repeat(40) } });
+    expect(config.auth.devTokens).toBe(false);
+  });
+});
