@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs whatever Circle is missing, and nothing twice: Debian packages, npm dependencies, the mediasoup
+# worker (built from source against Debian's libraries, cached outside the checkout). Safe to run repeatedly.
+#   scripts/setup.sh          what the server needs
+#   scripts/setup.sh --test   plus what the tests need (Chromium)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+packages=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libabsl-dev libsrtp2-dev libusrsctp-dev nlohmann-json3-dev)
+if [ "${1:-}" = "--test" ]; then packages+=(chromium); fi
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm ci only when package-lock.json changed since the last install. MEDIASOUP_WORKER_BIN stops mediasoup's
+# install script from fetching a worker from the network; build-worker.sh provides the worker instead.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.circle-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
+  log "installing npm dependencies"
+  MEDIASOUP_WORKER_BIN="${MEDIASOUP_WORKER_BIN:-provided-by-scripts/build-worker.sh}" \
+    npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" >node_modules/.circle-lock-hash
+fi
+
+bash scripts/build-worker.sh
