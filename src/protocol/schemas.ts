@@ -41,16 +41,9 @@ export const rtpCapabilitiesSchema = z
   })
   .passthrough();
 
-const codecParameters = z
-  .object({
-    mimeType: shortText,
-    payloadType: z.number().int().min(0).max(127),
-    clockRate: z.number().int().positive(),
-    channels: z.number().int().min(1).max(8).optional(),
-    parameters: parameters.optional(),
-    rtcpFeedback: z.array(rtcpFeedback).max(16).optional(),
-  })
-  .passthrough();
+const codecParameters = codecCapability
+  .omit({ kind: true, preferredPayloadType: true })
+  .extend({ payloadType: z.number().int().min(0).max(127) });
 
 const encoding = z
   .object({

@@ -116,26 +116,17 @@ describe('refusals: a clear code, nothing changed, others still served', () => {
   it('refuses bad tokens with UNAUTHORIZED', async () => {
     const client = await connect(server.url);
     clients.push(client);
-    const wrongKey = new TextEncoder().encode('x'.repeat(40));
-    const forged = await new SignJWT({ room: 'r', name: 'Mallory', role: 'facilitator' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('mallory')
-      .setAudience('circle')
-      .setExpirationTime('1h')
-      .sign(wrongKey);
-    const key = new TextEncoder().encode(server.circle.config.auth.tokenSecret);
-    const expired = await new SignJWT({ room: 'r', name: 'Old', role: 'client' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('old')
-      .setAudience('circle')
-      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
-      .sign(key);
-    const badClaims = await new SignJWT({ room: 'r', name: 'Nobody', role: 'superuser' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('nobody')
-      .setAudience('circle')
-      .setExpirationTime('1h')
-      .sign(key);
+    const sign = (secret: string, claims: Record<string, string>, subject: string, expires: string | number) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(subject)
+        .setAudience('circle')
+        .setExpirationTime(expires)
+        .sign(new TextEncoder().encode(secret));
+    const secret = server.circle.config.auth.tokenSecret;
+    const forged = await sign('x'.repeat(40), { room: 'r', name: 'Mallory', role: 'facilitator' }, 'mallory', '1h');
+    const expired = await sign(secret, { room: 'r', name: 'Old', role: 'client' }, 'old', Math.floor(Date.now() / 1000) - 60);
+    const badClaims = await sign(secret, { room: 'r', name: 'Nobody', role: 'superuser' }, 'nobody', '1h');
     const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"x"}').toString('base64url')}.`;
 
     for (const [token, message] of [
