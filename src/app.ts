@@ -35,11 +35,16 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
     pool,
     {
       emptyRoomTimeoutMs: config.rooms.emptyRoomTimeoutMs,
+      recordRetentionMs: config.rooms.recordRetentionMs,
       maxParticipants: config.rooms.maxParticipantsPerRoom,
+      requireAdmission: config.rooms.requireAdmission,
+      observersVisibleToClients: config.rooms.observersVisibleToClients,
+      facilitatorAbsenceMs: config.rooms.facilitatorAbsenceMs,
       transport: {
         enableTcp: config.mediasoup.enableTcp,
         initialAvailableOutgoingBitrate: config.mediasoup.initialAvailableOutgoingBitrate,
       },
+      onModeration: (action) => metrics.moderationActions.inc({ action }),
     },
     logger,
   );
@@ -52,7 +57,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
     return { ready, checks: { workers, accepting: registry!.accepting && !shuttingDown } };
   };
 
-  const app = createHttpApp({ config, tokens, metrics, logger, readiness });
+  const app = createHttpApp({ config, tokens, metrics, logger, readiness, registry });
   const httpServer = createServer(app);
   const io = attachSignaling(httpServer, config.signaling, { tokens, registry }, metrics, logger);
 

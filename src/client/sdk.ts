@@ -1,20 +1,25 @@
 import { Device, type types as client } from 'mediasoup-client';
 import { io } from 'socket.io-client';
 import type {
+  AdmittedView,
+  AuditEntry,
   ConsumerInfo,
   JoinResult,
+  LobbyEntry,
   MediaKind,
   MediaSource,
   PeerInfo,
   ReconnectReason,
+  RoomView,
+  SelfView,
   SessionEndReason,
   TransportInfo,
 } from '../protocol/events.js';
-import type { RequestPayload } from '../protocol/schemas.js';
+import type { RequestName, RequestPayload } from '../protocol/schemas.js';
 import { Emitter } from './emitter.js';
 import { request, type CircleSocket } from './request.js';
 
-export type ClientState = 'idle' | 'joining' | 'joined' | 'rejoining' | 'left' | 'ended';
+export type ClientState = 'idle' | 'joining' | 'waiting' | 'joined' | 'rejoining' | 'left' | 'ended';
 
 export interface RemoteTrack {
   consumerId: string;
@@ -36,6 +41,11 @@ type ClientEvents = {
   state: [ClientState];
   peerJoined: [PeerInfo];
   peerLeft: [{ participantId: string }];
+  peerUpdated: [PeerInfo];
+  self: [SelfView];
+  room: [RoomView];
+  lobby: [LobbyEntry[]];
+  unmuteRequested: [MediaKind];
   trackAdded: [RemoteTrack];
   trackRemoved: [RemoteTrack];
   reconnecting: [ReconnectReason];
@@ -61,7 +71,10 @@ export interface CircleClientOptions {
  */
 export class CircleClient extends Emitter<ClientEvents> {
   state: ClientState = 'idle';
-  self: JoinResult | undefined;
+  self: SelfView | undefined;
+  room: RoomView | undefined;
+  lobby: LobbyEntry[] = [];
+  endReason: SessionEndReason | undefined;
   readonly peers = new Map<string, PeerInfo>();
   readonly remoteTracks = new Map<string, RemoteTrack>();
 
@@ -78,17 +91,22 @@ export class CircleClient extends Emitter<ClientEvents> {
     super();
   }
 
+  /** Joins with a token; resolves in state `joined`, or `waiting` when the room admits clients from a lobby. */
   async join(token: string): Promise<JoinResult> {
     this.token = token;
     this.setState('joining');
     const socket = this.socket ?? this.connect();
     const joined = await request(socket, 'join', { token });
-    await this.setUpMedia(socket, joined);
-    this.setState('joined');
+    this.updateSelf(joined.self);
+    if (joined.admitted) await this.enterRoom(socket, joined.admitted);
+    else this.setState('waiting');
     return joined;
   }
 
-  /** Sends the microphone (Opus with FEC and DTX) and camera (VP8, three simulcast layers). */
+  /**
+   * Sends the microphone (Opus with FEC and DTX) and camera (VP8, three simulcast layers); while waiting in the
+   * lobby the tracks are kept and sent once admitted.
+   */
   async publish(stream: MediaStream): Promise<void> {
     this.localTracks = stream.getTracks();
     await this.produceLocalTracks();
@@ -101,6 +119,36 @@ export class CircleClient extends Emitter<ClientEvents> {
   async setCameraEnabled(enabled: boolean): Promise<void> {
     await this.setSourceEnabled('camera', enabled);
   }
+
+  get microphoneEnabled(): boolean {
+    const producer = this.producers.get('microphone');
+    return Boolean(producer && !producer.paused);
+  }
+
+  get cameraEnabled(): boolean {
+    const producer = this.producers.get('camera');
+    return Boolean(producer && !producer.paused);
+  }
+
+  // Facilitator and co-facilitator controls. The server checks every one against its permission table.
+  admit = (participantId: string) => this.call('admit', { participantId });
+  admitAll = () => this.call('admitAll', {});
+  deny = (participantId: string) => this.call('deny', { participantId });
+  denyAll = () => this.call('denyAll', {});
+  mute = (participantId: string) => this.call('mute', { participantId });
+  muteAllClients = () => this.call('muteAllClients', {});
+  askToUnmute = (participantId: string) => this.call('askToUnmute', { participantId });
+  stopVideo = (participantId: string) => this.call('stopVideo', { participantId });
+  askToStartVideo = (participantId: string) => this.call('askToStartVideo', { participantId });
+  remove = (participantId: string) => this.call('remove', { participantId });
+  promote = (participantId: string) => this.call('promote', { participantId });
+  demote = (participantId: string) => this.call('demote', { participantId });
+  handOver = (participantId: string) => this.call('handOver', { participantId });
+  spotlight = (participantId: string | null) => this.call('spotlight', { participantId });
+  lock = () => this.call('lock', {});
+  unlock = () => this.call('unlock', {});
+  end = () => this.call('end', {});
+  auditLog = async (): Promise<AuditEntry[]> => (await this.call('getAuditLog', {})).entries;
 
   async leave(): Promise<void> {
     if (this.socket?.connected && this.self) await request(this.socket, 'leave', {}).catch(() => undefined);
@@ -146,17 +194,57 @@ export class CircleClient extends Emitter<ClientEvents> {
     });
     socket.on('producerAdded', ({ producer }) => void this.consume(producer.producerId));
     socket.on('consumerClosed', ({ consumerId }) => this.dropConsumer(consumerId));
+    socket.on('peerUpdated', (peer) => {
+      this.peers.set(peer.participantId, peer);
+      this.emit('peerUpdated', peer);
+    });
+    socket.on('selfUpdated', (self) => this.updateSelf(self));
+    socket.on('roomUpdated', (room) => {
+      this.room = room;
+      this.emit('room', room);
+    });
+    socket.on('lobbyUpdated', ({ waiting }) => {
+      this.lobby = waiting;
+      this.emit('lobby', waiting);
+    });
+    socket.on('admitted', (view) => {
+      this.enterRoom(socket, view).catch((error: Error) => this.emit('error', error));
+    });
+    socket.on('unmuteRequested', ({ kind }) => this.emit('unmuteRequested', kind));
     socket.on('reconnectRequired', ({ reason }) => void this.rejoin(reason));
     socket.on('sessionEnded', ({ reason }) => {
       this.teardownMedia();
+      this.endReason = reason;
       this.setState('ended');
       this.emit('ended', reason);
     });
     return socket;
   }
 
-  private async setUpMedia(socket: CircleSocket, joined: JoinResult): Promise<void> {
-    this.self = joined;
+  private async call<K extends RequestName>(event: K, payload: RequestPayload<K>) {
+    if (!this.socket) throw new Error('not connected');
+    return request(this.socket, event, payload);
+  }
+
+  private updateSelf(self: SelfView): void {
+    this.self = self;
+    // The server already paused what a facilitator locked; match it locally so the UI and uplink agree.
+    if (self.locks.audio) this.producers.get('microphone')?.pause();
+    if (self.locks.video) this.producers.get('camera')?.pause();
+    this.emit('self', self);
+  }
+
+  private async enterRoom(socket: CircleSocket, view: AdmittedView): Promise<void> {
+    this.room = view.room;
+    this.lobby = view.lobby;
+    this.emit('room', view.room);
+    this.emit('lobby', view.lobby);
+    await this.setUpMedia(socket, view);
+    this.setState('joined');
+    await this.produceLocalTracks();
+  }
+
+  private async setUpMedia(socket: CircleSocket, joined: AdmittedView): Promise<void> {
     this.device = new Device();
     await this.device.load({
       routerRtpCapabilities: joined.routerRtpCapabilities as unknown as client.RtpCapabilities,
@@ -164,7 +252,7 @@ export class CircleClient extends Emitter<ClientEvents> {
     await request(socket, 'setRtpCapabilities', {
       rtpCapabilities: this.device.rtpCapabilities as RequestPayload<'setRtpCapabilities'>['rtpCapabilities'],
     });
-    this.sendTransport = await this.createTransport(socket, 'send');
+    if (this.self?.role !== 'observer') this.sendTransport = await this.createTransport(socket, 'send');
     this.recvTransport = await this.createTransport(socket, 'recv');
     this.peers.clear();
     for (const peer of joined.peers) {
@@ -206,6 +294,7 @@ export class CircleClient extends Emitter<ClientEvents> {
           : { track, encodings: SIMULCAST, codecOptions: { videoGoogleStartBitrate: 1000 }, stopTracks: false, appData: { source } },
       );
       this.producers.set(source, producer);
+      if (this.self?.locks[producer.kind as MediaKind]) producer.pause();
     }
   }
 
@@ -262,7 +351,6 @@ export class CircleClient extends Emitter<ClientEvents> {
     for (let attempt = 0; this.token && this.state === 'rejoining'; attempt += 1) {
       try {
         await this.join(this.token);
-        await this.produceLocalTracks();
         return;
       } catch (error) {
         this.emit('error', error as Error);
@@ -280,7 +368,6 @@ export class CircleClient extends Emitter<ClientEvents> {
     this.sendTransport?.close();
     this.recvTransport?.close();
     this.sendTransport = this.recvTransport = undefined;
-    this.self = undefined;
   }
 
   private setState(state: ClientState): void {

@@ -4,8 +4,11 @@ import { configSchema, type CircleConfig } from './schema.js';
 
 export class ConfigError extends Error {}
 
-/** The development secret shipped in config/default.json; production must replace it. */
-const DEV_SECRET = defaults.auth.tokenSecret;
+/** The development secrets shipped in config/default.json; production must replace them. */
+const DEV_SECRETS: [string, string, string][] = [
+  ['auth.tokenSecret', 'CIRCLE_AUTH_TOKEN_SECRET', defaults.auth.tokenSecret],
+  ['admin.bearerSecret', 'CIRCLE_ADMIN_BEARER_SECRET', defaults.admin.bearerSecret],
+];
 
 /** Conventional variable names accepted beside the generated CIRCLE_SECTION_KEY ones. */
 const ALIASES: Record<string, string> = {
@@ -114,8 +117,10 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = 
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
-  if (production && parsed.data.auth.tokenSecret === DEV_SECRET) {
-    throw new ConfigError('invalid configuration: auth.tokenSecret must be set (CIRCLE_AUTH_TOKEN_SECRET) in production');
+  for (const [key, variable, devSecret] of production ? DEV_SECRETS : []) {
+    if (getPath(parsed.data as unknown as JsonObject, key) === devSecret) {
+      throw new ConfigError(`invalid configuration: ${key} must be set (${variable}) in production`);
+    }
   }
   return parsed.data;
 }

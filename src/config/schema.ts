@@ -42,6 +42,16 @@ export const configSchema = z
       .object({
         emptyRoomTimeoutMs: z.number().int().min(0),
         maxParticipantsPerRoom: z.number().int().min(2).max(200),
+        requireAdmission: z.boolean(),
+        observersVisibleToClients: z.boolean(),
+        facilitatorAbsenceMs: z.number().int().min(0),
+        recordRetentionMs: z.number().int().min(1000),
+      })
+      .strict(),
+    admin: z
+      .object({
+        /** Bearer secret for the admin HTTP endpoints (the audit log). */
+        bearerSecret: z.string().min(32, 'must be at least 32 characters'),
       })
       .strict(),
     signaling: z

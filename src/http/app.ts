@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { z } from 'zod';
@@ -7,6 +7,7 @@ import type { CircleConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { ROLES } from '../protocol/roles.js';
+import type { RoomRegistry } from '../rooms/room-registry.js';
 
 export interface Readiness {
   ready: boolean;
@@ -19,7 +20,10 @@ export interface HttpDeps {
   metrics: Metrics;
   logger: Logger;
   readiness: () => Readiness;
+  registry: RoomRegistry;
 }
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
 
 const devTokenRequest = z
   .object({ room: opaqueId, name: displayName, role: z.enum(ROLES).default('client'), participantId: opaqueId.optional() })
@@ -27,7 +31,7 @@ const devTokenRequest = z
 
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-export function createHttpApp({ config, tokens, metrics, logger, readiness }: HttpDeps): Express {
+export function createHttpApp({ config, tokens, metrics, logger, readiness, registry }: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
 
@@ -54,6 +58,22 @@ export function createHttpApp({ config, tokens, metrics, logger, readiness }: Ht
     } catch (error) {
       next(error);
     }
+  });
+
+  // The audit log of a room (moderation actions, ids only), for clinic administrators and incident review.
+  const adminSecret = digest(config.admin.bearerSecret);
+  app.get('/admin/rooms/:roomId/audit', (req, res) => {
+    const presented = /^Bearer (.+)$/.exec(req.header('authorization') ?? '')?.[1] ?? '';
+    if (!timingSafeEqual(digest(presented), adminSecret)) {
+      res.status(401).json({ error: { code: 'UNAUTHORIZED', message: 'bearer secret required' } });
+      return;
+    }
+    const record = registry.record(req.params.roomId ?? '');
+    if (!record) {
+      res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such room (or its record has expired)' } });
+      return;
+    }
+    res.json({ ended: record.ended, locked: record.locked, entries: record.audit });
   });
 
   if (config.auth.devTokens) {

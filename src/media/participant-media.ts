@@ -81,6 +81,7 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     kind: MediaKind,
     rtpParameters: types.RtpParameters,
     source: MediaSource,
+    paused = false,
   ): Promise<ProducerInfo> {
     const transport = this.transportById(transportId);
     if (transport !== this.transports.get('send')) {
@@ -93,7 +94,7 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
       throw new CircleError('BAD_REQUEST', `already producing from the ${source}`);
     }
     const producer = await asClientError(
-      transport.produce<ProducerAppData>({ kind, rtpParameters, appData: { source } }),
+      transport.produce<ProducerAppData>({ kind, rtpParameters, paused, appData: { source } }),
     );
     this.producers.set(producer.id, producer);
     producer.observer.once('close', () => this.producers.delete(producer.id));

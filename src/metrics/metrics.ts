@@ -9,6 +9,7 @@ export interface LiveCounts {
   producersByKind(): Record<MediaKind, number>;
   consumersByKind(): Record<MediaKind, number>;
   workersAlive(): number;
+  lobbyWaiting(): number;
 }
 
 export interface Metrics {
@@ -16,6 +17,7 @@ export interface Metrics {
   workerDeaths: Counter<never>;
   signalingRequests: Counter<'event' | 'result'>;
   signalingDuration: Histogram<'event'>;
+  moderationActions: Counter<'action'>;
 }
 
 export function createMetrics(live: () => LiveCounts | undefined): Metrics {
@@ -52,6 +54,9 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
   gauge('circle_consumers', 'Media consumers (forwarded streams) on this node.', ['kind'], (c, set) => {
     for (const [kind, n] of Object.entries(c.consumersByKind())) set({ kind }, n);
   });
+  gauge('circle_lobby_waiting', 'Clients waiting in a lobby to be admitted, over all rooms.', [], (c, set) =>
+    set({}, c.lobbyWaiting()),
+  );
   gauge('circle_workers_alive', 'mediasoup workers currently running.', [], (c, set) => set({}, c.workersAlive()));
 
   return {
@@ -72,6 +77,12 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
       help: 'Time from receiving a signaling request to sending its acknowledgement.',
       labelNames: ['event'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    moderationActions: new Counter({
+      name: 'circle_moderation_actions_total',
+      help: 'Moderation actions carried out, by action (admit, mute, remove, end, ...).',
+      labelNames: ['action'],
       registers: [registry],
     }),
   };

@@ -13,20 +13,86 @@ export interface ProducerInfo {
   paused: boolean;
 }
 
+/** A facilitator's hard lock on a participant's microphone or camera: only a facilitator can lift it. */
+export interface MediaLocks {
+  audio: boolean;
+  video: boolean;
+}
+
 /** What other participants learn about someone: never the token, never more than the display name. */
 export interface PeerInfo {
   participantId: string;
   displayName: string;
   role: Role;
   producers: ProducerInfo[];
+  /** Present only for facilitators and co-facilitators: clients are not shown who was muted by whom. */
+  locks?: MediaLocks;
+}
+
+/** The room as every admitted participant sees it. */
+export interface RoomView {
+  locked: boolean;
+  /** No facilitator has been present for a while: media goes on, no one can be admitted. */
+  onHold: boolean;
+  /** Whether a facilitator has joined yet; clients get no media before. */
+  started: boolean;
+  spotlight: string | null;
+}
+
+/** A participant's own state, as the server enforces it. */
+export interface SelfView {
+  participantId: string;
+  role: Role;
+  admission: 'waiting' | 'admitted';
+  locks: MediaLocks;
+}
+
+export interface LobbyEntry {
+  participantId: string;
+  displayName: string;
+  /** ISO time the participant started waiting. */
+  waitingSince: string;
+}
+
+export interface AdmittedView {
+  routerRtpCapabilities: media.RtpCapabilities;
+  peers: PeerInfo[];
+  room: RoomView;
+  /** Facilitators and co-facilitators see who waits; others get an empty list. */
+  lobby: LobbyEntry[];
 }
 
 export interface JoinResult {
   participantId: string;
   role: Role;
   displayName: string;
-  routerRtpCapabilities: media.RtpCapabilities;
-  peers: PeerInfo[];
+  self: SelfView;
+  /** Absent while waiting in the lobby: a waiting client sees no one and receives no media. */
+  admitted?: AdmittedView;
+}
+
+export type ModerationAction =
+  | 'admit'
+  | 'deny'
+  | 'mute'
+  | 'askToUnmute'
+  | 'stopVideo'
+  | 'askToStartVideo'
+  | 'remove'
+  | 'promote'
+  | 'demote'
+  | 'handOver'
+  | 'spotlight'
+  | 'lock'
+  | 'unlock'
+  | 'end';
+
+export interface AuditEntry {
+  /** ISO time */
+  at: string;
+  actor: string;
+  action: ModerationAction;
+  target?: string;
 }
 
 export interface TransportInfo {
@@ -59,6 +125,24 @@ export interface RequestResults {
   consume: ConsumerInfo;
   resumeConsumer: Record<string, never>;
   leave: Record<string, never>;
+  admit: Record<string, never>;
+  admitAll: { admitted: number };
+  deny: Record<string, never>;
+  denyAll: { denied: number };
+  mute: Record<string, never>;
+  muteAllClients: { muted: number };
+  askToUnmute: Record<string, never>;
+  stopVideo: Record<string, never>;
+  askToStartVideo: Record<string, never>;
+  remove: Record<string, never>;
+  promote: Record<string, never>;
+  demote: Record<string, never>;
+  handOver: Record<string, never>;
+  spotlight: Record<string, never>;
+  lock: Record<string, never>;
+  unlock: Record<string, never>;
+  end: Record<string, never>;
+  getAuditLog: { entries: AuditEntry[] };
 }
 
 export type ClientToServerEvents = {
@@ -68,7 +152,7 @@ export type ClientToServerEvents = {
 /** Why the server asks a client to reconnect (it should join again with its token). */
 export type ReconnectReason = 'media-worker-lost' | 'server-shutdown';
 /** Why the server ended this client's session for good. */
-export type SessionEndReason = 'replaced-by-new-session' | 'join-timeout';
+export type SessionEndReason = 'replaced-by-new-session' | 'join-timeout' | 'denied' | 'removed' | 'ended';
 
 export interface ServerToClientEvents {
   peerJoined: (peer: PeerInfo) => void;
@@ -78,6 +162,17 @@ export interface ServerToClientEvents {
   producerPaused: (event: { participantId: string; producerId: string }) => void;
   producerResumed: (event: { participantId: string; producerId: string }) => void;
   consumerClosed: (event: { consumerId: string }) => void;
+  /** A peer's role or locks changed. */
+  peerUpdated: (peer: PeerInfo) => void;
+  /** You were admitted from the lobby: from now on you see the room and may send and receive media. */
+  admitted: (view: AdmittedView) => void;
+  /** Your own state changed: role, admission or a facilitator's lock. */
+  selfUpdated: (self: SelfView) => void;
+  roomUpdated: (room: RoomView) => void;
+  /** To facilitators and co-facilitators: who waits now. */
+  lobbyUpdated: (event: { waiting: LobbyEntry[] }) => void;
+  /** A facilitator asks you to unmute (or turn your camera on); only you can do it. */
+  unmuteRequested: (event: { kind: MediaKind }) => void;
   reconnectRequired: (event: { reason: ReconnectReason }) => void;
   sessionEnded: (event: { reason: SessionEndReason }) => void;
   /** Answer to an event sent without an acknowledgement callback that could not be processed. */

@@ -96,6 +96,7 @@ export const dtlsParametersSchema = z
   .passthrough();
 
 export const empty = z.object({}).strict();
+const target = z.object({ participantId: id }).strict();
 
 export const requestSchemas = {
   join: z.object({ token: z.string().min(1).max(4096) }).strict(),
@@ -116,6 +117,25 @@ export const requestSchemas = {
   consume: z.object({ producerId: id }).strict(),
   resumeConsumer: z.object({ consumerId: id }).strict(),
   leave: empty,
+
+  admit: target,
+  admitAll: empty,
+  deny: target,
+  denyAll: empty,
+  mute: target,
+  muteAllClients: empty,
+  askToUnmute: target,
+  stopVideo: target,
+  askToStartVideo: target,
+  remove: target,
+  promote: target,
+  demote: target,
+  handOver: target,
+  spotlight: z.object({ participantId: id.nullable() }).strict(),
+  lock: empty,
+  unlock: empty,
+  end: empty,
+  getAuditLog: empty,
 } as const;
 
 export type RequestName = keyof typeof requestSchemas;

@@ -1,6 +1,7 @@
 import type { Identity } from '../auth/tokens.js';
 import type { ParticipantMedia } from '../media/participant-media.js';
-import type { PeerInfo, ServerToClientEvents, SessionEndReason } from '../protocol/events.js';
+import type { MediaLocks, PeerInfo, SelfView, ServerToClientEvents, SessionEndReason } from '../protocol/events.js';
+import type { Role } from '../protocol/roles.js';
 
 export type ServerEventName = keyof ServerToClientEvents;
 export type ServerEventArgs<E extends ServerEventName> = Parameters<ServerToClientEvents[E]>;
@@ -15,11 +16,18 @@ export interface ParticipantChannel {
 }
 
 export class Participant {
+  /** The current role: the token's, unless a facilitator has promoted, demoted or handed over since. */
+  role: Role;
+  admitted = false;
+  readonly locks: MediaLocks = { audio: false, video: false };
+  waitingSince = new Date();
+
   constructor(
     readonly identity: Identity,
     readonly media: ParticipantMedia,
     readonly channel: ParticipantChannel,
   ) {
+    this.role = identity.role;
     media.on('consumerClosed', (consumerId) => channel.send('consumerClosed', { consumerId }));
   }
 
@@ -27,12 +35,30 @@ export class Participant {
     return this.identity.participantId;
   }
 
-  describe(): PeerInfo {
+  /** A new connection of the same person takes over the seat as it stands: role, admission and locks. */
+  takeOver(previous: Participant): void {
+    this.role = previous.role;
+    this.admitted = previous.admitted;
+    this.waitingSince = previous.waitingSince;
+    Object.assign(this.locks, previous.locks);
+  }
+
+  describe(withLocks: boolean): PeerInfo {
     return {
       participantId: this.id,
       displayName: this.identity.displayName,
-      role: this.identity.role,
+      role: this.role,
       producers: this.media.describeProducers(),
+      ...(withLocks ? { locks: { ...this.locks } } : {}),
+    };
+  }
+
+  selfView(): SelfView {
+    return {
+      participantId: this.id,
+      role: this.role,
+      admission: this.admitted ? 'admitted' : 'waiting',
+      locks: { ...this.locks },
     };
   }
 }

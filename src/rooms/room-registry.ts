@@ -8,10 +8,13 @@ import type { MediaKind, ReconnectReason } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import { ROLES, type Role } from '../protocol/roles.js';
 import type { Participant, ParticipantChannel } from './participant.js';
-import { Room, type RoomSettings } from './room.js';
+import { RoomRecord } from './room-record.js';
+import { assertMayEnter, Room, type RoomSettings } from './room.js';
 
 export interface RegistrySettings extends RoomSettings {
   emptyRoomTimeoutMs: number;
+  /** How long a closed room's record (removals, end, audit log) is kept. */
+  recordRetentionMs: number;
 }
 
 export interface Seat {
@@ -24,6 +27,8 @@ export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
   private readonly opening = new Map<string, Promise<Room>>();
   private readonly emptyTimers = new Map<Room, NodeJS.Timeout>();
+  private readonly records = new Map<string, RoomRecord>();
+  private readonly pruneTimer: NodeJS.Timeout;
   private acceptingRooms = true;
 
   constructor(
@@ -32,6 +37,13 @@ export class RoomRegistry {
     private readonly logger: Logger,
   ) {
     pool.on('workerDied', (worker) => this.closeRoomsOn(worker, 'media-worker-lost'));
+    this.pruneTimer = setInterval(() => this.pruneRecords(), Math.min(settings.recordRetentionMs, 60_000));
+    this.pruneTimer.unref();
+  }
+
+  /** The record of an open or recently closed room: what the admin audit endpoint reads. */
+  record(roomId: string): RoomRecord | undefined {
+    return this.records.get(roomId);
   }
 
   get(roomId: string): Room | undefined {
@@ -43,6 +55,10 @@ export class RoomRegistry {
   }
 
   async join(identity: Identity, channel: ParticipantChannel): Promise<Seat> {
+    const open = this.rooms.get(identity.roomId);
+    // Refuse ended sessions, removed participants and locked rooms before spending a router on them.
+    const known = this.records.get(identity.roomId);
+    if (known) assertMayEnter(known, identity, open?.participants.has(identity.participantId) ?? false);
     const room = await this.roomFor(identity.roomId);
     const participant = room.join(identity, channel);
     this.cancelEmptyTimer(room);
@@ -59,6 +75,7 @@ export class RoomRegistry {
   }
 
   closeAll(reason: ReconnectReason): void {
+    clearInterval(this.pruneTimer);
     for (const room of [...this.rooms.values()]) room.close(reason);
   }
 
@@ -73,9 +90,10 @@ export class RoomRegistry {
       rooms: () => this.rooms.size,
       participantsByRole: () => {
         const counts = Object.fromEntries(ROLES.map((role) => [role, 0])) as Record<Role, number>;
-        for (const participant of participants()) counts[participant.identity.role] += 1;
+        for (const participant of participants()) counts[participant.role] += 1;
         return counts;
       },
+      lobbyWaiting: () => [...this.rooms.values()].reduce((n, room) => n + room.waiting().length, 0),
       producersByKind: byKind('producers'),
       consumersByKind: byKind('consumers'),
     };
@@ -97,10 +115,13 @@ export class RoomRegistry {
     if (!this.acceptingRooms) throw new CircleError('UNAVAILABLE', 'this node is draining; try again');
     const worker = this.pool.leastLoaded((candidate) => this.loadOf(candidate));
     const router = await worker.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
-    const room = new Room(roomId, router, worker, this.settings);
+    let record = this.records.get(roomId);
+    if (!record) this.records.set(roomId, (record = new RoomRecord(roomId)));
+    const room = new Room(roomId, router, worker, this.settings, record);
     this.rooms.set(roomId, room);
     room.on('empty', () => this.scheduleEmptyClose(room));
     room.once('closed', () => {
+      record.touch();
       this.cancelEmptyTimer(room);
       if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);
       this.logger.info({ room: logRef(roomId) }, 'room closed');
@@ -133,6 +154,13 @@ export class RoomRegistry {
     const timer = this.emptyTimers.get(room);
     if (timer) clearTimeout(timer);
     this.emptyTimers.delete(room);
+  }
+
+  private pruneRecords(): void {
+    const cutoff = Date.now() - this.settings.recordRetentionMs;
+    for (const [roomId, record] of this.records) {
+      if (!this.rooms.has(roomId) && record.touchedAt < cutoff) this.records.delete(roomId);
+    }
   }
 
   private closeRoomsOn(worker: MediaWorker, reason: ReconnectReason): void {

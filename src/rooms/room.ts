@@ -1,45 +1,76 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Identity } from '../auth/tokens.js';
-import { ParticipantMedia, type TransportSettings } from '../media/participant-media.js';
+import { ParticipantMedia, type Direction, type TransportSettings } from '../media/participant-media.js';
 import type { MediaWorker } from '../media/worker-pool.js';
-import type { ConsumerInfo, MediaKind, MediaSource, ReconnectReason } from '../protocol/events.js';
+import type {
+  AdmittedView,
+  ConsumerInfo,
+  JoinResult,
+  LobbyEntry,
+  MediaKind,
+  MediaSource,
+  ModerationAction,
+  ReconnectReason,
+  RoomView,
+  SessionEndReason,
+  TransportInfo,
+} from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
+import { isModerator, type Role } from '../protocol/roles.js';
+import { Moderation } from './moderation.js';
 import { Participant, type ParticipantChannel, type ServerEventArgs, type ServerEventName } from './participant.js';
+import { authorize } from './permissions.js';
+import type { RoomRecord } from './room-record.js';
 
 export interface RoomSettings {
   maxParticipants: number;
   transport: Omit<TransportSettings, 'webRtcServer'>;
+  /** Clients wait in the lobby until a facilitator or co-facilitator admits them. */
+  requireAdmission: boolean;
+  observersVisibleToClients: boolean;
+  /** How long a room may lack a facilitator before it is put on hold. */
+  facilitatorAbsenceMs: number;
+  onModeration: (action: ModerationAction) => void;
 }
 
 type RoomEvents = { empty: []; closed: [] };
 
-/** One group session: a mediasoup router and the participants in it. */
+/**
+ * One group session: a mediasoup router and the participants in it. The room decides who may see whom:
+ * a waiting client sees no one; observers are hidden from clients unless the room says otherwise.
+ */
 export class Room extends EventEmitter<RoomEvents> {
   readonly participants = new Map<string, Participant>();
+  readonly moderation: Moderation;
+  private onHold = false;
+  private absenceTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
     readonly id: string,
     readonly router: types.Router,
     readonly mediaWorker: MediaWorker,
-    private readonly settings: RoomSettings,
+    readonly settings: RoomSettings,
+    readonly record: RoomRecord,
   ) {
     super();
+    this.moderation = new Moderation(this);
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
+  get isOnHold(): boolean {
+    return this.onHold;
+  }
+
   join(identity: Identity, channel: ParticipantChannel): Participant {
     if (this.closed) throw new CircleError('UNAVAILABLE', 'the room is closing; join again');
     const previous = this.participants.get(identity.participantId);
-    if (previous) {
-      // The same person joined again (a new tab, a new device): the newest session wins.
-      this.remove(previous);
-      previous.channel.end('replaced-by-new-session');
-    } else if (this.participants.size >= this.settings.maxParticipants) {
+    assertMayEnter(this.record, identity, previous !== undefined);
+    if (!previous && this.participants.size >= this.settings.maxParticipants) {
       throw new CircleError('ROOM_FULL', 'the room is full');
     }
     const media = new ParticipantMedia(this.router, {
@@ -47,9 +78,30 @@ export class Room extends EventEmitter<RoomEvents> {
       webRtcServer: this.mediaWorker.webRtcServer,
     });
     const participant = new Participant(identity, media, channel);
+    if (previous) {
+      // The same person joined again (a new tab, a reload): the newest session takes over the seat as it stands.
+      participant.takeOver(previous);
+      this.remove(previous);
+      previous.channel.end('replaced-by-new-session');
+    } else {
+      participant.admitted = !this.mustWait(participant.role);
+    }
     this.participants.set(participant.id, participant);
-    this.broadcast(participant, 'peerJoined', participant.describe());
+    this.record.touch();
+    if (participant.admitted) this.announceAdmitted(participant);
+    else this.lobbyChanged();
+    if (participant.role === 'facilitator') this.facilitatorArrived();
     return participant;
+  }
+
+  joinResult(participant: Participant): JoinResult {
+    return {
+      participantId: participant.id,
+      role: participant.role,
+      displayName: participant.identity.displayName,
+      self: participant.selfView(),
+      ...(participant.admitted ? { admitted: this.admittedView(participant) } : {}),
+    };
   }
 
   leave(participant: Participant): void {
@@ -57,41 +109,121 @@ export class Room extends EventEmitter<RoomEvents> {
     this.remove(participant);
   }
 
-  peersOf(participant: Participant) {
-    return [...this.participants.values()].filter((p) => p !== participant).map((p) => p.describe());
+  /** Takes a participant out for good this session: told why, then disconnected. */
+  dismiss(participant: Participant, reason: SessionEndReason): void {
+    this.leave(participant);
+    participant.channel.end(reason);
+  }
+
+  admit(participant: Participant): void {
+    participant.admitted = true;
+    this.announceAdmitted(participant);
+    participant.channel.send('admitted', this.admittedView(participant));
+    participant.channel.send('selfUpdated', participant.selfView());
+    this.lobbyChanged();
+  }
+
+  waiting(): Participant[] {
+    return [...this.participants.values()].filter((p) => !p.admitted);
+  }
+
+  admittedParticipants(): Participant[] {
+    return [...this.participants.values()].filter((p) => p.admitted);
+  }
+
+  setRole(participant: Participant, role: Role): void {
+    const before = new Set(this.visibleTo(participant).map((p) => p.id));
+    participant.role = role;
+    for (const viewer of this.viewersOf(participant)) viewer.channel.send('peerUpdated', this.describe(viewer, participant));
+    participant.channel.send('selfUpdated', participant.selfView());
+    const after = this.visibleTo(participant);
+    for (const peer of after) if (!before.has(peer.id)) participant.channel.send('peerJoined', this.describe(participant, peer));
+    const afterIds = new Set(after.map((p) => p.id));
+    for (const id of before) if (!afterIds.has(id)) participant.channel.send('peerLeft', { participantId: id });
+    if (isModerator(role)) participant.channel.send('lobbyUpdated', { waiting: this.lobbyEntries() });
+    if (role === 'facilitator') this.facilitatorArrived();
+    else this.checkFacilitatorPresence();
+  }
+
+  /** A facilitator's lock: pauses the participant's producers of that kind at the SFU. */
+  async lockMedia(participant: Participant, kind: MediaKind): Promise<void> {
+    participant.locks[kind] = true;
+    for (const producer of participant.media.producers.values()) {
+      if (producer.kind !== kind || producer.paused) continue;
+      await producer.pause();
+      this.notifyViewers(participant, 'producerPaused', { participantId: participant.id, producerId: producer.id });
+    }
+    this.locksChanged(participant);
+  }
+
+  /** Lifts the lock; the producer stays paused until the participant resumes it: no one else turns a mic on. */
+  unlockMedia(participant: Participant, kind: MediaKind): void {
+    participant.locks[kind] = false;
+    this.locksChanged(participant);
+  }
+
+  broadcastRoomView(): void {
+    const view = this.roomView();
+    for (const participant of this.admittedParticipants()) participant.channel.send('roomUpdated', view);
+  }
+
+  roomView(): RoomView {
+    return {
+      locked: this.record.locked,
+      onHold: this.onHold,
+      started: this.record.started,
+      spotlight: this.record.spotlight,
+    };
+  }
+
+  async createTransport(participant: Participant, direction: Direction): Promise<TransportInfo> {
+    this.requireAdmitted(participant);
+    if (direction === 'send') authorize(participant.role, 'sendMedia');
+    return participant.media.createTransport(direction);
+  }
+
+  async connectTransport(participant: Participant, transportId: string, dtls: types.DtlsParameters): Promise<void> {
+    this.requireAdmitted(participant);
+    await participant.media.connectTransport(transportId, dtls);
   }
 
   async produce(
     participant: Participant,
     request: { transportId: string; kind: MediaKind; rtpParameters: types.RtpParameters; source: MediaSource },
   ): Promise<string> {
+    this.requireAdmitted(participant);
+    authorize(participant.role, 'sendMedia');
     const producer = await participant.media.produce(
       request.transportId,
       request.kind,
       request.rtpParameters,
       request.source,
+      participant.locks[request.kind],
     );
-    this.broadcast(participant, 'producerAdded', { participantId: participant.id, producer });
+    this.notifyViewers(participant, 'producerAdded', { participantId: participant.id, producer });
     return producer.producerId;
   }
 
   async setProducerPaused(participant: Participant, producerId: string, paused: boolean): Promise<void> {
     const producer = participant.media.producer(producerId);
+    if (!paused && participant.locks[producer.kind]) {
+      throw new CircleError('FORBIDDEN', `your ${producer.kind === 'audio' ? 'microphone' : 'camera'} was turned off by a facilitator`);
+    }
     if (paused) await producer.pause();
     else await producer.resume();
     const event = paused ? 'producerPaused' : 'producerResumed';
-    this.broadcast(participant, event, { participantId: participant.id, producerId });
+    this.notifyViewers(participant, event, { participantId: participant.id, producerId });
   }
 
   closeProducer(participant: Participant, producerId: string): void {
     participant.media.producer(producerId).close();
-    this.broadcast(participant, 'producerRemoved', { participantId: participant.id, producerId });
+    this.notifyViewers(participant, 'producerRemoved', { participantId: participant.id, producerId });
   }
 
-  /** Only producers of this room can be found here, so no one consumes across rooms. */
+  /** Only producers of participants this one can see are found, so no one consumes across rooms or the lobby. */
   async consume(participant: Participant, producerId: string): Promise<ConsumerInfo> {
-    for (const owner of this.participants.values()) {
-      if (owner === participant) continue;
+    this.requireAdmitted(participant);
+    for (const owner of this.visibleTo(participant)) {
       const producer = owner.media.producers.get(producerId);
       if (producer) return participant.media.consume(producer, owner.id);
     }
@@ -100,28 +232,148 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** Closes the router; anyone still inside is told why and asked to reconnect. */
   close(reason: ReconnectReason): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const participant of this.participants.values()) {
+    this.shutDown((participant) => {
       participant.channel.send('reconnectRequired', { reason });
       participant.channel.detach();
+    });
+  }
+
+  /** The facilitator ended the session: everyone leaves, and no one can join this room again. */
+  end(): void {
+    this.record.ended = true;
+    this.record.touch();
+    this.shutDown((participant) => participant.channel.end('ended'));
+  }
+
+  /** Someone who may see `subject`, and `subject` is someone they may see. */
+  canSee(viewer: Participant, subject: Participant): boolean {
+    if (viewer === subject || !viewer.admitted || !subject.admitted) return false;
+    if (subject.role !== 'observer') return true;
+    return viewer.role !== 'client' || this.settings.observersVisibleToClients;
+  }
+
+  moderators(): Participant[] {
+    return this.admittedParticipants().filter((p) => isModerator(p.role));
+  }
+
+  lobbyEntries(): LobbyEntry[] {
+    return this.waiting().map((p) => ({
+      participantId: p.id,
+      displayName: p.identity.displayName,
+      waitingSince: p.waitingSince.toISOString(),
+    }));
+  }
+
+  private admittedView(participant: Participant): AdmittedView {
+    return {
+      routerRtpCapabilities: this.router.rtpCapabilities,
+      peers: this.visibleTo(participant).map((peer) => this.describe(participant, peer)),
+      room: this.roomView(),
+      lobby: isModerator(participant.role) ? this.lobbyEntries() : [],
+    };
+  }
+
+  private mustWait(role: Role): boolean {
+    if (role !== 'client') return false;
+    return this.settings.requireAdmission || !this.record.started;
+  }
+
+  private requireAdmitted(participant: Participant): void {
+    if (!participant.admitted) throw new CircleError('NOT_ADMITTED', 'you are waiting to be admitted');
+  }
+
+  private describe(viewer: Participant, subject: Participant) {
+    return subject.describe(isModerator(viewer.role));
+  }
+
+  private visibleTo(viewer: Participant): Participant[] {
+    return [...this.participants.values()].filter((subject) => this.canSee(viewer, subject));
+  }
+
+  private viewersOf(subject: Participant): Participant[] {
+    return [...this.participants.values()].filter((viewer) => this.canSee(viewer, subject));
+  }
+
+  private notifyViewers<E extends ServerEventName>(subject: Participant, event: E, ...args: ServerEventArgs<E>): void {
+    for (const viewer of this.viewersOf(subject)) viewer.channel.send(event, ...args);
+  }
+
+  private announceAdmitted(participant: Participant): void {
+    this.record.admitted.add(participant.id);
+    for (const viewer of this.viewersOf(participant)) {
+      viewer.channel.send('peerJoined', this.describe(viewer, participant));
+    }
+  }
+
+  private locksChanged(participant: Participant): void {
+    participant.channel.send('selfUpdated', participant.selfView());
+    for (const moderator of this.moderators()) {
+      if (moderator !== participant) moderator.channel.send('peerUpdated', participant.describe(true));
+    }
+  }
+
+  private lobbyChanged(): void {
+    const waiting = this.lobbyEntries();
+    for (const moderator of this.moderators()) moderator.channel.send('lobbyUpdated', { waiting });
+  }
+
+  private remove(participant: Participant): void {
+    const viewers = this.viewersOf(participant);
+    this.participants.delete(participant.id);
+    participant.media.close();
+    for (const viewer of viewers) viewer.channel.send('peerLeft', { participantId: participant.id });
+    if (!participant.admitted) this.lobbyChanged();
+    if (this.record.spotlight === participant.id) {
+      this.record.spotlight = null;
+      this.broadcastRoomView();
+    }
+    if (participant.role === 'facilitator') this.checkFacilitatorPresence();
+    if (this.participants.size === 0) this.emit('empty');
+  }
+
+  private facilitatorArrived(): void {
+    clearTimeout(this.absenceTimer);
+    this.absenceTimer = undefined;
+    const changed = this.onHold || !this.record.started;
+    this.onHold = false;
+    this.record.started = true;
+    if (!this.settings.requireAdmission) for (const participant of this.waiting()) this.admit(participant);
+    if (changed) this.broadcastRoomView();
+  }
+
+  private checkFacilitatorPresence(): void {
+    const present = [...this.participants.values()].some((p) => p.role === 'facilitator');
+    if (present || this.absenceTimer || this.closed) return;
+    // Co-facilitators keep authority meanwhile; only a long absence puts the room on hold.
+    this.absenceTimer = setTimeout(() => {
+      this.absenceTimer = undefined;
+      this.onHold = true;
+      this.broadcastRoomView();
+    }, this.settings.facilitatorAbsenceMs);
+    this.absenceTimer.unref();
+  }
+
+  private shutDown(farewell: (participant: Participant) => void): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.absenceTimer);
+    for (const participant of this.participants.values()) {
+      farewell(participant);
       participant.media.close();
     }
     this.participants.clear();
     this.router.close();
     this.emit('closed');
   }
+}
 
-  private remove(participant: Participant): void {
-    this.participants.delete(participant.id);
-    participant.media.close();
-    this.broadcast(participant, 'peerLeft', { participantId: participant.id });
-    if (this.participants.size === 0) this.emit('empty');
+/** Refusals that depend only on the room's record: an ended session, a removed participant, a lock. */
+export function assertMayEnter(record: RoomRecord, identity: Identity, seated: boolean): void {
+  if (record.ended) throw new CircleError('SESSION_ENDED', 'this session has ended');
+  if (record.removed.has(identity.participantId)) {
+    throw new CircleError('REMOVED', 'you were removed from this session');
   }
-
-  private broadcast<E extends ServerEventName>(from: Participant, event: E, ...args: ServerEventArgs<E>): void {
-    for (const participant of this.participants.values()) {
-      if (participant !== from) participant.channel.send(event, ...args);
-    }
-  }
+  // A lock keeps newcomers out, even of the lobby; staff and anyone already admitted this session may return.
+  const returning = seated || identity.role !== 'client' || record.admitted.has(identity.participantId);
+  if (record.locked && !returning) throw new CircleError('ROOM_LOCKED', 'the room is locked');
 }

@@ -49,6 +49,8 @@ export class ClientSession implements ParticipantChannel {
   end(reason: SessionEndReason): void {
     this.seat = undefined;
     this.socket.emit('sessionEnded', { reason });
-    this.socket.disconnect(true);
+    // After the current request's acknowledgement is queued (the facilitator who ends the session still gets
+    // its answer); the connection then closes once its buffer has drained.
+    setImmediate(() => this.socket.disconnect(true));
   }
 }

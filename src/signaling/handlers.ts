@@ -3,6 +3,8 @@ import type { TokenService } from '../auth/tokens.js';
 import type { RequestResults } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import type { RequestName, RequestPayload } from '../protocol/schemas.js';
+import type { Moderation } from '../rooms/moderation.js';
+import type { Participant } from '../rooms/participant.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { ClientSession } from './client-session.js';
 
@@ -19,7 +21,24 @@ type Handler<K extends RequestName> = (
 
 const done = {} as Record<string, never>;
 
-/** Each handler: payload already parsed, permission checked by the domain; it calls the domain and answers. */
+/** A moderation request aimed at one participant: the domain authorises it against the permission table. */
+function onTarget(act: (moderation: Moderation, actor: Participant, targetId: string) => unknown) {
+  return async ({ participantId }: { participantId: string }, session: ClientSession) => {
+    const { room, participant } = session.requireSeat();
+    await act(room.moderation, participant, participantId);
+    return done;
+  };
+}
+
+/** A moderation request about the whole room. */
+function onRoom<T>(act: (moderation: Moderation, actor: Participant) => T | Promise<T>) {
+  return async (_payload: unknown, session: ClientSession) => {
+    const { room, participant } = session.requireSeat();
+    return act(room.moderation, participant);
+  };
+}
+
+/** Each handler: payload already parsed; it calls the domain, which enforces the rules, and answers. */
 export const handlers: { [K in RequestName]: Handler<K> } = {
   async join({ token }, session, { tokens, registry }) {
     if (session.seat) throw new CircleError('ALREADY_JOINED', 'this connection already holds a seat');
@@ -30,13 +49,7 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
       throw new CircleError('NOT_JOINED', 'the connection closed while joining');
     }
     session.seatIn(seat);
-    return {
-      participantId: identity.participantId,
-      role: identity.role,
-      displayName: identity.displayName,
-      routerRtpCapabilities: seat.room.router.rtpCapabilities,
-      peers: seat.room.peersOf(seat.participant),
-    };
+    return seat.room.joinResult(seat.participant);
   },
 
   async setRtpCapabilities({ rtpCapabilities }, session) {
@@ -45,12 +58,13 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
   },
 
   async createTransport({ direction }, session) {
-    return session.requireSeat().participant.media.createTransport(direction);
+    const { room, participant } = session.requireSeat();
+    return room.createTransport(participant, direction);
   },
 
   async connectTransport({ transportId, dtlsParameters }, session) {
-    const { participant } = session.requireSeat();
-    await participant.media.connectTransport(transportId, dtlsParameters as types.DtlsParameters);
+    const { room, participant } = session.requireSeat();
+    await room.connectTransport(participant, transportId, dtlsParameters as types.DtlsParameters);
     return done;
   },
 
@@ -93,4 +107,29 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
     session.detach();
     return done;
   },
+
+  admit: onTarget((m, actor, target) => m.admit(actor, target)),
+  admitAll: onRoom((m, actor) => ({ admitted: m.admitAll(actor) })),
+  deny: onTarget((m, actor, target) => m.deny(actor, target)),
+  denyAll: onRoom((m, actor) => ({ denied: m.denyAll(actor) })),
+  mute: onTarget((m, actor, target) => m.mute(actor, target)),
+  muteAllClients: onRoom(async (m, actor) => ({ muted: await m.muteAllClients(actor) })),
+  askToUnmute: onTarget((m, actor, target) => m.askToUnmute(actor, target)),
+  stopVideo: onTarget((m, actor, target) => m.stopVideo(actor, target)),
+  askToStartVideo: onTarget((m, actor, target) => m.askToStartVideo(actor, target)),
+  remove: onTarget((m, actor, target) => m.remove(actor, target)),
+  promote: onTarget((m, actor, target) => m.promote(actor, target)),
+  demote: onTarget((m, actor, target) => m.demote(actor, target)),
+  handOver: onTarget((m, actor, target) => m.handOver(actor, target)),
+
+  async spotlight({ participantId }, session) {
+    const { room, participant } = session.requireSeat();
+    room.moderation.spotlight(participant, participantId);
+    return done;
+  },
+
+  lock: onRoom((m, actor) => (m.setLocked(actor, true), done)),
+  unlock: onRoom((m, actor) => (m.setLocked(actor, false), done)),
+  end: onRoom((m, actor) => (m.end(actor), done)),
+  getAuditLog: onRoom((m, actor) => ({ entries: m.auditLog(actor) })),
 };

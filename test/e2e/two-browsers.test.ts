@@ -7,7 +7,8 @@ let server: RunningCircle;
 let chromium: Awaited<ReturnType<typeof launchBrowser>>;
 
 beforeAll(async () => {
-  server = await startCircle();
+  // Without a waiting room: the client is let in as soon as the facilitator has started the session.
+  server = await startCircle({ rooms: { requireAdmission: false } });
   chromium = await launchBrowser();
 });
 afterAll(async () => {

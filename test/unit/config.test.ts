@@ -38,7 +38,12 @@ describe('configuration', () => {
   it('refuses the development secret in production and turns demo tokens off there', () => {
     expect(() => loadConfig({ env: { NODE_ENV: 'production' } })).toThrowError(ConfigError);
     expect(() => loadConfig({ env: { NODE_ENV: 'production' } })).toThrowError(/auth\.tokenSecret/);
-    const config = loadConfig({ env: { NODE_ENV: 'production', CIRCLE_AUTH_TOKEN_SECRET: 's'.repeat(40) } });
+    expect(() => loadConfig({ env: { NODE_ENV: 'production', CIRCLE_AUTH_TOKEN_SECRET: 's'.repeat(40) } })).toThrowError(
+      /admin\.bearerSecret must be set \(CIRCLE_ADMIN_BEARER_SECRET\)/,
+    );
+    const config = loadConfig({
+      env: { NODE_ENV: 'production', CIRCLE_AUTH_TOKEN_SECRET: 's'.repeat(40), CIRCLE_ADMIN_BEARER_SECRET: 'a'.repeat(40) },
+    });
     expect(config.auth.devTokens).toBe(false);
   });
 });

@@ -1,11 +1,14 @@
-import type { Role } from '../../protocol/roles.js';
+import type { MediaKind, PeerInfo, SessionEndReason } from '../../protocol/events.js';
+import { isModerator, type Role } from '../../protocol/roles.js';
 import { CircleClient, type RemoteTrack } from '../sdk.js';
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
 const form = $<HTMLFormElement>('#join-form');
 const controls = $<HTMLElement>('#controls');
 const statusLine = $<HTMLElement>('#status');
+const notice = $<HTMLElement>('#notice');
 const tiles = $<HTMLElement>('#tiles');
+const panel = $<HTMLElement>('#moderator-panel');
 
 const client = new CircleClient();
 let localStream: MediaStream | undefined;
@@ -13,18 +16,70 @@ let localStream: MediaStream | undefined;
 const STATE_TEXT = {
   idle: 'Not connected',
   joining: 'Joining…',
+  waiting: 'In the waiting room: a facilitator will let you in shortly',
   joined: 'In the session',
   rejoining: 'Reconnecting…',
   left: 'You left the session',
-  ended: 'The session ended for this window',
+  ended: 'The session ended',
 } as const;
+
+const END_TEXT: Record<SessionEndReason, string> = {
+  'replaced-by-new-session': 'You joined from another window; this one is closed.',
+  'join-timeout': 'The connection timed out before joining.',
+  denied: 'A facilitator did not admit you to this session.',
+  removed: 'A facilitator removed you from this session.',
+  ended: 'The facilitator ended the session. Thank you for joining.',
+};
+
+function showNotice(text: string | undefined, action?: { label: string; run: () => void }): void {
+  notice.hidden = !text;
+  notice.replaceChildren(text ?? '');
+  if (action) notice.append(button(action.label, action.run));
+}
+
+function button(label: string, run: () => void, className = ''): HTMLButtonElement {
+  const element = document.createElement('button');
+  element.type = 'button';
+  element.textContent = label;
+  element.className = className;
+  element.addEventListener('click', () => {
+    try {
+      void Promise.resolve(run()).catch((error: Error) => showNotice(error.message));
+    } catch (error) {
+      showNotice((error as Error).message);
+    }
+  });
+  return element;
+}
 
 client.on('state', (state) => {
   statusLine.textContent = STATE_TEXT[state];
-  controls.hidden = state !== 'joined' && state !== 'rejoining';
-  form.hidden = state === 'joined' || state === 'rejoining' || state === 'joining';
+  controls.hidden = !['joined', 'rejoining', 'waiting'].includes(state);
+  form.hidden = state !== 'idle' && state !== 'left';
+  if (state === 'ended' && client.endReason) showNotice(END_TEXT[client.endReason]);
+  render();
 });
+client.on('ended', (reason) => showNotice(END_TEXT[reason]));
 client.on('error', (error) => console.warn('circle:', error.message));
+client.on('self', (self) => {
+  if (self.locks.audio) showNotice('A facilitator muted your microphone.');
+  render();
+});
+client.on('unmuteRequested', (kind: MediaKind) => {
+  const what = kind === 'audio' ? 'unmute your microphone' : 'turn your camera on';
+  showNotice(`A facilitator invites you to ${what}.`, {
+    label: kind === 'audio' ? 'Unmute' : 'Turn camera on',
+    run: () => {
+      showNotice(undefined);
+      void (kind === 'audio' ? client.setMicrophoneEnabled(true) : client.setCameraEnabled(true)).then(render);
+    },
+  });
+});
+client.on('room', (room) => {
+  if (room.onHold) showNotice('The facilitator has stepped away; the session is on hold.');
+  render();
+});
+for (const event of ['lobby', 'peerJoined', 'peerLeft', 'peerUpdated'] as const) client.on(event, () => render());
 
 function tileFor(participantId: string): HTMLElement {
   const id = `peer-${participantId}`;
@@ -56,6 +111,81 @@ client.on('peerJoined', (peer) => tileFor(peer.participantId));
 client.on('peerLeft', ({ participantId }) => document.getElementById(`peer-${participantId}`)?.remove());
 client.on('trackAdded', attach);
 
+function mediaState(peer: PeerInfo, kind: MediaKind): string {
+  const producer = peer.producers.find((p) => p.kind === kind);
+  const name = kind === 'audio' ? 'mic' : 'cam';
+  if (peer.locks?.[kind]) return `${name} off (facilitator)`;
+  return producer && !producer.paused ? `${name} on` : `${name} off`;
+}
+
+function render(): void {
+  const self = client.self;
+  $<HTMLButtonElement>('#toggle-mic').textContent = client.microphoneEnabled ? 'Mute microphone' : 'Unmute microphone';
+  $<HTMLButtonElement>('#toggle-camera').textContent = client.cameraEnabled ? 'Turn camera off' : 'Turn camera on';
+  for (const tile of tiles.querySelectorAll('.tile')) {
+    tile.classList.toggle('spotlit', tile.id === `peer-${client.room?.spotlight}`);
+  }
+  panel.hidden = !(self && isModerator(self.role) && client.state === 'joined');
+  if (panel.hidden || !self) return;
+
+  $('#lobby-count').textContent = String(client.lobby.length);
+  $('#lobby-list').replaceChildren(
+    ...client.lobby.map((entry) => {
+      const item = document.createElement('li');
+      const who = document.createElement('span');
+      who.className = 'who';
+      who.textContent = entry.displayName;
+      item.append(who, button('Admit', () => client.admit(entry.participantId)), button('Deny', () => client.deny(entry.participantId), 'secondary'));
+      return item;
+    }),
+  );
+
+  const leads = self.role === 'facilitator';
+  $('#people-list').replaceChildren(
+    ...[...client.peers.values()].map((peer) => {
+      const item = document.createElement('li');
+      const who = document.createElement('span');
+      who.className = 'who';
+      who.textContent = `${peer.displayName} · ${peer.role}`;
+      const badges = (['audio', 'video'] as const).map((kind) => {
+        const badge = document.createElement('span');
+        badge.className = `badge${peer.locks?.[kind] ? ' locked' : ''}`;
+        badge.textContent = mediaState(peer, kind);
+        return badge;
+      });
+      item.append(who, ...badges);
+      const id = peer.participantId;
+      if (peer.role === 'observer') return item;
+      item.append(
+        button('Mute', () => client.mute(id)),
+        button('Ask to unmute', () => client.askToUnmute(id)),
+        button('Stop video', () => client.stopVideo(id)),
+        button('Ask for video', () => client.askToStartVideo(id)),
+        button('Spotlight', () => client.spotlight(id)),
+      );
+      if (leads && peer.role === 'client') item.append(button('Make co-facilitator', () => client.promote(id)));
+      if (leads && peer.role === 'cofacilitator') {
+        item.append(button('Make client', () => client.demote(id)), button('Hand over lead', () => client.handOver(id)));
+      }
+      item.append(
+        button('Remove', () => (confirm(`Remove ${peer.displayName} from this session?`) ? client.remove(id) : undefined), 'danger'),
+      );
+      return item;
+    }),
+  );
+  $('#toggle-lock').textContent = client.room?.locked ? 'Unlock room' : 'Lock room';
+  $<HTMLButtonElement>('#end-session').hidden = !leads;
+}
+
+$('#admit-all').addEventListener('click', () => void client.admitAll());
+$('#deny-all').addEventListener('click', () => void client.denyAll());
+$('#mute-all').addEventListener('click', () => void client.muteAllClients());
+$('#clear-spotlight').addEventListener('click', () => void client.spotlight(null));
+$('#toggle-lock').addEventListener('click', () => void (client.room?.locked ? client.unlock() : client.lock()));
+$('#end-session').addEventListener('click', () => {
+  if (confirm('End the session for everyone?')) void client.end();
+});
+
 async function join(room: string, name: string, role: Role): Promise<void> {
   const response = await fetch('/dev/token', {
     method: 'POST',
@@ -71,6 +201,7 @@ async function join(room: string, name: string, role: Role): Promise<void> {
     $<HTMLElement>('#self-tile').hidden = false;
     await client.publish(localStream);
   }
+  render();
 }
 
 form.addEventListener('submit', (event) => {
@@ -81,17 +212,12 @@ form.addEventListener('submit', (event) => {
   });
 });
 
-function toggle(button: HTMLButtonElement, on: string, off: string, apply: (enabled: boolean) => Promise<void>) {
-  button.addEventListener('click', () => {
-    const enabled = button.getAttribute('aria-pressed') !== 'true';
-    void apply(enabled).then(() => {
-      button.setAttribute('aria-pressed', String(enabled));
-      button.textContent = enabled ? on : off;
-    });
-  });
-}
-toggle($('#toggle-mic'), 'Mute microphone', 'Unmute microphone', (on) => client.setMicrophoneEnabled(on));
-toggle($('#toggle-camera'), 'Turn camera off', 'Turn camera on', (on) => client.setCameraEnabled(on));
+$('#toggle-mic').addEventListener('click', () => {
+  client.setMicrophoneEnabled(!client.microphoneEnabled).then(render, (error: Error) => showNotice(error.message));
+});
+$('#toggle-camera').addEventListener('click', () => {
+  client.setCameraEnabled(!client.cameraEnabled).then(render, (error: Error) => showNotice(error.message));
+});
 
 $<HTMLButtonElement>('#leave').addEventListener('click', () => {
   void client.leave().then(() => {

@@ -1,0 +1,179 @@
+import type { AuditEntry, MediaKind, ModerationAction } from '../protocol/events.js';
+import { CircleError } from '../protocol/errors.js';
+import type { Participant } from './participant.js';
+import { authorize, type Action } from './permissions.js';
+import type { Room } from './room.js';
+
+/**
+ * What facilitators and co-facilitators can do to a room and the people in it. Each action is authorised by the
+ * permission table before anything changes, and recorded in the room's audit log (ids only, never names).
+ */
+export class Moderation {
+  constructor(private readonly room: Room) {}
+
+  admit(actor: Participant, targetId: string): void {
+    this.authorize(actor, 'admit');
+    this.assertCanAdmit();
+    this.admitOne(actor, this.waitingTarget(targetId));
+  }
+
+  admitAll(actor: Participant): number {
+    this.authorize(actor, 'admit');
+    this.assertCanAdmit();
+    const waiting = this.room.waiting();
+    for (const target of waiting) this.admitOne(actor, target);
+    return waiting.length;
+  }
+
+  deny(actor: Participant, targetId: string): void {
+    this.authorize(actor, 'deny');
+    this.denyOne(actor, this.waitingTarget(targetId));
+  }
+
+  denyAll(actor: Participant): number {
+    this.authorize(actor, 'deny');
+    const waiting = this.room.waiting();
+    for (const target of waiting) this.denyOne(actor, target);
+    return waiting.length;
+  }
+
+  async mute(actor: Participant, targetId: string): Promise<void> {
+    await this.lock(actor, 'mute', this.targetFor(actor, 'mute', targetId), 'audio');
+  }
+
+  async muteAllClients(actor: Participant): Promise<number> {
+    this.authorize(actor, 'mute');
+    const clients = this.room.admittedParticipants().filter((p) => p.role === 'client' && !p.locks.audio);
+    for (const target of clients) await this.lock(actor, 'mute', target, 'audio');
+    return clients.length;
+  }
+
+  askToUnmute(actor: Participant, targetId: string): void {
+    this.ask(actor, 'askToUnmute', this.targetFor(actor, 'askToUnmute', targetId), 'audio');
+  }
+
+  async stopVideo(actor: Participant, targetId: string): Promise<void> {
+    await this.lock(actor, 'stopVideo', this.targetFor(actor, 'stopVideo', targetId), 'video');
+  }
+
+  askToStartVideo(actor: Participant, targetId: string): void {
+    this.ask(actor, 'askToStartVideo', this.targetFor(actor, 'askToStartVideo', targetId), 'video');
+  }
+
+  remove(actor: Participant, targetId: string): void {
+    const target = this.targetFor(actor, 'remove', targetId, { waitingToo: true });
+    this.room.record.removed.add(target.id);
+    this.room.dismiss(target, 'removed');
+    this.log(actor, 'remove', target);
+  }
+
+  promote(actor: Participant, targetId: string): void {
+    const target = this.targetFor(actor, 'promote', targetId);
+    if (target.role !== 'client') throw new CircleError('BAD_REQUEST', 'only a client can be promoted to co-facilitator');
+    this.room.setRole(target, 'cofacilitator');
+    this.log(actor, 'promote', target);
+  }
+
+  demote(actor: Participant, targetId: string): void {
+    const target = this.targetFor(actor, 'demote', targetId);
+    if (target.role !== 'cofacilitator') throw new CircleError('BAD_REQUEST', 'only a co-facilitator can be demoted');
+    this.room.setRole(target, 'client');
+    this.log(actor, 'demote', target);
+  }
+
+  /** The facilitator passes the lead to a co-facilitator and stays on as co-facilitator. */
+  handOver(actor: Participant, targetId: string): void {
+    const target = this.targetFor(actor, 'handOver', targetId);
+    if (target.role !== 'cofacilitator') {
+      throw new CircleError('BAD_REQUEST', 'hand the lead to a co-facilitator (promote them first)');
+    }
+    this.room.setRole(target, 'facilitator');
+    this.room.setRole(actor, 'cofacilitator');
+    this.log(actor, 'handOver', target);
+  }
+
+  spotlight(actor: Participant, targetId: string | null): void {
+    this.authorize(actor, 'spotlight');
+    const target = targetId === null ? undefined : this.room.participants.get(targetId);
+    if (targetId !== null && (!target?.admitted || target.role === 'observer')) {
+      throw new CircleError('NOT_FOUND', 'no such participant to spotlight');
+    }
+    this.room.record.spotlight = targetId;
+    this.room.broadcastRoomView();
+    this.log(actor, 'spotlight', target);
+  }
+
+  setLocked(actor: Participant, locked: boolean): void {
+    const action = locked ? 'lock' : 'unlock';
+    this.authorize(actor, action);
+    this.room.record.locked = locked;
+    this.room.broadcastRoomView();
+    this.log(actor, action);
+  }
+
+  end(actor: Participant): void {
+    this.authorize(actor, 'end');
+    this.log(actor, 'end');
+    this.room.end();
+  }
+
+  auditLog(actor: Participant): AuditEntry[] {
+    this.authorize(actor, 'readAuditLog');
+    return [...this.room.record.audit];
+  }
+
+  private authorize(actor: Participant, action: Action, target?: Participant): void {
+    authorize(actor.role, action, target?.role);
+  }
+
+  private async lock(actor: Participant, action: ModerationAction, target: Participant, kind: MediaKind) {
+    await this.room.lockMedia(target, kind);
+    this.log(actor, action, target);
+  }
+
+  private ask(actor: Participant, action: ModerationAction, target: Participant, kind: MediaKind): void {
+    this.room.unlockMedia(target, kind);
+    target.channel.send('unmuteRequested', { kind });
+    this.log(actor, action, target);
+  }
+
+  private admitOne(actor: Participant, target: Participant): void {
+    this.room.admit(target);
+    this.log(actor, 'admit', target);
+  }
+
+  private denyOne(actor: Participant, target: Participant): void {
+    this.room.dismiss(target, 'denied');
+    this.log(actor, 'deny', target);
+  }
+
+  /** No admissions before a facilitator has started the session, nor while the room is on hold. */
+  private assertCanAdmit(): void {
+    if (!this.room.record.started) throw new CircleError('ON_HOLD', 'the session starts when a facilitator joins');
+    if (this.room.isOnHold) throw new CircleError('ON_HOLD', 'no one can be admitted until a facilitator returns');
+  }
+
+  private log(actor: Participant, action: ModerationAction, target?: Participant): void {
+    this.room.record.log(actor.id, action, target?.id);
+    this.room.settings.onModeration(action);
+  }
+
+  /**
+   * The role may take this action at all (checked first, so probing ids reveals nothing), the target exists,
+   * is not the actor, and ranks below the actor.
+   */
+  private targetFor(actor: Participant, action: Action, targetId: string, { waitingToo = false } = {}): Participant {
+    this.authorize(actor, action);
+    const target = this.room.participants.get(targetId);
+    if (!target || !(target.admitted || waitingToo)) throw new CircleError('NOT_FOUND', 'no such participant');
+    if (target === actor) throw new CircleError('BAD_REQUEST', 'you cannot do this to yourself');
+    this.authorize(actor, action, target);
+    return target;
+  }
+
+  private waitingTarget(targetId: string): Participant {
+    const target = this.room.participants.get(targetId);
+    if (!target || target.admitted) throw new CircleError('NOT_FOUND', 'no such participant waiting');
+    return target;
+  }
+}

@@ -1,0 +1,32 @@
+import type { AuditEntry, ModerationAction } from '../protocol/events.js';
+
+/** The audit log keeps the latest entries; a session with more moderation than this is exceptional. */
+const AUDIT_LIMIT = 2000;
+
+/**
+ * What a room must remember beyond its router's life: who was admitted or removed, whether it is locked or has
+ * ended, and the audit log. Plain data, so a store can persist it as JSON.
+ */
+export class RoomRecord {
+  locked = false;
+  ended = false;
+  /** Whether a facilitator has joined this session yet: clients get no media before. */
+  started = false;
+  spotlight: string | null = null;
+  readonly admitted = new Set<string>();
+  readonly removed = new Set<string>();
+  readonly audit: AuditEntry[] = [];
+  touchedAt = Date.now();
+
+  constructor(readonly roomId: string) {}
+
+  log(actor: string, action: ModerationAction, target?: string): void {
+    this.audit.push({ at: new Date().toISOString(), actor, action, ...(target ? { target } : {}) });
+    if (this.audit.length > AUDIT_LIMIT) this.audit.splice(0, this.audit.length - AUDIT_LIMIT);
+    this.touch();
+  }
+
+  touch(): void {
+    this.touchedAt = Date.now();
+  }
+}
