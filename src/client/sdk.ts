@@ -9,6 +9,7 @@ import type {
   MediaKind,
   MediaSource,
   PeerInfo,
+  ProducerInfo,
   ReconnectReason,
   RoomView,
   SelfView,
@@ -192,7 +193,20 @@ export class CircleClient extends Emitter<ClientEvents> {
       }
       this.emit('peerLeft', { participantId });
     });
-    socket.on('producerAdded', ({ producer }) => void this.consume(producer.producerId));
+    socket.on('producerAdded', ({ participantId, producer }) => {
+      this.updatePeerProducers(participantId, (producers) => [...producers, producer]);
+      void this.consume(producer.producerId);
+    });
+    socket.on('producerRemoved', ({ participantId, producerId }) =>
+      this.updatePeerProducers(participantId, (producers) => producers.filter((p) => p.producerId !== producerId)),
+    );
+    for (const [event, paused] of [['producerPaused', true], ['producerResumed', false]] as const) {
+      socket.on(event, ({ participantId, producerId }) =>
+        this.updatePeerProducers(participantId, (producers) =>
+          producers.map((p) => (p.producerId === producerId ? { ...p, paused } : p)),
+        ),
+      );
+    }
     socket.on('consumerClosed', ({ consumerId }) => this.dropConsumer(consumerId));
     socket.on('peerUpdated', (peer) => {
       this.peers.set(peer.participantId, peer);
@@ -224,6 +238,14 @@ export class CircleClient extends Emitter<ClientEvents> {
   private async call<K extends RequestName>(event: K, payload: RequestPayload<K>) {
     if (!this.socket) throw new Error('not connected');
     return request(this.socket, event, payload);
+  }
+
+  private updatePeerProducers(participantId: string, change: (producers: ProducerInfo[]) => ProducerInfo[]): void {
+    const peer = this.peers.get(participantId);
+    if (!peer) return;
+    const updated = { ...peer, producers: change(peer.producers) };
+    this.peers.set(participantId, updated);
+    this.emit('peerUpdated', updated);
   }
 
   private updateSelf(self: SelfView): void {

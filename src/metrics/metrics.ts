@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { MediaKind } from '../protocol/events.js';
+import { MODERATION_ACTIONS, type MediaKind } from '../protocol/events.js';
 import { ROLES, type Role } from '../protocol/roles.js';
 
 /** Live counts the gauges read at scrape time, so they can never drift from the real state. */
@@ -59,8 +59,18 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
   );
   gauge('circle_workers_alive', 'mediasoup workers currently running.', [], (c, set) => set({}, c.workersAlive()));
 
+  const moderationActions = new Counter({
+    name: 'circle_moderation_actions_total',
+    help: 'Moderation actions carried out, by action (admit, mute, remove, end, ...).',
+    labelNames: ['action'],
+    registers: [registry],
+  });
+  // Every series exists from the start, so rate() and alerts see a 0 rather than nothing.
+  for (const action of MODERATION_ACTIONS) moderationActions.inc({ action }, 0);
+
   return {
     registry,
+    moderationActions,
     workerDeaths: new Counter({
       name: 'circle_worker_deaths_total',
       help: 'mediasoup worker processes that died unexpectedly.',
@@ -77,12 +87,6 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
       help: 'Time from receiving a signaling request to sending its acknowledgement.',
       labelNames: ['event'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers: [registry],
-    }),
-    moderationActions: new Counter({
-      name: 'circle_moderation_actions_total',
-      help: 'Moderation actions carried out, by action (admit, mute, remove, end, ...).',
-      labelNames: ['action'],
       registers: [registry],
     }),
   };

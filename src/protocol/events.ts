@@ -71,21 +71,24 @@ export interface JoinResult {
   admitted?: AdmittedView;
 }
 
-export type ModerationAction =
-  | 'admit'
-  | 'deny'
-  | 'mute'
-  | 'askToUnmute'
-  | 'stopVideo'
-  | 'askToStartVideo'
-  | 'remove'
-  | 'promote'
-  | 'demote'
-  | 'handOver'
-  | 'spotlight'
-  | 'lock'
-  | 'unlock'
-  | 'end';
+/** The moderation actions, as recorded in the audit log and counted in metrics. */
+export const MODERATION_ACTIONS = [
+  'admit',
+  'deny',
+  'mute',
+  'askToUnmute',
+  'stopVideo',
+  'askToStartVideo',
+  'remove',
+  'promote',
+  'demote',
+  'handOver',
+  'spotlight',
+  'lock',
+  'unlock',
+  'end',
+] as const;
+export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
 
 export interface AuditEntry {
   /** ISO time */

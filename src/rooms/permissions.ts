@@ -1,24 +1,9 @@
+import type { ModerationAction } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import type { Role } from '../protocol/roles.js';
 
-/** Everything a participant can be allowed or refused. */
-export type Action =
-  | 'sendMedia'
-  | 'admit'
-  | 'deny'
-  | 'mute'
-  | 'askToUnmute'
-  | 'stopVideo'
-  | 'askToStartVideo'
-  | 'remove'
-  | 'promote'
-  | 'demote'
-  | 'handOver'
-  | 'spotlight'
-  | 'lock'
-  | 'unlock'
-  | 'end'
-  | 'readAuditLog';
+/** Everything a participant can be allowed or refused: the moderation actions, sending media, reading the audit. */
+export type Action = ModerationAction | 'sendMedia' | 'readAuditLog';
 
 /**
  * The one permission table. Co-facilitators (a second clinician, a peer support specialist) run the room with

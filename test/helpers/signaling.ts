@@ -69,3 +69,17 @@ export async function devToken(
   if (!response.ok) throw new Error(`dev token: ${response.status} ${await response.text()}`);
   return (await response.json()) as { token: string; participantId: string };
 }
+
+export interface Seated {
+  client: TestClient;
+  participantId: string;
+  result: { self: { admission: string }; admitted?: { peers: { participantId: string; role: string }[] } };
+}
+
+/** Connects and joins with a fresh dev token; the result tells whether the seat is admitted or waiting. */
+export async function joinRoom(url: string, room: string, name: string, role: string): Promise<Seated> {
+  const client = await connect(url);
+  const { token, participantId } = await devToken(url, { room, name, role });
+  const result = await client.ok<Seated['result']>('join', { token });
+  return { client, participantId, result };
+}

@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'puppeteer-core';
+import { startCircle, type RunningCircle } from '../helpers/circle.js';
+import { inboundStats, joinFromDemo, launchBrowser, waitUntil } from '../helpers/browser.js';
+
+let server: RunningCircle;
+let chromium: Awaited<ReturnType<typeof launchBrowser>>;
+
+beforeAll(async () => {
+  server = await startCircle();
+  chromium = await launchBrowser();
+});
+afterAll(async () => {
+  await chromium?.close();
+  await server?.stop();
+});
+
+type Circle = {
+  client: {
+    self?: { participantId: string; admission: string };
+    state: string;
+    peers: Map<string, unknown>;
+    [method: string]: unknown;
+  };
+};
+
+/** Calls an SDK method in the page, answering with its result or its error code. */
+function sdk(page: Page, method: string, ...args: unknown[]): Promise<{ ok: boolean; code?: string }> {
+  return page.evaluate(
+    async (name, params) => {
+      const client = (window as unknown as { circle: Circle }).circle.client;
+      try {
+        await (client[name] as (...a: unknown[]) => Promise<unknown>).apply(client, params);
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, code: (error as { code?: string }).code };
+      }
+    },
+    method,
+    args,
+  );
+}
+
+const participantId = (page: Page) =>
+  page.evaluate(() => (window as unknown as { circle: Circle }).circle.client.self!.participantId);
+
+/** Audio bytes this page has received from one participant. */
+async function audioFrom(page: Page, from: string): Promise<number> {
+  return (await inboundStats(page))
+    .filter((s) => s.participantId === from && s.kind === 'audio')
+    .reduce((sum, s) => sum + s.bytesReceived, 0);
+}
+
+async function admitFromPanel(facilitator: Page, waitingName: string): Promise<void> {
+  await waitUntil(
+    () => facilitator.evaluate((name) => document.querySelector('#lobby-list')?.textContent?.includes(name) ?? false, waitingName),
+    10_000,
+    `${waitingName} in the facilitator's waiting room list`,
+  );
+  // The facilitator clicks Admit in the lobby list, as a person would.
+  await facilitator.evaluate((name) => {
+    for (const item of document.querySelectorAll('#lobby-list li')) {
+      if (item.textContent?.includes(name)) (item.querySelector('button') as HTMLButtonElement).click();
+    }
+  }, waitingName);
+}
+
+it('a waiting client receives nothing; once admitted, media flows both ways', async () => {
+  const facilitator = await joinFromDemo(chromium.browser, server.url, 'lobby-e2e', 'Faith', 'facilitator');
+  const waiting = await joinFromDemo(chromium.browser, server.url, 'lobby-e2e', 'Wendy', 'client');
+
+  expect(await waiting.evaluate(() => (window as unknown as { circle: Circle }).circle.client.state)).toBe('waiting');
+  expect(await waiting.evaluate(() => document.querySelector('#status')?.textContent)).toMatch(/waiting room/);
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  expect(await inboundStats(waiting)).toEqual([]);
+  expect(await waiting.evaluate(() => (window as unknown as { circle: Circle }).circle.client.peers.size)).toBe(0);
+  expect(await inboundStats(facilitator)).toEqual([]);
+
+  await admitFromPanel(facilitator, 'Wendy');
+  const wendy = await participantId(waiting);
+  const faith = await participantId(facilitator);
+  const flowing = async (page: Page, from: string) =>
+    (await inboundStats(page)).filter((s) => s.participantId === from && s.bytesReceived > 0).length === 2;
+  await waitUntil(async () => (await flowing(waiting, faith)) && (await flowing(facilitator, wendy)), 15_000, 'media both ways');
+  await waiting.close();
+  await facilitator.close();
+});
+
+it('hard mute stops the audio at the SFU within 1 s; the client cannot undo it; after the ask it flows again', async () => {
+  const facilitator = await joinFromDemo(chromium.browser, server.url, 'mute-e2e', 'Fatima', 'facilitator');
+  const alice = await joinFromDemo(chromium.browser, server.url, 'mute-e2e', 'Alice', 'client');
+  await admitFromPanel(facilitator, 'Alice');
+  const bob = await joinFromDemo(chromium.browser, server.url, 'mute-e2e', 'Bob', 'client');
+  await admitFromPanel(facilitator, 'Bob');
+  const aliceId = await participantId(alice);
+
+  await waitUntil(async () => (await audioFrom(bob, aliceId)) > 0 && (await audioFrom(facilitator, aliceId)) > 0, 15_000, "Alice's audio");
+
+  expect(await sdk(facilitator, 'mute', aliceId)).toEqual({ ok: true });
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const atOneSecond = [await audioFrom(bob, aliceId), await audioFrom(facilitator, aliceId)];
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  expect([await audioFrom(bob, aliceId), await audioFrom(facilitator, aliceId)]).toEqual(atOneSecond);
+
+  expect(await sdk(alice, 'setMicrophoneEnabled', true)).toEqual({ ok: false, code: 'FORBIDDEN' });
+  expect(await alice.evaluate(() => document.querySelector('#notice')?.textContent)).toMatch(/muted your microphone/);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  expect(await audioFrom(bob, aliceId)).toBe(atOneSecond[0]);
+
+  expect(await sdk(facilitator, 'askToUnmute', aliceId)).toEqual({ ok: true });
+  await waitUntil(
+    () => alice.evaluate(() => document.querySelector('#notice')?.textContent?.includes('invites you to unmute') ?? false),
+    5000,
+    'the invitation on Alice’s page',
+  );
+  // Still silent: asking is not unmuting. Alice answers the invitation herself.
+  expect(await audioFrom(bob, aliceId)).toBe(atOneSecond[0]);
+  await alice.evaluate(() => (document.querySelector('#notice button') as HTMLButtonElement).click());
+  await waitUntil(async () => (await audioFrom(bob, aliceId)) > atOneSecond[0]!, 5000, 'audio after unmute');
+  // The facilitator's panel shows what the SFU does: Alice's and Bob's microphones and cameras on.
+  await waitUntil(
+    () =>
+      facilitator.evaluate(() =>
+        [...document.querySelectorAll('#people-list li')].every((li) => /mic on.*cam on/.test(li.textContent ?? '')),
+      ),
+    5000,
+    'the panel to show everyone sending',
+  );
+  if (process.env.CIRCLE_SCREENSHOT) await facilitator.screenshot({ path: process.env.CIRCLE_SCREENSHOT, fullPage: true });
+});
