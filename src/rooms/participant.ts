@@ -6,6 +6,14 @@ import type { Role } from '../protocol/roles.js';
 export type ServerEventName = keyof ServerToClientEvents;
 export type ServerEventArgs<E extends ServerEventName> = Parameters<ServerToClientEvents[E]>;
 
+/** What a seat is, apart from its connection and media: carried over when the same person comes back. */
+export interface SeatState {
+  role: Role;
+  admitted: boolean;
+  locks: MediaLocks;
+  waitingSince: string;
+}
+
 /** How the domain reaches one participant's client, whatever carries it. */
 export interface ParticipantChannel {
   send<E extends ServerEventName>(event: E, ...args: ServerEventArgs<E>): void;
@@ -35,12 +43,16 @@ export class Participant {
     return this.identity.participantId;
   }
 
-  /** A new connection of the same person takes over the seat as it stands: role, admission and locks. */
-  takeOver(previous: Participant): void {
-    this.role = previous.role;
-    this.admitted = previous.admitted;
-    this.waitingSince = previous.waitingSince;
-    Object.assign(this.locks, previous.locks);
+  seatState(): SeatState {
+    return { role: this.role, admitted: this.admitted, locks: { ...this.locks }, waitingSince: this.waitingSince.toISOString() };
+  }
+
+  /** Takes the seat as it stood: role, admission and a facilitator's locks. */
+  restore(seat: SeatState): void {
+    this.role = seat.role;
+    this.admitted = seat.admitted;
+    this.waitingSince = new Date(seat.waitingSince);
+    Object.assign(this.locks, seat.locks);
   }
 
   describe(withLocks: boolean): PeerInfo {

@@ -1,4 +1,5 @@
 import type { AuditEntry, ModerationAction } from '../protocol/events.js';
+import type { SeatState } from './participant.js';
 
 /** The audit log keeps the latest entries; a session with more moderation than this is exceptional. */
 const AUDIT_LIMIT = 2000;
@@ -16,6 +17,8 @@ export class RoomRecord {
   readonly admitted = new Set<string>();
   readonly removed = new Set<string>();
   readonly audit: AuditEntry[] = [];
+  /** Seats of participants the server itself disconnected (a media worker died): theirs again when they rejoin. */
+  readonly heldSeats = new Map<string, SeatState>();
   touchedAt = Date.now();
 
   constructor(readonly roomId: string) {}

@@ -78,11 +78,15 @@ export class Room extends EventEmitter<RoomEvents> {
       webRtcServer: this.mediaWorker.webRtcServer,
     });
     const participant = new Participant(identity, media, channel);
+    const held = this.record.heldSeats.get(identity.participantId);
     if (previous) {
       // The same person joined again (a new tab, a reload): the newest session takes over the seat as it stands.
-      participant.takeOver(previous);
+      participant.restore(previous.seatState());
       this.remove(previous);
       previous.channel.end('replaced-by-new-session');
+    } else if (held) {
+      this.record.heldSeats.delete(identity.participantId);
+      participant.restore(held);
     } else {
       participant.admitted = !this.mustWait(participant.role);
     }
@@ -230,9 +234,10 @@ export class Room extends EventEmitter<RoomEvents> {
     throw new CircleError('NOT_FOUND', 'no such producer in this room');
   }
 
-  /** Closes the router; anyone still inside is told why and asked to reconnect. */
+  /** Closes the router; anyone still inside is told why and asked to reconnect, and keeps their seat. */
   close(reason: ReconnectReason): void {
     this.shutDown((participant) => {
+      this.record.heldSeats.set(participant.id, participant.seatState());
       participant.channel.send('reconnectRequired', { reason });
       participant.channel.detach();
     });
@@ -374,6 +379,7 @@ export function assertMayEnter(record: RoomRecord, identity: Identity, seated: b
     throw new CircleError('REMOVED', 'you were removed from this session');
   }
   // A lock keeps newcomers out, even of the lobby; staff and anyone already admitted this session may return.
-  const returning = seated || identity.role !== 'client' || record.admitted.has(identity.participantId);
+  const id = identity.participantId;
+  const returning = seated || identity.role !== 'client' || record.admitted.has(id) || record.heldSeats.has(id);
   if (record.locked && !returning) throw new CircleError('ROOM_LOCKED', 'the room is locked');
 }

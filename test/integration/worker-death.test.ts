@@ -56,6 +56,36 @@ it('replaces a worker killed mid-session, asks its participants to rejoin, and s
   newcomer.close();
 });
 
+it('gives participants their seats back after a worker dies: admitted, same role, same locks', async () => {
+  const facilitator = await connect(server.url);
+  const fac = await devToken(server.url, { room: 'crash-seats', name: 'Fola', role: 'facilitator' });
+  await facilitator.ok('join', { token: fac.token });
+  const clients = await Promise.all(
+    ['kim-1', 'lou-1'].map(async (participantId) => {
+      const client = await connect(server.url);
+      const { token } = await devToken(server.url, { room: 'crash-seats', name: participantId, participantId });
+      await client.ok('join', { token });
+      await facilitator.ok('admit', { participantId });
+      return { client, token, participantId };
+    }),
+  );
+  await facilitator.ok('promote', { participantId: 'kim-1' });
+  await facilitator.ok('mute', { participantId: 'lou-1' });
+
+  const told = clients.map((c) => c.client.next('reconnectRequired'));
+  process.kill(server.circle.registry.get('crash-seats')!.mediaWorker.worker.pid, 'SIGKILL');
+  await Promise.all(told);
+
+  await facilitator.ok('join', { token: fac.token });
+  const [kim, lou] = await Promise.all(
+    clients.map((c) => c.client.ok<{ self: { role: string; admission: string; locks: { audio: boolean } } }>('join', { token: c.token })),
+  );
+  expect(kim!.self).toMatchObject({ role: 'cofacilitator', admission: 'admitted', locks: { audio: false } });
+  expect(lou!.self).toMatchObject({ role: 'client', admission: 'admitted', locks: { audio: true } });
+  for (const c of [facilitator, ...clients.map((x) => x.client)]) c.close();
+  await waitFor(() => server.circle.pool.alive === server.circle.pool.size || undefined);
+});
+
 it('reports not-ready while a worker is missing', async () => {
   const victim = server.circle.pool.workers()[0]!;
   const died = new Promise((resolve) => server.circle.pool.once('workerDied', resolve));
