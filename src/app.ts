@@ -44,7 +44,13 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
         enableTcp: config.mediasoup.enableTcp,
         initialAvailableOutgoingBitrate: config.mediasoup.initialAvailableOutgoingBitrate,
       },
+      turnWarningMs: config.floor.turnWarningSeconds * 1000,
+      defaultTurnLimitMs: config.floor.defaultTurnSeconds ? config.floor.defaultTurnSeconds * 1000 : null,
       onModeration: (action) => metrics.moderationActions.inc({ action }),
+      onFloorGrant: (source, waitedMs) => {
+        metrics.floorGrants.inc({ source });
+        if (waitedMs !== null) metrics.floorWait.observe(waitedMs / 1000);
+      },
     },
     logger,
   );

@@ -48,6 +48,13 @@ export const configSchema = z
         recordRetentionMs: z.number().int().min(1000),
       })
       .strict(),
+    floor: z
+      .object({
+        /** 0: speaking turns are untimed unless a facilitator sets a limit. */
+        defaultTurnSeconds: z.number().int().min(0).max(3600),
+        turnWarningSeconds: z.number().int().min(0).max(600),
+      })
+      .strict(),
     admin: z
       .object({
         /** Bearer secret for the admin HTTP endpoints (the audit log). */

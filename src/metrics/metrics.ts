@@ -10,6 +10,7 @@ export interface LiveCounts {
   consumersByKind(): Record<MediaKind, number>;
   workersAlive(): number;
   lobbyWaiting(): number;
+  floorQueueLengths(): number[];
 }
 
 export interface Metrics {
@@ -18,6 +19,8 @@ export interface Metrics {
   signalingRequests: Counter<'event' | 'result'>;
   signalingDuration: Histogram<'event'>;
   moderationActions: Counter<'action'>;
+  floorGrants: Counter<'source'>;
+  floorWait: Histogram<never>;
 }
 
 export function createMetrics(live: () => LiveCounts | undefined): Metrics {
@@ -57,6 +60,16 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
   gauge('circle_lobby_waiting', 'Clients waiting in a lobby to be admitted, over all rooms.', [], (c, set) =>
     set({}, c.lobbyWaiting()),
   );
+  gauge(
+    'circle_floor_queue_length',
+    'Raised hands waiting for the floor, over the rooms of this node: their sum and the longest queue.',
+    ['aggregate'],
+    (c, set) => {
+      const lengths = c.floorQueueLengths();
+      set({ aggregate: 'sum' }, lengths.reduce((a, b) => a + b, 0));
+      set({ aggregate: 'max' }, Math.max(0, ...lengths));
+    },
+  );
   gauge('circle_workers_alive', 'mediasoup workers currently running.', [], (c, set) => set({}, c.workersAlive()));
 
   const moderationActions = new Counter({
@@ -68,9 +81,24 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
   // Every series exists from the start, so rate() and alerts see a 0 rather than nothing.
   for (const action of MODERATION_ACTIONS) moderationActions.inc({ action }, 0);
 
+  const floorGrants = new Counter({
+    name: 'circle_floor_grants_total',
+    help: 'Times the floor was given: from the queue (next), directly to someone, or by a turn timer.',
+    labelNames: ['source'],
+    registers: [registry],
+  });
+  for (const source of ['queue', 'direct', 'timer']) floorGrants.inc({ source }, 0);
+
   return {
     registry,
     moderationActions,
+    floorGrants,
+    floorWait: new Histogram({
+      name: 'circle_floor_wait_seconds',
+      help: 'Time from raising a hand to being given the floor.',
+      buckets: [5, 15, 30, 60, 120, 300, 600, 1200, 1800],
+      registers: [registry],
+    }),
     workerDeaths: new Counter({
       name: 'circle_worker_deaths_total',
       help: 'mediasoup worker processes that died unexpectedly.',

@@ -60,6 +60,7 @@ export interface AdmittedView {
   room: RoomView;
   /** Facilitators and co-facilitators see who waits; others get an empty list. */
   lobby: LobbyEntry[];
+  floor: FloorView;
 }
 
 export interface JoinResult {
@@ -69,6 +70,20 @@ export interface JoinResult {
   self: SelfView;
   /** Absent while waiting in the lobby: a waiting client sees no one and receives no media. */
   admitted?: AdmittedView;
+}
+
+export type FloorMode = 'open' | 'queue';
+
+/** Turn-taking as everyone admitted sees it; each client finds its own place in `queue`. */
+export interface FloorView {
+  /** `open`: anyone unmuted is heard, hands are advisory. `queue`: only the holder and staff are heard. */
+  mode: FloorMode;
+  holder: string | null;
+  /** Participant ids with raised hands, first raised first. */
+  queue: string[];
+  turnLimitSeconds: number | null;
+  /** ISO time the current turn ends, when turns are timed. */
+  turnEndsAt: string | null;
 }
 
 /** The moderation actions, as recorded in the audit log and counted in metrics. */
@@ -87,6 +102,13 @@ export const MODERATION_ACTIONS = [
   'lock',
   'unlock',
   'end',
+  'grantFloor',
+  'takeBackFloor',
+  'reorderQueue',
+  'clearQueue',
+  'setFloorMode',
+  'setTurnLimit',
+  'extendTurn',
 ] as const;
 export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
 
@@ -146,6 +168,16 @@ export interface RequestResults {
   unlock: Record<string, never>;
   end: Record<string, never>;
   getAuditLog: { entries: AuditEntry[] };
+  raiseHand: { position: number };
+  lowerHand: Record<string, never>;
+  grantFloor: { holder: string };
+  takeBackFloor: Record<string, never>;
+  moveInQueue: Record<string, never>;
+  removeFromQueue: Record<string, never>;
+  clearQueue: Record<string, never>;
+  setFloorMode: Record<string, never>;
+  setTurnLimit: Record<string, never>;
+  extendTurn: Record<string, never>;
 }
 
 export type ClientToServerEvents = {
@@ -174,6 +206,9 @@ export interface ServerToClientEvents {
   roomUpdated: (room: RoomView) => void;
   /** To facilitators and co-facilitators: who waits now. */
   lobbyUpdated: (event: { waiting: LobbyEntry[] }) => void;
+  floorUpdated: (floor: FloorView) => void;
+  /** To the floor holder and the staff: the turn ends soon. */
+  turnWarning: (event: { holder: string; endsAt: string }) => void;
   /** A facilitator asks you to unmute (or turn your camera on); only you can do it. */
   unmuteRequested: (event: { kind: MediaKind }) => void;
   reconnectRequired: (event: { reason: ReconnectReason }) => void;

@@ -136,6 +136,18 @@ export const requestSchemas = {
   unlock: empty,
   end: empty,
   getAuditLog: empty,
+
+  raiseHand: empty,
+  lowerHand: empty,
+  /** `participantId: null` gives the floor to the first raised hand. */
+  grantFloor: z.object({ participantId: id.nullable() }).strict(),
+  takeBackFloor: empty,
+  moveInQueue: z.object({ participantId: id, position: z.number().int().min(1).max(1000) }).strict(),
+  removeFromQueue: target,
+  clearQueue: empty,
+  setFloorMode: z.object({ mode: z.enum(['open', 'queue']) }).strict(),
+  setTurnLimit: z.object({ seconds: z.number().int().min(10).max(3600).nullable() }).strict(),
+  extendTurn: z.object({ seconds: z.number().int().min(5).max(1800) }).strict(),
 } as const;
 
 export type RequestName = keyof typeof requestSchemas;

@@ -154,8 +154,7 @@ export class Moderation {
   }
 
   private log(actor: Participant, action: ModerationAction, target?: Participant): void {
-    this.room.record.log(actor.id, action, target?.id);
-    this.room.settings.onModeration(action);
+    this.room.recordAction(actor, action, target);
   }
 
   /**

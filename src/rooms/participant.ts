@@ -28,6 +28,11 @@ export class Participant {
   role: Role;
   admitted = false;
   readonly locks: MediaLocks = { audio: false, video: false };
+  /**
+   * What the participant itself wants sent. The SFU runs a producer only when this, the facilitator's locks and
+   * the floor all allow it; so lifting a lock or granting the floor never turns on what they turned off.
+   */
+  readonly wants: MediaLocks = { audio: true, video: true };
   waitingSince = new Date();
 
   constructor(

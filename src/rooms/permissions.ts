@@ -2,8 +2,8 @@ import type { ModerationAction } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import type { Role } from '../protocol/roles.js';
 
-/** Everything a participant can be allowed or refused: the moderation actions, sending media, reading the audit. */
-export type Action = ModerationAction | 'sendMedia' | 'readAuditLog';
+/** Everything a participant can be allowed or refused: the moderation actions, media, hands, the audit log. */
+export type Action = ModerationAction | 'sendMedia' | 'readAuditLog' | 'raiseHand';
 
 /**
  * The one permission table. Co-facilitators (a second clinician, a peer support specialist) run the room with
@@ -27,6 +27,14 @@ export const PERMISSIONS: Record<Action, readonly Role[]> = {
   unlock: ['facilitator', 'cofacilitator'],
   end: ['facilitator'],
   readAuditLog: ['facilitator', 'cofacilitator'],
+  raiseHand: ['cofacilitator', 'client'],
+  grantFloor: ['facilitator', 'cofacilitator'],
+  takeBackFloor: ['facilitator', 'cofacilitator'],
+  reorderQueue: ['facilitator', 'cofacilitator'],
+  clearQueue: ['facilitator', 'cofacilitator'],
+  setFloorMode: ['facilitator', 'cofacilitator'],
+  setTurnLimit: ['facilitator', 'cofacilitator'],
+  extendTurn: ['facilitator', 'cofacilitator'],
 };
 
 /** Who outranks whom: a moderator acts only on someone of strictly lower rank. */

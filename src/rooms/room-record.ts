@@ -1,4 +1,5 @@
 import type { AuditEntry, ModerationAction } from '../protocol/events.js';
+import { initialFloor, type FloorState } from './floor.js';
 import type { SeatState } from './participant.js';
 
 /** The audit log keeps the latest entries; a session with more moderation than this is exceptional. */
@@ -19,9 +20,15 @@ export class RoomRecord {
   readonly audit: AuditEntry[] = [];
   /** Seats of participants the server itself disconnected (a media worker died): theirs again when they rejoin. */
   readonly heldSeats = new Map<string, SeatState>();
+  readonly floor: FloorState;
   touchedAt = Date.now();
 
-  constructor(readonly roomId: string) {}
+  constructor(
+    readonly roomId: string,
+    turnLimitMs: number | null = null,
+  ) {
+    this.floor = initialFloor(turnLimitMs);
+  }
 
   log(actor: string, action: ModerationAction, target?: string): void {
     this.audit.push({ at: new Date().toISOString(), actor, action, ...(target ? { target } : {}) });

@@ -15,6 +15,7 @@ export interface RegistrySettings extends RoomSettings {
   emptyRoomTimeoutMs: number;
   /** How long a closed room's record (removals, end, audit log) is kept. */
   recordRetentionMs: number;
+  defaultTurnLimitMs: number | null;
 }
 
 export interface Seat {
@@ -94,6 +95,7 @@ export class RoomRegistry {
         return counts;
       },
       lobbyWaiting: () => [...this.rooms.values()].reduce((n, room) => n + room.waiting().length, 0),
+      floorQueueLengths: () => [...this.rooms.values()].map((room) => room.floor.queueLength()),
       producersByKind: byKind('producers'),
       consumersByKind: byKind('consumers'),
     };
@@ -116,7 +118,7 @@ export class RoomRegistry {
     const worker = this.pool.leastLoaded((candidate) => this.loadOf(candidate));
     const router = await worker.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
     let record = this.records.get(roomId);
-    if (!record) this.records.set(roomId, (record = new RoomRecord(roomId)));
+    if (!record) this.records.set(roomId, (record = new RoomRecord(roomId, this.settings.defaultTurnLimitMs)));
     const room = new Room(roomId, router, worker, this.settings, record);
     this.rooms.set(roomId, room);
     room.on('empty', () => this.scheduleEmptyClose(room));

@@ -18,7 +18,9 @@ import type {
 } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import { isModerator, type Role } from '../protocol/roles.js';
+import { Floor, type GrantSource } from './floor.js';
 import { Moderation } from './moderation.js';
+import { TurnTaking } from './turn-taking.js';
 import { Participant, type ParticipantChannel, type ServerEventArgs, type ServerEventName } from './participant.js';
 import { authorize } from './permissions.js';
 import type { RoomRecord } from './room-record.js';
@@ -31,7 +33,10 @@ export interface RoomSettings {
   observersVisibleToClients: boolean;
   /** How long a room may lack a facilitator before it is put on hold. */
   facilitatorAbsenceMs: number;
+  /** How long before a timed turn ends its holder and the staff are warned. */
+  turnWarningMs: number;
   onModeration: (action: ModerationAction) => void;
+  onFloorGrant: (source: GrantSource, waitedMs: number | null) => void;
 }
 
 type RoomEvents = { empty: []; closed: [] };
@@ -43,6 +48,8 @@ type RoomEvents = { empty: []; closed: [] };
 export class Room extends EventEmitter<RoomEvents> {
   readonly participants = new Map<string, Participant>();
   readonly moderation: Moderation;
+  readonly floor: Floor;
+  readonly turns: TurnTaking;
   private onHold = false;
   private absenceTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -56,6 +63,26 @@ export class Room extends EventEmitter<RoomEvents> {
   ) {
     super();
     this.moderation = new Moderation(this);
+    this.floor = new Floor(record.floor, settings.turnWarningMs);
+    this.turns = new TurnTaking(this);
+    this.floor.on('changed', () => {
+      const view = this.floor.view();
+      for (const participant of this.admittedParticipants()) participant.channel.send('floorUpdated', view);
+    });
+    this.floor.on('holderChanged', (previous, next) => {
+      for (const id of [previous, next]) {
+        const participant = id ? this.participants.get(id) : undefined;
+        if (participant) void this.syncProducers(participant, 'audio');
+      }
+    });
+    this.floor.on('granted', (_id, source, waitedMs) => settings.onFloorGrant(source, waitedMs));
+    this.floor.on('warning', (holder, endsAt) => {
+      const warning = { holder, endsAt: new Date(endsAt).toISOString() };
+      const holderSeat = this.participants.get(holder);
+      for (const participant of new Set([...this.moderators(), ...(holderSeat ? [holderSeat] : [])])) {
+        participant.channel.send('turnWarning', warning);
+      }
+    });
   }
 
   get isClosed(): boolean {
@@ -149,14 +176,14 @@ export class Room extends EventEmitter<RoomEvents> {
     else this.checkFacilitatorPresence();
   }
 
-  /** A facilitator's lock: pauses the participant's producers of that kind at the SFU. */
+  /**
+   * A facilitator's lock: pauses the participant's producers of that kind at the SFU. It also counts as the
+   * participant having turned it off, so lifting the lock later turns nothing on.
+   */
   async lockMedia(participant: Participant, kind: MediaKind): Promise<void> {
     participant.locks[kind] = true;
-    for (const producer of participant.media.producers.values()) {
-      if (producer.kind !== kind || producer.paused) continue;
-      await producer.pause();
-      this.notifyViewers(participant, 'producerPaused', { participantId: participant.id, producerId: producer.id });
-    }
+    participant.wants[kind] = false;
+    await this.syncProducers(participant, kind);
     this.locksChanged(participant);
   }
 
@@ -164,6 +191,31 @@ export class Room extends EventEmitter<RoomEvents> {
   unlockMedia(participant: Participant, kind: MediaKind): void {
     participant.locks[kind] = false;
     this.locksChanged(participant);
+  }
+
+  /** Whether the SFU forwards this participant's `kind` now: their wish, the facilitator's lock, the floor. */
+  mayFlow(participant: Participant, kind: MediaKind): boolean {
+    if (!participant.wants[kind] || participant.locks[kind]) return false;
+    if (kind === 'video' || this.floor.mode === 'open' || isModerator(participant.role)) return true;
+    return this.floor.holder === participant.id;
+  }
+
+  /** Brings the participant's producers of `kind` in line with `mayFlow`, telling those who see them. */
+  async syncProducers(participant: Participant, kind: MediaKind): Promise<void> {
+    const flow = this.mayFlow(participant, kind);
+    for (const producer of participant.media.producers.values()) {
+      if (producer.kind !== kind || producer.closed || producer.paused === !flow) continue;
+      if (flow) await producer.resume();
+      else await producer.pause();
+      const event = flow ? 'producerResumed' : 'producerPaused';
+      this.notifyViewers(participant, event, { participantId: participant.id, producerId: producer.id });
+    }
+  }
+
+  /** Appends a carried-out moderation action to the audit log (ids only) and counts it. */
+  recordAction(actor: Participant, action: ModerationAction, target?: Participant): void {
+    this.record.log(actor.id, action, target?.id);
+    this.settings.onModeration(action);
   }
 
   broadcastRoomView(): void {
@@ -197,12 +249,13 @@ export class Room extends EventEmitter<RoomEvents> {
   ): Promise<string> {
     this.requireAdmitted(participant);
     authorize(participant.role, 'sendMedia');
+    participant.wants[request.kind] = !participant.locks[request.kind];
     const producer = await participant.media.produce(
       request.transportId,
       request.kind,
       request.rtpParameters,
       request.source,
-      participant.locks[request.kind],
+      !this.mayFlow(participant, request.kind),
     );
     this.notifyViewers(participant, 'producerAdded', { participantId: participant.id, producer });
     return producer.producerId;
@@ -213,10 +266,8 @@ export class Room extends EventEmitter<RoomEvents> {
     if (!paused && participant.locks[producer.kind]) {
       throw new CircleError('FORBIDDEN', `your ${producer.kind === 'audio' ? 'microphone' : 'camera'} was turned off by a facilitator`);
     }
-    if (paused) await producer.pause();
-    else await producer.resume();
-    const event = paused ? 'producerPaused' : 'producerResumed';
-    this.notifyViewers(participant, event, { participantId: participant.id, producerId });
+    participant.wants[producer.kind] = !paused;
+    await this.syncProducers(participant, producer.kind);
   }
 
   closeProducer(participant: Participant, producerId: string): void {
@@ -275,6 +326,7 @@ export class Room extends EventEmitter<RoomEvents> {
       peers: this.visibleTo(participant).map((peer) => this.describe(participant, peer)),
       room: this.roomView(),
       lobby: isModerator(participant.role) ? this.lobbyEntries() : [],
+      floor: this.floor.view(),
     };
   }
 
@@ -283,7 +335,7 @@ export class Room extends EventEmitter<RoomEvents> {
     return this.settings.requireAdmission || !this.record.started;
   }
 
-  private requireAdmitted(participant: Participant): void {
+  requireAdmitted(participant: Participant): void {
     if (!participant.admitted) throw new CircleError('NOT_ADMITTED', 'you are waiting to be admitted');
   }
 
@@ -333,6 +385,7 @@ export class Room extends EventEmitter<RoomEvents> {
       this.broadcastRoomView();
     }
     if (participant.role === 'facilitator') this.checkFacilitatorPresence();
+    this.floor.participantLeft(participant.id);
     if (this.participants.size === 0) this.emit('empty');
   }
 
@@ -362,6 +415,7 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.absenceTimer);
+    this.floor.dispose();
     for (const participant of this.participants.values()) {
       farewell(participant);
       participant.media.close();

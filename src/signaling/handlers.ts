@@ -4,6 +4,7 @@ import type { RequestResults } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import type { RequestName, RequestPayload } from '../protocol/schemas.js';
 import type { Moderation } from '../rooms/moderation.js';
+import type { TurnTaking } from '../rooms/turn-taking.js';
 import type { Participant } from '../rooms/participant.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { ClientSession } from './client-session.js';
@@ -35,6 +36,14 @@ function onRoom<T>(act: (moderation: Moderation, actor: Participant) => T | Prom
   return async (_payload: unknown, session: ClientSession) => {
     const { room, participant } = session.requireSeat();
     return act(room.moderation, participant);
+  };
+}
+
+/** A turn-taking request: hands and the floor. */
+function onFloor<P, T>(act: (turns: TurnTaking, actor: Participant, payload: P) => T | Promise<T>) {
+  return async (payload: P, session: ClientSession) => {
+    const { room, participant } = session.requireSeat();
+    return act(room.turns, participant, payload);
   };
 }
 
@@ -132,4 +141,17 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
   unlock: onRoom((m, actor) => (m.setLocked(actor, false), done)),
   end: onRoom((m, actor) => (m.end(actor), done)),
   getAuditLog: onRoom((m, actor) => ({ entries: m.auditLog(actor) })),
+
+  raiseHand: onFloor((t, actor) => ({ position: t.raiseHand(actor) })),
+  lowerHand: onFloor((t, actor) => (t.lowerHand(actor), done)),
+  grantFloor: onFloor((t, actor, { participantId }: { participantId: string | null }) => ({
+    holder: t.grant(actor, participantId),
+  })),
+  takeBackFloor: onFloor((t, actor) => (t.takeBack(actor), done)),
+  moveInQueue: onFloor((t, actor, p: { participantId: string; position: number }) => (t.move(actor, p.participantId, p.position), done)),
+  removeFromQueue: onFloor((t, actor, { participantId }: { participantId: string }) => (t.removeFromQueue(actor, participantId), done)),
+  clearQueue: onFloor((t, actor) => (t.clear(actor), done)),
+  setFloorMode: onFloor(async (t, actor, { mode }: { mode: 'open' | 'queue' }) => (await t.setMode(actor, mode), done)),
+  setTurnLimit: onFloor((t, actor, { seconds }: { seconds: number | null }) => (t.setTurnLimit(actor, seconds), done)),
+  extendTurn: onFloor((t, actor, { seconds }: { seconds: number }) => (t.extend(actor, seconds), done)),
 };

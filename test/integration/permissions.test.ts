@@ -23,6 +23,9 @@ async function populatedRoom(roomId: string) {
     await seats.facilitator!.client.ok('admit', { participantId: seats[name]!.participantId });
   }
   seats.waiting = await joinRoom(server.url, roomId, 'Wes', 'client');
+  // Turn-taking under way: Tess has a hand up, Cleo has the floor.
+  await seats.target.client.ok('raiseHand', {});
+  await seats.facilitator.client.ok('grantFloor', { participantId: seats.otherCofacilitator.participantId });
   return seats as Record<'facilitator' | 'cofacilitator' | 'otherCofacilitator' | 'observer' | 'client' | 'target' | 'waiting', Seated>;
 }
 
@@ -43,6 +46,7 @@ function snapshot(roomId: string) {
     spotlight: record.spotlight,
     removed: [...record.removed],
     audit: record.audit.length,
+    floor: JSON.parse(JSON.stringify(record.floor)) as unknown,
   };
 }
 
@@ -66,6 +70,15 @@ const REQUESTS: { request: string; action: Action; payload: (s: Seats) => unknow
   { request: 'unlock', action: 'unlock', payload: () => ({}) },
   { request: 'end', action: 'end', payload: () => ({}) },
   { request: 'getAuditLog', action: 'readAuditLog', payload: () => ({}) },
+  { request: 'raiseHand', action: 'raiseHand', payload: () => ({}) },
+  { request: 'grantFloor', action: 'grantFloor', payload: (s) => ({ participantId: s.target.participantId }) },
+  { request: 'takeBackFloor', action: 'takeBackFloor', payload: () => ({}) },
+  { request: 'moveInQueue', action: 'reorderQueue', payload: (s) => ({ participantId: s.target.participantId, position: 1 }) },
+  { request: 'removeFromQueue', action: 'reorderQueue', payload: (s) => ({ participantId: s.target.participantId }) },
+  { request: 'clearQueue', action: 'clearQueue', payload: () => ({}) },
+  { request: 'setFloorMode', action: 'setFloorMode', payload: () => ({ mode: 'queue' }) },
+  { request: 'setTurnLimit', action: 'setTurnLimit', payload: () => ({ seconds: 60 }) },
+  { request: 'extendTurn', action: 'extendTurn', payload: () => ({ seconds: 30 }) },
 ];
 const ACTORS: Role[] = ['facilitator', 'cofacilitator', 'client', 'observer'];
 
@@ -82,7 +95,7 @@ describe('every moderation request against every role', () => {
         try {
           if (allowed) {
             expect(response, JSON.stringify(response)).toMatchObject({ ok: true });
-            if (request !== 'getAuditLog') expect(server.circle.registry.record(roomId)!.audit.length).toBeGreaterThan(before.audit);
+            if (!['getAuditLog', 'raiseHand'].includes(request)) expect(server.circle.registry.record(roomId)!.audit.length).toBeGreaterThan(before.audit);
           } else {
             expect(response).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
             expect(snapshot(roomId)).toEqual(before);
