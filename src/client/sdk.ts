@@ -4,6 +4,8 @@ import type {
   AdmittedView,
   AuditEntry,
   ConsumerInfo,
+  FloorMode,
+  FloorView,
   JoinResult,
   LobbyEntry,
   MediaKind,
@@ -47,6 +49,8 @@ type ClientEvents = {
   room: [RoomView];
   lobby: [LobbyEntry[]];
   unmuteRequested: [MediaKind];
+  floor: [FloorView];
+  turnWarning: [{ holder: string; endsAt: string }];
   trackAdded: [RemoteTrack];
   trackRemoved: [RemoteTrack];
   reconnecting: [ReconnectReason];
@@ -75,6 +79,7 @@ export class CircleClient extends Emitter<ClientEvents> {
   self: SelfView | undefined;
   room: RoomView | undefined;
   lobby: LobbyEntry[] = [];
+  floor: FloorView | undefined;
   endReason: SessionEndReason | undefined;
   readonly peers = new Map<string, PeerInfo>();
   readonly remoteTracks = new Map<string, RemoteTrack>();
@@ -151,6 +156,30 @@ export class CircleClient extends Emitter<ClientEvents> {
   end = () => this.call('end', {});
   auditLog = async (): Promise<AuditEntry[]> => (await this.call('getAuditLog', {})).entries;
 
+  // Turn-taking. Hands are everyone's own; the rest is for facilitators and co-facilitators.
+  raiseHand = async (): Promise<number> => (await this.call('raiseHand', {})).position;
+  lowerHand = () => this.call('lowerHand', {});
+  /** To a participant, or with `null` to the first raised hand. */
+  grantFloor = (participantId: string | null) => this.call('grantFloor', { participantId });
+  takeBackFloor = () => this.call('takeBackFloor', {});
+  moveInQueue = (participantId: string, position: number) => this.call('moveInQueue', { participantId, position });
+  removeFromQueue = (participantId: string) => this.call('removeFromQueue', { participantId });
+  clearQueue = () => this.call('clearQueue', {});
+  setFloorMode = (mode: FloorMode) => this.call('setFloorMode', { mode });
+  setTurnLimit = (seconds: number | null) => this.call('setTurnLimit', { seconds });
+  extendTurn = (seconds: number) => this.call('extendTurn', { seconds });
+
+  /** 1-based place in the hand queue; 0 when the hand is down. */
+  get handPosition(): number {
+    return this.self && this.floor ? this.floor.queue.indexOf(this.self.participantId) + 1 : 0;
+  }
+
+  /** Whether the SFU lets this participant be heard now (a queue-mode room hears only the floor holder). */
+  get mayBeHeard(): boolean {
+    if (!this.self || !this.floor || this.floor.mode === 'open') return true;
+    return this.self.role !== 'client' || this.floor.holder === this.self.participantId;
+  }
+
   async leave(): Promise<void> {
     if (this.socket?.connected && this.self) await request(this.socket, 'leave', {}).catch(() => undefined);
     this.teardownMedia();
@@ -225,6 +254,11 @@ export class CircleClient extends Emitter<ClientEvents> {
       this.enterRoom(socket, view).catch((error: Error) => this.emit('error', error));
     });
     socket.on('unmuteRequested', ({ kind }) => this.emit('unmuteRequested', kind));
+    socket.on('floorUpdated', (floor) => {
+      this.floor = floor;
+      this.emit('floor', floor);
+    });
+    socket.on('turnWarning', (warning) => this.emit('turnWarning', warning));
     socket.on('reconnectRequired', ({ reason }) => void this.rejoin(reason));
     socket.on('sessionEnded', ({ reason }) => {
       this.teardownMedia();
@@ -259,6 +293,8 @@ export class CircleClient extends Emitter<ClientEvents> {
   private async enterRoom(socket: CircleSocket, view: AdmittedView): Promise<void> {
     this.room = view.room;
     this.lobby = view.lobby;
+    this.floor = view.floor;
+    this.emit('floor', view.floor);
     this.emit('room', view.room);
     this.emit('lobby', view.lobby);
     await this.setUpMedia(socket, view);

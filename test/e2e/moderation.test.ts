@@ -1,55 +1,13 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
-import { startCircle, type RunningCircle } from '../helpers/circle.js';
-import { inboundStats, joinFromDemo, launchBrowser, waitUntil } from '../helpers/browser.js';
+import { browserSuite } from '../helpers/fixtures.js';
+import { audioFrom, inboundStats, joinFromDemo, participantIdOf, sdk, waitUntil } from '../helpers/browser.js';
 
-let server: RunningCircle;
-let chromium: Awaited<ReturnType<typeof launchBrowser>>;
+const suite = browserSuite();
 
-beforeAll(async () => {
-  server = await startCircle();
-  chromium = await launchBrowser();
-});
-afterAll(async () => {
-  await chromium?.close();
-  await server?.stop();
-});
+type Circle = { client: { state: string; peers: Map<string, unknown> } };
 
-type Circle = {
-  client: {
-    self?: { participantId: string; admission: string };
-    state: string;
-    peers: Map<string, unknown>;
-    [method: string]: unknown;
-  };
-};
-
-/** Calls an SDK method in the page, answering with its result or its error code. */
-function sdk(page: Page, method: string, ...args: unknown[]): Promise<{ ok: boolean; code?: string }> {
-  return page.evaluate(
-    async (name, params) => {
-      const client = (window as unknown as { circle: Circle }).circle.client;
-      try {
-        await (client[name] as (...a: unknown[]) => Promise<unknown>).apply(client, params);
-        return { ok: true };
-      } catch (error) {
-        return { ok: false, code: (error as { code?: string }).code };
-      }
-    },
-    method,
-    args,
-  );
-}
-
-const participantId = (page: Page) =>
-  page.evaluate(() => (window as unknown as { circle: Circle }).circle.client.self!.participantId);
-
-/** Audio bytes this page has received from one participant. */
-async function audioFrom(page: Page, from: string): Promise<number> {
-  return (await inboundStats(page))
-    .filter((s) => s.participantId === from && s.kind === 'audio')
-    .reduce((sum, s) => sum + s.bytesReceived, 0);
-}
+const participantId = participantIdOf;
 
 async function admitFromPanel(facilitator: Page, waitingName: string): Promise<void> {
   await waitUntil(
@@ -66,8 +24,8 @@ async function admitFromPanel(facilitator: Page, waitingName: string): Promise<v
 }
 
 it('a waiting client receives nothing; once admitted, media flows both ways', async () => {
-  const facilitator = await joinFromDemo(chromium.browser, server.url, 'lobby-e2e', 'Faith', 'facilitator');
-  const waiting = await joinFromDemo(chromium.browser, server.url, 'lobby-e2e', 'Wendy', 'client');
+  const facilitator = await joinFromDemo(suite.browser, suite.server.url, 'lobby-e2e', 'Faith', 'facilitator');
+  const waiting = await joinFromDemo(suite.browser, suite.server.url, 'lobby-e2e', 'Wendy', 'client');
 
   expect(await waiting.evaluate(() => (window as unknown as { circle: Circle }).circle.client.state)).toBe('waiting');
   expect(await waiting.evaluate(() => document.querySelector('#status')?.textContent)).toMatch(/waiting room/);
@@ -87,10 +45,10 @@ it('a waiting client receives nothing; once admitted, media flows both ways', as
 });
 
 it('hard mute stops the audio at the SFU within 1 s; the client cannot undo it; after the ask it flows again', async () => {
-  const facilitator = await joinFromDemo(chromium.browser, server.url, 'mute-e2e', 'Fatima', 'facilitator');
-  const alice = await joinFromDemo(chromium.browser, server.url, 'mute-e2e', 'Alice', 'client');
+  const facilitator = await joinFromDemo(suite.browser, suite.server.url, 'mute-e2e', 'Fatima', 'facilitator');
+  const alice = await joinFromDemo(suite.browser, suite.server.url, 'mute-e2e', 'Alice', 'client');
   await admitFromPanel(facilitator, 'Alice');
-  const bob = await joinFromDemo(chromium.browser, server.url, 'mute-e2e', 'Bob', 'client');
+  const bob = await joinFromDemo(suite.browser, suite.server.url, 'mute-e2e', 'Bob', 'client');
   await admitFromPanel(facilitator, 'Bob');
   const aliceId = await participantId(alice);
 

@@ -1,20 +1,10 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
-import { startCircle, sample, type RunningCircle } from '../helpers/circle.js';
-import { bytesByKind, inboundStats, joinFromDemo, launchBrowser, waitUntil } from '../helpers/browser.js';
+import { sample } from '../helpers/circle.js';
+import { browserSuite } from '../helpers/fixtures.js';
+import { bytesByKind, inboundStats, joinFromDemo, waitUntil } from '../helpers/browser.js';
 
-let server: RunningCircle;
-let chromium: Awaited<ReturnType<typeof launchBrowser>>;
-
-beforeAll(async () => {
-  // Without a waiting room: the client is let in as soon as the facilitator has started the session.
-  server = await startCircle({ rooms: { requireAdmission: false } });
-  chromium = await launchBrowser();
-});
-afterAll(async () => {
-  await chromium?.close();
-  await server?.stop();
-});
+const suite = browserSuite({ rooms: { requireAdmission: false } });
 
 async function receivesBothKinds(page: Page): Promise<boolean> {
   const kinds = new Set((await inboundStats(page)).filter((s) => s.bytesReceived > 0).map((s) => s.kind));
@@ -22,8 +12,8 @@ async function receivesBothKinds(page: Page): Promise<boolean> {
 }
 
 it('two browsers in one room see and hear each other through the SFU', async () => {
-  const alice = await joinFromDemo(chromium.browser, server.url, 'e2e-room', 'Alice', 'facilitator');
-  const bob = await joinFromDemo(chromium.browser, server.url, 'e2e-room', 'Bob', 'client');
+  const alice = await joinFromDemo(suite.browser, suite.server.url, 'e2e-room', 'Alice', 'facilitator');
+  const bob = await joinFromDemo(suite.browser, suite.server.url, 'e2e-room', 'Bob', 'client');
 
   await waitUntil(async () => (await receivesBothKinds(alice)) && (await receivesBothKinds(bob)), 20_000, 'media');
 
@@ -46,7 +36,7 @@ it('two browsers in one room see and hear each other through the SFU', async () 
   await waitUntil(remoteVideoPlaying.bind(null, alice), 5000, 'remote video element');
   expect(await remoteVideoPlaying(bob)).toBe(true);
 
-  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  const metrics = await (await fetch(`${suite.server.url}/metrics`)).text();
   expect(sample(metrics, 'circle_rooms')).toBe(1);
   expect(sample(metrics, 'circle_participants', { role: 'facilitator' })).toBe(1);
   expect(sample(metrics, 'circle_participants', { role: 'client' })).toBe(1);

@@ -37,17 +37,53 @@ export async function launchBrowser(): Promise<{ browser: Browser; close(): Prom
 }
 
 /** Opens the demo page and joins through the same path a person's click takes. */
-export async function joinFromDemo(browser: Browser, url: string, room: string, name: string, role = 'client') {
+export async function joinFromDemo(
+  browser: Browser,
+  url: string,
+  room: string,
+  name: string,
+  role = 'client',
+  media: { video: boolean } = { video: true },
+) {
   const page = await browser.newPage();
   page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
   await page.goto(`${url}/?room=${room}`, { waitUntil: 'load' });
   await page.evaluate(
-    (r, n, ro) => (window as unknown as { circle: { join(a: string, b: string, c: string): Promise<void> } }).circle.join(r, n, ro),
+    (r, n, ro, m) =>
+      (window as unknown as { circle: { join(a: string, b: string, c: string, m: object): Promise<void> } }).circle.join(r, n, ro, m),
     room,
     name,
     role,
+    media,
   );
   return page;
+}
+
+/** Calls an SDK method in the page, answering with its outcome or its error code. */
+export function sdk(page: Page, method: string, ...args: unknown[]): Promise<{ ok: boolean; code?: string }> {
+  return page.evaluate(
+    async (name, params) => {
+      const client = (window as unknown as { circle: { client: Record<string, unknown> } }).circle.client;
+      try {
+        await (client[name] as (...a: unknown[]) => Promise<unknown>).apply(client, params);
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, code: (error as { code?: string }).code };
+      }
+    },
+    method,
+    args,
+  );
+}
+
+export const participantIdOf = (page: Page) =>
+  page.evaluate(() => (window as unknown as { circle: { client: { self: { participantId: string } } } }).circle.client.self.participantId);
+
+/** Audio bytes this page has received from one participant. */
+export async function audioFrom(page: Page, from: string): Promise<number> {
+  return (await inboundStats(page))
+    .filter((s) => s.participantId === from && s.kind === 'audio')
+    .reduce((sum, s) => sum + s.bytesReceived, 0);
 }
 
 export async function inboundStats(page: Page): Promise<InboundStat[]> {

@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import { fakeDtls, opusParameters } from './rtp.js';
 import type { Ack } from '../../src/protocol/errors.js';
 
 /**
@@ -82,4 +83,17 @@ export async function joinRoom(url: string, room: string, name: string, role: st
   const { token, participantId } = await devToken(url, { room, name, role });
   const result = await client.ok<Seated['result']>('join', { token });
   return { client, participantId, result };
+}
+
+/** Opens a send transport and produces a microphone track with browser-like parameters; answers its id. */
+export async function produceAudio(client: TestClient): Promise<string> {
+  const transport = await client.ok<{ id: string }>('createTransport', { direction: 'send' });
+  await client.ok('connectTransport', { transportId: transport.id, dtlsParameters: fakeDtls });
+  const { producerId } = await client.ok<{ producerId: string }>('produce', {
+    transportId: transport.id,
+    kind: 'audio',
+    rtpParameters: opusParameters(Math.floor(Math.random() * 1e9)),
+    source: 'microphone',
+  });
+  return producerId;
 }

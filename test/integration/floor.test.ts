@@ -1,18 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startCircle, sample, type RunningCircle } from '../helpers/circle.js';
-import { fakeDtls, opusParameters } from '../helpers/rtp.js';
-import { joinRoom, type Seated, type TestClient } from '../helpers/signaling.js';
+import { describe, expect, it } from 'vitest';
+import { sample } from '../helpers/circle.js';
+import { circleSuite } from '../helpers/fixtures.js';
+import { produceAudio, type Seated } from '../helpers/signaling.js';
 
-let server: RunningCircle;
-const open: TestClient[] = [];
-
-beforeAll(async () => {
-  server = await startCircle({ floor: { turnWarningSeconds: 8 } });
-});
-afterAll(async () => server.stop());
-afterEach(() => {
-  for (const client of open.splice(0)) client.close();
-});
+const suite = circleSuite({ floor: { turnWarningSeconds: 8 } });
+const seat = suite.seat.bind(suite);
 
 interface FloorView {
   mode: string;
@@ -21,11 +13,6 @@ interface FloorView {
   turnEndsAt: string | null;
 }
 
-async function seat(room: string, name: string, role: string): Promise<Seated> {
-  const seated = await joinRoom(server.url, room, name, role);
-  open.push(seated.client);
-  return seated;
-}
 
 async function roomWithClients(room: string, count: number) {
   const facilitator = await seat(room, 'Facilitator', 'facilitator');
@@ -48,18 +35,11 @@ async function until(probe: () => boolean, what: string, timeoutMs = 5000): Prom
   }
 }
 
-async function produceAudio(roomId: string, seated: Seated): Promise<string> {
-  const room = server.circle.registry.get(roomId)!;
+/** Sends the room's own capabilities as the client's, then produces audio. */
+async function produceAudioIn(roomId: string, seated: Seated): Promise<string> {
+  const room = suite.server.circle.registry.get(roomId)!;
   await seated.client.ok('setRtpCapabilities', { rtpCapabilities: room.router.rtpCapabilities });
-  const transport = await seated.client.ok<{ id: string }>('createTransport', { direction: 'send' });
-  await seated.client.ok('connectTransport', { transportId: transport.id, dtlsParameters: fakeDtls });
-  const { producerId } = await seated.client.ok<{ producerId: string }>('produce', {
-    transportId: transport.id,
-    kind: 'audio',
-    rtpParameters: opusParameters(Math.floor(Math.random() * 1e9)),
-    source: 'microphone',
-  });
-  return producerId;
+  return produceAudio(seated.client);
 }
 
 describe('the hand queue over real sockets', () => {
@@ -85,7 +65,7 @@ describe('the hand queue over real sockets', () => {
         expect(position).toBe(expected.indexOf(client.participantId) + 1);
       }
     }
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${suite.server.url}/metrics`)).text();
     expect(sample(metrics, 'circle_floor_grants_total', { source: 'queue' })).toBeGreaterThanOrEqual(8);
     expect(sample(metrics, 'circle_floor_wait_seconds_count')).toBeGreaterThanOrEqual(8);
   });
@@ -96,7 +76,7 @@ describe('the hand queue over real sockets', () => {
     await b.client.ok('raiseHand', {});
     await c.client.ok('raiseHand', {});
     await facilitator.client.ok('grantFloor', { participantId: a.participantId });
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${suite.server.url}/metrics`)).text();
     expect(sample(metrics, 'circle_floor_queue_length', { aggregate: 'sum' })).toBeGreaterThanOrEqual(2);
     b.client.close();
     a.client.close();
@@ -109,8 +89,8 @@ describe('queue mode at the SFU', () => {
   it('only the floor holder and staff are heard; granting resumes the holder unless they muted themselves', async () => {
     const { facilitator, clients } = await roomWithClients('queue-sfu', 2);
     const [a, b] = clients as [Seated, Seated];
-    const [fProducer, aProducer, bProducer] = await Promise.all([facilitator, a, b].map((s) => produceAudio('queue-sfu', s)));
-    const room = server.circle.registry.get('queue-sfu')!;
+    const [fProducer, aProducer, bProducer] = await Promise.all([facilitator, a, b].map((s) => produceAudioIn('queue-sfu', s)));
+    const room = suite.server.circle.registry.get('queue-sfu')!;
     const paused = () =>
       [[facilitator, fProducer], [a, aProducer], [b, bProducer]].map(([s, id]) =>
         room.participants.get((s as Seated).participantId)!.media.producer(id as string).paused,
@@ -145,8 +125,8 @@ describe('queue mode at the SFU', () => {
   it('a hard mute outranks the floor', async () => {
     const { facilitator, clients } = await roomWithClients('queue-lock', 1);
     const [a] = clients as [Seated];
-    const producerId = await produceAudio('queue-lock', a);
-    const producer = () => server.circle.registry.get('queue-lock')!.participants.get(a.participantId)!.media.producer(producerId);
+    const producerId = await produceAudioIn('queue-lock', a);
+    const producer = () => suite.server.circle.registry.get('queue-lock')!.participants.get(a.participantId)!.media.producer(producerId);
     await facilitator.client.ok('setFloorMode', { mode: 'queue' });
     await facilitator.client.ok('mute', { participantId: a.participantId });
     await facilitator.client.ok('grantFloor', { participantId: a.participantId });
@@ -170,7 +150,7 @@ describe('timed turns over real sockets', () => {
     for (const warning of await Promise.all(warnings)) expect(warning.holder).toBe(a.participantId);
     expect(b.client.events('turnWarning')).toEqual([]);
     await until(() => lastFloor(b)?.holder === b.participantId, 'the floor to pass to B', 12_000);
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${suite.server.url}/metrics`)).text();
     expect(sample(metrics, 'circle_floor_grants_total', { source: 'timer' })).toBe(1);
   });
 });

@@ -1,24 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startCircle, sample, type RunningCircle } from '../helpers/circle.js';
-import { fakeDtls, opusParameters } from '../helpers/rtp.js';
-import { connect, devToken, joinRoom, type Seated, type TestClient } from '../helpers/signaling.js';
+import { describe, expect, it } from 'vitest';
+import { sample } from '../helpers/circle.js';
+import { circleSuite } from '../helpers/fixtures.js';
+import { connect, devToken, produceAudio, type Seated } from '../helpers/signaling.js';
 
-let server: RunningCircle;
-const open: TestClient[] = [];
+const suite = circleSuite({ rooms: { facilitatorAbsenceMs: 300 } });
+const seat = suite.seat.bind(suite);
 
-beforeAll(async () => {
-  server = await startCircle({ rooms: { facilitatorAbsenceMs: 300 } });
-});
-afterAll(async () => server.stop());
-afterEach(() => {
-  for (const client of open.splice(0)) client.close();
-});
-
-async function seat(room: string, name: string, role: string): Promise<Seated> {
-  const seated = await joinRoom(server.url, room, name, role);
-  open.push(seated.client);
-  return seated;
-}
 
 async function admitted(room: string, name: string, facilitator: Seated): Promise<Seated> {
   const client = await seat(room, name, 'client');
@@ -30,34 +17,23 @@ async function admitted(room: string, name: string, facilitator: Seated): Promis
 
 /** A client with a known id and token (to come back with), admitted by the facilitator. */
 async function admittedWithToken(room: string, name: string, participantId: string, facilitator: Seated) {
-  const { token } = await devToken(server.url, { room, name, participantId });
-  const client = await connect(server.url);
-  open.push(client);
+  const { token } = await devToken(suite.server.url, { room, name, participantId });
+  const client = await connect(suite.server.url);
+  suite.track(client);
   await client.ok('join', { token });
   await facilitator.client.ok('admit', { participantId });
   return { client, token };
 }
 
-async function produceAudio(seated: Seated): Promise<string> {
-  const transport = await seated.client.ok<{ id: string }>('createTransport', { direction: 'send' });
-  await seated.client.ok('connectTransport', { transportId: transport.id, dtlsParameters: fakeDtls });
-  const { producerId } = await seated.client.ok<{ producerId: string }>('produce', {
-    transportId: transport.id,
-    kind: 'audio',
-    rtpParameters: opusParameters(Math.floor(Math.random() * 1e9)),
-    source: 'microphone',
-  });
-  return producerId;
-}
 
-const metricsText = async () => (await fetch(`${server.url}/metrics`)).text();
+const metricsText = async () => (await fetch(`${suite.server.url}/metrics`)).text();
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('waiting room', () => {
   it('keeps a waiting client out of media and out of the participant list until admitted', async () => {
     const facilitator = await seat('lobby-1', 'Fay', 'facilitator');
     const speaker = await admitted('lobby-1', 'Sam', facilitator);
-    await produceAudio(speaker);
+    await produceAudio(speaker.client);
 
     const lobbyUpdate = facilitator.client.next<{ waiting: { participantId: string; displayName: string }[] }>('lobbyUpdated');
     const waiting = await seat('lobby-1', 'Wren', 'client');
@@ -73,7 +49,7 @@ describe('waiting room', () => {
       expect(await waiting.client.call(request, payload)).toMatchObject({ ok: false, error: { code: 'NOT_ADMITTED' } });
     }
     // Others in the room do not see the waiting client, and the waiting client hears of no one.
-    await produceAudio(await admitted('lobby-1', 'Ada', facilitator));
+    await produceAudio((await admitted('lobby-1', 'Ada', facilitator)).client);
     await pause(100);
     expect(waiting.client.received.map((r) => r.event)).toEqual([]);
     expect(speaker.client.events('peerJoined').map((p) => (p as { participantId: string }).participantId)).not.toContain(
@@ -127,10 +103,10 @@ describe('remove, lock and end', () => {
     expect(await told).toEqual({ reason: 'removed' });
     expect((await left).participantId).toBe('jo-1');
 
-    const again = await connect(server.url);
-    open.push(again);
+    const again = await connect(suite.server.url);
+    suite.track(again);
     expect(await again.call('join', { token })).toMatchObject({ ok: false, error: { code: 'REMOVED' } });
-    expect(server.circle.registry.get('remove-1')!.participants.has('jo-1')).toBe(false);
+    expect(suite.server.circle.registry.get('remove-1')!.participants.has('jo-1')).toBe(false);
     expect(client.client.socket.connected).toBe(true);
   });
 
@@ -141,16 +117,16 @@ describe('remove, lock and end', () => {
     await facilitator.client.ok('lock', {});
     expect((await roomView).locked).toBe(true);
 
-    const newcomer = await connect(server.url);
-    open.push(newcomer);
-    const { token } = await devToken(server.url, { room: 'lock-1', name: 'Lou' });
+    const newcomer = await connect(suite.server.url);
+    suite.track(newcomer);
+    const { token } = await devToken(suite.server.url, { room: 'lock-1', name: 'Lou' });
     expect(await newcomer.call('join', { token })).toMatchObject({ ok: false, error: { code: 'ROOM_LOCKED' } });
-    expect(server.circle.registry.get('lock-1')!.waiting()).toHaveLength(0);
+    expect(suite.server.circle.registry.get('lock-1')!.waiting()).toHaveLength(0);
 
     kai.close();
     await pause(50);
-    const back = await connect(server.url);
-    open.push(back);
+    const back = await connect(suite.server.url);
+    suite.track(back);
     expect(await back.ok('join', { token: returningToken })).toMatchObject({ self: { admission: 'waiting' } });
 
     await facilitator.client.ok('unlock', {});
@@ -168,11 +144,11 @@ describe('remove, lock and end', () => {
     expect(await facilitator.client.call('end', {})).toEqual({ ok: true, data: {} });
     expect(await Promise.all(notices)).toEqual([{ reason: 'ended' }, { reason: 'ended' }, { reason: 'ended' }]);
     await Promise.all(disconnects);
-    expect(server.circle.registry.get('end-1')).toBeUndefined();
+    expect(suite.server.circle.registry.get('end-1')).toBeUndefined();
 
-    const late = await connect(server.url);
-    open.push(late);
-    const { token } = await devToken(server.url, { room: 'end-1', name: 'Ola', role: 'facilitator' });
+    const late = await connect(suite.server.url);
+    suite.track(late);
+    const { token } = await devToken(suite.server.url, { room: 'end-1', name: 'Ola', role: 'facilitator' });
     expect(await late.call('join', { token })).toEqual({
       ok: false,
       error: { code: 'SESSION_ENDED', message: 'this session has ended' },
@@ -184,8 +160,8 @@ describe('hard mute and asking to unmute', () => {
   it('pauses the producer at the SFU, refuses the client resuming it, and never turns a mic on for them', async () => {
     const facilitator = await seat('mute-1', 'Fenna', 'facilitator');
     const client = await admitted('mute-1', 'Pia', facilitator);
-    const producerId = await produceAudio(client);
-    const producer = () => server.circle.registry.get('mute-1')!.participants.get(client.participantId)!.media.producer(producerId);
+    const producerId = await produceAudio(client.client);
+    const producer = () => suite.server.circle.registry.get('mute-1')!.participants.get(client.participantId)!.media.producer(producerId);
 
     const selfUpdate = client.client.next<{ locks: { audio: boolean } }>('selfUpdated');
     const paused = facilitator.client.next<{ producerId: string }>('producerPaused');
@@ -215,16 +191,16 @@ describe('hard mute and asking to unmute', () => {
     const { token } = await admittedWithToken('mute-2', 'Rae', 'rae-1', facilitator);
     expect(await cofacilitator.client.ok('muteAllClients', {})).toEqual({ muted: 1 });
 
-    const reloaded = await connect(server.url);
-    open.push(reloaded);
+    const reloaded = await connect(suite.server.url);
+    suite.track(reloaded);
     const result = await reloaded.ok<{ self: { admission: string; locks: { audio: boolean } } }>('join', { token });
     expect(result.self).toMatchObject({ admission: 'admitted', locks: { audio: true } });
-    const room = server.circle.registry.get('mute-2')!;
+    const room = suite.server.circle.registry.get('mute-2')!;
     expect(room.participants.get(cofacilitator.participantId)!.locks.audio).toBe(false);
 
     // A producer created while locked starts paused.
     await reloaded.ok('setRtpCapabilities', { rtpCapabilities: room.router.rtpCapabilities });
-    const producerId = await produceAudio({ client: reloaded, participantId: 'rae-1', result: result as Seated['result'] });
+    const producerId = await produceAudio(reloaded);
     expect(room.participants.get('rae-1')!.media.producer(producerId).paused).toBe(true);
   });
 });
@@ -242,7 +218,7 @@ describe('roles, spotlight, absence, observers', () => {
     expect((await lobby).waiting.map((w) => w.participantId)).toEqual([waiting.participantId]);
 
     await facilitator.client.ok('handOver', { participantId: client.participantId });
-    const room = server.circle.registry.get('roles-1')!;
+    const room = suite.server.circle.registry.get('roles-1')!;
     expect(room.participants.get(client.participantId)!.role).toBe('facilitator');
     expect(room.participants.get(facilitator.participantId)!.role).toBe('cofacilitator');
     // The former facilitator may no longer end the session; the new one may demote them.
@@ -319,15 +295,15 @@ describe('audit log', () => {
     ]);
     expect(Date.parse(entries[0]!.at)).toBeGreaterThan(Date.now() - 60_000);
 
-    const url = `${server.url}/admin/rooms/audit-1/audit`;
+    const url = `${suite.server.url}/admin/rooms/audit-1/audit`;
     expect((await fetch(url)).status).toBe(401);
     expect((await fetch(url, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
-    const secret = server.circle.config.admin.bearerSecret;
+    const secret = suite.server.circle.config.admin.bearerSecret;
     const response = await fetch(url, { headers: { authorization: `Bearer ${secret}` } });
     expect(response.status).toBe(200);
     const body = await response.text();
     expect(JSON.parse(body)).toMatchObject({ locked: true, ended: false, entries });
     expect(body).not.toContain('Secret Name');
-    expect((await fetch(`${server.url}/admin/rooms/nowhere/audit`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(404);
+    expect((await fetch(`${suite.server.url}/admin/rooms/nowhere/audit`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(404);
   });
 });

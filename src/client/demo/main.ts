@@ -79,7 +79,19 @@ client.on('room', (room) => {
   if (room.onHold) showNotice('The facilitator has stepped away; the session is on hold.');
   render();
 });
-for (const event of ['lobby', 'peerJoined', 'peerLeft', 'peerUpdated'] as const) client.on(event, () => render());
+client.on('turnWarning', ({ holder, endsAt }) => {
+  const seconds = Math.max(0, Math.round((Date.parse(endsAt) - Date.now()) / 1000));
+  const whose = holder === client.self?.participantId ? 'Your turn' : `${nameOf(holder)}'s turn`;
+  showNotice(`${whose} ends in ${seconds} s.`);
+});
+for (const event of ['lobby', 'peerJoined', 'peerLeft', 'peerUpdated', 'floor'] as const) client.on(event, () => render());
+// The turn countdown.
+setInterval(() => client.floor?.turnEndsAt && renderFloor(), 1000);
+
+function nameOf(participantId: string): string {
+  if (participantId === client.self?.participantId) return 'You';
+  return client.peers.get(participantId)?.displayName ?? 'Someone';
+}
 
 function tileFor(participantId: string): HTMLElement {
   const id = `peer-${participantId}`;
@@ -122,9 +134,12 @@ function render(): void {
   const self = client.self;
   $<HTMLButtonElement>('#toggle-mic').textContent = client.microphoneEnabled ? 'Mute microphone' : 'Unmute microphone';
   $<HTMLButtonElement>('#toggle-camera').textContent = client.cameraEnabled ? 'Turn camera off' : 'Turn camera on';
+  $('#toggle-camera').hidden = !localStream?.getVideoTracks().length;
   for (const tile of tiles.querySelectorAll('.tile')) {
     tile.classList.toggle('spotlit', tile.id === `peer-${client.room?.spotlight}`);
+    tile.classList.toggle('speaking', tile.id === `peer-${client.floor?.holder}`);
   }
+  renderFloor();
   panel.hidden = !(self && isModerator(self.role) && client.state === 'joined');
   if (panel.hidden || !self) return;
 
@@ -157,6 +172,7 @@ function render(): void {
       const id = peer.participantId;
       if (peer.role === 'observer') return item;
       item.append(
+        button('Give floor', () => client.grantFloor(id)),
         button('Mute', () => client.mute(id)),
         button('Ask to unmute', () => client.askToUnmute(id)),
         button('Stop video', () => client.stopVideo(id)),
@@ -177,6 +193,59 @@ function render(): void {
   $<HTMLButtonElement>('#end-session').hidden = !leads;
 }
 
+function renderFloor(): void {
+  const floor = client.floor;
+  const self = client.self;
+  const inRoom = client.state === 'joined' && floor && self;
+  $('#floor-panel').hidden = !inRoom;
+  const hand = $<HTMLButtonElement>('#toggle-hand');
+  hand.hidden = !inRoom || !['client', 'cofacilitator'].includes(self.role);
+  if (!inRoom) return;
+  const position = client.handPosition;
+  hand.textContent = position ? `Lower hand (${position} in line)` : 'Raise hand';
+
+  const holder = floor.holder ? `${nameOf(floor.holder)} ${floor.holder === self.participantId ? 'have' : 'has'} the floor` : 'No one has the floor';
+  const left = floor.turnEndsAt ? Math.max(0, Math.round((Date.parse(floor.turnEndsAt) - Date.now()) / 1000)) : undefined;
+  const timer = left === undefined ? '' : ` · ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')} left`;
+  const mode = floor.mode === 'queue' ? 'One speaker at a time' : 'Open conversation';
+  const heard = client.mayBeHeard ? '' : ' · you will be heard when you have the floor';
+  $('#floor-status').textContent = `${mode} · ${holder}${timer}${heard}`;
+
+  const moderating = isModerator(self.role);
+  $('#queue-list').replaceChildren(
+    ...floor.queue.map((id, index) => {
+      const item = document.createElement('li');
+      item.textContent = nameOf(id);
+      item.classList.toggle('me', id === self.participantId);
+      if (moderating) {
+        item.append(
+          button('Give floor', () => client.grantFloor(id)),
+          button('↑', () => client.moveInQueue(id, index)),
+          button('↓', () => client.moveInQueue(id, index + 2)),
+          button('✕', () => client.removeFromQueue(id), 'secondary'),
+        );
+      }
+      return item;
+    }),
+  );
+  $('#floor-controls').hidden = !moderating;
+  $('#toggle-mode').textContent = floor.mode === 'queue' ? 'Open conversation' : 'One speaker at a time';
+  $<HTMLSelectElement>('#turn-limit').value = floor.turnLimitSeconds ? String(floor.turnLimitSeconds) : '';
+}
+
+$('#toggle-hand').addEventListener('click', () => {
+  void (client.handPosition ? client.lowerHand() : client.raiseHand()).catch((error: Error) => showNotice(error.message));
+});
+$('#grant-next').addEventListener('click', () => void client.grantFloor(null).catch((error: Error) => showNotice(error.message)));
+$('#take-back').addEventListener('click', () => void client.takeBackFloor());
+$('#toggle-mode').addEventListener('click', () => void client.setFloorMode(client.floor?.mode === 'queue' ? 'open' : 'queue'));
+$('#turn-limit').addEventListener('change', (event) => {
+  const value = (event.target as HTMLSelectElement).value;
+  void client.setTurnLimit(value ? Number(value) : null);
+});
+$('#extend-turn').addEventListener('click', () => void client.extendTurn(60).catch((error: Error) => showNotice(error.message)));
+$('#clear-queue').addEventListener('click', () => void client.clearQueue());
+
 $('#admit-all').addEventListener('click', () => void client.admitAll());
 $('#deny-all').addEventListener('click', () => void client.denyAll());
 $('#mute-all').addEventListener('click', () => void client.muteAllClients());
@@ -186,7 +255,7 @@ $('#end-session').addEventListener('click', () => {
   if (confirm('End the session for everyone?')) void client.end();
 });
 
-async function join(room: string, name: string, role: Role): Promise<void> {
+async function join(room: string, name: string, role: Role, { video = true } = {}): Promise<void> {
   const response = await fetch('/dev/token', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -196,7 +265,7 @@ async function join(room: string, name: string, role: Role): Promise<void> {
   if (!body.token) throw new Error(body.error?.message ?? 'could not get a token');
   await client.join(body.token);
   if (role !== 'observer') {
-    localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+    localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: video && { width: 640, height: 480 } });
     $<HTMLVideoElement>('#local-video').srcObject = localStream;
     $<HTMLElement>('#self-tile').hidden = false;
     await client.publish(localStream);
