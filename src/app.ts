@@ -45,6 +45,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
         initialAvailableOutgoingBitrate: config.mediasoup.initialAvailableOutgoingBitrate,
       },
       turnWarningMs: config.floor.turnWarningSeconds * 1000,
+      resumeGraceMs: config.sessions.resumeGraceMs,
       defaultTurnLimitMs: config.floor.defaultTurnSeconds ? config.floor.defaultTurnSeconds * 1000 : null,
       onModeration: (action) => metrics.moderationActions.inc({ action }),
       onFloorGrant: (source, waitedMs) => {

@@ -53,7 +53,8 @@ type ClientEvents = {
   turnWarning: [{ holder: string; endsAt: string }];
   trackAdded: [RemoteTrack];
   trackRemoved: [RemoteTrack];
-  reconnecting: [ReconnectReason];
+  /** The seat is being recovered: the server asked (worker lost, shutdown) or the connection dropped. */
+  reconnecting: [ReconnectReason | 'connection-lost'];
   ended: [SessionEndReason];
   error: [Error];
 };
@@ -91,7 +92,12 @@ export class CircleClient extends Emitter<ClientEvents> {
   private recvTransport: client.Transport | undefined;
   private readonly producers = new Map<MediaSource, client.Producer>();
   private readonly consumers = new Map<string, client.Consumer>();
+  /** Producer ids received or being received, so a producer announced twice is consumed once. */
+  private readonly consuming = new Set<string>();
   private localTracks: MediaStreamTrack[] = [];
+  private producing: Promise<void> = Promise.resolve();
+  /** Sources this participant turned off; kept across a reconnect so resuming does not unmute anyone. */
+  private readonly turnedOff = new Set<MediaSource>();
 
   constructor(private readonly options: CircleClientOptions = {}) {
     super();
@@ -259,7 +265,21 @@ export class CircleClient extends Emitter<ClientEvents> {
       this.emit('floor', floor);
     });
     socket.on('turnWarning', (warning) => this.emit('turnWarning', warning));
-    socket.on('reconnectRequired', ({ reason }) => void this.rejoin(reason));
+    socket.on('reconnectRequired', ({ reason }) => {
+      this.beginRejoin(reason);
+      void this.completeRejoin();
+    });
+    // A dropped connection: socket.io-client reconnects with backoff and jitter; the server holds the seat
+    // meanwhile (sessions.resumeGraceMs), and joining again with the same token takes it back.
+    socket.on('disconnect', (reason) => {
+      const deliberate = reason === 'io client disconnect' || reason === 'io server disconnect';
+      if (!deliberate && this.token && (this.state === 'joined' || this.state === 'waiting')) {
+        this.beginRejoin('connection-lost');
+      }
+    });
+    socket.io.on('reconnect', () => {
+      if (this.state === 'rejoining') void this.completeRejoin();
+    });
     socket.on('sessionEnded', ({ reason }) => {
       this.teardownMedia();
       this.endReason = reason;
@@ -297,7 +317,15 @@ export class CircleClient extends Emitter<ClientEvents> {
     this.emit('floor', view.floor);
     this.emit('room', view.room);
     this.emit('lobby', view.lobby);
+    // The peers as of admission; events from here on keep them current while the transports are built.
+    this.peers.clear();
+    for (const peer of view.peers) {
+      this.peers.set(peer.participantId, peer);
+      this.emit('peerJoined', peer);
+    }
     await this.setUpMedia(socket, view);
+    const producers = [...this.peers.values()].flatMap((peer) => peer.producers);
+    await Promise.all(producers.map((producer) => this.consume(producer.producerId)));
     this.setState('joined');
     await this.produceLocalTracks();
   }
@@ -312,12 +340,6 @@ export class CircleClient extends Emitter<ClientEvents> {
     });
     if (this.self?.role !== 'observer') this.sendTransport = await this.createTransport(socket, 'send');
     this.recvTransport = await this.createTransport(socket, 'recv');
-    this.peers.clear();
-    for (const peer of joined.peers) {
-      this.peers.set(peer.participantId, peer);
-      this.emit('peerJoined', peer);
-    }
-    await Promise.all(joined.peers.flatMap((peer) => peer.producers.map((p) => this.consume(p.producerId))));
   }
 
   private async createTransport(socket: CircleSocket, direction: 'send' | 'recv'): Promise<client.Transport> {
@@ -340,7 +362,17 @@ export class CircleClient extends Emitter<ClientEvents> {
     return transport;
   }
 
-  private async produceLocalTracks(): Promise<void> {
+  /**
+   * Sends what is not being sent yet. Calls queue behind each other: admission and `publish` can ask at the same
+   * moment, and two overlapping passes would produce one track twice.
+   */
+  private produceLocalTracks(): Promise<void> {
+    const pass = this.producing.then(() => this.produceMissingTracks());
+    this.producing = pass.catch(() => undefined);
+    return pass;
+  }
+
+  private async produceMissingTracks(): Promise<void> {
     const transport = this.sendTransport;
     if (!transport) return;
     for (const track of this.localTracks) {
@@ -353,6 +385,7 @@ export class CircleClient extends Emitter<ClientEvents> {
       );
       this.producers.set(source, producer);
       if (this.self?.locks[producer.kind as MediaKind]) producer.pause();
+      else if (this.turnedOff.has(source)) await this.setSourceEnabled(source, false);
     }
   }
 
@@ -360,14 +393,18 @@ export class CircleClient extends Emitter<ClientEvents> {
     const producer = this.producers.get(source);
     if (!producer || !this.socket) return;
     await request(this.socket, enabled ? 'resumeProducer' : 'pauseProducer', { producerId: producer.id });
+    if (enabled) this.turnedOff.delete(source);
+    else this.turnedOff.add(source);
     if (enabled) producer.resume();
     else producer.pause();
   }
 
+  /** Receives a producer once; before the receive transport exists, `enterRoom` catches up from `peers`. */
   private async consume(producerId: string): Promise<void> {
     const socket = this.socket;
     const transport = this.recvTransport;
-    if (!socket || !transport) return;
+    if (!socket || !transport || this.consuming.has(producerId)) return;
+    this.consuming.add(producerId);
     try {
       const info: ConsumerInfo = await request(socket, 'consume', { producerId });
       const consumer = await transport.consume({
@@ -389,23 +426,29 @@ export class CircleClient extends Emitter<ClientEvents> {
       await request(socket, 'resumeConsumer', { consumerId: consumer.id });
       this.emit('trackAdded', remote);
     } catch (error) {
+      this.consuming.delete(producerId);
       this.emit('error', error as Error);
     }
   }
 
   private dropConsumer(consumerId: string): void {
     const remote = this.remoteTracks.get(consumerId);
-    this.consumers.get(consumerId)?.close();
+    const consumer = this.consumers.get(consumerId);
+    if (consumer) this.consuming.delete(consumer.producerId);
+    consumer?.close();
     this.consumers.delete(consumerId);
     this.remoteTracks.delete(consumerId);
     if (remote) this.emit('trackRemoved', remote);
   }
 
-  /** The server lost this seat (a media worker died, or the node is shutting down): join again, same token. */
-  private async rejoin(reason: ReconnectReason): Promise<void> {
+  private beginRejoin(reason: ReconnectReason | 'connection-lost'): void {
     this.emit('reconnecting', reason);
     this.setState('rejoining');
     this.teardownMedia();
+  }
+
+  /** Joins again with the same token, which gives back the seat the server kept. */
+  private async completeRejoin(): Promise<void> {
     for (let attempt = 0; this.token && this.state === 'rejoining'; attempt += 1) {
       try {
         await this.join(this.token);
@@ -421,6 +464,7 @@ export class CircleClient extends Emitter<ClientEvents> {
 
   private teardownMedia(): void {
     for (const consumerId of [...this.consumers.keys()]) this.dropConsumer(consumerId);
+    this.consuming.clear();
     this.producers.forEach((producer) => producer.close());
     this.producers.clear();
     this.sendTransport?.close();

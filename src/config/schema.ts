@@ -48,6 +48,12 @@ export const configSchema = z
         recordRetentionMs: z.number().int().min(1000),
       })
       .strict(),
+    sessions: z
+      .object({
+        /** How long a dropped participant's seat is kept for them (role, admission, locks, hand, floor). */
+        resumeGraceMs: z.number().int().min(0).max(600_000),
+      })
+      .strict(),
     floor: z
       .object({
         /** 0: speaking turns are untimed unless a facilitator sets a limit. */

@@ -25,6 +25,8 @@ export interface PeerInfo {
   displayName: string;
   role: Role;
   producers: ProducerInfo[];
+  /** `reconnecting` while the server holds the seat of someone whose connection dropped. */
+  connection: 'connected' | 'reconnecting';
   /** Present only for facilitators and co-facilitators: clients are not shown who was muted by whom. */
   locks?: MediaLocks;
 }

@@ -34,6 +34,7 @@ export class Participant {
    */
   readonly wants: MediaLocks = { audio: true, video: true };
   waitingSince = new Date();
+  connection: 'connected' | 'reconnecting' = 'connected';
 
   constructor(
     readonly identity: Identity,
@@ -66,6 +67,7 @@ export class Participant {
       displayName: this.identity.displayName,
       role: this.role,
       producers: this.media.describeProducers(),
+      connection: this.connection,
       ...(withLocks ? { locks: { ...this.locks } } : {}),
     };
   }

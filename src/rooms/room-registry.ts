@@ -70,6 +70,11 @@ export class RoomRegistry {
     room.leave(participant);
   }
 
+  /** The connection dropped without a goodbye: the seat waits for the participant to come back. */
+  holdSeat({ room, participant }: Seat): void {
+    room.holdSeat(participant);
+  }
+
   /** No new rooms from now on; rooms already open carry on. */
   stopAcceptingRooms(): void {
     this.acceptingRooms = false;

@@ -18,6 +18,7 @@ import type {
 } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import { isModerator, type Role } from '../protocol/roles.js';
+import { SeatHolds } from '../sessions/seat-holds.js';
 import { Floor, type GrantSource } from './floor.js';
 import { Moderation } from './moderation.js';
 import { TurnTaking } from './turn-taking.js';
@@ -35,6 +36,8 @@ export interface RoomSettings {
   facilitatorAbsenceMs: number;
   /** How long before a timed turn ends its holder and the staff are warned. */
   turnWarningMs: number;
+  /** How long the seat of someone whose connection dropped is kept for them. */
+  resumeGraceMs: number;
   onModeration: (action: ModerationAction) => void;
   onFloorGrant: (source: GrantSource, waitedMs: number | null) => void;
 }
@@ -52,6 +55,7 @@ export class Room extends EventEmitter<RoomEvents> {
   readonly turns: TurnTaking;
   private onHold = false;
   private absenceTimer: NodeJS.Timeout | undefined;
+  private readonly seatHolds: SeatHolds<Participant>;
   private closed = false;
 
   constructor(
@@ -63,6 +67,7 @@ export class Room extends EventEmitter<RoomEvents> {
   ) {
     super();
     this.moderation = new Moderation(this);
+    this.seatHolds = new SeatHolds(settings.resumeGraceMs);
     this.floor = new Floor(record.floor, settings.turnWarningMs);
     this.turns = new TurnTaking(this);
     this.floor.on('changed', () => {
@@ -107,10 +112,11 @@ export class Room extends EventEmitter<RoomEvents> {
     const participant = new Participant(identity, media, channel);
     const held = this.record.heldSeats.get(identity.participantId);
     if (previous) {
-      // The same person joined again (a new tab, a reload): the newest session takes over the seat as it stands.
+      // The same person is back (a resumed connection, a reload, a new tab): the newest connection takes the
+      // seat as it stands, position in the queue and the floor included. The others see no leave and no join.
       participant.restore(previous.seatState());
-      this.remove(previous);
-      previous.channel.end('replaced-by-new-session');
+      this.vacate(previous);
+      if (previous.connection === 'connected') previous.channel.end('replaced-by-new-session');
     } else if (held) {
       this.record.heldSeats.delete(identity.participantId);
       participant.restore(held);
@@ -119,7 +125,8 @@ export class Room extends EventEmitter<RoomEvents> {
     }
     this.participants.set(participant.id, participant);
     this.record.touch();
-    if (participant.admitted) this.announceAdmitted(participant);
+    if (previous && participant.admitted) this.peerChanged(participant);
+    else if (participant.admitted) this.announceAdmitted(participant);
     else this.lobbyChanged();
     if (participant.role === 'facilitator') this.facilitatorArrived();
     return participant;
@@ -138,6 +145,18 @@ export class Room extends EventEmitter<RoomEvents> {
   leave(participant: Participant): void {
     if (this.participants.get(participant.id) !== participant) return;
     this.remove(participant);
+  }
+
+  /**
+   * The participant's connection dropped: their media goes, their seat stays for `resumeGraceMs`, and the
+   * others see them as reconnecting rather than gone. Only when the grace runs out do they leave.
+   */
+  holdSeat(participant: Participant): void {
+    if (this.participants.get(participant.id) !== participant) return;
+    participant.connection = 'reconnecting';
+    this.dropMedia(participant);
+    if (participant.admitted) this.peerChanged(participant);
+    this.seatHolds.hold(participant, () => this.leave(participant));
   }
 
   /** Takes a participant out for good this session: told why, then disconnected. */
@@ -369,6 +388,23 @@ export class Room extends EventEmitter<RoomEvents> {
     }
   }
 
+  private peerChanged(participant: Participant): void {
+    for (const viewer of this.viewersOf(participant)) viewer.channel.send('peerUpdated', this.describe(viewer, participant));
+  }
+
+  /** Ends a connection's hold on its seat: its media closes (the others are told) and its grace timer stops. */
+  private vacate(participant: Participant): void {
+    this.seatHolds.release(participant);
+    this.dropMedia(participant);
+  }
+
+  private dropMedia(participant: Participant): void {
+    for (const producerId of participant.media.producers.keys()) {
+      this.notifyViewers(participant, 'producerRemoved', { participantId: participant.id, producerId });
+    }
+    participant.media.close();
+  }
+
   private lobbyChanged(): void {
     const waiting = this.lobbyEntries();
     for (const moderator of this.moderators()) moderator.channel.send('lobbyUpdated', { waiting });
@@ -377,7 +413,7 @@ export class Room extends EventEmitter<RoomEvents> {
   private remove(participant: Participant): void {
     const viewers = this.viewersOf(participant);
     this.participants.delete(participant.id);
-    participant.media.close();
+    this.vacate(participant);
     for (const viewer of viewers) viewer.channel.send('peerLeft', { participantId: participant.id });
     if (!participant.admitted) this.lobbyChanged();
     if (this.record.spotlight === participant.id) {
@@ -415,6 +451,7 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.absenceTimer);
+    this.seatHolds.clear();
     this.floor.dispose();
     for (const participant of this.participants.values()) {
       farewell(participant);

@@ -37,7 +37,7 @@ export function attachSignaling(
     socket.onAny((event: string, ...args: unknown[]) => void dispatch(session, event, args));
     socket.on('disconnect', () => {
       clearTimeout(joinTimer);
-      if (session.seat) deps.registry.leave(session.seat);
+      if (session.seat) deps.registry.holdSeat(session.seat);
       session.detach();
     });
   });

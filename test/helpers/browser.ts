@@ -47,6 +47,7 @@ export async function joinFromDemo(
 ) {
   const page = await browser.newPage();
   page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
+  page.on('console', (m) => process.env.CIRCLE_PAGE_LOG && console.log(`[${name}] ${m.text()}`));
   await page.goto(`${url}/?room=${room}`, { waitUntil: 'load' });
   await page.evaluate(
     (r, n, ro, m) =>

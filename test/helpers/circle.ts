@@ -16,6 +16,8 @@ export async function startCircle(overrides: JsonObject = {}): Promise<RunningCi
     logging: { level: process.env.TEST_LOG_LEVEL ?? 'silent' },
     mediasoup: { numWorkers: 1, listenIp: '127.0.0.1', announcedIp: '127.0.0.1', webRtcServerBasePort: 0 },
     rooms: { emptyRoomTimeoutMs: 200 },
+    // A closed test client leaves soon after; the tests of resuming a seat set their own grace.
+    sessions: { resumeGraceMs: 100 },
   };
   const config = loadConfig({ env: {}, overrides: mergeDeep(base, overrides) });
   const circle = await createCircle(config, createLogger(config.logging.level));

@@ -113,6 +113,12 @@ function tileFor(participantId: string): HTMLElement {
   return tile;
 }
 
+function updateCaption(participantId: string): void {
+  const peer = client.peers.get(participantId);
+  const caption = document.querySelector(`#peer-${CSS.escape(participantId)} figcaption`);
+  if (peer && caption) caption.textContent = peer.connection === 'reconnecting' ? `${peer.displayName} · reconnecting…` : peer.displayName;
+}
+
 function attach(remote: RemoteTrack): void {
   const element = tileFor(remote.participantId).querySelector(remote.kind) as HTMLMediaElement;
   element.srcObject = new MediaStream([remote.track]);
@@ -120,6 +126,7 @@ function attach(remote: RemoteTrack): void {
 }
 
 client.on('peerJoined', (peer) => tileFor(peer.participantId));
+client.on('peerUpdated', (peer) => updateCaption(peer.participantId));
 client.on('peerLeft', ({ participantId }) => document.getElementById(`peer-${participantId}`)?.remove());
 client.on('trackAdded', attach);
 
@@ -161,7 +168,7 @@ function render(): void {
       const item = document.createElement('li');
       const who = document.createElement('span');
       who.className = 'who';
-      who.textContent = `${peer.displayName} · ${peer.role}`;
+      who.textContent = `${peer.displayName} · ${peer.role}${peer.connection === 'reconnecting' ? ' · reconnecting…' : ''}`;
       const badges = (['audio', 'video'] as const).map((kind) => {
         const badge = document.createElement('span');
         badge.className = `badge${peer.locks?.[kind] ? ' locked' : ''}`;

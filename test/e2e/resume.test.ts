@@ -1,0 +1,42 @@
+import { expect, it } from 'vitest';
+import { audioFrom, joinFromDemo, participantIdOf, waitUntil } from '../helpers/browser.js';
+import { browserSuite } from '../helpers/fixtures.js';
+
+const suite = browserSuite({ rooms: { requireAdmission: false }, sessions: { resumeGraceMs: 15_000 } });
+
+it('a dropped connection resumes by itself into the same seat, and the others never see a leave', async () => {
+  const facilitator = await joinFromDemo(suite.browser, suite.server.url, 'resume-e2e', 'Flo', 'facilitator', { video: false });
+  const client = await joinFromDemo(suite.browser, suite.server.url, 'resume-e2e', 'Gil', 'client', { video: false });
+  const gil = await participantIdOf(client);
+  await waitUntil(async () => (await audioFrom(facilitator, gil)) > 0, 15_000, "Gil's audio");
+
+  // Record what the facilitator's page is told about Gil from now on.
+  await facilitator.evaluate(() => {
+    const w = window as unknown as { circle: { client: { on(e: string, f: (p: unknown) => void): void } }; seen: string[] };
+    w.seen = [];
+    w.circle.client.on('peerLeft', () => w.seen.push('left'));
+    w.circle.client.on('peerUpdated', (p) => w.seen.push((p as { connection: string }).connection));
+  });
+  // The network drops under Gil's page: the transport closes with no goodbye.
+  await client.evaluate(() => {
+    const sdk = (window as unknown as { circle: { client: { socket: { io: { engine: { close(): void } } } } } }).circle.client;
+    sdk.socket.io.engine.close();
+  });
+  const dropped = Date.now();
+  await waitUntil(
+    () => facilitator.evaluate(() => document.querySelector('#tiles')?.textContent?.includes('Gil · reconnecting…') ?? false),
+    5000,
+    'the facilitator to see Gil reconnecting',
+  );
+  const resumed = await audioFrom(facilitator, gil);
+  await waitUntil(async () => (await audioFrom(facilitator, gil)) > resumed, 15_000, "Gil's audio after the reconnect");
+  const seconds = (Date.now() - dropped) / 1000;
+
+  expect(await participantIdOf(client)).toBe(gil);
+  expect(await client.evaluate(() => (window as unknown as { circle: { client: { state: string } } }).circle.client.state)).toBe('joined');
+  const seen = await facilitator.evaluate(() => (window as unknown as { seen: string[] }).seen);
+  expect(seen).not.toContain('left');
+  expect(seen).toContain('reconnecting');
+  expect(seen.at(-1)).toBe('connected');
+  expect(seconds).toBeLessThan(10);
+});

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { circleSuite } from '../helpers/fixtures.js';
+import { connect, devToken, produceAudio, type TestClient } from '../helpers/signaling.js';
+
+const GRACE_MS = 1500;
+const suite = circleSuite({ sessions: { resumeGraceMs: GRACE_MS } });
+
+interface Peer {
+  participantId: string;
+  connection: string;
+}
+interface Floor {
+  holder: string | null;
+  queue: string[];
+}
+
+/** A client with a known token, admitted into the room by the facilitator. */
+async function member(room: string, participantId: string, facilitator: TestClient) {
+  const { token } = await devToken(suite.server.url, { room, name: participantId, participantId });
+  const client = suite.track(await connect(suite.server.url));
+  await client.ok('join', { token });
+  await facilitator.ok('admit', { participantId });
+  return { client, token };
+}
+
+async function rejoin(token: string) {
+  const client = suite.track(await connect(suite.server.url));
+  const result = await client.ok<{ self: { admission: string; role: string; locks: { audio: boolean } } }>('join', { token });
+  return { client, result };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('a dropped connection keeps its seat for the grace period', () => {
+  it('others see "reconnecting", never a leave; the same token takes back role, admission, locks, hand and floor', async () => {
+    const facilitator = (await suite.seat('resume-1', 'Fenn', 'facilitator')).client;
+    const ana = await member('resume-1', 'ana-1', facilitator);
+    const ben = await member('resume-1', 'ben-1', facilitator);
+    await facilitator.ok('promote', { participantId: 'ana-1' });
+    await facilitator.ok('mute', { participantId: 'ben-1' });
+    await ben.client.ok('raiseHand', {});
+    await facilitator.ok('grantFloor', { participantId: 'ana-1' });
+    await ana.client.ok('setRtpCapabilities', {
+      rtpCapabilities: suite.server.circle.registry.get('resume-1')!.router.rtpCapabilities,
+    });
+    const producerId = await produceAudio(ana.client);
+
+    const updates = facilitator.events('peerUpdated').length;
+    ana.client.socket.io.engine.close(); // the network drops: no goodbye
+    ben.client.close();
+    await pause(300);
+    const seen = facilitator.events('peerUpdated').slice(updates) as Peer[];
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ participantId: 'ana-1', connection: 'reconnecting' }),
+        expect.objectContaining({ participantId: 'ben-1', connection: 'reconnecting' }),
+      ]),
+    );
+    expect(facilitator.events('producerRemoved')).toContainEqual({ participantId: 'ana-1', producerId });
+
+    const anaBack = await rejoin(ana.token);
+    const benBack = await rejoin(ben.token);
+    expect(anaBack.result.self).toMatchObject({ admission: 'admitted', role: 'cofacilitator' });
+    expect(benBack.result.self).toMatchObject({ admission: 'admitted', role: 'client', locks: { audio: true } });
+    const floor = (anaBack.result as unknown as { admitted: { floor: Floor } }).admitted.floor;
+    expect(floor).toMatchObject({ holder: 'ana-1', queue: ['ben-1'] });
+
+    await pause(GRACE_MS + 300);
+    expect(facilitator.events('peerLeft')).toEqual([]);
+    expect(facilitator.events('peerJoined').filter((p) => ['ana-1', 'ben-1'].includes((p as Peer).participantId))).toHaveLength(2);
+    const last = (id: string) => (facilitator.events('peerUpdated') as Peer[]).filter((p) => p.participantId === id).at(-1);
+    expect(last('ana-1')?.connection).toBe('connected');
+    expect(last('ben-1')?.connection).toBe('connected');
+    const room = suite.server.circle.registry.get('resume-1')!;
+    expect(room.floor.view()).toMatchObject({ holder: 'ana-1', queue: ['ben-1'] });
+    expect(room.participants.size).toBe(3);
+  });
+
+  it('evicts a stale duplicate still half-open when the resumed connection arrives', async () => {
+    const facilitator = (await suite.seat('resume-2', 'Fae', 'facilitator')).client;
+    const cai = await member('resume-2', 'cai-1', facilitator);
+    const ended = cai.client.next<{ reason: string }>('sessionEnded');
+    const back = await rejoin(cai.token);
+    expect(back.result.self.admission).toBe('admitted');
+    expect(await ended).toEqual({ reason: 'replaced-by-new-session' });
+    expect(facilitator.events('peerLeft')).toEqual([]);
+    expect(suite.server.circle.registry.get('resume-2')!.participants.size).toBe(2);
+  });
+
+  it('after the grace period the seat is released cleanly and the client comes back through the lobby', async () => {
+    const facilitator = (await suite.seat('resume-3', 'Fox', 'facilitator')).client;
+    const dee = await member('resume-3', 'dee-1', facilitator);
+    await dee.client.ok('raiseHand', {});
+    const left = facilitator.next<{ participantId: string }>('peerLeft', GRACE_MS + 2000);
+    dee.client.close();
+    expect(await left).toEqual({ participantId: 'dee-1' });
+    const room = suite.server.circle.registry.get('resume-3')!;
+    expect(room.floor.view().queue).toEqual([]);
+    expect(room.participants.has('dee-1')).toBe(false);
+
+    const back = await rejoin(dee.token);
+    expect(back.result.self.admission).toBe('waiting');
+  });
+
+  it('an explicit leave is a leave at once', async () => {
+    const facilitator = (await suite.seat('resume-4', 'Fay', 'facilitator')).client;
+    const eve = await member('resume-4', 'eve-1', facilitator);
+    const left = facilitator.next<{ participantId: string }>('peerLeft', 500);
+    await eve.client.ok('leave', {});
+    expect(await left).toEqual({ participantId: 'eve-1' });
+  });
+});
