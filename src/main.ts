@@ -31,6 +31,8 @@ async function main(): Promise<void> {
       },
     );
   };
+  // One stray rejection must not end every group session on this node; it is logged for the on-call engineer.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

@@ -40,6 +40,8 @@ export interface RoomSettings {
   resumeGraceMs: number;
   onModeration: (action: ModerationAction) => void;
   onFloorGrant: (source: GrantSource, waitedMs: number | null) => void;
+  /** A failure in work no request waits for (a timer, an event): logged, never thrown into the void. */
+  onError: (error: unknown, during: string) => void;
 }
 
 type RoomEvents = { empty: []; closed: [] };
@@ -77,7 +79,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.floor.on('holderChanged', (previous, next) => {
       for (const id of [previous, next]) {
         const participant = id ? this.participants.get(id) : undefined;
-        if (participant) void this.syncProducers(participant, 'audio');
+        if (participant) this.syncProducers(participant, 'audio').catch((error) => settings.onError(error, 'floor change'));
       }
     });
     this.floor.on('granted', (_id, source, waitedMs) => settings.onFloorGrant(source, waitedMs));
@@ -193,6 +195,8 @@ export class Room extends EventEmitter<RoomEvents> {
     if (isModerator(role)) participant.channel.send('lobbyUpdated', { waiting: this.lobbyEntries() });
     if (role === 'facilitator') this.facilitatorArrived();
     else this.checkFacilitatorPresence();
+    // In a one-speaker room staff are always heard, clients only with the floor.
+    this.syncProducers(participant, 'audio').catch((error) => this.settings.onError(error, 'role change'));
   }
 
   /**
@@ -224,8 +228,13 @@ export class Room extends EventEmitter<RoomEvents> {
     const flow = this.mayFlow(participant, kind);
     for (const producer of participant.media.producers.values()) {
       if (producer.kind !== kind || producer.closed || producer.paused === !flow) continue;
-      if (flow) await producer.resume();
-      else await producer.pause();
+      try {
+        if (flow) await producer.resume();
+        else await producer.pause();
+      } catch (error) {
+        if (producer.closed) continue; // its owner left meanwhile: nothing left to pause
+        throw error;
+      }
       const event = flow ? 'producerResumed' : 'producerPaused';
       this.notifyViewers(participant, event, { participantId: participant.id, producerId: producer.id });
     }

@@ -117,6 +117,12 @@ describe('queue mode at the SFU', () => {
     await a.client.ok('resumeProducer', { producerId: aProducer });
     expect(paused()).toEqual([false, true, true]);
 
+    // Promoted to co-facilitator, A is staff and heard without the floor; demoted, she is held back again.
+    await facilitator.client.ok('promote', { participantId: a.participantId });
+    await until(() => !paused()[1], 'A to be heard as staff');
+    await facilitator.client.ok('demote', { participantId: a.participantId });
+    await until(() => paused()[1]!, 'A to be held back again');
+
     await facilitator.client.ok('setFloorMode', { mode: 'open' });
     expect(paused()).toEqual([false, false, true]);
     expect((a.client.events('producerPaused') as unknown[]).length).toBeGreaterThanOrEqual(1);
