@@ -45,6 +45,16 @@ it('two browsers in one room see and hear each other through the SFU', async () 
   expect(sample(metrics, 'circle_consumers', { kind: 'audio' })).toBe(2);
   expect(sample(metrics, 'circle_consumers', { kind: 'video' })).toBe(2);
 
+  // What the browsers negotiated: Opus with in-band FEC and DTX, VP8 in three simulcast layers.
+  for (const participant of suite.server.circle.registry.get('e2e-room')!.participants.values()) {
+    const producers = [...participant.media.producers.values()];
+    const audio = producers.find((p) => p.kind === 'audio')!.rtpParameters;
+    const video = producers.find((p) => p.kind === 'video')!.rtpParameters;
+    expect(audio.codecs[0]).toMatchObject({ mimeType: 'audio/opus', parameters: { useinbandfec: 1, usedtx: 1 } });
+    expect(video.codecs[0]!.mimeType).toBe('video/VP8');
+    expect(video.encodings?.map((e) => e.rid)).toEqual(['r0', 'r1', 'r2']);
+  }
+
   if (process.env.CIRCLE_SCREENSHOT) await alice.screenshot({ path: process.env.CIRCLE_SCREENSHOT });
 
   // Leaving through the page removes Bob's tile on Alice's side.
