@@ -33,6 +33,8 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += String(chunk)));
     void exited.then((code) => reject(new Error(`exited with ${code}: ${stderr}`)));
+    // The line is logged at info level; a quieter level, or a stuck start, must not hang the caller.
+    setTimeout(() => reject(new Error('no "circle listening" line within 30 s')), 30_000).unref();
   });
   return { child, url: `http://127.0.0.1:${port}`, logs, exited };
 }
