@@ -90,28 +90,29 @@ async function runRoom(url: string, index: number): Promise<Bot[]> {
   return [facilitator, ...clients];
 }
 
+/** Times one control action: until its acknowledgement (applied at the SFU) and until everyone is told. */
+async function timeAction(applied: number[], notified: number[], act: () => Promise<unknown>, told: Promise<void>) {
+  const started = now();
+  await act();
+  applied.push(now() - started);
+  await told;
+  notified.push(now() - started);
+}
+
 async function measureControl(bots: Bot[]): Promise<void> {
   const [facilitator, ...clients] = bots as [Bot, ...Bot[]];
   for (let round = 0; round < ROUNDS; round += 1) {
     const target = clients[round % clients.length]!;
     const others = bots.filter((b) => b !== target);
-    const notified = allReceive(others, 'producerPaused', (p) => (p as { participantId: string }).participantId === target.participantId);
-    const started = now();
-    await facilitator.client.ok('mute', { participantId: target.participantId });
-    control.muteApplied.push(now() - started);
-    await notified;
-    control.muteNotified.push(now() - started);
+    const told = allReceive(others, 'producerPaused', (p) => (p as { participantId: string }).participantId === target.participantId);
+    await timeAction(control.muteApplied, control.muteNotified, () => facilitator.client.ok('mute', { participantId: target.participantId }), told);
     await facilitator.client.ok('askToUnmute', { participantId: target.participantId });
   }
   await facilitator.client.ok('setFloorMode', { mode: 'queue' });
   for (let round = 0; round < ROUNDS; round += 1) {
     const target = clients[(round * 3) % clients.length]!;
-    const notified = allReceive(bots, 'floorUpdated', (p) => (p as { holder: string }).holder === target.participantId);
-    const started = now();
-    await facilitator.client.ok('grantFloor', { participantId: target.participantId });
-    control.grantApplied.push(now() - started);
-    await notified;
-    control.grantNotified.push(now() - started);
+    const told = allReceive(bots, 'floorUpdated', (p) => (p as { holder: string }).holder === target.participantId);
+    await timeAction(control.grantApplied, control.grantNotified, () => facilitator.client.ok('grantFloor', { participantId: target.participantId }), told);
   }
 }
 

@@ -49,6 +49,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       defaultTurnLimitMs: config.floor.defaultTurnSeconds ? config.floor.defaultTurnSeconds * 1000 : null,
       onModeration: (action) => metrics.moderationActions.inc({ action }),
       onError: (error, during) => logger.error({ err: error, during }, 'room task failed'),
+      onSeatOutcome: (outcome) => metrics.reconnects.inc({ outcome }),
       onFloorGrant: (source, waitedMs) => {
         metrics.floorGrants.inc({ source });
         if (waitedMs !== null) metrics.floorWait.observe(waitedMs / 1000);

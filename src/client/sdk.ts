@@ -342,6 +342,19 @@ export class CircleClient extends Emitter<ClientEvents> {
     this.recvTransport = await this.createTransport(socket, 'recv');
   }
 
+  /** Restarts ICE on both transports; the SDK does this by itself when a transport's connection fails. */
+  async restartIce(): Promise<void> {
+    for (const transport of [this.sendTransport, this.recvTransport]) {
+      if (transport && !transport.closed) await this.restartTransportIce(transport);
+    }
+  }
+
+  private async restartTransportIce(transport: client.Transport): Promise<void> {
+    if (!this.socket) return;
+    const { iceParameters } = await request(this.socket, 'restartIce', { transportId: transport.id });
+    await transport.restartIce({ iceParameters: iceParameters as unknown as client.IceParameters });
+  }
+
   private async createTransport(socket: CircleSocket, direction: 'send' | 'recv'): Promise<client.Transport> {
     const info: TransportInfo = await request(socket, 'createTransport', { direction });
     const options = info as unknown as client.TransportOptions;
@@ -349,6 +362,10 @@ export class CircleClient extends Emitter<ClientEvents> {
       direction === 'send' ? this.device!.createSendTransport(options) : this.device!.createRecvTransport(options);
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       request(socket, 'connectTransport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
+    });
+    // The media path failed while signaling lives on (a network switch): new ICE credentials, same transport.
+    transport.on('connectionstatechange', (state) => {
+      if (state === 'failed') this.restartTransportIce(transport).catch((error: Error) => this.emit('error', error));
     });
     transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
       const source = (appData as { source: MediaSource }).source;

@@ -76,6 +76,11 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     await asClientError(this.transportById(transportId).connect({ dtlsParameters }));
   }
 
+  /** New ICE credentials for a transport whose path failed (Wi-Fi to mobile data, say); DTLS and media stay. */
+  async restartIce(transportId: string): Promise<types.IceParameters> {
+    return this.transportById(transportId).restartIce();
+  }
+
   async produce(
     transportId: string,
     kind: MediaKind,

@@ -21,6 +21,7 @@ export interface Metrics {
   moderationActions: Counter<'action'>;
   floorGrants: Counter<'source'>;
   floorWait: Histogram<never>;
+  reconnects: Counter<'outcome'>;
 }
 
 export function createMetrics(live: () => LiveCounts | undefined): Metrics {
@@ -88,11 +89,19 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
     registers: [registry],
   });
   for (const source of ['queue', 'direct', 'timer']) floorGrants.inc({ source }, 0);
+  const reconnects = new Counter({
+    name: 'circle_reconnects_total',
+    help: 'Seats whose connection dropped or was duplicated, by how it ended: resumed within the grace period, expired, or replaced by a newer connection.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  for (const outcome of ['resumed', 'expired', 'replaced']) reconnects.inc({ outcome }, 0);
 
   return {
     registry,
     moderationActions,
     floorGrants,
+    reconnects,
     floorWait: new Histogram({
       name: 'circle_floor_wait_seconds',
       help: 'Time from raising a hand to being given the floor.',

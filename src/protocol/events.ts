@@ -145,6 +145,7 @@ export interface RequestResults {
   setRtpCapabilities: Record<string, never>;
   createTransport: TransportInfo;
   connectTransport: Record<string, never>;
+  restartIce: { iceParameters: media.IceParameters };
   produce: { producerId: string };
   pauseProducer: Record<string, never>;
   resumeProducer: Record<string, never>;

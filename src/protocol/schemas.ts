@@ -103,6 +103,7 @@ export const requestSchemas = {
   setRtpCapabilities: z.object({ rtpCapabilities: rtpCapabilitiesSchema }).strict(),
   createTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
   connectTransport: z.object({ transportId: id, dtlsParameters: dtlsParametersSchema }).strict(),
+  restartIce: z.object({ transportId: id }).strict(),
   produce: z
     .object({
       transportId: id,

@@ -40,6 +40,8 @@ export interface RoomSettings {
   resumeGraceMs: number;
   onModeration: (action: ModerationAction) => void;
   onFloorGrant: (source: GrantSource, waitedMs: number | null) => void;
+  /** How a held or duplicated seat ended: its owner came back, the grace ran out, or a newer connection took it. */
+  onSeatOutcome: (outcome: 'resumed' | 'expired' | 'replaced') => void;
   /** A failure in work no request waits for (a timer, an event): logged, never thrown into the void. */
   onError: (error: unknown, during: string) => void;
 }
@@ -119,6 +121,7 @@ export class Room extends EventEmitter<RoomEvents> {
       participant.restore(previous.seatState());
       this.vacate(previous);
       if (previous.connection === 'connected') previous.channel.end('replaced-by-new-session');
+      this.settings.onSeatOutcome(previous.connection === 'reconnecting' ? 'resumed' : 'replaced');
     } else if (held) {
       this.record.heldSeats.delete(identity.participantId);
       participant.restore(held);
@@ -158,7 +161,10 @@ export class Room extends EventEmitter<RoomEvents> {
     participant.connection = 'reconnecting';
     this.dropMedia(participant);
     if (participant.admitted) this.peerChanged(participant);
-    this.seatHolds.hold(participant, () => this.leave(participant));
+    this.seatHolds.hold(participant, () => {
+      this.settings.onSeatOutcome('expired');
+      this.leave(participant);
+    });
   }
 
   /** Takes a participant out for good this session: told why, then disconnected. */
@@ -269,6 +275,11 @@ export class Room extends EventEmitter<RoomEvents> {
   async connectTransport(participant: Participant, transportId: string, dtls: types.DtlsParameters): Promise<void> {
     this.requireAdmitted(participant);
     await participant.media.connectTransport(transportId, dtls);
+  }
+
+  async restartIce(participant: Participant, transportId: string): Promise<types.IceParameters> {
+    this.requireAdmitted(participant);
+    return participant.media.restartIce(transportId);
   }
 
   async produce(

@@ -77,6 +77,11 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
     return done;
   },
 
+  async restartIce({ transportId }, session) {
+    const { room, participant } = session.requireSeat();
+    return { iceParameters: await room.restartIce(participant, transportId) };
+  },
+
   async produce({ transportId, kind, rtpParameters, source }, session) {
     const { room, participant } = session.requireSeat();
     const rtp = rtpParameters as types.RtpParameters;

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { audioFrom, joinFromDemo, participantIdOf, waitUntil } from '../helpers/browser.js';
+import { audioFrom, joinFromDemo, participantIdOf, sdk, waitUntil } from '../helpers/browser.js';
 import { browserSuite } from '../helpers/fixtures.js';
 
 const suite = browserSuite({ rooms: { requireAdmission: false }, sessions: { resumeGraceMs: 15_000 } });
@@ -39,4 +39,24 @@ it('a dropped connection resumes by itself into the same seat, and the others ne
   expect(seen).toContain('reconnecting');
   expect(seen.at(-1)).toBe('connected');
   expect(seconds).toBeLessThan(10);
+});
+
+it('an ICE restart keeps the media flowing on the same transports', async () => {
+  const facilitator = await joinFromDemo(suite.browser, suite.server.url, 'ice-e2e', 'Fern', 'facilitator', { video: false });
+  const client = await joinFromDemo(suite.browser, suite.server.url, 'ice-e2e', 'Hugo', 'client', { video: false });
+  const hugo = await participantIdOf(client);
+  await waitUntil(async () => (await audioFrom(facilitator, hugo)) > 0, 15_000, "Hugo's audio");
+  const transportIds = () =>
+    client.evaluate(() => {
+      const sdk = (window as unknown as { circle: { client: Record<string, { id: string }> } }).circle.client;
+      return [sdk.sendTransport!.id, sdk.recvTransport!.id];
+    });
+  const transports = await transportIds();
+  const room = suite.server.circle.registry.get('ice-e2e')!;
+  const before = room.participants.get(hugo)!.media;
+  expect(await sdk(client, 'restartIce')).toEqual({ ok: true });
+  const after = await audioFrom(facilitator, hugo);
+  await waitUntil(async () => (await audioFrom(facilitator, hugo)) > after + 2000, 5000, 'audio after the ICE restart');
+  expect(await transportIds()).toEqual(transports); // the same transports, restarted in place
+  expect(room.participants.get(hugo)!.media).toBe(before);
 });

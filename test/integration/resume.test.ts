@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sample } from '../helpers/circle.js';
 import { circleSuite } from '../helpers/fixtures.js';
 import { connect, devToken, produceAudio, type TestClient } from '../helpers/signaling.js';
 
@@ -74,6 +75,8 @@ describe('a dropped connection keeps its seat for the grace period', () => {
     const room = suite.server.circle.registry.get('resume-1')!;
     expect(room.floor.view()).toMatchObject({ holder: 'ana-1', queue: ['ben-1'] });
     expect(room.participants.size).toBe(3);
+    const metrics = await (await fetch(`${suite.server.url}/metrics`)).text();
+    expect(sample(metrics, 'circle_reconnects_total', { outcome: 'resumed' })).toBe(2);
   });
 
   it('evicts a stale duplicate still half-open when the resumed connection arrives', async () => {
@@ -100,6 +103,9 @@ describe('a dropped connection keeps its seat for the grace period', () => {
 
     const back = await rejoin(dee.token);
     expect(back.result.self.admission).toBe('waiting');
+    const metrics = await (await fetch(`${suite.server.url}/metrics`)).text();
+    expect(sample(metrics, 'circle_reconnects_total', { outcome: 'expired' })).toBeGreaterThanOrEqual(1);
+    expect(sample(metrics, 'circle_reconnects_total', { outcome: 'replaced' })).toBeGreaterThanOrEqual(1);
   });
 
   it('an explicit leave is a leave at once', async () => {

@@ -113,6 +113,24 @@ describe('join, produce, consume, leave', () => {
   });
 });
 
+describe('ICE restart', () => {
+  it("gives new ICE credentials for one's own transport, and nobody else's", async () => {
+    const owner = await producing('room-ice', 'Uma');
+    const first = await owner.client.ok<{ iceParameters: { usernameFragment: string } }>('restartIce', {
+      transportId: owner.transportId,
+    });
+    const second = await owner.client.ok<{ iceParameters: { usernameFragment: string } }>('restartIce', {
+      transportId: owner.transportId,
+    });
+    expect(first.iceParameters.usernameFragment).not.toBe(second.iceParameters.usernameFragment);
+    const other = await joined('room-ice', 'Val');
+    expect(await other.client.call('restartIce', { transportId: owner.transportId })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
+  });
+});
+
 describe('refusals: a clear code, nothing changed, others still served', () => {
   it('refuses bad tokens with UNAUTHORIZED', async () => {
     const client = await connect(server.url);
