@@ -64,21 +64,21 @@ export class Moderation {
     const target = this.targetFor(actor, 'remove', targetId, { waitingToo: true });
     this.room.record.removed.add(target.id);
     this.room.dismiss(target, 'removed');
-    this.log(actor, 'remove', target);
+    this.room.recordAction(actor, 'remove', target);
   }
 
   promote(actor: Participant, targetId: string): void {
     const target = this.targetFor(actor, 'promote', targetId);
     if (target.role !== 'client') throw new CircleError('BAD_REQUEST', 'only a client can be promoted to co-facilitator');
     this.room.setRole(target, 'cofacilitator');
-    this.log(actor, 'promote', target);
+    this.room.recordAction(actor, 'promote', target);
   }
 
   demote(actor: Participant, targetId: string): void {
     const target = this.targetFor(actor, 'demote', targetId);
     if (target.role !== 'cofacilitator') throw new CircleError('BAD_REQUEST', 'only a co-facilitator can be demoted');
     this.room.setRole(target, 'client');
-    this.log(actor, 'demote', target);
+    this.room.recordAction(actor, 'demote', target);
   }
 
   /** The facilitator passes the lead to a co-facilitator and stays on as co-facilitator. */
@@ -89,7 +89,7 @@ export class Moderation {
     }
     this.room.setRole(target, 'facilitator');
     this.room.setRole(actor, 'cofacilitator');
-    this.log(actor, 'handOver', target);
+    this.room.recordAction(actor, 'handOver', target);
   }
 
   spotlight(actor: Participant, targetId: string | null): void {
@@ -100,7 +100,7 @@ export class Moderation {
     }
     this.room.record.spotlight = targetId;
     this.room.broadcastRoomView();
-    this.log(actor, 'spotlight', target);
+    this.room.recordAction(actor, 'spotlight', target);
   }
 
   setLocked(actor: Participant, locked: boolean): void {
@@ -108,12 +108,12 @@ export class Moderation {
     this.authorize(actor, action);
     this.room.record.locked = locked;
     this.room.broadcastRoomView();
-    this.log(actor, action);
+    this.room.recordAction(actor, action);
   }
 
   end(actor: Participant): void {
     this.authorize(actor, 'end');
-    this.log(actor, 'end');
+    this.room.recordAction(actor, 'end');
     this.room.end();
   }
 
@@ -128,33 +128,29 @@ export class Moderation {
 
   private async lock(actor: Participant, action: ModerationAction, target: Participant, kind: MediaKind) {
     await this.room.lockMedia(target, kind);
-    this.log(actor, action, target);
+    this.room.recordAction(actor, action, target);
   }
 
   private ask(actor: Participant, action: ModerationAction, target: Participant, kind: MediaKind): void {
     this.room.unlockMedia(target, kind);
     target.channel.send('unmuteRequested', { kind });
-    this.log(actor, action, target);
+    this.room.recordAction(actor, action, target);
   }
 
   private admitOne(actor: Participant, target: Participant): void {
     this.room.admit(target);
-    this.log(actor, 'admit', target);
+    this.room.recordAction(actor, 'admit', target);
   }
 
   private denyOne(actor: Participant, target: Participant): void {
     this.room.dismiss(target, 'denied');
-    this.log(actor, 'deny', target);
+    this.room.recordAction(actor, 'deny', target);
   }
 
   /** No admissions before a facilitator has started the session, nor while the room is on hold. */
   private assertCanAdmit(): void {
     if (!this.room.record.started) throw new CircleError('ON_HOLD', 'the session starts when a facilitator joins');
     if (this.room.isOnHold) throw new CircleError('ON_HOLD', 'no one can be admitted until a facilitator returns');
-  }
-
-  private log(actor: Participant, action: ModerationAction, target?: Participant): void {
-    this.room.recordAction(actor, action, target);
   }
 
   /**

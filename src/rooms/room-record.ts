@@ -18,8 +18,18 @@ export class RoomRecord {
   readonly admitted = new Set<string>();
   readonly removed = new Set<string>();
   readonly audit: AuditEntry[] = [];
-  /** Seats of participants the server itself disconnected (a media worker died): theirs again when they rejoin. */
-  readonly heldSeats = new Map<string, SeatState>();
+  /**
+   * Seats of participants the server itself disconnected (a media worker died): theirs again if they rejoin
+   * before `until` (epoch ms), the same grace a dropped connection gets.
+   */
+  readonly heldSeats = new Map<string, { seat: SeatState; until: number }>();
+
+  /** The held seat of `participantId`, if still within its grace; taking it releases it. */
+  takeHeldSeat(participantId: string): SeatState | undefined {
+    const held = this.heldSeats.get(participantId);
+    this.heldSeats.delete(participantId);
+    return held && held.until > Date.now() ? held.seat : undefined;
+  }
   readonly floor: FloorState;
   touchedAt = Date.now();
 

@@ -114,7 +114,7 @@ export class Room extends EventEmitter<RoomEvents> {
       webRtcServer: this.mediaWorker.webRtcServer,
     });
     const participant = new Participant(identity, media, channel);
-    const held = this.record.heldSeats.get(identity.participantId);
+    const held = previous ? undefined : this.record.takeHeldSeat(identity.participantId);
     if (previous) {
       // The same person is back (a resumed connection, a reload, a new tab): the newest connection takes the
       // seat as it stands, position in the queue and the floor included. The others see no leave and no join.
@@ -123,7 +123,6 @@ export class Room extends EventEmitter<RoomEvents> {
       if (previous.connection === 'connected') previous.channel.end('replaced-by-new-session');
       this.settings.onSeatOutcome(previous.connection === 'reconnecting' ? 'resumed' : 'replaced');
     } else if (held) {
-      this.record.heldSeats.delete(identity.participantId);
       participant.restore(held);
     } else {
       participant.admitted = !this.mustWait(participant.role);
@@ -327,7 +326,8 @@ export class Room extends EventEmitter<RoomEvents> {
   /** Closes the router; anyone still inside is told why and asked to reconnect, and keeps their seat. */
   close(reason: ReconnectReason): void {
     this.shutDown((participant) => {
-      this.record.heldSeats.set(participant.id, participant.seatState());
+      const until = Date.now() + this.settings.resumeGraceMs;
+      this.record.heldSeats.set(participant.id, { seat: participant.seatState(), until });
       participant.channel.send('reconnectRequired', { reason });
       participant.channel.detach();
     });
@@ -491,6 +491,7 @@ export function assertMayEnter(record: RoomRecord, identity: Identity, seated: b
   }
   // A lock keeps newcomers out, even of the lobby; staff and anyone already admitted this session may return.
   const id = identity.participantId;
-  const returning = seated || identity.role !== 'client' || record.admitted.has(id) || record.heldSeats.has(id);
+  const heldFor = (record.heldSeats.get(id)?.until ?? 0) > Date.now();
+  const returning = seated || identity.role !== 'client' || record.admitted.has(id) || heldFor;
   if (record.locked && !returning) throw new CircleError('ROOM_LOCKED', 'the room is locked');
 }

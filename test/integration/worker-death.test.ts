@@ -82,6 +82,21 @@ it('gives participants their seats back after a worker dies: admitted, same role
   );
   expect(kim!.self).toMatchObject({ role: 'cofacilitator', admission: 'admitted', locks: { audio: false } });
   expect(lou!.self).toMatchObject({ role: 'client', admission: 'admitted', locks: { audio: true } });
+  // Held seats keep only for the grace period (100 ms in tests): later is through the waiting room.
+  const late = await connect(server.url);
+  const { token: lateToken } = await devToken(server.url, { room: 'crash-seats', name: 'Max', participantId: 'max-1' });
+  await late.ok('join', { token: lateToken });
+  await facilitator.ok('admit', { participantId: 'max-1' });
+  const lateTold = late.next('reconnectRequired');
+  process.kill(server.circle.registry.get('crash-seats')!.mediaWorker.worker.pid, 'SIGKILL');
+  await lateTold;
+  await waitFor(() => server.circle.pool.alive === server.circle.pool.size || undefined);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await facilitator.ok('join', { token: fac.token });
+  expect(await late.ok<{ self: { admission: string } }>('join', { token: lateToken })).toMatchObject({
+    self: { admission: 'waiting' },
+  });
+  late.close();
   for (const c of [facilitator, ...clients.map((x) => x.client)]) c.close();
   await waitFor(() => server.circle.pool.alive === server.circle.pool.size || undefined);
 });
