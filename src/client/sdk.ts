@@ -20,7 +20,7 @@ import type {
 } from '../protocol/events.js';
 import type { RequestName, RequestPayload } from '../protocol/schemas.js';
 import { Emitter } from './emitter.js';
-import { request, type CircleSocket } from './request.js';
+import { request, type CircleSocket, type RequestError } from './request.js';
 
 export type ClientState = 'idle' | 'joining' | 'waiting' | 'joined' | 'rejoining' | 'left' | 'ended';
 
@@ -87,6 +87,7 @@ export class CircleClient extends Emitter<ClientEvents> {
 
   private socket: CircleSocket | undefined;
   private token: string | undefined;
+  private resumeToken: string | undefined;
   private device: Device | undefined;
   private sendTransport: client.Transport | undefined;
   private recvTransport: client.Transport | undefined;
@@ -108,7 +109,11 @@ export class CircleClient extends Emitter<ClientEvents> {
     this.token = token;
     this.setState('joining');
     const socket = this.socket ?? this.connect();
-    const joined = await request(socket, 'join', { token });
+    return this.takeSeat(socket, await request(socket, 'join', { token }));
+  }
+
+  private async takeSeat(socket: CircleSocket, joined: JoinResult): Promise<JoinResult> {
+    this.resumeToken = joined.resumeToken;
     this.updateSelf(joined.self);
     if (joined.admitted) await this.enterRoom(socket, joined.admitted);
     else this.setState('waiting');
@@ -465,10 +470,23 @@ export class CircleClient extends Emitter<ClientEvents> {
   }
 
   /** Joins again with the same token, which gives back the seat the server kept. */
+  /**
+   * Takes the seat back: by resume token while the server keeps it (this works after the join token has
+   * expired), else by joining again with the join token.
+   */
   private async completeRejoin(): Promise<void> {
     for (let attempt = 0; this.token && this.state === 'rejoining'; attempt += 1) {
       try {
-        await this.join(this.token);
+        const socket = this.socket!;
+        const resumed = this.resumeToken
+          ? await request(socket, 'resume', { resumeToken: this.resumeToken }).catch((error: RequestError) => {
+              if (error.code !== 'UNAUTHORIZED') throw error;
+              this.resumeToken = undefined; // the seat is gone: join as new
+              return undefined;
+            })
+          : undefined;
+        if (resumed) await this.takeSeat(socket, resumed);
+        else await this.join(this.token);
         return;
       } catch (error) {
         this.emit('error', error as Error);

@@ -10,6 +10,8 @@ export type { Logger };
 const REDACTED_PATHS = [
   'token',
   '*.token',
+  'resumeToken',
+  '*.resumeToken',
   'displayName',
   '*.displayName',
   'name',

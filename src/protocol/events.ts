@@ -66,6 +66,8 @@ export interface AdmittedView {
 }
 
 export interface JoinResult {
+  /** Takes this seat back after a dropped connection (`resume`), even once the join token has expired. */
+  resumeToken: string;
   participantId: string;
   role: Role;
   displayName: string;
@@ -142,6 +144,7 @@ export interface ConsumerInfo {
 /** What each request answers with on success. */
 export interface RequestResults {
   join: JoinResult;
+  resume: JoinResult;
   setRtpCapabilities: Record<string, never>;
   createTransport: TransportInfo;
   connectTransport: Record<string, never>;

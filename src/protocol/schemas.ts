@@ -100,6 +100,7 @@ const target = z.object({ participantId: id }).strict();
 
 export const requestSchemas = {
   join: z.object({ token: z.string().min(1).max(4096) }).strict(),
+  resume: z.object({ resumeToken: z.string().min(20).max(128) }).strict(),
   setRtpCapabilities: z.object({ rtpCapabilities: rtpCapabilitiesSchema }).strict(),
   createTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
   connectTransport: z.object({ transportId: id, dtlsParameters: dtlsParametersSchema }).strict(),

@@ -8,6 +8,7 @@ import type { MediaKind, ReconnectReason } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import { ROLES, type Role } from '../protocol/roles.js';
 import type { Participant, ParticipantChannel } from './participant.js';
+import { ResumeTokens } from '../sessions/resume-tokens.js';
 import { RoomRecord } from './room-record.js';
 import { assertMayEnter, Room, type RoomSettings } from './room.js';
 
@@ -30,6 +31,7 @@ export class RoomRegistry {
   private readonly emptyTimers = new Map<Room, NodeJS.Timeout>();
   private readonly records = new Map<string, RoomRecord>();
   private readonly pruneTimer: NodeJS.Timeout;
+  private readonly resumeTokens = new ResumeTokens();
   private acceptingRooms = true;
 
   constructor(
@@ -64,6 +66,21 @@ export class RoomRegistry {
     const participant = room.join(identity, channel);
     this.cancelEmptyTimer(room);
     return { room, participant };
+  }
+
+  /** A fresh resume token for this seat (the previous one stops working). */
+  issueResumeToken({ participant }: Seat): string {
+    return this.resumeTokens.issue(participant.identity);
+  }
+
+  /** Takes back a seat the server still keeps (a dropped connection, or a media worker that died) by resume token. */
+  async resume(resumeToken: string, channel: ParticipantChannel): Promise<Seat> {
+    const identity = this.resumeTokens.identityFor(resumeToken);
+    const record = identity && this.records.get(identity.roomId);
+    const seated = identity && this.rooms.get(identity.roomId)?.participants.has(identity.participantId);
+    const held = identity && (record?.heldSeats.get(identity.participantId)?.until ?? 0) > Date.now();
+    if (!identity || !(seated || held)) throw new CircleError('UNAUTHORIZED', 'resume token expired; join again');
+    return this.join(identity, channel);
   }
 
   leave({ room, participant }: Seat): void {
@@ -166,7 +183,10 @@ export class RoomRegistry {
   private pruneRecords(): void {
     const cutoff = Date.now() - this.settings.recordRetentionMs;
     for (const [roomId, record] of this.records) {
-      if (!this.rooms.has(roomId) && record.touchedAt < cutoff) this.records.delete(roomId);
+      if (!this.rooms.has(roomId) && record.touchedAt < cutoff) {
+        this.records.delete(roomId);
+        this.resumeTokens.forgetRoom(roomId);
+      }
     }
   }
 

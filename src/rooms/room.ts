@@ -136,8 +136,9 @@ export class Room extends EventEmitter<RoomEvents> {
     return participant;
   }
 
-  joinResult(participant: Participant): JoinResult {
+  joinResult(participant: Participant, resumeToken: string): JoinResult {
     return {
+      resumeToken,
       participantId: participant.id,
       role: participant.role,
       displayName: participant.identity.displayName,

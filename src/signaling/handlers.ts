@@ -6,7 +6,7 @@ import type { RequestName, RequestPayload } from '../protocol/schemas.js';
 import type { Moderation } from '../rooms/moderation.js';
 import type { TurnTaking } from '../rooms/turn-taking.js';
 import type { Participant } from '../rooms/participant.js';
-import type { RoomRegistry } from '../rooms/room-registry.js';
+import type { RoomRegistry, Seat } from '../rooms/room-registry.js';
 import type { ClientSession } from './client-session.js';
 
 export interface HandlerDeps {
@@ -47,18 +47,27 @@ function onFloor<P, T>(act: (turns: TurnTaking, actor: Participant, payload: P) 
   };
 }
 
+/** Gives the connection its seat and answers as `join` does, with a fresh resume token. */
+function seatSession(session: ClientSession, registry: RoomRegistry, seat: Seat) {
+  if (!session.connected) {
+    registry.leave(seat);
+    throw new CircleError('NOT_JOINED', 'the connection closed while joining');
+  }
+  session.seatIn(seat);
+  return seat.room.joinResult(seat.participant, registry.issueResumeToken(seat));
+}
+
 /** Each handler: payload already parsed; it calls the domain, which enforces the rules, and answers. */
 export const handlers: { [K in RequestName]: Handler<K> } = {
   async join({ token }, session, { tokens, registry }) {
     if (session.seat) throw new CircleError('ALREADY_JOINED', 'this connection already holds a seat');
     const identity = await tokens.verify(token);
-    const seat = await registry.join(identity, session);
-    if (!session.connected) {
-      registry.leave(seat);
-      throw new CircleError('NOT_JOINED', 'the connection closed while joining');
-    }
-    session.seatIn(seat);
-    return seat.room.joinResult(seat.participant);
+    return seatSession(session, registry, await registry.join(identity, session));
+  },
+
+  async resume({ resumeToken }, session, { registry }) {
+    if (session.seat) throw new CircleError('ALREADY_JOINED', 'this connection already holds a seat');
+    return seatSession(session, registry, await registry.resume(resumeToken, session));
   },
 
   async setRtpCapabilities({ rtpCapabilities }, session) {

@@ -33,7 +33,7 @@ it('keeps names, room ids and tokens out of the logs, even at debug level', asyn
   const room = 'whitfield-family-group';
   const client = await connect(url);
   const { token, participantId } = await devToken(url, { room, name, role: 'client' });
-  await client.ok('join', { token });
+  const { resumeToken } = await client.ok<{ resumeToken: string }>('join', { token });
   await client.call('join', { token }); // refused: ALREADY_JOINED, logged
   await client.call('consume', { producerId: 'nope' }); // refused, logged
   await client.call('join', { token: `${token}tampered` });
@@ -47,7 +47,7 @@ it('keeps names, room ids and tokens out of the logs, even at debug level', asyn
   expect(log).toContain('room opened');
   expect(log).toContain(logRef(room));
   expect(log).toContain('signaling request refused');
-  for (const secret of [name, 'Jordan', room, token, token.split('.')[1]!, participantId]) {
+  for (const secret of [name, 'Jordan', room, token, token.split('.')[1]!, participantId, resumeToken]) {
     expect(log, `log contains ${secret.slice(0, 20)}`).not.toContain(secret);
   }
 });

@@ -1,9 +1,10 @@
+import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { sample } from '../helpers/circle.js';
 import { circleSuite } from '../helpers/fixtures.js';
 import { connect, devToken, produceAudio, type TestClient } from '../helpers/signaling.js';
 
-const GRACE_MS = 1500;
+const GRACE_MS = 3000;
 const suite = circleSuite({ sessions: { resumeGraceMs: GRACE_MS } });
 
 interface Peer {
@@ -114,5 +115,70 @@ describe('a dropped connection keeps its seat for the grace period', () => {
     const left = facilitator.next<{ participantId: string }>('peerLeft', 500);
     await eve.client.ok('leave', {});
     expect(await left).toEqual({ participantId: 'eve-1' });
+  });
+});
+
+describe('resume tokens', () => {
+  it('take the seat back after the join token has expired; the join token cannot', async () => {
+    const facilitator = (await suite.seat('resume-5', 'Fia', 'facilitator')).client;
+    // A clinic's short-lived join token: it expires within 2 s, well inside the 3 s grace.
+    const shortLived = await new SignJWT({ room: 'resume-5', name: 'Ivy', role: 'client' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('ivy-1')
+      .setAudience('circle')
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 1)
+      .sign(new TextEncoder().encode(suite.server.circle.config.auth.tokenSecret));
+    const first = suite.track(await connect(suite.server.url));
+    const { resumeToken } = await first.ok<{ resumeToken: string }>('join', { token: shortLived });
+    await facilitator.ok('admit', { participantId: 'ivy-1' });
+    expect(resumeToken.length).toBeGreaterThanOrEqual(40);
+
+    first.socket.io.engine.close();
+    await pause(2100);
+    const back = suite.track(await connect(suite.server.url));
+    expect(await back.call('join', { token: shortLived })).toMatchObject({
+      ok: false,
+      error: { code: 'UNAUTHORIZED', message: 'token expired' },
+    });
+    const resumed = await back.ok<{ participantId: string; self: { admission: string } }>('resume', { resumeToken });
+    expect(resumed).toMatchObject({ participantId: 'ivy-1', self: { admission: 'admitted' } });
+    expect(facilitator.events('peerLeft')).toEqual([]);
+  });
+
+  it('resumes by token within the grace period, rotates the token, and refuses an old or unknown one', async () => {
+    const facilitator = (await suite.seat('resume-6', 'Flip', 'facilitator')).client;
+    const { token } = await devToken(suite.server.url, { room: 'resume-6', name: 'Jay', participantId: 'jay-1' });
+    const first = suite.track(await connect(suite.server.url));
+    const joined = await first.ok<{ resumeToken: string }>('join', { token });
+    await facilitator.ok('admit', { participantId: 'jay-1' });
+    first.socket.io.engine.close();
+    await pause(200);
+
+    const second = suite.track(await connect(suite.server.url));
+    const resumed = await second.ok<{ resumeToken: string; participantId: string; self: { admission: string } }>('resume', {
+      resumeToken: joined.resumeToken,
+    });
+    expect(resumed).toMatchObject({ participantId: 'jay-1', self: { admission: 'admitted' } });
+    expect(resumed.resumeToken).not.toBe(joined.resumeToken);
+
+    const third = suite.track(await connect(suite.server.url));
+    expect(await third.call('resume', { resumeToken: joined.resumeToken })).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
+    expect(await third.call('resume', { resumeToken: 'x'.repeat(43) })).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
+    expect(facilitator.events('peerLeft')).toEqual([]);
+  });
+
+  it('refuses a resume once the grace period has released the seat', async () => {
+    const facilitator = (await suite.seat('resume-7', 'Flor', 'facilitator')).client;
+    const { token } = await devToken(suite.server.url, { room: 'resume-7', name: 'Kit', participantId: 'kit-1' });
+    const first = suite.track(await connect(suite.server.url));
+    const { resumeToken } = await first.ok<{ resumeToken: string }>('join', { token });
+    await facilitator.ok('admit', { participantId: 'kit-1' });
+    first.close();
+    await pause(GRACE_MS + 300);
+    const back = suite.track(await connect(suite.server.url));
+    expect(await back.call('resume', { resumeToken })).toEqual({
+      ok: false,
+      error: { code: 'UNAUTHORIZED', message: 'resume token expired; join again' },
+    });
   });
 });
