@@ -73,35 +73,34 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
   );
   gauge('circle_workers_alive', 'mediasoup workers currently running.', [], (c, set) => set({}, c.workersAlive()));
 
-  const moderationActions = new Counter({
-    name: 'circle_moderation_actions_total',
-    help: 'Moderation actions carried out, by action (admit, mute, remove, end, ...).',
-    labelNames: ['action'],
-    registers: [registry],
-  });
-  // Every series exists from the start, so rate() and alerts see a 0 rather than nothing.
-  for (const action of MODERATION_ACTIONS) moderationActions.inc({ action }, 0);
-
-  const floorGrants = new Counter({
-    name: 'circle_floor_grants_total',
-    help: 'Times the floor was given: from the queue (next), directly to someone, or by a turn timer.',
-    labelNames: ['source'],
-    registers: [registry],
-  });
-  for (const source of ['queue', 'direct', 'timer']) floorGrants.inc({ source }, 0);
-  const reconnects = new Counter({
-    name: 'circle_reconnects_total',
-    help: 'Seats whose connection dropped or was duplicated, by how it ended: resumed within the grace period, expired, or replaced by a newer connection.',
-    labelNames: ['outcome'],
-    registers: [registry],
-  });
-  for (const outcome of ['resumed', 'expired', 'replaced']) reconnects.inc({ outcome }, 0);
+  /** A counter over one label with a fixed set of values, each series present (at 0) from the start. */
+  const countedBy = <L extends string>(name: string, help: string, label: L, values: readonly string[]) => {
+    const counter = new Counter<L>({ name, help, labelNames: [label], registers: [registry] });
+    // So rate() and alerts see a 0 rather than nothing before the first event.
+    for (const value of values) counter.inc({ [label]: value } as Partial<Record<L, string>>, 0);
+    return counter;
+  };
 
   return {
     registry,
-    moderationActions,
-    floorGrants,
-    reconnects,
+    moderationActions: countedBy(
+      'circle_moderation_actions_total',
+      'Moderation actions carried out, by action (admit, mute, remove, end, ...).',
+      'action',
+      MODERATION_ACTIONS,
+    ),
+    floorGrants: countedBy(
+      'circle_floor_grants_total',
+      'Times the floor was given: from the queue (next), directly to someone, or by a turn timer.',
+      'source',
+      ['queue', 'direct', 'timer'],
+    ),
+    reconnects: countedBy(
+      'circle_reconnects_total',
+      'Seats whose connection dropped or was duplicated, by how it ended: resumed within the grace period, expired, or replaced by a newer connection.',
+      'outcome',
+      ['resumed', 'expired', 'replaced'],
+    ),
     floorWait: new Histogram({
       name: 'circle_floor_wait_seconds',
       help: 'Time from raising a hand to being given the floor.',
