@@ -219,7 +219,14 @@ export class CircleClient extends Emitter<ClientEvents> {
   }
 
   private connect(): CircleSocket {
-    const socket: CircleSocket = io(this.options.url ?? window.location.origin, { transports: ['websocket'] });
+    const socket: CircleSocket = io(this.options.url ?? window.location.origin, {
+      transports: ['websocket'],
+      // Back within about 2 s of the network returning (a therapy group is waiting); the jitter keeps a room
+      // whose connections dropped together from returning in one burst.
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 2000,
+      randomizationFactor: 0.5,
+    });
     this.socket = socket;
     socket.on('peerJoined', (peer) => {
       this.peers.set(peer.participantId, peer);

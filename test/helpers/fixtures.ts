@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import type { JsonObject } from '../../src/config/load.js';
+import { mergeDeep, type JsonObject } from '../../src/config/load.js';
 import { launchBrowser } from './browser.js';
 import { startCircle, type RunningCircle } from './circle.js';
 import { joinRoom, type Seated, type TestClient } from './signaling.js';
+import { TcpProxy, UdpRelay } from './weak-link.js';
 
 /**
  * A real Circle for one test file, and socket clients that are closed after each test.
@@ -55,6 +56,47 @@ export function browserSuite(overrides: JsonObject = {}) {
     get browser() {
       if (!chromium) throw new Error('the suite has not started');
       return chromium.browser;
+    },
+  };
+}
+
+/**
+ * A real Circle, Chromium, and a weak link: media only through the UDP relay (candidates announced on
+ * 127.0.0.2), and a TCP proxy for signaling, so a test can impair or black out one client completely.
+ */
+export function weakLinkSuite(overrides: JsonObject = {}) {
+  const suite = browserSuite(mergeDeep({ mediasoup: { numWorkers: 1, announcedIp: '127.0.0.2', enableTcp: false } }, overrides));
+  let relay: UdpRelay | undefined;
+  let proxy: (TcpProxy & { port: number }) | undefined;
+  beforeAll(async () => {
+    const worker = suite.server.circle.pool.workers()[0]!;
+    const { udpSockets } = (await worker.webRtcServer.dump()) as { udpSockets: { port: number }[] };
+    relay = await UdpRelay.start('127.0.0.2', { ip: '127.0.0.1', port: udpSockets[0]!.port });
+    proxy = await TcpProxy.start(Number(new URL(suite.server.url).port));
+  });
+  afterAll(() => {
+    relay?.close();
+    proxy?.close();
+  });
+  return {
+    get server() {
+      return suite.server;
+    },
+    get browser() {
+      return suite.browser;
+    },
+    get relay(): UdpRelay {
+      if (!relay) throw new Error('the suite has not started');
+      return relay;
+    },
+    get proxy(): TcpProxy {
+      if (!proxy) throw new Error('the suite has not started');
+      return proxy;
+    },
+    /** The page origin whose signaling goes through the proxy. */
+    get proxiedUrl(): string {
+      if (!proxy) throw new Error('the suite has not started');
+      return `http://127.0.0.1:${proxy.port}`;
     },
   };
 }
