@@ -67,28 +67,28 @@ export class Moderation {
     this.room.recordAction(actor, 'remove', target);
   }
 
-  promote(actor: Participant, targetId: string): void {
+  async promote(actor: Participant, targetId: string): Promise<void> {
     const target = this.targetFor(actor, 'promote', targetId);
     if (target.role !== 'client') throw new CircleError('BAD_REQUEST', 'only a client can be promoted to co-facilitator');
-    this.room.setRole(target, 'cofacilitator');
+    await this.room.setRole(target, 'cofacilitator');
     this.room.recordAction(actor, 'promote', target);
   }
 
-  demote(actor: Participant, targetId: string): void {
+  async demote(actor: Participant, targetId: string): Promise<void> {
     const target = this.targetFor(actor, 'demote', targetId);
     if (target.role !== 'cofacilitator') throw new CircleError('BAD_REQUEST', 'only a co-facilitator can be demoted');
-    this.room.setRole(target, 'client');
+    await this.room.setRole(target, 'client');
     this.room.recordAction(actor, 'demote', target);
   }
 
   /** The facilitator passes the lead to a co-facilitator and stays on as co-facilitator. */
-  handOver(actor: Participant, targetId: string): void {
+  async handOver(actor: Participant, targetId: string): Promise<void> {
     const target = this.targetFor(actor, 'handOver', targetId);
     if (target.role !== 'cofacilitator') {
       throw new CircleError('BAD_REQUEST', 'hand the lead to a co-facilitator (promote them first)');
     }
-    this.room.setRole(target, 'facilitator');
-    this.room.setRole(actor, 'cofacilitator');
+    await this.room.setRole(target, 'facilitator');
+    await this.room.setRole(actor, 'cofacilitator');
     this.room.recordAction(actor, 'handOver', target);
   }
 

@@ -60,6 +60,8 @@ export class Room extends EventEmitter<RoomEvents> {
   private onHold = false;
   private absenceTimer: NodeJS.Timeout | undefined;
   private readonly seatHolds: SeatHolds<Participant>;
+  /** The SFU catching up with the latest change of floor holder. */
+  private floorSync: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(
@@ -79,10 +81,14 @@ export class Room extends EventEmitter<RoomEvents> {
       for (const participant of this.admittedParticipants()) participant.channel.send('floorUpdated', view);
     });
     this.floor.on('holderChanged', (previous, next) => {
-      for (const id of [previous, next]) {
+      const syncs = [previous, next].map((id) => {
         const participant = id ? this.participants.get(id) : undefined;
-        if (participant) this.syncProducers(participant, 'audio').catch((error) => settings.onError(error, 'floor change'));
-      }
+        return participant ? this.syncProducers(participant, 'audio') : undefined;
+      });
+      this.floorSync = Promise.all(syncs).then(
+        () => undefined,
+        (error) => settings.onError(error, 'floor change'),
+      );
     });
     this.floor.on('granted', (_id, source, waitedMs) => settings.onFloorGrant(source, waitedMs));
     this.floor.on('warning', (holder, endsAt) => {
@@ -189,7 +195,8 @@ export class Room extends EventEmitter<RoomEvents> {
     return [...this.participants.values()].filter((p) => p.admitted);
   }
 
-  setRole(participant: Participant, role: Role): void {
+  /** Changes a role; resolves once the SFU applies what the new role may send (in a one-speaker room). */
+  async setRole(participant: Participant, role: Role): Promise<void> {
     const before = new Set(this.visibleTo(participant).map((p) => p.id));
     participant.role = role;
     for (const viewer of this.viewersOf(participant)) viewer.channel.send('peerUpdated', this.describe(viewer, participant));
@@ -202,7 +209,7 @@ export class Room extends EventEmitter<RoomEvents> {
     if (role === 'facilitator') this.facilitatorArrived();
     else this.checkFacilitatorPresence();
     // In a one-speaker room staff are always heard, clients only with the floor.
-    this.syncProducers(participant, 'audio').catch((error) => this.settings.onError(error, 'role change'));
+    await this.syncProducers(participant, 'audio');
   }
 
   /**
@@ -244,6 +251,11 @@ export class Room extends EventEmitter<RoomEvents> {
       const event = flow ? 'producerResumed' : 'producerPaused';
       this.notifyViewers(participant, event, { participantId: participant.id, producerId: producer.id });
     }
+  }
+
+  /** Resolves once the SFU pauses and resumes what the latest floor change asks for. */
+  floorSettled(): Promise<void> {
+    return this.floorSync;
   }
 
   /** Appends a carried-out moderation action to the audit log (ids only) and counts it. */

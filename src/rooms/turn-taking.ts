@@ -22,8 +22,8 @@ export class TurnTaking {
     this.room.floor.lower(actor.id);
   }
 
-  /** To a participant, or (`null`) to the first raised hand. */
-  grant(actor: Participant, targetId: string | null): string {
+  /** To a participant, or (`null`) to the first raised hand; resolves once the SFU hears the new holder. */
+  async grant(actor: Participant, targetId: string | null): Promise<string> {
     authorize(actor.role, 'grantFloor');
     let holder: string;
     if (targetId === null) {
@@ -34,13 +34,15 @@ export class TurnTaking {
       holder = target.id;
     }
     this.room.recordAction(actor, 'grantFloor', this.room.participants.get(holder));
+    await this.room.floorSettled();
     return holder;
   }
 
-  takeBack(actor: Participant): void {
+  async takeBack(actor: Participant): Promise<void> {
     authorize(actor.role, 'takeBackFloor');
     this.room.floor.takeBack();
     this.room.recordAction(actor, 'takeBackFloor');
+    await this.room.floorSettled();
   }
 
   move(actor: Participant, targetId: string, position: number): void {

@@ -158,10 +158,10 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
 
   raiseHand: onFloor((t, actor) => ({ position: t.raiseHand(actor) })),
   lowerHand: onFloor((t, actor) => (t.lowerHand(actor), done)),
-  grantFloor: onFloor((t, actor, { participantId }: { participantId: string | null }) => ({
-    holder: t.grant(actor, participantId),
+  grantFloor: onFloor(async (t, actor, { participantId }: { participantId: string | null }) => ({
+    holder: await t.grant(actor, participantId),
   })),
-  takeBackFloor: onFloor((t, actor) => (t.takeBack(actor), done)),
+  takeBackFloor: onFloor(async (t, actor) => (await t.takeBack(actor), done)),
   moveInQueue: onFloor((t, actor, p: { participantId: string; position: number }) => (t.move(actor, p.participantId, p.position), done)),
   removeFromQueue: onFloor((t, actor, { participantId }: { participantId: string }) => (t.removeFromQueue(actor, participantId), done)),
   clearQueue: onFloor((t, actor) => (t.clear(actor), done)),
