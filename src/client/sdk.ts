@@ -228,11 +228,7 @@ export class CircleClient extends Emitter<ClientEvents> {
       randomizationFactor: 0.5,
     });
     this.socket = socket;
-    socket.on('peerJoined', (peer) => {
-      this.peers.set(peer.participantId, peer);
-      this.emit('peerJoined', peer);
-      for (const producer of peer.producers) void this.consume(producer.producerId);
-    });
+    socket.on('peerJoined', (peer) => this.addPeer(peer));
     socket.on('peerLeft', ({ participantId }) => {
       this.peers.delete(participantId);
       for (const [consumerId, remote] of this.remoteTracks) {
@@ -306,6 +302,13 @@ export class CircleClient extends Emitter<ClientEvents> {
     return request(this.socket, event, payload);
   }
 
+  /** Someone to see: shown at once, their media received as soon as there is a receive transport. */
+  private addPeer(peer: PeerInfo): void {
+    this.peers.set(peer.participantId, peer);
+    this.emit('peerJoined', peer);
+    for (const producer of peer.producers) void this.consume(producer.producerId);
+  }
+
   private updatePeerProducers(participantId: string, change: (producers: ProducerInfo[]) => ProducerInfo[]): void {
     const peer = this.peers.get(participantId);
     if (!peer) return;
@@ -331,10 +334,7 @@ export class CircleClient extends Emitter<ClientEvents> {
     this.emit('lobby', view.lobby);
     // The peers as of admission; events from here on keep them current while the transports are built.
     this.peers.clear();
-    for (const peer of view.peers) {
-      this.peers.set(peer.participantId, peer);
-      this.emit('peerJoined', peer);
-    }
+    for (const peer of view.peers) this.addPeer(peer);
     await this.setUpMedia(socket, view);
     const producers = [...this.peers.values()].flatMap((peer) => peer.producers);
     await Promise.all(producers.map((producer) => this.consume(producer.producerId)));

@@ -13,7 +13,7 @@ export interface MediaWorker {
   webRtcServer: types.WebRtcServer;
 }
 
-type PoolEvents = { workerDied: [MediaWorker]; workerReplaced: [MediaWorker] };
+type PoolEvents = { workerDied: [MediaWorker] };
 
 export class WorkerPool extends EventEmitter<PoolEvents> {
   private readonly slots: (MediaWorker | undefined)[];
@@ -112,7 +112,9 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       this.respawnTimers.delete(timer);
       if (this.closed) return;
       this.spawn(index).then(
-        (slot) => (this.closed ? slot.worker.close() : this.emit('workerReplaced', slot)),
+        (slot) => {
+          if (this.closed) slot.worker.close();
+        },
         (error: Error) => {
           this.logger.error({ workerIndex: index, err: error.message }, 'media worker respawn failed; retrying');
           this.scheduleRespawn(index, Math.min(Math.max(delayMs * 2, 500), 30_000));

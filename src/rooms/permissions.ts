@@ -40,7 +40,7 @@ export const PERMISSIONS: Record<Action, readonly Role[]> = {
 /** Who outranks whom: a moderator acts only on someone of strictly lower rank. */
 const RANK: Record<Role, number> = { facilitator: 3, cofacilitator: 2, client: 1, observer: 1 };
 
-export function can(role: Role, action: Action): boolean {
+function can(role: Role, action: Action): boolean {
   return PERMISSIONS[action].includes(role);
 }
 

@@ -24,11 +24,16 @@ export class RoomRecord {
    */
   readonly heldSeats = new Map<string, { seat: SeatState; until: number }>();
 
+  /** Whether a seat is held for `participantId` and still within its grace. */
+  holdsSeatFor(participantId: string): boolean {
+    return (this.heldSeats.get(participantId)?.until ?? 0) > Date.now();
+  }
+
   /** The held seat of `participantId`, if still within its grace; taking it releases it. */
   takeHeldSeat(participantId: string): SeatState | undefined {
-    const held = this.heldSeats.get(participantId);
+    const seat = this.holdsSeatFor(participantId) ? this.heldSeats.get(participantId)?.seat : undefined;
     this.heldSeats.delete(participantId);
-    return held && held.until > Date.now() ? held.seat : undefined;
+    return seat;
   }
   readonly floor: FloorState;
   touchedAt = Date.now();

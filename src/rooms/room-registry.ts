@@ -76,9 +76,8 @@ export class RoomRegistry {
   /** Takes back a seat the server still keeps (a dropped connection, or a media worker that died) by resume token. */
   async resume(resumeToken: string, channel: ParticipantChannel): Promise<Seat> {
     const identity = this.resumeTokens.identityFor(resumeToken);
-    const record = identity && this.records.get(identity.roomId);
     const seated = identity && this.rooms.get(identity.roomId)?.participants.has(identity.participantId);
-    const held = identity && (record?.heldSeats.get(identity.participantId)?.until ?? 0) > Date.now();
+    const held = identity && this.records.get(identity.roomId)?.holdsSeatFor(identity.participantId);
     if (!identity || !(seated || held)) throw new CircleError('UNAUTHORIZED', 'resume token expired; join again');
     return this.join(identity, channel);
   }

@@ -504,7 +504,6 @@ export function assertMayEnter(record: RoomRecord, identity: Identity, seated: b
   }
   // A lock keeps newcomers out, even of the lobby; staff and anyone already admitted this session may return.
   const id = identity.participantId;
-  const heldFor = (record.heldSeats.get(id)?.until ?? 0) > Date.now();
-  const returning = seated || identity.role !== 'client' || record.admitted.has(id) || heldFor;
+  const returning = seated || identity.role !== 'client' || record.admitted.has(id) || record.holdsSeatFor(id);
   if (record.locked && !returning) throw new CircleError('ROOM_LOCKED', 'the room is locked');
 }
