@@ -4,9 +4,9 @@ import type { RequestResults } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import type { RequestName, RequestPayload } from '../protocol/schemas.js';
 import type { Moderation } from '../rooms/moderation.js';
-import type { TurnTaking } from '../rooms/turn-taking.js';
 import type { Participant } from '../rooms/participant.js';
 import type { RoomRegistry, Seat } from '../rooms/room-registry.js';
+import type { Room } from '../rooms/room.js';
 import type { ClientSession } from './client-session.js';
 
 export interface HandlerDeps {
@@ -22,29 +22,20 @@ type Handler<K extends RequestName> = (
 
 const done = {} as Record<string, never>;
 
-/** A moderation request aimed at one participant: the domain authorises it against the permission table. */
-function onTarget(act: (moderation: Moderation, actor: Participant, targetId: string) => unknown) {
-  return async ({ participantId }: { participantId: string }, session: ClientSession) => {
-    const { room, participant } = session.requireSeat();
-    await act(room.moderation, participant, participantId);
-    return done;
-  };
-}
-
-/** A moderation request about the whole room. */
-function onRoom<T>(act: (moderation: Moderation, actor: Participant) => T | Promise<T>) {
-  return async (_payload: unknown, session: ClientSession) => {
-    const { room, participant } = session.requireSeat();
-    return act(room.moderation, participant);
-  };
-}
-
-/** A turn-taking request: hands and the floor. */
-function onFloor<P, T>(act: (turns: TurnTaking, actor: Participant, payload: P) => T | Promise<T>) {
+/** A request of a seated participant: the room and the actor, for the domain to authorise and carry out. */
+function seated<P, T>(act: (room: Room, actor: Participant, payload: P) => T | Promise<T>) {
   return async (payload: P, session: ClientSession) => {
     const { room, participant } = session.requireSeat();
-    return act(room.turns, participant, payload);
+    return act(room, participant, payload);
   };
+}
+
+/** A moderation request aimed at one participant. */
+function onTarget(act: (moderation: Moderation, actor: Participant, targetId: string) => unknown) {
+  return seated(async (room, actor, { participantId }: { participantId: string }) => {
+    await act(room.moderation, actor, participantId);
+    return done;
+  });
 }
 
 /** Gives the connection its seat and answers as `join` does, with a fresh resume token. */
@@ -132,11 +123,11 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
   },
 
   admit: onTarget((m, actor, target) => m.admit(actor, target)),
-  admitAll: onRoom((m, actor) => ({ admitted: m.admitAll(actor) })),
+  admitAll: seated((room, actor) => ({ admitted: room.moderation.admitAll(actor) })),
   deny: onTarget((m, actor, target) => m.deny(actor, target)),
-  denyAll: onRoom((m, actor) => ({ denied: m.denyAll(actor) })),
+  denyAll: seated((room, actor) => ({ denied: room.moderation.denyAll(actor) })),
   mute: onTarget((m, actor, target) => m.mute(actor, target)),
-  muteAllClients: onRoom(async (m, actor) => ({ muted: await m.muteAllClients(actor) })),
+  muteAllClients: seated(async (room, actor) => ({ muted: await room.moderation.muteAllClients(actor) })),
   askToUnmute: onTarget((m, actor, target) => m.askToUnmute(actor, target)),
   stopVideo: onTarget((m, actor, target) => m.stopVideo(actor, target)),
   askToStartVideo: onTarget((m, actor, target) => m.askToStartVideo(actor, target)),
@@ -144,28 +135,25 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
   promote: onTarget((m, actor, target) => m.promote(actor, target)),
   demote: onTarget((m, actor, target) => m.demote(actor, target)),
   handOver: onTarget((m, actor, target) => m.handOver(actor, target)),
-
-  async spotlight({ participantId }, session) {
-    const { room, participant } = session.requireSeat();
-    room.moderation.spotlight(participant, participantId);
+  spotlight: seated((room, actor, { participantId }: { participantId: string | null }) => {
+    room.moderation.spotlight(actor, participantId);
     return done;
-  },
+  }),
+  lock: seated((room, actor) => (room.moderation.setLocked(actor, true), done)),
+  unlock: seated((room, actor) => (room.moderation.setLocked(actor, false), done)),
+  end: seated((room, actor) => (room.moderation.end(actor), done)),
+  getAuditLog: seated((room, actor) => ({ entries: room.moderation.auditLog(actor) })),
 
-  lock: onRoom((m, actor) => (m.setLocked(actor, true), done)),
-  unlock: onRoom((m, actor) => (m.setLocked(actor, false), done)),
-  end: onRoom((m, actor) => (m.end(actor), done)),
-  getAuditLog: onRoom((m, actor) => ({ entries: m.auditLog(actor) })),
-
-  raiseHand: onFloor((t, actor) => ({ position: t.raiseHand(actor) })),
-  lowerHand: onFloor((t, actor) => (t.lowerHand(actor), done)),
-  grantFloor: onFloor(async (t, actor, { participantId }: { participantId: string | null }) => ({
-    holder: await t.grant(actor, participantId),
+  raiseHand: seated((room, actor) => ({ position: room.turns.raiseHand(actor) })),
+  lowerHand: seated((room, actor) => (room.turns.lowerHand(actor), done)),
+  grantFloor: seated(async (room, actor, { participantId }: { participantId: string | null }) => ({
+    holder: await room.turns.grant(actor, participantId),
   })),
-  takeBackFloor: onFloor(async (t, actor) => (await t.takeBack(actor), done)),
-  moveInQueue: onFloor((t, actor, p: { participantId: string; position: number }) => (t.move(actor, p.participantId, p.position), done)),
-  removeFromQueue: onFloor((t, actor, { participantId }: { participantId: string }) => (t.removeFromQueue(actor, participantId), done)),
-  clearQueue: onFloor((t, actor) => (t.clear(actor), done)),
-  setFloorMode: onFloor(async (t, actor, { mode }: { mode: 'open' | 'queue' }) => (await t.setMode(actor, mode), done)),
-  setTurnLimit: onFloor((t, actor, { seconds }: { seconds: number | null }) => (t.setTurnLimit(actor, seconds), done)),
-  extendTurn: onFloor((t, actor, { seconds }: { seconds: number }) => (t.extend(actor, seconds), done)),
+  takeBackFloor: seated(async (room, actor) => (await room.turns.takeBack(actor), done)),
+  moveInQueue: seated((room, actor, p: { participantId: string; position: number }) => (room.turns.move(actor, p.participantId, p.position), done)),
+  removeFromQueue: seated((room, actor, { participantId }: { participantId: string }) => (room.turns.removeFromQueue(actor, participantId), done)),
+  clearQueue: seated((room, actor) => (room.turns.clear(actor), done)),
+  setFloorMode: seated(async (room, actor, { mode }: { mode: 'open' | 'queue' }) => (await room.turns.setMode(actor, mode), done)),
+  setTurnLimit: seated((room, actor, { seconds }: { seconds: number | null }) => (room.turns.setTurnLimit(actor, seconds), done)),
+  extendTurn: seated((room, actor, { seconds }: { seconds: number }) => (room.turns.extend(actor, seconds), done)),
 };
