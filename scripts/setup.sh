@@ -2,14 +2,14 @@
 # Installs whatever Circle is missing, and nothing twice: Debian packages, npm dependencies, the mediasoup
 # worker (built from source against Debian's libraries, cached outside the checkout). Safe to run repeatedly.
 #   scripts/setup.sh          what the server needs
-#   scripts/setup.sh --test   plus what the tests need (Chromium)
+#   scripts/setup.sh --test   plus what the tests need (Chromium, redis-server: the tests start their own)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 packages=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libabsl-dev libsrtp2-dev libusrsctp-dev nlohmann-json3-dev)
-if [ "${1:-}" = "--test" ]; then packages+=(chromium); fi
+if [ "${1:-}" = "--test" ]; then packages+=(chromium redis-server); fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { TokenService } from './auth/tokens.js';
 import type { CircleConfig } from './config/schema.js';
 import { createHttpApp, type Readiness } from './http/app.js';
@@ -8,6 +10,10 @@ import { WorkerPool } from './media/worker-pool.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { RoomRegistry } from './rooms/room-registry.js';
 import { attachSignaling, type SignalingServer } from './signaling/server.js';
+import type { KeyValueStore } from './store/kv.js';
+import { MemoryKeyValueStore } from './store/memory-kv.js';
+import { RedisKeyValueStore } from './store/redis-kv.js';
+import { RoomDirectory } from './store/room-directory.js';
 
 export interface Circle {
   config: CircleConfig;
@@ -17,20 +23,45 @@ export interface Circle {
   registry: RoomRegistry;
   metrics: Metrics;
   tokens: TokenService;
+  kv: KeyValueStore;
+  directory: RoomDirectory;
   /** Resolves once listening; `port` is the bound one (useful when configured as 0). */
   listen(): Promise<{ port: number }>;
   readiness(): Readiness;
-  /** Readiness false, participants told to reconnect elsewhere, workers and sockets closed. */
-  shutdown(): Promise<void>;
+  /**
+   * Drains: readiness false and no new rooms at once; rooms carry on until they empty or `drainTimeoutMs`
+   * passes, then their participants are told to reconnect (to another node) and workers and sockets close.
+   */
+  shutdown(drainTimeoutMs?: number): Promise<void>;
+}
+
+function createStore(config: CircleConfig, logger: Logger): KeyValueStore {
+  if (!config.store.redisUrl) return new MemoryKeyValueStore();
+  const store = new RedisKeyValueStore(config.store.redisUrl, logger);
+  store.start();
+  return store;
 }
 
 export async function createCircle(config: CircleConfig, logger: Logger): Promise<Circle> {
   let registry: RoomRegistry | undefined;
   let pool: WorkerPool | undefined;
+  let shuttingDown = false;
+  const kv = createStore(config, logger);
   const metrics = createMetrics(() =>
-    registry && pool ? { ...registry.counts(), workersAlive: () => pool!.alive } : undefined,
+    registry && pool
+      ? {
+          ...registry.counts(),
+          workersAlive: () => pool!.alive,
+          workerUsage: () => pool!.resourceUsage(),
+          storeUp: () => kv.available,
+          draining: () => shuttingDown,
+        }
+      : undefined,
   );
   pool = await WorkerPool.start(config.mediasoup, logger, () => metrics.workerDeaths.inc());
+  const nodeId = config.cluster.nodeId || `${os.hostname()}-${randomBytes(3).toString('hex')}`;
+  // The URL is known once listening (the port may be 0): set in listen() below.
+  const directory = new RoomDirectory(kv, { nodeId, url: config.cluster.publicUrl }, config.cluster.leaseMs);
   registry = new RoomRegistry(
     pool,
     {
@@ -47,23 +78,35 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       turnWarningMs: config.floor.turnWarningSeconds * 1000,
       resumeGraceMs: config.sessions.resumeGraceMs,
       defaultTurnLimitMs: config.floor.defaultTurnSeconds ? config.floor.defaultTurnSeconds * 1000 : null,
+      snapshotIntervalMs: config.store.snapshotIntervalMs,
+      leaseMs: config.cluster.leaseMs,
       onModeration: (action) => metrics.moderationActions.inc({ action }),
       onError: (error, during) => logger.error({ err: error, during }, 'room task failed'),
       onSeatOutcome: (outcome) => metrics.reconnects.inc({ outcome }),
+      quality: config.quality,
+      qualityHooks: {
+        onAudioOnlyTransition: (direction, reason) => metrics.audioOnlyTransitions.inc({ direction, reason }),
+        onSample: ({ downlinkLoss, uplinkLoss, rttMs }) => {
+          if (downlinkLoss !== undefined) metrics.linkLoss.observe({ direction: 'downlink' }, downlinkLoss);
+          if (uplinkLoss !== undefined) metrics.linkLoss.observe({ direction: 'uplink' }, uplinkLoss);
+          if (rttMs !== undefined) metrics.roundTrip.observe(rttMs / 1000);
+        },
+      },
+      onConsumerScore: (score) => metrics.consumerScore.observe(score),
       onFloorGrant: (source, waitedMs) => {
         metrics.floorGrants.inc({ source });
         if (waitedMs !== null) metrics.floorWait.observe(waitedMs / 1000);
       },
     },
     logger,
+    { kv, directory },
   );
   const tokens = new TokenService(config.auth);
-  let shuttingDown = false;
 
   const readiness = (): Readiness => {
     const workers = `${pool!.alive}/${pool!.size}`;
-    const ready = !shuttingDown && registry!.accepting && pool!.alive === pool!.size;
-    return { ready, checks: { workers, accepting: registry!.accepting && !shuttingDown } };
+    const ready = !shuttingDown && registry!.accepting && pool!.alive === pool!.size && kv.available;
+    return { ready, checks: { workers, accepting: registry!.accepting && !shuttingDown, store: kv.available ? 'up' : 'down' } };
   };
 
   const app = createHttpApp({ config, tokens, metrics, logger, readiness, registry });
@@ -78,22 +121,32 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
     registry,
     metrics,
     tokens,
+    kv,
+    directory,
     readiness,
     listen: () =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.http.port, config.http.host, () => {
           httpServer.off('error', reject);
-          resolve({ port: (httpServer.address() as AddressInfo).port });
+          const { port } = httpServer.address() as AddressInfo;
+          directory.self.url ||= `http://${config.mediasoup.announcedIp ?? '127.0.0.1'}:${port}`;
+          resolve({ port });
         });
       }),
-    async shutdown() {
+    async shutdown(drainTimeoutMs = config.shutdown.drainTimeoutMs) {
       if (shuttingDown) return;
       shuttingDown = true;
       registry!.stopAcceptingRooms();
-      registry!.closeAll('server-shutdown');
+      const deadline = Date.now() + drainTimeoutMs;
+      while (registry!.participantCount() > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(500, deadline - Date.now())));
+      }
+      logger.info({ participantsMoved: registry!.participantCount() }, 'drained; moving the remaining participants');
+      await registry!.closeAll('server-shutdown');
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await pool!.close();
+      await kv.close();
       httpServer.closeAllConnections();
     },
   };

@@ -8,11 +8,14 @@ export type CircleSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 /** A refusal from the server, with its code from the closed set in the protocol. */
 export class RequestError extends Error {
   readonly code: ErrorCode | 'TIMEOUT';
+  /** With `MOVED`: where the room runs. */
+  readonly location: string | undefined;
 
   constructor(body: ErrorBody | { code: 'TIMEOUT'; message: string }) {
     super(body.message);
     this.name = 'RequestError';
     this.code = body.code;
+    this.location = 'location' in body ? body.location : undefined;
   }
 }
 

@@ -20,7 +20,7 @@ import type {
 } from '../protocol/events.js';
 import type { RequestName, RequestPayload } from '../protocol/schemas.js';
 import { Emitter } from './emitter.js';
-import { request, type CircleSocket, type RequestError } from './request.js';
+import { RequestError, request, type CircleSocket } from './request.js';
 
 export type ClientState = 'idle' | 'joining' | 'waiting' | 'joined' | 'rejoining' | 'left' | 'ended';
 
@@ -49,6 +49,8 @@ type ClientEvents = {
   room: [RoomView];
   lobby: [LobbyEntry[]];
   unmuteRequested: [MediaKind];
+  /** A facilitator suggests audio-only (a weak connection); `setAudioOnly(true)` takes it up. */
+  audioOnlySuggested: [];
   floor: [FloorView];
   turnWarning: [{ holder: string; endsAt: string }];
   trackAdded: [RemoteTrack];
@@ -69,6 +71,8 @@ const SIMULCAST: client.RtpEncodingParameters[] = [
 export interface CircleClientOptions {
   /** Origin of the Circle server; the page's own origin by default. */
   url?: string;
+  /** How often the browser's own uplink estimate is sent to the server (ms); 0 never. */
+  statsIntervalMs?: number;
 }
 
 /**
@@ -86,6 +90,11 @@ export class CircleClient extends Emitter<ClientEvents> {
   readonly remoteTracks = new Map<string, RemoteTrack>();
 
   private socket: CircleSocket | undefined;
+  /** Where the client first connects (a load balancer in front of the nodes); the room may run elsewhere. */
+  private readonly entryUrl: string;
+  /** The node this client talks to now: the entry, or the node running its room. */
+  private currentUrl: string;
+  private rejoinRun: Promise<void> | undefined;
   private token: string | undefined;
   private resumeToken: string | undefined;
   private device: Device | undefined;
@@ -99,23 +108,51 @@ export class CircleClient extends Emitter<ClientEvents> {
   private producing: Promise<void> = Promise.resolve();
   /** Sources this participant turned off; kept across a reconnect so resuming does not unmute anyone. */
   private readonly turnedOff = new Set<MediaSource>();
+  /** The camera stopped sending because the server found the uplink too weak; it resumes when it says so. */
+  private cameraHeldForUplink = false;
+  private statsTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly options: CircleClientOptions = {}) {
     super();
+    this.entryUrl = this.currentUrl = options.url ?? window.location.origin;
   }
 
   /** Joins with a token; resolves in state `joined`, or `waiting` when the room admits clients from a lobby. */
   async join(token: string): Promise<JoinResult> {
     this.token = token;
     this.setState('joining');
-    const socket = this.socket ?? this.connect();
-    return this.takeSeat(socket, await request(socket, 'join', { token }));
+    return this.takeSeat(await this.followingMoves((socket) => request(socket, 'join', { token })));
   }
 
-  private async takeSeat(socket: CircleSocket, joined: JoinResult): Promise<JoinResult> {
+  /**
+   * Sends a join or resume; when the room runs on another node (`MOVED`), connects there and asks again.
+   * A few hops at most: the directory names one owner, and a stale answer is corrected on the next try.
+   */
+  private async followingMoves(ask: (socket: CircleSocket) => Promise<JoinResult>): Promise<JoinResult> {
+    for (let hop = 0; ; hop += 1) {
+      try {
+        return await ask(this.socket ?? this.connect());
+      } catch (error) {
+        const moved = error instanceof RequestError && error.code === 'MOVED' && error.location;
+        if (!moved || hop >= 3) throw error;
+        this.switchNode(error.location!);
+      }
+    }
+  }
+
+  /** Drops the current connection (it holds no seat) and talks to another node from now on. */
+  private switchNode(url: string): void {
+    this.socket?.removeAllListeners();
+    this.socket?.io.removeAllListeners();
+    this.socket?.disconnect();
+    this.socket = undefined;
+    this.currentUrl = url;
+  }
+
+  private async takeSeat(joined: JoinResult): Promise<JoinResult> {
     this.resumeToken = joined.resumeToken;
     this.updateSelf(joined.self);
-    if (joined.admitted) await this.enterRoom(socket, joined.admitted);
+    if (joined.admitted) await this.enterRoom(this.socket!, joined.admitted);
     else this.setState('waiting');
     return joined;
   }
@@ -144,7 +181,17 @@ export class CircleClient extends Emitter<ClientEvents> {
 
   get cameraEnabled(): boolean {
     const producer = this.producers.get('camera');
-    return Boolean(producer && !producer.paused);
+    if (!producer) return false;
+    return !producer.paused || (this.cameraHeldForUplink && !this.turnedOff.has('camera'));
+  }
+
+  /** No video either way, the voice stays: for a weak connection, or by choice. */
+  setAudioOnly = (enabled: boolean) => this.call('setAudioOnly', { enabled });
+  suggestAudioOnly = (participantId: string) => this.call('suggestAudioOnly', { participantId });
+
+  /** Whether video is off, and why: `manual` (chosen), `downlink` or `uplink` (a weak connection). */
+  get audioOnly() {
+    return this.self?.link.audioOnly ?? null;
   }
 
   // Facilitator and co-facilitator controls. The server checks every one against its permission table.
@@ -219,7 +266,7 @@ export class CircleClient extends Emitter<ClientEvents> {
   }
 
   private connect(): CircleSocket {
-    const socket: CircleSocket = io(this.options.url ?? window.location.origin, {
+    const socket: CircleSocket = io(this.currentUrl, {
       transports: ['websocket'],
       // Back within about 2 s of the network returning (a therapy group is waiting); the jitter keeps a room
       // whose connections dropped together from returning in one burst.
@@ -268,6 +315,7 @@ export class CircleClient extends Emitter<ClientEvents> {
       this.enterRoom(socket, view).catch((error: Error) => this.emit('error', error));
     });
     socket.on('unmuteRequested', ({ kind }) => this.emit('unmuteRequested', kind));
+    socket.on('audioOnlySuggested', () => this.emit('audioOnlySuggested'));
     socket.on('floorUpdated', (floor) => {
       this.floor = floor;
       this.emit('floor', floor);
@@ -275,6 +323,8 @@ export class CircleClient extends Emitter<ClientEvents> {
     socket.on('turnWarning', (warning) => this.emit('turnWarning', warning));
     socket.on('reconnectRequired', ({ reason }) => {
       this.beginRejoin(reason);
+      // A node going away: come back through the entry, which sends the client to wherever the room runs next.
+      if (reason !== 'media-worker-lost') this.switchNode(this.entryUrl);
       void this.completeRejoin();
     });
     // A dropped connection: socket.io-client reconnects with backoff and jitter; the server holds the seat
@@ -283,6 +333,11 @@ export class CircleClient extends Emitter<ClientEvents> {
       const deliberate = reason === 'io client disconnect' || reason === 'io server disconnect';
       if (!deliberate && this.token && (this.state === 'joined' || this.state === 'waiting')) {
         this.beginRejoin('connection-lost');
+        // The node running the room may be gone; the entry knows where the room runs now.
+        if (this.currentUrl !== this.entryUrl) {
+          this.switchNode(this.entryUrl);
+          this.connect().once('connect', () => void this.completeRejoin());
+        }
       }
     });
     socket.io.on('reconnect', () => {
@@ -322,7 +377,39 @@ export class CircleClient extends Emitter<ClientEvents> {
     // The server already paused what a facilitator locked; match it locally so the UI and uplink agree.
     if (self.locks.audio) this.producers.get('microphone')?.pause();
     if (self.locks.video) this.producers.get('camera')?.pause();
+    this.followUplinkAdvice();
     this.emit('self', self);
+  }
+
+  /**
+   * The server pauses the camera at the SFU when the uplink is too weak for video; stopping it here as well
+   * frees the uplink for the voice. It comes back when the server says the uplink recovered, unless the
+   * participant or a facilitator turned it off meanwhile.
+   */
+  private followUplinkAdvice(): void {
+    const camera = this.producers.get('camera');
+    if (!camera || !this.self) return;
+    if (!this.self.link.sendVideo && !camera.paused) {
+      camera.pause();
+      this.cameraHeldForUplink = true;
+    } else if (this.self.link.sendVideo && this.cameraHeldForUplink) {
+      this.cameraHeldForUplink = false;
+      if (!this.turnedOff.has('camera') && !this.self.locks.video) camera.resume();
+    }
+  }
+
+  /** The browser's estimate of its uplink and round trip, for the server's audio-only decisions. */
+  private async reportStats(): Promise<void> {
+    const transport = this.sendTransport ?? this.recvTransport;
+    if (!transport || !this.socket?.connected || this.state !== 'joined') return;
+    let uplinkBitrateBps: number | undefined;
+    let roundTripTimeMs: number | undefined;
+    (await transport.getStats()).forEach((entry: { type: string; nominated?: boolean; availableOutgoingBitrate?: number; currentRoundTripTime?: number }) => {
+      if (entry.type !== 'candidate-pair' || !entry.nominated) return;
+      if (this.sendTransport && entry.availableOutgoingBitrate !== undefined) uplinkBitrateBps = entry.availableOutgoingBitrate;
+      if (entry.currentRoundTripTime !== undefined) roundTripTimeMs = entry.currentRoundTripTime * 1000;
+    });
+    await request(this.socket, 'reportStats', { uplinkBitrateBps, roundTripTimeMs });
   }
 
   private async enterRoom(socket: CircleSocket, view: AdmittedView): Promise<void> {
@@ -339,6 +426,10 @@ export class CircleClient extends Emitter<ClientEvents> {
     const producers = [...this.peers.values()].flatMap((peer) => peer.producers);
     await Promise.all(producers.map((producer) => this.consume(producer.producerId)));
     this.setState('joined');
+    const interval = this.options.statsIntervalMs ?? 2000;
+    if (interval > 0 && !this.statsTimer) {
+      this.statsTimer = setInterval(() => void this.reportStats().catch(() => undefined), interval);
+    }
     await this.produceLocalTracks();
   }
 
@@ -410,11 +501,20 @@ export class CircleClient extends Emitter<ClientEvents> {
       const producer = await transport.produce(
         source === 'microphone'
           ? { track, codecOptions: { opusFec: true, opusDtx: true }, stopTracks: false, appData: { source } }
-          : { track, encodings: SIMULCAST, codecOptions: { videoGoogleStartBitrate: 1000 }, stopTracks: false, appData: { source } },
+          : {
+              track,
+              encodings: SIMULCAST,
+              codecOptions: { videoGoogleStartBitrate: 1000 },
+              stopTracks: false,
+              // A paused camera sends nothing at all, which is the point on a weak uplink.
+              zeroRtpOnPause: true,
+              appData: { source },
+            },
       );
       this.producers.set(source, producer);
       if (this.self?.locks[producer.kind as MediaKind]) producer.pause();
       else if (this.turnedOff.has(source)) await this.setSourceEnabled(source, false);
+      else this.followUplinkAdvice();
     }
   }
 
@@ -424,7 +524,9 @@ export class CircleClient extends Emitter<ClientEvents> {
     await request(this.socket, enabled ? 'resumeProducer' : 'pauseProducer', { producerId: producer.id });
     if (enabled) this.turnedOff.delete(source);
     else this.turnedOff.add(source);
-    if (enabled) producer.resume();
+    const uplinkTooWeak = source === 'camera' && this.self?.link.sendVideo === false;
+    if (enabled && uplinkTooWeak) this.cameraHeldForUplink = true;
+    else if (enabled) producer.resume();
     else producer.pause();
   }
 
@@ -476,23 +578,28 @@ export class CircleClient extends Emitter<ClientEvents> {
     this.teardownMedia();
   }
 
-  /** Joins again with the same token, which gives back the seat the server kept. */
   /**
    * Takes the seat back: by resume token while the server keeps it (this works after the join token has
    * expired), else by joining again with the join token.
    */
-  private async completeRejoin(): Promise<void> {
+  private completeRejoin(): Promise<void> {
+    // The reconnect and connect events can both ask for it; one run at a time.
+    this.rejoinRun ??= this.rejoin().finally(() => (this.rejoinRun = undefined));
+    return this.rejoinRun;
+  }
+
+  private async rejoin(): Promise<void> {
     for (let attempt = 0; this.token && this.state === 'rejoining'; attempt += 1) {
       try {
-        const socket = this.socket!;
-        const resumed = this.resumeToken
-          ? await request(socket, 'resume', { resumeToken: this.resumeToken }).catch((error: RequestError) => {
+        const resumeToken = this.resumeToken;
+        const resumed = resumeToken
+          ? await this.followingMoves((socket) => request(socket, 'resume', { resumeToken })).catch((error: RequestError) => {
               if (error.code !== 'UNAUTHORIZED') throw error;
               this.resumeToken = undefined; // the seat is gone: join as new
               return undefined;
             })
           : undefined;
-        if (resumed) await this.takeSeat(socket, resumed);
+        if (resumed) await this.takeSeat(resumed);
         else await this.join(this.token);
         return;
       } catch (error) {
@@ -505,6 +612,9 @@ export class CircleClient extends Emitter<ClientEvents> {
   }
 
   private teardownMedia(): void {
+    clearInterval(this.statsTimer);
+    this.statsTimer = undefined;
+    this.cameraHeldForUplink = false;
     for (const consumerId of [...this.consumers.keys()]) this.dropConsumer(consumerId);
     this.consuming.clear();
     this.producers.forEach((producer) => producer.close());

@@ -16,6 +16,7 @@ const ALIASES: Record<string, string> = {
   LOG_LEVEL: 'logging.level',
   ANNOUNCED_IP: 'mediasoup.announcedIp',
   TOKEN_SECRET: 'auth.tokenSecret',
+  REDIS_URL: 'store.redisUrl',
 };
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

@@ -61,6 +61,52 @@ export const configSchema = z
         turnWarningSeconds: z.number().int().min(0).max(600),
       })
       .strict(),
+    quality: z
+      .object({
+        /** How often each participant's link is read from mediasoup. */
+        sampleIntervalMs: z.number().int().min(200).max(10_000),
+        audioOnlyLoss: z.number().min(0).max(1),
+        audioOnlyBelowBps: z.number().int().min(0),
+        reduceLoss: z.number().min(0).max(1),
+        recoverLoss: z.number().min(0).max(1),
+        recoverAboveBps: z.number().int().min(0),
+        degradeAfterMs: z.number().int().min(0),
+        recoverAfterMs: z.number().int().min(0),
+        stepUpAfterMs: z.number().int().min(0),
+        failedRecoveryWindowMs: z.number().int().min(0),
+        maxRecoverAfterMs: z.number().int().min(0),
+        /** Round-trip time above which a connection counts as fair rather than good. */
+        fairRttMs: z.number().int().min(0),
+      })
+      .strict()
+      .refine((q) => q.recoverLoss <= q.reduceLoss && q.reduceLoss <= q.audioOnlyLoss, {
+        message: 'needs recoverLoss <= reduceLoss <= audioOnlyLoss',
+      })
+      .refine((q) => q.recoverAboveBps >= q.audioOnlyBelowBps, { message: 'needs recoverAboveBps >= audioOnlyBelowBps' }),
+    store: z
+      .object({
+        /** Empty: state in this process (one node). A redis:// URL: state shared by every node using it. */
+        redisUrl: z.union([z.literal(''), z.string().url()]),
+        /** How often changed room state is written to Redis. */
+        snapshotIntervalMs: z.number().int().min(50).max(60_000),
+      })
+      .strict(),
+    cluster: z
+      .object({
+        /** This node's id in the room directory; empty: hostname plus a random suffix. */
+        nodeId: z.string().max(128),
+        /** Where clients reach this node's signaling; empty: http://<announcedIp>:<port>. */
+        publicUrl: z.union([z.literal(''), z.string().url()]),
+        /** A room's lease in the directory: a dead node's rooms move after at most this long. */
+        leaseMs: z.number().int().min(1000).max(300_000),
+      })
+      .strict(),
+    shutdown: z
+      .object({
+        /** On SIGTERM, how long rooms may carry on before their participants are moved to another node. */
+        drainTimeoutMs: z.number().int().min(0).max(86_400_000),
+      })
+      .strict(),
     admin: z
       .object({
         /** Bearer secret for the admin HTTP endpoints (the audit log). */

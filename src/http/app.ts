@@ -62,13 +62,14 @@ export function createHttpApp({ config, tokens, metrics, logger, readiness, regi
 
   // The audit log of a room (moderation actions, ids only), for clinic administrators and incident review.
   const adminSecret = digest(config.admin.bearerSecret);
-  app.get('/admin/rooms/:roomId/audit', (req, res) => {
+  app.get('/admin/rooms/:roomId/audit', async (req, res) => {
     const presented = /^Bearer (.+)$/.exec(req.header('authorization') ?? '')?.[1] ?? '';
     if (!timingSafeEqual(digest(presented), adminSecret)) {
       res.status(401).json({ error: { code: 'UNAUTHORIZED', message: 'bearer secret required' } });
       return;
     }
-    const record = registry.record(req.params.roomId ?? '');
+    // Any node answers: a room running elsewhere (or whose node died) is read from the shared store.
+    const record = await registry.anyRecord(req.params.roomId ?? '').catch(() => undefined);
     if (!record) {
       res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such room (or its record has expired)' } });
       return;

@@ -14,7 +14,7 @@ export interface TransportSettings {
 type ProducerAppData = { source: MediaSource };
 type ConsumerAppData = { participantId: string; source: MediaSource };
 
-type MediaEvents = { consumerClosed: [consumerId: string] };
+type MediaEvents = { consumerClosed: [consumerId: string]; consumerScore: [score: number] };
 
 /** mediasoup refuses bad parameters with TypeError or UnsupportedError: that is the client's mistake. */
 async function asClientError<T>(operation: Promise<T>): Promise<T> {
@@ -34,11 +34,18 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
   readonly producers = new Map<string, types.Producer<ProducerAppData>>();
   readonly consumers = new Map<string, types.Consumer<ConsumerAppData>>();
   private rtpCapabilities: types.RtpCapabilities | undefined;
+  /** Consumers the client has wired up and asked to run; only these ever run. */
+  private readonly resumedByClient = new Set<string>();
   private closed = false;
 
+  /**
+   * `videoLayers`: how many simulcast layers of video this participant receives now; 0 pauses every video
+   * consumer (audio-only).
+   */
   constructor(
     private readonly router: types.Router,
     private readonly settings: TransportSettings,
+    private readonly videoLayers: () => number,
   ) {
     super();
   }
@@ -106,6 +113,11 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     return describeProducer(producer);
   }
 
+  /** The transport of one direction, for reading its statistics. */
+  transport(direction: Direction): types.WebRtcTransport | undefined {
+    return this.transports.get(direction);
+  }
+
   producer(producerId: string): types.Producer<ProducerAppData> {
     const producer = this.producers.get(producerId);
     if (!producer) throw new CircleError('NOT_FOUND', 'no such producer of yours');
@@ -132,9 +144,12 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
       }),
     );
     this.consumers.set(consumer.id, consumer);
+    await this.applyVideoLayers(consumer);
     const forget = () => {
+      this.resumedByClient.delete(consumer.id);
       if (this.consumers.delete(consumer.id) && !this.closed) this.emit('consumerClosed', consumer.id);
     };
+    consumer.on('score', ({ score }) => this.emit('consumerScore', score));
     consumer.on('producerclose', forget);
     consumer.on('transportclose', forget);
     return {
@@ -151,7 +166,32 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
   async resumeConsumer(consumerId: string): Promise<void> {
     const consumer = this.consumers.get(consumerId);
     if (!consumer) throw new CircleError('NOT_FOUND', 'no such consumer of yours');
-    await consumer.resume();
+    this.resumedByClient.add(consumerId);
+    await this.applyVideoLayers(consumer);
+  }
+
+  /**
+   * Brings every consumer in line with `videoLayers`: at most that many simulcast layers per stream, no video at
+   * all at 0 (the audio goes on). mediasoup still picks layers under its own bandwidth estimate; this caps it.
+   */
+  async applyVideoLayersToAll(): Promise<void> {
+    await Promise.all([...this.consumers.values()].map((consumer) => this.applyVideoLayers(consumer)));
+  }
+
+  private async applyVideoLayers(consumer: types.Consumer<ConsumerAppData>): Promise<void> {
+    const layers = this.videoLayers();
+    const run = this.resumedByClient.has(consumer.id) && (consumer.kind === 'audio' || layers > 0);
+    try {
+      // mediasoup clamps a layer above what the producer sends.
+      const spatialLayer = layers - 1;
+      if (consumer.type === 'simulcast' && spatialLayer >= 0 && consumer.preferredLayers?.spatialLayer !== spatialLayer) {
+        await consumer.setPreferredLayers({ spatialLayer });
+      }
+      if (run && consumer.paused) await consumer.resume();
+      else if (!run && !consumer.paused) await consumer.pause();
+    } catch (error) {
+      if (!consumer.closed) throw error; // a consumer closing meanwhile needs nothing
+    }
   }
 
   describeProducers(): ProducerInfo[] {
@@ -162,6 +202,10 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     for (const item of this[of].values()) target[item.kind] += 1;
   }
 
+  get transportCount(): number {
+    return this.transports.size;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -169,6 +213,7 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     this.transports.clear();
     this.producers.clear();
     this.consumers.clear();
+    this.resumedByClient.clear();
   }
 
   private transportById(transportId: string): types.WebRtcTransport {

@@ -52,6 +52,17 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     return this.slots.filter((slot): slot is MediaWorker => slot !== undefined);
   }
 
+  /** CPU and peak memory of each live worker, for the metrics (a worker dying meanwhile is left out). */
+  async resourceUsage(): Promise<{ index: number; userSeconds: number; systemSeconds: number; maxRssBytes: number }[]> {
+    const usages = await Promise.all(
+      this.workers().map(async (slot) => {
+        const usage = await slot.worker.getResourceUsage().catch(() => undefined);
+        return usage && { index: slot.index, userSeconds: usage.ru_utime / 1000, systemSeconds: usage.ru_stime / 1000, maxRssBytes: usage.ru_maxrss * 1024 };
+      }),
+    );
+    return usages.filter((usage) => usage !== undefined);
+  }
+
   /** The live worker with the smallest load; ties go to the lower index. */
   leastLoaded(load: (worker: MediaWorker) => number): MediaWorker {
     let best: MediaWorker | undefined;

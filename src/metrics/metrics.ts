@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { MODERATION_ACTIONS, type MediaKind } from '../protocol/events.js';
+import { AUDIO_ONLY_REASONS, MODERATION_ACTIONS, type MediaKind } from '../protocol/events.js';
+import type { LinkTotals } from '../quality/room-quality.js';
 import { ROLES, type Role } from '../protocol/roles.js';
 
 /** Live counts the gauges read at scrape time, so they can never drift from the real state. */
@@ -11,6 +12,12 @@ export interface LiveCounts {
   workersAlive(): number;
   lobbyWaiting(): number;
   floorQueueLengths(): number[];
+  linkTotals(): LinkTotals;
+  transports(): number;
+  /** Per worker: CPU seconds (user, system) and peak resident memory, from `worker.getResourceUsage()`. */
+  workerUsage(): Promise<{ index: number; userSeconds: number; systemSeconds: number; maxRssBytes: number }[]>;
+  storeUp(): boolean;
+  draining(): boolean;
 }
 
 export interface Metrics {
@@ -22,6 +29,10 @@ export interface Metrics {
   floorGrants: Counter<'source'>;
   floorWait: Histogram<never>;
   reconnects: Counter<'outcome'>;
+  audioOnlyTransitions: Counter<'direction' | 'reason'>;
+  linkLoss: Histogram<'direction'>;
+  roundTrip: Histogram<never>;
+  consumerScore: Histogram<never>;
 }
 
 export function createMetrics(live: () => LiveCounts | undefined): Metrics {
@@ -32,17 +43,17 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
     name: string,
     help: string,
     labelNames: L[],
-    read: (counts: LiveCounts, set: (labels: Partial<Record<L, string>>, value: number) => void) => void,
+    read: (counts: LiveCounts, set: (labels: Partial<Record<L, string>>, value: number) => void) => void | Promise<void>,
   ): void => {
     new Gauge<L>({
       name,
       help,
       labelNames,
       registers: [registry],
-      collect() {
+      async collect() {
         const counts = live();
         if (!counts) return;
-        read(counts, (labels, value) => this.set(labels, value));
+        await read(counts, (labels, value) => this.set(labels, value));
       },
     });
   };
@@ -71,6 +82,50 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
       set({ aggregate: 'max' }, Math.max(0, ...lengths));
     },
   );
+  gauge(
+    'circle_connection_quality',
+    'Admitted participants by connection quality (good, fair, poor, audio-only, reconnecting).',
+    ['quality'],
+    (c, set) => {
+      for (const [quality, n] of Object.entries(c.linkTotals().byQuality)) set({ quality }, n);
+    },
+  );
+  gauge('circle_audio_only_participants', 'Admitted participants without video: by choice or a weak link.', [], (c, set) =>
+    set({}, c.linkTotals().audioOnly),
+  );
+  gauge(
+    'circle_media_bitrate_bps',
+    'Media bits per second arriving from participants (in) and forwarded to them (out), at the last link reading.',
+    ['direction'],
+    (c, set) => {
+      const { bitrateBps } = c.linkTotals();
+      set({ direction: 'in' }, bitrateBps.in);
+      set({ direction: 'out' }, bitrateBps.out);
+    },
+  );
+  gauge('circle_transports', 'WebRTC transports open on this node (two per participant sending and receiving).', [], (c, set) =>
+    set({}, c.transports()),
+  );
+  gauge(
+    'circle_worker_cpu_seconds',
+    'CPU time each mediasoup worker has used since it started (cumulative; use rate()), by worker index and mode.',
+    ['worker', 'mode'],
+    async (c, set) => {
+      for (const usage of await c.workerUsage()) {
+        set({ worker: String(usage.index), mode: 'user' }, usage.userSeconds);
+        set({ worker: String(usage.index), mode: 'system' }, usage.systemSeconds);
+      }
+    },
+  );
+  gauge('circle_worker_max_rss_bytes', 'Peak resident memory of each mediasoup worker, by worker index.', ['worker'], async (c, set) => {
+    for (const usage of await c.workerUsage()) set({ worker: String(usage.index) }, usage.maxRssBytes);
+  });
+  gauge('circle_store_up', 'Whether the state store answers (1) or not (0); always 1 for the in-memory store.', [], (c, set) =>
+    set({}, c.storeUp() ? 1 : 0),
+  );
+  gauge('circle_draining', 'Whether this node is draining after SIGTERM (1): no new rooms, participants moved at the deadline.', [], (c, set) =>
+    set({}, c.draining() ? 1 : 0),
+  );
   gauge('circle_workers_alive', 'mediasoup workers currently running.', [], (c, set) => set({}, c.workersAlive()));
 
   /** A counter over one label with a fixed set of values, each series present (at 0) from the start. */
@@ -81,8 +136,38 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
     return counter;
   };
 
+  const audioOnlyTransitions = new Counter<'direction' | 'reason'>({
+    name: 'circle_audio_only_transitions_total',
+    help: 'Times a participant went audio-only (to-audio-only) or got video back (to-video), by why video was off: manual, downlink or uplink.',
+    labelNames: ['direction', 'reason'],
+    registers: [registry],
+  });
+  for (const direction of ['to-audio-only', 'to-video']) {
+    for (const reason of AUDIO_ONLY_REASONS) audioOnlyTransitions.inc({ direction, reason }, 0);
+  }
+
   return {
     registry,
+    audioOnlyTransitions,
+    linkLoss: new Histogram({
+      name: 'circle_link_loss_ratio',
+      help: 'Packet loss of participant links at each reading (once per quality.sampleIntervalMs per participant), by direction.',
+      labelNames: ['direction'],
+      buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.25, 0.5],
+      registers: [registry],
+    }),
+    roundTrip: new Histogram({
+      name: 'circle_round_trip_seconds',
+      help: 'Round-trip time between participants and the SFU, as their browsers report it.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2],
+      registers: [registry],
+    }),
+    consumerScore: new Histogram({
+      name: 'circle_consumer_score',
+      help: "mediasoup's quality score (0-10) of forwarded streams, observed at each change.",
+      buckets: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      registers: [registry],
+    }),
     moderationActions: countedBy(
       'circle_moderation_actions_total',
       'Moderation actions carried out, by action (admit, mute, remove, end, ...).',

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'PAYLOAD_TOO_LARGE',
   'UNKNOWN_EVENT',
   'UNAVAILABLE',
+  'MOVED',
   'INTERNAL',
 ] as const;
 
@@ -24,6 +25,8 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
+  /** With `MOVED`: the signaling URL of the node that runs the room; the client joins there. */
+  location?: string;
 }
 
 /** An error meant for the client: its code and message reach the peer unchanged. */
@@ -31,13 +34,14 @@ export class CircleError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    readonly location?: string,
   ) {
     super(message);
     this.name = 'CircleError';
   }
 
   toBody(): ErrorBody {
-    return { code: this.code, message: this.message };
+    return { code: this.code, message: this.message, ...(this.location ? { location: this.location } : {}) };
   }
 }
 

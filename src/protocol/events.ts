@@ -19,6 +19,25 @@ export interface MediaLocks {
   video: boolean;
 }
 
+/** How a participant's connection is doing, as facilitators see it. */
+export type ConnectionQuality = 'good' | 'fair' | 'poor' | 'audio-only' | 'reconnecting';
+export const CONNECTION_QUALITIES: readonly ConnectionQuality[] = ['good', 'fair', 'poor', 'audio-only', 'reconnecting'];
+
+/** Why video is off: the participant chose it, or their downlink or uplink is too weak for it. */
+export type AudioOnlyReason = 'manual' | 'downlink' | 'uplink';
+export const AUDIO_ONLY_REASONS: readonly AudioOnlyReason[] = ['manual', 'downlink', 'uplink'];
+
+/** A participant's own link, as the server adapts to it: the voice always goes on, video only when it fits. */
+export interface LinkView {
+  quality: ConnectionQuality;
+  /** Why video is off, or null while it is on. */
+  audioOnly: AudioOnlyReason | null;
+  /** Whether the server wants this participant's camera sent (false: the SDK stops sending it). */
+  sendVideo: boolean;
+  /** Whether this participant receives others' video. */
+  receiveVideo: boolean;
+}
+
 /** What other participants learn about someone: never the token, never more than the display name. */
 export interface PeerInfo {
   participantId: string;
@@ -29,6 +48,8 @@ export interface PeerInfo {
   connection: 'connected' | 'reconnecting';
   /** Present only for facilitators and co-facilitators: clients are not shown who was muted by whom. */
   locks?: MediaLocks;
+  /** Present only for facilitators and co-facilitators. */
+  quality?: ConnectionQuality;
 }
 
 /** The room as every admitted participant sees it. */
@@ -47,6 +68,7 @@ export interface SelfView {
   role: Role;
   admission: 'waiting' | 'admitted';
   locks: MediaLocks;
+  link: LinkView;
 }
 
 export interface LobbyEntry {
@@ -113,6 +135,7 @@ export const MODERATION_ACTIONS = [
   'setFloorMode',
   'setTurnLimit',
   'extendTurn',
+  'suggestAudioOnly',
 ] as const;
 export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
 
@@ -184,6 +207,9 @@ export interface RequestResults {
   setFloorMode: Record<string, never>;
   setTurnLimit: Record<string, never>;
   extendTurn: Record<string, never>;
+  setAudioOnly: Record<string, never>;
+  reportStats: Record<string, never>;
+  suggestAudioOnly: Record<string, never>;
 }
 
 export type ClientToServerEvents = {
@@ -191,7 +217,7 @@ export type ClientToServerEvents = {
 };
 
 /** Why the server asks a client to reconnect (it should join again with its token). */
-export type ReconnectReason = 'media-worker-lost' | 'server-shutdown';
+export type ReconnectReason = 'media-worker-lost' | 'server-shutdown' | 'room-moved';
 /** Why the server ended this client's session for good. */
 export type SessionEndReason = 'replaced-by-new-session' | 'join-timeout' | 'denied' | 'removed' | 'ended';
 
@@ -203,11 +229,11 @@ export interface ServerToClientEvents {
   producerPaused: (event: { participantId: string; producerId: string }) => void;
   producerResumed: (event: { participantId: string; producerId: string }) => void;
   consumerClosed: (event: { consumerId: string }) => void;
-  /** A peer's role or locks changed. */
+  /** A peer's role, connection, locks or (for staff) connection quality changed. */
   peerUpdated: (peer: PeerInfo) => void;
   /** You were admitted from the lobby: from now on you see the room and may send and receive media. */
   admitted: (view: AdmittedView) => void;
-  /** Your own state changed: role, admission or a facilitator's lock. */
+  /** Your own state changed: role, admission, a facilitator's lock, or your link (audio-only, quality). */
   selfUpdated: (self: SelfView) => void;
   roomUpdated: (room: RoomView) => void;
   /** To facilitators and co-facilitators: who waits now. */
@@ -217,6 +243,8 @@ export interface ServerToClientEvents {
   turnWarning: (event: { holder: string; endsAt: string }) => void;
   /** A facilitator asks you to unmute (or turn your camera on); only you can do it. */
   unmuteRequested: (event: { kind: MediaKind }) => void;
+  /** A facilitator suggests switching to audio-only (a weak connection); only the participant can do it. */
+  audioOnlySuggested: (event: Record<string, never>) => void;
   reconnectRequired: (event: { reason: ReconnectReason }) => void;
   sessionEnded: (event: { reason: SessionEndReason }) => void;
   /** Answer to an event sent without an acknowledgement callback that could not be processed. */

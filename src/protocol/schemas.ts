@@ -150,6 +150,17 @@ export const requestSchemas = {
   setFloorMode: z.object({ mode: z.enum(['open', 'queue']) }).strict(),
   setTurnLimit: z.object({ seconds: z.number().int().min(10).max(3600).nullable() }).strict(),
   extendTurn: z.object({ seconds: z.number().int().min(5).max(1800) }).strict(),
+
+  /** The participant's own choice: no video either way, the voice stays. */
+  setAudioOnly: z.object({ enabled: z.boolean() }).strict(),
+  /** What the browser measures of its own uplink; the server combines it with what mediasoup sees. */
+  reportStats: z
+    .object({
+      uplinkBitrateBps: z.number().nonnegative().max(1e10).optional(),
+      roundTripTimeMs: z.number().nonnegative().max(60_000).optional(),
+    })
+    .strict(),
+  suggestAudioOnly: target,
 } as const;
 
 export type RequestName = keyof typeof requestSchemas;

@@ -60,6 +60,13 @@ export class Moderation {
     this.ask(actor, 'askToStartVideo', this.targetFor(actor, 'askToStartVideo', targetId), 'video');
   }
 
+  /** Only suggests: the participant decides whether to go audio-only. */
+  suggestAudioOnly(actor: Participant, targetId: string): void {
+    const target = this.targetFor(actor, 'suggestAudioOnly', targetId);
+    target.channel.send('audioOnlySuggested', {});
+    this.room.recordAction(actor, 'suggestAudioOnly', target);
+  }
+
   remove(actor: Participant, targetId: string): void {
     const target = this.targetFor(actor, 'remove', targetId, { waitingToo: true });
     this.room.record.removed.add(target.id);

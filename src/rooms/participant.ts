@@ -1,5 +1,6 @@
 import type { Identity } from '../auth/tokens.js';
 import type { ParticipantMedia } from '../media/participant-media.js';
+import type { LinkQuality } from '../quality/link-quality.js';
 import type { MediaLocks, PeerInfo, SelfView, ServerToClientEvents, SessionEndReason } from '../protocol/events.js';
 import type { Role } from '../protocol/roles.js';
 
@@ -12,6 +13,8 @@ export interface SeatState {
   admitted: boolean;
   locks: MediaLocks;
   waitingSince: string;
+  /** The participant chose audio-only. */
+  audioOnly: boolean;
 }
 
 /** How the domain reaches one participant's client, whatever carries it. */
@@ -40,6 +43,7 @@ export class Participant {
     readonly identity: Identity,
     readonly media: ParticipantMedia,
     readonly channel: ParticipantChannel,
+    readonly link: LinkQuality,
   ) {
     this.role = identity.role;
     media.on('consumerClosed', (consumerId) => channel.send('consumerClosed', { consumerId }));
@@ -50,25 +54,33 @@ export class Participant {
   }
 
   seatState(): SeatState {
-    return { role: this.role, admitted: this.admitted, locks: { ...this.locks }, waitingSince: this.waitingSince.toISOString() };
+    return {
+      role: this.role,
+      admitted: this.admitted,
+      locks: { ...this.locks },
+      waitingSince: this.waitingSince.toISOString(),
+      audioOnly: this.link.manual,
+    };
   }
 
-  /** Takes the seat as it stood: role, admission and a facilitator's locks. */
+  /** Takes the seat as it stood: role, admission, a facilitator's locks, the participant's audio-only choice. */
   restore(seat: SeatState): void {
+    this.link.manual = seat.audioOnly;
     this.role = seat.role;
     this.admitted = seat.admitted;
     this.waitingSince = new Date(seat.waitingSince);
     Object.assign(this.locks, seat.locks);
   }
 
-  describe(withLocks: boolean): PeerInfo {
+  /** `forStaff`: with what only facilitators and co-facilitators see (locks, connection quality). */
+  describe(forStaff: boolean): PeerInfo {
     return {
       participantId: this.id,
       displayName: this.identity.displayName,
       role: this.role,
       producers: this.media.describeProducers(),
       connection: this.connection,
-      ...(withLocks ? { locks: { ...this.locks } } : {}),
+      ...(forStaff ? { locks: { ...this.locks }, quality: this.link.grade(this.connection, Date.now()) } : {}),
     };
   }
 
@@ -78,6 +90,7 @@ export class Participant {
       role: this.role,
       admission: this.admitted ? 'admitted' : 'waiting',
       locks: { ...this.locks },
+      link: this.link.view(this.connection, Date.now()),
     };
   }
 }

@@ -35,6 +35,7 @@ export const PERMISSIONS: Record<Action, readonly Role[]> = {
   setFloorMode: ['facilitator', 'cofacilitator'],
   setTurnLimit: ['facilitator', 'cofacilitator'],
   extendTurn: ['facilitator', 'cofacilitator'],
+  suggestAudioOnly: ['facilitator', 'cofacilitator'],
 };
 
 /** Who outranks whom: a moderator acts only on someone of strictly lower rank. */

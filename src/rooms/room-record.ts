@@ -2,6 +2,19 @@ import type { AuditEntry, ModerationAction } from '../protocol/events.js';
 import { initialFloor, type FloorState } from './floor.js';
 import type { SeatState } from './participant.js';
 
+/** A record as plain JSON-ready data: what the shared store keeps. */
+export interface RecordData {
+  locked: boolean;
+  ended: boolean;
+  started: boolean;
+  spotlight: string | null;
+  admitted: string[];
+  removed: string[];
+  audit: AuditEntry[];
+  heldSeats: [string, { seat: SeatState; until: number }][];
+  floor: FloorState;
+}
+
 /** The audit log keeps the latest entries; a session with more moderation than this is exceptional. */
 const AUDIT_LIMIT = 2000;
 
@@ -43,6 +56,31 @@ export class RoomRecord {
     turnLimitMs: number | null = null,
   ) {
     this.floor = initialFloor(turnLimitMs);
+  }
+
+  toData(): RecordData {
+    return {
+      locked: this.locked,
+      ended: this.ended,
+      started: this.started,
+      spotlight: this.spotlight,
+      admitted: [...this.admitted],
+      removed: [...this.removed],
+      audit: this.audit,
+      heldSeats: [...this.heldSeats],
+      floor: this.floor,
+    };
+  }
+
+  static fromData(roomId: string, data: RecordData): RoomRecord {
+    const record = new RoomRecord(roomId);
+    Object.assign(record, { locked: data.locked, ended: data.ended, started: data.started, spotlight: data.spotlight });
+    for (const id of data.admitted) record.admitted.add(id);
+    for (const id of data.removed) record.removed.add(id);
+    record.audit.push(...data.audit);
+    for (const [id, held] of data.heldSeats) record.heldSeats.set(id, held);
+    Object.assign(record.floor, data.floor);
+    return record;
   }
 
   log(actor: string, action: ModerationAction, target?: string): void {

@@ -18,6 +18,8 @@ import type {
 } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import { isModerator, type Role } from '../protocol/roles.js';
+import { LinkQuality, type QualitySettings } from '../quality/link-quality.js';
+import { RoomQuality, type QualityHooks } from '../quality/room-quality.js';
 import { SeatHolds } from '../sessions/seat-holds.js';
 import { Floor, type GrantSource } from './floor.js';
 import { Moderation } from './moderation.js';
@@ -38,6 +40,11 @@ export interface RoomSettings {
   turnWarningMs: number;
   /** How long the seat of someone whose connection dropped is kept for them. */
   resumeGraceMs: number;
+  /** When video steps down to audio-only and back, per participant and direction. */
+  quality: QualitySettings;
+  qualityHooks: Omit<QualityHooks, 'onError'>;
+  /** A forwarded stream's quality score (0–10) changed. */
+  onConsumerScore: (score: number) => void;
   onModeration: (action: ModerationAction) => void;
   onFloorGrant: (source: GrantSource, waitedMs: number | null) => void;
   /** How a held or duplicated seat ended: its owner came back, the grace ran out, or a newer connection took it. */
@@ -57,6 +64,7 @@ export class Room extends EventEmitter<RoomEvents> {
   readonly moderation: Moderation;
   readonly floor: Floor;
   readonly turns: TurnTaking;
+  readonly quality: RoomQuality;
   private onHold = false;
   private absenceTimer: NodeJS.Timeout | undefined;
   private readonly seatHolds: SeatHolds<Participant>;
@@ -76,6 +84,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.seatHolds = new SeatHolds(settings.resumeGraceMs);
     this.floor = new Floor(record.floor, settings.turnWarningMs);
     this.turns = new TurnTaking(this);
+    this.quality = new RoomQuality(this, settings.quality, { ...settings.qualityHooks, onError: settings.onError });
     this.floor.on('changed', () => {
       const view = this.floor.view();
       for (const participant of this.admittedParticipants()) participant.channel.send('floorUpdated', view);
@@ -115,11 +124,14 @@ export class Room extends EventEmitter<RoomEvents> {
     if (!previous && this.participants.size >= this.settings.maxParticipants) {
       throw new CircleError('ROOM_FULL', 'the room is full');
     }
-    const media = new ParticipantMedia(this.router, {
-      ...this.settings.transport,
-      webRtcServer: this.mediaWorker.webRtcServer,
-    });
-    const participant = new Participant(identity, media, channel);
+    const link = new LinkQuality(this.settings.quality);
+    const media = new ParticipantMedia(
+      this.router,
+      { ...this.settings.transport, webRtcServer: this.mediaWorker.webRtcServer },
+      () => link.receiveLayers,
+    );
+    media.on('consumerScore', this.settings.onConsumerScore);
+    const participant = new Participant(identity, media, channel, link);
     const held = previous ? undefined : this.record.takeHeldSeat(identity.participantId);
     if (previous) {
       // The same person is back (a resumed connection, a reload, a new tab): the newest connection takes the
@@ -220,19 +232,23 @@ export class Room extends EventEmitter<RoomEvents> {
     participant.locks[kind] = true;
     participant.wants[kind] = false;
     await this.syncProducers(participant, kind);
-    this.locksChanged(participant);
+    this.privateStateChanged(participant);
   }
 
   /** Lifts the lock; the producer stays paused until the participant resumes it: no one else turns a mic on. */
   unlockMedia(participant: Participant, kind: MediaKind): void {
     participant.locks[kind] = false;
-    this.locksChanged(participant);
+    this.privateStateChanged(participant);
   }
 
-  /** Whether the SFU forwards this participant's `kind` now: their wish, the facilitator's lock, the floor. */
+  /**
+   * Whether the SFU forwards this participant's `kind` now: their wish, the facilitator's lock, the floor, and
+   * for video whether their uplink carries it.
+   */
   mayFlow(participant: Participant, kind: MediaKind): boolean {
     if (!participant.wants[kind] || participant.locks[kind]) return false;
-    if (kind === 'video' || this.floor.mode === 'open' || isModerator(participant.role)) return true;
+    if (kind === 'video') return participant.link.sendVideo;
+    if (this.floor.mode === 'open' || isModerator(participant.role)) return true;
     return this.floor.holder === participant.id;
   }
 
@@ -414,7 +430,8 @@ export class Room extends EventEmitter<RoomEvents> {
     }
   }
 
-  private locksChanged(participant: Participant): void {
+  /** What the participant and the staff see of them changed (locks, link): clients see none of it of others. */
+  privateStateChanged(participant: Participant): void {
     participant.channel.send('selfUpdated', participant.selfView());
     for (const moderator of this.moderators()) {
       if (moderator !== participant) moderator.channel.send('peerUpdated', participant.describe(true));
@@ -484,6 +501,7 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.absenceTimer);
+    this.quality.dispose();
     this.seatHolds.clear();
     this.floor.dispose();
     for (const participant of this.participants.values()) {

@@ -156,4 +156,8 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
   setFloorMode: seated(async (room, actor, { mode }: { mode: 'open' | 'queue' }) => (await room.turns.setMode(actor, mode), done)),
   setTurnLimit: seated((room, actor, { seconds }: { seconds: number | null }) => (room.turns.setTurnLimit(actor, seconds), done)),
   extendTurn: seated((room, actor, { seconds }: { seconds: number }) => (room.turns.extend(actor, seconds), done)),
+
+  setAudioOnly: seated(async (room, actor, { enabled }: { enabled: boolean }) => (await room.quality.setManual(actor, enabled), done)),
+  reportStats: seated((room, actor, report: { uplinkBitrateBps?: number; roundTripTimeMs?: number }) => (room.quality.recordReport(actor, report), done)),
+  suggestAudioOnly: onTarget((m, actor, target) => m.suggestAudioOnly(actor, target)),
 };

@@ -80,12 +80,14 @@ export function sdk(page: Page, method: string, ...args: unknown[]): Promise<{ o
 export const participantIdOf = (page: Page) =>
   page.evaluate(() => (window as unknown as { circle: { client: { self: { participantId: string } } } }).circle.client.self.participantId);
 
-/** Audio bytes this page has received from one participant. */
-export async function audioFrom(page: Page, from: string): Promise<number> {
+/** Bytes of one kind this page has received from one participant. */
+export async function bytesFrom(page: Page, from: string, kind: 'audio' | 'video'): Promise<number> {
   return (await inboundStats(page))
-    .filter((s) => s.participantId === from && s.kind === 'audio')
+    .filter((s) => s.participantId === from && s.kind === kind)
     .reduce((sum, s) => sum + s.bytesReceived, 0);
 }
+
+export const audioFrom = (page: Page, from: string) => bytesFrom(page, from, 'audio');
 
 export async function inboundStats(page: Page): Promise<InboundStat[]> {
   return page.evaluate(() =>

@@ -22,7 +22,7 @@ export async function startCircle(overrides: JsonObject = {}): Promise<RunningCi
   const config = loadConfig({ env: {}, overrides: mergeDeep(base, overrides) });
   const circle = await createCircle(config, createLogger(config.logging.level));
   const { port } = await circle.listen();
-  return { circle, url: `http://127.0.0.1:${port}`, stop: () => circle.shutdown() };
+  return { circle, url: `http://127.0.0.1:${port}`, stop: () => circle.shutdown(0) };
 }
 
 /** The value of one sample line of a Prometheus exposition, or undefined when absent. */

@@ -2,10 +2,14 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Room } from '../../src/rooms/room.js';
 
-/** The ICE username fragments of a participant's transports at the SFU: how the relay tells clients apart. */
-export function transportUfrags(room: Room, participantId: string): string[] {
+/**
+ * The ICE username fragments of a participant's transports at the SFU (both, or one direction's): how the relay
+ * tells clients apart.
+ */
+export function transportUfrags(room: Room, participantId: string, only?: 'send' | 'recv'): string[] {
   const media = room.participants.get(participantId)!.media;
-  return [...media['transports'].values()].map((transport) => transport.iceParameters.usernameFragment);
+  const directions = only ? [only] : (['send', 'recv'] as const);
+  return directions.flatMap((direction) => media.transport(direction)?.iceParameters.usernameFragment ?? []);
 }
 
 /** Impairments of one direction of a link. All live-adjustable. */

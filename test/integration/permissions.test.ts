@@ -79,6 +79,7 @@ const REQUESTS: { request: string; action: Action; payload: (s: Seats) => unknow
   { request: 'setFloorMode', action: 'setFloorMode', payload: () => ({ mode: 'queue' }) },
   { request: 'setTurnLimit', action: 'setTurnLimit', payload: () => ({ seconds: 60 }) },
   { request: 'extendTurn', action: 'extendTurn', payload: () => ({ seconds: 30 }) },
+  { request: 'suggestAudioOnly', action: 'suggestAudioOnly', payload: (s) => ({ participantId: s.target.participantId }) },
 ];
 const ACTORS: Role[] = ['facilitator', 'cofacilitator', 'client', 'observer'];
 

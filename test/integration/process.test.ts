@@ -13,17 +13,27 @@ it('stops at start-up on a bad configuration value, naming the key', () => {
   expect(result.stderr).toMatch(/mediasoup\.numWorkers \(from CIRCLE_MEDIASOUP_NUM_WORKERS\)/);
 });
 
-it('on SIGTERM goes not-ready, tells participants to reconnect, closes workers and exits 0', async () => {
-  const server = await startServerProcess();
+it('on SIGTERM drains: not ready at once, no new rooms, participants told to reconnect at the deadline, exits 0', async () => {
+  const server = await startServerProcess({ CIRCLE_SHUTDOWN_DRAIN_TIMEOUT_MS: '1500' });
   expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
 
   const client = await connect(server.url);
-  const { token } = await devToken(server.url, { room: 'closing-time', name: 'Ola' });
+  const { token } = await devToken(server.url, { room: 'closing-time', name: 'Ola', role: 'facilitator' });
   await client.ok('join', { token });
   const told = client.next<{ reason: string }>('reconnectRequired');
 
   server.child.kill('SIGTERM');
+  const signalled = Date.now();
+  while ((await fetch(`${server.url}/readyz`)).status === 200) await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(Date.now() - signalled).toBeLessThan(1000);
+  const late = await connect(server.url);
+  const other = await devToken(server.url, { room: 'new-room', name: 'Pia', role: 'facilitator' });
+  expect(await late.call('join', { token: other.token })).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
+  late.close();
+  // The room in progress carries on until the deadline.
+  expect(await client.call('setFloorMode', { mode: 'queue' })).toEqual({ ok: true, data: {} });
   expect(await told).toEqual({ reason: 'server-shutdown' });
+  expect(Date.now() - signalled).toBeGreaterThanOrEqual(1400);
   expect(await server.exited).toBe(0);
   expect(server.logs.some((entry) => entry.msg === 'shutting down' && entry.signal === 'SIGTERM')).toBe(true);
   client.close();

@@ -1,4 +1,4 @@
-import type { MediaKind, PeerInfo, SessionEndReason } from '../../protocol/events.js';
+import type { AudioOnlyReason, ConnectionQuality, MediaKind, PeerInfo, SessionEndReason } from '../../protocol/events.js';
 import { isModerator, type Role } from '../../protocol/roles.js';
 import { CircleClient, type RemoteTrack } from '../sdk.js';
 
@@ -29,6 +29,20 @@ const END_TEXT: Record<SessionEndReason, string> = {
   denied: 'A facilitator did not admit you to this session.',
   removed: 'A facilitator removed you from this session.',
   ended: 'The facilitator ended the session. Thank you for joining.',
+};
+
+const AUDIO_ONLY_TEXT: Record<AudioOnlyReason, string> = {
+  manual: 'Audio only (your choice): video is off both ways.',
+  downlink: 'Audio only (weak connection): others\' video pauses until your connection recovers.',
+  uplink: 'Audio only (weak connection): your camera pauses until your connection recovers; you are still heard.',
+};
+
+const QUALITY_TEXT: Record<ConnectionQuality, string> = {
+  good: 'good connection',
+  fair: 'fair connection',
+  poor: 'poor connection',
+  'audio-only': 'audio only',
+  reconnecting: 'reconnecting…',
 };
 
 function showNotice(text: string | undefined, action?: { label: string; run: () => void }): void {
@@ -63,7 +77,19 @@ client.on('ended', (reason) => showNotice(END_TEXT[reason]));
 client.on('error', (error) => console.warn('circle:', error.message));
 client.on('self', (self) => {
   if (self.locks.audio) showNotice('A facilitator muted your microphone.');
+  const linkStatus = $<HTMLElement>('#link-status');
+  linkStatus.hidden = !self.link.audioOnly;
+  linkStatus.textContent = self.link.audioOnly ? AUDIO_ONLY_TEXT[self.link.audioOnly] : '';
   render();
+});
+client.on('audioOnlySuggested', () => {
+  showNotice('A facilitator suggests switching to audio only: your connection looks weak.', {
+    label: 'Switch to audio only',
+    run: () => {
+      showNotice(undefined);
+      void client.setAudioOnly(true);
+    },
+  });
 });
 client.on('unmuteRequested', (kind: MediaKind) => {
   const what = kind === 'audio' ? 'unmute your microphone' : 'turn your camera on';
@@ -142,6 +168,7 @@ function render(): void {
   $<HTMLButtonElement>('#toggle-mic').textContent = client.microphoneEnabled ? 'Mute microphone' : 'Unmute microphone';
   $<HTMLButtonElement>('#toggle-camera').textContent = client.cameraEnabled ? 'Turn camera off' : 'Turn camera on';
   $('#toggle-camera').hidden = !localStream?.getVideoTracks().length;
+  $<HTMLButtonElement>('#toggle-audio-only').textContent = client.audioOnly === 'manual' ? 'Video on' : 'Audio only';
   for (const tile of tiles.querySelectorAll('.tile')) {
     tile.classList.toggle('spotlit', tile.id === `peer-${client.room?.spotlight}`);
     tile.classList.toggle('speaking', tile.id === `peer-${client.floor?.holder}`);
@@ -168,7 +195,7 @@ function render(): void {
       const item = document.createElement('li');
       const who = document.createElement('span');
       who.className = 'who';
-      who.textContent = `${peer.displayName} · ${peer.role}${peer.connection === 'reconnecting' ? ' · reconnecting…' : ''}`;
+      who.textContent = `${peer.displayName} · ${peer.role} · ${QUALITY_TEXT[peer.quality ?? 'good']}`;
       const badges = (['audio', 'video'] as const).map((kind) => {
         const badge = document.createElement('span');
         badge.className = `badge${peer.locks?.[kind] ? ' locked' : ''}`;
@@ -186,6 +213,7 @@ function render(): void {
         button('Ask for video', () => client.askToStartVideo(id)),
         button('Spotlight', () => client.spotlight(id)),
       );
+      if (peer.quality === 'poor') item.append(button('Suggest audio only', () => client.suggestAudioOnly(id)));
       if (leads && peer.role === 'client') item.append(button('Make co-facilitator', () => client.promote(id)));
       if (leads && peer.role === 'cofacilitator') {
         item.append(button('Make client', () => client.demote(id)), button('Hand over lead', () => client.handOver(id)));
@@ -290,6 +318,9 @@ form.addEventListener('submit', (event) => {
 
 $('#toggle-mic').addEventListener('click', () => {
   client.setMicrophoneEnabled(!client.microphoneEnabled).then(render, (error: Error) => showNotice(error.message));
+});
+$('#toggle-audio-only').addEventListener('click', () => {
+  client.setAudioOnly(client.audioOnly !== 'manual').then(render, (error: Error) => showNotice(error.message));
 });
 $('#toggle-camera').addEventListener('click', () => {
   client.setCameraEnabled(!client.cameraEnabled).then(render, (error: Error) => showNotice(error.message));

@@ -1,0 +1,93 @@
+import type { AudioOnlyReason, ConnectionQuality, LinkView } from '../protocol/events.js';
+import { QualityLadder, type LadderSettings } from './ladder.js';
+
+export interface QualitySettings extends LadderSettings {
+  sampleIntervalMs: number;
+  fairRttMs: number;
+}
+
+/** Three simulcast layers come down; one camera goes up (the browser picks its own layers under its estimate). */
+const DOWNLINK_LEVELS = 3;
+const UPLINK_LEVELS = 1;
+
+/** What the browser last said of its uplink; trusted for a few sampling intervals, then forgotten. */
+interface ClientReport {
+  uplinkBitrateBps: number | undefined;
+  roundTripTimeMs: number | undefined;
+  at: number;
+}
+
+/**
+ * One participant's link: a ladder per direction, the participant's own audio-only choice, and the latest
+ * readings, from which the quality facilitators see is graded.
+ */
+export class LinkQuality {
+  readonly downlink: QualityLadder;
+  readonly uplink: QualityLadder;
+  /** The participant chose audio-only. */
+  manual = false;
+  downlinkLoss = 0;
+  uplinkLoss = 0;
+  /** Bits per second flowing to and from the participant at the last reading. */
+  readonly flowingBps = { downlink: 0, uplink: 0 };
+  private report: ClientReport | undefined;
+
+  constructor(private readonly settings: QualitySettings) {
+    this.downlink = new QualityLadder(DOWNLINK_LEVELS, settings);
+    this.uplink = new QualityLadder(UPLINK_LEVELS, settings);
+  }
+
+  get sendVideo(): boolean {
+    return !this.manual && this.uplink.level > 0;
+  }
+
+  /** Simulcast layers received: 0 while audio-only. */
+  get receiveLayers(): number {
+    return this.manual ? 0 : this.downlink.level;
+  }
+
+  get audioOnly(): AudioOnlyReason | null {
+    if (this.manual) return 'manual';
+    if (this.uplink.level === 0) return 'uplink';
+    if (this.downlink.level === 0) return 'downlink';
+    return null;
+  }
+
+  recordReport(report: Omit<ClientReport, 'at'>, now: number): void {
+    this.report = { ...report, at: now };
+  }
+
+  /** The browser's own round-trip time, while it is recent. */
+  reportedRttMs(now: number): number | undefined {
+    return this.freshReport(now)?.roundTripTimeMs;
+  }
+
+  /** The browser's own uplink estimate, while it is recent. */
+  reportedUplinkBps(now: number): number | undefined {
+    return this.freshReport(now)?.uplinkBitrateBps;
+  }
+
+  grade(connection: 'connected' | 'reconnecting', now: number): ConnectionQuality {
+    if (connection === 'reconnecting') return 'reconnecting';
+    if (this.audioOnly) return 'audio-only';
+    const loss = Math.max(this.downlinkLoss, this.uplinkLoss);
+    if (loss >= this.settings.reduceLoss || this.downlink.level < this.downlink.top) return 'poor';
+    const rtt = this.reportedRttMs(now) ?? 0;
+    if (loss >= this.settings.recoverLoss || rtt > this.settings.fairRttMs) return 'fair';
+    return 'good';
+  }
+
+  view(connection: 'connected' | 'reconnecting', now: number): LinkView {
+    return {
+      quality: this.grade(connection, now),
+      audioOnly: this.audioOnly,
+      sendVideo: this.sendVideo,
+      receiveVideo: this.receiveLayers > 0,
+    };
+  }
+
+  private freshReport(now: number): ClientReport | undefined {
+    const report = this.report;
+    return report && now - report.at <= 3 * this.settings.sampleIntervalMs + 2000 ? report : undefined;
+  }
+}

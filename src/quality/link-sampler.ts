@@ -1,0 +1,73 @@
+import type { ParticipantMedia } from '../media/participant-media.js';
+import type { LinkSample } from './ladder.js';
+
+/** Loss from transport-wide feedback: the 3.12 worker reports it, its TypeScript types omit it. */
+type LossStat = {
+  rtpPacketLossSent?: number;
+  rtpPacketLossReceived?: number;
+  availableOutgoingBitrate?: number;
+  sendBitrate?: number;
+  recvBitrate?: number;
+};
+
+async function transportStat(transport: { getStats(): Promise<object[]> }): Promise<LossStat | undefined> {
+  const [stat] = await transport.getStats();
+  return stat as LossStat | undefined;
+}
+
+/** One direction's reading, and the bitrate actually flowing that way (for the node's totals). */
+export interface DirectionSample extends LinkSample {
+  flowingBps: number;
+}
+
+const NOTHING: DirectionSample = { loss: undefined, bitrateBps: undefined, flowingBps: 0 };
+
+/** A statistics read on a transport or consumer that closed meanwhile tells nothing; it is not an error. */
+async function orNothing(read: () => Promise<DirectionSample>): Promise<DirectionSample> {
+  try {
+    return await read();
+  } catch {
+    return NOTHING;
+  }
+}
+
+const flowing = (item: { paused: boolean; producerPaused: boolean }) => !item.paused && !item.producerPaused;
+
+/**
+ * The SFU-to-participant direction. While video flows, the receive transport's congestion control (transport-wide
+ * feedback on every video packet) gives loss and the available bitrate. Without video there is no such feedback
+ * (mediasoup uses it for video only), so loss comes from the receiver reports on the audio streams.
+ */
+export function sampleDownlink(media: ParticipantMedia): Promise<DirectionSample> {
+  return orNothing(async () => {
+    const transport = media.transport('recv');
+    if (!transport) return NOTHING;
+    const stat = await transportStat(transport);
+    const flowingBps = stat?.sendBitrate ?? 0;
+    const consumers = [...media.consumers.values()];
+    if (consumers.some((c) => c.kind === 'video' && flowing(c))) {
+      return { loss: stat?.rtpPacketLossSent, bitrateBps: stat?.availableOutgoingBitrate, flowingBps };
+    }
+    const audio = consumers.filter((c) => c.kind === 'audio' && flowing(c));
+    const reports = (await Promise.all(audio.map((c) => c.getStats()))).flat();
+    // The receiver report's fraction lost is an 8-bit fixed-point share. All these streams share the link, and
+    // each report covers the seconds before it (Chrome sends them every 1–5 s): the lowest is the freshest news
+    // of a recovered link, while a link still lossy shows loss in every report.
+    const fractions = reports.filter((r) => r.type === 'outbound-rtp').map((r) => r.fractionLost / 256);
+    const loss = fractions.length ? Math.min(...fractions) : undefined;
+    return { loss, bitrateBps: undefined, flowingBps };
+  });
+}
+
+/**
+ * The participant-to-SFU direction: loss from the send transport's transport-wide feedback (audio carries it
+ * too, so it stays fresh while video is off); the bitrate is what the browser estimates and reports.
+ */
+export function sampleUplink(media: ParticipantMedia, reportedBps: number | undefined): Promise<DirectionSample> {
+  return orNothing(async () => {
+    const transport = media.transport('send');
+    if (!transport || media.producers.size === 0) return NOTHING;
+    const stat = await transportStat(transport);
+    return { loss: stat?.rtpPacketLossReceived, bitrateBps: reportedBps, flowingBps: stat?.recvBitrate ?? 0 };
+  });
+}

@@ -1,0 +1,136 @@
+import type { AudioOnlyReason, ConnectionQuality } from '../protocol/events.js';
+import type { Participant } from '../rooms/participant.js';
+import type { Room } from '../rooms/room.js';
+import { sampleDownlink, sampleUplink } from './link-sampler.js';
+import type { QualitySettings } from './link-quality.js';
+
+export type AudioOnlyTransition = 'to-audio-only' | 'to-video';
+
+/** A node's links at a glance, for the gauges. */
+export interface LinkTotals {
+  byQuality: Record<ConnectionQuality, number>;
+  audioOnly: number;
+  /** Media bits per second arriving from participants (in) and forwarded to them (out). */
+  bitrateBps: { in: number; out: number };
+}
+
+export interface QualityHooks {
+  /** Video went off or came back for a participant; `reason` is why it was (or is) off. */
+  onAudioOnlyTransition: (direction: AudioOnlyTransition, reason: AudioOnlyReason) => void;
+  onError: (error: unknown, during: string) => void;
+  /** Every reading, for the node's loss and round-trip histograms. */
+  onSample: (sample: { downlinkLoss?: number; uplinkLoss?: number; rttMs?: number }) => void;
+}
+
+/**
+ * Keeps each admitted participant's media within what their link carries. Once per sampling interval it reads
+ * every link from mediasoup, feeds the two ladders, and applies their steps: the receive side's video layers at
+ * the SFU, the send side's camera (paused at the SFU, and the SDK told to stop sending it). The voice is never
+ * touched. The participant and the staff hear of every change that alters what they see.
+ */
+export class RoomQuality {
+  private readonly timer: NodeJS.Timeout;
+  private sampling = false;
+  /** What each participant and the staff were last shown, to tell them only of changes. */
+  private readonly shown = new WeakMap<Participant, string>();
+  private readonly audioOnlyWas = new WeakMap<Participant, AudioOnlyReason | null>();
+
+  constructor(
+    private readonly room: Room,
+    settings: QualitySettings,
+    private readonly hooks: QualityHooks,
+  ) {
+    this.timer = setInterval(() => void this.sampleAll(), settings.sampleIntervalMs);
+    this.timer.unref();
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+  }
+
+  /** The participant's own choice: no video either way. Choosing it again changes nothing. */
+  async setManual(participant: Participant, enabled: boolean): Promise<void> {
+    this.room.requireAdmitted(participant);
+    if (participant.link.manual === enabled) return;
+    participant.link.manual = enabled;
+    await this.apply(participant);
+  }
+
+  recordReport(participant: Participant, report: { uplinkBitrateBps?: number; roundTripTimeMs?: number }): void {
+    this.room.requireAdmitted(participant);
+    participant.link.recordReport(
+      { uplinkBitrateBps: report.uplinkBitrateBps, roundTripTimeMs: report.roundTripTimeMs },
+      Date.now(),
+    );
+  }
+
+  /** Adds this room's participants by connection quality, the number audio-only and the bitrates flowing. */
+  count(into: LinkTotals): void {
+    const now = Date.now();
+    for (const participant of this.room.admittedParticipants()) {
+      const link = participant.link;
+      into.byQuality[link.grade(participant.connection, now)] += 1;
+      if (link.audioOnly) into.audioOnly += 1;
+      into.bitrateBps.in += link.flowingBps.uplink;
+      into.bitrateBps.out += link.flowingBps.downlink;
+    }
+  }
+
+  /** Tells the participant and the staff if what they see of this link changed (a drop, a return, a grade). */
+  announce(participant: Participant): void {
+    this.countTransition(participant);
+    const view = JSON.stringify(participant.link.view(participant.connection, Date.now()));
+    if (this.shown.get(participant) === view) return;
+    this.shown.set(participant, view);
+    this.room.privateStateChanged(participant);
+  }
+
+  private async sampleAll(): Promise<void> {
+    if (this.sampling) return; // a slow worker: skip a beat rather than pile up reads
+    this.sampling = true;
+    try {
+      const live = this.room.admittedParticipants().filter((p) => p.connection === 'connected');
+      await Promise.all(live.map((participant) => this.sample(participant)));
+    } catch (error) {
+      this.hooks.onError(error, 'link quality sampling');
+    } finally {
+      this.sampling = false;
+    }
+  }
+
+  private async sample(participant: Participant): Promise<void> {
+    const link = participant.link;
+    const now = Date.now();
+    const [down, up] = await Promise.all([
+      sampleDownlink(participant.media),
+      sampleUplink(participant.media, link.reportedUplinkBps(now)),
+    ]);
+    if (this.room.participants.get(participant.id) !== participant) return; // left while we read
+    if (down.loss !== undefined) link.downlinkLoss = down.loss;
+    if (up.loss !== undefined) link.uplinkLoss = up.loss;
+    link.flowingBps.downlink = down.flowingBps;
+    link.flowingBps.uplink = up.flowingBps;
+    this.hooks.onSample({ downlinkLoss: down.loss, uplinkLoss: up.loss, rttMs: link.reportedRttMs(now) });
+    const downStep = link.downlink.observe(down, now);
+    const upStep = link.uplink.observe(up, now);
+    if (downStep !== undefined || upStep !== undefined) await this.apply(participant);
+    else this.announce(participant);
+  }
+
+  /** Counts video going off or coming back; a change of reason while it stays off is not a transition. */
+  private countTransition(participant: Participant): void {
+    const was = this.audioOnlyWas.get(participant) ?? null;
+    const now = participant.link.audioOnly;
+    this.audioOnlyWas.set(participant, now);
+    const reason = now ?? was;
+    if ((was === null) !== (now === null) && reason) {
+      this.hooks.onAudioOnlyTransition(now ? 'to-audio-only' : 'to-video', reason);
+    }
+  }
+
+  private async apply(participant: Participant): Promise<void> {
+    await participant.media.applyVideoLayersToAll();
+    await this.room.syncProducers(participant, 'video');
+    this.announce(participant);
+  }
+}

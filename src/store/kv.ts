@@ -1,0 +1,24 @@
+import type { EventEmitter } from 'node:events';
+
+export type StoreEvents = {
+  /** The store became reachable again (true) or stopped answering (false). */
+  availability: [available: boolean];
+};
+
+/**
+ * The few key-value operations Circle's shared state needs. In memory for one node (the embedded default), Redis
+ * for several. Every operation of an unavailable store fails at once with `UNAVAILABLE`: nothing waits on it.
+ */
+export interface KeyValueStore extends EventEmitter<StoreEvents> {
+  /** Whether other nodes share this store (Redis) or it lives and dies with this process (memory). */
+  readonly shared: boolean;
+  readonly available: boolean;
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  del(key: string): Promise<void>;
+  /** Sets `key` to `value` for `ttlMs` when it is absent or holds `value` already; answers what it holds now. */
+  claim(key: string, value: string, ttlMs: number): Promise<string>;
+  /** Deletes `key` only while it holds `value`. */
+  release(key: string, value: string): Promise<void>;
+  close(): Promise<void>;
+}

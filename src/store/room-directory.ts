@@ -1,0 +1,40 @@
+import type { KeyValueStore } from './kv.js';
+
+/** A node as other nodes and clients reach it. */
+export interface NodeAddress {
+  nodeId: string;
+  /** Public signaling URL: where a client asked to move goes. */
+  url: string;
+}
+
+const keyOf = (roomId: string) => `circle:room:${roomId}:owner`;
+
+/**
+ * Which node runs which room. A room lives on exactly one node: the one holding its lease, which it renews while
+ * the room is open. A node that dies stops renewing, its leases expire, and the next join anywhere takes the room.
+ */
+export class RoomDirectory {
+  constructor(
+    private readonly kv: KeyValueStore,
+    readonly self: NodeAddress,
+    private readonly leaseMs: number,
+  ) {}
+
+  /** Takes the room for this node if no live node holds it; answers the owner either way. */
+  async claim(roomId: string): Promise<NodeAddress> {
+    const value = JSON.stringify(this.self);
+    const owner = JSON.parse(await this.kv.claim(keyOf(roomId), value, this.leaseMs)) as NodeAddress;
+    return owner.nodeId === this.self.nodeId ? this.self : owner;
+  }
+
+  /** Renews this node's leases; answers the rooms another node holds now (taken while this one was cut off). */
+  async renew(roomIds: string[]): Promise<string[]> {
+    const lost: string[] = [];
+    for (const roomId of roomIds) if ((await this.claim(roomId)).nodeId !== this.self.nodeId) lost.push(roomId);
+    return lost;
+  }
+
+  async release(roomId: string): Promise<void> {
+    await this.kv.release(keyOf(roomId), JSON.stringify(this.self));
+  }
+}

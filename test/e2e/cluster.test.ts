@@ -1,0 +1,93 @@
+import { createClient } from 'redis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Browser } from 'puppeteer-core';
+import { audioFrom, bytesFrom, joinFromDemo, launchBrowser, participantIdOf, sdk, waitUntil } from '../helpers/browser.js';
+import { startCircle, type RunningCircle } from '../helpers/circle.js';
+import { RedisServer } from '../helpers/redis.js';
+import { connect, devToken } from '../helpers/signaling.js';
+
+let redis: RedisServer;
+let nodeA: RunningCircle;
+let nodeB: RunningCircle;
+let chromium: Awaited<ReturnType<typeof launchBrowser>>;
+let browser: Browser;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const ready = async (node: RunningCircle) => (await fetch(`${node.url}/readyz`)).status === 200;
+
+beforeAll(async () => {
+  redis = await RedisServer.start();
+  const shared = { store: { redisUrl: redis.url, snapshotIntervalMs: 100 }, cluster: { leaseMs: 3000 } };
+  nodeA = await startCircle(shared);
+  nodeB = await startCircle(shared);
+  for (const node of [nodeA, nodeB]) await waitUntil(() => ready(node), 10_000, 'the node to be ready');
+  chromium = await launchBrowser();
+  browser = chromium.browser;
+});
+afterAll(async () => {
+  await chromium?.close();
+  await nodeA?.stop();
+  await nodeB?.stop();
+  await redis?.stop();
+});
+
+it('a client whose page and join reach node B is routed to node A, which runs the room; media flows both ways', async () => {
+  const facilitator = await joinFromDemo(browser, nodeA.url, 'routed', 'Fay', 'facilitator');
+  const client = await joinFromDemo(browser, nodeB.url, 'routed', 'Gus', 'client');
+  const gus = await participantIdOf(client);
+  const fay = await participantIdOf(facilitator);
+  expect(nodeA.circle.registry.get('routed')!.participants.has(gus)).toBe(true);
+  expect(nodeB.circle.registry.get('routed')).toBeUndefined();
+  expect(await sdk(facilitator, 'admit', gus)).toEqual({ ok: true });
+  for (const [page, from] of [[facilitator, gus], [client, fay]] as const) {
+    for (const kind of ['audio', 'video'] as const) {
+      await waitUntil(async () => (await bytesFrom(page, from, kind)) > 0, 20_000, `${kind} through node A`);
+    }
+  }
+  await facilitator.close();
+  await client.close();
+});
+
+it('Redis down for 20 s: the running room keeps its media and its moderation, readiness goes false and back, nothing is lost', async () => {
+  const facilitator = await joinFromDemo(browser, nodeA.url, 'outage', 'Hal', 'facilitator', { video: false });
+  const client = await joinFromDemo(browser, nodeA.url, 'outage', 'Ida', 'client', { video: false });
+  const ida = await participantIdOf(client);
+  expect(await sdk(facilitator, 'admit', ida)).toEqual({ ok: true });
+  await waitUntil(async () => (await audioFrom(facilitator, ida)) > 0, 15_000, "Ida's audio");
+
+  await redis.stop();
+  await waitUntil(async () => !(await ready(nodeA)), 5000, 'readiness false');
+  const heard = await audioFrom(facilitator, ida);
+  // A room on no node cannot be claimed without the directory: a clear UNAVAILABLE, nothing half-done.
+  const elsewhere = await connect(nodeB.url);
+  const { token } = await devToken(nodeB.url, { room: 'somewhere-else', name: 'Jo', role: 'facilitator' });
+  expect(await elsewhere.call('join', { token })).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
+  elsewhere.close();
+  // The room runs on: a hand goes up, a mute is applied, media flows.
+  expect(await sdk(client, 'raiseHand')).toEqual({ ok: true });
+  expect(await sdk(facilitator, 'stopVideo', ida)).toEqual({ ok: true });
+  await sleep(20_000);
+  expect(await audioFrom(facilitator, ida)).toBeGreaterThan(heard);
+
+  await redis.resume();
+  await waitUntil(() => ready(nodeA), 10_000, 'readiness back');
+  // What changed during the outage reached the (restarted, empty) Redis: the state, the lease, the resume tokens.
+  const reader = createClient({ url: redis.url });
+  await reader.connect();
+  try {
+    await waitUntil(async () => Boolean(await reader.get('circle:room:outage:state')), 5000, 'the room state written again');
+    const state = JSON.parse((await reader.get('circle:room:outage:state'))!) as {
+      record: { floor: { queue: { participantId: string }[] } };
+      seats: [string, { locks: { video: boolean } }][];
+    };
+    expect(state.record.floor.queue.map((h) => h.participantId)).toEqual([ida]);
+    expect(new Map(state.seats).get(ida)?.locks.video).toBe(true);
+    await waitUntil(async () => Boolean(await reader.get('circle:room:outage:owner')), 5000, 'the lease renewed');
+    expect(JSON.parse((await reader.get('circle:room:outage:owner'))!)).toMatchObject({ nodeId: nodeA.circle.directory.self.nodeId });
+    expect((await reader.keys('circle:resume:*')).length).toBeGreaterThanOrEqual(2);
+  } finally {
+    await reader.disconnect();
+  }
+  await facilitator.close();
+  await client.close();
+});

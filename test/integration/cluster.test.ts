@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { documentedMetrics, exportedMetrics } from '../helpers/metrics-doc.js';
+import { startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { RedisServer } from '../helpers/redis.js';
+import { connect, devToken, type TestClient } from '../helpers/signaling.js';
+import type { JoinResult } from '../../src/protocol/events.js';
+import type { Ack } from '../../src/protocol/errors.js';
+
+const LEASE_MS = 3000;
+let redis: RedisServer;
+const nodes: ServerProcess[] = [];
+const clients: TestClient[] = [];
+
+beforeAll(async () => {
+  redis = await RedisServer.start();
+});
+afterAll(async () => {
+  for (const client of clients) client.close();
+  for (const node of nodes) if (node.child.exitCode === null) node.child.kill('SIGKILL');
+  await redis.stop();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A Circle node process sharing the test's Redis; resolves once it is ready (Redis connected). */
+async function startNode(): Promise<ServerProcess> {
+  const node = await startServerProcess({
+    REDIS_URL: redis.url,
+    CIRCLE_CLUSTER_LEASE_MS: String(LEASE_MS),
+    CIRCLE_STORE_SNAPSHOT_INTERVAL_MS: '100',
+    CIRCLE_SESSIONS_RESUME_GRACE_MS: '30000',
+    CIRCLE_SHUTDOWN_DRAIN_TIMEOUT_MS: '1500',
+  });
+  nodes.push(node);
+  const deadline = Date.now() + 10_000;
+  while ((await fetch(`${node.url}/readyz`)).status !== 200) {
+    if (Date.now() > deadline) throw new Error('node never became ready');
+    await sleep(100);
+  }
+  return node;
+}
+
+async function socketTo(url: string): Promise<TestClient> {
+  const client = await connect(url);
+  clients.push(client);
+  return client;
+}
+
+interface Member {
+  participantId: string;
+  token: string;
+  resumeToken: string;
+  client: TestClient;
+}
+
+async function joinAt(url: string, room: string, participantId: string, role: string): Promise<Member> {
+  const { token } = await devToken(url, { room, name: participantId, participantId, role });
+  const client = await socketTo(url);
+  const joined = await client.ok<JoinResult>('join', { token });
+  return { participantId, token, resumeToken: joined.resumeToken, client };
+}
+
+/**
+ * What a client SDK does after losing its node: resume through the entry node, following `MOVED`, until the
+ * room is back. Answers the seat it got and how long it took.
+ */
+async function resumeVia(entry: string, member: Member, timeoutMs: number): Promise<{ seat: JoinResult; ms: number }> {
+  const started = Date.now();
+  member.client.close();
+  for (let url = entry; Date.now() - started < timeoutMs; ) {
+    const client = await socketTo(url).catch(() => undefined);
+    const answer: Ack<JoinResult> | undefined = await client?.call<JoinResult>('resume', { resumeToken: member.resumeToken });
+    if (answer?.ok) {
+      member.client = client!;
+      member.resumeToken = answer.data.resumeToken;
+      return { seat: answer.data, ms: Date.now() - started };
+    }
+    client?.close();
+    // MOVED to a node that may be dead: a live one takes the room once its lease expires.
+    url = answer && !answer.ok && answer.error.code === 'MOVED' && url === entry ? answer.error.location! : entry;
+    await sleep(200);
+  }
+  throw new Error(`${member.participantId} did not resume within ${timeoutMs} ms`);
+}
+
+describe('two nodes and one Redis', () => {
+  let a: ServerProcess;
+  let b: ServerProcess;
+  const seats: Record<string, Member> = {};
+
+  it('a join for a room that runs on node A, arriving at node B, is told to go to A', async () => {
+    a = await startNode();
+    b = await startNode();
+    seats.lead = await joinAt(a.url, 'group-7', 'lead', 'facilitator');
+
+    const { token } = await devToken(b.url, { room: 'group-7', name: 'ana', participantId: 'ana', role: 'client' });
+    const atB = await socketTo(b.url);
+    expect(await atB.call('join', { token })).toEqual({
+      ok: false,
+      error: { code: 'MOVED', message: 'this room runs on another node', location: a.url },
+    });
+    seats.ana = await joinAt(a.url, 'group-7', 'ana', 'client');
+    seats.ben = await joinAt(a.url, 'group-7', 'ben', 'client');
+    seats.cy = await joinAt(a.url, 'group-7', 'cy', 'cofacilitator');
+    seats.dee = await joinAt(a.url, 'group-7', 'dee', 'client'); // stays in the lobby
+    seats.eve = await joinAt(a.url, 'group-7', 'eve', 'client');
+    for (const id of ['ana', 'ben', 'eve']) await seats.lead!.client.ok('admit', { participantId: id });
+    await seats.ben!.client.ok('raiseHand', {});
+    await seats.ana!.client.ok('raiseHand', {});
+    await seats.lead!.client.ok('mute', { participantId: 'ana' });
+    await seats.lead!.client.ok('remove', { participantId: 'eve' });
+  });
+
+  it('SIGKILL of node A mid-session: via resume the clients are back on node B within the lease plus 10 s, same roles, lobby and hands', async () => {
+    await sleep(500); // a few snapshot intervals: what A knew is in Redis
+    a.child.kill('SIGKILL');
+    await a.exited;
+    const killedAt = Date.now();
+    const back = await Promise.all(['lead', 'ana', 'ben', 'cy', 'dee'].map((id) => resumeVia(b.url, seats[id]!, LEASE_MS + 10_000)));
+    const [lead, ana, ben, cy, dee] = back.map((r) => r.seat);
+    expect(Date.now() - killedAt).toBeLessThan(LEASE_MS + 10_000);
+
+    expect(lead!.self).toMatchObject({ role: 'facilitator', admission: 'admitted' });
+    expect(cy!.self).toMatchObject({ role: 'cofacilitator', admission: 'admitted' });
+    expect(ana!.self).toMatchObject({ role: 'client', admission: 'admitted', locks: { audio: true, video: false } });
+    expect(ben!.self).toMatchObject({ role: 'client', admission: 'admitted' });
+    expect(dee!.self.admission).toBe('waiting');
+    expect(dee!.admitted).toBeUndefined();
+    expect(ben!.admitted!.floor.queue).toEqual(['ben', 'ana']);
+    // The removal survived too.
+    const { token } = await devToken(b.url, { room: 'group-7', name: 'eve', participantId: 'eve', role: 'client' });
+    expect(await (await socketTo(b.url)).call('join', { token })).toMatchObject({ ok: false, error: { code: 'REMOVED' } });
+    // The audit log came along: A's admissions, mute and removal are in B's copy.
+    const audit = await seats.lead!.client.ok<{ entries: { action: string }[] }>('getAuditLog', {});
+    expect(audit.entries.map((e) => e.action)).toEqual(expect.arrayContaining(['admit', 'mute', 'remove']));
+    console.log(`node A killed: clients back on node B after ${Math.max(...back.map((r) => r.ms))} ms (lease ${LEASE_MS} ms)`);
+  });
+
+  it("B's /metrics, scraped mid-session, has every metric docs/metrics.md lists, the store up", async () => {
+    const text = await (await fetch(`${b.url}/metrics`)).text();
+    expect(exportedMetrics(text)).toEqual(documentedMetrics());
+    expect(text).toMatch(/^circle_store_up 1$/m);
+    expect(text).toMatch(/^circle_participants\{role="client"\} 3$/m);
+  });
+
+  it('SIGTERM drain: not ready within 1 s, no new rooms, participants moved to another node at the deadline, then exit', async () => {
+    const c = await startNode();
+    const told = seats.lead!.client.next<{ reason: string }>('reconnectRequired', 5000);
+    b.child.kill('SIGTERM');
+    const signalled = Date.now();
+    while ((await fetch(`${b.url}/readyz`)).status === 200) await sleep(50);
+    expect(Date.now() - signalled).toBeLessThan(1000);
+    expect(await fetch(`${b.url}/metrics`).then((r) => r.text())).toMatch(/^circle_draining 1$/m);
+
+    const { token } = await devToken(b.url, { room: 'new-room', name: 'fay', role: 'facilitator' });
+    expect(await (await socketTo(b.url)).call('join', { token })).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
+    // The running room goes on meanwhile.
+    expect(await seats.ben!.client.call('lowerHand', {})).toEqual({ ok: true, data: {} });
+
+    expect(await told).toEqual({ reason: 'server-shutdown' });
+    expect(await b.exited).toBe(0);
+    const lead = await resumeVia(c.url, seats.lead!, 10_000);
+    const ana = await resumeVia(c.url, seats.ana!, 10_000);
+    expect(lead.seat.self).toMatchObject({ role: 'facilitator', admission: 'admitted' });
+    expect(ana.seat.admitted!.floor.queue).toEqual(['ana']);
+  });
+});

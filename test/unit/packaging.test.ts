@@ -1,0 +1,126 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { validate as lintDockerfile } from 'dockerfile-utils';
+import { ConfigMap, Service } from 'kubernetes-models/v1';
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { describe, expect, it } from 'vitest';
+import defaults from '../../config/default.json' with { type: 'json' };
+import { envNameFor } from '../../src/config/load.js';
+import { renderChart } from '../helpers/helm.js';
+import { documentedMetrics } from '../helpers/metrics-doc.js';
+
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  Deployment,
+  Service,
+  ConfigMap,
+  PodDisruptionBudget,
+  ServiceMonitor,
+  PrometheusRule,
+};
+
+/** Every configuration variable Circle reads: the generated CIRCLE_* names and the aliases. */
+function configVariables(): Set<string> {
+  const paths = (object: object, prefix = ''): string[] =>
+    Object.entries(object).flatMap(([key, value]) =>
+      value && typeof value === 'object' && !Array.isArray(value) ? paths(value, `${prefix}${key}.`) : [`${prefix}${key}`],
+    );
+  return new Set([...paths(defaults).map(envNameFor), 'REDIS_URL', 'PORT', 'LOG_LEVEL', 'ANNOUNCED_IP', 'TOKEN_SECRET']);
+}
+
+/** The circle_ metric names a PromQL expression uses, without histogram suffixes. */
+const metricsIn = (expr: string) => [...expr.matchAll(/circle_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, ''));
+
+describe('the Helm chart (rendered without Helm, validated against the Kubernetes and prometheus-operator schemas)', () => {
+  const variants: Record<string, Record<string, unknown>> = {
+    defaults: {},
+    'Redis from a Secret, a public IP, extra settings': {
+      redis: { existingSecret: 'circle-redis' },
+      mediasoup: { announcedIp: '203.0.113.7' },
+      extraEnv: [{ name: 'CIRCLE_QUALITY_AUDIO_ONLY_LOSS', value: '0.2' }],
+      nodeSelector: { 'circle.example.org/media': 'true' },
+    },
+    'monitoring off, Redis by URL': {
+      redis: { url: 'redis://redis.circle.svc:6379' },
+      serviceMonitor: { enabled: false },
+      prometheusRule: { enabled: false },
+      grafanaDashboard: { enabled: false },
+    },
+  };
+
+  for (const [name, overrides] of Object.entries(variants)) {
+    it(`renders valid manifests: ${name}`, () => {
+      const manifests = renderChart('helm/circle', overrides);
+      expect(manifests.length).toBeGreaterThanOrEqual(3);
+      for (const { file, manifest } of manifests) {
+        const Model = MODELS[manifest.kind as string];
+        expect(Model, `${file}: ${String(manifest.kind)}`).toBeDefined();
+        expect(() => new Model!(manifest as never).validate(), file).not.toThrow();
+      }
+      const deployment = manifests.find((m) => m.manifest.kind === 'Deployment')!.manifest as unknown as Deployment;
+      const container = deployment.spec!.template.spec!.containers[0]!;
+      // Every variable the chart sets is one Circle reads (besides the downward-API ones it expands from).
+      const known = configVariables();
+      for (const { name: variable } of container.env ?? []) {
+        if (!['NODE_NAME', 'HOST_IP', 'POD_NAME'].includes(variable)) expect(known.has(variable), variable).toBe(true);
+      }
+      expect(deployment.spec!.template.spec!.terminationGracePeriodSeconds).toBe(330);
+      expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+      expect(container.readinessProbe?.httpGet?.path).toBe('/readyz');
+      expect(container.lifecycle?.preStop).toBeDefined();
+    });
+  }
+
+  it('alerts and dashboard use only metrics Circle exports (docs/metrics.md), and the alerts the issue asks for exist', () => {
+    const documented = new Set(documentedMetrics());
+    const manifests = renderChart('helm/circle').map((m) => m.manifest);
+    const rule = manifests.find((m) => m.kind === 'PrometheusRule') as unknown as PrometheusRule;
+    const alerts = rule.spec!.groups![0]!.rules!;
+    expect(alerts.map((a) => a.alert)).toEqual(
+      expect.arrayContaining(['CircleWorkerDied', 'CircleSignalingErrors', 'CircleManyAudioOnly', 'CircleReconnectFailures', 'CircleNodeNearCapacity']),
+    );
+    for (const alert of alerts) for (const metric of metricsIn(String(alert.expr))) expect(documented.has(metric), `${alert.alert}: ${metric}`).toBe(true);
+    const dashboard = JSON.parse(readFileSync('helm/circle/files/circle-dashboard.json', 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+    const used = dashboard.panels.flatMap((p) => p.targets.flatMap((t) => metricsIn(t.expr)));
+    for (const metric of used) expect(documented.has(metric), metric).toBe(true);
+    const configMap = manifests.find((m) => m.kind === 'ConfigMap') as { data: Record<string, string> };
+    expect(JSON.parse(configMap.data['circle.json']!)).toEqual(dashboard);
+  });
+});
+
+describe('the Dockerfile', () => {
+  const dockerfile = readFileSync('Dockerfile', 'utf8');
+
+  it('passes dockerfile-utils lint with no problems', () => {
+    expect(lintDockerfile(dockerfile)).toEqual([]);
+  });
+
+  it('is multi-stage, builds the worker with the README recipe, runs as non-root with a health check', () => {
+    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
+    expect(dockerfile).toMatch(/^RUN .*bash scripts\/build-worker\.sh/m);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m);
+  });
+
+  it("installs in the final stage a package for every shared library the built worker needs", () => {
+    const worker = 'node_modules/mediasoup/worker/out/Release/mediasoup-worker';
+    expect(existsSync(worker)).toBe(true);
+    const needed = [...execFileSync('readelf', ['-d', worker], { encoding: 'utf8' }).matchAll(/\(NEEDED\).*\[(.+)\]/g)].map((m) => m[1]!);
+    const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const installed = new Set(/apt-get install[^\n]*\n?[^\n]*/.exec(finalStage)![0].split(/\s+/));
+    const inBaseImage = new Set(['libc6', 'libstdc++6', 'libgcc-s1']);
+    const ldd = execFileSync('ldd', [worker], { encoding: 'utf8' }).split('\n');
+    for (const library of needed) {
+      const resolved = /=> (\S+)/.exec(ldd.find((line) => line.includes(library)) ?? '')?.[1];
+      // Debian 12 merged /lib into /usr/lib; dpkg knows each file by the path its package ships, either one.
+      const candidates = resolved ? [resolved, realpathSync(resolved)] : [library];
+      const owner = candidates
+        .map((file) => spawnSync('dpkg', ['-S', file], { encoding: 'utf8' }))
+        .find((result) => result.status === 0)
+        ?.stdout.split(':')[0];
+      expect(owner, library).toBeDefined();
+      expect(installed.has(owner!) || inBaseImage.has(owner!), `${library} (${owner})`).toBe(true);
+    }
+  });
+});
