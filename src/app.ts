@@ -74,7 +74,9 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       transport: {
         enableTcp: config.mediasoup.enableTcp,
         initialAvailableOutgoingBitrate: config.mediasoup.initialAvailableOutgoingBitrate,
+        listenIp: config.mediasoup.listenIp,
       },
+      botTransports: config.load.botTransports,
       turnWarningMs: config.floor.turnWarningSeconds * 1000,
       resumeGraceMs: config.sessions.resumeGraceMs,
       defaultTurnLimitMs: config.floor.defaultTurnSeconds ? config.floor.defaultTurnSeconds * 1000 : null,

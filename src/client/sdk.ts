@@ -33,6 +33,7 @@ export interface RemoteTrack {
 }
 
 export interface InboundStat {
+  consumerId: string;
   participantId: string;
   kind: MediaKind;
   bytesReceived: number;
@@ -111,6 +112,8 @@ export class CircleClient extends Emitter<ClientEvents> {
   /** The camera stopped sending because the server found the uplink too weak; it resumes when it says so. */
   private cameraHeldForUplink = false;
   private statsTimer: ReturnType<typeof setInterval> | undefined;
+  /** Audio counters at the last report, per consumer, for the loss since then. */
+  private readonly lastAudioCounts = new Map<string, { lost: number; received: number }>();
 
   constructor(private readonly options: CircleClientOptions = {}) {
     super();
@@ -254,6 +257,7 @@ export class CircleClient extends Emitter<ClientEvents> {
       report.forEach((entry: { type: string; bytesReceived?: number; packetsReceived?: number; packetsLost?: number }) => {
         if (entry.type !== 'inbound-rtp') return;
         stats.push({
+          consumerId: consumer.id,
           participantId: (consumer.appData as { participantId: string }).participantId,
           kind: consumer.kind as MediaKind,
           bytesReceived: entry.bytesReceived ?? 0,
@@ -398,7 +402,11 @@ export class CircleClient extends Emitter<ClientEvents> {
     }
   }
 
-  /** The browser's estimate of its uplink and round trip, for the server's audio-only decisions. */
+  /**
+   * The browser's own readings for the server's audio-only decisions: its uplink estimate and round trip, and the
+   * loss on its least lossy incoming audio stream since the last report (the downlink's own share: a stream's
+   * loss may also include its sender's uplink).
+   */
   private async reportStats(): Promise<void> {
     const transport = this.sendTransport ?? this.recvTransport;
     if (!transport || !this.socket?.connected || this.state !== 'joined') return;
@@ -409,7 +417,18 @@ export class CircleClient extends Emitter<ClientEvents> {
       if (this.sendTransport && entry.availableOutgoingBitrate !== undefined) uplinkBitrateBps = entry.availableOutgoingBitrate;
       if (entry.currentRoundTripTime !== undefined) roundTripTimeMs = entry.currentRoundTripTime * 1000;
     });
-    await request(this.socket, 'reportStats', { uplinkBitrateBps, roundTripTimeMs });
+    const losses: number[] = [];
+    for (const stat of await this.inboundStats()) {
+      if (stat.kind !== 'audio') continue;
+      const last = this.lastAudioCounts.get(stat.consumerId);
+      this.lastAudioCounts.set(stat.consumerId, { lost: stat.packetsLost, received: stat.packetsReceived });
+      if (!last) continue;
+      const lost = Math.max(0, stat.packetsLost - last.lost);
+      const expected = lost + stat.packetsReceived - last.received;
+      if (expected >= 10) losses.push(lost / expected); // a silent (DTX) stream says nothing
+    }
+    const downlinkLoss = losses.length ? Math.min(...losses) : undefined;
+    await request(this.socket, 'reportStats', { uplinkBitrateBps, roundTripTimeMs, downlinkLoss });
   }
 
   private async enterRoom(socket: CircleSocket, view: AdmittedView): Promise<void> {
@@ -614,6 +633,7 @@ export class CircleClient extends Emitter<ClientEvents> {
   private teardownMedia(): void {
     clearInterval(this.statsTimer);
     this.statsTimer = undefined;
+    this.lastAudioCounts.clear();
     this.cameraHeldForUplink = false;
     for (const consumerId of [...this.consumers.keys()]) this.dropConsumer(consumerId);
     this.consuming.clear();

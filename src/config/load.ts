@@ -123,5 +123,8 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = 
       throw new ConfigError(`invalid configuration: ${key} must be set (${variable}) in production`);
     }
   }
+  if (production && parsed.data.load.botTransports) {
+    throw new ConfigError('invalid configuration: load.botTransports is for benchmarks and is refused in production');
+  }
   return parsed.data;
 }

@@ -107,6 +107,15 @@ export const configSchema = z
         drainTimeoutMs: z.number().int().min(0).max(86_400_000),
       })
       .strict(),
+    load: z
+      .object({
+        /**
+         * Load-test bots may open plain RTP transports (createBotTransport). For benchmarks only: refused in
+         * production, since they skip ICE and DTLS.
+         */
+        botTransports: z.boolean(),
+      })
+      .strict(),
     admin: z
       .object({
         /** Bearer secret for the admin HTTP endpoints (the audit log). */

@@ -9,6 +9,15 @@ export interface TransportSettings {
   webRtcServer: types.WebRtcServer;
   enableTcp: boolean;
   initialAvailableOutgoingBitrate: number;
+  /** The address load-test bots' plain RTP transports bind; they exist only when `load.botTransports` is on. */
+  listenIp: string;
+}
+
+/** A load-test bot's media path: plain RTP in, SRTP out (so forwarding costs what it costs for a browser). */
+export interface BotTransportInfo {
+  id: string;
+  ip: string;
+  port: number;
 }
 
 type ProducerAppData = { source: MediaSource };
@@ -30,7 +39,7 @@ async function asClientError<T>(operation: Promise<T>): Promise<T> {
 
 /** The mediasoup objects of one participant: a send and a receive transport, its producers and consumers. */
 export class ParticipantMedia extends EventEmitter<MediaEvents> {
-  private readonly transports = new Map<Direction, types.WebRtcTransport>();
+  private readonly transports = new Map<Direction, types.WebRtcTransport | types.PlainTransport>();
   readonly producers = new Map<string, types.Producer<ProducerAppData>>();
   readonly consumers = new Map<string, types.Consumer<ConsumerAppData>>();
   private rtpCapabilities: types.RtpCapabilities | undefined;
@@ -79,13 +88,43 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     };
   }
 
+  /**
+   * A bot's transport: plain RTP. The send side learns the bot's address from its first packet; the receive side
+   * sends SRTP to the address the bot gives (`connectBotTransport`), encrypting each packet as for a browser.
+   */
+  async createBotTransport(direction: Direction): Promise<BotTransportInfo> {
+    if (this.transports.has(direction)) {
+      throw new CircleError('BAD_REQUEST', `a ${direction} transport already exists`);
+    }
+    const transport = await this.router.createPlainTransport({
+      listenIp: this.settings.listenIp,
+      rtcpMux: true,
+      comedia: direction === 'send',
+      enableSrtp: direction === 'recv',
+    });
+    if (this.closed) {
+      transport.close();
+      throw new CircleError('NOT_JOINED', 'the session ended');
+    }
+    this.transports.set(direction, transport);
+    return { id: transport.id, ip: transport.tuple.localIp, port: transport.tuple.localPort };
+  }
+
+  async connectBotTransport(transportId: string, ip: string, port: number, srtpKeyBase64: string): Promise<void> {
+    const transport = this.transportById(transportId);
+    if (!(transport instanceof types.PlainTransport)) throw new CircleError('BAD_REQUEST', 'not a bot transport');
+    await asClientError(
+      transport.connect({ ip, port, srtpParameters: { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80', keyBase64: srtpKeyBase64 } }),
+    );
+  }
+
   async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
-    await asClientError(this.transportById(transportId).connect({ dtlsParameters }));
+    await asClientError(this.webRtcTransport(transportId).connect({ dtlsParameters }));
   }
 
   /** New ICE credentials for a transport whose path failed (Wi-Fi to mobile data, say); DTLS and media stay. */
   async restartIce(transportId: string): Promise<types.IceParameters> {
-    return this.transportById(transportId).restartIce();
+    return this.webRtcTransport(transportId).restartIce();
   }
 
   async produce(
@@ -114,7 +153,7 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
   }
 
   /** The transport of one direction, for reading its statistics. */
-  transport(direction: Direction): types.WebRtcTransport | undefined {
+  transport(direction: Direction): types.WebRtcTransport | types.PlainTransport | undefined {
     return this.transports.get(direction);
   }
 
@@ -216,9 +255,15 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     this.resumedByClient.clear();
   }
 
-  private transportById(transportId: string): types.WebRtcTransport {
+  private transportById(transportId: string): types.WebRtcTransport | types.PlainTransport {
     for (const transport of this.transports.values()) if (transport.id === transportId) return transport;
     throw new CircleError('NOT_FOUND', 'no such transport of yours');
+  }
+
+  private webRtcTransport(transportId: string): types.WebRtcTransport {
+    const transport = this.transportById(transportId);
+    if (!(transport instanceof types.WebRtcTransport)) throw new CircleError('BAD_REQUEST', 'not a WebRTC transport');
+    return transport;
   }
 }
 

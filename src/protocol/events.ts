@@ -210,6 +210,8 @@ export interface RequestResults {
   setAudioOnly: Record<string, never>;
   reportStats: Record<string, never>;
   suggestAudioOnly: Record<string, never>;
+  createBotTransport: { id: string; ip: string; port: number };
+  connectBotTransport: Record<string, never>;
 }
 
 export type ClientToServerEvents = {

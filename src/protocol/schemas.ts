@@ -158,9 +158,22 @@ export const requestSchemas = {
     .object({
       uplinkBitrateBps: z.number().nonnegative().max(1e10).optional(),
       roundTripTimeMs: z.number().nonnegative().max(60_000).optional(),
+      /** Loss on the least lossy incoming audio stream since the last report: the downlink's own share. */
+      downlinkLoss: z.number().min(0).max(1).optional(),
     })
     .strict(),
   suggestAudioOnly: target,
+
+  /** Load-test bots only (`load.botTransports`): plain RTP transports instead of WebRTC ones. */
+  createBotTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
+  connectBotTransport: z
+    .object({
+      transportId: id,
+      ip: z.string().ip(),
+      port: z.number().int().min(1).max(65535),
+      srtpKeyBase64: z.string().min(40).max(64),
+    })
+    .strict(),
 } as const;
 
 export type RequestName = keyof typeof requestSchemas;

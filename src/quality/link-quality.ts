@@ -11,9 +11,10 @@ const DOWNLINK_LEVELS = 3;
 const UPLINK_LEVELS = 1;
 
 /** What the browser last said of its uplink; trusted for a few sampling intervals, then forgotten. */
-interface ClientReport {
+export interface ClientReport {
   uplinkBitrateBps: number | undefined;
   roundTripTimeMs: number | undefined;
+  downlinkLoss: number | undefined;
   at: number;
 }
 
@@ -57,14 +58,9 @@ export class LinkQuality {
     this.report = { ...report, at: now };
   }
 
-  /** The browser's own round-trip time, while it is recent. */
-  reportedRttMs(now: number): number | undefined {
-    return this.freshReport(now)?.roundTripTimeMs;
-  }
-
-  /** The browser's own uplink estimate, while it is recent. */
-  reportedUplinkBps(now: number): number | undefined {
-    return this.freshReport(now)?.uplinkBitrateBps;
+  /** What the browser last reported, while it is recent. */
+  reported(now: number): Partial<ClientReport> {
+    return this.freshReport(now) ?? {};
   }
 
   grade(connection: 'connected' | 'reconnecting', now: number): ConnectionQuality {
@@ -72,7 +68,7 @@ export class LinkQuality {
     if (this.audioOnly) return 'audio-only';
     const loss = Math.max(this.downlinkLoss, this.uplinkLoss);
     if (loss >= this.settings.reduceLoss || this.downlink.level < this.downlink.top) return 'poor';
-    const rtt = this.reportedRttMs(now) ?? 0;
+    const rtt = this.reported(now).roundTripTimeMs ?? 0;
     if (loss >= this.settings.recoverLoss || rtt > this.settings.fairRttMs) return 'fair';
     return 'good';
   }

@@ -36,9 +36,11 @@ const flowing = (item: { paused: boolean; producerPaused: boolean }) => !item.pa
 /**
  * The SFU-to-participant direction. While video flows, the receive transport's congestion control (transport-wide
  * feedback on every video packet) gives loss and the available bitrate. Without video there is no such feedback
- * (mediasoup uses it for video only), so loss comes from the receiver reports on the audio streams.
+ * (mediasoup uses it for video only), so loss comes from the receiver reports on the audio streams, or from the
+ * browser's own count if it reported more recently: receiver reports come every few seconds, and the one after a
+ * recovery still covers lossy seconds, so the browser's count tells of a recovered link sooner.
  */
-export function sampleDownlink(media: ParticipantMedia): Promise<DirectionSample> {
+export function sampleDownlink(media: ParticipantMedia, reportedLoss: number | undefined): Promise<DirectionSample> {
   return orNothing(async () => {
     const transport = media.transport('recv');
     if (!transport) return NOTHING;
@@ -50,10 +52,10 @@ export function sampleDownlink(media: ParticipantMedia): Promise<DirectionSample
     }
     const audio = consumers.filter((c) => c.kind === 'audio' && flowing(c));
     const reports = (await Promise.all(audio.map((c) => c.getStats()))).flat();
-    // The receiver report's fraction lost is an 8-bit fixed-point share. All these streams share the link, and
-    // each report covers the seconds before it (Chrome sends them every 1–5 s): the lowest is the freshest news
-    // of a recovered link, while a link still lossy shows loss in every report.
+    // The receiver report's fraction lost is an 8-bit fixed-point share. All these streams share the link: the
+    // least lossy is the link's own loss (a stream may add its sender's uplink loss).
     const fractions = reports.filter((r) => r.type === 'outbound-rtp').map((r) => r.fractionLost / 256);
+    if (reportedLoss !== undefined) fractions.push(reportedLoss);
     const loss = fractions.length ? Math.min(...fractions) : undefined;
     return { loss, bitrateBps: undefined, flowingBps };
   });

@@ -56,12 +56,10 @@ export class RoomQuality {
     await this.apply(participant);
   }
 
-  recordReport(participant: Participant, report: { uplinkBitrateBps?: number; roundTripTimeMs?: number }): void {
+  recordReport(participant: Participant, report: { uplinkBitrateBps?: number; roundTripTimeMs?: number; downlinkLoss?: number }): void {
     this.room.requireAdmitted(participant);
-    participant.link.recordReport(
-      { uplinkBitrateBps: report.uplinkBitrateBps, roundTripTimeMs: report.roundTripTimeMs },
-      Date.now(),
-    );
+    const { uplinkBitrateBps, roundTripTimeMs, downlinkLoss } = report;
+    participant.link.recordReport({ uplinkBitrateBps, roundTripTimeMs, downlinkLoss }, Date.now());
   }
 
   /** Adds this room's participants by connection quality, the number audio-only and the bitrates flowing. */
@@ -101,16 +99,17 @@ export class RoomQuality {
   private async sample(participant: Participant): Promise<void> {
     const link = participant.link;
     const now = Date.now();
+    const reported = link.reported(now);
     const [down, up] = await Promise.all([
-      sampleDownlink(participant.media),
-      sampleUplink(participant.media, link.reportedUplinkBps(now)),
+      sampleDownlink(participant.media, reported.downlinkLoss),
+      sampleUplink(participant.media, reported.uplinkBitrateBps),
     ]);
     if (this.room.participants.get(participant.id) !== participant) return; // left while we read
     if (down.loss !== undefined) link.downlinkLoss = down.loss;
     if (up.loss !== undefined) link.uplinkLoss = up.loss;
     link.flowingBps.downlink = down.flowingBps;
     link.flowingBps.uplink = up.flowingBps;
-    this.hooks.onSample({ downlinkLoss: down.loss, uplinkLoss: up.loss, rttMs: link.reportedRttMs(now) });
+    this.hooks.onSample({ downlinkLoss: down.loss, uplinkLoss: up.loss, rttMs: reported.roundTripTimeMs });
     const downStep = link.downlink.observe(down, now);
     const upStep = link.uplink.observe(up, now);
     if (downStep !== undefined || upStep !== undefined) await this.apply(participant);

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Identity } from '../auth/tokens.js';
-import { ParticipantMedia, type Direction, type TransportSettings } from '../media/participant-media.js';
+import { ParticipantMedia, type BotTransportInfo, type Direction, type TransportSettings } from '../media/participant-media.js';
 import type { MediaWorker } from '../media/worker-pool.js';
 import type {
   AdmittedView,
@@ -40,6 +40,8 @@ export interface RoomSettings {
   turnWarningMs: number;
   /** How long the seat of someone whose connection dropped is kept for them. */
   resumeGraceMs: number;
+  /** Whether load-test bots may open plain RTP transports (benchmarks only). */
+  botTransports: boolean;
   /** When video steps down to audio-only and back, per participant and direction. */
   quality: QualitySettings;
   qualityHooks: Omit<QualityHooks, 'onError'>;
@@ -298,6 +300,23 @@ export class Room extends EventEmitter<RoomEvents> {
     this.requireAdmitted(participant);
     if (direction === 'send') authorize(participant.role, 'sendMedia');
     return participant.media.createTransport(direction);
+  }
+
+  /** A load-test bot's plain RTP transport; refused unless the node was started with `load.botTransports`. */
+  async createBotTransport(participant: Participant, direction: Direction): Promise<BotTransportInfo> {
+    if (!this.settings.botTransports) throw new CircleError('FORBIDDEN', 'bot transports are disabled on this node');
+    this.requireAdmitted(participant);
+    if (direction === 'send') authorize(participant.role, 'sendMedia');
+    return participant.media.createBotTransport(direction);
+  }
+
+  async connectBotTransport(
+    participant: Participant,
+    request: { transportId: string; ip: string; port: number; srtpKeyBase64: string },
+  ): Promise<void> {
+    if (!this.settings.botTransports) throw new CircleError('FORBIDDEN', 'bot transports are disabled on this node');
+    this.requireAdmitted(participant);
+    await participant.media.connectBotTransport(request.transportId, request.ip, request.port, request.srtpKeyBase64);
   }
 
   async connectTransport(participant: Participant, transportId: string, dtls: types.DtlsParameters): Promise<void> {

@@ -158,6 +158,12 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
   extendTurn: seated((room, actor, { seconds }: { seconds: number }) => (room.turns.extend(actor, seconds), done)),
 
   setAudioOnly: seated(async (room, actor, { enabled }: { enabled: boolean }) => (await room.quality.setManual(actor, enabled), done)),
-  reportStats: seated((room, actor, report: { uplinkBitrateBps?: number; roundTripTimeMs?: number }) => (room.quality.recordReport(actor, report), done)),
+  reportStats: seated((room, actor, report: { uplinkBitrateBps?: number; roundTripTimeMs?: number; downlinkLoss?: number }) => (room.quality.recordReport(actor, report), done)),
   suggestAudioOnly: onTarget((m, actor, target) => m.suggestAudioOnly(actor, target)),
+
+  createBotTransport: seated((room, actor, { direction }: { direction: 'send' | 'recv' }) => room.createBotTransport(actor, direction)),
+  connectBotTransport: seated(async (room, actor, request: { transportId: string; ip: string; port: number; srtpKeyBase64: string }) => {
+    await room.connectBotTransport(actor, request);
+    return done;
+  }),
 };

@@ -9,7 +9,10 @@ import type { Room } from '../../src/rooms/room.js';
 export function transportUfrags(room: Room, participantId: string, only?: 'send' | 'recv'): string[] {
   const media = room.participants.get(participantId)!.media;
   const directions = only ? [only] : (['send', 'recv'] as const);
-  return directions.flatMap((direction) => media.transport(direction)?.iceParameters.usernameFragment ?? []);
+  return directions.flatMap((direction) => {
+    const transport = media.transport(direction);
+    return transport && 'iceParameters' in transport ? [transport.iceParameters.usernameFragment] : [];
+  });
 }
 
 /** Impairments of one direction of a link. All live-adjustable. */

@@ -111,7 +111,7 @@ it('stats reports are validated and only change the reporter; a waiting client c
   expect(await lead.client.call('setAudioOnly', { enabled: 'yes' })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
   expect(await lead.client.call('reportStats', { uplinkBitrateBps: 1_500_000, roundTripTimeMs: 40 })).toMatchObject({ ok: true });
   const seat = suite.server.circle.registry.get('report-1')!.participants.get('lead-4')!;
-  expect(seat.link.reportedUplinkBps(Date.now())).toBe(1_500_000);
+  expect(seat.link.reported(Date.now()).uplinkBitrateBps).toBe(1_500_000);
 
   const { token } = await devToken(suite.server.url, { room: 'report-1', name: 'wait', participantId: 'wait-4' });
   const waiting = suite.track(await connect(suite.server.url));

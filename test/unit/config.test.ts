@@ -9,6 +9,13 @@ describe('configuration', () => {
     expect(config.auth.devTokens).toBe(true);
   });
 
+  it('refuses load-test bot transports in production, and reads REDIS_URL and the quality thresholds', () => {
+    const secrets = { NODE_ENV: 'production', CIRCLE_AUTH_TOKEN_SECRET: 's'.repeat(40), CIRCLE_ADMIN_BEARER_SECRET: 'a'.repeat(40) };
+    expect(() => loadConfig({ env: { ...secrets, CIRCLE_LOAD_BOT_TRANSPORTS: 'true' } })).toThrowError(/load\.botTransports/);
+    expect(loadConfig({ env: { REDIS_URL: 'redis://redis:6379' } }).store.redisUrl).toBe('redis://redis:6379');
+    expect(() => loadConfig({ env: { CIRCLE_QUALITY_RECOVER_LOSS: '0.5' } })).toThrowError(/recoverLoss <= reduceLoss/);
+  });
+
   it('derives an environment variable for every key', () => {
     expect(envNameFor('mediasoup.numWorkers')).toBe('CIRCLE_MEDIASOUP_NUM_WORKERS');
     expect(envNameFor('http.port')).toBe('CIRCLE_HTTP_PORT');
