@@ -6,6 +6,7 @@ import { displayName, opaqueId, type TokenService } from '../auth/tokens.js';
 import type { CircleConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { CircleError } from '../protocol/errors.js';
 import { ROLES } from '../protocol/roles.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 
@@ -60,14 +61,16 @@ export function createHttpApp({ config, tokens, metrics, logger, readiness, regi
     }
   });
 
-  // The audit log of a room (moderation actions, ids only), for clinic administrators and incident review.
+  // Administration, for clinic administrators and incident review: the bearer secret, compared in constant time.
   const adminSecret = digest(config.admin.bearerSecret);
-  app.get('/admin/rooms/:roomId/audit', async (req, res) => {
+  app.use('/admin', (req, res, next) => {
     const presented = /^Bearer (.+)$/.exec(req.header('authorization') ?? '')?.[1] ?? '';
-    if (!timingSafeEqual(digest(presented), adminSecret)) {
-      res.status(401).json({ error: { code: 'UNAUTHORIZED', message: 'bearer secret required' } });
-      return;
-    }
+    if (timingSafeEqual(digest(presented), adminSecret)) return next();
+    res.status(401).json({ error: { code: 'UNAUTHORIZED', message: 'bearer secret required' } });
+  });
+
+  // The audit log of a room (moderation actions, ids only).
+  app.get('/admin/rooms/:roomId/audit', async (req, res) => {
     // Any node answers: a room running elsewhere (or whose node died) is read from the shared store.
     const record = await registry.anyRecord(req.params.roomId ?? '').catch(() => undefined);
     if (!record) {
@@ -75,6 +78,17 @@ export function createHttpApp({ config, tokens, metrics, logger, readiness, regi
       return;
     }
     res.json({ ended: record.ended, locked: record.locked, entries: record.audit });
+  });
+
+  // Ends a session from any node (a facilitator cannot, or a clinic's system ends sessions on a schedule).
+  app.post('/admin/rooms/:roomId/end', async (req, res) => {
+    try {
+      res.json({ ended: await registry.endAnywhere(req.params.roomId ?? '') });
+    } catch (error) {
+      const known = error instanceof CircleError ? error : new CircleError('INTERNAL', 'could not end the room');
+      if (!(error instanceof CircleError)) logger.error({ err: error }, 'admin end failed');
+      res.status(known.code === 'NOT_FOUND' ? 404 : known.code === 'UNAVAILABLE' ? 503 : 500).json({ error: known.toBody() });
+    }
   });
 
   if (config.auth.devTokens) {

@@ -64,22 +64,16 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
   }
 
   async createTransport(direction: Direction): Promise<TransportInfo> {
-    if (this.transports.has(direction)) {
-      throw new CircleError('BAD_REQUEST', `a ${direction} transport already exists`);
-    }
-    const transport = await this.router.createWebRtcTransport({
-      webRtcServer: this.settings.webRtcServer,
-      enableUdp: true,
-      enableTcp: this.settings.enableTcp,
-      preferUdp: true,
-      initialAvailableOutgoingBitrate: this.settings.initialAvailableOutgoingBitrate,
-      appData: { direction },
-    });
-    if (this.closed) {
-      transport.close();
-      throw new CircleError('NOT_JOINED', 'the session ended');
-    }
-    this.transports.set(direction, transport);
+    const transport = await this.addTransport(direction, () =>
+      this.router.createWebRtcTransport({
+        webRtcServer: this.settings.webRtcServer,
+        enableUdp: true,
+        enableTcp: this.settings.enableTcp,
+        preferUdp: true,
+        initialAvailableOutgoingBitrate: this.settings.initialAvailableOutgoingBitrate,
+        appData: { direction },
+      }),
+    );
     return {
       id: transport.id,
       iceParameters: transport.iceParameters,
@@ -93,20 +87,14 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
    * sends SRTP to the address the bot gives (`connectBotTransport`), encrypting each packet as for a browser.
    */
   async createBotTransport(direction: Direction): Promise<BotTransportInfo> {
-    if (this.transports.has(direction)) {
-      throw new CircleError('BAD_REQUEST', `a ${direction} transport already exists`);
-    }
-    const transport = await this.router.createPlainTransport({
-      listenIp: this.settings.listenIp,
-      rtcpMux: true,
-      comedia: direction === 'send',
-      enableSrtp: direction === 'recv',
-    });
-    if (this.closed) {
-      transport.close();
-      throw new CircleError('NOT_JOINED', 'the session ended');
-    }
-    this.transports.set(direction, transport);
+    const transport = await this.addTransport(direction, () =>
+      this.router.createPlainTransport({
+        listenIp: this.settings.listenIp,
+        rtcpMux: true,
+        comedia: direction === 'send',
+        enableSrtp: direction === 'recv',
+      }),
+    );
     return { id: transport.id, ip: transport.tuple.localIp, port: transport.tuple.localPort };
   }
 
@@ -253,6 +241,23 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     this.producers.clear();
     this.consumers.clear();
     this.resumedByClient.clear();
+  }
+
+  /** One transport per direction; one created while the participant left is closed at once. */
+  private async addTransport<T extends types.WebRtcTransport | types.PlainTransport>(
+    direction: Direction,
+    create: () => Promise<T>,
+  ): Promise<T> {
+    if (this.transports.has(direction)) {
+      throw new CircleError('BAD_REQUEST', `a ${direction} transport already exists`);
+    }
+    const transport = await create();
+    if (this.closed) {
+      transport.close();
+      throw new CircleError('NOT_JOINED', 'the session ended');
+    }
+    this.transports.set(direction, transport);
+    return transport;
   }
 
   private transportById(transportId: string): types.WebRtcTransport | types.PlainTransport {

@@ -75,7 +75,7 @@ export class RoomQuality {
   }
 
   /** Tells the participant and the staff if what they see of this link changed (a drop, a return, a grade). */
-  announce(participant: Participant): void {
+  private announce(participant: Participant): void {
     this.countTransition(participant);
     const view = JSON.stringify(participant.link.view(participant.connection, Date.now()));
     if (this.shown.get(participant) === view) return;

@@ -27,6 +27,15 @@ export interface RegistrySettings extends RoomSettings {
   leaseMs: number;
 }
 
+/** Where nodes tell each other to act on a room they run (an administrator's end, from any node). */
+const COMMANDS = 'circle:room-commands';
+
+/** The record of a session an administrator ended: it says so, and the audit log says who. */
+function endRecord(record: RoomRecord): void {
+  record.ended = true;
+  record.log('admin', 'end');
+}
+
 /** State shared between nodes: the key-value store and the directory of who runs which room. */
 export interface SharedState {
   kv: KeyValueStore;
@@ -73,6 +82,37 @@ export class RoomRegistry {
     );
     this.leaseTimer = setInterval(() => void this.renewLeases(), settings.leaseMs / 3);
     this.leaseTimer.unref();
+    shared.kv.subscribe(COMMANDS, (message) => {
+      const { roomId, to } = JSON.parse(message) as { roomId: string; to: string };
+      if (to === shared.directory.self.nodeId) this.endHere(roomId);
+    });
+  }
+
+  /**
+   * An administrator ends a session, whichever node runs it: here; on its owner, told over the store; or, when it
+   * runs nowhere, in its stored record, so that no one can join it again.
+   */
+  async endAnywhere(roomId: string): Promise<'here' | 'owner' | 'record'> {
+    if (this.endHere(roomId)) return 'here';
+    const owner = this.shared.kv.shared ? await this.shared.directory.owner(roomId) : undefined;
+    if (owner && owner.nodeId !== this.shared.directory.self.nodeId) {
+      await this.shared.kv.publish(COMMANDS, JSON.stringify({ roomId, to: owner.nodeId }));
+      return 'owner';
+    }
+    const record = await this.anyRecord(roomId);
+    if (!record) throw new CircleError('NOT_FOUND', 'no such room (or its record has expired)');
+    endRecord(record);
+    await this.snapshots.saveRecord(record);
+    return 'record';
+  }
+
+  private endHere(roomId: string): boolean {
+    const room = this.rooms.get(roomId);
+    if (!room) return false;
+    endRecord(room.record);
+    this.settings.onModeration('end');
+    room.end();
+    return true;
   }
 
   /** The record of an open or recently closed room: what the admin audit endpoint reads. */
@@ -106,6 +146,8 @@ export class RoomRegistry {
       if (owner.nodeId !== this.shared.directory.self.nodeId) {
         throw new CircleError('MOVED', 'this room runs on another node', owner.url);
       }
+      const stored = await this.adoptStoredRecord(identity.roomId);
+      if (stored) assertMayEnter(stored, identity, false);
     }
     const room = await this.roomFor(identity.roomId);
     const id = identity.participantId;
@@ -206,11 +248,8 @@ export class RoomRegistry {
     if (!this.acceptingRooms) throw new CircleError('UNAVAILABLE', 'this node is draining; try again');
     const worker = this.pool.leastLoaded((candidate) => this.loadOf(candidate));
     const router = await worker.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
-    // A room another node ran (it died, or drained) comes back from the shared store with its seats held.
-    const stored = await this.snapshots.load(roomId).catch(() => undefined);
-    const record = stored ?? this.records.get(roomId) ?? new RoomRecord(roomId, this.settings.defaultTurnLimitMs);
-    this.records.set(roomId, record);
-    if (stored) this.logger.info({ room: logRef(roomId), heldSeats: stored.heldSeats.size }, 'room restored from the shared store');
+    let record = this.records.get(roomId);
+    if (!record) this.records.set(roomId, (record = new RoomRecord(roomId, this.settings.defaultTurnLimitMs)));
     const room = new Room(roomId, router, worker, this.settings, record);
     this.rooms.set(roomId, room);
     room.on('empty', () => this.scheduleEmptyClose(room));
@@ -224,6 +263,20 @@ export class RoomRegistry {
     });
     this.logger.info({ room: logRef(roomId), workerIndex: worker.index }, 'room opened');
     return room;
+  }
+
+  /**
+   * A room another node ran (it died, or drained) comes back from the shared store, the seats of those inside
+   * held for them. Read before the room opens here, so an ended or locked one is refused without a router; a
+   * room already opening here keeps the record it has.
+   */
+  private async adoptStoredRecord(roomId: string): Promise<RoomRecord | undefined> {
+    const stored = await this.snapshots.load(roomId).catch(() => undefined);
+    if (stored && !this.rooms.has(roomId) && !this.opening.has(roomId)) {
+      this.records.set(roomId, stored);
+      this.logger.info({ room: logRef(roomId), heldSeats: stored.heldSeats.size }, 'room restored from the shared store');
+    }
+    return this.records.get(roomId);
   }
 
   /** A closed room's final state goes to the shared store and its lease is given up, so any node can take it. */

@@ -20,5 +20,9 @@ export interface KeyValueStore extends EventEmitter<StoreEvents> {
   claim(key: string, value: string, ttlMs: number): Promise<string>;
   /** Deletes `key` only while it holds `value`. */
   release(key: string, value: string): Promise<void>;
+  /** Sends `message` to every node subscribed to `channel` (this one included). */
+  publish(channel: string, message: string): Promise<void>;
+  /** Listens on `channel` for as long as the store lives, across reconnects. */
+  subscribe(channel: string, listener: (message: string) => void): void;
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ export class MemoryKeyValueStore extends EventEmitter<StoreEvents> implements Ke
   readonly shared = false;
   readonly available = true;
   private readonly entries = new Map<string, { value: string; expiresAt: number }>();
+  private readonly channels = new EventEmitter<Record<string, [string]>>();
 
   async get(key: string): Promise<string | undefined> {
     const entry = this.entries.get(key);
@@ -32,7 +33,16 @@ export class MemoryKeyValueStore extends EventEmitter<StoreEvents> implements Ke
     if ((await this.get(key)) === value) this.entries.delete(key);
   }
 
+  async publish(channel: string, message: string): Promise<void> {
+    this.channels.emit(channel, message);
+  }
+
+  subscribe(channel: string, listener: (message: string) => void): void {
+    this.channels.on(channel, listener);
+  }
+
   async close(): Promise<void> {
     this.entries.clear();
+    this.channels.removeAllListeners();
   }
 }

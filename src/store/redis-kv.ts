@@ -21,6 +21,8 @@ return 0`;
 export class RedisKeyValueStore extends EventEmitter<StoreEvents> implements KeyValueStore {
   readonly shared = true;
   private readonly client;
+  /** Pub/sub needs a connection of its own; it queues subscriptions until connected and renews them after. */
+  private readonly subscriber;
   private up = false;
   private closing = false;
 
@@ -31,6 +33,8 @@ export class RedisKeyValueStore extends EventEmitter<StoreEvents> implements Key
       disableOfflineQueue: true,
       socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
     });
+    this.subscriber = this.client.duplicate({ disableOfflineQueue: false });
+    this.subscriber.on('error', () => undefined); // reported once through the main connection
     this.client.on('ready', () => this.setAvailable(true));
     this.client.on('end', () => this.setAvailable(false));
     this.client.on('error', (error: Error) => {
@@ -42,7 +46,9 @@ export class RedisKeyValueStore extends EventEmitter<StoreEvents> implements Key
 
   /** Connects in the background: a node starts (not ready) while Redis is away, and becomes ready with it. */
   start(): void {
-    this.client.connect().catch((error: Error) => this.logger.error({ err: error.message }, 'redis connect failed'));
+    for (const connection of [this.client, this.subscriber]) {
+      connection.connect().catch((error: Error) => this.logger.error({ err: error.message }, 'redis connect failed'));
+    }
   }
 
   get available(): boolean {
@@ -69,9 +75,17 @@ export class RedisKeyValueStore extends EventEmitter<StoreEvents> implements Key
     await this.run(() => this.client.eval(RELEASE, { keys: [key], arguments: [value] }));
   }
 
+  async publish(channel: string, message: string): Promise<void> {
+    await this.run(() => this.client.publish(channel, message));
+  }
+
+  subscribe(channel: string, listener: (message: string) => void): void {
+    this.subscriber.subscribe(channel, listener).catch((error: Error) => this.logger.error({ err: error.message }, 'redis subscribe failed'));
+  }
+
   async close(): Promise<void> {
     this.closing = true;
-    if (this.client.isOpen) await this.client.disconnect();
+    for (const connection of [this.client, this.subscriber]) if (connection.isOpen) await connection.disconnect();
   }
 
   private async run<T>(command: () => Promise<T>): Promise<T> {

@@ -27,6 +27,12 @@ export class RoomDirectory {
     return owner.nodeId === this.self.nodeId ? this.self : owner;
   }
 
+  /** The node holding the room's lease now, if any. */
+  async owner(roomId: string): Promise<NodeAddress | undefined> {
+    const held = await this.kv.get(keyOf(roomId));
+    return held ? (JSON.parse(held) as NodeAddress) : undefined;
+  }
+
   /** Renews this node's leases; answers the rooms another node holds now (taken while this one was cut off). */
   async renew(roomIds: string[]): Promise<string[]> {
     const lost: string[] = [];

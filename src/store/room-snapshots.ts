@@ -57,15 +57,16 @@ export class RoomSnapshots {
 
   /** Writes one room's state if it changed since its last write. */
   async save(room: Room): Promise<void> {
+    await this.saveRecord(room.record, [...room.participants.values()].map((p) => [p.id, p.seatState()]));
+  }
+
+  /** Writes a record (of a room open here, or of one that runs nowhere) if it changed since its last write. */
+  async saveRecord(record: RoomRecord, seats: [string, SeatState][] = []): Promise<void> {
     if (!this.kv.shared) return;
-    const snapshot: Snapshot = {
-      record: room.record.toData(),
-      seats: [...room.participants.values()].map((p) => [p.id, p.seatState()]),
-    };
-    const json = JSON.stringify(snapshot);
-    if (this.saved.get(room.id) === json) return;
-    await this.kv.set(keyOf(room.id), json, this.settings.retentionMs);
-    this.saved.set(room.id, json);
+    const json = JSON.stringify({ record: record.toData(), seats } satisfies Snapshot);
+    if (this.saved.get(record.roomId) === json) return;
+    await this.kv.set(keyOf(record.roomId), json, this.settings.retentionMs);
+    this.saved.set(record.roomId, json);
   }
 
   private async saveChanged(): Promise<void> {

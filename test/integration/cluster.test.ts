@@ -163,5 +163,23 @@ describe('two nodes and one Redis', () => {
     const ana = await resumeVia(c.url, seats.ana!, 10_000);
     expect(lead.seat.self).toMatchObject({ role: 'facilitator', admission: 'admitted' });
     expect(ana.seat.admitted!.floor.queue).toEqual(['ana']);
+    nodeC = c;
+  });
+
+  let nodeC: ServerProcess;
+  it('an administrator ends the session from a node that does not run it: the owner ends it, everyone is told', async () => {
+    const d = await startNode();
+    const told = [seats.lead!, seats.ana!].map((m) => m.client.next<{ reason: string }>('sessionEnded', 5000));
+    const response = await fetch(`${d.url}/admin/rooms/group-7/end`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer circle-development-admin-secret-change-me' },
+    });
+    expect(await response.json()).toEqual({ ended: 'owner' });
+    for (const event of told) expect(await event).toEqual({ reason: 'ended' });
+    const audit = await fetch(`${d.url}/admin/rooms/group-7/audit`, { headers: { authorization: 'Bearer circle-development-admin-secret-change-me' } });
+    await sleep(300); // the owner's final snapshot
+    const { token } = await devToken(nodeC.url, { room: 'group-7', name: 'ana', participantId: 'ana', role: 'client' });
+    expect(await (await socketTo(d.url)).call('join', { token })).toMatchObject({ ok: false, error: { code: 'SESSION_ENDED' } });
+    expect(audit.status).toBe(200);
   });
 });

@@ -306,4 +306,25 @@ describe('audit log', () => {
     expect(body).not.toContain('Secret Name');
     expect((await fetch(`${suite.server.url}/admin/rooms/nowhere/audit`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(404);
   });
+
+  it('an administrator ends a session: everyone is told, no one joins again, the audit log says "admin"', async () => {
+    const facilitator = await seat('admin-end', 'Fay', 'facilitator');
+    const client = await admitted('admin-end', 'Cal', facilitator);
+    const url = `${suite.server.url}/admin/rooms/admin-end/end`;
+    expect((await fetch(url, { method: 'POST' })).status).toBe(401);
+    expect(suite.server.circle.registry.get('admin-end')!.isClosed).toBe(false);
+
+    const told = [facilitator, client].map((p) => p.client.next<{ reason: string }>('sessionEnded'));
+    const secret = suite.server.circle.config.admin.bearerSecret;
+    const response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${secret}` } });
+    expect(await response.json()).toEqual({ ended: 'here' });
+    for (const event of told) expect(await event).toEqual({ reason: 'ended' });
+    expect(suite.server.circle.registry.record('admin-end')!.audit.at(-1)).toMatchObject({ actor: 'admin', action: 'end' });
+    const again = await connect(suite.server.url);
+    const { token } = await devToken(suite.server.url, { room: 'admin-end', name: 'Cal', participantId: client.participantId });
+    expect(await again.call('join', { token })).toMatchObject({ ok: false, error: { code: 'SESSION_ENDED' } });
+    again.close();
+    const nowhere = await fetch(`${suite.server.url}/admin/rooms/nowhere/end`, { method: 'POST', headers: { authorization: `Bearer ${secret}` } });
+    expect(nowhere.status).toBe(404);
+  });
 });
