@@ -5,6 +5,8 @@
 //
 //   npm run load:ramp -- --video-layers 3      (browser-like simulcast)
 //   npm run load:ramp -- --video-layers 0      (audio only: the per-stream audio cost)
+//   npm run load:ramp -- --video-layers 0 --speakers 1 --max-rooms 50
+//                                              (a group as it sounds: one speaker, the others silent with DTX)
 import { parseArgs } from 'node:util';
 import { startServerProcess } from '../test/helpers/process.js';
 import { sample } from '../test/helpers/circle.js';
@@ -18,12 +20,17 @@ const { values } = parseArgs({
   options: {
     'max-rooms': { type: 'string', default: '40' },
     'video-layers': { type: 'string', default: '3' },
+    /** Participants per room who speak (full-rate audio); the rest are silent (DTX). Default: everyone. */
+    speakers: { type: 'string', default: '10' },
     'settle-seconds': { type: 'string', default: '6' },
     'window-seconds': { type: 'string', default: '6' },
   },
 });
 const MAX_ROOMS = Number(values['max-rooms']);
 const MEDIA = { audio: true, videoLayers: Number(values['video-layers']) };
+const SPEAKERS = Number(values.speakers);
+/** The facilitator and the first clients speak; the others are silent. */
+const mediaFor = (index: number) => ({ ...MEDIA, silent: index >= SPEAKERS });
 const SETTLE_MS = Number(values['settle-seconds']) * 1000;
 const WINDOW_MS = Number(values['window-seconds']) * 1000;
 const LIMITS = { loss: 0.01, signalingP99Ms: 100, workerCpu: 0.95 };
@@ -57,15 +64,15 @@ async function addRoom(index: number): Promise<number | undefined> {
   const room = `ramp-${index}`;
   const facilitator = await MediaBot.join(server.url, room, 'facilitator', 'facilitator');
   facilitator.admitEveryone();
-  await facilitator.startMedia(MEDIA);
+  await facilitator.startMedia(mediaFor(0));
   const joined = [facilitator];
   joined.push(...(await Promise.all(Array.from({ length: 8 }, (_, i) => MediaBot.join(server.url, room, `client-${i}`, 'client')))));
-  await Promise.all(joined.slice(1).map((bot) => bot.startMedia(MEDIA)));
+  await Promise.all(joined.slice(1).map((bot, i) => bot.startMedia(mediaFor(i + 1))));
   for (const bot of joined) clock.add(bot);
   await sleep(1000);
   // The late joiner: connect, knock, be admitted, set up media, hear the room.
   const late = await MediaBot.join(server.url, room, 'late', 'client');
-  await late.startMedia(MEDIA);
+  await late.startMedia(mediaFor(9));
   clock.add(late);
   joined.push(late);
   bots.push(...joined);
@@ -137,8 +144,8 @@ const ok = steps.filter((s) => s.loss as number <= LIMITS.loss && (s.signalingP9
 const last = ok.at(-1) ?? steps[0]!;
 const streams = (last.forwardedAudio as number) + (last.forwardedVideo as number);
 const perStreamUs = Math.round(((last.workerCpu as number) / streams) * 1e6);
-const name = MEDIA.videoLayers ? `ramp-video-${MEDIA.videoLayers}` : 'ramp-audio';
-const result = { scenario: name, machine: machine(), media: MEDIA, limits: LIMITS, stopReason, steps, joinToFirstAudioMs: summarize(joinLatencies) };
+const name = (MEDIA.videoLayers ? `ramp-video-${MEDIA.videoLayers}` : 'ramp-audio') + (SPEAKERS < 10 ? `-${SPEAKERS}-speaking` : '');
+const result = { scenario: name, machine: machine(), media: MEDIA, speakersPerRoom: Math.min(SPEAKERS, 10), limits: LIMITS, stopReason, steps, joinToFirstAudioMs: summarize(joinLatencies) };
 console.log(
   writeResult(
     name,

@@ -29,6 +29,8 @@ const MAX_PAYLOAD = 1100;
 
 export interface BotMedia {
   audio: boolean;
+  /** Not speaking: Opus with DTX then sends one comfort-noise packet every 400 ms instead of one every 20 ms. */
+  silent?: boolean;
   /** Simulcast layers sent: 0 for no camera, up to 3. */
   videoLayers: number;
 }
@@ -174,6 +176,7 @@ export class MediaBot {
   private pictureId = 0;
   private frames = 0;
   private firstTick: number | undefined;
+  private silent = false;
   private readonly consuming = new Set<string>();
   /** Resolves once the receive transport is up; producers announced before then wait for it. */
   private readonly recvTransportReady: Promise<void>;
@@ -239,6 +242,7 @@ export class MediaBot {
   async startMedia(media: BotMedia): Promise<void> {
     const view = this.admitted ?? (await this.client.next<NonNullable<JoinResult['admitted']>>('admitted', 30_000));
     this.admitted = view;
+    this.silent = media.silent ?? false;
     await this.client.ok('setRtpCapabilities', { rtpCapabilities: withoutCongestionControl(view.routerRtpCapabilities) });
     await this.openReceive();
     this.markReceiveReady();
@@ -251,7 +255,7 @@ export class MediaBot {
   tick(tickIndex: number): void {
     const to = this.sendTo;
     if (!to) return;
-    if (this.audio) {
+    if (this.audio && (!this.silent || tickIndex % 20 === 0)) {
       const packet = Buffer.concat([rtpHeader(this.audio, OPUS_PT, false), Buffer.alloc(100, 0x78)]);
       this.audio.timestamp += 960;
       this.audio.octets += 100;

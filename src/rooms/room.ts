@@ -304,8 +304,7 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** A load-test bot's plain RTP transport; refused unless the node was started with `load.botTransports`. */
   async createBotTransport(participant: Participant, direction: Direction): Promise<BotTransportInfo> {
-    if (!this.settings.botTransports) throw new CircleError('FORBIDDEN', 'bot transports are disabled on this node');
-    this.requireAdmitted(participant);
+    this.requireBotTransports(participant);
     if (direction === 'send') authorize(participant.role, 'sendMedia');
     return participant.media.createBotTransport(direction);
   }
@@ -314,8 +313,7 @@ export class Room extends EventEmitter<RoomEvents> {
     participant: Participant,
     request: { transportId: string; ip: string; port: number; srtpKeyBase64: string },
   ): Promise<void> {
-    if (!this.settings.botTransports) throw new CircleError('FORBIDDEN', 'bot transports are disabled on this node');
-    this.requireAdmitted(participant);
+    this.requireBotTransports(participant);
     await participant.media.connectBotTransport(request.transportId, request.ip, request.port, request.srtpKeyBase64);
   }
 
@@ -420,6 +418,11 @@ export class Room extends EventEmitter<RoomEvents> {
   private mustWait(role: Role): boolean {
     if (role !== 'client') return false;
     return this.settings.requireAdmission || !this.record.started;
+  }
+
+  private requireBotTransports(participant: Participant): void {
+    if (!this.settings.botTransports) throw new CircleError('FORBIDDEN', 'bot transports are disabled on this node');
+    this.requireAdmitted(participant);
   }
 
   requireAdmitted(participant: Participant): void {

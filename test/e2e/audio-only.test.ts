@@ -61,6 +61,9 @@ it('downlink at 25% loss and 200 kbit/s: video paused within 10 s, audio goes on
   expect(await linkOf(pages.weak)).toMatchObject({ audioOnly: 'downlink', receiveVideo: false, quality: 'audio-only' });
   expect(await qualitySeenBy(pages.facilitator, ids.weak)).toBe('audio-only');
   expect(await qualitySeenBy(pages.steady, ids.weak)).toBeUndefined(); // clients see nothing of another's link
+  // What people see on the demo page: the client its state, the facilitator the client's connection.
+  expect(await pages.weak.$eval('#link-status', (el) => el.textContent)).toContain('Audio only (weak connection)');
+  expect(await pages.facilitator.$eval('#people-list', (el) => el.textContent)).toContain('Wade · client · audio only');
   expect(await transitions('to-audio-only', 'downlink')).toBe(enteredBefore + 1);
 
   suite.relay.reset();
