@@ -134,13 +134,19 @@ const text = await probe.metrics();
 const workerDeaths = sample(text, 'circle_worker_deaths_total') ?? NaN;
 const serverAlive = server.child.exitCode === null;
 const afterWarmup = samples.filter((s) => s.minute * 60_000 >= WARMUP_MS);
-const spread = (key: 'nodeRss' | 'workersRss') => {
-  const v = afterWarmup.map((s) => s[key]);
-  return v.length ? Math.round(((Math.max(...v) - Math.min(...v)) / Math.min(...v)) * 1000) / 10 : NaN;
+// Node's resident memory saws up and down with garbage collection; a leak is a trend. So: the mean of the first
+// and of the last fifth of the samples after warm-up (at least 10 minutes each when the soak is long enough).
+const fifth = Math.max(1, Math.min(afterWarmup.length, Math.max(Math.round(afterWarmup.length / 5), Math.round(600_000 / SAMPLE_MS))));
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+const trend = (key: 'nodeRss' | 'workersRss') => {
+  if (!afterWarmup.length) return { first: NaN, last: NaN, changePercent: NaN, min: NaN, max: NaN };
+  const values = afterWarmup.map((s) => s[key]);
+  const first = mean(values.slice(0, fifth));
+  const last = mean(values.slice(-fifth));
+  return { first, last, changePercent: Math.round(((last - first) / first) * 1000) / 10, min: Math.min(...values), max: Math.max(...values) };
 };
 const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
-const first = afterWarmup[0];
-const last = afterWarmup.at(-1);
+const memory = { node: trend('nodeRss'), workers: trend('workersRss') };
 const result = {
   scenario: 'soak',
   machine: machine(),
@@ -150,7 +156,7 @@ const result = {
   churnSeconds: CHURN_MS / 1000,
   counts,
   crashes: { serverAlive, workerDeaths },
-  rssSpreadPercentAfterWarmup: { node: spread('nodeRss'), workers: spread('workersRss') },
+  memoryAfterWarmup: memory,
   samples,
   errors: errors.slice(0, 50),
 };
@@ -167,7 +173,7 @@ console.log(
 
 Churn: ${counts.leaveRejoin} leave-and-rejoin, ${counts.dropResume} drop-and-resume; seats lost ${counts.seatsLost}; churn errors ${counts.churnErrors}.
 Crashes: server ${serverAlive ? 'alive' : 'EXITED'}, worker deaths ${workerDeaths}.
-Memory after ${WARMUP_MS / 60_000} min warm-up: Node ${first ? mib(first.nodeRss) : '?'} → ${last ? mib(last.nodeRss) : '?'} MiB (spread ${result.rssSpreadPercentAfterWarmup.node}%), workers ${first ? mib(first.workersRss) : '?'} → ${last ? mib(last.workersRss) : '?'} MiB (spread ${result.rssSpreadPercentAfterWarmup.workers}%).
+Resident memory after ${WARMUP_MS / 60_000} min warm-up, mean of the first and of the last ${fifth} samples: Node ${mib(memory.node.first)} → ${mib(memory.node.last)} MiB (${memory.node.changePercent}%; it ranged ${mib(memory.node.min)}–${mib(memory.node.max)} MiB with garbage collection), workers ${mib(memory.workers.first)} → ${mib(memory.workers.last)} MiB (${memory.workers.changePercent}%).
 Ride-along Chromium pages: audio grew at ${counts.rideAlongChecks - counts.rideAlongSilent} of ${counts.rideAlongChecks} checks.
 `,
   ),
