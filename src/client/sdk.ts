@@ -249,10 +249,11 @@ export class CircleClient extends Emitter<ClientEvents> {
     this.setState('left');
   }
 
-  /** Inbound RTP counters per remote stream, read from the receiving peer connection. */
-  async inboundStats(): Promise<InboundStat[]> {
+  /** Inbound RTP counters per remote stream (of one kind, or all), read from the receiving peer connection. */
+  async inboundStats(kind?: MediaKind): Promise<InboundStat[]> {
     const stats: InboundStat[] = [];
     for (const consumer of this.consumers.values()) {
+      if (kind && consumer.kind !== kind) continue;
       const report = await consumer.getStats();
       report.forEach((entry: { type: string; bytesReceived?: number; packetsReceived?: number; packetsLost?: number }) => {
         if (entry.type !== 'inbound-rtp') return;
@@ -418,8 +419,7 @@ export class CircleClient extends Emitter<ClientEvents> {
       if (entry.currentRoundTripTime !== undefined) roundTripTimeMs = entry.currentRoundTripTime * 1000;
     });
     const losses: number[] = [];
-    for (const stat of await this.inboundStats()) {
-      if (stat.kind !== 'audio') continue;
+    for (const stat of await this.inboundStats('audio')) {
       const last = this.lastAudioCounts.get(stat.consumerId);
       this.lastAudioCounts.set(stat.consumerId, { lost: stat.packetsLost, received: stat.packetsReceived });
       if (!last) continue;

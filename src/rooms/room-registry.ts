@@ -146,8 +146,8 @@ export class RoomRegistry {
       if (owner.nodeId !== this.shared.directory.self.nodeId) {
         throw new CircleError('MOVED', 'this room runs on another node', owner.url);
       }
-      const stored = await this.adoptStoredRecord(identity.roomId);
-      if (stored) assertMayEnter(stored, identity, false);
+      const adopted = await this.adoptStoredRecord(identity.roomId);
+      if (adopted) assertMayEnter(adopted, identity, false);
     }
     const room = await this.roomFor(identity.roomId);
     const id = identity.participantId;
@@ -268,15 +268,15 @@ export class RoomRegistry {
   /**
    * A room another node ran (it died, or drained) comes back from the shared store, the seats of those inside
    * held for them. Read before the room opens here, so an ended or locked one is refused without a router; a
-   * room already opening here keeps the record it has.
+   * room already opening here keeps the record it has. Answers the record adopted, if one was (this node's own
+   * record was checked already).
    */
   private async adoptStoredRecord(roomId: string): Promise<RoomRecord | undefined> {
     const stored = await this.snapshots.load(roomId).catch(() => undefined);
-    if (stored && !this.rooms.has(roomId) && !this.opening.has(roomId)) {
-      this.records.set(roomId, stored);
-      this.logger.info({ room: logRef(roomId), heldSeats: stored.heldSeats.size }, 'room restored from the shared store');
-    }
-    return this.records.get(roomId);
+    if (!stored || this.rooms.has(roomId) || this.opening.has(roomId)) return undefined;
+    this.records.set(roomId, stored);
+    this.logger.info({ room: logRef(roomId), heldSeats: stored.heldSeats.size }, 'room restored from the shared store');
+    return stored;
   }
 
   /** A closed room's final state goes to the shared store and its lease is given up, so any node can take it. */
@@ -287,6 +287,8 @@ export class RoomRegistry {
     } catch (error) {
       // The store is away: the lease expires by itself; the last state written stands.
       this.logger.warn({ room: logRef(room.id), err: (error as Error).message }, 'room not handed over cleanly');
+    } finally {
+      this.snapshots.forget(room.id);
     }
   }
 

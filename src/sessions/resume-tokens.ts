@@ -25,20 +25,22 @@ export class ResumeTokens {
 
   issue(identity: Identity): string {
     const token = randomBytes(32).toString('base64url');
+    const tokenHash = hash(token);
     const key = seatKey(identity.roomId, identity.participantId);
     this.forgetSeat(key);
-    this.bySeat.set(key, { hash: hash(token), identity });
-    this.byHash.set(hash(token), key);
-    this.write(hash(token), identity);
+    this.bySeat.set(key, { hash: tokenHash, identity });
+    this.byHash.set(tokenHash, key);
+    this.write(tokenHash, identity);
     return token;
   }
 
   /** The identity a token was issued to, if it is the seat's current token (here or, shared, on any node). */
   async identityFor(token: string): Promise<Identity | undefined> {
-    const key = this.byHash.get(hash(token));
+    const tokenHash = hash(token);
+    const key = this.byHash.get(tokenHash);
     const local = key ? this.bySeat.get(key)?.identity : undefined;
     if (local || !this.kv.shared) return local;
-    const stored = await this.kv.get(storeKey(hash(token)));
+    const stored = await this.kv.get(storeKey(tokenHash));
     return stored ? (JSON.parse(stored) as Identity) : undefined;
   }
 

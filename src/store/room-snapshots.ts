@@ -60,6 +60,11 @@ export class RoomSnapshots {
     await this.saveRecord(room.record, [...room.participants.values()].map((p) => [p.id, p.seatState()]));
   }
 
+  /** A room closed here: its last written state is no longer needed to skip unchanged writes. */
+  forget(roomId: string): void {
+    this.saved.delete(roomId);
+  }
+
   /** Writes a record (of a room open here, or of one that runs nowhere) if it changed since its last write. */
   async saveRecord(record: RoomRecord, seats: [string, SeatState][] = []): Promise<void> {
     if (!this.kv.shared) return;
