@@ -8,6 +8,7 @@ import { createHttpApp, type Readiness } from './http/app.js';
 import type { Logger } from './logging/logger.js';
 import { WorkerPool } from './media/worker-pool.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { observeRoom, roomCounts } from './metrics/room-metrics.js';
 import { RoomRegistry } from './rooms/room-registry.js';
 import { attachSignaling, type SignalingServer } from './signaling/server.js';
 import type { KeyValueStore } from './store/kv.js';
@@ -50,7 +51,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
   const metrics = createMetrics(() =>
     registry && pool
       ? {
-          ...registry.counts(),
+          ...roomCounts(() => registry!.openRooms()),
           workersAlive: () => pool!.alive,
           workerUsage: () => pool!.resourceUsage(),
           storeUp: () => kv.available,
@@ -82,27 +83,12 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       defaultTurnLimitMs: config.floor.defaultTurnSeconds ? config.floor.defaultTurnSeconds * 1000 : null,
       snapshotIntervalMs: config.store.snapshotIntervalMs,
       leaseMs: config.cluster.leaseMs,
-      onModeration: (action) => metrics.moderationActions.inc({ action }),
-      onError: (error, during) => logger.error({ err: error, during }, 'room task failed'),
-      onSeatOutcome: (outcome) => metrics.reconnects.inc({ outcome }),
       quality: config.quality,
-      qualityHooks: {
-        onAudioOnlyTransition: (direction, reason) => metrics.audioOnlyTransitions.inc({ direction, reason }),
-        onSample: ({ downlinkLoss, uplinkLoss, rttMs }) => {
-          if (downlinkLoss !== undefined) metrics.linkLoss.observe({ direction: 'downlink' }, downlinkLoss);
-          if (uplinkLoss !== undefined) metrics.linkLoss.observe({ direction: 'uplink' }, uplinkLoss);
-          if (rttMs !== undefined) metrics.roundTrip.observe(rttMs / 1000);
-        },
-      },
-      onConsumerScore: (score) => metrics.consumerScore.observe(score),
-      onFloorGrant: (source, waitedMs) => {
-        metrics.floorGrants.inc({ source });
-        if (waitedMs !== null) metrics.floorWait.observe(waitedMs / 1000);
-      },
     },
     logger,
     { kv, directory },
   );
+  registry.observer.on('newroom', (room) => observeRoom(room, metrics));
   const tokens = new TokenService(config.auth);
 
   const readiness = (): Readiness => {

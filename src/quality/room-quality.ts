@@ -1,6 +1,5 @@
 import type { AudioOnlyReason, ConnectionQuality } from '../protocol/events.js';
 import type { Participant } from '../rooms/participant.js';
-import type { Room } from '../rooms/room.js';
 import { sampleDownlink, sampleUplink } from './link-sampler.js';
 import type { QualitySettings } from './link-quality.js';
 
@@ -22,6 +21,17 @@ export interface QualityHooks {
   onSample: (sample: { downlinkLoss?: number; uplinkLoss?: number; rttMs?: number }) => void;
 }
 
+/** What link quality needs of a room: whom to read, and the two changes it may ask for. */
+export interface QualityPort {
+  admittedParticipants(): Participant[];
+  /** Still in the room with this connection (not left, not replaced by a newer one). */
+  isPresent(participant: Participant): boolean;
+  /** Brings the participant's camera at the SFU in line with what their uplink carries. */
+  applyVideoRules(participant: Participant): Promise<void>;
+  /** The participant and the staff are shown the participant's link as it now stands. */
+  privateStateChanged(participant: Participant): void;
+}
+
 /**
  * Keeps each admitted participant's media within what their link carries. Once per sampling interval it reads
  * every link from mediasoup, feeds the two ladders, and applies their steps: the receive side's video layers at
@@ -36,7 +46,7 @@ export class RoomQuality {
   private readonly audioOnlyWas = new WeakMap<Participant, AudioOnlyReason | null>();
 
   constructor(
-    private readonly room: Room,
+    private readonly room: QualityPort,
     settings: QualitySettings,
     private readonly hooks: QualityHooks,
   ) {
@@ -50,14 +60,14 @@ export class RoomQuality {
 
   /** The participant's own choice: no video either way. Choosing it again changes nothing. */
   async setManual(participant: Participant, enabled: boolean): Promise<void> {
-    this.room.requireAdmitted(participant);
+    participant.assertAdmitted();
     if (participant.link.manual === enabled) return;
     participant.link.manual = enabled;
     await this.apply(participant);
   }
 
   recordReport(participant: Participant, report: { uplinkBitrateBps?: number; roundTripTimeMs?: number; downlinkLoss?: number }): void {
-    this.room.requireAdmitted(participant);
+    participant.assertAdmitted();
     const { uplinkBitrateBps, roundTripTimeMs, downlinkLoss } = report;
     participant.link.recordReport({ uplinkBitrateBps, roundTripTimeMs, downlinkLoss }, Date.now());
   }
@@ -104,7 +114,7 @@ export class RoomQuality {
       sampleDownlink(participant.media, reported.downlinkLoss),
       sampleUplink(participant.media, reported.uplinkBitrateBps),
     ]);
-    if (this.room.participants.get(participant.id) !== participant) return; // left while we read
+    if (!this.room.isPresent(participant)) return; // left while we read
     if (down.loss !== undefined) link.downlinkLoss = down.loss;
     if (up.loss !== undefined) link.uplinkLoss = up.loss;
     link.flowingBps.downlink = down.flowingBps;
@@ -129,7 +139,7 @@ export class RoomQuality {
 
   private async apply(participant: Participant): Promise<void> {
     await participant.media.applyVideoLayersToAll();
-    await this.room.syncProducers(participant, 'video');
+    await this.room.applyVideoRules(participant);
     this.announce(participant);
   }
 }

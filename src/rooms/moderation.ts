@@ -2,14 +2,14 @@ import type { AuditEntry, MediaKind, ModerationAction } from '../protocol/events
 import { CircleError } from '../protocol/errors.js';
 import type { Participant } from './participant.js';
 import { authorize, type Action } from './permissions.js';
-import type { Room } from './room.js';
+import type { ModerationPort } from './room-port.js';
 
 /**
  * What facilitators and co-facilitators can do to a room and the people in it. Each action is authorised by the
  * permission table before anything changes, and recorded in the room's audit log (ids only, never names).
  */
 export class Moderation {
-  constructor(private readonly room: Room) {}
+  constructor(private readonly room: ModerationPort) {}
 
   admit(actor: Participant, targetId: string): void {
     this.authorize(actor, 'admit');
@@ -64,28 +64,28 @@ export class Moderation {
   suggestAudioOnly(actor: Participant, targetId: string): void {
     const target = this.targetFor(actor, 'suggestAudioOnly', targetId);
     target.channel.send('audioOnlySuggested', {});
-    this.room.recordAction(actor, 'suggestAudioOnly', target);
+    this.room.audit(actor, 'suggestAudioOnly', target);
   }
 
   remove(actor: Participant, targetId: string): void {
     const target = this.targetFor(actor, 'remove', targetId, { waitingToo: true });
-    this.room.record.removed.add(target.id);
+    this.room.record.remove(target.id);
     this.room.dismiss(target, 'removed');
-    this.room.recordAction(actor, 'remove', target);
+    this.room.audit(actor, 'remove', target);
   }
 
   async promote(actor: Participant, targetId: string): Promise<void> {
     const target = this.targetFor(actor, 'promote', targetId);
     if (target.role !== 'client') throw new CircleError('BAD_REQUEST', 'only a client can be promoted to co-facilitator');
     await this.room.setRole(target, 'cofacilitator');
-    this.room.recordAction(actor, 'promote', target);
+    this.room.audit(actor, 'promote', target);
   }
 
   async demote(actor: Participant, targetId: string): Promise<void> {
     const target = this.targetFor(actor, 'demote', targetId);
     if (target.role !== 'cofacilitator') throw new CircleError('BAD_REQUEST', 'only a co-facilitator can be demoted');
     await this.room.setRole(target, 'client');
-    this.room.recordAction(actor, 'demote', target);
+    this.room.audit(actor, 'demote', target);
   }
 
   /** The facilitator passes the lead to a co-facilitator and stays on as co-facilitator. */
@@ -96,32 +96,31 @@ export class Moderation {
     }
     await this.room.setRole(target, 'facilitator');
     await this.room.setRole(actor, 'cofacilitator');
-    this.room.recordAction(actor, 'handOver', target);
+    this.room.audit(actor, 'handOver', target);
   }
 
   spotlight(actor: Participant, targetId: string | null): void {
     this.authorize(actor, 'spotlight');
-    const target = targetId === null ? undefined : this.room.participants.get(targetId);
+    const target = targetId === null ? undefined : this.room.participant(targetId);
     if (targetId !== null && (!target?.admitted || target.role === 'observer')) {
       throw new CircleError('NOT_FOUND', 'no such participant to spotlight');
     }
-    this.room.record.spotlight = targetId;
-    this.room.broadcastRoomView();
-    this.room.recordAction(actor, 'spotlight', target);
+    this.room.record.setSpotlight(targetId);
+    this.room.roomViewChanged();
+    this.room.audit(actor, 'spotlight', target);
   }
 
   setLocked(actor: Participant, locked: boolean): void {
     const action = locked ? 'lock' : 'unlock';
     this.authorize(actor, action);
-    this.room.record.locked = locked;
-    this.room.broadcastRoomView();
-    this.room.recordAction(actor, action);
+    this.room.record.setLocked(locked);
+    this.room.roomViewChanged();
+    this.room.audit(actor, action);
   }
 
   end(actor: Participant): void {
     this.authorize(actor, 'end');
-    this.room.recordAction(actor, 'end');
-    this.room.end();
+    this.room.end(actor.id);
   }
 
   auditLog(actor: Participant): AuditEntry[] {
@@ -135,23 +134,23 @@ export class Moderation {
 
   private async lock(actor: Participant, action: ModerationAction, target: Participant, kind: MediaKind) {
     await this.room.lockMedia(target, kind);
-    this.room.recordAction(actor, action, target);
+    this.room.audit(actor, action, target);
   }
 
   private ask(actor: Participant, action: ModerationAction, target: Participant, kind: MediaKind): void {
     this.room.unlockMedia(target, kind);
     target.channel.send('unmuteRequested', { kind });
-    this.room.recordAction(actor, action, target);
+    this.room.audit(actor, action, target);
   }
 
   private admitOne(actor: Participant, target: Participant): void {
     this.room.admit(target);
-    this.room.recordAction(actor, 'admit', target);
+    this.room.audit(actor, 'admit', target);
   }
 
   private denyOne(actor: Participant, target: Participant): void {
     this.room.dismiss(target, 'denied');
-    this.room.recordAction(actor, 'deny', target);
+    this.room.audit(actor, 'deny', target);
   }
 
   /** No admissions before a facilitator has started the session, nor while the room is on hold. */
@@ -166,7 +165,7 @@ export class Moderation {
    */
   private targetFor(actor: Participant, action: Action, targetId: string, { waitingToo = false } = {}): Participant {
     this.authorize(actor, action);
-    const target = this.room.participants.get(targetId);
+    const target = this.room.participant(targetId);
     if (!target || !(target.admitted || waitingToo)) throw new CircleError('NOT_FOUND', 'no such participant');
     if (target === actor) throw new CircleError('BAD_REQUEST', 'you cannot do this to yourself');
     this.authorize(actor, action, target);
@@ -174,7 +173,7 @@ export class Moderation {
   }
 
   private waitingTarget(targetId: string): Participant {
-    const target = this.room.participants.get(targetId);
+    const target = this.room.participant(targetId);
     if (!target || target.admitted) throw new CircleError('NOT_FOUND', 'no such participant waiting');
     return target;
   }

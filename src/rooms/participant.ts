@@ -2,13 +2,17 @@ import type { Identity } from '../auth/tokens.js';
 import type { ParticipantMedia } from '../media/participant-media.js';
 import type { LinkQuality } from '../quality/link-quality.js';
 import type { MediaLocks, PeerInfo, SelfView, ServerToClientEvents, SessionEndReason } from '../protocol/events.js';
+import { CircleError } from '../protocol/errors.js';
 import type { Role } from '../protocol/roles.js';
 
 export type ServerEventName = keyof ServerToClientEvents;
 export type ServerEventArgs<E extends ServerEventName> = Parameters<ServerToClientEvents[E]>;
 
-/** What a seat is, apart from its connection and media: carried over when the same person comes back. */
-export interface SeatState {
+/**
+ * A seat: what a participant holds in a room apart from their connection and media (role, admission, a
+ * facilitator's locks). It is carried over whenever the same person comes back.
+ */
+export interface Seat {
   role: Role;
   admitted: boolean;
   locks: MediaLocks;
@@ -53,7 +57,7 @@ export class Participant {
     return this.identity.participantId;
   }
 
-  seatState(): SeatState {
+  get seat(): Seat {
     return {
       role: this.role,
       admitted: this.admitted,
@@ -64,12 +68,17 @@ export class Participant {
   }
 
   /** Takes the seat as it stood: role, admission, a facilitator's locks, the participant's audio-only choice. */
-  restore(seat: SeatState): void {
+  restore(seat: Seat): void {
     this.link.manual = seat.audioOnly;
     this.role = seat.role;
     this.admitted = seat.admitted;
     this.waitingSince = new Date(seat.waitingSince);
     Object.assign(this.locks, seat.locks);
+  }
+
+  /** Media and most requests are for those in the room proper, not the lobby. */
+  assertAdmitted(): void {
+    if (!this.admitted) throw new CircleError('NOT_ADMITTED', 'you are waiting to be admitted');
   }
 
   /** `forStaff`: with what only facilitators and co-facilitators see (locks, connection quality). */

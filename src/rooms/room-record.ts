@@ -1,6 +1,14 @@
 import type { AuditEntry, ModerationAction } from '../protocol/events.js';
+import { CircleError } from '../protocol/errors.js';
+import type { Role } from '../protocol/roles.js';
 import { initialFloor, type FloorState } from './floor.js';
-import type { SeatState } from './participant.js';
+import type { Seat } from './participant.js';
+
+/** A seat kept for someone the server disconnected (a media worker or node died): theirs until `until` (epoch ms). */
+export interface HeldSeat {
+  seat: Seat;
+  until: number;
+}
 
 /** A record as plain JSON-ready data: what the shared store keeps. */
 export interface RecordData {
@@ -11,43 +19,34 @@ export interface RecordData {
   admitted: string[];
   removed: string[];
   audit: AuditEntry[];
-  heldSeats: [string, { seat: SeatState; until: number }][];
+  heldSeats: [string, HeldSeat][];
   floor: FloorState;
 }
 
 /** The audit log keeps the latest entries; a session with more moderation than this is exceptional. */
 const AUDIT_LIMIT = 2000;
 
+/** Who is asking to enter: enough to decide from the record alone. */
+export interface Entrant {
+  participantId: string;
+  role: Role;
+}
+
 /**
  * What a room must remember beyond its router's life: who was admitted or removed, whether it is locked or has
- * ended, and the audit log. Plain data, so a store can persist it as JSON.
+ * ended, the floor, the audit log, and seats held for people the server disconnected. Every rule about this
+ * durable state lives here: each change goes through a method that keeps the record's invariants and marks it
+ * changed (`touchedAt`), so the store writes it and retention counts from it.
  */
 export class RoomRecord {
-  locked = false;
-  ended = false;
-  /** Whether a facilitator has joined this session yet: clients get no media before. */
-  started = false;
-  spotlight: string | null = null;
-  readonly admitted = new Set<string>();
-  readonly removed = new Set<string>();
-  readonly audit: AuditEntry[] = [];
-  /**
-   * Seats of participants the server itself disconnected (a media worker died): theirs again if they rejoin
-   * before `until` (epoch ms), the same grace a dropped connection gets.
-   */
-  readonly heldSeats = new Map<string, { seat: SeatState; until: number }>();
-
-  /** Whether a seat is held for `participantId` and still within its grace. */
-  holdsSeatFor(participantId: string): boolean {
-    return (this.heldSeats.get(participantId)?.until ?? 0) > Date.now();
-  }
-
-  /** The held seat of `participantId`, if still within its grace; taking it releases it. */
-  takeHeldSeat(participantId: string): SeatState | undefined {
-    const seat = this.holdsSeatFor(participantId) ? this.heldSeats.get(participantId)?.seat : undefined;
-    this.heldSeats.delete(participantId);
-    return seat;
-  }
+  private lockedNow = false;
+  private endedNow = false;
+  private startedNow = false;
+  private spotlightNow: string | null = null;
+  private readonly admittedIds = new Set<string>();
+  private readonly removedIds = new Set<string>();
+  private readonly auditLog: AuditEntry[] = [];
+  private readonly held = new Map<string, HeldSeat>();
   readonly floor: FloorState;
   touchedAt = Date.now();
 
@@ -58,38 +57,148 @@ export class RoomRecord {
     this.floor = initialFloor(turnLimitMs);
   }
 
+  get locked(): boolean {
+    return this.lockedNow;
+  }
+
+  get ended(): boolean {
+    return this.endedNow;
+  }
+
+  /** Whether a facilitator has joined this session yet: clients get no media before. */
+  get started(): boolean {
+    return this.startedNow;
+  }
+
+  get spotlight(): string | null {
+    return this.spotlightNow;
+  }
+
+  get audit(): readonly AuditEntry[] {
+    return this.auditLog;
+  }
+
+  get heldSeatCount(): number {
+    return this.held.size;
+  }
+
+  wasAdmitted(participantId: string): boolean {
+    return this.admittedIds.has(participantId);
+  }
+
+  wasRemoved(participantId: string): boolean {
+    return this.removedIds.has(participantId);
+  }
+
+  /**
+   * Refusals that depend only on the record: an ended session, a removed participant, a lock. A lock keeps
+   * newcomers out, even of the lobby; staff and anyone already admitted this session (or `seated` now) may return.
+   */
+  assertMayEnter(entrant: Entrant, seated: boolean): void {
+    const id = entrant.participantId;
+    if (this.endedNow) throw new CircleError('SESSION_ENDED', 'this session has ended');
+    if (this.removedIds.has(id)) throw new CircleError('REMOVED', 'you were removed from this session');
+    const returning = seated || entrant.role !== 'client' || this.admittedIds.has(id) || this.holdsSeatFor(id);
+    if (this.lockedNow && !returning) throw new CircleError('ROOM_LOCKED', 'the room is locked');
+  }
+
+  /** A facilitator joined: the session has started, and clients may be admitted from now on. */
+  start(): void {
+    if (this.startedNow) return;
+    this.startedNow = true;
+    this.touch();
+  }
+
+  setLocked(locked: boolean): void {
+    this.lockedNow = locked;
+    this.touch();
+  }
+
+  /** Someone entered the room proper; a lock will not keep them out if they return. */
+  admit(participantId: string): void {
+    this.admittedIds.add(participantId);
+    this.touch();
+  }
+
+  /** Out for the rest of the session: refused on every way back in, and no seat is kept for them. */
+  remove(participantId: string): void {
+    this.removedIds.add(participantId);
+    this.held.delete(participantId);
+    this.touch();
+  }
+
+  /** `null` takes the spotlight off; answers whether it changed. */
+  setSpotlight(participantId: string | null): boolean {
+    const changed = this.spotlightNow !== participantId;
+    this.spotlightNow = participantId;
+    this.touch();
+    return changed;
+  }
+
+  /** The session is over: no one may join it again. The audit log says who ended it. */
+  end(actorId: string): void {
+    if (this.endedNow) return;
+    this.endedNow = true;
+    this.held.clear();
+    this.log(actorId, 'end');
+  }
+
+  /** Keeps `seat` for its owner until `until` (epoch ms), unless the session ended or they were removed. */
+  holdSeat(participantId: string, seat: Seat, until: number): void {
+    if (this.endedNow || this.removedIds.has(participantId)) return;
+    this.held.set(participantId, { seat, until });
+    this.touch();
+  }
+
+  /** Whether a seat is held for `participantId` and still within its grace. */
+  holdsSeatFor(participantId: string): boolean {
+    return (this.held.get(participantId)?.until ?? 0) > Date.now();
+  }
+
+  /** The held seat of `participantId`, if still within its grace; taking it releases it. */
+  takeHeldSeat(participantId: string): Seat | undefined {
+    const seat = this.holdsSeatFor(participantId) ? this.held.get(participantId)?.seat : undefined;
+    if (this.held.delete(participantId)) this.touch();
+    return seat;
+  }
+
+  /** Appends a carried-out moderation action (ids only, never names). */
+  log(actor: string, action: ModerationAction, target?: string): void {
+    this.auditLog.push({ at: new Date().toISOString(), actor, action, ...(target ? { target } : {}) });
+    if (this.auditLog.length > AUDIT_LIMIT) this.auditLog.splice(0, this.auditLog.length - AUDIT_LIMIT);
+    this.touch();
+  }
+
+  /** Something the record does not hold itself changed (the floor, the seats inside): worth writing again. */
+  touch(): void {
+    this.touchedAt = Date.now();
+  }
+
   toData(): RecordData {
     return {
-      locked: this.locked,
-      ended: this.ended,
-      started: this.started,
-      spotlight: this.spotlight,
-      admitted: [...this.admitted],
-      removed: [...this.removed],
-      audit: this.audit,
-      heldSeats: [...this.heldSeats],
+      locked: this.lockedNow,
+      ended: this.endedNow,
+      started: this.startedNow,
+      spotlight: this.spotlightNow,
+      admitted: [...this.admittedIds],
+      removed: [...this.removedIds],
+      audit: this.auditLog,
+      heldSeats: [...this.held],
       floor: this.floor,
     };
   }
 
   static fromData(roomId: string, data: RecordData): RoomRecord {
     const record = new RoomRecord(roomId);
-    Object.assign(record, { locked: data.locked, ended: data.ended, started: data.started, spotlight: data.spotlight });
-    for (const id of data.admitted) record.admitted.add(id);
-    for (const id of data.removed) record.removed.add(id);
-    record.audit.push(...data.audit);
-    for (const [id, held] of data.heldSeats) record.heldSeats.set(id, held);
+    record.lockedNow = data.locked;
+    record.endedNow = data.ended;
+    record.startedNow = data.started;
+    record.spotlightNow = data.spotlight;
+    for (const id of data.admitted) record.admittedIds.add(id);
+    for (const id of data.removed) record.removedIds.add(id);
+    record.auditLog.push(...data.audit);
+    for (const [id, held] of data.heldSeats) record.held.set(id, held);
     Object.assign(record.floor, data.floor);
     return record;
-  }
-
-  log(actor: string, action: ModerationAction, target?: string): void {
-    this.audit.push({ at: new Date().toISOString(), actor, action, ...(target ? { target } : {}) });
-    if (this.audit.length > AUDIT_LIMIT) this.audit.splice(0, this.audit.length - AUDIT_LIMIT);
-    this.touch();
-  }
-
-  touch(): void {
-    this.touchedAt = Date.now();
   }
 }

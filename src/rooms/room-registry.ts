@@ -1,20 +1,16 @@
+import { EventEmitter } from 'node:events';
 import type { Identity } from '../auth/tokens.js';
 import { MEDIA_CODECS } from '../media/codecs.js';
 import type { MediaWorker, WorkerPool } from '../media/worker-pool.js';
 import type { Logger } from '../logging/logger.js';
 import { logRef } from '../logging/logger.js';
-import type { LiveCounts } from '../metrics/metrics.js';
-import { CONNECTION_QUALITIES, type ConnectionQuality, type MediaKind, type ReconnectReason } from '../protocol/events.js';
+import type { ReconnectReason } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
-import { ROLES, type Role } from '../protocol/roles.js';
-import type { Participant, ParticipantChannel } from './participant.js';
 import { ResumeTokens } from '../sessions/resume-tokens.js';
-import type { LinkTotals } from '../quality/room-quality.js';
-import type { KeyValueStore } from '../store/kv.js';
-import type { RoomDirectory } from '../store/room-directory.js';
-import { RoomSnapshots } from '../store/room-snapshots.js';
+import type { Participant, ParticipantChannel } from './participant.js';
+import { Placement, type SharedState } from './placement.js';
 import { RoomRecord } from './room-record.js';
-import { assertMayEnter, Room, type RoomSettings } from './room.js';
+import { Room, type RoomSettings } from './room.js';
 
 export interface RegistrySettings extends RoomSettings {
   emptyRoomTimeoutMs: number;
@@ -27,29 +23,17 @@ export interface RegistrySettings extends RoomSettings {
   leaseMs: number;
 }
 
-/** Where nodes tell each other to act on a room they run (an administrator's end, from any node). */
-const COMMANDS = 'circle:room-commands';
-
-/** The record of a session an administrator ended: it says so, and the audit log says who. */
-function endRecord(record: RoomRecord): void {
-  record.ended = true;
-  record.log('admin', 'end');
-}
-
-/** State shared between nodes: the key-value store and the directory of who runs which room. */
-export interface SharedState {
-  kv: KeyValueStore;
-  directory: RoomDirectory;
-}
-
-export interface Seat {
+/** A connection's place in a room: the room, and the participant it is there as. */
+export interface Membership {
   room: Room;
   participant: Participant;
 }
 
+type RegistryObserverEvents = { newroom: [Room] };
+
 /**
- * The rooms of this node: creates each on the least-loaded worker, closes it once it stays empty. With a shared
- * store a room runs only where the directory says; a join for a room another node runs is told where to go.
+ * The rooms of this node: creates each on the least-loaded worker, closes it once it stays empty, keeps each
+ * room's record for the retention period. Which node runs a room is the placement's to say.
  */
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
@@ -57,12 +41,13 @@ export class RoomRegistry {
   private readonly emptyTimers = new Map<Room, NodeJS.Timeout>();
   private readonly records = new Map<string, RoomRecord>();
   private readonly pruneTimer: NodeJS.Timeout;
-  private readonly leaseTimer: NodeJS.Timeout;
   private readonly resumeTokens: ResumeTokens;
-  private readonly snapshots: RoomSnapshots;
+  private readonly placement: Placement;
   /** Final writes of closed rooms, awaited before a draining node exits. */
   private readonly closing = new Set<Promise<void>>();
   private acceptingRooms = true;
+  /** Tells of every room opened here, for metrics and logs to watch it. */
+  readonly observer = new EventEmitter<RegistryObserverEvents>();
 
   constructor(
     private readonly pool: WorkerPool,
@@ -70,22 +55,21 @@ export class RoomRegistry {
     private readonly logger: Logger,
     private readonly shared: SharedState,
   ) {
-    pool.on('workerDied', (worker) => this.closeRoomsOn(worker, 'media-worker-lost'));
     this.pruneTimer = setInterval(() => this.pruneRecords(), Math.min(settings.recordRetentionMs, 60_000));
     this.pruneTimer.unref();
     this.resumeTokens = new ResumeTokens(shared.kv, settings.recordRetentionMs);
-    this.snapshots = new RoomSnapshots(
-      shared.kv,
-      { intervalMs: settings.snapshotIntervalMs, retentionMs: settings.recordRetentionMs, resumeGraceMs: settings.resumeGraceMs },
-      () => this.rooms.values(),
+    this.placement = new Placement(
+      shared,
+      {
+        leaseMs: settings.leaseMs,
+        snapshotIntervalMs: settings.snapshotIntervalMs,
+        retentionMs: settings.recordRetentionMs,
+        resumeGraceMs: settings.resumeGraceMs,
+      },
       logger,
+      () => this.rooms.values(),
     );
-    this.leaseTimer = setInterval(() => void this.renewLeases(), settings.leaseMs / 3);
-    this.leaseTimer.unref();
-    shared.kv.subscribe(COMMANDS, (message) => {
-      const { roomId, to } = JSON.parse(message) as { roomId: string; to: string };
-      if (to === shared.directory.self.nodeId) this.endHere(roomId);
-    });
+    this.placement.onEndRequested((roomId) => this.endHere(roomId));
   }
 
   /**
@@ -94,25 +78,12 @@ export class RoomRegistry {
    */
   async endAnywhere(roomId: string): Promise<'here' | 'owner' | 'record'> {
     if (this.endHere(roomId)) return 'here';
-    const owner = this.shared.kv.shared ? await this.shared.directory.owner(roomId) : undefined;
-    if (owner && owner.nodeId !== this.shared.directory.self.nodeId) {
-      await this.shared.kv.publish(COMMANDS, JSON.stringify({ roomId, to: owner.nodeId }));
-      return 'owner';
-    }
+    if (await this.placement.askOwnerToEnd(roomId)) return 'owner';
     const record = await this.anyRecord(roomId);
     if (!record) throw new CircleError('NOT_FOUND', 'no such room (or its record has expired)');
-    endRecord(record);
-    await this.snapshots.saveRecord(record);
+    record.end('admin');
+    await this.placement.saveRecord(record);
     return 'record';
-  }
-
-  private endHere(roomId: string): boolean {
-    const room = this.rooms.get(roomId);
-    if (!room) return false;
-    endRecord(room.record);
-    this.settings.onModeration('end');
-    room.end();
-    return true;
   }
 
   /** The record of an open or recently closed room: what the admin audit endpoint reads. */
@@ -122,11 +93,16 @@ export class RoomRegistry {
 
   /** The record of a room wherever it runs or ran: this node's, else the shared store's. */
   async anyRecord(roomId: string): Promise<RoomRecord | undefined> {
-    return this.records.get(roomId) ?? (await this.snapshots.load(roomId));
+    return this.records.get(roomId) ?? (await this.placement.storedRecord(roomId));
   }
 
   get(roomId: string): Room | undefined {
     return this.rooms.get(roomId);
+  }
+
+  /** The rooms open on this node now. */
+  openRooms(): IterableIterator<Room> {
+    return this.rooms.values();
   }
 
   get accepting(): boolean {
@@ -134,20 +110,20 @@ export class RoomRegistry {
   }
 
   /** `resuming`: only into a seat the room still keeps (a dropped connection, a dead worker or node). */
-  async join(identity: Identity, channel: ParticipantChannel, { resuming = false } = {}): Promise<Seat> {
+  async join(identity: Identity, channel: ParticipantChannel, { resuming = false } = {}): Promise<Membership> {
     const open = this.rooms.get(identity.roomId);
     // Refuse ended sessions, removed participants and locked rooms before spending a router on them.
-    const known = this.records.get(identity.roomId);
-    if (known) assertMayEnter(known, identity, open?.participants.has(identity.participantId) ?? false);
+    this.records.get(identity.roomId)?.assertMayEnter(identity, open?.participants.has(identity.participantId) ?? false);
     if (!open) {
       // A draining node must not take a lease it would hold without running the room.
       if (!this.acceptingRooms) throw new CircleError('UNAVAILABLE', 'this node is draining; try again');
-      const owner = await this.shared.directory.claim(identity.roomId);
-      if (owner.nodeId !== this.shared.directory.self.nodeId) {
-        throw new CircleError('MOVED', 'this room runs on another node', owner.url);
+      const stored = await this.placement.claim(identity.roomId);
+      // A room already opening here keeps the record it has.
+      if (stored && !this.rooms.has(identity.roomId) && !this.opening.has(identity.roomId)) {
+        this.records.set(identity.roomId, stored);
+        this.logger.info({ room: logRef(identity.roomId), heldSeats: stored.heldSeatCount }, 'room restored from the shared store');
+        stored.assertMayEnter(identity, false);
       }
-      const adopted = await this.adoptStoredRecord(identity.roomId);
-      if (adopted) assertMayEnter(adopted, identity, false);
     }
     const room = await this.roomFor(identity.roomId);
     const id = identity.participantId;
@@ -160,13 +136,13 @@ export class RoomRegistry {
     return { room, participant };
   }
 
-  /** A fresh resume token for this seat (the previous one stops working). */
-  issueResumeToken({ participant }: Seat): string {
+  /** A fresh resume token for this membership (the previous one stops working). */
+  issueResumeToken({ participant }: Membership): string {
     return this.resumeTokens.issue(participant.identity);
   }
 
   /** Takes back a seat the server still keeps (a dropped connection, or a media worker that died) by resume token. */
-  async resume(resumeToken: string, channel: ParticipantChannel): Promise<Seat> {
+  async resume(resumeToken: string, channel: ParticipantChannel): Promise<Membership> {
     const identity = await this.resumeTokens.identityFor(resumeToken);
     const id = identity?.participantId ?? '';
     const keptHere = identity && (this.rooms.get(identity.roomId)?.participants.has(id) || this.records.get(identity.roomId)?.holdsSeatFor(id));
@@ -175,12 +151,12 @@ export class RoomRegistry {
     return this.join(identity, channel, { resuming: true });
   }
 
-  leave({ room, participant }: Seat): void {
+  leave({ room, participant }: Membership): void {
     room.leave(participant);
   }
 
   /** The connection dropped without a goodbye: the seat waits for the participant to come back. */
-  holdSeat({ room, participant }: Seat): void {
+  holdSeat({ room, participant }: Membership): void {
     room.holdSeat(participant);
   }
 
@@ -199,37 +175,16 @@ export class RoomRegistry {
   /** Closes every room (its participants are asked to reconnect); resolves once their final state is written. */
   async closeAll(reason: ReconnectReason): Promise<void> {
     clearInterval(this.pruneTimer);
-    clearInterval(this.leaseTimer);
+    this.placement.stop();
     for (const room of [...this.rooms.values()]) room.close(reason);
     await Promise.all(this.closing);
   }
 
-  counts(): Omit<LiveCounts, 'workersAlive' | 'workerUsage' | 'storeUp' | 'draining'> {
-    const participants = () => [...this.rooms.values()].flatMap((room) => [...room.participants.values()]);
-    const byKind = (of: 'producers' | 'consumers') => () => {
-      const counts: Record<MediaKind, number> = { audio: 0, video: 0 };
-      for (const participant of participants()) participant.media.countByKind(counts, of);
-      return counts;
-    };
-    return {
-      rooms: () => this.rooms.size,
-      participantsByRole: () => {
-        const counts = Object.fromEntries(ROLES.map((role) => [role, 0])) as Record<Role, number>;
-        for (const participant of participants()) counts[participant.role] += 1;
-        return counts;
-      },
-      lobbyWaiting: () => [...this.rooms.values()].reduce((n, room) => n + room.waiting().length, 0),
-      floorQueueLengths: () => [...this.rooms.values()].map((room) => room.floor.queueLength()),
-      producersByKind: byKind('producers'),
-      consumersByKind: byKind('consumers'),
-      linkTotals: () => {
-        const byQuality = Object.fromEntries(CONNECTION_QUALITIES.map((q) => [q, 0])) as Record<ConnectionQuality, number>;
-        const totals: LinkTotals = { byQuality, audioOnly: 0, bitrateBps: { in: 0, out: 0 } };
-        for (const room of this.rooms.values()) room.quality.count(totals);
-        return totals;
-      },
-      transports: () => participants().reduce((n, p) => n + p.media.transportCount, 0),
-    };
+  private endHere(roomId: string): boolean {
+    const room = this.rooms.get(roomId);
+    if (!room) return false;
+    room.end('admin');
+    return true;
   }
 
   private async roomFor(roomId: string): Promise<Room> {
@@ -252,57 +207,19 @@ export class RoomRegistry {
     if (!record) this.records.set(roomId, (record = new RoomRecord(roomId, this.settings.defaultTurnLimitMs)));
     const room = new Room(roomId, router, worker, this.settings, record);
     this.rooms.set(roomId, room);
+    room.observer.on('taskFailed', (error, during) => this.logger.error({ err: error, during }, 'room task failed'));
     room.on('empty', () => this.scheduleEmptyClose(room));
     room.once('closed', () => {
       record.touch();
       this.cancelEmptyTimer(room);
       if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);
       this.logger.info({ room: logRef(roomId) }, 'room closed');
-      const handOver = this.handOver(room).finally(() => this.closing.delete(handOver));
+      const handOver = this.placement.handOver(room).finally(() => this.closing.delete(handOver));
       this.closing.add(handOver);
     });
     this.logger.info({ room: logRef(roomId), workerIndex: worker.index }, 'room opened');
+    this.observer.emit('newroom', room);
     return room;
-  }
-
-  /**
-   * A room another node ran (it died, or drained) comes back from the shared store, the seats of those inside
-   * held for them. Read before the room opens here, so an ended or locked one is refused without a router; a
-   * room already opening here keeps the record it has. Answers the record adopted, if one was (this node's own
-   * record was checked already).
-   */
-  private async adoptStoredRecord(roomId: string): Promise<RoomRecord | undefined> {
-    const stored = await this.snapshots.load(roomId).catch(() => undefined);
-    if (!stored || this.rooms.has(roomId) || this.opening.has(roomId)) return undefined;
-    this.records.set(roomId, stored);
-    this.logger.info({ room: logRef(roomId), heldSeats: stored.heldSeats.size }, 'room restored from the shared store');
-    return stored;
-  }
-
-  /** A closed room's final state goes to the shared store and its lease is given up, so any node can take it. */
-  private async handOver(room: Room): Promise<void> {
-    try {
-      await this.snapshots.save(room);
-      await this.shared.directory.release(room.id);
-    } catch (error) {
-      // The store is away: the lease expires by itself; the last state written stands.
-      this.logger.warn({ room: logRef(room.id), err: (error as Error).message }, 'room not handed over cleanly');
-    } finally {
-      this.snapshots.forget(room.id);
-    }
-  }
-
-  private async renewLeases(): Promise<void> {
-    if (!this.shared.kv.shared || !this.shared.kv.available) return;
-    try {
-      for (const roomId of await this.shared.directory.renew([...this.rooms.keys()])) {
-        // Another node took the room while this one was cut off from the store: its participants go there.
-        this.logger.warn({ room: logRef(roomId) }, 'room lease lost to another node');
-        this.rooms.get(roomId)?.close('room-moved');
-      }
-    } catch (error) {
-      this.logger.debug({ err: (error as Error).message }, 'lease renewal failed; retrying');
-    }
   }
 
   /** Participants weigh more than rooms: a worker's CPU goes to forwarding their streams. */
@@ -339,9 +256,5 @@ export class RoomRegistry {
         this.resumeTokens.forgetRoom(roomId);
       }
     }
-  }
-
-  private closeRoomsOn(worker: MediaWorker, reason: ReconnectReason): void {
-    for (const room of [...this.rooms.values()]) if (room.mediaWorker === worker) room.close(reason);
   }
 }

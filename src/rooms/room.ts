@@ -1,32 +1,30 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Identity } from '../auth/tokens.js';
-import { ParticipantMedia, type BotTransportInfo, type Direction, type TransportSettings } from '../media/participant-media.js';
+import { ParticipantMedia, type TransportSettings } from '../media/participant-media.js';
 import type { MediaWorker } from '../media/worker-pool.js';
 import type {
   AdmittedView,
-  ConsumerInfo,
   JoinResult,
-  LobbyEntry,
   MediaKind,
-  MediaSource,
   ModerationAction,
   ReconnectReason,
   RoomView,
   SessionEndReason,
-  TransportInfo,
 } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import { isModerator, type Role } from '../protocol/roles.js';
 import { LinkQuality, type QualitySettings } from '../quality/link-quality.js';
-import { RoomQuality, type QualityHooks } from '../quality/room-quality.js';
-import { SeatHolds } from '../sessions/seat-holds.js';
-import { Floor, type GrantSource } from './floor.js';
+import { RoomQuality } from '../quality/room-quality.js';
+import { GraceTimers } from '../sessions/grace-timers.js';
+import { Audience } from './audience.js';
+import { Floor } from './floor.js';
 import { Moderation } from './moderation.js';
-import { TurnTaking } from './turn-taking.js';
-import { Participant, type ParticipantChannel, type ServerEventArgs, type ServerEventName } from './participant.js';
-import { authorize } from './permissions.js';
+import { Participant, type ParticipantChannel } from './participant.js';
 import type { RoomRecord } from './room-record.js';
+import { RoomMedia } from './room-media.js';
+import type { ModerationPort, RoomObserverEvents, TurnTakingPort } from './room-port.js';
+import { TurnTaking } from './turn-taking.js';
 
 export interface RoomSettings {
   maxParticipants: number;
@@ -44,32 +42,28 @@ export interface RoomSettings {
   botTransports: boolean;
   /** When video steps down to audio-only and back, per participant and direction. */
   quality: QualitySettings;
-  qualityHooks: Omit<QualityHooks, 'onError'>;
-  /** A forwarded stream's quality score (0–10) changed. */
-  onConsumerScore: (score: number) => void;
-  onModeration: (action: ModerationAction) => void;
-  onFloorGrant: (source: GrantSource, waitedMs: number | null) => void;
-  /** How a held or duplicated seat ended: its owner came back, the grace ran out, or a newer connection took it. */
-  onSeatOutcome: (outcome: 'resumed' | 'expired' | 'replaced') => void;
-  /** A failure in work no request waits for (a timer, an event): logged, never thrown into the void. */
-  onError: (error: unknown, during: string) => void;
 }
 
 type RoomEvents = { empty: []; closed: [] };
 
 /**
- * One group session: a mediasoup router and the participants in it. The room decides who may see whom:
- * a waiting client sees no one; observers are hidden from clients unless the room says otherwise.
+ * One group session: a mediasoup router and the participants in it. The room keeps who is inside and in what
+ * seat, and carries out the changes its rules (moderation, turn-taking, link quality) decide on, through the
+ * narrow ports those rules see. Who sees whom is the audience's; what flows is the room media's.
  */
-export class Room extends EventEmitter<RoomEvents> {
+export class Room extends EventEmitter<RoomEvents> implements ModerationPort, TurnTakingPort {
   readonly participants = new Map<string, Participant>();
   readonly moderation: Moderation;
   readonly floor: Floor;
   readonly turns: TurnTaking;
   readonly quality: RoomQuality;
+  readonly media: RoomMedia;
+  /** What the room tells metrics and logs; nothing inside depends on who listens. */
+  readonly observer = new EventEmitter<RoomObserverEvents>();
+  private readonly audience: Audience;
   private onHold = false;
   private absenceTimer: NodeJS.Timeout | undefined;
-  private readonly seatHolds: SeatHolds<Participant>;
+  private readonly graceTimers: GraceTimers<Participant>;
   /** The SFU catching up with the latest change of floor holder. */
   private floorSync: Promise<void> = Promise.resolve();
   private closed = false;
@@ -82,33 +76,29 @@ export class Room extends EventEmitter<RoomEvents> {
     readonly record: RoomRecord,
   ) {
     super();
-    this.moderation = new Moderation(this);
-    this.seatHolds = new SeatHolds(settings.resumeGraceMs);
+    this.audience = new Audience(this.participants, settings.observersVisibleToClients);
     this.floor = new Floor(record.floor, settings.turnWarningMs);
+    this.media = new RoomMedia(this.audience, this.floor, settings.botTransports);
+    this.moderation = new Moderation(this);
     this.turns = new TurnTaking(this);
-    this.quality = new RoomQuality(this, settings.quality, { ...settings.qualityHooks, onError: settings.onError });
-    this.floor.on('changed', () => {
-      const view = this.floor.view();
-      for (const participant of this.admittedParticipants()) participant.channel.send('floorUpdated', view);
-    });
-    this.floor.on('holderChanged', (previous, next) => {
-      const syncs = [previous, next].map((id) => {
-        const participant = id ? this.participants.get(id) : undefined;
-        return participant ? this.syncProducers(participant, 'audio') : undefined;
-      });
-      this.floorSync = Promise.all(syncs).then(
-        () => undefined,
-        (error) => settings.onError(error, 'floor change'),
-      );
-    });
-    this.floor.on('granted', (_id, source, waitedMs) => settings.onFloorGrant(source, waitedMs));
-    this.floor.on('warning', (holder, endsAt) => {
-      const warning = { holder, endsAt: new Date(endsAt).toISOString() };
-      const holderSeat = this.participants.get(holder);
-      for (const participant of new Set([...this.moderators(), ...(holderSeat ? [holderSeat] : [])])) {
-        participant.channel.send('turnWarning', warning);
-      }
-    });
+    this.graceTimers = new GraceTimers(settings.resumeGraceMs);
+    this.quality = new RoomQuality(
+      {
+        admittedParticipants: () => this.admittedParticipants(),
+        isPresent: (participant) => this.participants.get(participant.id) === participant,
+        applyVideoRules: (participant) => this.media.syncProducers(participant, 'video'),
+        privateStateChanged: (participant) => this.audience.privateStateChanged(participant),
+      },
+      settings.quality,
+      {
+        onAudioOnlyTransition: (direction, reason) => this.observer.emit('audioOnlyTransition', direction, reason),
+        onSample: (sample) => this.observer.emit('linkSample', sample),
+        onError: (error, during) => this.observer.emit('taskFailed', error, during),
+      },
+    );
+    this.watchFloor();
+    // A worker that dies takes its routers with it: mediasoup tells the router, and the room closes itself.
+    router.on('workerclose', () => this.close('media-worker-lost'));
   }
 
   get isClosed(): boolean {
@@ -119,10 +109,14 @@ export class Room extends EventEmitter<RoomEvents> {
     return this.onHold;
   }
 
+  participant(participantId: string): Participant | undefined {
+    return this.participants.get(participantId);
+  }
+
   join(identity: Identity, channel: ParticipantChannel): Participant {
     if (this.closed) throw new CircleError('UNAVAILABLE', 'the room is closing; join again');
     const previous = this.participants.get(identity.participantId);
-    assertMayEnter(this.record, identity, previous !== undefined);
+    this.record.assertMayEnter(identity, previous !== undefined);
     if (!previous && this.participants.size >= this.settings.maxParticipants) {
       throw new CircleError('ROOM_FULL', 'the room is full');
     }
@@ -132,16 +126,16 @@ export class Room extends EventEmitter<RoomEvents> {
       { ...this.settings.transport, webRtcServer: this.mediaWorker.webRtcServer },
       () => link.receiveLayers,
     );
-    media.on('consumerScore', this.settings.onConsumerScore);
+    media.on('consumerScore', (score) => this.observer.emit('consumerScore', score));
     const participant = new Participant(identity, media, channel, link);
     const held = previous ? undefined : this.record.takeHeldSeat(identity.participantId);
     if (previous) {
       // The same person is back (a resumed connection, a reload, a new tab): the newest connection takes the
       // seat as it stands, position in the queue and the floor included. The others see no leave and no join.
-      participant.restore(previous.seatState());
+      participant.restore(previous.seat);
       this.vacate(previous);
       if (previous.connection === 'connected') previous.channel.end('replaced-by-new-session');
-      this.settings.onSeatOutcome(previous.connection === 'reconnecting' ? 'resumed' : 'replaced');
+      this.observer.emit('seatOutcome', previous.connection === 'reconnecting' ? 'resumed' : 'replaced');
     } else if (held) {
       participant.restore(held);
     } else {
@@ -149,9 +143,9 @@ export class Room extends EventEmitter<RoomEvents> {
     }
     this.participants.set(participant.id, participant);
     this.record.touch();
-    if (previous && participant.admitted) this.peerChanged(participant);
+    if (previous && participant.admitted) this.audience.peerChanged(participant);
     else if (participant.admitted) this.announceAdmitted(participant);
-    else this.lobbyChanged();
+    else this.audience.lobbyChanged();
     if (participant.role === 'facilitator') this.facilitatorArrived();
     return participant;
   }
@@ -179,10 +173,10 @@ export class Room extends EventEmitter<RoomEvents> {
   holdSeat(participant: Participant): void {
     if (this.participants.get(participant.id) !== participant) return;
     participant.connection = 'reconnecting';
-    this.dropMedia(participant);
-    if (participant.admitted) this.peerChanged(participant);
-    this.seatHolds.hold(participant, () => {
-      this.settings.onSeatOutcome('expired');
+    this.media.drop(participant);
+    if (participant.admitted) this.audience.peerChanged(participant);
+    this.graceTimers.hold(participant, () => {
+      this.observer.emit('seatOutcome', 'expired');
       this.leave(participant);
     });
   }
@@ -198,93 +192,59 @@ export class Room extends EventEmitter<RoomEvents> {
     this.announceAdmitted(participant);
     participant.channel.send('admitted', this.admittedView(participant));
     participant.channel.send('selfUpdated', participant.selfView());
-    this.lobbyChanged();
+    this.audience.lobbyChanged();
   }
 
   waiting(): Participant[] {
-    return [...this.participants.values()].filter((p) => !p.admitted);
+    return this.audience.waiting();
   }
 
   admittedParticipants(): Participant[] {
-    return [...this.participants.values()].filter((p) => p.admitted);
+    return this.audience.admitted();
   }
 
   /** Changes a role; resolves once the SFU applies what the new role may send (in a one-speaker room). */
   async setRole(participant: Participant, role: Role): Promise<void> {
-    const before = new Set(this.visibleTo(participant).map((p) => p.id));
+    const before = new Set(this.audience.visibleTo(participant).map((p) => p.id));
     participant.role = role;
-    for (const viewer of this.viewersOf(participant)) viewer.channel.send('peerUpdated', this.describe(viewer, participant));
+    for (const viewer of this.audience.viewersOf(participant)) {
+      viewer.channel.send('peerUpdated', this.audience.describe(viewer, participant));
+    }
     participant.channel.send('selfUpdated', participant.selfView());
-    const after = this.visibleTo(participant);
-    for (const peer of after) if (!before.has(peer.id)) participant.channel.send('peerJoined', this.describe(participant, peer));
+    const after = this.audience.visibleTo(participant);
+    for (const peer of after) if (!before.has(peer.id)) participant.channel.send('peerJoined', this.audience.describe(participant, peer));
     const afterIds = new Set(after.map((p) => p.id));
     for (const id of before) if (!afterIds.has(id)) participant.channel.send('peerLeft', { participantId: id });
-    if (isModerator(role)) participant.channel.send('lobbyUpdated', { waiting: this.lobbyEntries() });
+    if (isModerator(role)) participant.channel.send('lobbyUpdated', { waiting: this.audience.lobbyEntries() });
     if (role === 'facilitator') this.facilitatorArrived();
     else this.checkFacilitatorPresence();
     // In a one-speaker room staff are always heard, clients only with the floor.
-    await this.syncProducers(participant, 'audio');
+    await this.media.syncProducers(participant, 'audio');
   }
 
-  /**
-   * A facilitator's lock: pauses the participant's producers of that kind at the SFU. It also counts as the
-   * participant having turned it off, so lifting the lock later turns nothing on.
-   */
-  async lockMedia(participant: Participant, kind: MediaKind): Promise<void> {
-    participant.locks[kind] = true;
-    participant.wants[kind] = false;
-    await this.syncProducers(participant, kind);
-    this.privateStateChanged(participant);
+  lockMedia(participant: Participant, kind: MediaKind): Promise<void> {
+    return this.media.lock(participant, kind);
   }
 
-  /** Lifts the lock; the producer stays paused until the participant resumes it: no one else turns a mic on. */
   unlockMedia(participant: Participant, kind: MediaKind): void {
-    participant.locks[kind] = false;
-    this.privateStateChanged(participant);
+    this.media.unlock(participant, kind);
   }
 
-  /**
-   * Whether the SFU forwards this participant's `kind` now: their wish, the facilitator's lock, the floor, and
-   * for video whether their uplink carries it.
-   */
-  mayFlow(participant: Participant, kind: MediaKind): boolean {
-    if (!participant.wants[kind] || participant.locks[kind]) return false;
-    if (kind === 'video') return participant.link.sendVideo;
-    if (this.floor.mode === 'open' || isModerator(participant.role)) return true;
-    return this.floor.holder === participant.id;
+  async applyFloorToAll(): Promise<void> {
+    for (const participant of this.admittedParticipants()) await this.media.syncProducers(participant, 'audio');
   }
 
-  /** Brings the participant's producers of `kind` in line with `mayFlow`, telling those who see them. */
-  async syncProducers(participant: Participant, kind: MediaKind): Promise<void> {
-    const flow = this.mayFlow(participant, kind);
-    for (const producer of participant.media.producers.values()) {
-      if (producer.kind !== kind || producer.closed || producer.paused === !flow) continue;
-      try {
-        if (flow) await producer.resume();
-        else await producer.pause();
-      } catch (error) {
-        if (producer.closed) continue; // its owner left meanwhile: nothing left to pause
-        throw error;
-      }
-      const event = flow ? 'producerResumed' : 'producerPaused';
-      this.notifyViewers(participant, event, { participantId: participant.id, producerId: producer.id });
-    }
-  }
-
-  /** Resolves once the SFU pauses and resumes what the latest floor change asks for. */
   floorSettled(): Promise<void> {
     return this.floorSync;
   }
 
-  /** Appends a carried-out moderation action to the audit log (ids only) and counts it. */
-  recordAction(actor: Participant, action: ModerationAction, target?: Participant): void {
+  audit(actor: Participant, action: ModerationAction, target?: Participant): void {
     this.record.log(actor.id, action, target?.id);
-    this.settings.onModeration(action);
+    this.observer.emit('moderation', action);
   }
 
-  broadcastRoomView(): void {
-    const view = this.roomView();
-    for (const participant of this.admittedParticipants()) participant.channel.send('roomUpdated', view);
+  roomViewChanged(): void {
+    this.audience.notifyAdmitted('roomUpdated', this.roomView());
   }
 
   roomView(): RoomView {
@@ -296,121 +256,59 @@ export class Room extends EventEmitter<RoomEvents> {
     };
   }
 
-  async createTransport(participant: Participant, direction: Direction): Promise<TransportInfo> {
-    this.requireAdmitted(participant);
-    if (direction === 'send') authorize(participant.role, 'sendMedia');
-    return participant.media.createTransport(direction);
-  }
-
-  /** A load-test bot's plain RTP transport; refused unless the node was started with `load.botTransports`. */
-  async createBotTransport(participant: Participant, direction: Direction): Promise<BotTransportInfo> {
-    this.requireBotTransports(participant);
-    if (direction === 'send') authorize(participant.role, 'sendMedia');
-    return participant.media.createBotTransport(direction);
-  }
-
-  async connectBotTransport(
-    participant: Participant,
-    request: { transportId: string; ip: string; port: number; srtpKeyBase64: string },
-  ): Promise<void> {
-    this.requireBotTransports(participant);
-    await participant.media.connectBotTransport(request.transportId, request.ip, request.port, request.srtpKeyBase64);
-  }
-
-  async connectTransport(participant: Participant, transportId: string, dtls: types.DtlsParameters): Promise<void> {
-    this.requireAdmitted(participant);
-    await participant.media.connectTransport(transportId, dtls);
-  }
-
-  async restartIce(participant: Participant, transportId: string): Promise<types.IceParameters> {
-    this.requireAdmitted(participant);
-    return participant.media.restartIce(transportId);
-  }
-
-  async produce(
-    participant: Participant,
-    request: { transportId: string; kind: MediaKind; rtpParameters: types.RtpParameters; source: MediaSource },
-  ): Promise<string> {
-    this.requireAdmitted(participant);
-    authorize(participant.role, 'sendMedia');
-    participant.wants[request.kind] = !participant.locks[request.kind];
-    const producer = await participant.media.produce(
-      request.transportId,
-      request.kind,
-      request.rtpParameters,
-      request.source,
-      !this.mayFlow(participant, request.kind),
-    );
-    this.notifyViewers(participant, 'producerAdded', { participantId: participant.id, producer });
-    return producer.producerId;
-  }
-
-  async setProducerPaused(participant: Participant, producerId: string, paused: boolean): Promise<void> {
-    const producer = participant.media.producer(producerId);
-    if (!paused && participant.locks[producer.kind]) {
-      throw new CircleError('FORBIDDEN', `your ${producer.kind === 'audio' ? 'microphone' : 'camera'} was turned off by a facilitator`);
-    }
-    participant.wants[producer.kind] = !paused;
-    await this.syncProducers(participant, producer.kind);
-  }
-
-  closeProducer(participant: Participant, producerId: string): void {
-    participant.media.producer(producerId).close();
-    this.notifyViewers(participant, 'producerRemoved', { participantId: participant.id, producerId });
-  }
-
-  /** Only producers of participants this one can see are found, so no one consumes across rooms or the lobby. */
-  async consume(participant: Participant, producerId: string): Promise<ConsumerInfo> {
-    this.requireAdmitted(participant);
-    for (const owner of this.visibleTo(participant)) {
-      const producer = owner.media.producers.get(producerId);
-      if (producer) return participant.media.consume(producer, owner.id);
-    }
-    throw new CircleError('NOT_FOUND', 'no such producer in this room');
-  }
-
   /** Closes the router; anyone still inside is told why and asked to reconnect, and keeps their seat. */
   close(reason: ReconnectReason): void {
     this.shutDown((participant) => {
-      const until = Date.now() + this.settings.resumeGraceMs;
-      this.record.heldSeats.set(participant.id, { seat: participant.seatState(), until });
+      this.record.holdSeat(participant.id, participant.seat, Date.now() + this.settings.resumeGraceMs);
       participant.channel.send('reconnectRequired', { reason });
       participant.channel.detach();
     });
   }
 
-  /** The facilitator ended the session: everyone leaves, and no one can join this room again. */
-  end(): void {
-    this.record.ended = true;
-    this.record.touch();
+  /** The session is over: everyone leaves, and no one can join this room again. */
+  end(actorId: string): void {
+    this.record.end(actorId);
+    this.observer.emit('moderation', 'end');
     this.shutDown((participant) => participant.channel.end('ended'));
   }
 
-  /** Someone who may see `subject`, and `subject` is someone they may see. */
-  canSee(viewer: Participant, subject: Participant): boolean {
-    if (viewer === subject || !viewer.admitted || !subject.admitted) return false;
-    if (subject.role !== 'observer') return true;
-    return viewer.role !== 'client' || this.settings.observersVisibleToClients;
+  /** The room's durable state as plain data, for the store: its record and everyone's seat. */
+  durableState() {
+    return {
+      roomId: this.id,
+      record: this.record.toData(),
+      seats: [...this.participants.values()].map((p) => [p.id, p.seat] as [string, Participant['seat']]),
+    };
   }
 
-  moderators(): Participant[] {
-    return this.admittedParticipants().filter((p) => isModerator(p.role));
-  }
-
-  lobbyEntries(): LobbyEntry[] {
-    return this.waiting().map((p) => ({
-      participantId: p.id,
-      displayName: p.identity.displayName,
-      waitingSince: p.waitingSince.toISOString(),
-    }));
+  private watchFloor(): void {
+    this.floor.on('changed', () => this.audience.notifyAdmitted('floorUpdated', this.floor.view()));
+    this.floor.on('holderChanged', (previous, next) => {
+      const syncs = [previous, next].map((id) => {
+        const participant = id ? this.participants.get(id) : undefined;
+        return participant ? this.media.syncProducers(participant, 'audio') : undefined;
+      });
+      this.floorSync = Promise.all(syncs).then(
+        () => undefined,
+        (error) => void this.observer.emit('taskFailed', error, 'floor change'),
+      );
+    });
+    this.floor.on('granted', (_id, source, waitedMs) => this.observer.emit('floorGranted', source, waitedMs));
+    this.floor.on('warning', (holder, endsAt) => {
+      const warning = { holder, endsAt: new Date(endsAt).toISOString() };
+      const holderSeat = this.participants.get(holder);
+      for (const participant of new Set([...this.audience.moderators(), ...(holderSeat ? [holderSeat] : [])])) {
+        participant.channel.send('turnWarning', warning);
+      }
+    });
   }
 
   private admittedView(participant: Participant): AdmittedView {
     return {
       routerRtpCapabilities: this.router.rtpCapabilities,
-      peers: this.visibleTo(participant).map((peer) => this.describe(participant, peer)),
+      peers: this.audience.visibleTo(participant).map((peer) => this.audience.describe(participant, peer)),
       room: this.roomView(),
-      lobby: isModerator(participant.role) ? this.lobbyEntries() : [],
+      lobby: isModerator(participant.role) ? this.audience.lobbyEntries() : [],
       floor: this.floor.view(),
     };
   }
@@ -420,77 +318,28 @@ export class Room extends EventEmitter<RoomEvents> {
     return this.settings.requireAdmission || !this.record.started;
   }
 
-  private requireBotTransports(participant: Participant): void {
-    if (!this.settings.botTransports) throw new CircleError('FORBIDDEN', 'bot transports are disabled on this node');
-    this.requireAdmitted(participant);
-  }
-
-  requireAdmitted(participant: Participant): void {
-    if (!participant.admitted) throw new CircleError('NOT_ADMITTED', 'you are waiting to be admitted');
-  }
-
-  private describe(viewer: Participant, subject: Participant) {
-    return subject.describe(isModerator(viewer.role));
-  }
-
-  private visibleTo(viewer: Participant): Participant[] {
-    return [...this.participants.values()].filter((subject) => this.canSee(viewer, subject));
-  }
-
-  private viewersOf(subject: Participant): Participant[] {
-    return [...this.participants.values()].filter((viewer) => this.canSee(viewer, subject));
-  }
-
-  private notifyViewers<E extends ServerEventName>(subject: Participant, event: E, ...args: ServerEventArgs<E>): void {
-    for (const viewer of this.viewersOf(subject)) viewer.channel.send(event, ...args);
-  }
-
   private announceAdmitted(participant: Participant): void {
-    this.record.admitted.add(participant.id);
-    for (const viewer of this.viewersOf(participant)) {
-      viewer.channel.send('peerJoined', this.describe(viewer, participant));
+    this.record.admit(participant.id);
+    for (const viewer of this.audience.viewersOf(participant)) {
+      viewer.channel.send('peerJoined', this.audience.describe(viewer, participant));
     }
-  }
-
-  /** What the participant and the staff see of them changed (locks, link): clients see none of it of others. */
-  privateStateChanged(participant: Participant): void {
-    participant.channel.send('selfUpdated', participant.selfView());
-    for (const moderator of this.moderators()) {
-      if (moderator !== participant) moderator.channel.send('peerUpdated', participant.describe(true));
-    }
-  }
-
-  private peerChanged(participant: Participant): void {
-    for (const viewer of this.viewersOf(participant)) viewer.channel.send('peerUpdated', this.describe(viewer, participant));
   }
 
   /** Ends a connection's hold on its seat: its media closes (the others are told) and its grace timer stops. */
   private vacate(participant: Participant): void {
-    this.seatHolds.release(participant);
-    this.dropMedia(participant);
-  }
-
-  private dropMedia(participant: Participant): void {
-    for (const producerId of participant.media.producers.keys()) {
-      this.notifyViewers(participant, 'producerRemoved', { participantId: participant.id, producerId });
-    }
-    participant.media.close();
-  }
-
-  private lobbyChanged(): void {
-    const waiting = this.lobbyEntries();
-    for (const moderator of this.moderators()) moderator.channel.send('lobbyUpdated', { waiting });
+    this.graceTimers.release(participant);
+    this.media.drop(participant);
   }
 
   private remove(participant: Participant): void {
-    const viewers = this.viewersOf(participant);
+    const viewers = this.audience.viewersOf(participant);
     this.participants.delete(participant.id);
     this.vacate(participant);
     for (const viewer of viewers) viewer.channel.send('peerLeft', { participantId: participant.id });
-    if (!participant.admitted) this.lobbyChanged();
+    if (!participant.admitted) this.audience.lobbyChanged();
     if (this.record.spotlight === participant.id) {
-      this.record.spotlight = null;
-      this.broadcastRoomView();
+      this.record.setSpotlight(null);
+      this.roomViewChanged();
     }
     if (participant.role === 'facilitator') this.checkFacilitatorPresence();
     this.floor.participantLeft(participant.id);
@@ -502,9 +351,9 @@ export class Room extends EventEmitter<RoomEvents> {
     this.absenceTimer = undefined;
     const changed = this.onHold || !this.record.started;
     this.onHold = false;
-    this.record.started = true;
+    this.record.start();
     if (!this.settings.requireAdmission) for (const participant of this.waiting()) this.admit(participant);
-    if (changed) this.broadcastRoomView();
+    if (changed) this.roomViewChanged();
   }
 
   private checkFacilitatorPresence(): void {
@@ -514,7 +363,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.absenceTimer = setTimeout(() => {
       this.absenceTimer = undefined;
       this.onHold = true;
-      this.broadcastRoomView();
+      this.roomViewChanged();
     }, this.settings.facilitatorAbsenceMs);
     this.absenceTimer.unref();
   }
@@ -524,7 +373,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.closed = true;
     clearTimeout(this.absenceTimer);
     this.quality.dispose();
-    this.seatHolds.clear();
+    this.graceTimers.clear();
     this.floor.dispose();
     for (const participant of this.participants.values()) {
       farewell(participant);
@@ -534,16 +383,4 @@ export class Room extends EventEmitter<RoomEvents> {
     this.router.close();
     this.emit('closed');
   }
-}
-
-/** Refusals that depend only on the room's record: an ended session, a removed participant, a lock. */
-export function assertMayEnter(record: RoomRecord, identity: Identity, seated: boolean): void {
-  if (record.ended) throw new CircleError('SESSION_ENDED', 'this session has ended');
-  if (record.removed.has(identity.participantId)) {
-    throw new CircleError('REMOVED', 'you were removed from this session');
-  }
-  // A lock keeps newcomers out, even of the lobby; staff and anyone already admitted this session may return.
-  const id = identity.participantId;
-  const returning = seated || identity.role !== 'client' || record.admitted.has(id) || record.holdsSeatFor(id);
-  if (record.locked && !returning) throw new CircleError('ROOM_LOCKED', 'the room is locked');
 }

@@ -2,18 +2,18 @@ import type { FloorMode } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import type { Participant } from './participant.js';
 import { authorize } from './permissions.js';
-import type { Room } from './room.js';
+import type { TurnTakingPort } from './room-port.js';
 
 /**
  * Raised hands and the floor, as participants and facilitators ask for them. Hands are each client's own;
  * everything else is a facilitator's or co-facilitator's, authorised by the permission table and audited.
  */
 export class TurnTaking {
-  constructor(private readonly room: Room) {}
+  constructor(private readonly room: TurnTakingPort) {}
 
   raiseHand(actor: Participant): number {
     authorize(actor.role, 'raiseHand');
-    this.room.requireAdmitted(actor);
+    actor.assertAdmitted();
     return this.room.floor.raise(actor.id);
   }
 
@@ -33,7 +33,7 @@ export class TurnTaking {
       this.room.floor.grant(target.id);
       holder = target.id;
     }
-    this.room.recordAction(actor, 'grantFloor', this.room.participants.get(holder));
+    this.room.audit(actor, 'grantFloor', this.room.participant(holder));
     await this.room.floorSettled();
     return holder;
   }
@@ -41,51 +41,51 @@ export class TurnTaking {
   async takeBack(actor: Participant): Promise<void> {
     authorize(actor.role, 'takeBackFloor');
     this.room.floor.takeBack();
-    this.room.recordAction(actor, 'takeBackFloor');
+    this.room.audit(actor, 'takeBackFloor');
     await this.room.floorSettled();
   }
 
   move(actor: Participant, targetId: string, position: number): void {
     authorize(actor.role, 'reorderQueue');
     this.room.floor.move(targetId, position);
-    this.room.recordAction(actor, 'reorderQueue', this.room.participants.get(targetId));
+    this.room.audit(actor, 'reorderQueue', this.room.participant(targetId));
   }
 
   removeFromQueue(actor: Participant, targetId: string): void {
     authorize(actor.role, 'reorderQueue');
     if (!this.room.floor.position(targetId)) throw new CircleError('NOT_FOUND', 'that participant has no hand raised');
     this.room.floor.lower(targetId);
-    this.room.recordAction(actor, 'reorderQueue', this.room.participants.get(targetId));
+    this.room.audit(actor, 'reorderQueue', this.room.participant(targetId));
   }
 
   clear(actor: Participant): void {
     authorize(actor.role, 'clearQueue');
     this.room.floor.clear();
-    this.room.recordAction(actor, 'clearQueue');
+    this.room.audit(actor, 'clearQueue');
   }
 
   /** Switching to `queue` silences every client but the holder at the SFU; `open` lets them be heard again. */
   async setMode(actor: Participant, mode: FloorMode): Promise<void> {
     authorize(actor.role, 'setFloorMode');
     this.room.floor.setMode(mode);
-    for (const participant of this.room.admittedParticipants()) await this.room.syncProducers(participant, 'audio');
-    this.room.recordAction(actor, 'setFloorMode');
+    await this.room.applyFloorToAll();
+    this.room.audit(actor, 'setFloorMode');
   }
 
   setTurnLimit(actor: Participant, seconds: number | null): void {
     authorize(actor.role, 'setTurnLimit');
     this.room.floor.setTurnLimit(seconds === null ? null : seconds * 1000);
-    this.room.recordAction(actor, 'setTurnLimit');
+    this.room.audit(actor, 'setTurnLimit');
   }
 
   extend(actor: Participant, seconds: number): void {
     authorize(actor.role, 'extendTurn');
     this.room.floor.extend(seconds * 1000);
-    this.room.recordAction(actor, 'extendTurn');
+    this.room.audit(actor, 'extendTurn');
   }
 
   private speaker(targetId: string): Participant {
-    const target = this.room.participants.get(targetId);
+    const target = this.room.participant(targetId);
     if (!target?.admitted) throw new CircleError('NOT_FOUND', 'no such participant in the room');
     if (target.role === 'observer') throw new CircleError('BAD_REQUEST', 'observers do not speak in the group');
     return target;

@@ -2,16 +2,16 @@ import type { Socket } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents, SessionEndReason } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import type { ParticipantChannel, ServerEventArgs, ServerEventName } from '../rooms/participant.js';
-import type { Seat } from '../rooms/room-registry.js';
+import type { Membership } from '../rooms/room-registry.js';
 import { TokenBucket } from './rate-limit.js';
 
 export type CircleSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
-/** One Socket.IO connection: the seat it holds, if any, and its request budget. */
+/** One Socket.IO connection: its membership of a room, if any, and its request budget. */
 export class ClientSession implements ParticipantChannel {
-  seat: Seat | undefined;
-  /** Whether this connection ever held a seat; one that never did is closed after the join timeout. */
-  everSeated = false;
+  membership: Membership | undefined;
+  /** Whether this connection was ever in a room; one that never was is closed after the join timeout. */
+  everJoined = false;
   private requestCount = 0;
 
   constructor(
@@ -28,14 +28,14 @@ export class ClientSession implements ParticipantChannel {
     return `${this.socket.id.slice(0, 8)}-${this.requestCount}`;
   }
 
-  seatIn(seat: Seat): void {
-    this.seat = seat;
-    this.everSeated = true;
+  attach(membership: Membership): void {
+    this.membership = membership;
+    this.everJoined = true;
   }
 
-  requireSeat(): Seat {
-    if (!this.seat) throw new CircleError('NOT_JOINED', 'join a room first');
-    return this.seat;
+  requireMembership(): Membership {
+    if (!this.membership) throw new CircleError('NOT_JOINED', 'join a room first');
+    return this.membership;
   }
 
   send<E extends ServerEventName>(event: E, ...args: ServerEventArgs<E>): void {
@@ -43,11 +43,11 @@ export class ClientSession implements ParticipantChannel {
   }
 
   detach(): void {
-    this.seat = undefined;
+    this.membership = undefined;
   }
 
   end(reason: SessionEndReason): void {
-    this.seat = undefined;
+    this.membership = undefined;
     this.socket.emit('sessionEnded', { reason });
     // After the current request's acknowledgement is queued (the facilitator who ends the session still gets
     // its answer); the connection then closes once its buffer has drained.

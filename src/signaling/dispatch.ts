@@ -65,7 +65,7 @@ export function createDispatcher(deps: HandlerDeps, metrics: Metrics, logger: Lo
     } catch (error) {
       if (error instanceof CircleError) {
         const level = NOTABLE_REFUSALS.has(error.code) ? 'info' : 'debug';
-        const participant = session.seat ? logRef(session.seat.participant.id) : undefined;
+        const participant = session.membership ? logRef(session.membership.participant.id) : undefined;
         logger[level]({ requestId, event: metricEvent, code: error.code, participant }, 'signaling request refused');
         response = { ok: false, error: error.toBody() };
       } else {

@@ -5,7 +5,7 @@ import { CircleError } from '../protocol/errors.js';
 import type { RequestName, RequestPayload } from '../protocol/schemas.js';
 import type { Moderation } from '../rooms/moderation.js';
 import type { Participant } from '../rooms/participant.js';
-import type { RoomRegistry, Seat } from '../rooms/room-registry.js';
+import type { Membership, RoomRegistry } from '../rooms/room-registry.js';
 import type { Room } from '../rooms/room.js';
 import type { ClientSession } from './client-session.js';
 
@@ -22,112 +22,112 @@ type Handler<K extends RequestName> = (
 
 const done = {} as Record<string, never>;
 
-/** A request of a seated participant: the room and the actor, for the domain to authorise and carry out. */
-function seated<P, T>(act: (room: Room, actor: Participant, payload: P) => T | Promise<T>) {
+/** A request from someone in a room: the room and the actor, for the domain to authorise and carry out. */
+function inRoom<P, T>(act: (room: Room, actor: Participant, payload: P) => T | Promise<T>) {
   return async (payload: P, session: ClientSession) => {
-    const { room, participant } = session.requireSeat();
+    const { room, participant } = session.requireMembership();
     return act(room, participant, payload);
   };
 }
 
 /** A moderation request aimed at one participant. */
 function onTarget(act: (moderation: Moderation, actor: Participant, targetId: string) => unknown) {
-  return seated(async (room, actor, { participantId }: { participantId: string }) => {
+  return inRoom(async (room, actor, { participantId }: { participantId: string }) => {
     await act(room.moderation, actor, participantId);
     return done;
   });
 }
 
-/** Gives the connection its seat and answers as `join` does, with a fresh resume token. */
-function seatSession(session: ClientSession, registry: RoomRegistry, seat: Seat) {
+/** Attaches the connection to its room and answers as `join` does, with a fresh resume token. */
+function attachSession(session: ClientSession, registry: RoomRegistry, membership: Membership) {
   if (!session.connected) {
-    registry.leave(seat);
+    registry.leave(membership);
     throw new CircleError('NOT_JOINED', 'the connection closed while joining');
   }
-  session.seatIn(seat);
-  return seat.room.joinResult(seat.participant, registry.issueResumeToken(seat));
+  session.attach(membership);
+  return membership.room.joinResult(membership.participant, registry.issueResumeToken(membership));
 }
 
 /** Each handler: payload already parsed; it calls the domain, which enforces the rules, and answers. */
 export const handlers: { [K in RequestName]: Handler<K> } = {
   async join({ token }, session, { tokens, registry }) {
-    if (session.seat) throw new CircleError('ALREADY_JOINED', 'this connection already holds a seat');
+    if (session.membership) throw new CircleError('ALREADY_JOINED', 'this connection already holds a seat');
     const identity = await tokens.verify(token);
-    return seatSession(session, registry, await registry.join(identity, session));
+    return attachSession(session, registry, await registry.join(identity, session));
   },
 
   async resume({ resumeToken }, session, { registry }) {
-    if (session.seat) throw new CircleError('ALREADY_JOINED', 'this connection already holds a seat');
-    return seatSession(session, registry, await registry.resume(resumeToken, session));
+    if (session.membership) throw new CircleError('ALREADY_JOINED', 'this connection already holds a seat');
+    return attachSession(session, registry, await registry.resume(resumeToken, session));
   },
 
   async setRtpCapabilities({ rtpCapabilities }, session) {
-    session.requireSeat().participant.media.setRtpCapabilities(rtpCapabilities as types.RtpCapabilities);
+    session.requireMembership().participant.media.setRtpCapabilities(rtpCapabilities as types.RtpCapabilities);
     return done;
   },
 
   async createTransport({ direction }, session) {
-    const { room, participant } = session.requireSeat();
-    return room.createTransport(participant, direction);
+    const { room, participant } = session.requireMembership();
+    return room.media.createTransport(participant, direction);
   },
 
   async connectTransport({ transportId, dtlsParameters }, session) {
-    const { room, participant } = session.requireSeat();
-    await room.connectTransport(participant, transportId, dtlsParameters as types.DtlsParameters);
+    const { room, participant } = session.requireMembership();
+    await room.media.connectTransport(participant, transportId, dtlsParameters as types.DtlsParameters);
     return done;
   },
 
   async restartIce({ transportId }, session) {
-    const { room, participant } = session.requireSeat();
-    return { iceParameters: await room.restartIce(participant, transportId) };
+    const { room, participant } = session.requireMembership();
+    return { iceParameters: await room.media.restartIce(participant, transportId) };
   },
 
   async produce({ transportId, kind, rtpParameters, source }, session) {
-    const { room, participant } = session.requireSeat();
+    const { room, participant } = session.requireMembership();
     const rtp = rtpParameters as types.RtpParameters;
-    return { producerId: await room.produce(participant, { transportId, kind, rtpParameters: rtp, source }) };
+    return { producerId: await room.media.produce(participant, { transportId, kind, rtpParameters: rtp, source }) };
   },
 
   async pauseProducer({ producerId }, session) {
-    const { room, participant } = session.requireSeat();
-    await room.setProducerPaused(participant, producerId, true);
+    const { room, participant } = session.requireMembership();
+    await room.media.setProducerPaused(participant, producerId, true);
     return done;
   },
 
   async resumeProducer({ producerId }, session) {
-    const { room, participant } = session.requireSeat();
-    await room.setProducerPaused(participant, producerId, false);
+    const { room, participant } = session.requireMembership();
+    await room.media.setProducerPaused(participant, producerId, false);
     return done;
   },
 
   async closeProducer({ producerId }, session) {
-    const { room, participant } = session.requireSeat();
-    room.closeProducer(participant, producerId);
+    const { room, participant } = session.requireMembership();
+    room.media.closeProducer(participant, producerId);
     return done;
   },
 
   async consume({ producerId }, session) {
-    const { room, participant } = session.requireSeat();
-    return room.consume(participant, producerId);
+    const { room, participant } = session.requireMembership();
+    return room.media.consume(participant, producerId);
   },
 
   async resumeConsumer({ consumerId }, session) {
-    await session.requireSeat().participant.media.resumeConsumer(consumerId);
+    await session.requireMembership().participant.media.resumeConsumer(consumerId);
     return done;
   },
 
   async leave(_payload, session, { registry }) {
-    registry.leave(session.requireSeat());
+    registry.leave(session.requireMembership());
     session.detach();
     return done;
   },
 
   admit: onTarget((m, actor, target) => m.admit(actor, target)),
-  admitAll: seated((room, actor) => ({ admitted: room.moderation.admitAll(actor) })),
+  admitAll: inRoom((room, actor) => ({ admitted: room.moderation.admitAll(actor) })),
   deny: onTarget((m, actor, target) => m.deny(actor, target)),
-  denyAll: seated((room, actor) => ({ denied: room.moderation.denyAll(actor) })),
+  denyAll: inRoom((room, actor) => ({ denied: room.moderation.denyAll(actor) })),
   mute: onTarget((m, actor, target) => m.mute(actor, target)),
-  muteAllClients: seated(async (room, actor) => ({ muted: await room.moderation.muteAllClients(actor) })),
+  muteAllClients: inRoom(async (room, actor) => ({ muted: await room.moderation.muteAllClients(actor) })),
   askToUnmute: onTarget((m, actor, target) => m.askToUnmute(actor, target)),
   stopVideo: onTarget((m, actor, target) => m.stopVideo(actor, target)),
   askToStartVideo: onTarget((m, actor, target) => m.askToStartVideo(actor, target)),
@@ -135,35 +135,35 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
   promote: onTarget((m, actor, target) => m.promote(actor, target)),
   demote: onTarget((m, actor, target) => m.demote(actor, target)),
   handOver: onTarget((m, actor, target) => m.handOver(actor, target)),
-  spotlight: seated((room, actor, { participantId }: { participantId: string | null }) => {
+  spotlight: inRoom((room, actor, { participantId }: { participantId: string | null }) => {
     room.moderation.spotlight(actor, participantId);
     return done;
   }),
-  lock: seated((room, actor) => (room.moderation.setLocked(actor, true), done)),
-  unlock: seated((room, actor) => (room.moderation.setLocked(actor, false), done)),
-  end: seated((room, actor) => (room.moderation.end(actor), done)),
-  getAuditLog: seated((room, actor) => ({ entries: room.moderation.auditLog(actor) })),
+  lock: inRoom((room, actor) => (room.moderation.setLocked(actor, true), done)),
+  unlock: inRoom((room, actor) => (room.moderation.setLocked(actor, false), done)),
+  end: inRoom((room, actor) => (room.moderation.end(actor), done)),
+  getAuditLog: inRoom((room, actor) => ({ entries: room.moderation.auditLog(actor) })),
 
-  raiseHand: seated((room, actor) => ({ position: room.turns.raiseHand(actor) })),
-  lowerHand: seated((room, actor) => (room.turns.lowerHand(actor), done)),
-  grantFloor: seated(async (room, actor, { participantId }: { participantId: string | null }) => ({
+  raiseHand: inRoom((room, actor) => ({ position: room.turns.raiseHand(actor) })),
+  lowerHand: inRoom((room, actor) => (room.turns.lowerHand(actor), done)),
+  grantFloor: inRoom(async (room, actor, { participantId }: { participantId: string | null }) => ({
     holder: await room.turns.grant(actor, participantId),
   })),
-  takeBackFloor: seated(async (room, actor) => (await room.turns.takeBack(actor), done)),
-  moveInQueue: seated((room, actor, p: { participantId: string; position: number }) => (room.turns.move(actor, p.participantId, p.position), done)),
-  removeFromQueue: seated((room, actor, { participantId }: { participantId: string }) => (room.turns.removeFromQueue(actor, participantId), done)),
-  clearQueue: seated((room, actor) => (room.turns.clear(actor), done)),
-  setFloorMode: seated(async (room, actor, { mode }: { mode: 'open' | 'queue' }) => (await room.turns.setMode(actor, mode), done)),
-  setTurnLimit: seated((room, actor, { seconds }: { seconds: number | null }) => (room.turns.setTurnLimit(actor, seconds), done)),
-  extendTurn: seated((room, actor, { seconds }: { seconds: number }) => (room.turns.extend(actor, seconds), done)),
+  takeBackFloor: inRoom(async (room, actor) => (await room.turns.takeBack(actor), done)),
+  moveInQueue: inRoom((room, actor, p: { participantId: string; position: number }) => (room.turns.move(actor, p.participantId, p.position), done)),
+  removeFromQueue: inRoom((room, actor, { participantId }: { participantId: string }) => (room.turns.removeFromQueue(actor, participantId), done)),
+  clearQueue: inRoom((room, actor) => (room.turns.clear(actor), done)),
+  setFloorMode: inRoom(async (room, actor, { mode }: { mode: 'open' | 'queue' }) => (await room.turns.setMode(actor, mode), done)),
+  setTurnLimit: inRoom((room, actor, { seconds }: { seconds: number | null }) => (room.turns.setTurnLimit(actor, seconds), done)),
+  extendTurn: inRoom((room, actor, { seconds }: { seconds: number }) => (room.turns.extend(actor, seconds), done)),
 
-  setAudioOnly: seated(async (room, actor, { enabled }: { enabled: boolean }) => (await room.quality.setManual(actor, enabled), done)),
-  reportStats: seated((room, actor, report: { uplinkBitrateBps?: number; roundTripTimeMs?: number; downlinkLoss?: number }) => (room.quality.recordReport(actor, report), done)),
+  setAudioOnly: inRoom(async (room, actor, { enabled }: { enabled: boolean }) => (await room.quality.setManual(actor, enabled), done)),
+  reportStats: inRoom((room, actor, report: { uplinkBitrateBps?: number; roundTripTimeMs?: number; downlinkLoss?: number }) => (room.quality.recordReport(actor, report), done)),
   suggestAudioOnly: onTarget((m, actor, target) => m.suggestAudioOnly(actor, target)),
 
-  createBotTransport: seated((room, actor, { direction }: { direction: 'send' | 'recv' }) => room.createBotTransport(actor, direction)),
-  connectBotTransport: seated(async (room, actor, request: { transportId: string; ip: string; port: number; srtpKeyBase64: string }) => {
-    await room.connectBotTransport(actor, request);
+  createBotTransport: inRoom((room, actor, { direction }: { direction: 'send' | 'recv' }) => room.media.createBotTransport(actor, direction)),
+  connectBotTransport: inRoom(async (room, actor, request: { transportId: string; ip: string; port: number; srtpKeyBase64: string }) => {
+    await room.media.connectBotTransport(actor, request);
     return done;
   }),
 };

@@ -31,13 +31,13 @@ export function attachSignaling(
     const session = new ClientSession(socket, new TokenBucket(settings.rateLimitPerSecond, settings.rateLimitBurst));
     // A connection that never joins holds resources for nothing.
     const joinTimer = setTimeout(() => {
-      if (!session.everSeated) session.end('join-timeout');
+      if (!session.everJoined) session.end('join-timeout');
     }, settings.joinTimeoutMs);
 
     socket.onAny((event: string, ...args: unknown[]) => void dispatch(session, event, args));
     socket.on('disconnect', () => {
       clearTimeout(joinTimer);
-      if (session.seat) deps.registry.holdSeat(session.seat);
+      if (session.membership) deps.registry.holdSeat(session.membership);
       session.detach();
     });
   });

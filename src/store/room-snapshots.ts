@@ -1,21 +1,19 @@
 import type { Logger } from '../logging/logger.js';
-import type { SeatState } from '../rooms/participant.js';
-import { RoomRecord, type RecordData } from '../rooms/room-record.js';
-import type { Room } from '../rooms/room.js';
+import type { Seat } from '../rooms/participant.js';
+import type { RecordData } from '../rooms/room-record.js';
 import type { KeyValueStore } from './kv.js';
 
-/** A room's durable state: its record and the seats of everyone inside when it was taken. */
-interface Snapshot {
+/** A room's durable state as plain data: its record and the seat of everyone inside when it was taken. */
+export interface RoomState {
+  roomId: string;
   record: RecordData;
-  seats: [string, SeatState][];
+  seats: [string, Seat][];
 }
 
 export interface SnapshotSettings {
   intervalMs: number;
   /** How long a snapshot outlives its last change (the record retention). */
   retentionMs: number;
-  /** Seats restored on another node are held this long for their owners to resume. */
-  resumeGraceMs: number;
 }
 
 const keyOf = (roomId: string) => `circle:room:${roomId}:state`;
@@ -34,7 +32,7 @@ export class RoomSnapshots {
   constructor(
     private readonly kv: KeyValueStore,
     private readonly settings: SnapshotSettings,
-    private readonly rooms: () => Iterable<Room>,
+    private readonly openRooms: () => Iterable<RoomState>,
     private readonly logger: Logger,
   ) {
     if (!kv.shared) return; // one node: the registry's own records are the state
@@ -43,21 +41,20 @@ export class RoomSnapshots {
     kv.on('availability', (available) => available && this.saved.clear());
   }
 
-  /** A room's stored record, with the seats of those who were inside held for them to resume. */
-  async load(roomId: string): Promise<RoomRecord | undefined> {
+  /** A room's stored state, if the shared store has one. */
+  async load(roomId: string): Promise<Omit<RoomState, 'roomId'> | undefined> {
     if (!this.kv.shared) return undefined;
     const stored = await this.kv.get(keyOf(roomId));
-    if (!stored) return undefined;
-    const snapshot = JSON.parse(stored) as Snapshot;
-    const record = RoomRecord.fromData(roomId, snapshot.record);
-    const until = Date.now() + this.settings.resumeGraceMs;
-    for (const [participantId, seat] of snapshot.seats) record.heldSeats.set(participantId, { seat, until });
-    return record;
+    return stored ? (JSON.parse(stored) as Omit<RoomState, 'roomId'>) : undefined;
   }
 
-  /** Writes one room's state if it changed since its last write. */
-  async save(room: Room): Promise<void> {
-    await this.saveRecord(room.record, [...room.participants.values()].map((p) => [p.id, p.seatState()]));
+  /** Writes a room's state (of a room open here, or of one that runs nowhere) if it changed since its last write. */
+  async save({ roomId, record, seats }: RoomState): Promise<void> {
+    if (!this.kv.shared) return;
+    const json = JSON.stringify({ record, seats });
+    if (this.saved.get(roomId) === json) return;
+    await this.kv.set(keyOf(roomId), json, this.settings.retentionMs);
+    this.saved.set(roomId, json);
   }
 
   /** A room closed here: its last written state is no longer needed to skip unchanged writes. */
@@ -65,20 +62,15 @@ export class RoomSnapshots {
     this.saved.delete(roomId);
   }
 
-  /** Writes a record (of a room open here, or of one that runs nowhere) if it changed since its last write. */
-  async saveRecord(record: RoomRecord, seats: [string, SeatState][] = []): Promise<void> {
-    if (!this.kv.shared) return;
-    const json = JSON.stringify({ record: record.toData(), seats } satisfies Snapshot);
-    if (this.saved.get(record.roomId) === json) return;
-    await this.kv.set(keyOf(record.roomId), json, this.settings.retentionMs);
-    this.saved.set(record.roomId, json);
+  stop(): void {
+    clearInterval(this.timer);
   }
 
   private async saveChanged(): Promise<void> {
     if (this.saving || !this.kv.available) return;
     this.saving = true;
     try {
-      for (const room of this.rooms()) await this.save(room);
+      for (const state of this.openRooms()) await this.save(state);
     } catch (error) {
       this.logger.debug({ err: (error as Error).message }, 'room state not saved; retrying');
     } finally {

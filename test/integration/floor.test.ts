@@ -99,7 +99,7 @@ describe('queue mode at the SFU', () => {
 
     await facilitator.client.ok('setFloorMode', { mode: 'queue' });
     expect(paused()).toEqual([false, true, true]);
-    expect(room.mayFlow(room.participants.get(a.participantId)!, 'video')).toBe(true); // video is not gated
+    expect(room.media.mayFlow(room.participants.get(a.participantId)!, 'video')).toBe(true); // video is not gated
 
     await b.client.ok('raiseHand', {});
     await facilitator.client.ok('grantFloor', { participantId: a.participantId });

@@ -44,7 +44,7 @@ function snapshot(roomId: string) {
     locked: record.locked,
     ended: record.ended,
     spotlight: record.spotlight,
-    removed: [...record.removed],
+    removed: record.toData().removed,
     audit: record.audit.length,
     floor: JSON.parse(JSON.stringify(record.floor)) as unknown,
   };

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { SeatHolds } from '../../src/sessions/seat-holds.js';
+import { GraceTimers } from '../../src/sessions/grace-timers.js';
 
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
 
 it('releases a held seat after the grace period unless its owner returns first', () => {
-  const holds = new SeatHolds<string>(30_000);
+  const holds = new GraceTimers<string>(30_000);
   const expired: string[] = [];
   holds.hold('ana', () => expired.push('ana'));
   holds.hold('ben', () => expired.push('ben'));
@@ -18,7 +18,7 @@ it('releases a held seat after the grace period unless its owner returns first',
 });
 
 it('restarts the grace period when a seat is held again, and clears everything at once', () => {
-  const holds = new SeatHolds<string>(1000);
+  const holds = new GraceTimers<string>(1000);
   const expired: string[] = [];
   holds.hold('cai', () => expired.push('first'));
   vi.advanceTimersByTime(900);

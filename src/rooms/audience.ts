@@ -1,0 +1,85 @@
+import type { LobbyEntry } from '../protocol/events.js';
+import { isModerator } from '../protocol/roles.js';
+import type { Participant, ServerEventArgs, ServerEventName } from './participant.js';
+
+/**
+ * Who in a room sees whom, and telling them. A waiting client sees no one and no one sees them but the staff
+ * (in the lobby list); observers are hidden from clients unless the room says otherwise; clients see nothing of
+ * another's locks or link.
+ */
+export class Audience {
+  constructor(
+    private readonly participants: ReadonlyMap<string, Participant>,
+    private readonly observersVisibleToClients: boolean,
+  ) {}
+
+  /** Someone who may see `subject`, and `subject` is someone they may see. */
+  canSee(viewer: Participant, subject: Participant): boolean {
+    if (viewer === subject || !viewer.admitted || !subject.admitted) return false;
+    if (subject.role !== 'observer') return true;
+    return viewer.role !== 'client' || this.observersVisibleToClients;
+  }
+
+  visibleTo(viewer: Participant): Participant[] {
+    return this.everyone().filter((subject) => this.canSee(viewer, subject));
+  }
+
+  viewersOf(subject: Participant): Participant[] {
+    return this.everyone().filter((viewer) => this.canSee(viewer, subject));
+  }
+
+  waiting(): Participant[] {
+    return this.everyone().filter((p) => !p.admitted);
+  }
+
+  admitted(): Participant[] {
+    return this.everyone().filter((p) => p.admitted);
+  }
+
+  moderators(): Participant[] {
+    return this.admitted().filter((p) => isModerator(p.role));
+  }
+
+  /** `subject` as `viewer` may see them (the staff see locks and link quality). */
+  describe(viewer: Participant, subject: Participant) {
+    return subject.describe(isModerator(viewer.role));
+  }
+
+  notifyViewers<E extends ServerEventName>(subject: Participant, event: E, ...args: ServerEventArgs<E>): void {
+    for (const viewer of this.viewersOf(subject)) viewer.channel.send(event, ...args);
+  }
+
+  notifyAdmitted<E extends ServerEventName>(event: E, ...args: ServerEventArgs<E>): void {
+    for (const participant of this.admitted()) participant.channel.send(event, ...args);
+  }
+
+  /** Something everyone who sees the participant sees changed (role, connection, producers). */
+  peerChanged(participant: Participant): void {
+    for (const viewer of this.viewersOf(participant)) viewer.channel.send('peerUpdated', this.describe(viewer, participant));
+  }
+
+  /** What the participant and the staff see of them changed (locks, link): clients see none of it of others. */
+  privateStateChanged(participant: Participant): void {
+    participant.channel.send('selfUpdated', participant.selfView());
+    for (const moderator of this.moderators()) {
+      if (moderator !== participant) moderator.channel.send('peerUpdated', participant.describe(true));
+    }
+  }
+
+  lobbyEntries(): LobbyEntry[] {
+    return this.waiting().map((p) => ({
+      participantId: p.id,
+      displayName: p.identity.displayName,
+      waitingSince: p.waitingSince.toISOString(),
+    }));
+  }
+
+  lobbyChanged(): void {
+    const waiting = this.lobbyEntries();
+    for (const moderator of this.moderators()) moderator.channel.send('lobbyUpdated', { waiting });
+  }
+
+  private everyone(): Participant[] {
+    return [...this.participants.values()];
+  }
+}

@@ -1,0 +1,135 @@
+import type { Logger } from '../logging/logger.js';
+import { logRef } from '../logging/logger.js';
+import { CircleError } from '../protocol/errors.js';
+import type { KeyValueStore } from '../store/kv.js';
+import type { RoomDirectory } from '../store/room-directory.js';
+import { RoomSnapshots } from '../store/room-snapshots.js';
+import { RoomRecord } from './room-record.js';
+import type { Room } from './room.js';
+
+/** State shared between nodes: the key-value store and the directory of who runs which room. */
+export interface SharedState {
+  kv: KeyValueStore;
+  directory: RoomDirectory;
+}
+
+export interface PlacementSettings {
+  /** A room's lease in the directory; renewed three times per lease. */
+  leaseMs: number;
+  /** How often changed room state is written to the shared store. */
+  snapshotIntervalMs: number;
+  /** How long a stored room state outlives its last change. */
+  retentionMs: number;
+  /** Seats restored from another node's snapshot are held this long for their owners to resume. */
+  resumeGraceMs: number;
+}
+
+/** Where nodes tell each other to act on a room they run (an administrator's end, from any node). */
+const COMMANDS = 'circle:room-commands';
+
+/**
+ * Where rooms run, across nodes: the lease on each room in the directory (claimed before a room opens, renewed
+ * while it runs, given up when it closes), `MOVED` for a room another node runs, each room's durable state
+ * written through to the shared store and adopted by the next node when its owner dies, and commands between
+ * nodes. Alone (in-memory store), every room is this node's and nothing is written.
+ */
+export class Placement {
+  private readonly leaseTimer: NodeJS.Timeout;
+  private readonly snapshots: RoomSnapshots;
+
+  constructor(
+    private readonly shared: SharedState,
+    private readonly settings: PlacementSettings,
+    private readonly logger: Logger,
+    /** The rooms open on this node now. */
+    private readonly openRooms: () => Iterable<Room>,
+  ) {
+    this.snapshots = new RoomSnapshots(
+      shared.kv,
+      { intervalMs: settings.snapshotIntervalMs, retentionMs: settings.retentionMs },
+      () => [...openRooms()].map((room) => room.durableState()),
+      logger,
+    );
+    this.leaseTimer = setInterval(() => void this.renewLeases(), settings.leaseMs / 3);
+    this.leaseTimer.unref();
+  }
+
+  private get selfId(): string {
+    return this.shared.directory.self.nodeId;
+  }
+
+  /**
+   * Takes the room's lease for this node, or refuses with `MOVED` to the node that holds it. Answers the room's
+   * record as the shared store keeps it, if it does (another node ran it and died or drained): the seats of
+   * those who were inside are held for them.
+   */
+  async claim(roomId: string): Promise<RoomRecord | undefined> {
+    const owner = await this.shared.directory.claim(roomId);
+    if (owner.nodeId !== this.selfId) throw new CircleError('MOVED', 'this room runs on another node', owner.url);
+    return this.storedRecord(roomId).catch(() => undefined);
+  }
+
+  /** The record of a room as the shared store keeps it, with the seats of those inside held for them. */
+  async storedRecord(roomId: string): Promise<RoomRecord | undefined> {
+    const stored = await this.snapshots.load(roomId);
+    if (!stored) return undefined;
+    const record = RoomRecord.fromData(roomId, stored.record);
+    const until = Date.now() + this.settings.resumeGraceMs;
+    for (const [participantId, seat] of stored.seats) record.holdSeat(participantId, seat, until);
+    return record;
+  }
+
+  /** Writes a record of a room that runs nowhere (an administrator ended it). */
+  async saveRecord(record: RoomRecord): Promise<void> {
+    await this.snapshots.save({ roomId: record.roomId, record: record.toData(), seats: [] });
+  }
+
+  /** Tells the node that runs `roomId` to end it; false when no other node runs it. */
+  async askOwnerToEnd(roomId: string): Promise<boolean> {
+    if (!this.shared.kv.shared) return false;
+    const owner = await this.shared.directory.owner(roomId);
+    if (!owner || owner.nodeId === this.selfId) return false;
+    await this.shared.kv.publish(COMMANDS, JSON.stringify({ roomId, to: owner.nodeId }));
+    return true;
+  }
+
+  /** Another node asks this one to end a room it runs. */
+  onEndRequested(end: (roomId: string) => void): void {
+    this.shared.kv.subscribe(COMMANDS, (message) => {
+      const { roomId, to } = JSON.parse(message) as { roomId: string; to: string };
+      if (to === this.selfId) end(roomId);
+    });
+  }
+
+  /** A closed room's final state goes to the shared store and its lease is given up, so any node can take it. */
+  async handOver(room: Room): Promise<void> {
+    try {
+      await this.snapshots.save(room.durableState());
+      await this.shared.directory.release(room.id);
+    } catch (error) {
+      // The store is away: the lease expires by itself; the last state written stands.
+      this.logger.warn({ room: logRef(room.id), err: (error as Error).message }, 'room not handed over cleanly');
+    } finally {
+      this.snapshots.forget(room.id);
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.leaseTimer);
+    this.snapshots.stop();
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (!this.shared.kv.shared || !this.shared.kv.available) return;
+    const rooms = new Map([...this.openRooms()].map((room) => [room.id, room]));
+    try {
+      for (const roomId of await this.shared.directory.renew([...rooms.keys()])) {
+        // Another node took the room while this one was cut off from the store: its participants go there.
+        this.logger.warn({ room: logRef(roomId) }, 'room lease lost to another node');
+        rooms.get(roomId)?.close('room-moved');
+      }
+    } catch (error) {
+      this.logger.debug({ err: (error as Error).message }, 'lease renewal failed; retrying');
+    }
+  }
+}

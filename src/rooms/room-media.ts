@@ -1,0 +1,151 @@
+import type { types } from 'mediasoup';
+import type { BotTransportInfo, Direction } from '../media/participant-media.js';
+import type { ConsumerInfo, MediaKind, MediaSource, TransportInfo } from '../protocol/events.js';
+import { CircleError } from '../protocol/errors.js';
+import { isModerator } from '../protocol/roles.js';
+import type { Audience } from './audience.js';
+import type { Floor } from './floor.js';
+import type { Participant } from './participant.js';
+import { authorize } from './permissions.js';
+
+/**
+ * A room's media rules and requests: what the SFU forwards of each participant (their wish, a facilitator's
+ * lock, the floor, their uplink), and the transports, producers and consumers they ask for, each refused when the
+ * rules say no. Only producers of someone the participant may see can be consumed, so no one consumes across
+ * rooms or from the lobby.
+ */
+export class RoomMedia {
+  constructor(
+    private readonly audience: Audience,
+    private readonly floor: Floor,
+    /** Whether load-test bots may open plain RTP transports (benchmarks only). */
+    private readonly botTransports: boolean,
+  ) {}
+
+  /** Whether the SFU forwards this participant's `kind` now. */
+  mayFlow(participant: Participant, kind: MediaKind): boolean {
+    if (!participant.wants[kind] || participant.locks[kind]) return false;
+    if (kind === 'video') return participant.link.sendVideo;
+    if (this.floor.mode === 'open' || isModerator(participant.role)) return true;
+    return this.floor.holder === participant.id;
+  }
+
+  /** Brings the participant's producers of `kind` in line with `mayFlow`, telling those who see them. */
+  async syncProducers(participant: Participant, kind: MediaKind): Promise<void> {
+    const flow = this.mayFlow(participant, kind);
+    for (const producer of participant.media.producers.values()) {
+      if (producer.kind !== kind || producer.closed || producer.paused === !flow) continue;
+      try {
+        if (flow) await producer.resume();
+        else await producer.pause();
+      } catch (error) {
+        if (producer.closed) continue; // its owner left meanwhile: nothing left to pause
+        throw error;
+      }
+      const event = flow ? 'producerResumed' : 'producerPaused';
+      this.audience.notifyViewers(participant, event, { participantId: participant.id, producerId: producer.id });
+    }
+  }
+
+  /**
+   * A facilitator's lock: pauses the participant's producers of that kind at the SFU. It also counts as the
+   * participant having turned it off, so lifting the lock later turns nothing on.
+   */
+  async lock(participant: Participant, kind: MediaKind): Promise<void> {
+    participant.locks[kind] = true;
+    participant.wants[kind] = false;
+    await this.syncProducers(participant, kind);
+    this.audience.privateStateChanged(participant);
+  }
+
+  /** Lifts the lock; the producer stays paused until the participant resumes it: no one else turns a mic on. */
+  unlock(participant: Participant, kind: MediaKind): void {
+    participant.locks[kind] = false;
+    this.audience.privateStateChanged(participant);
+  }
+
+  async createTransport(participant: Participant, direction: Direction): Promise<TransportInfo> {
+    participant.assertAdmitted();
+    if (direction === 'send') authorize(participant.role, 'sendMedia');
+    return participant.media.createTransport(direction);
+  }
+
+  /** A load-test bot's plain RTP transport; refused unless the node was started with `load.botTransports`. */
+  async createBotTransport(participant: Participant, direction: Direction): Promise<BotTransportInfo> {
+    this.requireBotTransports(participant);
+    if (direction === 'send') authorize(participant.role, 'sendMedia');
+    return participant.media.createBotTransport(direction);
+  }
+
+  async connectBotTransport(
+    participant: Participant,
+    request: { transportId: string; ip: string; port: number; srtpKeyBase64: string },
+  ): Promise<void> {
+    this.requireBotTransports(participant);
+    await participant.media.connectBotTransport(request.transportId, request.ip, request.port, request.srtpKeyBase64);
+  }
+
+  async connectTransport(participant: Participant, transportId: string, dtls: types.DtlsParameters): Promise<void> {
+    participant.assertAdmitted();
+    await participant.media.connectTransport(transportId, dtls);
+  }
+
+  async restartIce(participant: Participant, transportId: string): Promise<types.IceParameters> {
+    participant.assertAdmitted();
+    return participant.media.restartIce(transportId);
+  }
+
+  async produce(
+    participant: Participant,
+    request: { transportId: string; kind: MediaKind; rtpParameters: types.RtpParameters; source: MediaSource },
+  ): Promise<string> {
+    participant.assertAdmitted();
+    authorize(participant.role, 'sendMedia');
+    participant.wants[request.kind] = !participant.locks[request.kind];
+    const producer = await participant.media.produce(
+      request.transportId,
+      request.kind,
+      request.rtpParameters,
+      request.source,
+      !this.mayFlow(participant, request.kind),
+    );
+    this.audience.notifyViewers(participant, 'producerAdded', { participantId: participant.id, producer });
+    return producer.producerId;
+  }
+
+  async setProducerPaused(participant: Participant, producerId: string, paused: boolean): Promise<void> {
+    const producer = participant.media.producer(producerId);
+    if (!paused && participant.locks[producer.kind]) {
+      throw new CircleError('FORBIDDEN', `your ${producer.kind === 'audio' ? 'microphone' : 'camera'} was turned off by a facilitator`);
+    }
+    participant.wants[producer.kind] = !paused;
+    await this.syncProducers(participant, producer.kind);
+  }
+
+  closeProducer(participant: Participant, producerId: string): void {
+    participant.media.producer(producerId).close();
+    this.audience.notifyViewers(participant, 'producerRemoved', { participantId: participant.id, producerId });
+  }
+
+  async consume(participant: Participant, producerId: string): Promise<ConsumerInfo> {
+    participant.assertAdmitted();
+    for (const owner of this.audience.visibleTo(participant)) {
+      const producer = owner.media.producers.get(producerId);
+      if (producer) return participant.media.consume(producer, owner.id);
+    }
+    throw new CircleError('NOT_FOUND', 'no such producer in this room');
+  }
+
+  /** The participant's media closes; those who saw their producers are told each is gone. */
+  drop(participant: Participant): void {
+    for (const producerId of participant.media.producers.keys()) {
+      this.audience.notifyViewers(participant, 'producerRemoved', { participantId: participant.id, producerId });
+    }
+    participant.media.close();
+  }
+
+  private requireBotTransports(participant: Participant): void {
+    if (!this.botTransports) throw new CircleError('FORBIDDEN', 'bot transports are disabled on this node');
+    participant.assertAdmitted();
+  }
+}

@@ -1,0 +1,65 @@
+import type { AudioOnlyReason, MediaKind, ModerationAction, SessionEndReason } from '../protocol/events.js';
+import type { Role } from '../protocol/roles.js';
+import type { AudioOnlyTransition } from '../quality/room-quality.js';
+import type { Floor, GrantSource } from './floor.js';
+import type { Participant } from './participant.js';
+import type { RoomRecord } from './room-record.js';
+
+/**
+ * The narrow ports through which a room's rules reach it. Moderation and turn-taking depend on these, never on
+ * `Room`, so dependencies point one way (room → rules → port) and the rules can be tested against a fake.
+ */
+
+/** The people in a room, as every rule sees them. */
+export interface RoomPeople {
+  /** Anyone in the room or its lobby, by participant id. */
+  participant(participantId: string): Participant | undefined;
+  waiting(): Participant[];
+  admittedParticipants(): Participant[];
+  /** A carried-out moderation action: appended to the audit log (ids only) and counted. */
+  audit(actor: Participant, action: ModerationAction, target?: Participant): void;
+}
+
+/** What the moderation rules need: the people, the durable record, and the changes only the room can make. */
+export interface ModerationPort extends RoomPeople {
+  readonly record: RoomRecord;
+  readonly isOnHold: boolean;
+  admit(participant: Participant): void;
+  dismiss(participant: Participant, reason: SessionEndReason): void;
+  /** Resolves once the SFU applies what the new role may send. */
+  setRole(participant: Participant, role: Role): Promise<void>;
+  /** Pauses the participant's `kind` at the SFU; lifting it later turns nothing on. */
+  lockMedia(participant: Participant, kind: MediaKind): Promise<void>;
+  unlockMedia(participant: Participant, kind: MediaKind): void;
+  /** The lock or spotlight changed: everyone in the room sees it. */
+  roomViewChanged(): void;
+  /** The session is over for everyone; `actorId` is written to the audit log. */
+  end(actorId: string): void;
+}
+
+/** What turn-taking needs: the people, the floor, and the SFU catching up with floor changes. */
+export interface TurnTakingPort extends RoomPeople {
+  readonly floor: Floor;
+  /** Brings every admitted participant's audio in line with the floor; resolves once the SFU applied it. */
+  applyFloorToAll(): Promise<void>;
+  /** Resolves once the SFU pauses and resumes what the latest change of floor holder asks for. */
+  floorSettled(): Promise<void>;
+}
+
+/**
+ * What a room tells whoever watches it (metrics, logs), in the manner of mediasoup's `observer` emitters: no
+ * watcher is needed for the room to work, and the room knows nothing of who listens.
+ */
+export type RoomObserverEvents = {
+  moderation: [action: ModerationAction];
+  floorGranted: [source: GrantSource, waitedMs: number | null];
+  /** How a held or duplicated seat ended: its owner came back, the grace ran out, or a newer connection took it. */
+  seatOutcome: [outcome: 'resumed' | 'expired' | 'replaced'];
+  /** A forwarded stream's quality score (0–10) changed. */
+  consumerScore: [score: number];
+  audioOnlyTransition: [direction: AudioOnlyTransition, reason: AudioOnlyReason];
+  /** Every link reading, for the node's loss and round-trip histograms. */
+  linkSample: [sample: { downlinkLoss?: number; uplinkLoss?: number; rttMs?: number }];
+  /** A failure in work no request waits for (a timer, an event): logged, never thrown into the void. */
+  taskFailed: [error: unknown, during: string];
+};

@@ -1,0 +1,107 @@
+// A fake room behind the rules' ports, for unit tests that run in milliseconds without a mediasoup worker. The
+// floor and the record are the real ones; the fake records what the rules asked the room to do.
+import type { ParticipantMedia } from '../../src/media/participant-media.js';
+import type { MediaKind, ModerationAction, SessionEndReason } from '../../src/protocol/events.js';
+import type { Role } from '../../src/protocol/roles.js';
+import { LinkQuality } from '../../src/quality/link-quality.js';
+import { Floor } from '../../src/rooms/floor.js';
+import { Participant, type ParticipantChannel } from '../../src/rooms/participant.js';
+import { RoomRecord } from '../../src/rooms/room-record.js';
+import type { ModerationPort, TurnTakingPort } from '../../src/rooms/room-port.js';
+import config from '../../config/default.json' with { type: 'json' };
+
+export interface Sent {
+  to: string;
+  event: string;
+  args: unknown[];
+}
+
+export class FakeRoom implements ModerationPort, TurnTakingPort {
+  readonly record = new RoomRecord('fake-room');
+  readonly floor = new Floor(this.record.floor, 15_000);
+  isOnHold = false;
+  readonly people = new Map<string, Participant>();
+  /** What the rules asked of the room, in order, as short strings. */
+  readonly calls: string[] = [];
+  readonly sent: Sent[] = [];
+  readonly auditCounted: ModerationAction[] = [];
+
+  /** Adds someone (admitted unless `waiting`); the session counts as started once anyone is added. */
+  add(id: string, role: Role, { waiting = false } = {}): Participant {
+    const channel: ParticipantChannel = {
+      send: (event, ...args) => void this.sent.push({ to: id, event, args }),
+      detach: () => undefined,
+      end: (reason) => void this.calls.push(`end-channel ${id} ${reason}`),
+    };
+    const media = { on: () => media, describeProducers: () => [] } as unknown as ParticipantMedia;
+    const participant = new Participant(
+      { participantId: id, roomId: 'fake-room', role, displayName: id },
+      media,
+      channel,
+      new LinkQuality(config.quality),
+    );
+    participant.admitted = !waiting;
+    this.people.set(id, participant);
+    this.record.start();
+    return participant;
+  }
+
+  participant(participantId: string) {
+    return this.people.get(participantId);
+  }
+
+  waiting() {
+    return [...this.people.values()].filter((p) => !p.admitted);
+  }
+
+  admittedParticipants() {
+    return [...this.people.values()].filter((p) => p.admitted);
+  }
+
+  audit(actor: Participant, action: ModerationAction, target?: Participant) {
+    this.record.log(actor.id, action, target?.id);
+    this.auditCounted.push(action);
+  }
+
+  admit(participant: Participant) {
+    participant.admitted = true;
+    this.calls.push(`admit ${participant.id}`);
+  }
+
+  dismiss(participant: Participant, reason: SessionEndReason) {
+    this.people.delete(participant.id);
+    this.calls.push(`dismiss ${participant.id} ${reason}`);
+  }
+
+  async setRole(participant: Participant, role: Role) {
+    participant.role = role;
+    this.calls.push(`role ${participant.id} ${role}`);
+  }
+
+  async lockMedia(participant: Participant, kind: MediaKind) {
+    participant.locks[kind] = true;
+    this.calls.push(`lock ${participant.id} ${kind}`);
+  }
+
+  unlockMedia(participant: Participant, kind: MediaKind) {
+    participant.locks[kind] = false;
+    this.calls.push(`unlock ${participant.id} ${kind}`);
+  }
+
+  roomViewChanged() {
+    this.calls.push('roomView');
+  }
+
+  end(actorId: string) {
+    this.record.end(actorId);
+    this.calls.push(`end ${actorId}`);
+  }
+
+  async applyFloorToAll() {
+    this.calls.push(`floor applied (${this.floor.mode})`);
+  }
+
+  async floorSettled() {
+    this.calls.push('floor settled');
+  }
+}

@@ -1,0 +1,244 @@
+// The moderation rules against a fake room port: every permission and rank rule, the lobby, lock, end,
+// mute and ask, removal, roles, spotlight and the audit log, without a mediasoup worker.
+import { describe, expect, it } from 'vitest';
+import { CircleError } from '../../src/protocol/errors.js';
+import { ROLES, type Role } from '../../src/protocol/roles.js';
+import { Moderation } from '../../src/rooms/moderation.js';
+import { PERMISSIONS, type Action } from '../../src/rooms/permissions.js';
+import { FakeRoom } from '../helpers/fake-room.js';
+
+function setUp() {
+  const room = new FakeRoom();
+  const moderation = new Moderation(room);
+  return { room, moderation };
+}
+
+async function refusal(act: () => unknown): Promise<string | undefined> {
+  try {
+    await act();
+    return undefined;
+  } catch (error) {
+    if (error instanceof CircleError) return error.code;
+    throw error;
+  }
+}
+
+/** Each moderation request, as the actor would make it against a fresh target of the lowest rank. */
+const REQUESTS: Partial<Record<Action, (m: Moderation, actor: string, room: FakeRoom) => unknown>> = {
+  admit: (m, a, room) => m.admit(room.participant(a)!, room.add('knocking', 'client', { waiting: true }).id),
+  deny: (m, a, room) => m.deny(room.participant(a)!, room.add('knocking', 'client', { waiting: true }).id),
+  mute: (m, a, room) => m.mute(room.participant(a)!, room.add('target', 'client').id),
+  askToUnmute: (m, a, room) => m.askToUnmute(room.participant(a)!, room.add('target', 'client').id),
+  stopVideo: (m, a, room) => m.stopVideo(room.participant(a)!, room.add('target', 'client').id),
+  askToStartVideo: (m, a, room) => m.askToStartVideo(room.participant(a)!, room.add('target', 'client').id),
+  remove: (m, a, room) => m.remove(room.participant(a)!, room.add('target', 'client').id),
+  promote: (m, a, room) => m.promote(room.participant(a)!, room.add('target', 'client').id),
+  demote: (m, a, room) => m.demote(room.participant(a)!, room.add('target', 'cofacilitator').id),
+  handOver: (m, a, room) => m.handOver(room.participant(a)!, room.add('target', 'cofacilitator').id),
+  spotlight: (m, a, room) => m.spotlight(room.participant(a)!, room.add('target', 'client').id),
+  lock: (m, a, room) => m.setLocked(room.participant(a)!, true),
+  unlock: (m, a, room) => m.setLocked(room.participant(a)!, false),
+  end: (m, a, room) => m.end(room.participant(a)!),
+  readAuditLog: (m, a, room) => m.auditLog(room.participant(a)!),
+  suggestAudioOnly: (m, a, room) => m.suggestAudioOnly(room.participant(a)!, room.add('target', 'client').id),
+};
+
+describe('the permission table', () => {
+  for (const [action, request] of Object.entries(REQUESTS) as [Action, NonNullable<(typeof REQUESTS)[Action]>][]) {
+    for (const role of ROLES) {
+      const allowed = PERMISSIONS[action].includes(role);
+      it(`${allowed ? 'lets' : 'refuses'} a ${role} ${action}`, async () => {
+        const { room, moderation } = setUp();
+        // A demote or hand-over target is a co-facilitator, whom only the facilitator outranks.
+        const outranked = role !== 'facilitator' && (action === 'demote' || action === 'handOver');
+        room.add('actor', role);
+        const code = await refusal(() => request(moderation, 'actor', room));
+        expect(code).toBe(allowed && !outranked ? undefined : 'FORBIDDEN');
+        if (code) expect(room.record.audit).toHaveLength(0); // a refused request changes nothing
+      });
+    }
+  }
+});
+
+describe('rank', () => {
+  const ranks: [Role, Role, boolean][] = [
+    ['facilitator', 'cofacilitator', true],
+    ['facilitator', 'client', true],
+    ['cofacilitator', 'client', true],
+    ['cofacilitator', 'observer', true],
+    ['cofacilitator', 'cofacilitator', false],
+    ['cofacilitator', 'facilitator', false],
+  ];
+  for (const [actorRole, targetRole, allowed] of ranks) {
+    it(`a ${actorRole} ${allowed ? 'may' : 'may not'} mute a ${targetRole}`, async () => {
+      const { room, moderation } = setUp();
+      const actor = room.add('actor', actorRole);
+      room.add('target', targetRole);
+      expect(await refusal(() => moderation.mute(actor, 'target'))).toBe(allowed ? undefined : 'FORBIDDEN');
+      expect(room.participant('target')!.locks.audio).toBe(allowed);
+    });
+  }
+
+  it('refuses acting on oneself, and on someone who is not there, without telling a client which ids exist', async () => {
+    const { room, moderation } = setUp();
+    const lead = room.add('lead', 'facilitator');
+    const client = room.add('ana', 'client');
+    expect(await refusal(() => moderation.mute(lead, 'lead'))).toBe('BAD_REQUEST');
+    expect(await refusal(() => moderation.mute(lead, 'nobody'))).toBe('NOT_FOUND');
+    expect(await refusal(() => moderation.mute(client, 'nobody'))).toBe('FORBIDDEN');
+  });
+});
+
+describe('the lobby', () => {
+  it('admits one or all, denies one or all, and audits each', () => {
+    const { room, moderation } = setUp();
+    const lead = room.add('lead', 'facilitator');
+    for (const id of ['a', 'b', 'c', 'd']) room.add(id, 'client', { waiting: true });
+    moderation.admit(lead, 'a');
+    expect(moderation.denyAll(lead) + 0).toBe(3);
+    expect(room.calls).toEqual(['admit a', 'dismiss b denied', 'dismiss c denied', 'dismiss d denied']);
+    room.add('e', 'client', { waiting: true });
+    expect(moderation.admitAll(lead)).toBe(1);
+    expect(room.record.audit.map((e) => `${e.action} ${e.target}`)).toEqual(['admit a', 'deny b', 'deny c', 'deny d', 'admit e']);
+  });
+
+  it('admits no one before a facilitator starts the session or while the room is on hold', () => {
+    const { room, moderation } = setUp();
+    const cofacilitator = room.add('co', 'cofacilitator');
+    room.add('a', 'client', { waiting: true });
+    room.isOnHold = true;
+    expect(() => moderation.admit(cofacilitator, 'a')).toThrow(expect.objectContaining({ code: 'ON_HOLD' }));
+    expect(() => moderation.admitAll(cofacilitator)).toThrow(expect.objectContaining({ code: 'ON_HOLD' }));
+    expect(room.participant('a')!.admitted).toBe(false);
+  });
+
+  it('admits only someone waiting', () => {
+    const { room, moderation } = setUp();
+    const lead = room.add('lead', 'facilitator');
+    room.add('in', 'client');
+    expect(() => moderation.admit(lead, 'in')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect(() => moderation.deny(lead, 'in')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+  });
+});
+
+describe('media', () => {
+  it('mutes, asks to unmute (lifting the lock and asking the client), and stops video', async () => {
+    const { room, moderation } = setUp();
+    const lead = room.add('lead', 'facilitator');
+    room.add('ana', 'client');
+    await moderation.mute(lead, 'ana');
+    moderation.askToUnmute(lead, 'ana');
+    await moderation.stopVideo(lead, 'ana');
+    moderation.askToStartVideo(lead, 'ana');
+    expect(room.calls).toEqual(['lock ana audio', 'unlock ana audio', 'lock ana video', 'unlock ana video']);
+    expect(room.sent.filter((s) => s.event === 'unmuteRequested').map((s) => s.args[0])).toEqual([{ kind: 'audio' }, { kind: 'video' }]);
+  });
+
+  it('mutes every admitted client not already muted, and no staff', async () => {
+    const { room, moderation } = setUp();
+    const co = room.add('co', 'cofacilitator');
+    room.add('lead', 'facilitator');
+    room.add('a', 'client');
+    room.add('b', 'client').locks.audio = true;
+    room.add('c', 'client', { waiting: true });
+    expect(await moderation.muteAllClients(co)).toBe(1);
+    expect(room.calls).toEqual(['lock a audio']);
+  });
+
+  it('only suggests audio-only: the client is told, nothing is locked', () => {
+    const { room, moderation } = setUp();
+    const lead = room.add('lead', 'facilitator');
+    room.add('ana', 'client');
+    moderation.suggestAudioOnly(lead, 'ana');
+    expect(room.sent).toEqual([{ to: 'ana', event: 'audioOnlySuggested', args: [{}] }]);
+    expect(room.calls).toEqual([]);
+  });
+});
+
+describe('removal, roles, spotlight, lock and end', () => {
+  it('removes for the session: the record refuses the participant afterwards, waiting or admitted', () => {
+    const { room, moderation } = setUp();
+    const lead = room.add('lead', 'facilitator');
+    room.add('ana', 'client', { waiting: true });
+    moderation.remove(lead, 'ana');
+    expect(room.calls).toEqual(['dismiss ana removed']);
+    expect(() => room.record.assertMayEnter({ participantId: 'ana', role: 'client' }, false)).toThrow(
+      expect.objectContaining({ code: 'REMOVED' }),
+    );
+  });
+
+  it('promotes only clients, demotes only co-facilitators, hands the lead only to a co-facilitator', async () => {
+    const { room, moderation } = setUp();
+    const lead = room.add('lead', 'facilitator');
+    room.add('ana', 'client');
+    room.add('ob', 'observer');
+    expect(await refusal(() => moderation.demote(lead, 'ana'))).toBe('BAD_REQUEST');
+    expect(await refusal(() => moderation.handOver(lead, 'ana'))).toBe('BAD_REQUEST');
+    expect(await refusal(() => moderation.promote(lead, 'ob'))).toBe('BAD_REQUEST');
+    await moderation.promote(lead, 'ana');
+    await moderation.handOver(lead, 'ana');
+    expect(room.calls).toEqual(['role ana cofacilitator', 'role ana facilitator', 'role lead cofacilitator']);
+    const newLead = room.participant('ana')!;
+    await moderation.demote(newLead, 'lead');
+    expect(room.participant('lead')!.role).toBe('client');
+  });
+
+  it('spotlights an admitted non-observer, or no one', async () => {
+    const { room, moderation } = setUp();
+    const lead = room.add('lead', 'facilitator');
+    room.add('ana', 'client');
+    room.add('ob', 'observer');
+    room.add('wait', 'client', { waiting: true });
+    expect(await refusal(() => moderation.spotlight(lead, 'ob'))).toBe('NOT_FOUND');
+    expect(await refusal(() => moderation.spotlight(lead, 'wait'))).toBe('NOT_FOUND');
+    moderation.spotlight(lead, 'ana');
+    expect(room.record.spotlight).toBe('ana');
+    moderation.spotlight(lead, null);
+    expect(room.record.spotlight).toBeNull();
+    expect(room.calls).toEqual(['roomView', 'roomView']);
+  });
+
+  it('locks and unlocks: a lock keeps newcomers out, not those already admitted or staff', () => {
+    const { room, moderation } = setUp();
+    const co = room.add('co', 'cofacilitator');
+    room.record.admit('back');
+    moderation.setLocked(co, true);
+    const mayEnter = (participantId: string, role: Role) => refusalSync(() => room.record.assertMayEnter({ participantId, role }, false));
+    expect(mayEnter('new', 'client')).toBe('ROOM_LOCKED');
+    expect(mayEnter('back', 'client')).toBeUndefined();
+    expect(mayEnter('staff', 'cofacilitator')).toBeUndefined();
+    moderation.setLocked(co, false);
+    expect(mayEnter('new', 'client')).toBeUndefined();
+  });
+
+  it('ends the session for good (the facilitator alone), and the audit log says who', () => {
+    const { room, moderation } = setUp();
+    const lead = room.add('lead', 'facilitator');
+    moderation.end(lead);
+    expect(room.record.ended).toBe(true);
+    expect(room.record.audit.at(-1)).toMatchObject({ actor: 'lead', action: 'end' });
+    expect(refusalSync(() => room.record.assertMayEnter({ participantId: 'lead', role: 'facilitator' }, false))).toBe('SESSION_ENDED');
+  });
+});
+
+describe('the audit log', () => {
+  it('holds ids only, and is read by staff alone', async () => {
+    const { room, moderation } = setUp();
+    const lead = room.add('lead', 'facilitator');
+    const client = room.add('ana', 'client');
+    await moderation.mute(lead, 'ana');
+    expect(moderation.auditLog(lead)).toEqual([{ at: expect.any(String), actor: 'lead', action: 'mute', target: 'ana' }]);
+    expect(room.auditCounted).toEqual(['mute']);
+    expect(() => moderation.auditLog(client)).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+  });
+});
+
+function refusalSync(act: () => unknown): string | undefined {
+  try {
+    act();
+    return undefined;
+  } catch (error) {
+    if (error instanceof CircleError) return error.code;
+    throw error;
+  }
+}
