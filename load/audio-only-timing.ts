@@ -3,9 +3,9 @@
 //
 //   npm run load:audio-only -- --runs 10 --direction downlink
 import { parseArgs } from 'node:util';
-import { joinFromDemo, launchBrowser, participantIdOf, sdk, waitUntil } from '../test/helpers/browser.js';
-import { startCircle } from '../test/helpers/circle.js';
-import { UdpRelay, transportUfrags } from '../test/helpers/weak-link.js';
+import { joinFromDemo, launchBrowser, participantIdOf, sdk, waitUntil } from '../harness/browser.js';
+import { startCircle } from '../harness/circle.js';
+import { UdpRelay, transportUfrags } from '../harness/weak-link.js';
 import { machine, writeResult } from './lib/report.js';
 import { summarize } from './lib/stats.js';
 

@@ -4,9 +4,9 @@
 //   npm run load:blackout -- --runs 10 --blackout-seconds 8
 import { parseArgs } from 'node:util';
 import type { Page } from 'puppeteer-core';
-import { audioFrom, joinFromDemo, launchBrowser, participantIdOf, sdk, waitUntil } from '../test/helpers/browser.js';
-import { startCircle } from '../test/helpers/circle.js';
-import { TcpProxy, UdpRelay, transportUfrags } from '../test/helpers/weak-link.js';
+import { audioFrom, joinFromDemo, launchBrowser, participantIdOf, sdk, waitUntil } from '../harness/browser.js';
+import { startCircle } from '../harness/circle.js';
+import { TcpProxy, UdpRelay, transportUfrags } from '../harness/weak-link.js';
 import { machine, writeResult } from './lib/report.js';
 import { summarize } from './lib/stats.js';
 

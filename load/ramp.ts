@@ -8,9 +8,9 @@
 //   npm run load:ramp -- --video-layers 0 --speakers 1 --max-rooms 50
 //                                              (a group as it sounds: one speaker, the others silent with DTX)
 import { parseArgs } from 'node:util';
-import { startServerProcess } from '../test/helpers/process.js';
-import { sample } from '../test/helpers/circle.js';
-import { connect, devToken } from '../test/helpers/signaling.js';
+import { startServerProcess } from '../harness/process.js';
+import { sample } from '../harness/circle.js';
+import { connect, devToken } from '../harness/signaling.js';
 import { MediaBot, MediaClock } from './lib/media-bot.js';
 import { machine, writeResult } from './lib/report.js';
 import { ServerProbe } from './lib/server-probe.js';

@@ -4,8 +4,8 @@
 //
 //   npm run load:signaling -- --rooms 50
 import { parseArgs } from 'node:util';
-import { startServerProcess } from '../test/helpers/process.js';
-import { connect, devToken, produceAudio, type TestClient } from '../test/helpers/signaling.js';
+import { startServerProcess } from '../harness/process.js';
+import { connect, devToken, produceAudio, type TestClient } from '../harness/signaling.js';
 import { machine, writeResult } from './lib/report.js';
 import { summarize } from './lib/stats.js';
 

@@ -5,9 +5,9 @@
 //
 //   npm run load:soak -- --minutes 60 --rooms 6
 import { parseArgs } from 'node:util';
-import { audioFrom, joinFromDemo, launchBrowser, participantIdOf, sdk } from '../test/helpers/browser.js';
-import { sample } from '../test/helpers/circle.js';
-import { startServerProcess } from '../test/helpers/process.js';
+import { audioFrom, joinFromDemo, launchBrowser, participantIdOf, sdk } from '../harness/browser.js';
+import { sample } from '../harness/circle.js';
+import { startServerProcess } from '../harness/process.js';
 import { MediaBot, MediaClock } from './lib/media-bot.js';
 import { machine, writeResult } from './lib/report.js';
 import { ServerProbe } from './lib/server-probe.js';

@@ -6,9 +6,9 @@
 //   npm run load:storm -- --rooms 100
 import { parseArgs } from 'node:util';
 import type { JoinResult } from '../src/protocol/events.js';
-import { startServerProcess } from '../test/helpers/process.js';
-import { sample } from '../test/helpers/circle.js';
-import { connect, devToken, type TestClient } from '../test/helpers/signaling.js';
+import { startServerProcess } from '../harness/process.js';
+import { sample } from '../harness/circle.js';
+import { connect, devToken, type TestClient } from '../harness/signaling.js';
 import { machine, writeResult } from './lib/report.js';
 import { summarize } from './lib/stats.js';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import type { JoinResult, PeerInfo, ProducerInfo } from '../../src/protocol/events.js';
-import { connect, devToken, type TestClient } from '../../test/helpers/signaling.js';
+import { connect, devToken, type TestClient } from '../../harness/signaling.js';
 
 /**
  * A simulated participant: the real Socket.IO protocol for everything, and real RTP for media through the SFU's

@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { sample } from '../../test/helpers/circle.js';
+import { sample } from '../../harness/circle.js';
 
 /** What a scenario reads of the server under test: its /metrics, and its processes' memory from /proc. */
 export class ServerProbe {

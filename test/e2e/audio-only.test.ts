@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
-import { audioFrom, bytesFrom, joinFromDemo, participantIdOf, sdk, waitUntil } from '../helpers/browser.js';
+import { audioFrom, bytesFrom, joinFromDemo, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
 import { weakLinkSuite } from '../helpers/fixtures.js';
-import { transportUfrags } from '../helpers/weak-link.js';
+import { transportUfrags } from '../../harness/weak-link.js';
 import type { LinkView, PeerInfo } from '../../src/protocol/events.js';
 
 const suite = weakLinkSuite();

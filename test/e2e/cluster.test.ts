@@ -1,10 +1,10 @@
 import { createClient } from 'redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser } from 'puppeteer-core';
-import { audioFrom, bytesFrom, joinFromDemo, launchBrowser, participantIdOf, sdk, waitUntil } from '../helpers/browser.js';
-import { startCircle, type RunningCircle } from '../helpers/circle.js';
+import { audioFrom, bytesFrom, joinFromDemo, launchBrowser, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
+import { startCircle, type RunningCircle } from '../../harness/circle.js';
 import { RedisServer } from '../helpers/redis.js';
-import { connect, devToken } from '../helpers/signaling.js';
+import { connect, devToken } from '../../harness/signaling.js';
 
 let redis: RedisServer;
 let nodeA: RunningCircle;

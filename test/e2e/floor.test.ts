@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { browserSuite } from '../helpers/fixtures.js';
-import { audioFrom, joinFromDemo, participantIdOf, sdk, waitUntil } from '../helpers/browser.js';
+import { audioFrom, joinFromDemo, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
 
 const suite = browserSuite({ rooms: { requireAdmission: false } });
 

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
-import { joinFromDemo, participantIdOf, sdk, waitUntil } from '../helpers/browser.js';
+import { joinFromDemo, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
 import { weakLinkSuite } from '../helpers/fixtures.js';
-import { transportUfrags } from '../helpers/weak-link.js';
+import { transportUfrags } from '../../harness/weak-link.js';
 
 const GRACE_MS = 3000;
 const suite = weakLinkSuite({ sessions: { resumeGraceMs: GRACE_MS } });

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { audioFrom, joinFromDemo, participantIdOf, sdk, waitUntil } from '../helpers/browser.js';
+import { audioFrom, joinFromDemo, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
 import { browserSuite } from '../helpers/fixtures.js';
 
 const suite = browserSuite({ rooms: { requireAdmission: false }, sessions: { resumeGraceMs: 15_000 } });

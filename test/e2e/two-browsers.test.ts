@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
-import { sample } from '../helpers/circle.js';
+import { sample } from '../../harness/circle.js';
 import { browserSuite } from '../helpers/fixtures.js';
-import { bytesByKind, inboundStats, joinFromDemo, waitUntil } from '../helpers/browser.js';
+import { bytesByKind, inboundStats, joinFromDemo, waitUntil } from '../../harness/browser.js';
 
 const suite = browserSuite({ rooms: { requireAdmission: false } });
 

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { mergeDeep, type JsonObject } from '../../src/config/load.js';
-import { launchBrowser } from './browser.js';
-import { startCircle, type RunningCircle } from './circle.js';
-import { joinRoom, type Seated, type TestClient } from './signaling.js';
-import { TcpProxy, UdpRelay } from './weak-link.js';
+import { launchBrowser } from '../../harness/browser.js';
+import { startCircle, type RunningCircle } from '../../harness/circle.js';
+import { joinRoom, type Seated, type TestClient } from '../../harness/signaling.js';
+import { TcpProxy, UdpRelay } from '../../harness/weak-link.js';
 
 /**
  * A real Circle for one test file, and socket clients that are closed after each test.

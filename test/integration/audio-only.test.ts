@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest';
-import { sample } from '../helpers/circle.js';
+import { sample } from '../../harness/circle.js';
 import { circleSuite } from '../helpers/fixtures.js';
-import { fakeDtls, opusParameters, vp8Parameters } from '../helpers/rtp.js';
-import { connect, devToken, type TestClient } from '../helpers/signaling.js';
+import { fakeDtls, opusParameters, vp8Parameters } from '../../harness/rtp.js';
+import { connect, devToken, type TestClient } from '../../harness/signaling.js';
 import type { LinkView, PeerInfo, SelfView } from '../../src/protocol/events.js';
 
 const suite = circleSuite({ sessions: { resumeGraceMs: 5000 } });

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { MediaBot, MediaClock } from '../../load/lib/media-bot.js';
-import { startCircle } from '../helpers/circle.js';
+import { startCircle } from '../../harness/circle.js';
 import { circleSuite } from '../helpers/fixtures.js';
 
 // The load harness's media path: plain RTP in, SRTP out, through the same routers and simulcast consumers.

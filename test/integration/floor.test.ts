@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { sample } from '../helpers/circle.js';
+import { sample } from '../../harness/circle.js';
 import { circleSuite } from '../helpers/fixtures.js';
-import { produceAudio, type Seated } from '../helpers/signaling.js';
+import { produceAudio, type Seated } from '../../harness/signaling.js';
 
 const suite = circleSuite({ floor: { turnWarningSeconds: 8 } });
 const seat = suite.seat.bind(suite);

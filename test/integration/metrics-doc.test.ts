@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startCircle, type RunningCircle } from '../helpers/circle.js';
+import { startCircle, type RunningCircle } from '../../harness/circle.js';
 import { documentedMetrics, exportedMetrics } from '../helpers/metrics-doc.js';
 
 let server: RunningCircle;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { sample } from '../helpers/circle.js';
+import { sample } from '../../harness/circle.js';
 import { circleSuite } from '../helpers/fixtures.js';
-import { connect, devToken, produceAudio, type Seated } from '../helpers/signaling.js';
+import { connect, devToken, produceAudio, type Seated } from '../../harness/signaling.js';
 
 const suite = circleSuite({ rooms: { facilitatorAbsenceMs: 300 } });
 const seat = suite.seat.bind(suite);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS, type Action } from '../../src/rooms/permissions.js';
 import type { Role } from '../../src/protocol/roles.js';
-import { startCircle, type RunningCircle } from '../helpers/circle.js';
-import { joinRoom, type Seated } from '../helpers/signaling.js';
+import { startCircle, type RunningCircle } from '../../harness/circle.js';
+import { joinRoom, type Seated } from '../../harness/signaling.js';
 
 let server: RunningCircle;
 beforeAll(async () => {

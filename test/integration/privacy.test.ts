@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCircle, type Circle } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger, logRef } from '../../src/logging/logger.js';
-import { connect, devToken } from '../helpers/signaling.js';
+import { connect, devToken } from '../../harness/signaling.js';
 
 const lines: string[] = [];
 let circle: Circle;

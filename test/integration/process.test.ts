@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { expect, it } from 'vitest';
-import { startServerProcess } from '../helpers/process.js';
-import { connect, devToken } from '../helpers/signaling.js';
+import { startServerProcess } from '../../harness/process.js';
+import { connect, devToken } from '../../harness/signaling.js';
 
 it('stops at start-up on a bad configuration value, naming the key', () => {
   const result = spawnSync(process.execPath, ['dist/src/main.js'], {

@@ -1,8 +1,8 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { sample } from '../helpers/circle.js';
+import { sample } from '../../harness/circle.js';
 import { circleSuite } from '../helpers/fixtures.js';
-import { connect, devToken, produceAudio, type TestClient } from '../helpers/signaling.js';
+import { connect, devToken, produceAudio, type TestClient } from '../../harness/signaling.js';
 
 const GRACE_MS = 3000;
 const suite = circleSuite({ sessions: { resumeGraceMs: GRACE_MS } });

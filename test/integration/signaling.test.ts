@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
-import { startCircle, sample, type RunningCircle } from '../helpers/circle.js';
-import { connect, devToken, type TestClient } from '../helpers/signaling.js';
-import { fakeDtls, opusParameters, vp8Parameters } from '../helpers/rtp.js';
+import { startCircle, sample, type RunningCircle } from '../../harness/circle.js';
+import { connect, devToken, type TestClient } from '../../harness/signaling.js';
+import { fakeDtls, opusParameters, vp8Parameters } from '../../harness/rtp.js';
 
 let server: RunningCircle;
 const clients: TestClient[] = [];

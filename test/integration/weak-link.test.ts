@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UdpRelay, stunServerUfrag } from '../helpers/weak-link.js';
+import { UdpRelay, stunServerUfrag } from '../../harness/weak-link.js';
 
 /** A STUN binding request whose USERNAME is `server:client`, as a browser sends to an SFU. */
 function bindingRequest(serverUfrag: string): Buffer {

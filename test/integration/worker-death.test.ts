@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startCircle, sample, type RunningCircle } from '../helpers/circle.js';
-import { connect, devToken } from '../helpers/signaling.js';
+import { startCircle, sample, type RunningCircle } from '../../harness/circle.js';
+import { connect, devToken } from '../../harness/signaling.js';
 
 let server: RunningCircle;
 

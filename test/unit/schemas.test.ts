@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { REQUEST_NAMES, requestSchemas } from '../../src/protocol/schemas.js';
-import { fakeDtls, opusParameters } from '../helpers/rtp.js';
+import { fakeDtls, opusParameters } from '../../harness/rtp.js';
 
 describe('inbound payload schemas', () => {
   it('covers every request of the event map', () => {

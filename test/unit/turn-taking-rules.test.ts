@@ -119,9 +119,10 @@ describe('permissions', () => {
           setTurnLimit: () => turns.setTurnLimit(actor, 30),
           extendTurn: () => turns.extend(actor, 30),
         };
-        const outcome = await Promise.resolve()
-          .then(attempts[action])
-          .then(() => 'ok', (error: { code: string }) => error.code);
+        const outcome = await (async () => attempts[action]())().then(
+          () => 'ok',
+          (error: { code: string }) => error.code,
+        );
         expect(outcome, `${role} ${action}`).toBe(PERMISSIONS[action].includes(role) ? 'ok' : 'FORBIDDEN');
       }
     });

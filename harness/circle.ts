@@ -1,6 +1,6 @@
-import { createCircle, type Circle } from '../../src/app.js';
-import { loadConfig, mergeDeep, type JsonObject } from '../../src/config/load.js';
-import { createLogger } from '../../src/logging/logger.js';
+import { createCircle, type Circle } from '../src/app.js';
+import { loadConfig, mergeDeep, type JsonObject } from '../src/config/load.js';
+import { createLogger } from '../src/logging/logger.js';
 
 
 export interface RunningCircle {

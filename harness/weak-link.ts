@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type { Room } from '../../src/rooms/room.js';
+import type { Room } from '../src/rooms/room.js';
 
 /**
  * The ICE username fragments of a participant's transports at the SFU (both, or one direction's): how the relay

@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { fakeDtls, opusParameters } from './rtp.js';
-import type { Ack } from '../../src/protocol/errors.js';
+import type { Ack } from '../src/protocol/errors.js';
 
 /**
  * A raw Socket.IO client for tests: it can send anything, including what the typed SDK would never send,

@@ -1,0 +1,55 @@
+// Circle's architecture rules, checked in CI (test/unit/architecture.test.ts) and drawn in docs/architecture.md.
+// Type-only imports count too: a cycle of types is still a cycle a reader has to untangle.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-cycles',
+      severity: 'error',
+      comment: 'Dependencies point one way: no module reaches back, directly or through others, to one that imports it.',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'rules-see-ports-not-the-room',
+      severity: 'error',
+      comment: 'Only the registry and its placement module know the Room class; the rules reach a room through its ports.',
+      from: { path: '^src/rooms/', pathNot: '^src/rooms/(room-registry|placement|room)\\.ts$' },
+      to: { path: '^src/rooms/room\\.ts$' },
+    },
+    {
+      name: 'domain-knows-no-transport',
+      severity: 'error',
+      comment: 'Rooms, quality and sessions know nothing of Socket.IO, HTTP or the metrics library.',
+      from: { path: '^src/(rooms|quality|sessions|media)/' },
+      to: { path: '^(src/(signaling|http|metrics)/|node_modules/(socket\\.io|express|prom-client)/)' },
+    },
+    {
+      name: 'store-takes-plain-data',
+      severity: 'error',
+      comment: 'The store layer writes and reads plain data; it may name domain types, never import domain code.',
+      from: { path: '^src/store/' },
+      to: { path: '^src/rooms/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'sdk-stays-in-the-browser',
+      severity: 'error',
+      comment: 'The browser SDK shares the protocol with the server and nothing else.',
+      from: { path: '^src/client/' },
+      to: { path: '^src/', pathNot: '^src/(client|protocol)/' },
+    },
+    {
+      name: 'load-and-tests-stand-apart',
+      severity: 'error',
+      comment: 'load/ and test/ share what both need through harness/, never by reaching into each other.',
+      from: { path: '^(load|harness)/' },
+      to: { path: '^test/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js', '.json'] },
+  },
+};

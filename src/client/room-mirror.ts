@@ -1,0 +1,128 @@
+import type {
+  AdmittedView,
+  FloorView,
+  LobbyEntry,
+  PeerInfo,
+  ProducerInfo,
+  RoomView,
+  SelfView,
+  ServerToClientEvents,
+} from '../protocol/events.js';
+import { Emitter } from './emitter.js';
+
+export type MirrorEvents = {
+  peerJoined: [PeerInfo];
+  peerLeft: [{ participantId: string }];
+  peerUpdated: [PeerInfo];
+  self: [SelfView];
+  room: [RoomView];
+  lobby: [LobbyEntry[]];
+  floor: [FloorView];
+  /** A producer this participant may receive appeared: a new peer's, or one a peer added. */
+  producerAvailable: [producerId: string];
+};
+
+/** Anything that delivers the server's events: a Socket.IO socket, or a fake in a unit test. */
+export interface ServerEventSource {
+  on<E extends keyof ServerToClientEvents>(event: E, listener: ServerToClientEvents[E]): unknown;
+}
+
+/**
+ * The room as this participant sees it, kept from the server's events alone: who else is there and what they
+ * send, their own seat, the lobby, the floor. Pure state, no media and no network: the SDK's other parts act on
+ * what it tells them.
+ */
+export class RoomMirror extends Emitter<MirrorEvents> {
+  self: SelfView | undefined;
+  room: RoomView | undefined;
+  lobby: LobbyEntry[] = [];
+  floor: FloorView | undefined;
+  readonly peers = new Map<string, PeerInfo>();
+
+  /** Follows the server's room events from `source` (each new connection's socket). */
+  follow(source: ServerEventSource): void {
+    source.on('peerJoined', (peer) => this.addPeer(peer));
+    source.on('peerLeft', ({ participantId }) => {
+      this.peers.delete(participantId);
+      this.emit('peerLeft', { participantId });
+    });
+    source.on('peerUpdated', (peer) => {
+      this.peers.set(peer.participantId, peer);
+      this.emit('peerUpdated', peer);
+    });
+    source.on('producerAdded', ({ participantId, producer }) => {
+      this.changeProducers(participantId, (producers) => [...producers, producer]);
+      this.emit('producerAvailable', producer.producerId);
+    });
+    source.on('producerRemoved', ({ participantId, producerId }) =>
+      this.changeProducers(participantId, (producers) => producers.filter((p) => p.producerId !== producerId)),
+    );
+    for (const [event, paused] of [['producerPaused', true], ['producerResumed', false]] as const) {
+      source.on(event, ({ participantId, producerId }) =>
+        this.changeProducers(participantId, (producers) =>
+          producers.map((p) => (p.producerId === producerId ? { ...p, paused } : p)),
+        ),
+      );
+    }
+    source.on('selfUpdated', (self) => this.setSelf(self));
+    source.on('roomUpdated', (room) => {
+      this.room = room;
+      this.emit('room', room);
+    });
+    source.on('lobbyUpdated', ({ waiting }) => {
+      this.lobby = waiting;
+      this.emit('lobby', waiting);
+    });
+    source.on('floorUpdated', (floor) => {
+      this.floor = floor;
+      this.emit('floor', floor);
+    });
+  }
+
+  setSelf(self: SelfView): void {
+    this.self = self;
+    this.emit('self', self);
+  }
+
+  /** Admitted: the room as of admission; events from here on keep it current. */
+  enter(view: AdmittedView): void {
+    this.room = view.room;
+    this.lobby = view.lobby;
+    this.floor = view.floor;
+    this.emit('floor', view.floor);
+    this.emit('room', view.room);
+    this.emit('lobby', view.lobby);
+    this.peers.clear();
+    for (const peer of view.peers) this.addPeer(peer);
+  }
+
+  /** Every producer of every peer, to catch up once media is set up. */
+  producers(): ProducerInfo[] {
+    return [...this.peers.values()].flatMap((peer) => peer.producers);
+  }
+
+  /** 1-based place in the hand queue; 0 when the hand is down. */
+  get handPosition(): number {
+    return this.self && this.floor ? this.floor.queue.indexOf(this.self.participantId) + 1 : 0;
+  }
+
+  /** Whether the SFU lets this participant be heard now (a queue-mode room hears only the floor holder). */
+  get mayBeHeard(): boolean {
+    if (!this.self || !this.floor || this.floor.mode === 'open') return true;
+    return this.self.role !== 'client' || this.floor.holder === this.self.participantId;
+  }
+
+  private addPeer(peer: PeerInfo): void {
+    this.peers.set(peer.participantId, peer);
+    this.emit('peerJoined', peer);
+    for (const producer of peer.producers) this.emit('producerAvailable', producer.producerId);
+  }
+
+  private changeProducers(participantId: string, change: (producers: ProducerInfo[]) => ProducerInfo[]): void {
+    const peer = this.peers.get(participantId);
+    if (!peer) return;
+    const updated = { ...peer, producers: change(peer.producers) };
+    this.peers.set(participantId, updated);
+    this.emit('peerUpdated', updated);
+  }
+}

@@ -1,0 +1,64 @@
+import { Device, type types as client } from 'mediasoup-client';
+import type { AdmittedView, MediaSource, TransportInfo } from '../protocol/events.js';
+import type { RequestPayload } from '../protocol/schemas.js';
+import { request, type CircleSocket } from './request.js';
+
+export interface MediaTransports {
+  device: Device;
+  /** None for observers, who only receive. */
+  send: client.Transport | undefined;
+  recv: client.Transport;
+}
+
+/**
+ * Loads the router's capabilities and opens the two transports, each wired to the server: DTLS connect, produce,
+ * and an ICE restart when its path fails while signaling lives on (a network switch).
+ */
+export async function openTransports(
+  socket: CircleSocket,
+  view: AdmittedView,
+  sends: boolean,
+  onError: (error: Error) => void,
+): Promise<MediaTransports> {
+  const device = new Device();
+  await device.load({ routerRtpCapabilities: view.routerRtpCapabilities as unknown as client.RtpCapabilities });
+  await request(socket, 'setRtpCapabilities', {
+    rtpCapabilities: device.rtpCapabilities as RequestPayload<'setRtpCapabilities'>['rtpCapabilities'],
+  });
+  const send = sends ? await openTransport(socket, device, 'send', onError) : undefined;
+  const recv = await openTransport(socket, device, 'recv', onError);
+  return { device, send, recv };
+}
+
+/** New ICE credentials from the server, same transport: DTLS and media stay. */
+export async function restartTransportIce(socket: CircleSocket, transport: client.Transport): Promise<void> {
+  const { iceParameters } = await request(socket, 'restartIce', { transportId: transport.id });
+  await transport.restartIce({ iceParameters: iceParameters as unknown as client.IceParameters });
+}
+
+async function openTransport(
+  socket: CircleSocket,
+  device: Device,
+  direction: 'send' | 'recv',
+  onError: (error: Error) => void,
+): Promise<client.Transport> {
+  const info: TransportInfo = await request(socket, 'createTransport', { direction });
+  const options = info as unknown as client.TransportOptions;
+  const transport = direction === 'send' ? device.createSendTransport(options) : device.createRecvTransport(options);
+  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+    request(socket, 'connectTransport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
+  });
+  transport.on('connectionstatechange', (state) => {
+    if (state === 'failed') restartTransportIce(socket, transport).catch(onError);
+  });
+  transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+    const source = (appData as { source: MediaSource }).source;
+    request(socket, 'produce', {
+      transportId: transport.id,
+      kind,
+      rtpParameters: rtpParameters as unknown as RequestPayload<'produce'>['rtpParameters'],
+      source,
+    }).then(({ producerId }) => callback({ id: producerId }), errback);
+  });
+  return transport;
+}
