@@ -66,6 +66,21 @@ export class Audience {
     }
   }
 
+  /**
+   * The participant's role changed: those who see them see the new role, and they themselves see whoever the new
+   * role shows or hides (observers, for a client), and the lobby if they are staff now.
+   */
+  roleChanged(participant: Participant, sawBefore: Participant[]): void {
+    this.peerChanged(participant);
+    participant.channel.send('selfUpdated', participant.selfView());
+    const before = new Set(sawBefore.map((p) => p.id));
+    const after = this.visibleTo(participant);
+    for (const peer of after) if (!before.has(peer.id)) participant.channel.send('peerJoined', this.describe(participant, peer));
+    const afterIds = new Set(after.map((p) => p.id));
+    for (const id of before) if (!afterIds.has(id)) participant.channel.send('peerLeft', { participantId: id });
+    if (isModerator(participant.role)) participant.channel.send('lobbyUpdated', { waiting: this.lobbyEntries() });
+  }
+
   lobbyEntries(): LobbyEntry[] {
     return this.waiting().map((p) => ({
       participantId: p.id,

@@ -10,7 +10,8 @@ import { ResumeTokens } from '../sessions/resume-tokens.js';
 import type { Participant, ParticipantChannel } from './participant.js';
 import { Placement, type SharedState } from './placement.js';
 import { RoomRecord } from './room-record.js';
-import { Room, type RoomSettings } from './room.js';
+import { Room } from './room.js';
+import type { RoomSettings } from './room-settings.js';
 
 export interface RegistrySettings extends RoomSettings {
   emptyRoomTimeoutMs: number;

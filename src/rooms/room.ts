@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Identity } from '../auth/tokens.js';
-import { ParticipantMedia, type TransportSettings } from '../media/participant-media.js';
+import { ParticipantMedia } from '../media/participant-media.js';
 import type { MediaWorker } from '../media/worker-pool.js';
 import type {
   AdmittedView,
@@ -14,35 +14,19 @@ import type {
 } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import { isModerator, type Role } from '../protocol/roles.js';
-import { LinkQuality, type QualitySettings } from '../quality/link-quality.js';
+import { LinkQuality } from '../quality/link-quality.js';
 import { RoomQuality } from '../quality/room-quality.js';
 import { GraceTimers } from '../sessions/grace-timers.js';
 import { Audience } from './audience.js';
+import { FacilitatorPresence } from './facilitator-presence.js';
 import { Floor } from './floor.js';
 import { Moderation } from './moderation.js';
 import { Participant, type ParticipantChannel } from './participant.js';
 import type { RoomRecord } from './room-record.js';
 import { RoomMedia } from './room-media.js';
 import type { ModerationPort, RoomObserverEvents, TurnTakingPort } from './room-port.js';
+import type { RoomSettings } from './room-settings.js';
 import { TurnTaking } from './turn-taking.js';
-
-export interface RoomSettings {
-  maxParticipants: number;
-  transport: Omit<TransportSettings, 'webRtcServer'>;
-  /** Clients wait in the lobby until a facilitator or co-facilitator admits them. */
-  requireAdmission: boolean;
-  observersVisibleToClients: boolean;
-  /** How long a room may lack a facilitator before it is put on hold. */
-  facilitatorAbsenceMs: number;
-  /** How long before a timed turn ends its holder and the staff are warned. */
-  turnWarningMs: number;
-  /** How long the seat of someone whose connection dropped is kept for them. */
-  resumeGraceMs: number;
-  /** Whether load-test bots may open plain RTP transports (benchmarks only). */
-  botTransports: boolean;
-  /** When video steps down to audio-only and back, per participant and direction. */
-  quality: QualitySettings;
-}
 
 type RoomEvents = { empty: []; closed: [] };
 
@@ -61,8 +45,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   /** What the room tells metrics and logs; nothing inside depends on who listens. */
   readonly observer = new EventEmitter<RoomObserverEvents>();
   private readonly audience: Audience;
-  private onHold = false;
-  private absenceTimer: NodeJS.Timeout | undefined;
+  private readonly presence: FacilitatorPresence;
   private readonly graceTimers: GraceTimers<Participant>;
   /** The SFU catching up with the latest change of floor holder. */
   private floorSync: Promise<void> = Promise.resolve();
@@ -82,6 +65,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.moderation = new Moderation(this);
     this.turns = new TurnTaking(this);
     this.graceTimers = new GraceTimers(settings.resumeGraceMs);
+    this.presence = new FacilitatorPresence(settings.facilitatorAbsenceMs, () => this.roomViewChanged());
     this.quality = new RoomQuality(
       {
         admittedParticipants: () => this.admittedParticipants(),
@@ -106,7 +90,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   }
 
   get isOnHold(): boolean {
-    return this.onHold;
+    return this.presence.onHold;
   }
 
   participant(participantId: string): Participant | undefined {
@@ -205,17 +189,9 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
 
   /** Changes a role; resolves once the SFU applies what the new role may send (in a one-speaker room). */
   async setRole(participant: Participant, role: Role): Promise<void> {
-    const before = new Set(this.audience.visibleTo(participant).map((p) => p.id));
+    const sawBefore = this.audience.visibleTo(participant);
     participant.role = role;
-    for (const viewer of this.audience.viewersOf(participant)) {
-      viewer.channel.send('peerUpdated', this.audience.describe(viewer, participant));
-    }
-    participant.channel.send('selfUpdated', participant.selfView());
-    const after = this.audience.visibleTo(participant);
-    for (const peer of after) if (!before.has(peer.id)) participant.channel.send('peerJoined', this.audience.describe(participant, peer));
-    const afterIds = new Set(after.map((p) => p.id));
-    for (const id of before) if (!afterIds.has(id)) participant.channel.send('peerLeft', { participantId: id });
-    if (isModerator(role)) participant.channel.send('lobbyUpdated', { waiting: this.audience.lobbyEntries() });
+    this.audience.roleChanged(participant, sawBefore);
     if (role === 'facilitator') this.facilitatorArrived();
     else this.checkFacilitatorPresence();
     // In a one-speaker room staff are always heard, clients only with the floor.
@@ -250,7 +226,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   roomView(): RoomView {
     return {
       locked: this.record.locked,
-      onHold: this.onHold,
+      onHold: this.presence.onHold,
       started: this.record.started,
       spotlight: this.record.spotlight,
     };
@@ -347,10 +323,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   }
 
   private facilitatorArrived(): void {
-    clearTimeout(this.absenceTimer);
-    this.absenceTimer = undefined;
-    const changed = this.onHold || !this.record.started;
-    this.onHold = false;
+    const changed = this.presence.arrived() || !this.record.started;
     this.record.start();
     if (!this.settings.requireAdmission) for (const participant of this.waiting()) this.admit(participant);
     if (changed) this.roomViewChanged();
@@ -358,20 +331,13 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
 
   private checkFacilitatorPresence(): void {
     const present = [...this.participants.values()].some((p) => p.role === 'facilitator');
-    if (present || this.absenceTimer || this.closed) return;
-    // Co-facilitators keep authority meanwhile; only a long absence puts the room on hold.
-    this.absenceTimer = setTimeout(() => {
-      this.absenceTimer = undefined;
-      this.onHold = true;
-      this.roomViewChanged();
-    }, this.settings.facilitatorAbsenceMs);
-    this.absenceTimer.unref();
+    if (!present && !this.closed) this.presence.absent();
   }
 
   private shutDown(farewell: (participant: Participant) => void): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.absenceTimer);
+    this.presence.dispose();
     this.quality.dispose();
     this.graceTimers.clear();
     this.floor.dispose();

@@ -1,0 +1,21 @@
+import type { TransportSettings } from '../media/participant-media.js';
+import type { QualitySettings } from '../quality/link-quality.js';
+
+/** How every room on this node behaves, from configuration. */
+export interface RoomSettings {
+  maxParticipants: number;
+  transport: Omit<TransportSettings, 'webRtcServer'>;
+  /** Clients wait in the lobby until a facilitator or co-facilitator admits them. */
+  requireAdmission: boolean;
+  observersVisibleToClients: boolean;
+  /** How long a room may lack a facilitator before it is put on hold. */
+  facilitatorAbsenceMs: number;
+  /** How long before a timed turn ends its holder and the staff are warned. */
+  turnWarningMs: number;
+  /** How long the seat of someone whose connection dropped is kept for them. */
+  resumeGraceMs: number;
+  /** Whether load-test bots may open plain RTP transports (benchmarks only). */
+  botTransports: boolean;
+  /** When video steps down to audio-only and back, per participant and direction. */
+  quality: QualitySettings;
+}
