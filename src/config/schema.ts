@@ -65,6 +65,8 @@ export const configSchema = z
       .object({
         /** How often each participant's link is read from mediasoup. */
         sampleIntervalMs: z.number().int().min(200).max(10_000),
+        /** How often a settled link (full video, clean both ways) is read: its transports alone. */
+        quietSampleIntervalMs: z.number().int().min(200).max(60_000),
         audioOnlyLoss: z.number().min(0).max(1),
         audioOnlyBelowBps: z.number().int().min(0),
         reduceLoss: z.number().min(0).max(1),
@@ -82,7 +84,8 @@ export const configSchema = z
       .refine((q) => q.recoverLoss <= q.reduceLoss && q.reduceLoss <= q.audioOnlyLoss, {
         message: 'needs recoverLoss <= reduceLoss <= audioOnlyLoss',
       })
-      .refine((q) => q.recoverAboveBps >= q.audioOnlyBelowBps, { message: 'needs recoverAboveBps >= audioOnlyBelowBps' }),
+      .refine((q) => q.recoverAboveBps >= q.audioOnlyBelowBps, { message: 'needs recoverAboveBps >= audioOnlyBelowBps' })
+      .refine((q) => q.quietSampleIntervalMs >= q.sampleIntervalMs, { message: 'needs quietSampleIntervalMs >= sampleIntervalMs' }),
     store: z
       .object({
         /** Empty: state in this process (one node). A redis:// URL: state shared by every node using it. */

@@ -23,7 +23,13 @@ export interface BotTransportInfo {
 type ProducerAppData = { source: MediaSource };
 type ConsumerAppData = { participantId: string; source: MediaSource };
 
-type MediaEvents = { consumerClosed: [consumerId: string]; consumerScore: [score: number] };
+type MediaEvents = {
+  consumerClosed: [consumerId: string];
+  /** A forwarded stream's score (0–10) changed: the receiver's reports of loss on the way to this participant. */
+  consumerScore: [score: number];
+  /** The lowest score (0–10) of an incoming stream changed: loss on the way from this participant. */
+  producerScore: [score: number];
+};
 
 /** mediasoup refuses bad parameters with TypeError or UnsupportedError: that is the client's mistake. */
 async function asClientError<T>(operation: Promise<T>): Promise<T> {
@@ -136,6 +142,7 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
       transport.produce<ProducerAppData>({ kind, rtpParameters, paused, appData: { source } }),
     );
     this.producers.set(producer.id, producer);
+    producer.on('score', (scores) => scores.length && this.emit('producerScore', Math.min(...scores.map((s) => s.score))));
     producer.observer.once('close', () => this.producers.delete(producer.id));
     return describeProducer(producer);
   }

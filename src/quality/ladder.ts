@@ -55,6 +55,11 @@ export class QualityLadder {
     return this.current;
   }
 
+  /** At the top, and the latest reading neither bad nor weak: nothing to do but keep an eye on it. */
+  get settled(): boolean {
+    return this.current === this.top && this.reading !== 'bad' && this.reading !== 'weak';
+  }
+
   /** Feeds one sample; returns the new level when it changes. */
   observe(sample: LinkSample, now: number): number | undefined {
     const reading = this.classify(sample);

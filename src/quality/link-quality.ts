@@ -3,8 +3,16 @@ import { QualityLadder, type LadderSettings } from './ladder.js';
 
 export interface QualitySettings extends LadderSettings {
   sampleIntervalMs: number;
+  /** How often a settled link (full video both ways, clean) is read, and then its transports alone. */
+  quietSampleIntervalMs: number;
   fairRttMs: number;
 }
+
+/** What a sampling tick reads of a link: everything, the two transports alone, or nothing this time. */
+export type ReadDue = 'full' | 'transports' | undefined;
+
+/** After a sign of trouble, a link is read in full for this many intervals whatever its ladders say. */
+const WATCHED_INTERVALS_AFTER_WAKE = 3;
 
 /** Three simulcast layers come down; one camera goes up (the browser picks its own layers under its estimate). */
 const DOWNLINK_LEVELS = 3;
@@ -32,6 +40,8 @@ export class LinkQuality {
   /** Bits per second flowing to and from the participant at the last reading. */
   readonly flowingBps = { downlink: 0, uplink: 0 };
   private report: ClientReport | undefined;
+  private lastReadAt = -Infinity;
+  private watchedUntil = 0;
 
   constructor(private readonly settings: QualitySettings) {
     this.downlink = new QualityLadder(DOWNLINK_LEVELS, settings);
@@ -54,8 +64,35 @@ export class LinkQuality {
     return null;
   }
 
-  recordReport(report: Omit<ClientReport, 'at'>, now: number): void {
+  /**
+   * Records the browser's report; answers whether it shows trouble the ladders must see soon: loss a clean link
+   * does not have, or an uplink estimate below what video needs.
+   */
+  recordReport(report: Omit<ClientReport, 'at'>, now: number): boolean {
     this.report = { ...report, at: now };
+    const lossy = (report.downlinkLoss ?? 0) >= this.settings.recoverLoss;
+    return lossy || (report.uplinkBitrateBps !== undefined && report.uplinkBitrateBps < this.settings.recoverAboveBps);
+  }
+
+  /**
+   * What to read now. A link that is settled both ways (full video, the latest readings clean) is read every
+   * `quietSampleIntervalMs`, its transports alone (bitrates, and loss while video flows); any other, or one woken
+   * by a sign of trouble, is read in full every interval. Reading every link in full each second is what made
+   * the Node side cost 13% of the worker's CPU at 50 rooms (docs/benchmarks.md).
+   */
+  readDue(now: number): ReadDue {
+    const quiet = now >= this.watchedUntil && this.downlink.settled && this.uplink.settled;
+    if (!quiet) return 'full';
+    return now - this.lastReadAt >= this.settings.quietSampleIntervalMs ? 'transports' : undefined;
+  }
+
+  markRead(now: number): void {
+    this.lastReadAt = now;
+  }
+
+  /** A sign of trouble (a stream's score fell, the browser reported loss): read in full for a few intervals. */
+  wake(now: number): void {
+    this.watchedUntil = now + WATCHED_INTERVALS_AFTER_WAKE * this.settings.sampleIntervalMs;
   }
 
   /** What the browser last reported, while it is recent. */

@@ -38,9 +38,14 @@ const flowing = (item: { paused: boolean; producerPaused: boolean }) => !item.pa
  * feedback on every video packet) gives loss and the available bitrate. Without video there is no such feedback
  * (mediasoup uses it for video only), so loss comes from the receiver reports on the audio streams, or from the
  * browser's own count if it reported more recently: receiver reports come every few seconds, and the one after a
- * recovery still covers lossy seconds, so the browser's count tells of a recovered link sooner.
+ * recovery still covers lossy seconds, so the browser's count tells of a recovered link sooner. Reading every
+ * audio stream's reports costs one worker request each, so a settled link's keep-alive skips them.
  */
-export function sampleDownlink(media: ParticipantMedia, reportedLoss: number | undefined): Promise<DirectionSample> {
+export function sampleDownlink(
+  media: ParticipantMedia,
+  reportedLoss: number | undefined,
+  { streams = true }: { streams?: boolean } = {},
+): Promise<DirectionSample> {
   return orNothing(async () => {
     const transport = media.transport('recv');
     if (!transport) return NOTHING;
@@ -50,7 +55,8 @@ export function sampleDownlink(media: ParticipantMedia, reportedLoss: number | u
     if (consumers.some((c) => c.kind === 'video' && flowing(c))) {
       return { loss: stat?.rtpPacketLossSent, bitrateBps: stat?.availableOutgoingBitrate, flowingBps };
     }
-    const audio = consumers.filter((c) => c.kind === 'audio' && flowing(c));
+    // `streams: false` (a settled link's keep-alive): the transport and the browser's report only.
+    const audio = streams ? consumers.filter((c) => c.kind === 'audio' && flowing(c)) : [];
     const reports = (await Promise.all(audio.map((c) => c.getStats()))).flat();
     // The receiver report's fraction lost is an 8-bit fixed-point share. All these streams share the link: the
     // least lossy is the link's own loss (a stream may add its sender's uplink loss).

@@ -44,6 +44,8 @@ export class RoomQuality {
   /** What each participant and the staff were last shown, to tell them only of changes. */
   private readonly shown = new WeakMap<Participant, string>();
   private readonly audioOnlyWas = new WeakMap<Participant, AudioOnlyReason | null>();
+  /** Links being read now: a wake-up does not start a second read of the same link. */
+  private readonly reading = new WeakSet<Participant>();
 
   constructor(
     private readonly room: QualityPort,
@@ -69,7 +71,17 @@ export class RoomQuality {
   recordReport(participant: Participant, report: { uplinkBitrateBps?: number; roundTripTimeMs?: number; downlinkLoss?: number }): void {
     participant.assertAdmitted();
     const { uplinkBitrateBps, roundTripTimeMs, downlinkLoss } = report;
-    participant.link.recordReport({ uplinkBitrateBps, roundTripTimeMs, downlinkLoss }, Date.now());
+    if (participant.link.recordReport({ uplinkBitrateBps, roundTripTimeMs, downlinkLoss }, Date.now())) this.wake(participant);
+  }
+
+  /**
+   * Wakes a settled link on mediasoup's own signs of trouble, which cost nothing while links are clean: a score
+   * below 10 on a stream forwarded to the participant (their receiver reports show loss) or on one they send.
+   */
+  follow(participant: Participant): void {
+    const onScore = (score: number) => score < 10 && this.wake(participant);
+    participant.media.on('consumerScore', onScore);
+    participant.media.on('producerScore', onScore);
   }
 
   /** Adds this room's participants by connection quality, the number audio-only and the bitrates flowing. */
@@ -97,8 +109,12 @@ export class RoomQuality {
     if (this.sampling) return; // a slow worker: skip a beat rather than pile up reads
     this.sampling = true;
     try {
-      const live = this.room.admittedParticipants().filter((p) => p.connection === 'connected');
-      await Promise.all(live.map((participant) => this.sample(participant)));
+      const now = Date.now();
+      const reads = this.room.admittedParticipants().flatMap((participant) => {
+        const due = participant.connection === 'connected' && !this.reading.has(participant) && participant.link.readDue(now);
+        return due ? [this.sample(participant, due)] : [];
+      });
+      await Promise.all(reads);
     } catch (error) {
       this.hooks.onError(error, 'link quality sampling');
     } finally {
@@ -106,14 +122,23 @@ export class RoomQuality {
     }
   }
 
-  private async sample(participant: Participant): Promise<void> {
+  /** Reads a woken link at once rather than at the next tick: the ladders' clocks start a beat sooner. */
+  private wake(participant: Participant): void {
+    participant.link.wake(Date.now());
+    if (this.reading.has(participant) || participant.connection !== 'connected' || !participant.admitted) return;
+    this.sample(participant, 'full').catch((error) => this.hooks.onError(error, 'link quality sampling'));
+  }
+
+  private async sample(participant: Participant, what: 'full' | 'transports'): Promise<void> {
     const link = participant.link;
     const now = Date.now();
     const reported = link.reported(now);
+    this.reading.add(participant);
+    link.markRead(now);
     const [down, up] = await Promise.all([
-      sampleDownlink(participant.media, reported.downlinkLoss),
+      sampleDownlink(participant.media, reported.downlinkLoss, { streams: what === 'full' }),
       sampleUplink(participant.media, reported.uplinkBitrateBps),
-    ]);
+    ]).finally(() => this.reading.delete(participant));
     if (!this.room.isPresent(participant)) return; // left while we read
     if (down.loss !== undefined) link.downlinkLoss = down.loss;
     if (up.loss !== undefined) link.uplinkLoss = up.loss;

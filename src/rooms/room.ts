@@ -112,6 +112,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     );
     media.on('consumerScore', (score) => this.observer.emit('consumerScore', score));
     const participant = new Participant(identity, media, channel, link);
+    this.quality.follow(participant);
     const held = previous ? undefined : this.record.takeHeldSeat(identity.participantId);
     if (previous) {
       // The same person is back (a resumed connection, a reload, a new tab): the newest connection takes the
