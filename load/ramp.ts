@@ -7,6 +7,7 @@
 //   npm run load:ramp -- --video-layers 0      (audio only: the per-stream audio cost)
 //   npm run load:ramp -- --video-layers 0 --speakers 1 --max-rooms 50
 //                                              (a group as it sounds: one speaker, the others silent with DTX)
+//   ... --measure-from 35 --window-seconds 30  (fill to 35 rooms unmeasured, then long steady windows)
 import { parseArgs } from 'node:util';
 import { startServerProcess } from '../harness/process.js';
 import { sample } from '../harness/circle.js';
@@ -24,8 +25,11 @@ const { values } = parseArgs({
     speakers: { type: 'string', default: '10' },
     'settle-seconds': { type: 'string', default: '6' },
     'window-seconds': { type: 'string', default: '6' },
+    /** Rooms below this are added without settling or measuring: a long steady window at a known size. */
+    'measure-from': { type: 'string', default: '1' },
   },
 });
+const MEASURE_FROM = Number(values['measure-from']);
 const MAX_ROOMS = Number(values['max-rooms']);
 const MEDIA = { audio: true, videoLayers: Number(values['video-layers']) };
 const SPEAKERS = Number(values.speakers);
@@ -100,6 +104,7 @@ try {
   for (let rooms = 1; rooms <= MAX_ROOMS; rooms += 1) {
     const joinMs = await addRoom(rooms - 1);
     if (joinMs !== undefined) joinLatencies.push(joinMs);
+    if (rooms < MEASURE_FROM) continue;
     await sleep(SETTLE_MS);
     signaling.take();
     const before = { cpu: await probe.cpuSeconds(), sinks: sinkTotals(), at: performance.now(), harness: process.cpuUsage() };
