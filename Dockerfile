@@ -31,10 +31,11 @@ COPY --from=build --chown=node:node /app/config ./config
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 USER node
-# Signaling and the demo page; media: worker i listens on 44444 + i, UDP and TCP.
+# Signaling (and the web app, with CIRCLE_HTTP_SERVE_WEB_APP=true); media: worker i listens on 44444 + i, UDP and
+# TCP. The internal port (health, metrics, admin) binds 127.0.0.1 unless CIRCLE_ADMIN_HOST says otherwise.
 EXPOSE 3000 44444-44475/udp 44444-44475/tcp
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||process.env.CIRCLE_HTTP_PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.CIRCLE_ADMIN_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # SIGTERM drains (shutdown.drainTimeoutMs); give the container at least that long to stop.
 STOPSIGNAL SIGTERM
 CMD ["node", "dist/src/main.js"]

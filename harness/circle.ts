@@ -6,23 +6,27 @@ import { createLogger } from '../src/logging/logger.js';
 export interface RunningCircle {
   circle: Circle;
   url: string;
+  /** The internal listener: health, readiness, metrics, administration. */
+  adminUrl: string;
   stop(): Promise<void>;
 }
 
 /** A real Circle (real workers, real Socket.IO) on loopback, on free ports. */
 export async function startCircle(overrides: JsonObject = {}): Promise<RunningCircle> {
   const base: JsonObject = {
-    http: { host: '127.0.0.1', port: 0 },
+    http: { host: '127.0.0.1', port: 0, serveWebApp: true },
+    admin: { host: '127.0.0.1', port: 0 },
+    auth: { devTokens: true },
     logging: { level: process.env.TEST_LOG_LEVEL ?? 'silent' },
     mediasoup: { numWorkers: 1, listenIp: '127.0.0.1', announcedIp: '127.0.0.1', webRtcServerBasePort: 0 },
     rooms: { emptyRoomTimeoutMs: 200 },
     // A closed test client leaves soon after; the tests of resuming a seat set their own grace.
     sessions: { resumeGraceMs: 100 },
   };
-  const config = loadConfig({ env: {}, overrides: mergeDeep(base, overrides) });
+  const config = loadConfig({ env: { NODE_ENV: 'test' }, overrides: mergeDeep(base, overrides) });
   const circle = await createCircle(config, createLogger(config.logging.level));
-  const { port } = await circle.listen();
-  return { circle, url: `http://127.0.0.1:${port}`, stop: () => circle.shutdown(0) };
+  const { port, adminPort } = await circle.listen();
+  return { circle, url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, stop: () => circle.shutdown(0) };
 }
 
 /** The value of one sample line of a Prometheus exposition, or undefined when absent. */

@@ -175,7 +175,7 @@ const attackRun = attack();
 const during = await honestWindow();
 await attackRun;
 const afterAttack = await honestWindow();
-const text = await (await fetch(`${url}/metrics`)).text();
+const text = await (await fetch(`${server.adminUrl}/metrics`)).text();
 const crashes = { serverAlive: server.child.exitCode === null, workerDeaths: sample(text, 'circle_worker_deaths_total') ?? NaN };
 const honestSeated = honest.every((bot) => bot.client.socket.connected);
 clock.stop();

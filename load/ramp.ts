@@ -41,7 +41,7 @@ const LIMITS = { loss: 0.01, signalingP99Ms: 100, workerCpu: 0.95 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const server = await startServerProcess({ CIRCLE_LOAD_BOT_TRANSPORTS: 'true' });
-const probe = new ServerProbe(server.url, server.child.pid!);
+const probe = new ServerProbe(server.adminUrl, server.child.pid!);
 const clock = new MediaClock();
 const bots: MediaBot[] = [];
 

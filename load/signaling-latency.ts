@@ -126,11 +126,11 @@ const server = await startServerProcess({
   CIRCLE_ROOMS_MAX_PARTICIPANTS_PER_ROOM: String(Math.max(SIZE, 2)),
 });
 try {
-  const idleRss = await rssMiB(server.url);
+  const idleRss = await rssMiB(server.adminUrl);
   const started = now();
   const rooms = await Promise.all(Array.from({ length: ROOMS }, (_, i) => runRoom(server.url, i)));
   const rampSeconds = (now() - started) / 1000;
-  const loadedRss = await rssMiB(server.url);
+  const loadedRss = await rssMiB(server.adminUrl);
   await Promise.all(rooms.map(measureControl));
 
   const participants = ROOMS * SIZE;

@@ -35,7 +35,7 @@ const server = await startServerProcess({
   CIRCLE_MEDIASOUP_NUM_WORKERS: '0',
   CIRCLE_SESSIONS_RESUME_GRACE_MS: '30000',
 });
-const probe = new ServerProbe(server.url, server.child.pid!);
+const probe = new ServerProbe(server.adminUrl, server.child.pid!);
 const clock = new MediaClock();
 const rooms: MediaBot[][] = [];
 const counts = { leaveRejoin: 0, dropResume: 0, seatsLost: 0, churnErrors: 0, rideAlongChecks: 0, rideAlongSilent: 0 };

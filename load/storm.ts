@@ -74,11 +74,11 @@ const started = performance.now();
 let members: Member[] = [];
 try {
   members = (await Promise.all(Array.from({ length: ROOMS }, (_, i) => room(server.url, i)))).flat();
-  const peak = await (await fetch(`${server.url}/metrics`)).text();
+  const peak = await (await fetch(`${server.adminUrl}/metrics`)).text();
   const participantsAtPeak = ['facilitator', 'client'].reduce((n, role) => n + (sample(peak, 'circle_participants', { role }) ?? 0), 0);
   await Promise.all(members.map((m) => timed('leave', m.client, 'leave', {})));
   const seconds = (performance.now() - started) / 1000;
-  const after = await (await fetch(`${server.url}/metrics`)).text();
+  const after = await (await fetch(`${server.adminUrl}/metrics`)).text();
   const result = {
     scenario: 'storm',
     machine: machine(),

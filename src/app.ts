@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { TokenService } from './auth/tokens.js';
 import type { CircleConfig } from './config/schema.js';
-import { createHttpApp, type Readiness } from './http/app.js';
+import { createInternalApp, createPublicApp, type Readiness } from './http/app.js';
 import type { Logger } from './logging/logger.js';
 import { WorkerPool } from './media/worker-pool.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -19,6 +19,8 @@ import { RoomDirectory } from './store/room-directory.js';
 export interface Circle {
   config: CircleConfig;
   httpServer: HttpServer;
+  /** Health, readiness, metrics and administration, on `admin.host`:`admin.port`. */
+  internalServer: HttpServer;
   io: SignalingServer;
   pool: WorkerPool;
   registry: RoomRegistry;
@@ -26,14 +28,25 @@ export interface Circle {
   tokens: TokenService;
   kv: KeyValueStore;
   directory: RoomDirectory;
-  /** Resolves once listening; `port` is the bound one (useful when configured as 0). */
-  listen(): Promise<{ port: number }>;
+  /** Resolves once both ports listen; the bound ones are answered (useful when configured as 0). */
+  listen(): Promise<{ port: number; adminPort: number }>;
   readiness(): Readiness;
   /**
    * Drains: readiness false and no new rooms at once; rooms carry on until they empty or `drainTimeoutMs`
    * passes, then their participants are told to reconnect (to another node) and workers and sockets close.
    */
   shutdown(drainTimeoutMs?: number): Promise<void>;
+}
+
+/** Listens; answers the bound port. */
+function listenOn(server: HttpServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
 }
 
 function createStore(config: CircleConfig, logger: Logger): KeyValueStore {
@@ -72,6 +85,8 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       requireAdmission: config.rooms.requireAdmission,
       observersVisibleToClients: config.rooms.observersVisibleToClients,
       facilitatorAbsenceMs: config.rooms.facilitatorAbsenceMs,
+      moderationPerSecond: config.rooms.moderationPerSecond,
+      moderationBurst: config.rooms.moderationBurst,
       transport: {
         enableTcp: config.mediasoup.enableTcp,
         initialAvailableOutgoingBitrate: config.mediasoup.initialAvailableOutgoingBitrate,
@@ -83,6 +98,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       defaultTurnLimitMs: config.floor.defaultTurnSeconds ? config.floor.defaultTurnSeconds * 1000 : null,
       snapshotIntervalMs: config.store.snapshotIntervalMs,
       leaseMs: config.cluster.leaseMs,
+      allowedOrigins: config.cluster.allowedOrigins,
       quality: config.quality,
     },
     logger,
@@ -97,13 +113,14 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
     return { ready, checks: { workers, accepting: registry!.accepting && !shuttingDown, store: kv.available ? 'up' : 'down' } };
   };
 
-  const app = createHttpApp({ config, tokens, metrics, logger, readiness, registry });
-  const httpServer = createServer(app);
+  const httpServer = createServer(createPublicApp({ config, tokens, logger }));
+  const internalServer = createServer(createInternalApp({ config, metrics, logger, readiness, registry }));
   const io = attachSignaling(httpServer, config.signaling, { tokens, registry }, metrics, logger);
 
   return {
     config,
     httpServer,
+    internalServer,
     io,
     pool,
     registry,
@@ -112,16 +129,11 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
     kv,
     directory,
     readiness,
-    listen: () =>
-      new Promise((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(config.http.port, config.http.host, () => {
-          httpServer.off('error', reject);
-          const { port } = httpServer.address() as AddressInfo;
-          directory.self.url ||= `http://${config.mediasoup.announcedIp ?? '127.0.0.1'}:${port}`;
-          resolve({ port });
-        });
-      }),
+    async listen() {
+      const port = await listenOn(httpServer, config.http.port, config.http.host);
+      directory.self.url ||= `http://${config.mediasoup.announcedIp ?? '127.0.0.1'}:${port}`;
+      return { port, adminPort: await listenOn(internalServer, config.admin.port, config.admin.host) };
+    },
     async shutdown(drainTimeoutMs = config.shutdown.drainTimeoutMs) {
       if (shuttingDown) return;
       shuttingDown = true;
@@ -136,6 +148,8 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       await pool!.close();
       await kv.close();
       httpServer.closeAllConnections();
+      internalServer.close();
+      internalServer.closeAllConnections();
     },
   };
 }

@@ -15,8 +15,8 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logging.level);
   const circle = await createCircle(config, logger);
-  const { port } = await circle.listen();
-  logger.info({ port, workers: circle.pool.size, devTokens: config.auth.devTokens }, 'circle listening');
+  const { port, adminPort } = await circle.listen();
+  logger.info({ port, adminPort, workers: circle.pool.size, devTokens: config.auth.devTokens }, 'circle listening');
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -6,7 +6,16 @@ import { ROLES, type Role } from '../protocol/roles.js';
 
 /** Room and participant ids are opaque references chosen by the clinic's system, never names. */
 export const opaqueId = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . : -');
-export const displayName = z.string().trim().min(1).max(64);
+/**
+ * A display name as people will see it: Unicode NFC, with control and format characters removed (NUL, bidi
+ * overrides that make a name read backwards, zero-width characters that make two names look alike). A name left
+ * empty by that is refused.
+ */
+export const displayName = z
+  .string()
+  .max(256)
+  .transform((name) => name.normalize('NFC').replace(/[\p{Cc}\p{Cf}]/gu, '').trim())
+  .pipe(z.string().min(1, 'empty after removing control and format characters').max(64));
 
 const claimsSchema = z.object({
   sub: opaqueId,
@@ -25,6 +34,10 @@ export interface Identity {
 export interface TokenSettings {
   tokenSecret: string;
   audience: string;
+  /** Who mints tokens (the clinic's backend): a token from anyone else is refused. */
+  issuer: string;
+  /** A token valid for longer than this (`exp − iat`) is refused: a leaked one must not open seats for days. */
+  maxTokenLifetimeSeconds: number;
 }
 
 const ALGORITHM = 'HS256';
@@ -42,11 +55,16 @@ export class TokenService {
       ({ payload } = await jwtVerify(token, this.key, {
         algorithms: [ALGORITHM],
         audience: this.settings.audience,
-        requiredClaims: ['exp', 'sub'],
+        issuer: this.settings.issuer,
+        requiredClaims: ['exp', 'iat', 'sub'],
       }));
     } catch (error) {
       const reason = error instanceof errors.JWTExpired ? 'token expired' : 'token invalid';
       throw new CircleError('UNAUTHORIZED', reason);
+    }
+    const { exp, iat } = payload as { exp: number; iat: number };
+    if (exp - iat > this.settings.maxTokenLifetimeSeconds) {
+      throw new CircleError('UNAUTHORIZED', `token lifetime exceeds ${this.settings.maxTokenLifetimeSeconds} s`);
     }
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) {
@@ -65,6 +83,7 @@ export class TokenService {
       .setProtectedHeader({ alg: ALGORITHM })
       .setSubject(participantId)
       .setAudience(this.settings.audience)
+      .setIssuer(this.settings.issuer)
       .setIssuedAt()
       .setExpirationTime(`${ttlSeconds}s`)
       .sign(this.key);

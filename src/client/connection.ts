@@ -16,6 +16,8 @@ export class Connection {
   constructor(
     private readonly entryUrl: string,
     private readonly onSocket: (socket: CircleSocket) => void,
+    /** Where `MOVED` may send this client besides the entry's origin; undefined: wherever the server says. */
+    private readonly allowedOrigins?: readonly string[],
   ) {
     this.currentUrl = entryUrl;
   }
@@ -60,10 +62,16 @@ export class Connection {
         return await ask(this.open());
       } catch (error) {
         const moved = error instanceof RequestError && error.code === 'MOVED' && error.location;
-        if (!moved || hop >= 3) throw error;
+        if (!moved || hop >= 3 || !this.mayMoveTo(error.location!)) throw error;
         this.switchTo(error.location!);
       }
     }
+  }
+
+  private mayMoveTo(url: string): boolean {
+    if (!this.allowedOrigins || !URL.canParse(url)) return URL.canParse(url);
+    const origin = new URL(url).origin;
+    return origin === new URL(this.entryUrl).origin || this.allowedOrigins.includes(origin);
   }
 
   /** A node going away: the entry knows where the room runs next. */

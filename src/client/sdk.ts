@@ -51,6 +51,11 @@ export interface CircleClientOptions {
   url?: string;
   /** How often the browser's own uplink estimate is sent to the server (ms); 0 never. */
   statsIntervalMs?: number;
+  /**
+   * The origins of the nodes this client may be sent to with `MOVED` (the server's `cluster.allowedOrigins`),
+   * besides the entry's own. Circle's web app relies on its content security policy instead, which lists them.
+   */
+  allowedOrigins?: readonly string[];
 }
 
 /**
@@ -74,7 +79,7 @@ export class CircleClient extends Emitter<ClientEvents> {
 
   constructor(private readonly options: CircleClientOptions = {}) {
     super();
-    this.connection = new Connection(options.url ?? window.location.origin, (socket) => this.listen(socket));
+    this.connection = new Connection(options.url ?? window.location.origin, (socket) => this.listen(socket), options.allowedOrigins);
     for (const event of ['peerJoined', 'peerLeft', 'peerUpdated', 'room', 'lobby', 'floor'] as const) {
       this.mirror.on(event, (...args: unknown[]) => (this.emit as (e: string, ...a: unknown[]) => void)(event, ...args));
     }

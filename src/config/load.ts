@@ -65,6 +65,7 @@ function setPath(object: JsonObject, path: string, value: Json): void {
 
 /** Environment values are strings; read them as the type the default has, leaving validation to zod. */
 function coerce(raw: string, like: Json | undefined): Json {
+  if (Array.isArray(like)) return raw.split(',').map((item) => item.trim()).filter(Boolean);
   if (typeof like === 'number') return raw.trim() === '' ? Number.NaN : Number(raw);
   if (typeof like === 'boolean') {
     if (/^(true|1|yes|on)$/i.test(raw)) return true;
@@ -83,6 +84,9 @@ export interface LoadOptions {
 export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = {}): CircleConfig {
   let merged: JsonObject = structuredClone(defaults) as JsonObject;
   const sources = new Map<string, string>();
+  /** Keys the operator chose (file, environment or overrides), as opposed to the embedded defaults. */
+  const chosen = (path: string) => sources.has(path) || getPath(overrides, path) !== undefined || getPath(fileConfig, path) !== undefined;
+  let fileConfig: JsonObject = {};
 
   if (env.CIRCLE_CONFIG_FILE) {
     let fromFile: unknown;
@@ -92,6 +96,7 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = 
       throw new ConfigError(`CIRCLE_CONFIG_FILE ${env.CIRCLE_CONFIG_FILE}: ${(error as Error).message}`);
     }
     if (!isObject(fromFile)) throw new ConfigError('CIRCLE_CONFIG_FILE must hold a JSON object');
+    fileConfig = fromFile;
     merged = mergeDeep(merged, fromFile);
   }
 
@@ -105,8 +110,15 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = 
   }
   merged = mergeDeep(merged, overrides);
 
-  const production = env.NODE_ENV === 'production';
-  if (production) setPath(merged, 'auth.devTokens', false);
+  // Only an environment that says it is development or test is not production: an unset or misspelt NODE_ENV
+  // gets production's refusals (development secrets, demo tokens, bot transports), never their opposite.
+  const production = !['development', 'test'].includes(env.NODE_ENV ?? '');
+  if (production && getPath(merged, 'auth.devTokens') === true) {
+    throw new ConfigError(`invalid configuration: auth.devTokens is for local demos and is refused in production (NODE_ENV=${env.NODE_ENV ?? ''})`);
+  }
+  // Demo tokens let anyone who reaches the port take any seat: unless the operator chose an address, only this
+  // machine may reach it.
+  if (getPath(merged, 'auth.devTokens') === true && !chosen('http.host')) setPath(merged, 'http.host', '127.0.0.1');
 
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {

@@ -9,6 +9,8 @@ export const configSchema = z
         host: z.string().min(1),
         port,
         publicDir: z.string().min(1),
+        /** Serve the web app from this port; off, the port serves signaling (and demo tokens, if on) only. */
+        serveWebApp: z.boolean(),
       })
       .strict(),
     logging: z
@@ -20,10 +22,15 @@ export const configSchema = z
       .object({
         tokenSecret: z.string().min(32, 'must be at least 32 characters'),
         audience: z.string().min(1),
+        /** The `iss` every join token must carry: the clinic's token-minting backend. */
+        issuer: z.string().min(1),
+        /** The longest `exp − iat` accepted. */
+        maxTokenLifetimeSeconds: z.number().int().min(60).max(7 * 86_400),
         devTokens: z.boolean(),
         devTokenTtlSeconds: z.number().int().min(60).max(86_400),
       })
-      .strict(),
+      .strict()
+      .refine((a) => a.devTokenTtlSeconds <= a.maxTokenLifetimeSeconds, { message: 'needs devTokenTtlSeconds <= maxTokenLifetimeSeconds' }),
     mediasoup: z
       .object({
         /** 0 means one worker per CPU core. */
@@ -45,6 +52,9 @@ export const configSchema = z
         requireAdmission: z.boolean(),
         observersVisibleToClients: z.boolean(),
         facilitatorAbsenceMs: z.number().int().min(0),
+        /** Moderation requests (mute, lock, admit, floor…) each staff member may make per second, and at once. */
+        moderationPerSecond: z.number().min(0.1),
+        moderationBurst: z.number().int().min(1),
         recordRetentionMs: z.number().int().min(1000),
       })
       .strict(),
@@ -102,6 +112,11 @@ export const configSchema = z
         publicUrl: z.union([z.literal(''), z.string().url()]),
         /** A room's lease in the directory: a dead node's rooms move after at most this long. */
         leaseMs: z.number().int().min(1000).max(300_000),
+        /**
+         * The origins (scheme://host:port) of the other nodes a client may be sent to with `MOVED`, and that the web
+         * app may connect to: a directory entry naming anything else is not announced.
+         */
+        allowedOrigins: z.array(z.string().url().refine((url) => new URL(url).origin === url, 'must be an origin, e.g. https://node-a.example.org')),
       })
       .strict(),
     shutdown: z
@@ -123,11 +138,18 @@ export const configSchema = z
       .object({
         /** Bearer secret for the admin HTTP endpoints (the audit log). */
         bearerSecret: z.string().min(32, 'must be at least 32 characters'),
+        /** The internal listener (health, readiness, metrics, admin): its own address, never the public one. */
+        host: z.string().min(1),
+        port,
       })
       .strict(),
     signaling: z
       .object({
         maxPayloadBytes: z.number().int().min(1024),
+        /** Unknown events one connection may send before it is closed. */
+        maxUnknownEvents: z.number().int().min(0),
+        /** Refusals logged per second across the node; the rest are only counted, so a flood cannot fill the disk. */
+        refusalLogsPerSecond: z.number().int().min(1),
         maxHttpBufferBytes: z.number().int().min(4096),
         rateLimitPerSecond: z.number().positive(),
         rateLimitBurst: z.number().int().min(1),

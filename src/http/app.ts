@@ -1,6 +1,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
 import { z } from 'zod';
 import { displayName, opaqueId, type TokenService } from '../auth/tokens.js';
 import type { CircleConfig } from '../config/schema.js';
@@ -32,16 +33,90 @@ const devTokenRequest = z
 
 const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-export function createHttpApp({ config, tokens, metrics, logger, readiness, registry }: HttpDeps): Express {
+/** Every response carries a request id: the caller's, if it sent a well-formed one, else a new one. */
+const requestIds: RequestHandler = (req, res, next) => {
+  const incoming = req.header('x-request-id');
+  res.locals.requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  res.setHeader('x-request-id', res.locals.requestId as string);
+  next();
+};
+
+/** Errors answer with a typed code and the request id; the stack goes to the log, never to the caller. */
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, _req, res, _next) => {
+    const requestId = res.locals.requestId as string;
+    const status = typeof error?.status === 'number' && error.status < 500 ? error.status : 500;
+    if (status >= 500) logger.error({ requestId, err: error }, 'http request failed');
+    const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
+    res.status(status).json({ error: { code, message: status < 500 ? 'bad request' : `internal error (request ${requestId})` } });
+  };
+}
+
+/**
+ * The content security policy the web app runs under: its own scripts and styles only, media from the camera
+ * and microphone, and signaling to this origin and the other nodes `cluster.allowedOrigins` names (a `MOVED`
+ * client goes there; nowhere else).
+ */
+function contentSecurityPolicy(config: CircleConfig) {
+  return helmet.contentSecurityPolicy({
+    useDefaults: true,
+    directives: {
+      // Socket.IO's WebSocket goes to the ws(s):// twin of each origin.
+      'connect-src': ["'self'", ...config.cluster.allowedOrigins.flatMap((origin) => [origin, origin.replace(/^http/, 'ws')])],
+      'media-src': ["'self'", 'blob:', 'mediastream:'],
+      'img-src': ["'self'", 'data:'],
+      // The demo page is served over plain http on loopback; a deployment terminates TLS in front.
+      'upgrade-insecure-requests': null,
+    },
+  });
+}
+
+/**
+ * The public port: signaling (attached by Socket.IO), the web app when `http.serveWebApp` says so, and demo
+ * tokens when `auth.devTokens` does. Nothing else: health, metrics and administration are on the internal port.
+ */
+export function createPublicApp({ config, tokens, logger }: Pick<HttpDeps, 'config' | 'tokens' | 'logger'>): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestIds);
+  app.use(helmet({ contentSecurityPolicy: false, strictTransportSecurity: false }));
+  app.use(contentSecurityPolicy(config));
 
-  app.use((req, res, next) => {
-    const incoming = req.header('x-request-id');
-    res.locals.requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.setHeader('x-request-id', res.locals.requestId as string);
-    next();
-  });
+  if (config.auth.devTokens) {
+    // A local demo only (refused in production): a clinic's own backend mints real tokens.
+    app.post('/dev/token', express.json({ limit: '4kb' }), async (req, res, next) => {
+      const parsed = devTokenRequest.safeParse(req.body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        res.status(400).json({ error: { code: 'BAD_REQUEST', message: `${issue?.path.join('.')}: ${issue?.message}` } });
+        return;
+      }
+      try {
+        const { room, name, role, participantId } = parsed.data;
+        const minted = await tokens.mint({ roomId: room, displayName: name, role, participantId }, config.auth.devTokenTtlSeconds);
+        res.json(minted);
+      } catch (error) {
+        next(error);
+      }
+    });
+  }
+
+  if (config.http.serveWebApp) {
+    app.use(express.static(path.resolve(config.http.publicDir), { index: 'index.html', maxAge: 0 }));
+  }
+  app.use(errorHandler(logger));
+  return app;
+}
+
+/**
+ * The internal port (`admin.host`, `admin.port`): liveness, readiness, Prometheus metrics and the administrators'
+ * endpoints, for the orchestrator, Prometheus and the clinic's operators; never exposed to participants.
+ */
+export function createInternalApp({ config, metrics, logger, readiness, registry }: Omit<HttpDeps, 'tokens'>): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(requestIds);
+  app.use(helmet());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -77,7 +152,7 @@ export function createHttpApp({ config, tokens, metrics, logger, readiness, regi
       res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such room (or its record has expired)' } });
       return;
     }
-    res.json({ ended: record.ended, locked: record.locked, entries: record.audit });
+    res.json({ ended: record.ended, locked: record.locked, entries: record.audit, dropped: record.auditDropped });
   });
 
   // Ends a session from any node (a facilitator cannot, or a clinic's system ends sessions on a schedule).
@@ -91,37 +166,6 @@ export function createHttpApp({ config, tokens, metrics, logger, readiness, regi
     }
   });
 
-  if (config.auth.devTokens) {
-    // Development only (refused when NODE_ENV=production): a clinic's own backend mints real tokens.
-    app.post('/dev/token', express.json({ limit: '4kb' }), async (req, res, next) => {
-      const parsed = devTokenRequest.safeParse(req.body);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        res.status(400).json({ error: { code: 'BAD_REQUEST', message: `${issue?.path.join('.')}: ${issue?.message}` } });
-        return;
-      }
-      try {
-        const { room, name, role, participantId } = parsed.data;
-        const minted = await tokens.mint(
-          { roomId: room, displayName: name, role, participantId },
-          config.auth.devTokenTtlSeconds,
-        );
-        res.json(minted);
-      } catch (error) {
-        next(error);
-      }
-    });
-  }
-
-  app.use(express.static(path.resolve(config.http.publicDir), { index: 'index.html', maxAge: 0 }));
-
-  const onError: ErrorRequestHandler = (error, _req, res, _next) => {
-    const requestId = res.locals.requestId as string;
-    const status = typeof error?.status === 'number' && error.status < 500 ? error.status : 500;
-    if (status >= 500) logger.error({ requestId, err: error }, 'http request failed');
-    const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
-    res.status(status).json({ error: { code, message: status < 500 ? 'bad request' : `internal error (request ${requestId})` } });
-  };
-  app.use(onError);
+  app.use(errorHandler(logger));
   return app;
 }

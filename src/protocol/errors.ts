@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'UNKNOWN_EVENT',
   'UNAVAILABLE',
   'MOVED',
+  /** What the shared store holds for this session does not parse: refused, never opened from half a record. */
+  'STORED_STATE_INVALID',
   'INTERNAL',
 ] as const;
 

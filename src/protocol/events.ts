@@ -76,6 +76,8 @@ export interface LobbyEntry {
   displayName: string;
   /** ISO time the participant started waiting. */
   waitingSince: string;
+  /** A facilitator's locks from earlier in the session: they hold after admission until a facilitator lifts them. */
+  locks: MediaLocks;
 }
 
 export interface AdmittedView {
@@ -196,7 +198,8 @@ export interface RequestResults {
   lock: Record<string, never>;
   unlock: Record<string, never>;
   end: Record<string, never>;
-  getAuditLog: { entries: AuditEntry[] };
+  /** `dropped`: the oldest entries let go of to keep the log within its limit (2,000 entries). */
+  getAuditLog: { entries: AuditEntry[]; dropped: number };
   raiseHand: { position: number };
   lowerHand: Record<string, never>;
   grantFloor: { holder: string };
@@ -221,7 +224,14 @@ export type ClientToServerEvents = {
 /** Why the server asks a client to reconnect (it should join again with its token). */
 export type ReconnectReason = 'media-worker-lost' | 'server-shutdown' | 'room-moved';
 /** Why the server ended this client's session for good. */
-export type SessionEndReason = 'replaced-by-new-session' | 'join-timeout' | 'denied' | 'removed' | 'ended';
+export type SessionEndReason =
+  | 'replaced-by-new-session'
+  | 'join-timeout'
+  | 'denied'
+  | 'removed'
+  | 'ended'
+  /** The connection kept sending events the protocol does not have: closed, and its seat held as for a drop. */
+  | 'protocol-abuse';
 
 export interface ServerToClientEvents {
   peerJoined: (peer: PeerInfo) => void;

@@ -86,6 +86,7 @@ export class Audience {
       participantId: p.id,
       displayName: p.identity.displayName,
       waitingSince: p.waitingSince.toISOString(),
+      locks: { ...p.locks },
     }));
   }
 

@@ -1,6 +1,7 @@
 import type { AuditEntry, MediaKind, ModerationAction } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import type { Participant } from './participant.js';
+import type { ActorBudget } from './actor-budget.js';
 import { authorize, type Action } from './permissions.js';
 import type { ModerationPort } from './room-port.js';
 
@@ -9,7 +10,10 @@ import type { ModerationPort } from './room-port.js';
  * permission table before anything changes, and recorded in the room's audit log (ids only, never names).
  */
 export class Moderation {
-  constructor(private readonly room: ModerationPort) {}
+  constructor(
+    private readonly room: ModerationPort,
+    private readonly budget: ActorBudget,
+  ) {}
 
   admit(actor: Participant, targetId: string): void {
     this.authorize(actor, 'admit');
@@ -123,13 +127,15 @@ export class Moderation {
     this.room.end(actor.id);
   }
 
-  auditLog(actor: Participant): AuditEntry[] {
+  /** The audit log, and how many of its oldest entries were let go of to keep it within its limit. */
+  auditLog(actor: Participant): { entries: AuditEntry[]; dropped: number } {
     this.authorize(actor, 'readAuditLog');
-    return [...this.room.record.audit];
+    return { entries: [...this.room.record.audit], dropped: this.room.record.auditDropped };
   }
 
-  private authorize(actor: Participant, action: Action, target?: Participant): void {
-    authorize(actor.role, action, target?.role);
+  /** The permission table, then the actor's moderation budget. */
+  private authorize(actor: Participant, action: Action): void {
+    this.budget.allow(actor, action);
   }
 
   private async lock(actor: Participant, action: ModerationAction, target: Participant, kind: MediaKind) {
@@ -168,7 +174,7 @@ export class Moderation {
     const target = this.room.participant(targetId);
     if (!target || !(target.admitted || waitingToo)) throw new CircleError('NOT_FOUND', 'no such participant');
     if (target === actor) throw new CircleError('BAD_REQUEST', 'you cannot do this to yourself');
-    this.authorize(actor, action, target);
+    authorize(actor.role, action, target.role);
     return target;
   }
 

@@ -76,6 +76,18 @@ export class Participant {
     Object.assign(this.locks, seat.locks);
   }
 
+  /**
+   * Applies what the staff decided about this person earlier in the session: the role they have now (a token's
+   * role only starts it) and a facilitator's locks, which also count as the participant having turned it off.
+   */
+  applyStanding(standing: { role?: Role; locks: MediaLocks }): void {
+    if (standing.role) this.role = standing.role;
+    for (const kind of ['audio', 'video'] as const) {
+      this.locks[kind] = standing.locks[kind];
+      if (standing.locks[kind]) this.wants[kind] = false;
+    }
+  }
+
   /** Media and most requests are for those in the room proper, not the lobby. */
   assertAdmitted(): void {
     if (!this.admitted) throw new CircleError('NOT_ADMITTED', 'you are waiting to be admitted');

@@ -3,7 +3,7 @@ import { logRef } from '../logging/logger.js';
 import { CircleError } from '../protocol/errors.js';
 import type { KeyValueStore } from '../store/kv.js';
 import type { RoomDirectory } from '../store/room-directory.js';
-import { RoomSnapshots } from '../store/room-snapshots.js';
+import { RoomSnapshots, type RoomState } from '../store/room-snapshots.js';
 import { RoomRecord } from './room-record.js';
 import type { Room } from './room.js';
 
@@ -22,7 +22,16 @@ export interface PlacementSettings {
   retentionMs: number;
   /** Seats restored from another node's snapshot are held this long for their owners to resume. */
   resumeGraceMs: number;
+  /** Origins of the other nodes a client may be sent to with `MOVED`. */
+  allowedOrigins: string[];
 }
+
+/** A room's durable state as plain data, for the store: its record and everyone's seat. */
+const durableState = (room: Room): RoomState => ({
+  roomId: room.id,
+  record: room.record.toData(),
+  seats: [...room.participants.values()].map((p) => [p.id, p.seat]),
+});
 
 /** Where nodes tell each other to act on a room they run (an administrator's end, from any node). */
 const COMMANDS = 'circle:room-commands';
@@ -47,7 +56,7 @@ export class Placement {
     this.snapshots = new RoomSnapshots(
       shared.kv,
       { intervalMs: settings.snapshotIntervalMs, retentionMs: settings.retentionMs },
-      () => [...openRooms()].map((room) => room.durableState()),
+      () => [...openRooms()].map(durableState),
       logger,
     );
     this.leaseTimer = setInterval(() => void this.renewLeases(), settings.leaseMs / 3);
@@ -65,8 +74,21 @@ export class Placement {
    */
   async claim(roomId: string): Promise<RoomRecord | undefined> {
     const owner = await this.shared.directory.claim(roomId);
-    if (owner.nodeId !== this.selfId) throw new CircleError('MOVED', 'this room runs on another node', owner.url);
-    return this.storedRecord(roomId).catch(() => undefined);
+    if (owner.nodeId !== this.selfId) throw this.moveTo(owner.url);
+    // Fails closed: a stored record that cannot be read (store away, or not parsing) refuses the join rather
+    // than opening a fresh room that would forget removals, locks and standing decisions.
+    return this.storedRecord(roomId);
+  }
+
+  /**
+   * `MOVED` to the node that runs the room, if its origin is one the configuration lists: a directory entry that
+   * names anything else (a misconfigured node, or a store someone wrote to) is not passed on to clients.
+   */
+  private moveTo(url: string): CircleError {
+    const origin = URL.canParse(url) ? new URL(url).origin : '';
+    if (this.settings.allowedOrigins.includes(origin)) return new CircleError('MOVED', 'this room runs on another node', url);
+    this.logger.error({ origin: origin || '(not a URL)' }, 'room owner is not in cluster.allowedOrigins; MOVED withheld');
+    return new CircleError('UNAVAILABLE', 'this room runs on a node this one does not send clients to');
   }
 
   /** The record of a room as the shared store keeps it, with the seats of those inside held for them. */
@@ -104,7 +126,7 @@ export class Placement {
   /** A closed room's final state goes to the shared store and its lease is given up, so any node can take it. */
   async handOver(room: Room): Promise<void> {
     try {
-      await this.snapshots.save(room.durableState());
+      await this.snapshots.save(durableState(room));
       await this.shared.directory.release(room.id);
     } catch (error) {
       // The store is away: the lease expires by itself; the last state written stands.

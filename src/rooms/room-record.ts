@@ -1,4 +1,4 @@
-import type { AuditEntry, ModerationAction } from '../protocol/events.js';
+import type { AuditEntry, MediaLocks, ModerationAction } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import type { Role } from '../protocol/roles.js';
 import { initialFloor, type FloorState } from './floor.js';
@@ -10,6 +10,18 @@ export interface HeldSeat {
   until: number;
 }
 
+/**
+ * What the staff decided about one participant that lasts the session, whatever the participant does (leave,
+ * reload, a new tab, a new token, a node failover): their role since a promotion, demotion or hand-over, and a
+ * facilitator's locks. A token's role is only the starting role.
+ */
+export interface StandingDecisions {
+  role?: Role;
+  locks: MediaLocks;
+}
+
+const NO_LOCKS: MediaLocks = { audio: false, video: false };
+
 /** A record as plain JSON-ready data: what the shared store keeps. */
 export interface RecordData {
   locked: boolean;
@@ -19,7 +31,10 @@ export interface RecordData {
   admitted: string[];
   removed: string[];
   audit: AuditEntry[];
+  /** Entries dropped from the front of the audit log to keep it within its limit. */
+  auditDropped: number;
   heldSeats: [string, HeldSeat][];
+  decisions: [string, StandingDecisions][];
   floor: FloorState;
 }
 
@@ -46,7 +61,9 @@ export class RoomRecord {
   private readonly admittedIds = new Set<string>();
   private readonly removedIds = new Set<string>();
   private readonly auditLog: AuditEntry[] = [];
+  private auditDroppedCount = 0;
   private readonly held = new Map<string, HeldSeat>();
+  private readonly decisions = new Map<string, StandingDecisions>();
   readonly floor: FloorState;
   touchedAt = Date.now();
 
@@ -76,6 +93,11 @@ export class RoomRecord {
 
   get audit(): readonly AuditEntry[] {
     return this.auditLog;
+  }
+
+  /** How many of the oldest entries the log let go of to stay within its limit: the log says it is not whole. */
+  get auditDropped(): number {
+    return this.auditDroppedCount;
   }
 
   get heldSeatCount(): number {
@@ -127,6 +149,24 @@ export class RoomRecord {
     this.touch();
   }
 
+  /** A promotion, demotion or hand-over: the role this participant has on every way back in. */
+  setRole(participantId: string, role: Role): void {
+    this.decisions.set(participantId, { ...this.standingFor(participantId), role });
+    this.touch();
+  }
+
+  /** A facilitator's locks on this participant's microphone and camera, as they stand now. */
+  setLocks(participantId: string, locks: MediaLocks): void {
+    this.decisions.set(participantId, { ...this.standingFor(participantId), locks: { ...locks } });
+    this.touch();
+  }
+
+  /** The staff's standing decisions about `participantId`: no role change and no locks unless they made some. */
+  standingFor(participantId: string): StandingDecisions {
+    const standing = this.decisions.get(participantId);
+    return { ...standing, locks: { ...(standing?.locks ?? NO_LOCKS) } };
+  }
+
   /** `null` takes the spotlight off; answers whether it changed. */
   setSpotlight(participantId: string | null): boolean {
     const changed = this.spotlightNow !== participantId;
@@ -165,7 +205,7 @@ export class RoomRecord {
   /** Appends a carried-out moderation action (ids only, never names). */
   log(actor: string, action: ModerationAction, target?: string): void {
     this.auditLog.push({ at: new Date().toISOString(), actor, action, ...(target ? { target } : {}) });
-    if (this.auditLog.length > AUDIT_LIMIT) this.auditLog.splice(0, this.auditLog.length - AUDIT_LIMIT);
+    if (this.auditLog.length > AUDIT_LIMIT) this.auditDroppedCount += this.auditLog.splice(0, this.auditLog.length - AUDIT_LIMIT).length;
     this.touch();
   }
 
@@ -183,7 +223,9 @@ export class RoomRecord {
       admitted: [...this.admittedIds],
       removed: [...this.removedIds],
       audit: this.auditLog,
+      auditDropped: this.auditDroppedCount,
       heldSeats: [...this.held],
+      decisions: [...this.decisions],
       floor: this.floor,
     };
   }
@@ -197,7 +239,9 @@ export class RoomRecord {
     for (const id of data.admitted) record.admittedIds.add(id);
     for (const id of data.removed) record.removedIds.add(id);
     record.auditLog.push(...data.audit);
+    record.auditDroppedCount = data.auditDropped ?? 0; // older snapshots did not count
     for (const [id, held] of data.heldSeats) record.held.set(id, held);
+    for (const [id, standing] of data.decisions ?? []) record.decisions.set(id, standing); // older snapshots had none
     Object.assign(record.floor, data.floor);
     return record;
   }

@@ -22,6 +22,8 @@ export interface RegistrySettings extends RoomSettings {
   snapshotIntervalMs: number;
   /** A room's lease in the directory; renewed three times per lease. */
   leaseMs: number;
+  /** Origins of the other nodes a client may be sent to with `MOVED`. */
+  allowedOrigins: string[];
 }
 
 /** A connection's place in a room: the room, and the participant it is there as. */
@@ -63,6 +65,7 @@ export class RoomRegistry {
       shared,
       {
         leaseMs: settings.leaseMs,
+        allowedOrigins: settings.allowedOrigins,
         snapshotIntervalMs: settings.snapshotIntervalMs,
         retentionMs: settings.recordRetentionMs,
         resumeGraceMs: settings.resumeGraceMs,

@@ -16,6 +16,9 @@ export interface RoomSettings {
   resumeGraceMs: number;
   /** Whether load-test bots may open plain RTP transports (benchmarks only). */
   botTransports: boolean;
+  /** Moderation requests each staff member may make per second, and at once. */
+  moderationPerSecond: number;
+  moderationBurst: number;
   /** When video steps down to audio-only and back, per participant and direction. */
   quality: QualitySettings;
 }

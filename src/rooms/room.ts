@@ -17,6 +17,7 @@ import { isModerator, type Role } from '../protocol/roles.js';
 import { LinkQuality } from '../quality/link-quality.js';
 import { RoomQuality } from '../quality/room-quality.js';
 import { GraceTimers } from '../sessions/grace-timers.js';
+import { ActorBudget } from './actor-budget.js';
 import { Audience } from './audience.js';
 import { FacilitatorPresence } from './facilitator-presence.js';
 import { Floor } from './floor.js';
@@ -62,8 +63,9 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.audience = new Audience(this.participants, settings.observersVisibleToClients);
     this.floor = new Floor(record.floor, settings.turnWarningMs);
     this.media = new RoomMedia(this.audience, this.floor, settings.botTransports);
-    this.moderation = new Moderation(this);
-    this.turns = new TurnTaking(this);
+    const budget = new ActorBudget(settings.moderationPerSecond, settings.moderationBurst);
+    this.moderation = new Moderation(this, budget);
+    this.turns = new TurnTaking(this, budget);
     this.graceTimers = new GraceTimers(settings.resumeGraceMs);
     this.presence = new FacilitatorPresence(settings.facilitatorAbsenceMs, () => this.roomViewChanged());
     this.quality = new RoomQuality(
@@ -121,10 +123,11 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
       this.vacate(previous);
       if (previous.connection === 'connected') previous.channel.end('replaced-by-new-session');
       this.observer.emit('seatOutcome', previous.connection === 'reconnecting' ? 'resumed' : 'replaced');
-    } else if (held) {
-      participant.restore(held);
     } else {
-      participant.admitted = !this.mustWait(participant.role);
+      if (held) participant.restore(held);
+      // Whatever way they came back in, the staff's decisions about them stand.
+      participant.applyStanding(this.record.standingFor(participant.id));
+      if (!held) participant.admitted = !this.mustWait(participant.role);
     }
     this.participants.set(participant.id, participant);
     this.record.touch();
@@ -192,6 +195,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   async setRole(participant: Participant, role: Role): Promise<void> {
     const sawBefore = this.audience.visibleTo(participant);
     participant.role = role;
+    this.record.setRole(participant.id, role);
     this.audience.roleChanged(participant, sawBefore);
     if (role === 'facilitator') this.facilitatorArrived();
     else this.checkFacilitatorPresence();
@@ -199,12 +203,15 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     await this.media.syncProducers(participant, 'audio');
   }
 
-  lockMedia(participant: Participant, kind: MediaKind): Promise<void> {
-    return this.media.lock(participant, kind);
+  async lockMedia(participant: Participant, kind: MediaKind): Promise<void> {
+    const locked = this.media.lock(participant, kind);
+    this.record.setLocks(participant.id, participant.locks);
+    await locked;
   }
 
   unlockMedia(participant: Participant, kind: MediaKind): void {
     this.media.unlock(participant, kind);
+    this.record.setLocks(participant.id, participant.locks);
   }
 
   async applyFloorToAll(): Promise<void> {
@@ -247,15 +254,6 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.record.end(actorId);
     this.observer.emit('moderation', 'end');
     this.shutDown((participant) => participant.channel.end('ended'));
-  }
-
-  /** The room's durable state as plain data, for the store: its record and everyone's seat. */
-  durableState() {
-    return {
-      roomId: this.id,
-      record: this.record.toData(),
-      seats: [...this.participants.values()].map((p) => [p.id, p.seat] as [string, Participant['seat']]),
-    };
   }
 
   private watchFloor(): void {

@@ -1,6 +1,7 @@
 import type { FloorMode } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import type { Participant } from './participant.js';
+import type { ActorBudget } from './actor-budget.js';
 import { authorize } from './permissions.js';
 import type { TurnTakingPort } from './room-port.js';
 
@@ -9,7 +10,10 @@ import type { TurnTakingPort } from './room-port.js';
  * everything else is a facilitator's or co-facilitator's, authorised by the permission table and audited.
  */
 export class TurnTaking {
-  constructor(private readonly room: TurnTakingPort) {}
+  constructor(
+    private readonly room: TurnTakingPort,
+    private readonly budget: ActorBudget,
+  ) {}
 
   raiseHand(actor: Participant): number {
     authorize(actor.role, 'raiseHand');
@@ -24,7 +28,7 @@ export class TurnTaking {
 
   /** To a participant, or (`null`) to the first raised hand; resolves once the SFU hears the new holder. */
   async grant(actor: Participant, targetId: string | null): Promise<string> {
-    authorize(actor.role, 'grantFloor');
+    this.budget.allow(actor, 'grantFloor');
     let holder: string;
     if (targetId === null) {
       holder = this.room.floor.grantNext();
@@ -39,47 +43,47 @@ export class TurnTaking {
   }
 
   async takeBack(actor: Participant): Promise<void> {
-    authorize(actor.role, 'takeBackFloor');
+    this.budget.allow(actor, 'takeBackFloor');
     this.room.floor.takeBack();
     this.room.audit(actor, 'takeBackFloor');
     await this.room.floorSettled();
   }
 
   move(actor: Participant, targetId: string, position: number): void {
-    authorize(actor.role, 'reorderQueue');
+    this.budget.allow(actor, 'reorderQueue');
     this.room.floor.move(targetId, position);
     this.room.audit(actor, 'reorderQueue', this.room.participant(targetId));
   }
 
   removeFromQueue(actor: Participant, targetId: string): void {
-    authorize(actor.role, 'reorderQueue');
+    this.budget.allow(actor, 'reorderQueue');
     if (!this.room.floor.position(targetId)) throw new CircleError('NOT_FOUND', 'that participant has no hand raised');
     this.room.floor.lower(targetId);
     this.room.audit(actor, 'reorderQueue', this.room.participant(targetId));
   }
 
   clear(actor: Participant): void {
-    authorize(actor.role, 'clearQueue');
+    this.budget.allow(actor, 'clearQueue');
     this.room.floor.clear();
     this.room.audit(actor, 'clearQueue');
   }
 
   /** Switching to `queue` silences every client but the holder at the SFU; `open` lets them be heard again. */
   async setMode(actor: Participant, mode: FloorMode): Promise<void> {
-    authorize(actor.role, 'setFloorMode');
+    this.budget.allow(actor, 'setFloorMode');
     this.room.floor.setMode(mode);
     await this.room.applyFloorToAll();
     this.room.audit(actor, 'setFloorMode');
   }
 
   setTurnLimit(actor: Participant, seconds: number | null): void {
-    authorize(actor.role, 'setTurnLimit');
+    this.budget.allow(actor, 'setTurnLimit');
     this.room.floor.setTurnLimit(seconds === null ? null : seconds * 1000);
     this.room.audit(actor, 'setTurnLimit');
   }
 
   extend(actor: Participant, seconds: number): void {
-    authorize(actor.role, 'extendTurn');
+    this.budget.allow(actor, 'extendTurn');
     this.room.floor.extend(seconds * 1000);
     this.room.audit(actor, 'extendTurn');
   }

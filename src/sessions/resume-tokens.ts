@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Identity } from '../auth/tokens.js';
 import type { KeyValueStore } from '../store/kv.js';
+import { parseStored, storedIdentity } from '../store/stored-schemas.js';
 
 const hash = (token: string) => createHash('sha256').update(token).digest('base64url');
 const seatKey = (roomId: string, participantId: string) => `${roomId}\n${participantId}`;
@@ -41,7 +42,7 @@ export class ResumeTokens {
     const local = key ? this.bySeat.get(key)?.identity : undefined;
     if (local || !this.kv.shared) return local;
     const stored = await this.kv.get(storeKey(tokenHash));
-    return stored ? (JSON.parse(stored) as Identity) : undefined;
+    return stored ? parseStored(storedIdentity, stored, 'resume identity') : undefined;
   }
 
   /** Drops every token of a room, once the room's record is gone. */

@@ -3,7 +3,7 @@ import type { ClientToServerEvents, ServerToClientEvents, SessionEndReason } fro
 import { CircleError } from '../protocol/errors.js';
 import type { ParticipantChannel, ServerEventArgs, ServerEventName } from '../rooms/participant.js';
 import type { Membership } from '../rooms/room-registry.js';
-import { TokenBucket } from './rate-limit.js';
+import { TokenBucket } from '../limits/token-bucket.js';
 
 export type CircleSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
@@ -13,6 +13,8 @@ export class ClientSession implements ParticipantChannel {
   /** Whether this connection was ever in a room; one that never was is closed after the join timeout. */
   everJoined = false;
   private requestCount = 0;
+  private joining = false;
+  private unknownEvents = 0;
 
   constructor(
     private readonly socket: CircleSocket,
@@ -26,6 +28,26 @@ export class ClientSession implements ParticipantChannel {
   nextRequestId(): string {
     this.requestCount += 1;
     return `${this.socket.id.slice(0, 8)}-${this.requestCount}`;
+  }
+
+  /**
+   * Runs a join or resume unless this connection is in a room or already joining: two racing on one connection
+   * would otherwise both take a seat, and one would be orphaned.
+   */
+  async joinOnce<T>(join: () => Promise<T>): Promise<T> {
+    if (this.membership || this.joining) throw new CircleError('ALREADY_JOINED', 'this connection already holds a seat');
+    this.joining = true;
+    try {
+      return await join();
+    } finally {
+      this.joining = false;
+    }
+  }
+
+  /** One more event the protocol does not have; past `allowed`, the connection is closed. */
+  strike(allowed: number): void {
+    this.unknownEvents += 1;
+    if (this.unknownEvents === allowed + 1) this.close('protocol-abuse');
   }
 
   attach(membership: Membership): void {
@@ -48,6 +70,11 @@ export class ClientSession implements ParticipantChannel {
 
   end(reason: SessionEndReason): void {
     this.membership = undefined;
+    this.close(reason);
+  }
+
+  /** Tells the client why, then disconnects; a membership still attached is held as for any dropped connection. */
+  private close(reason: SessionEndReason): void {
     this.socket.emit('sessionEnded', { reason });
     // After the current request's acknowledgement is queued (the facilitator who ends the session still gets
     // its answer); the connection then closes once its buffer has drained.

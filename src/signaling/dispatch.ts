@@ -3,11 +3,16 @@ import { logRef } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CircleError, type Ack } from '../protocol/errors.js';
 import { REQUEST_NAMES, requestSchemas, type RequestName } from '../protocol/schemas.js';
+import { SampledLog } from '../logging/sampled-log.js';
 import type { ClientSession } from './client-session.js';
 import { handlers, type HandlerDeps } from './handlers.js';
 
 export interface DispatchLimits {
   maxPayloadBytes: number;
+  /** Unknown events one connection may send before it is closed. */
+  maxUnknownEvents: number;
+  /** Refusals logged per second across the node; the rest are counted in the next line logged. */
+  refusalLogsPerSecond: number;
 }
 
 const KNOWN = new Set<string>(REQUEST_NAMES);
@@ -37,10 +42,15 @@ function payloadBytes(payload: unknown): number {
  * The handler runs only on a payload that passed its schema, so bad input changes nothing.
  */
 export function createDispatcher(deps: HandlerDeps, metrics: Metrics, logger: Logger, limits: DispatchLimits) {
+  const refusalLog = new SampledLog(logger, 'signaling request refused', limits.refusalLogsPerSecond);
   async function run(session: ClientSession, event: string, payload: unknown, requestId: string, acked: boolean) {
-    if (!isKnown(event)) throw new CircleError('UNKNOWN_EVENT', `unknown event "${event.slice(0, 64)}"`);
-    if (!acked) throw new CircleError('BAD_REQUEST', `${event} needs an acknowledgement callback`);
+    // Every message spends the budget, known or not, acknowledged or not: a flood of anything is a flood.
     if (!session.bucket.take()) throw new CircleError('RATE_LIMITED', 'too many requests; slow down');
+    if (!isKnown(event)) {
+      session.strike(limits.maxUnknownEvents);
+      throw new CircleError('UNKNOWN_EVENT', `unknown event "${event.slice(0, 64)}"`);
+    }
+    if (!acked) throw new CircleError('BAD_REQUEST', `${event} needs an acknowledgement callback`);
     if (payloadBytes(payload) > limits.maxPayloadBytes) {
       throw new CircleError('PAYLOAD_TOO_LARGE', `payload exceeds ${limits.maxPayloadBytes} bytes`);
     }
@@ -64,9 +74,14 @@ export function createDispatcher(deps: HandlerDeps, metrics: Metrics, logger: Lo
       response = { ok: true, data: await run(session, event, payload, requestId, ack !== undefined) };
     } catch (error) {
       if (error instanceof CircleError) {
-        const level = NOTABLE_REFUSALS.has(error.code) ? 'info' : 'debug';
-        const participant = session.membership ? logRef(session.membership.participant.id) : undefined;
-        logger[level]({ requestId, event: metricEvent, code: error.code, participant }, 'signaling request refused');
+        // A store that holds what does not parse is an integrity event for the SREs, not a client's mistake.
+        const level = error.code === 'STORED_STATE_INVALID' ? 'error' : NOTABLE_REFUSALS.has(error.code) ? 'info' : 'debug';
+        if (logger.isLevelEnabled(level)) {
+          refusalLog.write(() => {
+            const participant = session.membership ? logRef(session.membership.participant.id) : undefined;
+            return { requestId, event: metricEvent, code: error.code, participant };
+          }, level);
+        }
         response = { ok: false, error: error.toBody() };
       } else {
         logger.error({ requestId, event: metricEvent, err: error }, 'signaling request failed');

@@ -50,16 +50,11 @@ function attachSession(session: ClientSession, registry: RoomRegistry, membershi
 
 /** Each handler: payload already parsed; it calls the domain, which enforces the rules, and answers. */
 export const handlers: { [K in RequestName]: Handler<K> } = {
-  async join({ token }, session, { tokens, registry }) {
-    if (session.membership) throw new CircleError('ALREADY_JOINED', 'this connection already holds a seat');
-    const identity = await tokens.verify(token);
-    return attachSession(session, registry, await registry.join(identity, session));
-  },
+  join: ({ token }, session, { tokens, registry }) =>
+    session.joinOnce(async () => attachSession(session, registry, await registry.join(await tokens.verify(token), session))),
 
-  async resume({ resumeToken }, session, { registry }) {
-    if (session.membership) throw new CircleError('ALREADY_JOINED', 'this connection already holds a seat');
-    return attachSession(session, registry, await registry.resume(resumeToken, session));
-  },
+  resume: ({ resumeToken }, session, { registry }) =>
+    session.joinOnce(async () => attachSession(session, registry, await registry.resume(resumeToken, session))),
 
   async setRtpCapabilities({ rtpCapabilities }, session) {
     session.requireMembership().participant.media.setRtpCapabilities(rtpCapabilities as types.RtpCapabilities);
@@ -142,7 +137,7 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
   lock: inRoom((room, actor) => (room.moderation.setLocked(actor, true), done)),
   unlock: inRoom((room, actor) => (room.moderation.setLocked(actor, false), done)),
   end: inRoom((room, actor) => (room.moderation.end(actor), done)),
-  getAuditLog: inRoom((room, actor) => ({ entries: room.moderation.auditLog(actor) })),
+  getAuditLog: inRoom((room, actor) => room.moderation.auditLog(actor)),
 
   raiseHand: inRoom((room, actor) => ({ position: room.turns.raiseHand(actor) })),
   lowerHand: inRoom((room, actor) => (room.turns.lowerHand(actor), done)),

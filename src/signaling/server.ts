@@ -7,7 +7,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/eve
 import { ClientSession, type CircleSocket } from './client-session.js';
 import { createDispatcher } from './dispatch.js';
 import type { HandlerDeps } from './handlers.js';
-import { TokenBucket } from './rate-limit.js';
+import { TokenBucket } from '../limits/token-bucket.js';
 
 export type SignalingServer = Server<ClientToServerEvents, ServerToClientEvents>;
 

@@ -1,11 +1,5 @@
 import type { KeyValueStore } from './kv.js';
-
-/** A node as other nodes and clients reach it. */
-export interface NodeAddress {
-  nodeId: string;
-  /** Public signaling URL: where a client asked to move goes. */
-  url: string;
-}
+import { parseStored, storedNode, type NodeAddress } from './stored-schemas.js';
 
 const keyOf = (roomId: string) => `circle:room:${roomId}:owner`;
 
@@ -23,14 +17,14 @@ export class RoomDirectory {
   /** Takes the room for this node if no live node holds it; answers the owner either way. */
   async claim(roomId: string): Promise<NodeAddress> {
     const value = JSON.stringify(this.self);
-    const owner = JSON.parse(await this.kv.claim(keyOf(roomId), value, this.leaseMs)) as NodeAddress;
+    const owner = parseStored(storedNode, await this.kv.claim(keyOf(roomId), value, this.leaseMs), 'room owner');
     return owner.nodeId === this.self.nodeId ? this.self : owner;
   }
 
   /** The node holding the room's lease now, if any. */
   async owner(roomId: string): Promise<NodeAddress | undefined> {
     const held = await this.kv.get(keyOf(roomId));
-    return held ? (JSON.parse(held) as NodeAddress) : undefined;
+    return held ? parseStored(storedNode, held, 'room owner') : undefined;
   }
 
   /** Renews this node's leases; answers the rooms another node holds now (taken while this one was cut off). */

@@ -2,6 +2,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Seat } from '../rooms/participant.js';
 import type { RecordData } from '../rooms/room-record.js';
 import type { KeyValueStore } from './kv.js';
+import { parseStored, storedRoomState } from './stored-schemas.js';
 
 /** A room's durable state as plain data: its record and the seat of everyone inside when it was taken. */
 export interface RoomState {
@@ -45,7 +46,7 @@ export class RoomSnapshots {
   async load(roomId: string): Promise<Omit<RoomState, 'roomId'> | undefined> {
     if (!this.kv.shared) return undefined;
     const stored = await this.kv.get(keyOf(roomId));
-    return stored ? (JSON.parse(stored) as Omit<RoomState, 'roomId'>) : undefined;
+    return stored ? parseStored(storedRoomState, stored, 'room state') : undefined;
   }
 
   /** Writes a room's state (of a room open here, or of one that runs nowhere) if it changed since its last write. */

@@ -35,7 +35,7 @@ async function groupOfThree(roomId: string) {
 }
 
 async function transitions(direction: string, reason: string): Promise<number> {
-  const text = await (await fetch(`${suite.server.url}/metrics`)).text();
+  const text = await (await fetch(`${suite.server.adminUrl}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`circle_audio_only_transitions_total{direction="${direction}",reason="${reason}"}`));
   return Number(line?.split(' ')[1] ?? NaN);
 }

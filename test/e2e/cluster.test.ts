@@ -13,13 +13,14 @@ let chromium: Awaited<ReturnType<typeof launchBrowser>>;
 let browser: Browser;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const ready = async (node: RunningCircle) => (await fetch(`${node.url}/readyz`)).status === 200;
+const ready = async (node: RunningCircle) => (await fetch(`${node.adminUrl}/readyz`)).status === 200;
 
 beforeAll(async () => {
   redis = await RedisServer.start();
   const shared = { store: { redisUrl: redis.url, snapshotIntervalMs: 100 }, cluster: { leaseMs: 3000 } };
   nodeA = await startCircle(shared);
-  nodeB = await startCircle(shared);
+  // B may send clients (and its web app may connect) to A, and to nowhere else.
+  nodeB = await startCircle({ ...shared, cluster: { ...shared.cluster, allowedOrigins: [nodeA.url] } });
   for (const node of [nodeA, nodeB]) await waitUntil(() => ready(node), 10_000, 'the node to be ready');
   chromium = await launchBrowser();
   browser = chromium.browser;

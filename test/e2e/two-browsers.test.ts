@@ -36,7 +36,7 @@ it('two browsers in one room see and hear each other through the SFU', async () 
   await waitUntil(remoteVideoPlaying.bind(null, alice), 5000, 'remote video element');
   expect(await remoteVideoPlaying(bob)).toBe(true);
 
-  const metrics = await (await fetch(`${suite.server.url}/metrics`)).text();
+  const metrics = await (await fetch(`${suite.server.adminUrl}/metrics`)).text();
   expect(sample(metrics, 'circle_rooms')).toBe(1);
   expect(sample(metrics, 'circle_participants', { role: 'facilitator' })).toBe(1);
   expect(sample(metrics, 'circle_participants', { role: 'client' })).toBe(1);

@@ -36,7 +36,7 @@ async function consumeAll(client: TestClient, producerIds: string[]) {
 }
 
 const metric = async (name: string, labels: Record<string, string> = {}) =>
-  sample(await (await fetch(`${suite.server.url}/metrics`)).text(), name, labels);
+  sample(await (await fetch(`${suite.server.adminUrl}/metrics`)).text(), name, labels);
 
 it('a participant who chooses audio-only receives and sends no video at the SFU; the voice is untouched; choosing video brings it back', async () => {
   const lead = await member('manual-1', 'lead-1', 'facilitator');

@@ -23,8 +23,9 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A Circle node process sharing the test's Redis; resolves once it is ready (Redis connected). */
-async function startNode(): Promise<ServerProcess> {
+async function startNode(env: Record<string, string> = {}): Promise<ServerProcess> {
   const node = await startServerProcess({
+    ...env,
     REDIS_URL: redis.url,
     CIRCLE_CLUSTER_LEASE_MS: String(LEASE_MS),
     CIRCLE_STORE_SNAPSHOT_INTERVAL_MS: '100',
@@ -33,7 +34,7 @@ async function startNode(): Promise<ServerProcess> {
   });
   nodes.push(node);
   const deadline = Date.now() + 10_000;
-  while ((await fetch(`${node.url}/readyz`)).status !== 200) {
+  while ((await fetch(`${node.adminUrl}/readyz`)).status !== 200) {
     if (Date.now() > deadline) throw new Error('node never became ready');
     await sleep(100);
   }
@@ -90,7 +91,7 @@ describe('two nodes and one Redis', () => {
 
   it('a join for a room that runs on node A, arriving at node B, is told to go to A', async () => {
     a = await startNode();
-    b = await startNode();
+    b = await startNode({ CIRCLE_CLUSTER_ALLOWED_ORIGINS: a.url });
     seats.lead = await joinAt(a.url, 'group-7', 'lead', 'facilitator');
 
     const { token } = await devToken(b.url, { room: 'group-7', name: 'ana', participantId: 'ana', role: 'client' });
@@ -99,6 +100,11 @@ describe('two nodes and one Redis', () => {
       ok: false,
       error: { code: 'MOVED', message: 'this room runs on another node', location: a.url },
     });
+    // A node whose configuration does not list A's origin does not send clients there.
+    const unlisted = await startNode();
+    const atUnlisted = await socketTo(unlisted.url);
+    expect(await atUnlisted.call('join', { token })).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
+    unlisted.child.kill('SIGKILL');
     seats.ana = await joinAt(a.url, 'group-7', 'ana', 'client');
     seats.ben = await joinAt(a.url, 'group-7', 'ben', 'client');
     seats.cy = await joinAt(a.url, 'group-7', 'cy', 'cofacilitator');
@@ -109,6 +115,13 @@ describe('two nodes and one Redis', () => {
     await seats.ana!.client.ok('raiseHand', {});
     await seats.lead!.client.ok('mute', { participantId: 'ana' });
     await seats.lead!.client.ok('remove', { participantId: 'eve' });
+    // Decisions about people who then leave live only in the record: they must survive the failover too.
+    seats.hal = await joinAt(a.url, 'group-7', 'hal', 'cofacilitator');
+    seats.ivy = await joinAt(a.url, 'group-7', 'ivy', 'client');
+    await seats.lead!.client.ok('admit', { participantId: 'ivy' });
+    await seats.lead!.client.ok('demote', { participantId: 'hal' });
+    await seats.lead!.client.ok('mute', { participantId: 'ivy' });
+    for (const id of ['hal', 'ivy']) await seats[id]!.client.ok('leave', {});
   });
 
   it('SIGKILL of node A mid-session: via resume the clients are back on node B within the lease plus 10 s, same roles, lobby and hands', async () => {
@@ -130,6 +143,14 @@ describe('two nodes and one Redis', () => {
     // The removal survived too.
     const { token } = await devToken(b.url, { room: 'group-7', name: 'eve', participantId: 'eve', role: 'client' });
     expect(await (await socketTo(b.url)).call('join', { token })).toMatchObject({ ok: false, error: { code: 'REMOVED' } });
+    // Standing decisions came along: the demoted co-facilitator returns with the old token as a client in the
+    // lobby, the muted client returns shown muted and stays muted once admitted.
+    for (const id of ['hal', 'ivy']) {
+      const client = await socketTo(b.url);
+      const joined = await client.ok<JoinResult>('join', { token: seats[id]!.token });
+      expect(joined.self).toMatchObject({ role: 'client', admission: 'waiting', locks: { audio: id === 'ivy', video: false } });
+      await client.ok('leave', {});
+    }
     // The audit log came along: A's admissions, mute and removal are in B's copy.
     const audit = await seats.lead!.client.ok<{ entries: { action: string }[] }>('getAuditLog', {});
     expect(audit.entries.map((e) => e.action)).toEqual(expect.arrayContaining(['admit', 'mute', 'remove']));
@@ -137,7 +158,7 @@ describe('two nodes and one Redis', () => {
   });
 
   it("B's /metrics, scraped mid-session, has every metric docs/metrics.md lists, the store up", async () => {
-    const text = await (await fetch(`${b.url}/metrics`)).text();
+    const text = await (await fetch(`${b.adminUrl}/metrics`)).text();
     expect(exportedMetrics(text)).toEqual(documentedMetrics());
     expect(text).toMatch(/^circle_store_up 1$/m);
     expect(text).toMatch(/^circle_participants\{role="client"\} 3$/m);
@@ -148,9 +169,9 @@ describe('two nodes and one Redis', () => {
     const told = seats.lead!.client.next<{ reason: string }>('reconnectRequired', 5000);
     b.child.kill('SIGTERM');
     const signalled = Date.now();
-    while ((await fetch(`${b.url}/readyz`)).status === 200) await sleep(50);
+    while ((await fetch(`${b.adminUrl}/readyz`)).status === 200) await sleep(50);
     expect(Date.now() - signalled).toBeLessThan(1000);
-    expect(await fetch(`${b.url}/metrics`).then((r) => r.text())).toMatch(/^circle_draining 1$/m);
+    expect(await fetch(`${b.adminUrl}/metrics`).then((r) => r.text())).toMatch(/^circle_draining 1$/m);
 
     const { token } = await devToken(b.url, { room: 'new-room', name: 'fay', role: 'facilitator' });
     expect(await (await socketTo(b.url)).call('join', { token })).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
@@ -170,13 +191,13 @@ describe('two nodes and one Redis', () => {
   it('an administrator ends the session from a node that does not run it: the owner ends it, everyone is told', async () => {
     const d = await startNode();
     const told = [seats.lead!, seats.ana!].map((m) => m.client.next<{ reason: string }>('sessionEnded', 5000));
-    const response = await fetch(`${d.url}/admin/rooms/group-7/end`, {
+    const response = await fetch(`${d.adminUrl}/admin/rooms/group-7/end`, {
       method: 'POST',
       headers: { authorization: 'Bearer circle-development-admin-secret-change-me' },
     });
     expect(await response.json()).toEqual({ ended: 'owner' });
     for (const event of told) expect(await event).toEqual({ reason: 'ended' });
-    const audit = await fetch(`${d.url}/admin/rooms/group-7/audit`, { headers: { authorization: 'Bearer circle-development-admin-secret-change-me' } });
+    const audit = await fetch(`${d.adminUrl}/admin/rooms/group-7/audit`, { headers: { authorization: 'Bearer circle-development-admin-secret-change-me' } });
     await sleep(300); // the owner's final snapshot
     const { token } = await devToken(nodeC.url, { room: 'group-7', name: 'ana', participantId: 'ana', role: 'client' });
     expect(await (await socketTo(d.url)).call('join', { token })).toMatchObject({ ok: false, error: { code: 'SESSION_ENDED' } });

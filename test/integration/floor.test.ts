@@ -65,7 +65,7 @@ describe('the hand queue over real sockets', () => {
         expect(position).toBe(expected.indexOf(client.participantId) + 1);
       }
     }
-    const metrics = await (await fetch(`${suite.server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${suite.server.adminUrl}/metrics`)).text();
     expect(sample(metrics, 'circle_floor_grants_total', { source: 'queue' })).toBeGreaterThanOrEqual(8);
     expect(sample(metrics, 'circle_floor_wait_seconds_count')).toBeGreaterThanOrEqual(8);
   });
@@ -76,7 +76,7 @@ describe('the hand queue over real sockets', () => {
     await b.client.ok('raiseHand', {});
     await c.client.ok('raiseHand', {});
     await facilitator.client.ok('grantFloor', { participantId: a.participantId });
-    const metrics = await (await fetch(`${suite.server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${suite.server.adminUrl}/metrics`)).text();
     expect(sample(metrics, 'circle_floor_queue_length', { aggregate: 'sum' })).toBeGreaterThanOrEqual(2);
     b.client.close();
     a.client.close();
@@ -156,7 +156,7 @@ describe('timed turns over real sockets', () => {
     for (const warning of await Promise.all(warnings)) expect(warning.holder).toBe(a.participantId);
     expect(b.client.events('turnWarning')).toEqual([]);
     await until(() => lastFloor(b)?.holder === b.participantId, 'the floor to pass to B', 12_000);
-    const metrics = await (await fetch(`${suite.server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${suite.server.adminUrl}/metrics`)).text();
     expect(sample(metrics, 'circle_floor_grants_total', { source: 'timer' })).toBe(1);
   });
 });

@@ -10,7 +10,7 @@ afterAll(async () => server.stop());
 
 it('exports every metric docs/metrics.md lists, and documents every circle_ metric it exports', async () => {
   const documented = documentedMetrics();
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const text = await (await fetch(`${server.adminUrl}/metrics`)).text();
   expect(documented.length).toBeGreaterThan(5);
   expect(exportedMetrics(text)).toEqual(documented);
   // No label value may carry a room id or a name: every circle_ label value comes from a small fixed set.

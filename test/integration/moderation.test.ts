@@ -26,7 +26,7 @@ async function admittedWithToken(room: string, name: string, participantId: stri
 }
 
 
-const metricsText = async () => (await fetch(`${suite.server.url}/metrics`)).text();
+const metricsText = async () => (await fetch(`${suite.server.adminUrl}/metrics`)).text();
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('waiting room', () => {
@@ -295,7 +295,7 @@ describe('audit log', () => {
     ]);
     expect(Date.parse(entries[0]!.at)).toBeGreaterThan(Date.now() - 60_000);
 
-    const url = `${suite.server.url}/admin/rooms/audit-1/audit`;
+    const url = `${suite.server.adminUrl}/admin/rooms/audit-1/audit`;
     expect((await fetch(url)).status).toBe(401);
     expect((await fetch(url, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
     const secret = suite.server.circle.config.admin.bearerSecret;
@@ -304,13 +304,13 @@ describe('audit log', () => {
     const body = await response.text();
     expect(JSON.parse(body)).toMatchObject({ locked: true, ended: false, entries });
     expect(body).not.toContain('Secret Name');
-    expect((await fetch(`${suite.server.url}/admin/rooms/nowhere/audit`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(404);
+    expect((await fetch(`${suite.server.adminUrl}/admin/rooms/nowhere/audit`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(404);
   });
 
   it('an administrator ends a session: everyone is told, no one joins again, the audit log says "admin"', async () => {
     const facilitator = await seat('admin-end', 'Fay', 'facilitator');
     const client = await admitted('admin-end', 'Cal', facilitator);
-    const url = `${suite.server.url}/admin/rooms/admin-end/end`;
+    const url = `${suite.server.adminUrl}/admin/rooms/admin-end/end`;
     expect((await fetch(url, { method: 'POST' })).status).toBe(401);
     expect(suite.server.circle.registry.get('admin-end')!.isClosed).toBe(false);
 
@@ -324,7 +324,7 @@ describe('audit log', () => {
     const { token } = await devToken(suite.server.url, { room: 'admin-end', name: 'Cal', participantId: client.participantId });
     expect(await again.call('join', { token })).toMatchObject({ ok: false, error: { code: 'SESSION_ENDED' } });
     again.close();
-    const nowhere = await fetch(`${suite.server.url}/admin/rooms/nowhere/end`, { method: 'POST', headers: { authorization: `Bearer ${secret}` } });
+    const nowhere = await fetch(`${suite.server.adminUrl}/admin/rooms/nowhere/end`, { method: 'POST', headers: { authorization: `Bearer ${secret}` } });
     expect(nowhere.status).toBe(404);
   });
 });

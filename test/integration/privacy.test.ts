@@ -11,9 +11,10 @@ let url: string;
 
 beforeAll(async () => {
   const config = loadConfig({
-    env: {},
+    env: { NODE_ENV: 'test' },
     overrides: {
       http: { host: '127.0.0.1', port: 0 },
+      auth: { devTokens: true },
       mediasoup: { numWorkers: 1, listenIp: '127.0.0.1', webRtcServerBasePort: 0 },
     },
   });

@@ -15,7 +15,7 @@ it('stops at start-up on a bad configuration value, naming the key', () => {
 
 it('on SIGTERM drains: not ready at once, no new rooms, participants told to reconnect at the deadline, exits 0', async () => {
   const server = await startServerProcess({ CIRCLE_SHUTDOWN_DRAIN_TIMEOUT_MS: '1500' });
-  expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+  expect((await fetch(`${server.adminUrl}/readyz`)).status).toBe(200);
 
   const client = await connect(server.url);
   const { token } = await devToken(server.url, { room: 'closing-time', name: 'Ola', role: 'facilitator' });
@@ -24,7 +24,7 @@ it('on SIGTERM drains: not ready at once, no new rooms, participants told to rec
 
   server.child.kill('SIGTERM');
   const signalled = Date.now();
-  while ((await fetch(`${server.url}/readyz`)).status === 200) await new Promise((resolve) => setTimeout(resolve, 50));
+  while ((await fetch(`${server.adminUrl}/readyz`)).status === 200) await new Promise((resolve) => setTimeout(resolve, 50));
   expect(Date.now() - signalled).toBeLessThan(1000);
   const late = await connect(server.url);
   const other = await devToken(server.url, { room: 'new-room', name: 'Pia', role: 'facilitator' });

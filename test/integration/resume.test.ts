@@ -76,7 +76,7 @@ describe('a dropped connection keeps its seat for the grace period', () => {
     const room = suite.server.circle.registry.get('resume-1')!;
     expect(room.floor.view()).toMatchObject({ holder: 'ana-1', queue: ['ben-1'] });
     expect(room.participants.size).toBe(3);
-    const metrics = await (await fetch(`${suite.server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${suite.server.adminUrl}/metrics`)).text();
     expect(sample(metrics, 'circle_reconnects_total', { outcome: 'resumed' })).toBe(2);
   });
 
@@ -104,7 +104,7 @@ describe('a dropped connection keeps its seat for the grace period', () => {
 
     const back = await rejoin(dee.token);
     expect(back.result.self.admission).toBe('waiting');
-    const metrics = await (await fetch(`${suite.server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${suite.server.adminUrl}/metrics`)).text();
     expect(sample(metrics, 'circle_reconnects_total', { outcome: 'expired' })).toBeGreaterThanOrEqual(1);
     expect(sample(metrics, 'circle_reconnects_total', { outcome: 'replaced' })).toBeGreaterThanOrEqual(1);
   });
@@ -126,6 +126,8 @@ describe('resume tokens', () => {
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('ivy-1')
       .setAudience('circle')
+      .setIssuer('circle')
+      .setIssuedAt()
       .setExpirationTime(Math.floor(Date.now() / 1000) + 1)
       .sign(new TextEncoder().encode(suite.server.circle.config.auth.tokenSecret));
     const first = suite.track(await connect(suite.server.url));

@@ -41,7 +41,7 @@ async function producing(room: string, name: string) {
 }
 
 async function metricsText(): Promise<string> {
-  return (await fetch(`${server.url}/metrics`)).text();
+  return (await fetch(`${server.adminUrl}/metrics`)).text();
 }
 
 describe('join, produce, consume, leave', () => {
@@ -135,11 +135,13 @@ describe('refusals: a clear code, nothing changed, others still served', () => {
   it('refuses bad tokens with UNAUTHORIZED', async () => {
     const client = await connect(server.url);
     clients.push(client);
-    const sign = (secret: string, claims: Record<string, string>, subject: string, expires: string | number) =>
+    const sign = (secret: string, claims: Record<string, string>, subject: string, expires: string | number, issuer = 'circle') =>
       new SignJWT(claims)
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(subject)
         .setAudience('circle')
+        .setIssuer(issuer)
+        .setIssuedAt()
         .setExpirationTime(expires)
         .sign(new TextEncoder().encode(secret));
     const secret = server.circle.config.auth.tokenSecret;
@@ -147,6 +149,8 @@ describe('refusals: a clear code, nothing changed, others still served', () => {
     const expired = await sign(secret, { room: 'r', name: 'Old', role: 'client' }, 'old', Math.floor(Date.now() / 1000) - 60);
     const badClaims = await sign(secret, { room: 'r', name: 'Nobody', role: 'superuser' }, 'nobody', '1h');
     const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"x"}').toString('base64url')}.`;
+    const otherIssuer = await sign(secret, { room: 'r', name: 'Eve', role: 'facilitator' }, 'eve', '1h', 'someone-else');
+    const tooLong = await sign(secret, { room: 'r', name: 'Lon', role: 'client' }, 'lon', '8d');
 
     for (const [token, message] of [
       ['not-a-jwt', 'token invalid'],
@@ -154,6 +158,8 @@ describe('refusals: a clear code, nothing changed, others still served', () => {
       [expired, 'token expired'],
       [badClaims, 'token claims invalid: role'],
       [unsigned, 'token invalid'],
+      [otherIssuer, 'token invalid'],
+      [tooLong, 'token lifetime exceeds 86400 s'],
     ] as const) {
       const response = await client.call('join', { token });
       expect(response).toEqual({ ok: false, error: { code: 'UNAUTHORIZED', message } });

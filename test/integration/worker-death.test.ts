@@ -33,13 +33,13 @@ it('replaces a worker killed mid-session, asks its participants to rejoin, and s
 
   expect(await told).toEqual({ reason: 'media-worker-lost' });
   expect(server.circle.registry.get('doomed')).toBeUndefined();
-  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  const metrics = await (await fetch(`${server.adminUrl}/metrics`)).text();
   expect(sample(metrics, 'circle_worker_deaths_total')).toBe(1);
 
   // The pool brings the slot back with a new process; readiness follows.
   const replacement = await waitFor(() => server.circle.pool.workers().find((w) => w.index === victim.index));
   expect(replacement.worker.pid).not.toBe(pid);
-  const ready = await waitFor(async () => ((await fetch(`${server.url}/readyz`)).status === 200 ? true : undefined));
+  const ready = await waitFor(async () => ((await fetch(`${server.adminUrl}/readyz`)).status === 200 ? true : undefined));
   expect(ready).toBe(true);
 
   // The same connection rejoins with the same token, and a brand-new room opens.
@@ -106,10 +106,10 @@ it('reports not-ready while a worker is missing', async () => {
   const died = new Promise((resolve) => server.circle.pool.once('workerDied', resolve));
   process.kill(victim.worker.pid, 'SIGKILL');
   await died;
-  const response = await fetch(`${server.url}/readyz`);
+  const response = await fetch(`${server.adminUrl}/readyz`);
   expect(response.status).toBe(503);
   expect(await response.json()).toMatchObject({ ready: false, checks: { workers: '1/2' } });
-  await waitFor(async () => ((await fetch(`${server.url}/readyz`)).status === 200 ? true : undefined));
+  await waitFor(async () => ((await fetch(`${server.adminUrl}/readyz`)).status === 200 ? true : undefined));
 });
 
 it('on shutdown turns readiness false at once, then closes every worker process', async () => {

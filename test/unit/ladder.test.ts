@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { QualityLadder, type LinkSample } from '../../src/quality/ladder.js';
 
-const settings = loadConfig({ env: {} }).quality;
+const settings = loadConfig({ env: { NODE_ENV: 'test' } }).quality;
 const clean: LinkSample = { loss: 0, bitrateBps: 2_000_000 };
 const lossy: LinkSample = { loss: 0.25, bitrateBps: undefined };
 const weak: LinkSample = { loss: 0.08, bitrateBps: 2_000_000 };

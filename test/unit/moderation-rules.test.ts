@@ -3,13 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { CircleError } from '../../src/protocol/errors.js';
 import { ROLES, type Role } from '../../src/protocol/roles.js';
+import { ActorBudget } from '../../src/rooms/actor-budget.js';
 import { Moderation } from '../../src/rooms/moderation.js';
 import { PERMISSIONS, type Action } from '../../src/rooms/permissions.js';
 import { FakeRoom } from '../helpers/fake-room.js';
 
 function setUp() {
   const room = new FakeRoom();
-  const moderation = new Moderation(room);
+  const moderation = new Moderation(room, new ActorBudget(1000, 1000));
   return { room, moderation };
 }
 
@@ -227,7 +228,7 @@ describe('the audit log', () => {
     const lead = room.add('lead', 'facilitator');
     const client = room.add('ana', 'client');
     await moderation.mute(lead, 'ana');
-    expect(moderation.auditLog(lead)).toEqual([{ at: expect.any(String), actor: 'lead', action: 'mute', target: 'ana' }]);
+    expect(moderation.auditLog(lead)).toEqual({ entries: [{ at: expect.any(String), actor: 'lead', action: 'mute', target: 'ana' }], dropped: 0 });
     expect(room.auditCounted).toEqual(['mute']);
     expect(() => moderation.auditLog(client)).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
   });
@@ -242,3 +243,25 @@ function refusalSync(act: () => unknown): string | undefined {
     throw error;
   }
 }
+
+describe('a moderation flood', () => {
+  it('is refused per actor past the budget, before it reaches the audit log; the others are unaffected', () => {
+    const room = new FakeRoom();
+    const moderation = new Moderation(room, new ActorBudget(1, 10));
+    const co = room.add('co', 'cofacilitator');
+    const lead = room.add('lead', 'facilitator');
+    const codes = Array.from({ length: 15 }, (_, i) => refusalSync(() => moderation.setLocked(co, i % 2 === 0)));
+    expect(codes.filter((code) => code === undefined)).toHaveLength(10);
+    expect(codes.slice(10)).toEqual(Array(5).fill('RATE_LIMITED'));
+    expect(room.record.audit).toHaveLength(10);
+    expect(refusalSync(() => moderation.setLocked(lead, true))).toBeUndefined(); // another actor's budget
+  });
+
+  it('the log keeps its latest 2,000 entries and says how many older ones it let go of', () => {
+    const room = new FakeRoom();
+    for (let i = 0; i < 2005; i += 1) room.record.log('lead', 'lock');
+    expect(room.record.audit).toHaveLength(2000);
+    expect(room.record.auditDropped).toBe(5);
+    expect(room.record.toData().auditDropped).toBe(5);
+  });
+});

@@ -68,6 +68,10 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
       expect(deployment.spec!.template.spec!.terminationGracePeriodSeconds).toBe(330);
       expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
       expect(container.readinessProbe?.httpGet?.path).toBe('/readyz');
+      // Probes and metrics reach the internal port only; the public port serves signaling and the web app.
+      for (const probe of [container.readinessProbe, container.livenessProbe, container.startupProbe]) expect(probe?.httpGet?.port).toBe('admin');
+      const monitor = manifests.find((m) => m.manifest.kind === 'ServiceMonitor')?.manifest as { spec: { endpoints: { port: string }[] } } | undefined;
+      if (monitor) expect(monitor.spec.endpoints.map((e) => e.port)).toEqual(['admin']);
       expect(container.lifecycle?.preStop).toBeDefined();
     });
   }

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { TokenBucket } from '../../src/signaling/rate-limit.js';
+import { TokenBucket } from '../../src/limits/token-bucket.js';
 
 it('allows a burst, then refills at the configured rate', () => {
   let now = 0;

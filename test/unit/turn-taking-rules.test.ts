@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ROLES } from '../../src/protocol/roles.js';
 import { PERMISSIONS } from '../../src/rooms/permissions.js';
+import { ActorBudget } from '../../src/rooms/actor-budget.js';
 import { TurnTaking } from '../../src/rooms/turn-taking.js';
 import { FakeRoom } from '../helpers/fake-room.js';
 
@@ -11,7 +12,7 @@ afterEach(() => vi.useRealTimers());
 
 function setUp() {
   const room = new FakeRoom();
-  const turns = new TurnTaking(room);
+  const turns = new TurnTaking(room, new ActorBudget(1000, 1000));
   const lead = room.add('lead', 'facilitator');
   const co = room.add('co', 'cofacilitator');
   const ana = room.add('ana', 'client');

@@ -29,6 +29,7 @@ const END_TEXT: Record<SessionEndReason, string> = {
   denied: 'A facilitator did not admit you to this session.',
   removed: 'A facilitator removed you from this session.',
   ended: 'The facilitator ended the session. Thank you for joining.',
+  'protocol-abuse': 'The connection was closed because it sent messages Circle does not understand.',
 };
 
 const AUDIO_ONLY_TEXT: Record<AudioOnlyReason, string> = {
@@ -184,6 +185,9 @@ function render(): void {
       const who = document.createElement('span');
       who.className = 'who';
       who.textContent = entry.displayName;
+      // Muted earlier this session: the lock holds after admission, and the facilitator should know before.
+      const locked = (['audio', 'video'] as const).filter((kind) => entry.locks[kind]).map((kind) => (kind === 'audio' ? 'muted' : 'camera off'));
+      if (locked.length) who.textContent += ` (${locked.join(', ')} by a facilitator)`;
       item.append(who, button('Admit', () => client.admit(entry.participantId)), button('Deny', () => client.deny(entry.participantId), 'secondary'));
       return item;
     }),

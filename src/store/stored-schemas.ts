@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { displayName, opaqueId, type Identity } from '../auth/tokens.js';
+import { MODERATION_ACTIONS } from '../protocol/events.js';
+import { CircleError } from '../protocol/errors.js';
+import { ROLES } from '../protocol/roles.js';
+import type { Seat } from '../rooms/participant.js';
+import type { RecordData } from '../rooms/room-record.js';
+
+/**
+ * What Circle reads back from the shared store, each value parsed like a client's request: the store is not
+ * trusted blindly (another process may write it, a bug or an attacker may corrupt it). A value that does not parse
+ * fails closed: the reader gets `STORED_STATE_INVALID`, never a room opened from half a record.
+ */
+
+const locks = z.object({ audio: z.boolean(), video: z.boolean() }).strict();
+const role = z.enum(ROLES);
+
+const seat = z
+  .object({ role, admitted: z.boolean(), locks, waitingSince: z.string().datetime(), audioOnly: z.boolean() })
+  .strict() satisfies z.ZodType<Seat>;
+
+const floor = z
+  .object({
+    mode: z.enum(['open', 'queue']),
+    queue: z.array(z.object({ participantId: opaqueId, raisedAt: z.number() }).strict()),
+    holder: opaqueId.nullable(),
+    turnLimitMs: z.number().int().positive().nullable(),
+    turnEndsAt: z.number().nullable(),
+  })
+  .strict();
+
+const record = z
+  .object({
+    locked: z.boolean(),
+    ended: z.boolean(),
+    started: z.boolean(),
+    spotlight: opaqueId.nullable(),
+    admitted: z.array(opaqueId),
+    removed: z.array(opaqueId),
+    audit: z.array(
+      z
+        .object({ at: z.string().datetime(), actor: z.union([opaqueId, z.literal('admin')]), action: z.enum(MODERATION_ACTIONS), target: opaqueId.optional() })
+        .strict(),
+    ),
+    // Written by older versions without these: read as none.
+    auditDropped: z.number().int().min(0).default(0),
+    heldSeats: z.array(z.tuple([opaqueId, z.object({ seat, until: z.number() }).strict()])),
+    decisions: z.array(z.tuple([opaqueId, z.object({ role: role.optional(), locks }).strict()])).default([]),
+    floor,
+  })
+  .strict() satisfies z.ZodType<RecordData, z.ZodTypeDef, unknown>;
+
+/** A room's stored state (`RoomState` in room-snapshots.ts, less its key). */
+export const storedRoomState = z.object({ record, seats: z.array(z.tuple([opaqueId, seat])) }).strict();
+
+export const storedIdentity = z
+  .object({ participantId: opaqueId, roomId: opaqueId, displayName, role })
+  .strict() satisfies z.ZodType<Identity, z.ZodTypeDef, unknown>;
+
+export const storedNode = z.object({ nodeId: z.string().min(1).max(128), url: z.string().url() }).strict();
+
+/** A node as other nodes and clients reach it. */
+export type NodeAddress = z.infer<typeof storedNode>;
+
+/** Parses a stored JSON value; anything else fails closed with `STORED_STATE_INVALID` naming only what it was. */
+export function parseStored<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, raw: string, what: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new CircleError('STORED_STATE_INVALID', `the stored ${what} is not JSON`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CircleError('STORED_STATE_INVALID', `the stored ${what} does not parse (${issue?.path.join('.') ?? ''})`);
+  }
+  return parsed.data;
+}
