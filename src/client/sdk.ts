@@ -18,25 +18,19 @@ import { Emitter } from './emitter.js';
 import { LinkReporter } from './link-reporter.js';
 import { Publisher } from './publisher.js';
 import { RequestError, request, type CircleSocket } from './request.js';
-import { RoomMirror } from './room-mirror.js';
+import { RoomMirror, type MirrorEvents } from './room-mirror.js';
 import { Subscriber, type InboundStat, type RemoteTrack } from './subscriber.js';
 import { openTransports, restartTransportIce, type MediaTransports } from './transports.js';
 
 export type { InboundStat, RemoteTrack };
 export type ClientState = 'idle' | 'joining' | 'waiting' | 'joined' | 'rejoining' | 'left' | 'ended';
 
-type ClientEvents = {
+/** The room mirror's events (peers, self, room, lobby, floor), passed on, and the seat's and media's own. */
+type ClientEvents = Omit<MirrorEvents, 'producerAvailable'> & {
   state: [ClientState];
-  peerJoined: [PeerInfo];
-  peerLeft: [{ participantId: string }];
-  peerUpdated: [PeerInfo];
-  self: [SelfView];
-  room: [RoomView];
-  lobby: [LobbyEntry[]];
   unmuteRequested: [MediaKind];
   /** A facilitator suggests audio-only (a weak connection); `setAudioOnly(true)` takes it up. */
   audioOnlySuggested: [];
-  floor: [FloorView];
   turnWarning: [{ holder: string; endsAt: string }];
   trackAdded: [RemoteTrack];
   trackRemoved: [RemoteTrack];

@@ -122,10 +122,16 @@ export class RoomQuality {
     }
   }
 
-  /** Reads a woken link at once rather than at the next tick: the ladders' clocks start a beat sooner. */
+  /**
+   * Reads a woken quiet link at once rather than at the next tick, so the ladders' clocks start a beat sooner. A link
+   * already read every interval is left to its ticks: on a lossy link every stream's score changes, and each
+   * change must not add a read.
+   */
   private wake(participant: Participant): void {
-    participant.link.wake(Date.now());
-    if (this.reading.has(participant) || participant.connection !== 'connected' || !participant.admitted) return;
+    const now = Date.now();
+    const alreadyWatched = participant.link.readDue(now) === 'full';
+    participant.link.wake(now);
+    if (alreadyWatched || this.reading.has(participant) || participant.connection !== 'connected' || !participant.admitted) return;
     this.sample(participant, 'full').catch((error) => this.hooks.onError(error, 'link quality sampling'));
   }
 

@@ -239,9 +239,9 @@ export class RoomRecord {
     for (const id of data.admitted) record.admittedIds.add(id);
     for (const id of data.removed) record.removedIds.add(id);
     record.auditLog.push(...data.audit);
-    record.auditDroppedCount = data.auditDropped ?? 0; // older snapshots did not count
+    record.auditDroppedCount = data.auditDropped;
     for (const [id, held] of data.heldSeats) record.held.set(id, held);
-    for (const [id, standing] of data.decisions ?? []) record.decisions.set(id, standing); // older snapshots had none
+    for (const [id, standing] of data.decisions) record.decisions.set(id, standing);
     Object.assign(record.floor, data.floor);
     return record;
   }

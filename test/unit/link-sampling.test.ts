@@ -105,9 +105,25 @@ it("wakes on the browser's report of loss or of a weak uplink", async () => {
   quality.recordReport(participant, { downlinkLoss: 0.1 });
   await seconds(0.1);
   expect(media.reads.streams).toBe(2);
-  quality.recordReport(participant, { uplinkBitrateBps: 100_000 });
+  quality.dispose();
+
+  const weakUplink = setUp();
+  await seconds(2);
+  weakUplink.quality.recordReport(weakUplink.participant, { uplinkBitrateBps: 100_000 });
   await seconds(0.1);
-  expect(media.reads.streams).toBe(4);
+  expect(weakUplink.media.reads.streams).toBe(2);
+  weakUplink.quality.dispose();
+});
+
+it('adds no read for score changes on a link already read every interval', async () => {
+  const { media, quality } = setUp();
+  await seconds(1);
+  media.emit('consumerScore', 8);
+  await seconds(0.1);
+  const woken = media.reads.streams;
+  for (const score of [7, 8, 6, 9, 7]) media.emit('consumerScore', score);
+  await seconds(0.5);
+  expect(media.reads.streams).toBe(woken); // its next read is the next tick's
   quality.dispose();
 });
 
