@@ -17,6 +17,8 @@ export async function startCircle(overrides: JsonObject = {}): Promise<RunningCi
     http: { host: '127.0.0.1', port: 0, serveWebApp: true },
     admin: { host: '127.0.0.1', port: 0 },
     auth: { devTokens: true },
+    // Every test client is at one loopback address: the per-address limits would count them as one.
+    signaling: { maxConnectionsPerIp: 100_000, joinsPerIpPerMinute: 1_000_000 },
     logging: { level: process.env.TEST_LOG_LEVEL ?? 'silent' },
     mediasoup: { numWorkers: 1, listenIp: '127.0.0.1', announcedIp: '127.0.0.1', webRtcServerBasePort: 0 },
     rooms: { emptyRoomTimeoutMs: 200 },

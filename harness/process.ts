@@ -18,6 +18,9 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
       // A test or benchmark server: demo tokens on (they bind it to loopback), development secrets allowed.
       NODE_ENV: 'test',
       CIRCLE_AUTH_DEV_TOKENS: 'true',
+      // Every bot and test client is at one loopback address: the per-address limits would count them as one.
+      CIRCLE_SIGNALING_MAX_CONNECTIONS_PER_IP: '100000',
+      CIRCLE_SIGNALING_JOINS_PER_IP_PER_MINUTE: '1000000',
       CIRCLE_HTTP_HOST: '127.0.0.1',
       CIRCLE_HTTP_PORT: '0',
       CIRCLE_HTTP_SERVE_WEB_APP: 'true',

@@ -10,8 +10,9 @@ export class TestClient {
   readonly socket: Socket;
   readonly received: { event: string; payload: unknown }[] = [];
 
-  constructor(url: string) {
-    this.socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+  /** `extraHeaders`: sent with the handshake, e.g. a proxy's `x-forwarded-for`. */
+  constructor(url: string, extraHeaders: Record<string, string> = {}) {
+    this.socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders });
     this.socket.onAny((event: string, payload: unknown) => this.received.push({ event, payload }));
   }
 

@@ -5,6 +5,7 @@ import os from 'node:os';
 import { TokenService } from './auth/tokens.js';
 import type { CircleConfig } from './config/schema.js';
 import { createInternalApp, createPublicApp, type Readiness } from './http/app.js';
+import { AddressLimits } from './limits/address-limits.js';
 import type { Logger } from './logging/logger.js';
 import { WorkerPool } from './media/worker-pool.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -82,6 +83,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       emptyRoomTimeoutMs: config.rooms.emptyRoomTimeoutMs,
       recordRetentionMs: config.rooms.recordRetentionMs,
       maxParticipants: config.rooms.maxParticipantsPerRoom,
+      maxRooms: config.rooms.maxRoomsPerNode,
       requireAdmission: config.rooms.requireAdmission,
       observersVisibleToClients: config.rooms.observersVisibleToClients,
       facilitatorAbsenceMs: config.rooms.facilitatorAbsenceMs,
@@ -115,7 +117,8 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
 
   const httpServer = createServer(createPublicApp({ config, tokens, logger }));
   const internalServer = createServer(createInternalApp({ config, metrics, logger, readiness, registry }));
-  const io = attachSignaling(httpServer, config.signaling, { tokens, registry }, metrics, logger);
+  const addresses = new AddressLimits(config.signaling);
+  const io = attachSignaling(httpServer, config.signaling, { tokens, registry, addresses }, metrics, logger);
 
   return {
     config,

@@ -48,6 +48,8 @@ export const configSchema = z
     rooms: z
       .object({
         emptyRoomTimeoutMs: z.number().int().min(0),
+        /** Rooms one node opens at most; past it a join for a new room is `UNAVAILABLE` (another node takes it). */
+        maxRoomsPerNode: z.number().int().min(1),
         maxParticipantsPerRoom: z.number().int().min(2).max(200),
         requireAdmission: z.boolean(),
         observersVisibleToClients: z.boolean(),
@@ -156,6 +158,15 @@ export const configSchema = z
         joinTimeoutMs: z.number().int().min(100),
         pingIntervalMs: z.number().int().min(100),
         pingTimeoutMs: z.number().int().min(100),
+        /** Connections open at once from one client address; past it a new one is refused. */
+        maxConnectionsPerIp: z.number().int().min(1),
+        /** Joins and resumes per minute from one client address (with a burst of as many). */
+        joinsPerIpPerMinute: z.number().int().min(1),
+        /**
+         * Where the client's address comes from behind a reverse proxy or load balancer you run: the first entry of
+         * this request header (e.g. `x-forwarded-for`). Empty: the connection's own address.
+         */
+        clientAddressHeader: z.string().regex(/^[a-z0-9-]*$/, 'a lower-case header name, or empty'),
       })
       .strict(),
   })

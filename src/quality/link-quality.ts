@@ -40,7 +40,7 @@ export class LinkQuality {
   /** Bits per second flowing to and from the participant at the last reading. */
   readonly flowingBps = { downlink: 0, uplink: 0 };
   private report: ClientReport | undefined;
-  private lastReadAt = -Infinity;
+  private nextReadAt = 0;
   private watchedUntil = 0;
 
   constructor(private readonly settings: QualitySettings) {
@@ -74,20 +74,26 @@ export class LinkQuality {
     return lossy || (report.uplinkBitrateBps !== undefined && report.uplinkBitrateBps < this.settings.recoverAboveBps);
   }
 
-  /**
-   * What to read now. A link that is settled both ways (full video, the latest readings clean) is read every
-   * `quietSampleIntervalMs`, its transports alone (bitrates, and loss while video flows); any other, or one woken
-   * by a sign of trouble, is read in full every interval. Reading every link in full each second is what made
-   * the Node side cost 13% of the worker's CPU at 50 rooms (docs/benchmarks.md).
-   */
-  readDue(now: number): ReadDue {
-    const quiet = now >= this.watchedUntil && this.downlink.settled && this.uplink.settled;
-    if (!quiet) return 'full';
-    return now - this.lastReadAt >= this.settings.quietSampleIntervalMs ? 'transports' : undefined;
+  /** Settled both ways (full video, the latest readings clean) and not woken lately: read seldom, transports only. */
+  quiet(now: number): boolean {
+    return now >= this.watchedUntil && this.downlink.settled && this.uplink.settled;
   }
 
-  markRead(now: number): void {
-    this.lastReadAt = now;
+  /**
+   * What to read now. Each link keeps its own schedule from its last read: a quiet link is read every
+   * `quietSampleIntervalMs`, its transports alone (bitrates, and loss while video flows); any other in full every
+   * `sampleIntervalMs`, so a woken link's readings (and its ladders' clocks) run from the moment it woke. Reading
+   * every link in full each second is what made the Node side cost 13% of the worker's CPU at 50 rooms
+   * (docs/benchmarks.md).
+   */
+  readDue(now: number): ReadDue {
+    if (now < this.nextReadAt) return undefined;
+    return this.quiet(now) ? 'transports' : 'full';
+  }
+
+  /** After a read that started at `startedAt` (its readings applied): when the next one is due. */
+  scheduleNextRead(startedAt: number): void {
+    this.nextReadAt = startedAt + (this.quiet(startedAt) ? this.settings.quietSampleIntervalMs : this.settings.sampleIntervalMs);
   }
 
   /** A sign of trouble (a stream's score fell, the browser reported loss): read in full for a few intervals. */

@@ -52,7 +52,8 @@ export class RoomQuality {
     settings: QualitySettings,
     private readonly hooks: QualityHooks,
   ) {
-    this.timer = setInterval(() => void this.sampleAll(), settings.sampleIntervalMs);
+    // Links keep their own schedules; the tick only finds those due, a quarter interval late at most.
+    this.timer = setInterval(() => void this.sampleAll(), Math.max(50, settings.sampleIntervalMs / 4));
     this.timer.unref();
   }
 
@@ -129,7 +130,7 @@ export class RoomQuality {
    */
   private wake(participant: Participant): void {
     const now = Date.now();
-    const alreadyWatched = participant.link.readDue(now) === 'full';
+    const alreadyWatched = !participant.link.quiet(now);
     participant.link.wake(now);
     if (alreadyWatched || this.reading.has(participant) || participant.connection !== 'connected' || !participant.admitted) return;
     this.sample(participant, 'full').catch((error) => this.hooks.onError(error, 'link quality sampling'));
@@ -140,7 +141,6 @@ export class RoomQuality {
     const now = Date.now();
     const reported = link.reported(now);
     this.reading.add(participant);
-    link.markRead(now);
     const [down, up] = await Promise.all([
       sampleDownlink(participant.media, reported.downlinkLoss, { streams: what === 'full' }),
       sampleUplink(participant.media, reported.uplinkBitrateBps),
@@ -153,6 +153,7 @@ export class RoomQuality {
     this.hooks.onSample({ downlinkLoss: down.loss, uplinkLoss: up.loss, rttMs: reported.roundTripTimeMs });
     const downStep = link.downlink.observe(down, now);
     const upStep = link.uplink.observe(up, now);
+    link.scheduleNextRead(now);
     if (downStep !== undefined || upStep !== undefined) await this.apply(participant);
     else this.announce(participant);
   }

@@ -14,6 +14,8 @@ import { Room } from './room.js';
 import type { RoomSettings } from './room-settings.js';
 
 export interface RegistrySettings extends RoomSettings {
+  /** Rooms this node opens at most. */
+  maxRooms: number;
   emptyRoomTimeoutMs: number;
   /** How long a closed room's record (removals, end, audit log) is kept. */
   recordRetentionMs: number;
@@ -119,8 +121,9 @@ export class RoomRegistry {
     // Refuse ended sessions, removed participants and locked rooms before spending a router on them.
     this.records.get(identity.roomId)?.assertMayEnter(identity, open?.participants.has(identity.participantId) ?? false);
     if (!open) {
-      // A draining node must not take a lease it would hold without running the room.
+      // A draining or full node must not take a lease it would hold without running the room.
       if (!this.acceptingRooms) throw new CircleError('UNAVAILABLE', 'this node is draining; try again');
+      if (this.rooms.size >= this.settings.maxRooms) throw new CircleError('UNAVAILABLE', 'this node runs as many rooms as it may; try again');
       const stored = await this.placement.claim(identity.roomId);
       // A room already opening here keeps the record it has.
       if (stored && !this.rooms.has(identity.roomId) && !this.opening.has(identity.roomId)) {

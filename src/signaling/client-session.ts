@@ -19,6 +19,8 @@ export class ClientSession implements ParticipantChannel {
   constructor(
     private readonly socket: CircleSocket,
     readonly bucket: TokenBucket,
+    /** The client's address, for the per-address limits. */
+    readonly address: string,
   ) {}
 
   get connected(): boolean {

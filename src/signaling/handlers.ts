@@ -1,5 +1,6 @@
 import type { types } from 'mediasoup';
 import type { TokenService } from '../auth/tokens.js';
+import type { AddressLimits } from '../limits/address-limits.js';
 import type { RequestResults } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import type { RequestName, RequestPayload } from '../protocol/schemas.js';
@@ -12,6 +13,7 @@ import type { ClientSession } from './client-session.js';
 export interface HandlerDeps {
   tokens: TokenService;
   registry: RoomRegistry;
+  addresses: AddressLimits;
 }
 
 type Handler<K extends RequestName> = (
@@ -50,11 +52,17 @@ function attachSession(session: ClientSession, registry: RoomRegistry, membershi
 
 /** Each handler: payload already parsed; it calls the domain, which enforces the rules, and answers. */
 export const handlers: { [K in RequestName]: Handler<K> } = {
-  join: ({ token }, session, { tokens, registry }) =>
-    session.joinOnce(async () => attachSession(session, registry, await registry.join(await tokens.verify(token), session))),
+  join: ({ token }, session, { tokens, registry, addresses }) =>
+    session.joinOnce(async () => {
+      addresses.spendJoin(session.address);
+      return attachSession(session, registry, await registry.join(await tokens.verify(token), session));
+    }),
 
-  resume: ({ resumeToken }, session, { registry }) =>
-    session.joinOnce(async () => attachSession(session, registry, await registry.resume(resumeToken, session))),
+  resume: ({ resumeToken }, session, { registry, addresses }) =>
+    session.joinOnce(async () => {
+      addresses.spendJoin(session.address);
+      return attachSession(session, registry, await registry.resume(resumeToken, session));
+    }),
 
   async setRtpCapabilities({ rtpCapabilities }, session) {
     session.requireMembership().participant.media.setRtpCapabilities(rtpCapabilities as types.RtpCapabilities);

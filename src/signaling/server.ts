@@ -8,8 +8,17 @@ import { ClientSession, type CircleSocket } from './client-session.js';
 import { createDispatcher } from './dispatch.js';
 import type { HandlerDeps } from './handlers.js';
 import { TokenBucket } from '../limits/token-bucket.js';
+import { logRef } from '../logging/logger.js';
+import { SampledLog } from '../logging/sampled-log.js';
 
 export type SignalingServer = Server<ClientToServerEvents, ServerToClientEvents>;
+
+/** The client's address: the first entry of a trusted proxy's header when configured, else the socket's own. */
+function clientAddress(handshake: { address: string; headers: Record<string, string | string[] | undefined> }, header: string): string {
+  const forwarded = header ? handshake.headers[header] : undefined;
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+  return first || handshake.address;
+}
 
 export function attachSignaling(
   httpServer: HttpServer,
@@ -26,9 +35,23 @@ export function attachSignaling(
     pingTimeout: settings.pingTimeoutMs,
   });
   const dispatch = createDispatcher(deps, metrics, logger, settings);
+  const refusedConnections = new SampledLog(logger, 'connection refused: too many from one address', settings.refusalLogsPerSecond);
+
+  // Before the connection is accepted: one address may hold only so many.
+  io.use((socket, next) => {
+    const address = clientAddress(socket.handshake, settings.clientAddressHeader);
+    if (!deps.addresses.connect(address)) {
+      refusedConnections.write(() => ({ address: logRef(address) }), 'warn');
+      return next(Object.assign(new Error('too many connections from this address'), { data: { code: 'RATE_LIMITED' } }));
+    }
+    socket.data.address = address;
+    socket.once('disconnect', () => deps.addresses.disconnect(address));
+    next();
+  });
 
   io.on('connection', (socket: CircleSocket) => {
-    const session = new ClientSession(socket, new TokenBucket(settings.rateLimitPerSecond, settings.rateLimitBurst));
+    const bucket = new TokenBucket(settings.rateLimitPerSecond, settings.rateLimitBurst);
+    const session = new ClientSession(socket, bucket, socket.data.address as string);
     // A connection that never joins holds resources for nothing.
     const joinTimer = setTimeout(() => {
       if (!session.everJoined) session.end('join-timeout');

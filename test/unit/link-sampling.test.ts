@@ -87,12 +87,12 @@ it("wakes on a stream's score below 10: read in full at once, then every interva
   await seconds(0.1);
   expect(media.reads.streams).toBe(2); // both audio streams' receiver reports, at once
   await seconds(3);
-  expect(media.reads.streams).toBe(2 + 2 * 3);
+  expect(media.reads.streams).toBe(2 + 2 * 2); // watched for three intervals from the wake: the wake's read and two
   await seconds(10);
-  expect(media.reads.streams).toBe(2 + 2 * 3); // settled again: back to the quiet keep-alive
+  expect(media.reads.streams).toBe(2 + 2 * 2); // settled again: back to the quiet keep-alive
   media.emit('producerScore', 6);
   await seconds(0.1);
-  expect(media.reads.streams).toBe(2 + 2 * 4);
+  expect(media.reads.streams).toBe(2 + 2 * 3);
   quality.dispose();
 });
 
