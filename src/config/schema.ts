@@ -77,7 +77,7 @@ export const configSchema = z
       .object({
         /** How often each participant's link is read from mediasoup. */
         sampleIntervalMs: z.number().int().min(200).max(10_000),
-        /** How often a settled link (full video, clean both ways) is read: its transports alone. */
+        /** How often a quiet link (no video either way, settled, clean) is read: its transports alone. */
         quietSampleIntervalMs: z.number().int().min(200).max(60_000),
         audioOnlyLoss: z.number().min(0).max(1),
         audioOnlyBelowBps: z.number().int().min(0),

@@ -65,6 +65,8 @@ function contentSecurityPolicy(config: CircleConfig) {
       'connect-src': ["'self'", ...config.cluster.allowedOrigins.flatMap((origin) => [origin, origin.replace(/^http/, 'ws')])],
       'media-src': ["'self'", 'blob:', 'mediastream:'],
       'img-src': ["'self'", 'data:'],
+      'style-src': ["'self'"],
+      'font-src': ["'self'"],
       // The demo page is served over plain http on loopback; a deployment terminates TLS in front.
       'upgrade-insecure-requests': null,
     },

@@ -3,7 +3,7 @@ import { QualityLadder, type LadderSettings } from './ladder.js';
 
 export interface QualitySettings extends LadderSettings {
   sampleIntervalMs: number;
-  /** How often a settled link (full video both ways, clean) is read, and then its transports alone. */
+  /** How often a quiet link (no video either way, settled, clean) is read, and then its transports alone. */
   quietSampleIntervalMs: number;
   fairRttMs: number;
 }
@@ -40,7 +40,7 @@ export class LinkQuality {
   /** Bits per second flowing to and from the participant at the last reading. */
   readonly flowingBps = { downlink: 0, uplink: 0 };
   private report: ClientReport | undefined;
-  private nextReadAt = 0;
+  private lastReadAt = -Infinity;
   private watchedUntil = 0;
 
   constructor(private readonly settings: QualitySettings) {
@@ -74,26 +74,34 @@ export class LinkQuality {
     return lossy || (report.uplinkBitrateBps !== undefined && report.uplinkBitrateBps < this.settings.recoverAboveBps);
   }
 
-  /** Settled both ways (full video, the latest readings clean) and not woken lately: read seldom, transports only. */
-  quiet(now: number): boolean {
-    return now >= this.watchedUntil && this.downlink.settled && this.uplink.settled;
+  /**
+   * Read seldom, transports only: no video flows either way (a link carrying video is read every interval, as it
+   * must be for its ladders to react in seconds), both ladders settled at the top, and nothing woke it lately. An
+   * audio-only group, where every link would otherwise cost a read per audio stream each second, is mostly quiet.
+   */
+  quiet(now: number, carriesVideo: boolean): boolean {
+    return !carriesVideo && now >= this.watchedUntil && this.downlink.settled && this.uplink.settled;
   }
 
   /**
-   * What to read now. Each link keeps its own schedule from its last read: a quiet link is read every
-   * `quietSampleIntervalMs`, its transports alone (bitrates, and loss while video flows); any other in full every
+   * What to read now. Each link is timed from its own last read: a quiet link is read every
+   * `quietSampleIntervalMs`, its transports alone (for the bitrate gauges); any other in full every
    * `sampleIntervalMs`, so a woken link's readings (and its ladders' clocks) run from the moment it woke. Reading
    * every link in full each second is what made the Node side cost 13% of the worker's CPU at 50 rooms
    * (docs/benchmarks.md).
    */
-  readDue(now: number): ReadDue {
-    if (now < this.nextReadAt) return undefined;
-    return this.quiet(now) ? 'transports' : 'full';
+  readDue(now: number, carriesVideo: boolean): ReadDue {
+    const quiet = this.quiet(now, carriesVideo);
+    const interval = quiet ? this.settings.quietSampleIntervalMs : this.settings.sampleIntervalMs;
+    // Half a tick of slack: a read due at exactly one interval must not miss its tick by a millisecond of timer
+    // jitter and wait for the next, which would stretch the ladders' seconds by a quarter.
+    if (now - this.lastReadAt < interval - this.settings.sampleIntervalMs / 8) return undefined;
+    return quiet ? 'transports' : 'full';
   }
 
-  /** After a read that started at `startedAt` (its readings applied): when the next one is due. */
-  scheduleNextRead(startedAt: number): void {
-    this.nextReadAt = startedAt + (this.quiet(startedAt) ? this.settings.quietSampleIntervalMs : this.settings.sampleIntervalMs);
+  /** A read starts now: the next is due one interval (of whatever kind the link then needs) from here. */
+  markRead(now: number): void {
+    this.lastReadAt = now;
   }
 
   /** A sign of trouble (a stream's score fell, the browser reported loss): read in full for a few intervals. */

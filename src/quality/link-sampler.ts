@@ -33,13 +33,20 @@ async function orNothing(read: () => Promise<DirectionSample>): Promise<Directio
 
 const flowing = (item: { paused: boolean; producerPaused: boolean }) => !item.paused && !item.producerPaused;
 
+/** Whether video flows to or from the participant now, from mediasoup's own objects (no statistics read). */
+export function carriesVideo(media: ParticipantMedia): boolean {
+  for (const consumer of media.consumers.values()) if (consumer.kind === 'video' && flowing(consumer)) return true;
+  for (const producer of media.producers.values()) if (producer.kind === 'video' && !producer.paused) return true;
+  return false;
+}
+
 /**
  * The SFU-to-participant direction. While video flows, the receive transport's congestion control (transport-wide
  * feedback on every video packet) gives loss and the available bitrate. Without video there is no such feedback
  * (mediasoup uses it for video only), so loss comes from the receiver reports on the audio streams, or from the
  * browser's own count if it reported more recently: receiver reports come every few seconds, and the one after a
  * recovery still covers lossy seconds, so the browser's count tells of a recovered link sooner. Reading every
- * audio stream's reports costs one worker request each, so a settled link's keep-alive skips them.
+ * audio stream's reports costs one worker request each, so a quiet link's keep-alive skips them.
  */
 export function sampleDownlink(
   media: ParticipantMedia,
@@ -55,7 +62,7 @@ export function sampleDownlink(
     if (consumers.some((c) => c.kind === 'video' && flowing(c))) {
       return { loss: stat?.rtpPacketLossSent, bitrateBps: stat?.availableOutgoingBitrate, flowingBps };
     }
-    // `streams: false` (a settled link's keep-alive): the transport and the browser's report only.
+    // `streams: false` (a quiet link's keep-alive): the transport and the browser's report only.
     const audio = streams ? consumers.filter((c) => c.kind === 'audio' && flowing(c)) : [];
     const reports = (await Promise.all(audio.map((c) => c.getStats()))).flat();
     // The receiver report's fraction lost is an 8-bit fixed-point share. All these streams share the link: the

@@ -1,6 +1,6 @@
 import type { AudioOnlyReason, ConnectionQuality } from '../protocol/events.js';
 import type { Participant } from '../rooms/participant.js';
-import { sampleDownlink, sampleUplink } from './link-sampler.js';
+import { carriesVideo, sampleDownlink, sampleUplink } from './link-sampler.js';
 import type { QualitySettings } from './link-quality.js';
 
 export type AudioOnlyTransition = 'to-audio-only' | 'to-video';
@@ -52,7 +52,7 @@ export class RoomQuality {
     settings: QualitySettings,
     private readonly hooks: QualityHooks,
   ) {
-    // Links keep their own schedules; the tick only finds those due, a quarter interval late at most.
+    // Links keep their own schedules; the tick finds those due (LinkQuality.readDue allows half a tick of slack).
     this.timer = setInterval(() => void this.sampleAll(), Math.max(50, settings.sampleIntervalMs / 4));
     this.timer.unref();
   }
@@ -76,7 +76,7 @@ export class RoomQuality {
   }
 
   /**
-   * Wakes a settled link on mediasoup's own signs of trouble, which cost nothing while links are clean: a score
+   * Wakes a quiet link on mediasoup's own signs of trouble, which cost nothing while links are clean: a score
    * below 10 on a stream forwarded to the participant (their receiver reports show loss) or on one they send.
    */
   follow(participant: Participant): void {
@@ -112,7 +112,8 @@ export class RoomQuality {
     try {
       const now = Date.now();
       const reads = this.room.admittedParticipants().flatMap((participant) => {
-        const due = participant.connection === 'connected' && !this.reading.has(participant) && participant.link.readDue(now);
+        const connected = participant.connection === 'connected' && !this.reading.has(participant);
+        const due = connected && participant.link.readDue(now, carriesVideo(participant.media));
         return due ? [this.sample(participant, due)] : [];
       });
       await Promise.all(reads);
@@ -130,7 +131,7 @@ export class RoomQuality {
    */
   private wake(participant: Participant): void {
     const now = Date.now();
-    const alreadyWatched = !participant.link.quiet(now);
+    const alreadyWatched = !participant.link.quiet(now, carriesVideo(participant.media));
     participant.link.wake(now);
     if (alreadyWatched || this.reading.has(participant) || participant.connection !== 'connected' || !participant.admitted) return;
     this.sample(participant, 'full').catch((error) => this.hooks.onError(error, 'link quality sampling'));
@@ -141,6 +142,7 @@ export class RoomQuality {
     const now = Date.now();
     const reported = link.reported(now);
     this.reading.add(participant);
+    link.markRead(now);
     const [down, up] = await Promise.all([
       sampleDownlink(participant.media, reported.downlinkLoss, { streams: what === 'full' }),
       sampleUplink(participant.media, reported.uplinkBitrateBps),
@@ -153,7 +155,6 @@ export class RoomQuality {
     this.hooks.onSample({ downlinkLoss: down.loss, uplinkLoss: up.loss, rttMs: reported.roundTripTimeMs });
     const downStep = link.downlink.observe(down, now);
     const upStep = link.uplink.observe(up, now);
-    link.scheduleNextRead(now);
     if (downStep !== undefined || upStep !== undefined) await this.apply(participant);
     else this.announce(participant);
   }

@@ -4,6 +4,7 @@ import { CircleError } from '../protocol/errors.js';
 import type { KeyValueStore } from '../store/kv.js';
 import type { RoomDirectory } from '../store/room-directory.js';
 import { RoomSnapshots, type RoomState } from '../store/room-snapshots.js';
+import { parseStored, storedCommand } from '../store/stored-schemas.js';
 import { RoomRecord } from './room-record.js';
 import type { Room } from './room.js';
 
@@ -118,8 +119,12 @@ export class Placement {
   /** Another node asks this one to end a room it runs. */
   onEndRequested(end: (roomId: string) => void): void {
     this.shared.kv.subscribe(COMMANDS, (message) => {
-      const { roomId, to } = JSON.parse(message) as { roomId: string; to: string };
-      if (to === this.selfId) end(roomId);
+      try {
+        const { roomId, to } = parseStored(storedCommand, message, 'room command');
+        if (to === this.selfId) end(roomId);
+      } catch (error) {
+        this.logger.error({ err: (error as Error).message }, 'room command ignored');
+      }
     });
   }
 

@@ -31,6 +31,7 @@ describe('the public port', () => {
     expect(csp).toMatch(/default-src 'self'/);
     expect(csp).toMatch(/connect-src 'self' https:\/\/node-b\.example\.org wss:\/\/node-b\.example\.org/);
     expect(csp).toMatch(/script-src 'self'/);
+    expect(csp).toMatch(/style-src 'self'(;|$)/); // no inline styles, no other origins
     expect(csp).not.toMatch(/unsafe-inline[^;]*script|script-src[^;]*unsafe/);
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
     expect(page.headers.get('x-frame-options')).toBe('SAMEORIGIN');
