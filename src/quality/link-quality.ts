@@ -84,22 +84,19 @@ export class LinkQuality {
   }
 
   /**
-   * What to read now. Each link is timed from its own last read: a quiet link is read every
-   * `quietSampleIntervalMs`, its transports alone (for the bitrate gauges); any other in full every
-   * `sampleIntervalMs`, so a woken link's readings (and its ladders' clocks) run from the moment it woke. Reading
-   * every link in full each second is what made the Node side cost 13% of the worker's CPU at 50 rooms
-   * (docs/benchmarks.md).
+   * What to read at this tick. A link that carries video, is below full video, lossy, or woken is read in full at
+   * every tick (`sampleIntervalMs`), as every link once was; a quiet one every `quietSampleIntervalMs`, its transports
+   * alone (for the bitrate gauges). Reading every link in full each second is what made the Node side cost 13% of
+   * the worker's CPU in an audio-only group of 50 rooms (docs/benchmarks.md), a read per audio stream.
    */
   readDue(now: number, carriesVideo: boolean): ReadDue {
-    const quiet = this.quiet(now, carriesVideo);
-    const interval = quiet ? this.settings.quietSampleIntervalMs : this.settings.sampleIntervalMs;
-    // Half a tick of slack: a read due at exactly one interval must not miss its tick by a millisecond of timer
-    // jitter and wait for the next, which would stretch the ladders' seconds by a quarter.
-    if (now - this.lastReadAt < interval - this.settings.sampleIntervalMs / 8) return undefined;
-    return quiet ? 'transports' : 'full';
+    if (!this.quiet(now, carriesVideo)) return 'full';
+    // Half a tick of slack, so that timer jitter does not push a quiet read a whole tick later.
+    const due = now - this.lastReadAt >= this.settings.quietSampleIntervalMs - this.settings.sampleIntervalMs / 2;
+    return due ? 'transports' : undefined;
   }
 
-  /** A read starts now: the next is due one interval (of whatever kind the link then needs) from here. */
+  /** A read starts now: a quiet link's next is due `quietSampleIntervalMs` from here. */
   markRead(now: number): void {
     this.lastReadAt = now;
   }

@@ -52,8 +52,7 @@ export class RoomQuality {
     settings: QualitySettings,
     private readonly hooks: QualityHooks,
   ) {
-    // Links keep their own schedules; the tick finds those due (LinkQuality.readDue allows half a tick of slack).
-    this.timer = setInterval(() => void this.sampleAll(), Math.max(50, settings.sampleIntervalMs / 4));
+    this.timer = setInterval(() => void this.sampleAll(), settings.sampleIntervalMs);
     this.timer.unref();
   }
 
@@ -125,9 +124,8 @@ export class RoomQuality {
   }
 
   /**
-   * Reads a woken quiet link at once rather than at the next tick, so the ladders' clocks start a beat sooner. A link
-   * already read every interval is left to its ticks: on a lossy link every stream's score changes, and each
-   * change must not add a read.
+   * Reads a woken quiet link at once rather than at its next quiet read. A link already read at every tick is left
+   * to its ticks: on a lossy link every stream's score changes, and each change must not add a read.
    */
   private wake(participant: Participant): void {
     const now = Date.now();
