@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npm run --silent build
-# The local demo: development mode with demo tokens (POST /dev/token), which bind the server to loopback unless
-# CIRCLE_HTTP_HOST says otherwise. A deployment sets NODE_ENV=production and mints its own tokens.
+# The local demo: development mode, the web app, and demo tokens (POST /dev/token), which bind the server to
+# loopback unless CIRCLE_HTTP_HOST says otherwise. A deployment sets NODE_ENV=production and mints its own tokens.
 export NODE_ENV="${NODE_ENV:-development}"
 export CIRCLE_AUTH_DEV_TOKENS="${CIRCLE_AUTH_DEV_TOKENS:-true}"
+export CIRCLE_HTTP_SERVE_WEB_APP="${CIRCLE_HTTP_SERVE_WEB_APP:-true}"
 exec node dist/src/main.js
