@@ -1,6 +1,7 @@
 import { createCircle, type Circle } from '../src/app.js';
 import { loadConfig, mergeDeep, type JsonObject } from '../src/config/load.js';
 import { createLogger } from '../src/logging/logger.js';
+import { PrivacyKeys } from '../src/privacy/privacy-keys.js';
 
 
 export interface RunningCircle {
@@ -26,7 +27,7 @@ export async function startCircle(overrides: JsonObject = {}): Promise<RunningCi
     sessions: { resumeGraceMs: 100 },
   };
   const config = loadConfig({ env: { NODE_ENV: 'test' }, overrides: mergeDeep(base, overrides) });
-  const circle = await createCircle(config, createLogger(config.logging.level));
+  const circle = await createCircle(config, createLogger(config.logging.level, new PrivacyKeys(config.privacy.secret).logRef));
   const { port, adminPort } = await circle.listen();
   return { circle, url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, stop: () => circle.shutdown(0) };
 }

@@ -16,6 +16,8 @@ import type { KeyValueStore } from './store/kv.js';
 import { MemoryKeyValueStore } from './store/memory-kv.js';
 import { RedisKeyValueStore } from './store/redis-kv.js';
 import { RoomDirectory } from './store/room-directory.js';
+import { SealedStore } from './store/sealed-store.js';
+import { PrivacyKeys } from './privacy/privacy-keys.js';
 
 export interface Circle {
   config: CircleConfig;
@@ -50,18 +52,19 @@ function listenOn(server: HttpServer, port: number, host: string): Promise<numbe
   });
 }
 
-function createStore(config: CircleConfig, logger: Logger): KeyValueStore {
-  if (!config.store.redisUrl) return new MemoryKeyValueStore();
-  const store = new RedisKeyValueStore(config.store.redisUrl, logger);
-  store.start();
-  return store;
+/** Whichever store holds the state, Circle's code reaches it sealed (see SealedStore). */
+function createStore({ store }: CircleConfig, keys: PrivacyKeys, logger: Logger): KeyValueStore {
+  if (!store.redisUrl) return new SealedStore(new MemoryKeyValueStore(), keys, logger);
+  const redis = new RedisKeyValueStore({ url: store.redisUrl, password: store.redisPassword, tlsCaFile: store.redisTlsCaFile }, logger);
+  redis.start();
+  return new SealedStore(redis, keys, logger);
 }
 
 export async function createCircle(config: CircleConfig, logger: Logger): Promise<Circle> {
   let registry: RoomRegistry | undefined;
   let pool: WorkerPool | undefined;
   let shuttingDown = false;
-  const kv = createStore(config, logger);
+  const kv = createStore(config, new PrivacyKeys(config.privacy.secret), logger);
   const metrics = createMetrics(() =>
     registry && pool
       ? {

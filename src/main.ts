@@ -1,6 +1,7 @@
 import { createCircle } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { createLogger } from './logging/logger.js';
+import { PrivacyKeys } from './privacy/privacy-keys.js';
 
 async function main(): Promise<void> {
   let config;
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logging.level);
+  const logger = createLogger(config.logging.level, new PrivacyKeys(config.privacy.secret).logRef);
   const circle = await createCircle(config, logger);
   const { port, adminPort } = await circle.listen();
   logger.info({ port, adminPort, workers: circle.pool.size, devTokens: config.auth.devTokens }, 'circle listening');

@@ -8,6 +8,7 @@ export class ConfigError extends Error {}
 const DEV_SECRETS: [string, string, string][] = [
   ['auth.tokenSecret', 'CIRCLE_AUTH_TOKEN_SECRET', defaults.auth.tokenSecret],
   ['admin.bearerSecret', 'CIRCLE_ADMIN_BEARER_SECRET', defaults.admin.bearerSecret],
+  ['privacy.secret', 'CIRCLE_PRIVACY_SECRET', defaults.privacy.secret],
 ];
 
 /** Conventional variable names accepted beside the generated CIRCLE_SECTION_KEY ones. */

@@ -98,10 +98,26 @@ export const configSchema = z
       })
       .refine((q) => q.recoverAboveBps >= q.audioOnlyBelowBps, { message: 'needs recoverAboveBps >= audioOnlyBelowBps' })
       .refine((q) => q.quietSampleIntervalMs >= q.sampleIntervalMs, { message: 'needs quietSampleIntervalMs >= sampleIntervalMs' }),
+    privacy: z
+      .object({
+        /**
+         * Keys the log references of rooms and participants, the store's key names, and the sealing (AES-256-GCM) of
+         * everything written to the store. The same on every node of a cluster; changing it orphans stored state.
+         */
+        secret: z.string().min(32, 'must be at least 32 characters'),
+      })
+      .strict(),
     store: z
       .object({
-        /** Empty: state in this process (one node). A redis:// URL: state shared by every node using it. */
-        redisUrl: z.union([z.literal(''), z.string().url()]),
+        /**
+         * Empty: state in this process (one node). A redis:// URL: state shared by every node using it; rediss://
+         * for TLS.
+         */
+        redisUrl: z.union([z.literal(''), z.string().url().refine((url) => /^rediss?:\/\//.test(url), 'must be redis:// or rediss://')]),
+        /** Redis AUTH password (kept out of the URL so it can come from its own secret); empty: none. */
+        redisPassword: z.string(),
+        /** A PEM file of the CA that signed Redis's TLS certificate, when it is not a public one; empty: the system's. */
+        redisTlsCaFile: z.string(),
         /** How often changed room state is written to Redis. */
         snapshotIntervalMs: z.number().int().min(50).max(60_000),
       })

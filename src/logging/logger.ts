@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { pino, type Logger, type DestinationStream } from 'pino';
 
 export type { Logger };
@@ -25,24 +24,26 @@ const REDACTED_PATHS = [
   'req.headers.cookie',
 ];
 
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/** Log fields that name a room, a participant or a client's address: written as keyed references, never verbatim. */
+const REFERENCED_FIELDS = ['room', 'participant', 'address'] as const;
+
+/**
+ * `logRef` turns an id into its reference (`PrivacyKeys.logRef`): clinics choose room and participant ids, and a
+ * careless one could carry a name or a date, so logs never hold them verbatim. Code logs `{ room: roomId }`; the
+ * serializers below write the reference, the same on every node sharing `privacy.secret`, so an SRE can still
+ * follow one room across log lines and nodes.
+ */
+export function createLogger(level: string, logRef: (id: string) => string, destination?: DestinationStream): Logger {
+  const asRef = (value: unknown) => (typeof value === 'string' ? logRef(value) : '[not an id]');
   return pino(
     {
       level,
       base: { service: 'circle' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      serializers: Object.fromEntries(REFERENCED_FIELDS.map((field) => [field, asRef])),
       formatters: { level: (label) => ({ level: label }) },
     },
     destination,
   );
-}
-
-/**
- * A stable, non-reversible reference to a room or participant id for logs. Clinics choose those ids; a
- * careless one could carry a name, so logs never hold them verbatim. The same id gives the same ref on every
- * node, so an SRE can still follow one room across log lines (`node -e` with the same hash finds a ref).
- */
-export function logRef(id: string): string {
-  return createHash('sha256').update(id).digest('hex').slice(0, 12);
 }

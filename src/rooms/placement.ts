@@ -1,5 +1,4 @@
 import type { Logger } from '../logging/logger.js';
-import { logRef } from '../logging/logger.js';
 import { CircleError } from '../protocol/errors.js';
 import type { KeyValueStore } from '../store/kv.js';
 import type { RoomDirectory } from '../store/room-directory.js';
@@ -135,7 +134,7 @@ export class Placement {
       await this.shared.directory.release(room.id);
     } catch (error) {
       // The store is away: the lease expires by itself; the last state written stands.
-      this.logger.warn({ room: logRef(room.id), err: (error as Error).message }, 'room not handed over cleanly');
+      this.logger.warn({ room: room.id, err: (error as Error).message }, 'room not handed over cleanly');
     } finally {
       this.snapshots.forget(room.id);
     }
@@ -152,7 +151,7 @@ export class Placement {
     try {
       for (const roomId of await this.shared.directory.renew([...rooms.keys()])) {
         // Another node took the room while this one was cut off from the store: its participants go there.
-        this.logger.warn({ room: logRef(roomId) }, 'room lease lost to another node');
+        this.logger.warn({ room: roomId }, 'room lease lost to another node');
         rooms.get(roomId)?.close('room-moved');
       }
     } catch (error) {

@@ -3,10 +3,9 @@ import type { Identity } from '../auth/tokens.js';
 import { MEDIA_CODECS } from '../media/codecs.js';
 import type { MediaWorker, WorkerPool } from '../media/worker-pool.js';
 import type { Logger } from '../logging/logger.js';
-import { logRef } from '../logging/logger.js';
 import type { ReconnectReason } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
-import { ResumeTokens } from '../sessions/resume-tokens.js';
+import { ResumeTokens, type SeatStanding } from '../sessions/resume-tokens.js';
 import type { Participant, ParticipantChannel } from './participant.js';
 import { Placement, type SharedState } from './placement.js';
 import { RoomRecord } from './room-record.js';
@@ -62,7 +61,7 @@ export class RoomRegistry {
   ) {
     this.pruneTimer = setInterval(() => this.pruneRecords(), Math.min(settings.recordRetentionMs, 60_000));
     this.pruneTimer.unref();
-    this.resumeTokens = new ResumeTokens(shared.kv, settings.recordRetentionMs);
+    this.resumeTokens = new ResumeTokens(shared.kv, settings.resumeGraceMs, (identity) => this.standingOf(identity));
     this.placement = new Placement(
       shared,
       {
@@ -128,7 +127,7 @@ export class RoomRegistry {
       // A room already opening here keeps the record it has.
       if (stored && !this.rooms.has(identity.roomId) && !this.opening.has(identity.roomId)) {
         this.records.set(identity.roomId, stored);
-        this.logger.info({ room: logRef(identity.roomId), heldSeats: stored.heldSeatCount }, 'room restored from the shared store');
+        this.logger.info({ room: identity.roomId, heldSeats: stored.heldSeatCount }, 'room restored from the shared store');
         stored.assertMayEnter(identity, false);
       }
     }
@@ -165,6 +164,7 @@ export class RoomRegistry {
   /** The connection dropped without a goodbye: the seat waits for the participant to come back. */
   holdSeat({ room, participant }: Membership): void {
     room.holdSeat(participant);
+    this.resumeTokens.hold(participant.identity);
   }
 
   /** No new rooms from now on; rooms already open carry on. */
@@ -182,9 +182,16 @@ export class RoomRegistry {
   /** Closes every room (its participants are asked to reconnect); resolves once their final state is written. */
   async closeAll(reason: ReconnectReason): Promise<void> {
     clearInterval(this.pruneTimer);
+    this.resumeTokens.stop();
     this.placement.stop();
     for (const room of [...this.rooms.values()]) room.close(reason);
     await Promise.all(this.closing);
+  }
+
+  private standingOf({ roomId, participantId }: Identity): SeatStanding {
+    const seated = this.rooms.get(roomId)?.participants.get(participantId);
+    if (seated) return seated.connection === 'connected' ? 'connected' : 'held';
+    return this.records.get(roomId)?.holdsSeatFor(participantId) ? 'held' : 'gone';
   }
 
   private endHere(roomId: string): boolean {
@@ -220,11 +227,11 @@ export class RoomRegistry {
       record.touch();
       this.cancelEmptyTimer(room);
       if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);
-      this.logger.info({ room: logRef(roomId) }, 'room closed');
+      this.logger.info({ room: roomId }, 'room closed');
       const handOver = this.placement.handOver(room).finally(() => this.closing.delete(handOver));
       this.closing.add(handOver);
     });
-    this.logger.info({ room: logRef(roomId), workerIndex: worker.index }, 'room opened');
+    this.logger.info({ room: roomId, workerIndex: worker.index }, 'room opened');
     this.observer.emit('newroom', room);
     return room;
   }
@@ -258,10 +265,7 @@ export class RoomRegistry {
   private pruneRecords(): void {
     const cutoff = Date.now() - this.settings.recordRetentionMs;
     for (const [roomId, record] of this.records) {
-      if (!this.rooms.has(roomId) && record.touchedAt < cutoff) {
-        this.records.delete(roomId);
-        this.resumeTokens.forgetRoom(roomId);
-      }
+      if (!this.rooms.has(roomId) && record.touchedAt < cutoff) this.records.delete(roomId);
     }
   }
 }

@@ -7,32 +7,53 @@ const hash = (token: string) => createHash('sha256').update(token).digest('base6
 const seatKey = (roomId: string, participantId: string) => `${roomId}\n${participantId}`;
 const storeKey = (tokenHash: string) => `circle:resume:${tokenHash}`;
 
+/** Where the seat a token was issued for stands now. */
+export type SeatStanding = 'connected' | 'held' | 'gone';
+
 /**
  * Server-issued tokens for taking a seat back after a dropped connection. A clinic's join token may be short-lived;
  * a resume token stays good as long as the seat does. One per seat, replaced at every join or resume; only its hash
- * is kept. With a shared store the hashes are written there too, so a client whose node died resumes on another;
- * tokens this node issued keep working from memory while the store is away, and are written once it is back.
+ * is kept. With a shared store the identity is written there too, so a client whose node died resumes on another.
+ *
+ * A stored identity lives no longer than the resume grace: written for `graceMs`, renewed while its participant is
+ * connected, written once more (for exactly the grace) when the connection drops, then left to expire with the
+ * seat. Tokens this node issued keep working from memory while the store is away, and are written once it is back.
  */
 export class ResumeTokens {
-  private readonly bySeat = new Map<string, { hash: string; identity: Identity }>();
+  private readonly bySeat = new Map<string, { hash: string; identity: Identity; heldUntil?: number }>();
   private readonly byHash = new Map<string, string>();
+  private readonly renewTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly kv: KeyValueStore,
-    private readonly ttlMs: number,
+    private readonly graceMs: number,
+    private readonly standingOf: (identity: Identity) => SeatStanding,
   ) {
-    kv.on('availability', (available) => available && this.writeAll());
+    kv.on('availability', (available) => available && this.renewAll());
+    // Three renewals per grace: a stored identity outlives a live connection by far, whatever the timer's jitter.
+    if (graceMs > 0) {
+      this.renewTimer = setInterval(() => this.renewAll(), graceMs / 3);
+      this.renewTimer.unref();
+    }
   }
 
   issue(identity: Identity): string {
     const token = randomBytes(32).toString('base64url');
     const tokenHash = hash(token);
     const key = seatKey(identity.roomId, identity.participantId);
-    this.forgetSeat(key);
+    this.forgetSeat(key, { inStore: true });
     this.bySeat.set(key, { hash: tokenHash, identity });
     this.byHash.set(tokenHash, key);
-    this.write(tokenHash, identity);
+    this.write(tokenHash, identity, this.graceMs);
     return token;
+  }
+
+  /** The participant's connection dropped: their identity stays resumable for exactly the grace, no longer. */
+  hold(identity: Identity): void {
+    const entry = this.bySeat.get(seatKey(identity.roomId, identity.participantId));
+    if (!entry) return;
+    entry.heldUntil = Date.now() + this.graceMs;
+    this.write(entry.hash, identity, this.graceMs);
   }
 
   /** The identity a token was issued to, if it is the seat's current token (here or, shared, on any node). */
@@ -45,26 +66,41 @@ export class ResumeTokens {
     return stored ? parseStored(storedIdentity, stored, 'resume identity') : undefined;
   }
 
-  /** Drops every token of a room, once the room's record is gone. */
-  forgetRoom(roomId: string): void {
-    for (const [key, entry] of this.bySeat) if (entry.identity.roomId === roomId) this.forgetSeat(key);
+  stop(): void {
+    clearInterval(this.renewTimer);
   }
 
-  private forgetSeat(key: string): void {
+  private renewAll(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.bySeat) {
+      const standing = this.standingOf(entry.identity);
+      if (standing === 'connected') {
+        entry.heldUntil = undefined;
+        this.write(entry.hash, entry.identity, this.graceMs);
+      } else if (standing === 'held') {
+        // Held since a drop this node saw (or a room closing with its seats held): the grace counts from then.
+        entry.heldUntil ??= now + this.graceMs;
+        if (entry.heldUntil > now) this.write(entry.hash, entry.identity, entry.heldUntil - now);
+        else this.forgetSeat(key, { inStore: false });
+      } else {
+        // Left, removed, or the seat's room closed here: in the store it expires by itself (and another node may
+        // hold the room now, whose participants still resume with it).
+        this.forgetSeat(key, { inStore: false });
+      }
+    }
+  }
+
+  private forgetSeat(key: string, { inStore }: { inStore: boolean }): void {
     const entry = this.bySeat.get(key);
     if (entry) {
       this.byHash.delete(entry.hash);
-      if (this.kv.shared) this.kv.del(storeKey(entry.hash)).catch(() => undefined); // expires by itself otherwise
+      if (inStore && this.kv.shared) this.kv.del(storeKey(entry.hash)).catch(() => undefined); // expires by itself otherwise
     }
     this.bySeat.delete(key);
   }
 
-  private write(tokenHash: string, identity: Identity): void {
-    // Not awaited: a join never waits on the store; a failed write is repeated when the store returns.
-    if (this.kv.shared) this.kv.set(storeKey(tokenHash), JSON.stringify(identity), this.ttlMs).catch(() => undefined);
-  }
-
-  private writeAll(): void {
-    for (const { hash: tokenHash, identity } of this.bySeat.values()) this.write(tokenHash, identity);
+  private write(tokenHash: string, identity: Identity, ttlMs: number): void {
+    // Not awaited: a join never waits on the store; a failed write is repeated at the next renewal.
+    if (this.kv.shared && ttlMs > 0) this.kv.set(storeKey(tokenHash), JSON.stringify(identity), ttlMs).catch(() => undefined);
   }
 }

@@ -1,5 +1,4 @@
 import type { Logger } from '../logging/logger.js';
-import { logRef } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CircleError, type Ack } from '../protocol/errors.js';
 import { REQUEST_NAMES, requestSchemas, type RequestName } from '../protocol/schemas.js';
@@ -78,7 +77,7 @@ export function createDispatcher(deps: HandlerDeps, metrics: Metrics, logger: Lo
         const level = error.code === 'STORED_STATE_INVALID' ? 'error' : NOTABLE_REFUSALS.has(error.code) ? 'info' : 'debug';
         if (logger.isLevelEnabled(level)) {
           refusalLog.write(() => {
-            const participant = session.membership ? logRef(session.membership.participant.id) : undefined;
+            const participant = session.membership?.participant.id;
             return { requestId, event: metricEvent, code: error.code, participant };
           }, level);
         }

@@ -8,7 +8,6 @@ import { ClientSession, type CircleSocket } from './client-session.js';
 import { createDispatcher } from './dispatch.js';
 import type { HandlerDeps } from './handlers.js';
 import { TokenBucket } from '../limits/token-bucket.js';
-import { logRef } from '../logging/logger.js';
 import { SampledLog } from '../logging/sampled-log.js';
 
 export type SignalingServer = Server<ClientToServerEvents, ServerToClientEvents>;
@@ -41,7 +40,7 @@ export function attachSignaling(
   io.use((socket, next) => {
     const address = clientAddress(socket.handshake, settings.clientAddressHeader);
     if (!deps.addresses.connect(address)) {
-      refusedConnections.write(() => ({ address: logRef(address) }), 'warn');
+      refusedConnections.write(() => ({ address }), 'warn');
       return next(Object.assign(new Error('too many connections from this address'), { data: { code: 'RATE_LIMITED' } }));
     }
     socket.data.address = address;

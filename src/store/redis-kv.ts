@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createClient } from 'redis';
 import type { Logger } from '../logging/logger.js';
 import { CircleError } from '../protocol/errors.js';
@@ -14,6 +15,14 @@ return held`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+export interface RedisConnection {
+  /** redis:// or rediss:// (TLS). */
+  url: string;
+  password?: string;
+  /** PEM of a private CA that signed the server's certificate. */
+  tlsCaFile?: string;
+}
+
 /**
  * Shared state in Redis (node-redis). Commands are never queued while Redis is away: they fail at once with
  * `UNAVAILABLE`, so a running room never waits on the store; the client reconnects by itself meanwhile.
@@ -26,12 +35,19 @@ export class RedisKeyValueStore extends EventEmitter<StoreEvents> implements Key
   private up = false;
   private closing = false;
 
-  constructor(url: string, private readonly logger: Logger) {
+  constructor(connection: RedisConnection, private readonly logger: Logger) {
     super();
     this.client = createClient({
-      url,
+      url: connection.url,
+      // A password in the URL wins; the separate one lets it come from its own secret.
+      ...(connection.password ? { password: connection.password } : {}),
       disableOfflineQueue: true,
-      socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
+      socket: {
+        connectTimeout: 2000,
+        reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000),
+        // Only with rediss:// (which turns TLS on); the server's certificate is checked against this CA and its name.
+        ...(connection.tlsCaFile ? { ca: readFileSync(connection.tlsCaFile) } : {}),
+      },
     });
     this.subscriber = this.client.duplicate({ disableOfflineQueue: false });
     this.subscriber.on('error', () => undefined); // reported once through the main connection

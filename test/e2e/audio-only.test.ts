@@ -54,8 +54,10 @@ it('downlink at 25% loss and 200 kbit/s: video paused within 10 s, audio goes on
   const othersVideo = { facilitator: await bytesFrom(pages.facilitator, ids.steady, 'video'), steady: await bytesFrom(pages.steady, ids.facilitator, 'video') };
   await sleep(3000);
   expect(await audioFrom(pages.weak, ids.facilitator)).toBeGreaterThan(audioBefore);
-  expect(await bytesFrom(pages.facilitator, ids.steady, 'video')).toBeGreaterThan(othersVideo.facilitator);
-  expect(await bytesFrom(pages.steady, ids.facilitator, 'video')).toBeGreaterThan(othersVideo.steady);
+  // Three browsers on two cores: a sender's encoder may pause a layer for a few seconds under CPU load (mediasoup
+  // then switches the consumer to a layer that flows), so "keeps flowing" is judged over 10 s, not one 3-s window.
+  await waitUntil(async () => (await bytesFrom(pages.facilitator, ids.steady, 'video')) > othersVideo.facilitator, 10_000, "the facilitator still receiving the steady client's video");
+  await waitUntil(async () => (await bytesFrom(pages.steady, ids.facilitator, 'video')) > othersVideo.steady, 10_000, "the steady client still receiving the facilitator's video");
   for (const other of [ids.facilitator, ids.steady]) expect(videoConsumers(other).some((c) => c.paused)).toBe(false);
   expect(seat(ids.weak).link.audioOnly).toBe('downlink');
   expect(await linkOf(pages.weak)).toMatchObject({ audioOnly: 'downlink', receiveVideo: false, quality: 'audio-only' });
@@ -82,7 +84,7 @@ it('downlink at 25% loss and 200 kbit/s: video paused within 10 s, audio goes on
   expect(await linkOf(pages.weak)).toMatchObject({ audioOnly: null, receiveVideo: true });
   console.log(`downlink impaired: audio-only after ${toAudioOnly.toFixed(1)} s; video back ${toVideo.toFixed(1)} s after the impairment lifted`);
   for (const page of Object.values(pages)) await page.close();
-});
+}, 120_000);
 
 it('uplink at 25% loss and 200 kbit/s: the client stops sending video, others keep hearing it; video returns after', async () => {
   const { pages, ids, room, seat } = await groupOfThree('weak-uplink');

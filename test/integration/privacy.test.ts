@@ -2,7 +2,9 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCircle, type Circle } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
-import { createLogger, logRef } from '../../src/logging/logger.js';
+import { createHash } from 'node:crypto';
+import { createLogger } from '../../src/logging/logger.js';
+import { PrivacyKeys } from '../../src/privacy/privacy-keys.js';
 import { connect, devToken } from '../../harness/signaling.js';
 
 const lines: string[] = [];
@@ -24,7 +26,7 @@ beforeAll(async () => {
       callback();
     },
   });
-  circle = await createCircle(config, createLogger('debug', sink));
+  circle = await createCircle(config, createLogger('debug', new PrivacyKeys(config.privacy.secret).logRef, sink));
   url = `http://127.0.0.1:${(await circle.listen()).port}`;
 });
 afterAll(async () => circle.shutdown());
@@ -46,7 +48,10 @@ it('keeps names, room ids and tokens out of the logs, even at debug level', asyn
 
   const log = lines.join('');
   expect(log).toContain('room opened');
-  expect(log).toContain(logRef(room));
+  // The reference is keyed: what the cluster's secret gives, not a bare hash anyone could compute from a guess.
+  expect(log).toContain(new PrivacyKeys(circle.config.privacy.secret).logRef(room));
+  expect(log).not.toContain(createHash('sha256').update(room).digest('hex').slice(0, 12));
+  expect(new PrivacyKeys('another cluster secret, 32 characters long').logRef(room)).not.toBe(new PrivacyKeys(circle.config.privacy.secret).logRef(room));
   expect(log).toContain('signaling request refused');
   for (const secret of [name, 'Jordan', room, token, token.split('.')[1]!, participantId, resumeToken]) {
     expect(log, `log contains ${secret.slice(0, 20)}`).not.toContain(secret);

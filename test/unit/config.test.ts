@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, envNameFor, loadConfig } from '../../src/config/load.js';
 
 const dev = { NODE_ENV: 'development' };
-const secrets = { CIRCLE_AUTH_TOKEN_SECRET: 's'.repeat(40), CIRCLE_ADMIN_BEARER_SECRET: 'a'.repeat(40) };
+const secrets = { CIRCLE_AUTH_TOKEN_SECRET: 's'.repeat(40), CIRCLE_ADMIN_BEARER_SECRET: 'a'.repeat(40), CIRCLE_PRIVACY_SECRET: 'p'.repeat(40) };
 
 describe('configuration', () => {
   it('loads the embedded defaults: one worker per core, port 3000 on every interface, no demo tokens', () => {
@@ -67,9 +67,10 @@ describe('configuration', () => {
     expect(() => loadConfig({ env: { NODE_ENV: 'production', CIRCLE_AUTH_TOKEN_SECRET: 's'.repeat(40) } })).toThrowError(
       /admin\.bearerSecret must be set \(CIRCLE_ADMIN_BEARER_SECRET\)/,
     );
-    const config = loadConfig({
-      env: { NODE_ENV: 'production', CIRCLE_AUTH_TOKEN_SECRET: 's'.repeat(40), CIRCLE_ADMIN_BEARER_SECRET: 'a'.repeat(40) },
-    });
+    expect(() =>
+      loadConfig({ env: { NODE_ENV: 'production', CIRCLE_AUTH_TOKEN_SECRET: 's'.repeat(40), CIRCLE_ADMIN_BEARER_SECRET: 'a'.repeat(40) } }),
+    ).toThrowError(/privacy\.secret must be set \(CIRCLE_PRIVACY_SECRET\)/);
+    const config = loadConfig({ env: { NODE_ENV: 'production', ...secrets } });
     expect(config.auth.devTokens).toBe(false);
   });
 });
