@@ -9,7 +9,7 @@ cd "$root"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 packages=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libabsl-dev libsrtp2-dev libusrsctp-dev nlohmann-json3-dev)
-if [ "${1:-}" = "--test" ]; then packages+=(chromium redis-server); fi
+if [ "${1:-}" = "--test" ]; then packages+=(chromium redis-server openssl); fi
 
 missing=()
 for package in "${packages[@]}"; do

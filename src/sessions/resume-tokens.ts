@@ -30,9 +30,10 @@ export class ResumeTokens {
     private readonly standingOf: (identity: Identity) => SeatStanding,
   ) {
     kv.on('availability', (available) => available && this.renewAll());
-    // Three renewals per grace: a stored identity outlives a live connection by far, whatever the timer's jitter.
+    // Three renewals per grace, so a live connection's identity never lapses whatever the timer's jitter (a grace
+    // under 750 ms, which only tests use, renews less often than that and may lapse).
     if (graceMs > 0) {
-      this.renewTimer = setInterval(() => this.renewAll(), graceMs / 3);
+      this.renewTimer = setInterval(() => this.renewAll(), Math.max(graceMs / 3, 250));
       this.renewTimer.unref();
     }
   }

@@ -51,7 +51,13 @@ export class RedisKeyValueStore extends EventEmitter<StoreEvents> implements Key
     });
     this.subscriber = this.client.duplicate({ disableOfflineQueue: false });
     this.subscriber.on('error', () => undefined); // reported once through the main connection
-    this.client.on('ready', () => this.setAvailable(true));
+    // Connected is not usable: a Redis that wants a password answers every command with NOAUTH.
+    this.client.on('ready', () => {
+      this.client.ping().then(
+        () => this.setAvailable(true),
+        (error: Error) => this.logger.error({ err: error.message }, 'redis refuses commands; check store.redisPassword'),
+      );
+    });
     this.client.on('end', () => this.setAvailable(false));
     this.client.on('error', (error: Error) => {
       // node-redis reports every failed reconnect; one line per outage is enough.

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import type { TestCertificates } from './certificates.js';
 
 const REDIS_SERVER = process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server';
 
@@ -24,6 +25,13 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
+export interface RedisOptions {
+  /** `requirepass`: clients must AUTH with it. */
+  password?: string;
+  /** Serve TLS only (`tls-port`, no plaintext port), with a certificate signed by a CA of the test's own. */
+  tls?: TestCertificates;
+}
+
 /**
  * A real redis-server for a test file, on a free loopback port, without persistence: stopping it loses
  * everything, as a crashed Redis without a disk would, so a test sees whether Circle writes its state again.
@@ -31,23 +39,29 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
 export class RedisServer {
   private child: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly options: RedisOptions,
+  ) {}
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  static async start(options: RedisOptions = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options);
     await server.resume();
     return server;
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${this.options.tls ? 'rediss' : 'redis'}://127.0.0.1:${this.port}`;
   }
 
   /** Starts (again) on the same port. */
   async resume(): Promise<void> {
-    this.child = spawn(REDIS_SERVER, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    const { password, tls } = this.options;
+    const listen = tls
+      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', 'no']
+      : ['--port', String(this.port)];
+    const args = [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(password ? ['--requirepass', password] : [])];
+    this.child = spawn(REDIS_SERVER, args, { stdio: 'ignore' });
     await waitForPort(this.port, 10_000);
   }
 

@@ -41,6 +41,9 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
       extraEnv: [{ name: 'CIRCLE_QUALITY_AUDIO_ONLY_LOSS', value: '0.2' }],
       nodeSelector: { 'circle.example.org/media': 'true' },
     },
+    'Redis over TLS with a password and a private CA, from Secrets': {
+      redis: { url: 'rediss://redis.circle.svc:6380', passwordSecret: 'circle-redis', tlsCaSecret: 'circle-redis-ca' },
+    },
     'monitoring off, Redis by URL': {
       redis: { url: 'redis://redis.circle.svc:6379' },
       serviceMonitor: { enabled: false },
@@ -73,6 +76,17 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
       const monitor = manifests.find((m) => m.manifest.kind === 'ServiceMonitor')?.manifest as { spec: { endpoints: { port: string }[] } } | undefined;
       if (monitor) expect(monitor.spec.endpoints.map((e) => e.port)).toEqual(['admin']);
       expect(container.lifecycle?.preStop).toBeDefined();
+      // The secrets come from Secrets, never from values in the chart.
+      const fromSecret = (variable: string) => container.env?.find((e) => e.name === variable)?.valueFrom?.secretKeyRef;
+      for (const variable of ['CIRCLE_AUTH_TOKEN_SECRET', 'CIRCLE_ADMIN_BEARER_SECRET', 'CIRCLE_PRIVACY_SECRET']) expect(fromSecret(variable), variable).toBeDefined();
+      const redis = (overrides as { redis?: { passwordSecret?: string; tlsCaSecret?: string } }).redis;
+      if (redis?.passwordSecret) expect(fromSecret('CIRCLE_STORE_REDIS_PASSWORD')).toMatchObject({ name: redis.passwordSecret, key: 'redis-password' });
+      if (redis?.tlsCaSecret) {
+        const caFile = container.env?.find((e) => e.name === 'CIRCLE_STORE_REDIS_TLS_CA_FILE')?.value;
+        const mount = container.volumeMounts?.find((m) => caFile?.startsWith(`${m.mountPath}/`));
+        expect(mount).toBeDefined();
+        expect(deployment.spec!.template.spec!.volumes?.find((v) => v.name === mount!.name)?.secret?.secretName).toBe(redis.tlsCaSecret);
+      }
     });
   }
 
