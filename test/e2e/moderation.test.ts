@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { browserSuite } from '../helpers/fixtures.js';
 import { audioFrom, inboundStats, joinFromDemo, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
+import { devToken } from '../../harness/signaling.js';
 
 const suite = browserSuite();
 
@@ -85,4 +86,57 @@ it('hard mute stops the audio at the SFU within 1 s; the client cannot undo it; 
     'the panel to show everyone sending',
   );
   if (process.env.CIRCLE_SCREENSHOT) await facilitator.screenshot({ path: process.env.CIRCLE_SCREENSHOT, fullPage: true });
+});
+
+it('a hard-muted client who leaves and comes back with the same token waits shown as muted, and stays muted at the SFU after admission', async () => {
+  const facilitator = await joinFromDemo(suite.browser, suite.server.url, 'escape-e2e', 'Fern', 'facilitator');
+  const { token } = await devToken(suite.server.url, { room: 'escape-e2e', name: 'Maya', participantId: 'maya-escape', role: 'client' });
+  const maya = await suite.browser.newPage();
+  await maya.goto(`${suite.server.url}/?room=escape-e2e`, { waitUntil: 'load' });
+  const enter = () => maya.evaluate((t) => (window as unknown as { circle: { enter(token: string): Promise<void> } }).circle.enter(t), token);
+  await enter();
+  await admitFromPanel(facilitator, 'Maya');
+  await waitUntil(async () => (await audioFrom(facilitator, 'maya-escape')) > 0, 15_000, "Maya's audio at the facilitator");
+  expect(await sdk(facilitator, 'mute', 'maya-escape')).toEqual({ ok: true });
+
+  // Maya clicks Leave, and joins again with the very same token.
+  await maya.evaluate(() => (document.querySelector('#leave') as HTMLButtonElement).click());
+  const room = suite.server.circle.registry.get('escape-e2e')!;
+  await waitUntil(async () => !room.participants.has('maya-escape'), 5000, 'Maya gone from the room');
+  await enter();
+  expect(await maya.evaluate(() => (window as unknown as { circle: Circle }).circle.client.state)).toBe('waiting');
+  // The facilitator sees, before admitting, that she comes back muted.
+  await waitUntil(
+    () => facilitator.evaluate(() => /Maya.*muted by a facilitator/.test(document.querySelector('#lobby-list')?.textContent ?? '')),
+    5000,
+    'Maya shown as muted in the waiting room list',
+  );
+  await admitFromPanel(facilitator, 'Maya');
+  await waitUntil(async () => room.participants.get('maya-escape')?.admitted === true, 5000, 'Maya admitted');
+
+  // At the SFU: her microphone stays locked, no audio of hers reaches anyone, and she cannot undo it.
+  const maya2 = room.participants.get('maya-escape')!;
+  expect(maya2.locks.audio).toBe(true);
+  const microphone = () => [...maya2.media.producers.values()].find((p) => p.kind === 'audio');
+  await waitUntil(async () => microphone() !== undefined, 10_000, 'her microphone produced again');
+  expect(microphone()!.paused).toBe(true);
+  expect(await sdk(maya, 'setMicrophoneEnabled', true)).toEqual({ ok: false, code: 'FORBIDDEN' });
+  const heard = await audioFrom(facilitator, 'maya-escape');
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  expect(await audioFrom(facilitator, 'maya-escape')).toBe(heard);
+  expect(microphone()!.paused).toBe(true);
+  // And the facilitator's panel says so.
+  await waitUntil(
+    () => facilitator.evaluate(() => [...document.querySelectorAll('#people-list li')].some((li) => /Maya.*mic off \(facilitator\)/.test(li.textContent ?? ''))),
+    5000,
+    "Maya's microphone shown as off by a facilitator",
+  );
+
+  // Only the facilitator's ask, answered by Maya, lets her voice through again.
+  expect(await sdk(facilitator, 'askToUnmute', 'maya-escape')).toEqual({ ok: true });
+  await waitUntil(() => maya.evaluate(() => document.querySelector('#notice')?.textContent?.includes('invites you to unmute') ?? false), 5000, 'the invitation');
+  await maya.evaluate(() => (document.querySelector('#notice button') as HTMLButtonElement).click());
+  await waitUntil(async () => (await audioFrom(facilitator, 'maya-escape')) > heard, 10_000, "Maya's audio after she accepted");
+  await maya.close();
+  await facilitator.close();
 });
