@@ -1,23 +1,37 @@
 // Abuse: malformed and random payloads for every request, oversized messages, a flood from one socket, forged
 // tokens, cross-room probing and garbage frames, thrown at a server while an honest room of 10 with real RTP runs
-// beside it. Reports inputs tried, answers by code, crashes (must be 0), and whether the honest room noticed:
-// its signaling p99 and its forwarded-packet loss before and during the attack.
+// beside it; then a property-based fuzz (fast-check, the payloads of test/integration/fuzz.test.ts) of every request
+// schema as a seated client, a seated co-facilitator and a connection with no seat. Reports inputs tried, answers by
+// code, INTERNAL answers and unanswered requests (both must be 0), crashes (must be 0), and whether the honest room
+// noticed: its signaling p99 and its forwarded-packet loss before, during and after each attack.
 //
-//   npm run load:abuse
+//   npm run load:abuse -- --fuzz-inputs 100000
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { parseArgs } from 'node:util';
-import { REQUEST_NAMES } from '../src/protocol/schemas.js';
+import { ERROR_CODES } from '../src/protocol/errors.js';
+import { REQUEST_NAMES, type RequestName } from '../src/protocol/schemas.js';
 import { sample } from '../harness/circle.js';
+import { requestPayloads, SEAT_ENDING } from '../harness/fuzz-payloads.js';
 import { startServerProcess } from '../harness/process.js';
 import { connect, devToken, type TestClient } from '../harness/signaling.js';
 import { MediaBot, MediaClock } from './lib/media-bot.js';
 import { machine, writeResult } from './lib/report.js';
 import { summarize } from './lib/stats.js';
 
-const { values } = parseArgs({ options: { 'payloads-per-request': { type: 'string', default: '40' }, 'window-seconds': { type: 'string', default: '10' } } });
+const { values } = parseArgs({
+  options: {
+    'payloads-per-request': { type: 'string', default: '40' },
+    'window-seconds': { type: 'string', default: '10' },
+    'fuzz-inputs': { type: 'string', default: '3000' },
+    'fuzzers-per-role': { type: 'string', default: '8' },
+  },
+});
 const PER_REQUEST = Number(values['payloads-per-request']);
 const WINDOW_MS = Number(values['window-seconds']) * 1000;
+const FUZZ_INPUTS = Number(values['fuzz-inputs']);
+const FUZZERS_PER_ROLE = Number(values['fuzzers-per-role']);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const server = await startServerProcess({ CIRCLE_LOAD_BOT_TRANSPORTS: 'true' });
@@ -97,11 +111,14 @@ for (const bot of honest) {
   clock.add(bot);
 }
 const prober = honest[1]!;
-async function honestWindow(): Promise<{ p99: number; median: number; loss: number }> {
+/** The honest room's signaling latency and forwarded loss, measured until `done` settles (or one window). */
+async function honestWindow(done?: Promise<unknown>): Promise<{ p99: number; median: number; loss: number; samples: number }> {
   const latencies: number[] = [];
   const before = honest.map((b) => b.sink.counts());
+  let finished = false;
+  void done?.finally(() => (finished = true));
   const end = performance.now() + WINDOW_MS;
-  for (let up = false; performance.now() < end; up = !up) {
+  for (let up = false; done ? !finished : performance.now() < end; up = !up) {
     const started = performance.now();
     await prober.client.ok(up ? 'lowerHand' : 'raiseHand', {});
     latencies.push(performance.now() - started);
@@ -111,7 +128,7 @@ async function honestWindow(): Promise<{ p99: number; median: number; loss: numb
   const expected = after.reduce((n, c, i) => n + c.expected - before[i]!.expected, 0);
   const received = after.reduce((n, c, i) => n + c.received - before[i]!.received, 0);
   const stats = summarize(latencies);
-  return { p99: stats.p99, median: stats.median, loss: expected ? Math.round((1 - received / expected) * 1e5) / 1e5 : 0 };
+  return { p99: stats.p99, median: stats.median, loss: expected ? Math.round((1 - received / expected) * 1e5) / 1e5 : 0, samples: latencies.length };
 }
 
 await sleep(3000);
@@ -120,7 +137,7 @@ const baseline = await honestWindow();
 const events = [...REQUEST_NAMES, 'admin', 'eval', '__proto__', 'constructor', 'toString', 'x'.repeat(300)];
 
 /** Random payloads for one request name from a fresh connection (joined or not), paced under the rate limit. */
-async function fuzz(event: string, joinFirst: boolean): Promise<void> {
+async function fuzzOneRequest(event: string, joinFirst: boolean): Promise<void> {
   const client = await connect(url);
   if (joinFirst) await client.ok('join', { token: (await devToken(url, { room: `mallory-${events.indexOf(event)}`, name: 'm', role: 'facilitator' })).token });
   for (let i = 0; i < PER_REQUEST; i += 1) {
@@ -133,7 +150,7 @@ async function fuzz(event: string, joinFirst: boolean): Promise<void> {
 async function attack(): Promise<void> {
   const joined = await connect(url);
   await joined.ok('join', { token: (await devToken(url, { room: 'mallory', name: 'm', role: 'facilitator' })).token });
-  const jobs = events.flatMap((event) => [() => fuzz(event, false), () => fuzz(event, true)]);
+  const jobs = events.flatMap((event) => [() => fuzzOneRequest(event, false), () => fuzzOneRequest(event, true)]);
   // Twelve attackers at a time, each on its own connection.
   await Promise.all(Array.from({ length: 12 }, async () => {
     for (let job = jobs.shift(); job; job = jobs.shift()) await job();
@@ -171,10 +188,78 @@ async function attack(): Promise<void> {
   joined.close();
 }
 
+const KNOWN_CODES = new Set<string>(ERROR_CODES);
+const fuzz = { tried: 0, answers: {} as Record<string, number>, unknownCodes: 0, unanswered: 0, droppedByServer: 0, seconds: 0 };
+
+/**
+ * Every request schema fuzzed with fast-check's payloads, FUZZ_INPUTS in all, spread evenly over the requests and
+ * three kinds of sender: a seated client and a seated co-facilitator (in a room of their own; never the requests
+ * that end a seat) and a connection with no seat. FUZZERS_PER_ROLE connections each, 25 requests a second each, so
+ * what is judged is the payload, not the pace. The server closes a seatless connection after
+ * `signaling.joinTimeoutMs`; the fuzzer replaces it shortly before, as an attacker would.
+ */
+async function schemaFuzz(): Promise<void> {
+  const lead = await connect(url);
+  await lead.ok('join', { token: (await devToken(url, { room: 'fuzz', name: 'f', participantId: 'fuzz-lead', role: 'facilitator' })).token });
+  const roles = ['client', 'cofacilitator', 'unseated'] as const;
+  const pairs = roles.flatMap((role) => REQUEST_NAMES.filter((name) => role === 'unseated' || !SEAT_ENDING.includes(name)).map((name) => ({ role, name })));
+  const perPair = Math.ceil(FUZZ_INPUTS / pairs.length);
+  const queues = new Map<string, { name: RequestName; payload: unknown }[]>(roles.map((role) => [role, []]));
+  for (const [index, { role, name }] of pairs.entries()) {
+    for (const payload of fc.sample(requestPayloads(name), { numRuns: perPair, seed: index })) queues.get(role)!.push({ name, payload });
+  }
+  for (const queue of queues.values()) queue.sort(() => Math.random() - 0.5);
+
+  let seated = 0;
+  async function fuzzer(role: (typeof roles)[number]): Promise<TestClient> {
+    const client = await connect(url);
+    if (role === 'unseated') return client;
+    const participantId = `fuzz-${role}-${(seated += 1)}`;
+    await client.ok('join', { token: (await devToken(url, { room: 'fuzz', name: 'f', participantId, role })).token });
+    if (role === 'client') await lead.ok('admit', { participantId });
+    return client;
+  }
+  const started = performance.now();
+  await Promise.all(
+    roles.flatMap((role) =>
+      Array.from({ length: FUZZERS_PER_ROLE }, async () => {
+        let client = await fuzzer(role);
+        let since = performance.now();
+        const queue = queues.get(role)!;
+        for (let item = queue.pop(); item; item = queue.pop()) {
+          // A seatless connection is replaced before the server's join timeout (10 s) would close it mid-request.
+          if (!client.socket.connected || (role === 'unseated' && performance.now() - since > 8000)) {
+            client.close();
+            client = await fuzzer(role);
+            since = performance.now();
+          }
+          const answer = await client.call(item.name, item.payload, 5000).catch(() => undefined);
+          fuzz.tried += 1;
+          if (answer === undefined) {
+            if (client.socket.connected) fuzz.unanswered += 1;
+            else fuzz.droppedByServer += 1;
+          } else {
+            const code = answer.ok ? 'ok' : answer.error.code;
+            fuzz.answers[code] = (fuzz.answers[code] ?? 0) + 1;
+            if (!answer.ok && !KNOWN_CODES.has(code)) fuzz.unknownCodes += 1;
+          }
+          await sleep(40);
+        }
+        client.close();
+      }),
+    ),
+  );
+  fuzz.seconds = Math.round((performance.now() - started) / 1000);
+  lead.close();
+}
+
 const attackRun = attack();
-const during = await honestWindow();
-await attackRun;
+const during = await honestWindow(attackRun);
 const afterAttack = await honestWindow();
+const fuzzRun = schemaFuzz();
+const duringFuzz = await honestWindow(fuzzRun);
+await fuzzRun;
+const afterFuzz = await honestWindow();
 const text = await (await fetch(`${server.adminUrl}/metrics`)).text();
 const crashes = { serverAlive: server.child.exitCode === null, workerDeaths: sample(text, 'circle_worker_deaths_total') ?? NaN };
 const honestSeated = honest.every((bot) => bot.client.socket.connected);
@@ -182,21 +267,37 @@ clock.stop();
 for (const bot of honest) bot.close();
 server.child.kill('SIGTERM');
 
-const result = { scenario: 'abuse', machine: machine(), tried, answers, unanswered, disconnects, crashes, honestSeated, honest: { baseline, during, after: afterAttack } };
+const result = {
+  scenario: 'abuse',
+  machine: machine(),
+  tried,
+  answers,
+  unanswered,
+  disconnects,
+  fuzz,
+  crashes,
+  honestSeated,
+  honest: { baseline, during, after: afterAttack, duringFuzz, afterFuzz },
+};
+const row = (name: string, w: { median: number; p99: number; loss: number; samples: number }) =>
+  `| ${name} | ${w.samples} | ${w.median} | ${w.p99} | ${(w.loss * 100).toFixed(3)}% |`;
 console.log(
   writeResult(
     'abuse',
     result,
-    `# abuse: ${tried} hostile inputs beside an honest room of 10
+    `# abuse: ${tried} hostile inputs, then ${fuzz.tried} fuzzed requests, beside an honest room of 10
 
-Answers by code: ${JSON.stringify(answers)}; connections dropped by the server (oversized frames, garbage): ${disconnects}; no answer: ${unanswered}.
+Hostile inputs, answers by code: ${JSON.stringify(answers)}; connections dropped by the server (oversized frames, garbage): ${disconnects}; no answer: ${unanswered}.
+Schema fuzz (fast-check) in ${fuzz.seconds} s, answers by code: ${JSON.stringify(fuzz.answers)}; codes outside the closed set: ${fuzz.unknownCodes}; no answer on a live connection: ${fuzz.unanswered}; closed by the server mid-request: ${fuzz.droppedByServer}.
 Crashes: server ${crashes.serverAlive ? 'alive' : 'EXITED'}, worker deaths ${crashes.workerDeaths}. Honest participants all still connected: ${honestSeated}.
 
-| honest room | signaling median ms | p99 ms | forwarded loss |
-| --- | --- | --- | --- |
-| before | ${baseline.median} | ${baseline.p99} | ${(baseline.loss * 100).toFixed(3)}% |
-| during the attack | ${during.median} | ${during.p99} | ${(during.loss * 100).toFixed(3)}% |
-| after | ${afterAttack.median} | ${afterAttack.p99} | ${(afterAttack.loss * 100).toFixed(3)}% |
+| honest room | latency samples | signaling median ms | p99 ms | forwarded loss |
+| --- | --- | --- | --- | --- |
+${row('before', baseline)}
+${row('during the hostile inputs', during)}
+${row('after them', afterAttack)}
+${row('during the schema fuzz', duringFuzz)}
+${row('after it', afterFuzz)}
 `,
   ),
 );

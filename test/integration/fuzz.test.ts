@@ -4,12 +4,12 @@
 // from the closed set, never `INTERNAL`; the server and an honest room beside the fuzzers go on unharmed.
 // FUZZ_RUNS sets the runs per request and role (a short run in CI; docs/benchmarks.md has a long one).
 import fc from 'fast-check';
-import { ZodObject, type ZodTypeAny } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCircle, type RunningCircle } from '../../harness/circle.js';
 import { connect, devToken, type TestClient } from '../../harness/signaling.js';
 import { ERROR_CODES } from '../../src/protocol/errors.js';
-import { REQUEST_NAMES, requestSchemas, type RequestName } from '../../src/protocol/schemas.js';
+import { REQUEST_NAMES } from '../../src/protocol/schemas.js';
+import { requestPayloads, SEAT_ENDING } from '../../harness/fuzz-payloads.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 25);
 let server: RunningCircle;
@@ -42,25 +42,14 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** Arbitrary values of the kinds JSON carries, deep and wide enough to reach nested schemas. */
-const json = fc.jsonValue({ maxDepth: 4 });
-/** Objects with the schema's own keys, each holding an arbitrary value (or, sometimes, missing). */
-function shaped(schema: ZodTypeAny) {
-  if (!(schema instanceof ZodObject)) return json;
-  const keys = Object.keys(schema.shape as Record<string, unknown>);
-  return fc.record(Object.fromEntries(keys.map((key) => [key, fc.oneof(json, fc.string(), fc.integer(), fc.constant(null))])), { requiredKeys: [] });
-}
-
 const CODES = new Set<string>(ERROR_CODES);
-/** Requests that would end a fuzzer's seat or the session are sent by the seatless connection only. */
-const SEAT_ENDING: RequestName[] = ['leave', 'end', 'join', 'resume'];
 
 describe.each(['client', 'cofacilitator', 'unseated'])('every request schema, fuzzed as %s', (role) => {
   const names = REQUEST_NAMES.filter((name) => role === 'unseated' || !SEAT_ENDING.includes(name));
   it.each(names)('%s: every payload is answered with ok or a known code, never INTERNAL', async (name) => {
     const client = fuzzers[role]!;
     await fc.assert(
-      fc.asyncProperty(fc.oneof(json, shaped(requestSchemas[name])), async (payload) => {
+      fc.asyncProperty(requestPayloads(name), async (payload) => {
         const answer = await client.call(name, payload, 5000);
         if (answer.ok) return;
         expect(CODES.has(answer.error.code), `${name}: ${answer.error.code}`).toBe(true);
