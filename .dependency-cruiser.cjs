@@ -14,14 +14,14 @@ module.exports = {
       name: 'rules-see-ports-not-the-room',
       severity: 'error',
       comment: 'Only the registry and its placement module know the Room class; the rules reach a room through its ports.',
-      from: { path: '^src/rooms/', pathNot: '^src/rooms/(room-registry|placement|room)\\.ts$' },
+      from: { path: '^src/(rooms|messaging)/', pathNot: '^src/rooms/(room-registry|placement|room)\\.ts$' },
       to: { path: '^src/rooms/room\\.ts$' },
     },
     {
       name: 'domain-knows-no-transport',
       severity: 'error',
-      comment: 'Rooms, quality and sessions know nothing of Socket.IO, HTTP or the metrics library.',
-      from: { path: '^src/(rooms|quality|sessions|media)/' },
+      comment: 'Rooms, quality, sessions, media and messaging know nothing of Socket.IO, HTTP or the metrics library.',
+      from: { path: '^src/(rooms|quality|sessions|media|messaging)/' },
       to: { path: '^(src/(signaling|http|metrics)/|node_modules/(socket\\.io|express|prom-client)/)' },
     },
     {

@@ -105,6 +105,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       leaseMs: config.cluster.leaseMs,
       allowedOrigins: config.cluster.allowedOrigins,
       quality: config.quality,
+      messages: config.messages,
     },
     logger,
     { kv, directory },

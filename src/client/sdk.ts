@@ -1,11 +1,13 @@
 import type {
   AdmittedView,
   AuditEntry,
+  ChatMessage,
   FloorMode,
   FloorView,
   JoinResult,
   LobbyEntry,
   MediaKind,
+  MessageAudience,
   PeerInfo,
   ReconnectReason,
   RoomView,
@@ -32,6 +34,9 @@ type ClientEvents = Omit<MirrorEvents, 'producerAvailable'> & {
   /** A facilitator suggests audio-only (a weak connection); `setAudioOnly(true)` takes it up. */
   audioOnlySuggested: [];
   turnWarning: [{ holder: string; endsAt: string }];
+  /** A message for this participant: to everyone, to the staff, or to them alone. */
+  message: [ChatMessage];
+  messageRemoved: [{ messageId: string }];
   trackAdded: [RemoteTrack];
   trackRemoved: [RemoteTrack];
   /** The seat is being recovered: the server asked (worker lost, shutdown) or the connection dropped. */
@@ -142,6 +147,11 @@ export class CircleClient extends Emitter<ClientEvents> {
   setAudioOnly = (enabled: boolean) => this.call('setAudioOnly', { enabled });
   suggestAudioOnly = (participantId: string) => this.call('suggestAudioOnly', { participantId });
 
+  /** To 'everyone', 'staff', or `{ participantId }` (staff only). Never stored by the server. */
+  sendMessage = (to: MessageAudience, text: string) => this.call('sendMessage', { to, text });
+  setGroupMessages = (enabled: boolean) => this.call('setGroupMessages', { enabled });
+  removeMessage = (messageId: string) => this.call('removeMessage', { messageId });
+
   // Facilitator and co-facilitator controls. The server checks every one against its permission table.
   admit = (participantId: string) => this.call('admit', { participantId });
   admitAll = () => this.call('admitAll', {});
@@ -206,6 +216,8 @@ export class CircleClient extends Emitter<ClientEvents> {
     socket.on('unmuteRequested', ({ kind }) => this.emit('unmuteRequested', kind));
     socket.on('audioOnlySuggested', () => this.emit('audioOnlySuggested'));
     socket.on('turnWarning', (warning) => this.emit('turnWarning', warning));
+    socket.on('message', (message) => this.emit('message', message));
+    socket.on('messageRemoved', (event) => this.emit('messageRemoved', event));
     socket.on('reconnectRequired', ({ reason }) => {
       this.beginRejoin(reason);
       // A node going away: come back through the entry, which sends the client to wherever the room runs next.

@@ -66,6 +66,13 @@ export const configSchema = z
         resumeGraceMs: z.number().int().min(0).max(600_000),
       })
       .strict(),
+    messages: z
+      .object({
+        /** Messages each participant may send per second, sustained, and at once: a person typing, never a script. */
+        perSecond: z.number().positive().max(100),
+        burst: z.number().int().min(1).max(1000),
+      })
+      .strict(),
     floor: z
       .object({
         /** 0: speaking turns are untimed unless a facilitator sets a limit. */

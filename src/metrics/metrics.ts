@@ -27,6 +27,7 @@ export interface Metrics {
   signalingDuration: Histogram<'event'>;
   moderationActions: Counter<'action'>;
   floorGrants: Counter<'source'>;
+  messages: Counter<'audience'>;
   floorWait: Histogram<never>;
   reconnects: Counter<'outcome'>;
   audioOnlyTransitions: Counter<'direction' | 'reason'>;
@@ -173,6 +174,12 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
       'Moderation actions carried out, by action (admit, mute, remove, end, ...).',
       'action',
       MODERATION_ACTIONS,
+    ),
+    messages: countedBy(
+      'circle_messages_total',
+      'Messages sent, by how they were addressed: to everyone, to the staff, or to one person. Never by whom, to whom or what.',
+      'audience',
+      ['everyone', 'staff', 'one'],
     ),
     floorGrants: countedBy(
       'circle_floor_grants_total',

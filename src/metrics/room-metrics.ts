@@ -13,6 +13,7 @@ export function observeRoom(room: Room, metrics: Metrics): void {
     if (waitedMs !== null) metrics.floorWait.observe(waitedMs / 1000);
   });
   observer.on('seatOutcome', (outcome) => metrics.reconnects.inc({ outcome }));
+  observer.on('message', (audience) => metrics.messages.inc({ audience }));
   observer.on('consumerScore', (score) => metrics.consumerScore.observe(score));
   observer.on('audioOnlyTransition', (direction, reason) => metrics.audioOnlyTransitions.inc({ direction, reason }));
   observer.on('linkSample', ({ downlinkLoss, uplinkLoss, rttMs }) => {

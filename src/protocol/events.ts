@@ -55,6 +55,8 @@ export interface PeerInfo {
 /** The room as every admitted participant sees it. */
 export interface RoomView {
   locked: boolean;
+  /** Whether clients may write to everyone; staff may turn it off (they themselves always may). */
+  groupMessages: boolean;
   /** No facilitator has been present for a while: media goes on, no one can be admitted. */
   onHold: boolean;
   /** Whether a facilitator has joined yet; clients get no media before. */
@@ -138,8 +140,29 @@ export const MODERATION_ACTIONS = [
   'setTurnLimit',
   'extendTurn',
   'suggestAudioOnly',
+  'setGroupMessages',
+  'removeMessage',
 ] as const;
 export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
+
+/** Who a message is for: everyone in the group, the staff (facilitators and co-facilitators), or one participant. */
+export type MessageAudience = 'everyone' | 'staff' | { participantId: string };
+
+/** How a message was addressed, for counting (never who): to everyone, to the staff, or to one person. */
+export type AudienceKind = 'everyone' | 'staff' | 'one';
+
+/** A message as its readers receive it. Never stored: it lives in memory only until it is delivered. */
+export interface ChatMessage {
+  messageId: string;
+  from: string;
+  /** The sender's name as the reader may not otherwise know it (a waiting client sees no one). */
+  fromName: string;
+  /** `'everyone'`, `'staff'`, or for a private message the reader's own participant id. */
+  to: 'everyone' | 'staff' | string;
+  text: string;
+  /** ISO time */
+  sentAt: string;
+}
 
 export interface AuditEntry {
   /** ISO time */
@@ -213,6 +236,9 @@ export interface RequestResults {
   setAudioOnly: Record<string, never>;
   reportStats: Record<string, never>;
   suggestAudioOnly: Record<string, never>;
+  sendMessage: { messageId: string; sentAt: string };
+  setGroupMessages: Record<string, never>;
+  removeMessage: Record<string, never>;
   createBotTransport: { id: string; ip: string; port: number };
   connectBotTransport: Record<string, never>;
 }
@@ -257,6 +283,10 @@ export interface ServerToClientEvents {
   unmuteRequested: (event: { kind: MediaKind }) => void;
   /** A facilitator suggests switching to audio-only (a weak connection); only the participant can do it. */
   audioOnlySuggested: (event: Record<string, never>) => void;
+  /** A message for you: to everyone, to the staff (you are staff), or to you alone. */
+  message: (message: ChatMessage) => void;
+  /** Staff removed a message you received. */
+  messageRemoved: (event: { messageId: string }) => void;
   reconnectRequired: (event: { reason: ReconnectReason }) => void;
   sessionEnded: (event: { reason: SessionEndReason }) => void;
   /** Answer to an event sent without an acknowledgement callback that could not be processed. */

@@ -95,6 +95,13 @@ export const dtlsParametersSchema = z
   })
   .passthrough();
 
+/** What people will read: NFC, no control or format characters (bidi overrides, zero-width, NUL), at most 1,000. */
+const messageText = z
+  .string()
+  .max(4000)
+  .transform((text) => text.normalize('NFC').replace(/[\p{Cf}]|[^\P{Cc}\n]/gu, '').trim())
+  .pipe(z.string().min(1, 'empty after removing control and format characters').max(1000, 'longer than 1,000 characters'));
+
 export const empty = z.object({}).strict();
 const target = z.object({ participantId: id }).strict();
 
@@ -163,6 +170,19 @@ export const requestSchemas = {
     })
     .strict(),
   suggestAudioOnly: target,
+
+  /**
+   * `to`: 'everyone', 'staff', or `{ participantId }`. The text is normalised (NFC, control and format characters
+   * removed) and must then hold 1 to 1,000 characters.
+   */
+  sendMessage: z
+    .object({
+      to: z.union([z.literal('everyone'), z.literal('staff'), z.object({ participantId: id }).strict()]),
+      text: messageText,
+    })
+    .strict(),
+  setGroupMessages: z.object({ enabled: z.boolean() }).strict(),
+  removeMessage: z.object({ messageId: id }).strict(),
 
   /** Load-test bots only (`load.botTransports`): plain RTP transports instead of WebRTC ones. */
   createBotTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),

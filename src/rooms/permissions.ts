@@ -3,12 +3,13 @@ import { CircleError } from '../protocol/errors.js';
 import type { Role } from '../protocol/roles.js';
 
 /** Everything a participant can be allowed or refused: the moderation actions, media, hands, the audit log. */
-export type Action = ModerationAction | 'sendMedia' | 'readAuditLog' | 'raiseHand';
+export type Action = ModerationAction | 'sendMedia' | 'readAuditLog' | 'raiseHand' | 'messageStaff' | 'messageEveryone' | 'messageOne';
 
 /**
  * The one permission table. Co-facilitators (a second clinician, a peer support specialist) run the room with
  * the facilitator; the facilitator alone changes who leads and ends the session. Clients only ever act on
- * themselves; observers (supervisors, trainees) only receive.
+ * themselves; observers (supervisors, trainees) only receive, and may write to the staff. Clients write to everyone
+ * only while the room's group messages are on.
  */
 export const PERMISSIONS: Record<Action, readonly Role[]> = {
   sendMedia: ['facilitator', 'cofacilitator', 'client'],
@@ -36,6 +37,11 @@ export const PERMISSIONS: Record<Action, readonly Role[]> = {
   setTurnLimit: ['facilitator', 'cofacilitator'],
   extendTurn: ['facilitator', 'cofacilitator'],
   suggestAudioOnly: ['facilitator', 'cofacilitator'],
+  messageStaff: ['facilitator', 'cofacilitator', 'client', 'observer'],
+  messageEveryone: ['facilitator', 'cofacilitator', 'client'],
+  messageOne: ['facilitator', 'cofacilitator'],
+  setGroupMessages: ['facilitator', 'cofacilitator'],
+  removeMessage: ['facilitator', 'cofacilitator'],
 };
 
 /** Who outranks whom: a moderator acts only on someone of strictly lower rank. */

@@ -1,4 +1,4 @@
-import type { AudioOnlyReason, MediaKind, ModerationAction, SessionEndReason } from '../protocol/events.js';
+import type { AudienceKind, AudioOnlyReason, MediaKind, ModerationAction, SessionEndReason } from '../protocol/events.js';
 import type { Role } from '../protocol/roles.js';
 import type { AudioOnlyTransition } from '../quality/room-quality.js';
 import type { Floor, GrantSource } from './floor.js';
@@ -60,6 +60,8 @@ export type RoomObserverEvents = {
   audioOnlyTransition: [direction: AudioOnlyTransition, reason: AudioOnlyReason];
   /** Every link reading, for the node's loss and round-trip histograms. */
   linkSample: [sample: { downlinkLoss?: number; uplinkLoss?: number; rttMs?: number }];
+  /** A message was sent; counted by how it was addressed, never by whom or what. */
+  message: [audience: AudienceKind];
   /** A failure in work no request waits for (a timer, an event): logged, never thrown into the void. */
   taskFailed: [error: unknown, during: string];
 };

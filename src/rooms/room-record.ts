@@ -25,6 +25,7 @@ const NO_LOCKS: MediaLocks = { audio: false, video: false };
 /** A record as plain JSON-ready data: what the shared store keeps. */
 export interface RecordData {
   locked: boolean;
+  groupMessages: boolean;
   ended: boolean;
   started: boolean;
   spotlight: string | null;
@@ -55,6 +56,7 @@ export interface Entrant {
  */
 export class RoomRecord {
   private lockedNow = false;
+  private groupMessagesNow = true;
   private endedNow = false;
   private startedNow = false;
   private spotlightNow: string | null = null;
@@ -72,6 +74,11 @@ export class RoomRecord {
     turnLimitMs: number | null = null,
   ) {
     this.floor = initialFloor(turnLimitMs);
+  }
+
+  /** Whether clients may write to everyone (staff always may). */
+  get groupMessages(): boolean {
+    return this.groupMessagesNow;
   }
 
   get locked(): boolean {
@@ -133,6 +140,11 @@ export class RoomRecord {
 
   setLocked(locked: boolean): void {
     this.lockedNow = locked;
+    this.touch();
+  }
+
+  setGroupMessages(enabled: boolean): void {
+    this.groupMessagesNow = enabled;
     this.touch();
   }
 
@@ -217,6 +229,7 @@ export class RoomRecord {
   toData(): RecordData {
     return {
       locked: this.lockedNow,
+      groupMessages: this.groupMessagesNow,
       ended: this.endedNow,
       started: this.startedNow,
       spotlight: this.spotlightNow,
@@ -233,6 +246,7 @@ export class RoomRecord {
   static fromData(roomId: string, data: RecordData): RoomRecord {
     const record = new RoomRecord(roomId);
     record.lockedNow = data.locked;
+    record.groupMessagesNow = data.groupMessages;
     record.endedNow = data.ended;
     record.startedNow = data.started;
     record.spotlightNow = data.spotlight;

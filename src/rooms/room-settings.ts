@@ -1,4 +1,5 @@
 import type { TransportSettings } from '../media/participant-media.js';
+import type { MessagingSettings } from '../messaging/messaging.js';
 import type { QualitySettings } from '../quality/link-quality.js';
 
 /** How every room on this node behaves, from configuration. */
@@ -21,4 +22,5 @@ export interface RoomSettings {
   moderationBurst: number;
   /** When video steps down to audio-only and back, per participant and direction. */
   quality: QualitySettings;
+  messages: MessagingSettings;
 }

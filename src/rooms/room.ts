@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Identity } from '../auth/tokens.js';
 import { ParticipantMedia } from '../media/participant-media.js';
+import { Messaging } from '../messaging/messaging.js';
 import type { MediaWorker } from '../media/worker-pool.js';
 import type {
   AdmittedView,
@@ -43,6 +44,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   readonly turns: TurnTaking;
   readonly quality: RoomQuality;
   readonly media: RoomMedia;
+  readonly messaging: Messaging;
   /** What the room tells metrics and logs; nothing inside depends on who listens. */
   readonly observer = new EventEmitter<RoomObserverEvents>();
   private readonly audience: Audience;
@@ -66,6 +68,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     const budget = new ActorBudget(settings.moderationPerSecond, settings.moderationBurst);
     this.moderation = new Moderation(this, budget);
     this.turns = new TurnTaking(this, budget);
+    this.messaging = new Messaging(this, budget, settings.messages, (audience) => this.observer.emit('message', audience));
     this.graceTimers = new GraceTimers(settings.resumeGraceMs);
     this.presence = new FacilitatorPresence(settings.facilitatorAbsenceMs, () => this.roomViewChanged());
     this.quality = new RoomQuality(
@@ -130,6 +133,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
       if (!held) participant.admitted = !this.mustWait(participant.role);
     }
     this.participants.set(participant.id, participant);
+    this.messaging.deliverPending(participant);
     this.record.touch();
     if (previous && participant.admitted) this.audience.peerChanged(participant);
     else if (participant.admitted) this.announceAdmitted(participant);
@@ -234,6 +238,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   roomView(): RoomView {
     return {
       locked: this.record.locked,
+      groupMessages: this.record.groupMessages,
       onHold: this.presence.onHold,
       started: this.record.started,
       spotlight: this.record.spotlight,
@@ -310,6 +315,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     const viewers = this.audience.viewersOf(participant);
     this.participants.delete(participant.id);
     this.vacate(participant);
+    this.messaging.forget(participant.id);
     for (const viewer of viewers) viewer.channel.send('peerLeft', { participantId: participant.id });
     if (!participant.admitted) this.audience.lobbyChanged();
     if (this.record.spotlight === participant.id) {

@@ -142,6 +142,9 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
     room.moderation.spotlight(actor, participantId);
     return done;
   }),
+  sendMessage: inRoom((room, actor, { to, text }) => room.messaging.send(actor, to, text)),
+  setGroupMessages: inRoom((room, actor, { enabled }) => (room.messaging.setGroupMessages(actor, enabled), done)),
+  removeMessage: inRoom((room, actor, { messageId }) => (room.messaging.remove(actor, messageId), done)),
   lock: inRoom((room, actor) => (room.moderation.setLocked(actor, true), done)),
   unlock: inRoom((room, actor) => (room.moderation.setLocked(actor, false), done)),
   end: inRoom((room, actor) => (room.moderation.end(actor), done)),

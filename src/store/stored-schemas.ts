@@ -32,6 +32,8 @@ const floor = z
 const record = z
   .object({
     locked: z.boolean(),
+    // Written by older versions without it: read as on, the default.
+    groupMessages: z.boolean().default(true),
     ended: z.boolean(),
     started: z.boolean(),
     spotlight: opaqueId.nullable(),

@@ -103,6 +103,8 @@ it('a hard-muted client who leaves and comes back with the same token waits show
   await maya.evaluate(() => (document.querySelector('#leave') as HTMLButtonElement).click());
   const room = suite.server.circle.registry.get('escape-e2e')!;
   await waitUntil(async () => !room.participants.has('maya-escape'), 5000, 'Maya gone from the room');
+  // As a person would: Join again once the page says she has left.
+  await waitUntil(() => maya.evaluate(() => (window as unknown as { circle: Circle }).circle.client.state === 'left'), 5000, 'her page to have left');
   await enter();
   expect(await maya.evaluate(() => (window as unknown as { circle: Circle }).circle.client.state)).toBe('waiting');
   // The facilitator sees, before admitting, that she comes back muted.

@@ -16,6 +16,7 @@ beforeAll(async () => {
     env: { NODE_ENV: 'test' },
     overrides: {
       http: { host: '127.0.0.1', port: 0 },
+      admin: { port: 0 },
       auth: { devTokens: true },
       mediasoup: { numWorkers: 1, listenIp: '127.0.0.1', webRtcServerBasePort: 0 },
     },
@@ -39,6 +40,15 @@ it('keeps names, room ids and tokens out of the logs, even at debug level', asyn
   const { resumeToken } = await client.ok<{ resumeToken: string }>('join', { token });
   await client.call('join', { token }); // refused: ALREADY_JOINED, logged
   await client.call('consume', { producerId: 'nope' }); // refused, logged
+  const text = 'Jordan says: I relapsed on Friday';
+  await client.call('sendMessage', { to: 'staff', text }); // refused (a waiting client), logged
+  const lead = await connect(url);
+  await lead.ok('join', { token: (await devToken(url, { room, name: 'Dr Lead', role: 'facilitator' })).token });
+  await lead.ok('admit', { participantId });
+  await client.ok('sendMessage', { to: 'staff', text });
+  await lead.ok('sendMessage', { to: { participantId }, text: 'Thank you for telling me, Jordan' });
+  await client.call('sendMessage', { to: 'everyone', text: 'x'.repeat(2000) }); // refused: too long
+  lead.close();
   await client.call('join', { token: `${token}tampered` });
   client.close();
   const elsewhere = await connect(url);
@@ -53,7 +63,7 @@ it('keeps names, room ids and tokens out of the logs, even at debug level', asyn
   expect(log).not.toContain(createHash('sha256').update(room).digest('hex').slice(0, 12));
   expect(new PrivacyKeys('another cluster secret, 32 characters long').logRef(room)).not.toBe(new PrivacyKeys(circle.config.privacy.secret).logRef(room));
   expect(log).toContain('signaling request refused');
-  for (const secret of [name, 'Jordan', room, token, token.split('.')[1]!, participantId, resumeToken]) {
+  for (const secret of [name, 'Jordan', room, token, token.split('.')[1]!, participantId, resumeToken, 'relapsed', 'Thank you for telling', 'Dr Lead', 'xxxxxxxxxx']) {
     expect(log, `log contains ${secret.slice(0, 20)}`).not.toContain(secret);
   }
 });

@@ -1,6 +1,7 @@
 import type { AudioOnlyReason, ConnectionQuality, MediaKind, PeerInfo, SessionEndReason } from '../../protocol/events.js';
 import { isModerator, type Role } from '../../protocol/roles.js';
 import { CircleClient, type RemoteTrack } from '../sdk.js';
+import { mountMessagesPanel } from './messages-panel.js';
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
 const form = $<HTMLFormElement>('#join-form');
@@ -11,6 +12,7 @@ const tiles = $<HTMLElement>('#tiles');
 const panel = $<HTMLElement>('#moderator-panel');
 
 const client = new CircleClient();
+const messages = mountMessagesPanel(client);
 let localStream: MediaStream | undefined;
 
 const STATE_TEXT = {
@@ -175,6 +177,7 @@ function render(): void {
     tile.classList.toggle('speaking', tile.id === `peer-${client.floor?.holder}`);
   }
   renderFloor();
+  messages.render();
   panel.hidden = !(self && isModerator(self.role) && client.state === 'joined');
   if (panel.hidden || !self) return;
 
