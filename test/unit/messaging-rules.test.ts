@@ -3,10 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { Messaging } from '../../src/messaging/messaging.js';
 import type { AudienceKind, ChatMessage, MessageAudience } from '../../src/protocol/events.js';
-import { CircleError } from '../../src/protocol/errors.js';
 import type { Role } from '../../src/protocol/roles.js';
 import { ActorBudget } from '../../src/rooms/actor-budget.js';
 import { FakeRoom } from '../helpers/fake-room.js';
+import { refusalCode } from '../helpers/refusals.js';
 
 function setUp(perSecond = 1000, burst = 1000) {
   const room = new FakeRoom();
@@ -19,16 +19,6 @@ function setUp(perSecond = 1000, burst = 1000) {
 
 const readersOf = (room: FakeRoom, messageId: string) =>
   room.sent.filter((s) => s.event === 'message' && (s.args[0] as ChatMessage).messageId === messageId).map((s) => s.to).sort();
-
-function refusal(act: () => unknown): string | undefined {
-  try {
-    act();
-    return undefined;
-  } catch (error) {
-    if (error instanceof CircleError) return error.code;
-    throw error;
-  }
-}
 
 describe('who reads a message', () => {
   it('to everyone: the admitted group (observers too), never the waiting room, never the sender', () => {
@@ -70,18 +60,18 @@ describe('who may write to whom', () => {
   ];
   it.each(cases)('%s → %j: %s', (sender, to, code) => {
     const { room, messaging } = setUp();
-    expect(refusal(() => messaging.send(room.participant(sender)!, to, 'text'))).toBe(code);
+    expect(refusalCode(() => messaging.send(room.participant(sender)!, to, 'text'))).toBe(code);
   });
 
   it('group messages off: clients may write only to the staff; staff still to everyone; audited and shown', () => {
     const { room, messaging } = setUp();
-    expect(refusal(() => messaging.setGroupMessages(room.participant('ana')!, false))).toBe('FORBIDDEN');
+    expect(refusalCode(() => messaging.setGroupMessages(room.participant('ana')!, false))).toBe('FORBIDDEN');
     messaging.setGroupMessages(room.participant('cole')!, false);
     expect(room.record.groupMessages).toBe(false);
     expect(room.calls).toContain('roomView');
-    expect(refusal(() => messaging.send(room.participant('ana')!, 'everyone', 'hi'))).toBe('FORBIDDEN');
-    expect(refusal(() => messaging.send(room.participant('ana')!, 'staff', 'hi'))).toBeUndefined();
-    expect(refusal(() => messaging.send(room.participant('fran')!, 'everyone', 'a reminder'))).toBeUndefined();
+    expect(refusalCode(() => messaging.send(room.participant('ana')!, 'everyone', 'hi'))).toBe('FORBIDDEN');
+    expect(refusalCode(() => messaging.send(room.participant('ana')!, 'staff', 'hi'))).toBeUndefined();
+    expect(refusalCode(() => messaging.send(room.participant('fran')!, 'everyone', 'a reminder'))).toBeUndefined();
     expect(room.record.audit.map((e) => e.action)).toEqual(['setGroupMessages']);
   });
 });
@@ -90,20 +80,20 @@ describe('removal, limits, reconnecting readers', () => {
   it('staff remove a message from everyone who read it; the audit says only that it happened', () => {
     const { room, messaging } = setUp();
     const { messageId } = messaging.send(room.participant('ana')!, 'everyone', 'something unkind');
-    expect(refusal(() => messaging.remove(room.participant('ben')!, messageId))).toBe('FORBIDDEN');
+    expect(refusalCode(() => messaging.remove(room.participant('ben')!, messageId))).toBe('FORBIDDEN');
     messaging.remove(room.participant('fran')!, messageId);
     const removedFor = room.sent.filter((s) => s.event === 'messageRemoved').map((s) => s.to).sort();
     expect(removedFor).toEqual(['ben', 'cole', 'fran', 'otto']);
     expect(room.record.audit).toEqual([expect.objectContaining({ actor: 'fran', action: 'removeMessage' })]);
     expect(JSON.stringify(room.record.toData())).not.toContain('unkind');
-    expect(refusal(() => messaging.remove(room.participant('fran')!, messageId))).toBe('NOT_FOUND');
+    expect(refusalCode(() => messaging.remove(room.participant('fran')!, messageId))).toBe('NOT_FOUND');
   });
 
   it('limits each sender, not the room', () => {
     const { room, messaging } = setUp(0.001, 3);
     for (let i = 0; i < 3; i += 1) messaging.send(room.participant('ana')!, 'staff', `m${i}`);
-    expect(refusal(() => messaging.send(room.participant('ana')!, 'staff', 'again'))).toBe('RATE_LIMITED');
-    expect(refusal(() => messaging.send(room.participant('ben')!, 'staff', 'mine'))).toBeUndefined();
+    expect(refusalCode(() => messaging.send(room.participant('ana')!, 'staff', 'again'))).toBe('RATE_LIMITED');
+    expect(refusalCode(() => messaging.send(room.participant('ben')!, 'staff', 'mine'))).toBeUndefined();
   });
 
   it('keeps messages for someone reconnecting and gives them at resume; a removed one is taken back first', () => {

@@ -7,6 +7,7 @@ import { ActorBudget } from '../../src/rooms/actor-budget.js';
 import { Moderation } from '../../src/rooms/moderation.js';
 import { PERMISSIONS, type Action } from '../../src/rooms/permissions.js';
 import { FakeRoom } from '../helpers/fake-room.js';
+import { refusalCode } from '../helpers/refusals.js';
 
 function setUp() {
   const room = new FakeRoom();
@@ -204,7 +205,7 @@ describe('removal, roles, spotlight, lock and end', () => {
     const co = room.add('co', 'cofacilitator');
     room.record.admit('back');
     moderation.setLocked(co, true);
-    const mayEnter = (participantId: string, role: Role) => refusalSync(() => room.record.assertMayEnter({ participantId, role }, false));
+    const mayEnter = (participantId: string, role: Role) => refusalCode(() => room.record.assertMayEnter({ participantId, role }, false));
     expect(mayEnter('new', 'client')).toBe('ROOM_LOCKED');
     expect(mayEnter('back', 'client')).toBeUndefined();
     expect(mayEnter('staff', 'cofacilitator')).toBeUndefined();
@@ -218,7 +219,7 @@ describe('removal, roles, spotlight, lock and end', () => {
     moderation.end(lead);
     expect(room.record.ended).toBe(true);
     expect(room.record.audit.at(-1)).toMatchObject({ actor: 'lead', action: 'end' });
-    expect(refusalSync(() => room.record.assertMayEnter({ participantId: 'lead', role: 'facilitator' }, false))).toBe('SESSION_ENDED');
+    expect(refusalCode(() => room.record.assertMayEnter({ participantId: 'lead', role: 'facilitator' }, false))).toBe('SESSION_ENDED');
   });
 });
 
@@ -234,27 +235,17 @@ describe('the audit log', () => {
   });
 });
 
-function refusalSync(act: () => unknown): string | undefined {
-  try {
-    act();
-    return undefined;
-  } catch (error) {
-    if (error instanceof CircleError) return error.code;
-    throw error;
-  }
-}
-
 describe('a moderation flood', () => {
   it('is refused per actor past the budget, before it reaches the audit log; the others are unaffected', () => {
     const room = new FakeRoom();
     const moderation = new Moderation(room, new ActorBudget(1, 10));
     const co = room.add('co', 'cofacilitator');
     const lead = room.add('lead', 'facilitator');
-    const codes = Array.from({ length: 15 }, (_, i) => refusalSync(() => moderation.setLocked(co, i % 2 === 0)));
+    const codes = Array.from({ length: 15 }, (_, i) => refusalCode(() => moderation.setLocked(co, i % 2 === 0)));
     expect(codes.filter((code) => code === undefined)).toHaveLength(10);
     expect(codes.slice(10)).toEqual(Array(5).fill('RATE_LIMITED'));
     expect(room.record.audit).toHaveLength(10);
-    expect(refusalSync(() => moderation.setLocked(lead, true))).toBeUndefined(); // another actor's budget
+    expect(refusalCode(() => moderation.setLocked(lead, true))).toBeUndefined(); // another actor's budget
   });
 
   it('the log keeps its latest 2,000 entries and says how many older ones it let go of', () => {
