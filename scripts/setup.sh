@@ -9,7 +9,8 @@ cd "$root"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 packages=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libabsl-dev libsrtp2-dev libusrsctp-dev nlohmann-json3-dev)
-if [ "${1:-}" = "--test" ]; then packages+=(chromium redis-server openssl); fi
+# The tests start their own redis-server and Prometheus (promtool tests the alert rules); none runs as a service.
+if [ "${1:-}" = "--test" ]; then packages+=(chromium redis-server openssl prometheus); fi
 
 missing=()
 for package in "${packages[@]}"; do
@@ -20,7 +21,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -q >/dev/null
+  # Packages that ship a service (redis-server, prometheus) must not start one: policy-rc.d says no while installing.
+  policy=/usr/sbin/policy-rc.d
+  made_policy=""
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod +x "$policy" && made_policy=1; fi
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  [ -z "$made_policy" ] || $sudo rm -f "$policy"
 fi
 
 # npm ci only when package-lock.json changed since the last install. MEDIASOUP_WORKER_BIN stops mediasoup's

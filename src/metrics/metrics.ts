@@ -147,16 +147,20 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
     for (const reason of AUDIO_ONLY_REASONS) audioOnlyTransitions.inc({ direction, reason }, 0);
   }
 
+  const linkLoss = new Histogram<'direction'>({
+    name: 'circle_link_loss_ratio',
+    help: 'Packet loss of participant links at each reading (once per quality.sampleIntervalMs per participant), by direction.',
+    labelNames: ['direction'],
+    buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.25, 0.5],
+    registers: [registry],
+  });
+  // Both directions exist from the start, so the dashboard's quantiles query a series rather than nothing.
+  for (const direction of ['downlink', 'uplink']) linkLoss.zero({ direction });
+
   return {
     registry,
     audioOnlyTransitions,
-    linkLoss: new Histogram({
-      name: 'circle_link_loss_ratio',
-      help: 'Packet loss of participant links at each reading (once per quality.sampleIntervalMs per participant), by direction.',
-      labelNames: ['direction'],
-      buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.25, 0.5],
-      registers: [registry],
-    }),
+    linkLoss,
     roundTrip: new Histogram({
       name: 'circle_round_trip_seconds',
       help: 'Round-trip time between participants and the SFU, as their browsers report it.',
