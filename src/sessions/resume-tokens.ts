@@ -29,11 +29,12 @@ export class ResumeTokens {
     private readonly graceMs: number,
     private readonly standingOf: (identity: Identity) => SeatStanding,
   ) {
-    kv.on('availability', (available) => available && this.renewAll());
+    // A store that comes back may have lost everything: every identity is written again.
+    kv.on('availability', (available) => available && this.renewAll({ rewriteHeld: true }));
     // Three renewals per grace, so a live connection's identity never lapses whatever the timer's jitter (a grace
     // under 750 ms, which only tests use, renews less often than that and may lapse).
     if (graceMs > 0) {
-      this.renewTimer = setInterval(() => this.renewAll(), Math.max(graceMs / 3, 250));
+      this.renewTimer = setInterval(() => this.renewAll({ rewriteHeld: false }), Math.max(graceMs / 3, 250));
       this.renewTimer.unref();
     }
   }
@@ -71,7 +72,8 @@ export class ResumeTokens {
     clearInterval(this.renewTimer);
   }
 
-  private renewAll(): void {
+  /** Renews live identities; a held one is written once (its expiry already set), or again after a store outage. */
+  private renewAll({ rewriteHeld }: { rewriteHeld: boolean }): void {
     const now = Date.now();
     for (const [key, entry] of this.bySeat) {
       const standing = this.standingOf(entry.identity);
@@ -79,10 +81,12 @@ export class ResumeTokens {
         entry.heldUntil = undefined;
         this.write(entry.hash, entry.identity, this.graceMs);
       } else if (standing === 'held') {
-        // Held since a drop this node saw (or a room closing with its seats held): the grace counts from then.
+        // Held since a drop this node saw (hold() wrote it then) or a room closing with its seats held (first seen
+        // now): the grace counts from then.
+        const firstSeen = entry.heldUntil === undefined;
         entry.heldUntil ??= now + this.graceMs;
-        if (entry.heldUntil > now) this.write(entry.hash, entry.identity, entry.heldUntil - now);
-        else this.forgetSeat(key, { inStore: false });
+        if (entry.heldUntil <= now) this.forgetSeat(key, { inStore: false });
+        else if (firstSeen || rewriteHeld) this.write(entry.hash, entry.identity, entry.heldUntil - now);
       } else {
         // Left, removed, or the seat's room closed here: in the store it expires by itself (and another node may
         // hold the room now, whose participants still resume with it).
