@@ -3,7 +3,6 @@
 // dashboard use has data from Circle.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { stringify as toYaml } from 'yaml';
 import { waitUntil } from '../../harness/browser.js';
 import { startCircle, type RunningCircle } from '../../harness/circle.js';
 import { connect, devToken, produceAudio, type TestClient } from '../../harness/signaling.js';
+import { freePort } from '../helpers/free-port.js';
 import { renderChart } from '../helpers/helm.js';
 
 const PROMETHEUS = process.env.PROMETHEUS_PATH ?? '/usr/bin/prometheus';
@@ -18,14 +18,6 @@ let server: RunningCircle;
 let prometheus: ChildProcess;
 let prometheusUrl: string;
 const clients: TestClient[] = [];
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 const spec = () => (renderChart('helm/circle').find((m) => m.manifest.kind === 'PrometheusRule')!.manifest as { spec: { groups: { rules: { alert: string; expr: string }[] }[] } }).spec;
 const dashboardQueries = () =>
