@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import type { InboundStat } from '../src/client/sdk.js';
+import { useToneMicrophone } from './tones.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -43,11 +44,12 @@ export async function joinFromDemo(
   room: string,
   name: string,
   role = 'client',
-  media: { video: boolean } = { video: true },
+  media: { video: boolean; toneHz?: number } = { video: true },
 ) {
   const page = await browser.newPage();
   page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
   page.on('console', (m) => process.env.CIRCLE_PAGE_LOG && console.log(`[${name}] ${m.text()}`));
+  if (media.toneHz) await useToneMicrophone(page, media.toneHz);
   await page.goto(`${url}/?room=${room}`, { waitUntil: 'load' });
   await page.evaluate(
     (r, n, ro, m) =>
@@ -55,7 +57,7 @@ export async function joinFromDemo(
     room,
     name,
     role,
-    media,
+    { video: media.video },
   );
   return page;
 }

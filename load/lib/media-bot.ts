@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import type { JoinResult, PeerInfo, ProducerInfo } from '../../src/protocol/events.js';
+import type { ConsumerInfo, JoinResult, PeerInfo, ProducerInfo } from '../../src/protocol/events.js';
 import { connect, devToken, type TestClient } from '../../harness/signaling.js';
 
 /**
@@ -64,6 +64,14 @@ function senderReport(stream: Stream): Buffer {
   return report;
 }
 
+interface StreamCount {
+  first: number;
+  highest: number;
+  received: number;
+  /** performance.now() of the last packet. */
+  lastAt: number;
+}
+
 /** Counters of what reached a bot's receive socket, per forwarded stream (SSRC). */
 class Sink {
   readonly socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
@@ -71,7 +79,9 @@ class Sink {
   bytes = 0;
   firstAudioAt: number | undefined;
   readonly audioSsrcs = new Set<number>();
-  private readonly streams = new Map<number, { first: number; highest: number; received: number }>();
+  /** Whose audio each forwarded audio stream carries (participant id by the consumer's SSRC). */
+  readonly audioOwners = new Map<number, string>();
+  private readonly streams = new Map<number, StreamCount>();
 
   constructor() {
     this.socket.on('message', (packet) => this.receive(packet));
@@ -93,6 +103,19 @@ class Sink {
     return { expected, received };
   }
 
+  /** Audio packets received from `participantId` so far, and when the last one came. */
+  audioFrom(participantId: string): { received: number; lastAt: number } {
+    let received = 0;
+    let lastAt = 0;
+    for (const [ssrc, owner] of this.audioOwners) {
+      const stream = this.streams.get(ssrc);
+      if (owner !== participantId || !stream) continue;
+      received += stream.received;
+      lastAt = Math.max(lastAt, stream.lastAt);
+    }
+    return { received, lastAt };
+  }
+
   private receive(packet: Buffer): void {
     if (packet.length < 12 || packet[0]! >> 6 !== 2) return;
     const payloadType = packet[1]! & 0x7f;
@@ -104,10 +127,11 @@ class Sink {
     if (this.firstAudioAt === undefined && this.audioSsrcs.has(ssrc)) this.firstAudioAt = performance.now();
     const stream = this.streams.get(ssrc);
     if (!stream) {
-      this.streams.set(ssrc, { first: seq, highest: seq, received: 1 });
+      this.streams.set(ssrc, { first: seq, highest: seq, received: 1, lastAt: performance.now() });
       return;
     }
     stream.received += 1;
+    stream.lastAt = performance.now();
     // Unwrap the 16-bit sequence number against the highest seen.
     const delta = ((seq - (stream.highest & 0xffff) + 0x8000) & 0xffff) - 0x8000;
     if (delta > 0) stream.highest += delta;
@@ -178,6 +202,8 @@ export class MediaBot {
   private firstTick: number | undefined;
   private silent = false;
   private readonly consuming = new Set<string>();
+  /** The producer each consumer receives, so a consumer the server closes can be asked for again later. */
+  private readonly consumerProducers = new Map<string, string>();
   /** Resolves once the receive transport is up; producers announced before then wait for it. */
   private readonly recvTransportReady: Promise<void>;
   private markReceiveReady!: () => void;
@@ -192,7 +218,15 @@ export class MediaBot {
     this.recvTransportReady = new Promise((resolve) => (this.markReceiveReady = resolve));
     client.socket.on('admitted', (view: NonNullable<JoinResult['admitted']>) => (this.admitted = view));
     // From the first moment, so no producer announced while the transports are being built is missed.
-    client.socket.on('producerAdded', ({ producer }: { producer: ProducerInfo }) => void this.consume(producer.producerId));
+    client.socket.on('producerAdded', ({ producer }: { producer: ProducerInfo }) => this.receive(producer.producerId));
+    // Someone back in the same space (a side room opened or closed): their producers are receivable again.
+    client.socket.on('peerUpdated', (peer: PeerInfo) => {
+      for (const producer of peer.producers) this.receive(producer.producerId);
+    });
+    client.socket.on('consumerClosed', ({ consumerId }: { consumerId: string }) => {
+      this.consuming.delete(this.consumerProducers.get(consumerId) ?? '');
+      this.consumerProducers.delete(consumerId);
+    });
   }
 
   /**
@@ -338,13 +372,27 @@ export class MediaBot {
     this.sendTo = { ip, port: transport.port };
   }
 
+  /** Consumes in the background; a request cut short by the bot closing is nothing to report. */
+  private receive(producerId: string): void {
+    this.consume(producerId).catch(() => this.consuming.delete(producerId));
+  }
+
   private async consume(producerId: string): Promise<void> {
     if (this.consuming.has(producerId)) return;
     this.consuming.add(producerId);
     await this.recvTransportReady;
-    const answer = await this.client.call<{ consumerId: string; kind: string; rtpParameters: { encodings: { ssrc: number }[] } }>('consume', { producerId });
-    if (!answer.ok) return; // the producer left meanwhile
-    if (answer.data.kind === 'audio') for (const encoding of answer.data.rtpParameters.encodings) this.sink.audioSsrcs.add(encoding.ssrc);
+    const answer = await this.client.call<ConsumerInfo>('consume', { producerId });
+    if (!answer.ok) {
+      this.consuming.delete(producerId); // the producer left, or its owner is elsewhere now
+      return;
+    }
+    this.consumerProducers.set(answer.data.consumerId, producerId);
+    if (answer.data.kind === 'audio') {
+      for (const { ssrc } of answer.data.rtpParameters.encodings ?? []) {
+        this.sink.audioSsrcs.add(ssrc!);
+        this.sink.audioOwners.set(ssrc!, answer.data.participantId);
+      }
+    }
     await this.client.call('resumeConsumer', { consumerId: answer.data.consumerId });
   }
 }

@@ -18,7 +18,7 @@ export type MirrorEvents = {
   room: [RoomView];
   lobby: [LobbyEntry[]];
   floor: [FloorView];
-  /** A producer this participant may receive appeared: a new peer's, or one a peer added. */
+  /** A producer this participant may receive: a new peer's, one a peer added, or a peer's now in the same space. */
   producerAvailable: [producerId: string];
 };
 
@@ -49,6 +49,8 @@ export class RoomMirror extends Emitter<MirrorEvents> {
     source.on('peerUpdated', (peer) => {
       this.peers.set(peer.participantId, peer);
       this.emit('peerUpdated', peer);
+      // Someone back in the same space (a side room opened or closed): their producers are receivable again.
+      for (const producer of peer.producers) this.emit('producerAvailable', producer.producerId);
     });
     source.on('producerAdded', ({ participantId, producer }) => {
       this.changeProducers(participantId, (producers) => [...producers, producer]);

@@ -172,6 +172,12 @@ export class CircleClient extends Emitter<ClientEvents> {
   end = () => this.call('end', {});
   auditLog = async (): Promise<AuditEntry[]> => (await this.call('getAuditLog', {})).entries;
 
+  // Side rooms: step out privately with one or more people; everyone stays connected.
+  openSideRoom = async (participantIds: string[]): Promise<string> => (await this.call('openSideRoom', { participantIds })).sideRoomId;
+  closeSideRoom = (sideRoomId: string) => this.call('closeSideRoom', { sideRoomId });
+  moveToSideRoom = (participantId: string, sideRoomId: string) => this.call('moveToSideRoom', { participantId, sideRoomId });
+  returnToGroup = (participantId: string) => this.call('returnToGroup', { participantId });
+
   // Turn-taking. Hands are everyone's own; the rest is for facilitators and co-facilitators.
   raiseHand = async (): Promise<number> => (await this.call('raiseHand', {})).position;
   lowerHand = () => this.call('lowerHand', {});

@@ -179,10 +179,7 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     );
     this.consumers.set(consumer.id, consumer);
     await this.applyVideoLayers(consumer);
-    const forget = () => {
-      this.resumedByClient.delete(consumer.id);
-      if (this.consumers.delete(consumer.id) && !this.closed) this.emit('consumerClosed', consumer.id);
-    };
+    const forget = () => this.forgetConsumer(consumer.id);
     consumer.on('score', ({ score }) => this.emit('consumerScore', score));
     consumer.on('producerclose', forget);
     consumer.on('transportclose', forget);
@@ -195,6 +192,15 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
       rtpParameters: consumer.rtpParameters,
       producerPaused: consumer.producerPaused,
     };
+  }
+
+  /** Stops receiving everything of `ownerId` (one of them changed space); the client is told of each consumer. */
+  closeConsumersOf(ownerId: string): void {
+    for (const consumer of [...this.consumers.values()]) {
+      if (consumer.appData.participantId !== ownerId) continue;
+      consumer.close();
+      this.forgetConsumer(consumer.id);
+    }
   }
 
   async resumeConsumer(consumerId: string): Promise<void> {
@@ -226,6 +232,11 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     } catch (error) {
       if (!consumer.closed) throw error; // a consumer closing meanwhile needs nothing
     }
+  }
+
+  private forgetConsumer(consumerId: string): void {
+    this.resumedByClient.delete(consumerId);
+    if (this.consumers.delete(consumerId) && !this.closed) this.emit('consumerClosed', consumerId);
   }
 
   describeProducers(): ProducerInfo[] {

@@ -105,7 +105,8 @@ export class Messaging {
       return [reader];
     }
     const admitted = this.room.admittedParticipants().filter((p) => p !== sender);
-    return to === 'everyone' ? admitted : admitted.filter((p) => isModerator(p.role));
+    // `everyone` is everyone where the sender is: the group, or their side room; never across.
+    return to === 'everyone' ? admitted.filter((p) => p.isWith(sender)) : admitted.filter((p) => isModerator(p.role));
   }
 
   private deliver(reader: Participant, message: ChatMessage): void {

@@ -50,6 +50,13 @@ export interface PeerInfo {
   locks?: MediaLocks;
   /** Present only for facilitators and co-facilitators. */
   quality?: ConnectionQuality;
+  /**
+   * In another space than the viewer: stepped out to a side room, or (seen from a side room) in the group. Their
+   * media cannot be received meanwhile, so `producers` is empty. Clients learn nothing more: not why, not with whom.
+   */
+  away: boolean;
+  /** Present only for facilitators and co-facilitators: the side room they are in, or null for the group. */
+  sideRoomId?: string | null;
 }
 
 /** The room as every admitted participant sees it. */
@@ -71,6 +78,8 @@ export interface SelfView {
   admission: 'waiting' | 'admitted';
   locks: MediaLocks;
   link: LinkView;
+  /** The side room this participant is in, or null in the group; whoever is there with them is not `away`. */
+  sideRoomId: string | null;
 }
 
 export interface LobbyEntry {
@@ -142,6 +151,10 @@ export const MODERATION_ACTIONS = [
   'suggestAudioOnly',
   'setGroupMessages',
   'removeMessage',
+  'openSideRoom',
+  'closeSideRoom',
+  'moveToSideRoom',
+  'returnToGroup',
 ] as const;
 export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
 
@@ -239,6 +252,10 @@ export interface RequestResults {
   sendMessage: { messageId: string; sentAt: string };
   setGroupMessages: Record<string, never>;
   removeMessage: Record<string, never>;
+  openSideRoom: { sideRoomId: string };
+  closeSideRoom: Record<string, never>;
+  moveToSideRoom: Record<string, never>;
+  returnToGroup: Record<string, never>;
   createBotTransport: { id: string; ip: string; port: number };
   connectBotTransport: Record<string, never>;
 }

@@ -184,6 +184,12 @@ export const requestSchemas = {
   setGroupMessages: z.object({ enabled: z.boolean() }).strict(),
   removeMessage: z.object({ messageId: id }).strict(),
 
+  /** The actor goes with them; everyone in a side room hears and sees only each other. */
+  openSideRoom: z.object({ participantIds: z.array(id).min(1).max(20) }).strict(),
+  closeSideRoom: z.object({ sideRoomId: id }).strict(),
+  moveToSideRoom: z.object({ participantId: id, sideRoomId: id }).strict(),
+  returnToGroup: target,
+
   /** Load-test bots only (`load.botTransports`): plain RTP transports instead of WebRTC ones. */
   createBotTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
   connectBotTransport: z

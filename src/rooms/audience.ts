@@ -5,7 +5,8 @@ import type { Participant, ServerEventArgs, ServerEventName } from './participan
 /**
  * Who in a room sees whom, and telling them. A waiting client sees no one and no one sees them but the staff
  * (in the lobby list); observers are hidden from clients unless the room says otherwise; clients see nothing of
- * another's locks or link.
+ * another's locks or link. Someone in a side room stays in everyone's list, as `away`; only those in the same
+ * space (the group, or one side room) hear each other.
  */
 export class Audience {
   constructor(
@@ -20,12 +21,22 @@ export class Audience {
     return viewer.role !== 'client' || this.observersVisibleToClients;
   }
 
+  /** `viewer` sees `subject` and is in the same space: `subject`'s media is theirs to receive. */
+  canHear(viewer: Participant, subject: Participant): boolean {
+    return this.canSee(viewer, subject) && viewer.isWith(subject);
+  }
+
   visibleTo(viewer: Participant): Participant[] {
     return this.everyone().filter((subject) => this.canSee(viewer, subject));
   }
 
   viewersOf(subject: Participant): Participant[] {
     return this.everyone().filter((viewer) => this.canSee(viewer, subject));
+  }
+
+  /** Those who may receive `subject`'s media now. */
+  hearersOf(subject: Participant): Participant[] {
+    return this.everyone().filter((viewer) => this.canHear(viewer, subject));
   }
 
   waiting(): Participant[] {
@@ -40,13 +51,14 @@ export class Audience {
     return this.admitted().filter((p) => isModerator(p.role));
   }
 
-  /** `subject` as `viewer` may see them (the staff see locks and link quality). */
+  /** `subject` as `viewer` may see them (the staff see locks, link quality and side rooms). */
   describe(viewer: Participant, subject: Participant) {
-    return subject.describe(isModerator(viewer.role));
+    return subject.describe(isModerator(viewer.role), !viewer.isWith(subject));
   }
 
-  notifyViewers<E extends ServerEventName>(subject: Participant, event: E, ...args: ServerEventArgs<E>): void {
-    for (const viewer of this.viewersOf(subject)) viewer.channel.send(event, ...args);
+  /** Tells those who may receive `subject`'s media about it (its producers come, go, pause, resume). */
+  notifyHearers<E extends ServerEventName>(subject: Participant, event: E, ...args: ServerEventArgs<E>): void {
+    for (const hearer of this.hearersOf(subject)) hearer.channel.send(event, ...args);
   }
 
   notifyAdmitted<E extends ServerEventName>(event: E, ...args: ServerEventArgs<E>): void {
@@ -62,7 +74,7 @@ export class Audience {
   privateStateChanged(participant: Participant): void {
     participant.channel.send('selfUpdated', participant.selfView());
     for (const moderator of this.moderators()) {
-      if (moderator !== participant) moderator.channel.send('peerUpdated', participant.describe(true));
+      if (moderator !== participant) moderator.channel.send('peerUpdated', this.describe(moderator, participant));
     }
   }
 
@@ -79,6 +91,33 @@ export class Audience {
     const afterIds = new Set(after.map((p) => p.id));
     for (const id of before) if (!afterIds.has(id)) participant.channel.send('peerLeft', { participantId: id });
     if (isModerator(participant.role)) participant.channel.send('lobbyUpdated', { waiting: this.lobbyEntries() });
+  }
+
+  /**
+   * `moved` changed space. The pairs that could hear each other before and no longer can ([receiver, sender]) go to
+   * `separate` first, so their media stops before anyone is told; then everyone who sees one of them sees where they
+   * are now (and, unless with them, nothing of their media), and each of them sees anew whoever they are now with
+   * or apart from.
+   */
+  relocate(moved: Participant[], sideRoomId: string | null, separate: (pairs: [Participant, Participant][]) => void): void {
+    const movers = new Set(moved);
+    const pairs: [receiver: Participant, sender: Participant][] = moved.flatMap((mover) => [
+      ...this.everyone().filter((other) => other !== mover).map((other): [Participant, Participant] => [other, mover]),
+      ...this.everyone().filter((other) => !movers.has(other)).map((other): [Participant, Participant] => [mover, other]),
+    ]);
+    const heardBefore = new Set(pairs.filter(([receiver, sender]) => this.canHear(receiver, sender)));
+    for (const mover of moved) mover.sideRoomId = sideRoomId;
+    separate(pairs.filter((pair) => heardBefore.has(pair) && !this.canHear(...pair)));
+    for (const mover of moved) {
+      this.peerChanged(mover);
+      mover.channel.send('selfUpdated', mover.selfView());
+    }
+    for (const pair of pairs) {
+      const [receiver, sender] = pair;
+      // Those who see a mover were told above; what is left is each mover's view of the others.
+      if (movers.has(sender) || !this.canSee(receiver, sender)) continue;
+      if (heardBefore.has(pair) !== this.canHear(receiver, sender)) receiver.channel.send('peerUpdated', this.describe(receiver, sender));
+    }
   }
 
   lobbyEntries(): LobbyEntry[] {

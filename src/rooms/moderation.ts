@@ -2,7 +2,8 @@ import type { AuditEntry, MediaKind, ModerationAction } from '../protocol/events
 import { CircleError } from '../protocol/errors.js';
 import type { Participant } from './participant.js';
 import type { ActorBudget } from './actor-budget.js';
-import { authorize, type Action } from './permissions.js';
+import { actionTarget } from './action-target.js';
+import type { Action } from './permissions.js';
 import type { ModerationPort } from './room-port.js';
 
 /**
@@ -165,17 +166,10 @@ export class Moderation {
     if (this.room.isOnHold) throw new CircleError('ON_HOLD', 'no one can be admitted until a facilitator returns');
   }
 
-  /**
-   * The role may take this action at all (checked first, so probing ids reveals nothing), the target exists,
-   * is not the actor, and ranks below the actor.
-   */
-  private targetFor(actor: Participant, action: Action, targetId: string, { waitingToo = false } = {}): Participant {
+  /** The role may take this action at all (checked first, so probing ids reveals nothing), then its target. */
+  private targetFor(actor: Participant, action: Action, targetId: string, options: { waitingToo?: boolean } = {}): Participant {
     this.authorize(actor, action);
-    const target = this.room.participant(targetId);
-    if (!target || !(target.admitted || waitingToo)) throw new CircleError('NOT_FOUND', 'no such participant');
-    if (target === actor) throw new CircleError('BAD_REQUEST', 'you cannot do this to yourself');
-    authorize(actor.role, action, target.role);
-    return target;
+    return actionTarget(this.room, actor, action, targetId, options);
   }
 
   private waitingTarget(targetId: string): Participant {

@@ -19,6 +19,8 @@ export interface Seat {
   waitingSince: string;
   /** The participant chose audio-only. */
   audioOnly: boolean;
+  /** The side room they are in, or null in the group. */
+  sideRoomId: string | null;
 }
 
 /** How the domain reaches one participant's client, whatever carries it. */
@@ -41,6 +43,8 @@ export class Participant {
    */
   readonly wants: MediaLocks = { audio: true, video: true };
   waitingSince = new Date();
+  /** The side room this participant is in; null in the group. Only those in the same space hear each other. */
+  sideRoomId: string | null = null;
   connection: 'connected' | 'reconnecting' = 'connected';
 
   constructor(
@@ -64,12 +68,14 @@ export class Participant {
       locks: { ...this.locks },
       waitingSince: this.waitingSince.toISOString(),
       audioOnly: this.link.manual,
+      sideRoomId: this.sideRoomId,
     };
   }
 
-  /** Takes the seat as it stood: role, admission, a facilitator's locks, the participant's audio-only choice. */
+  /** Takes the seat as it stood: role, admission, locks, the audio-only choice, the side room. */
   restore(seat: Seat): void {
     this.link.manual = seat.audioOnly;
+    this.sideRoomId = seat.sideRoomId;
     this.role = seat.role;
     this.admitted = seat.admitted;
     this.waitingSince = new Date(seat.waitingSince);
@@ -88,20 +94,31 @@ export class Participant {
     }
   }
 
+  /** In the same space (the group, or one side room): only then do they hear and see each other. */
+  isWith(other: Participant): boolean {
+    return this.sideRoomId === other.sideRoomId;
+  }
+
   /** Media and most requests are for those in the room proper, not the lobby. */
   assertAdmitted(): void {
     if (!this.admitted) throw new CircleError('NOT_ADMITTED', 'you are waiting to be admitted');
   }
 
-  /** `forStaff`: with what only facilitators and co-facilitators see (locks, connection quality). */
-  describe(forStaff: boolean): PeerInfo {
+  /**
+   * `forStaff`: with what only facilitators and co-facilitators see (locks, connection quality, side room).
+   * `away`: the viewer is in another space, so none of this participant's producers are theirs to receive.
+   */
+  describe(forStaff: boolean, away: boolean): PeerInfo {
     return {
       participantId: this.id,
       displayName: this.identity.displayName,
       role: this.role,
-      producers: this.media.describeProducers(),
+      producers: away ? [] : this.media.describeProducers(),
       connection: this.connection,
-      ...(forStaff ? { locks: { ...this.locks }, quality: this.link.grade(this.connection, Date.now()) } : {}),
+      away,
+      ...(forStaff
+        ? { locks: { ...this.locks }, quality: this.link.grade(this.connection, Date.now()), sideRoomId: this.sideRoomId }
+        : {}),
     };
   }
 
@@ -112,6 +129,7 @@ export class Participant {
       admission: this.admitted ? 'admitted' : 'waiting',
       locks: { ...this.locks },
       link: this.link.view(this.connection, Date.now()),
+      sideRoomId: this.sideRoomId,
     };
   }
 }

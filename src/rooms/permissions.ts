@@ -42,6 +42,10 @@ export const PERMISSIONS: Record<Action, readonly Role[]> = {
   messageOne: ['facilitator', 'cofacilitator'],
   setGroupMessages: ['facilitator', 'cofacilitator'],
   removeMessage: ['facilitator', 'cofacilitator'],
+  openSideRoom: ['facilitator', 'cofacilitator'],
+  closeSideRoom: ['facilitator', 'cofacilitator'],
+  moveToSideRoom: ['facilitator'],
+  returnToGroup: ['facilitator'],
 };
 
 /** Who outranks whom: a moderator acts only on someone of strictly lower rank. */

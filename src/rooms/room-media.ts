@@ -26,7 +26,8 @@ export class RoomMedia {
   mayFlow(participant: Participant, kind: MediaKind): boolean {
     if (!participant.wants[kind] || participant.locks[kind]) return false;
     if (kind === 'video') return participant.link.sendVideo;
-    if (this.floor.mode === 'open' || isModerator(participant.role)) return true;
+    // The floor is the group's: a side room is an open conversation.
+    if (this.floor.mode === 'open' || isModerator(participant.role) || participant.sideRoomId !== null) return true;
     return this.floor.holder === participant.id;
   }
 
@@ -43,7 +44,7 @@ export class RoomMedia {
         throw error;
       }
       const event = flow ? 'producerResumed' : 'producerPaused';
-      this.audience.notifyViewers(participant, event, { participantId: participant.id, producerId: producer.id });
+      this.audience.notifyHearers(participant, event, { participantId: participant.id, producerId: producer.id });
     }
   }
 
@@ -109,7 +110,7 @@ export class RoomMedia {
       request.source,
       !this.mayFlow(participant, request.kind),
     );
-    this.audience.notifyViewers(participant, 'producerAdded', { participantId: participant.id, producer });
+    this.audience.notifyHearers(participant, 'producerAdded', { participantId: participant.id, producer });
     return producer.producerId;
   }
 
@@ -124,22 +125,32 @@ export class RoomMedia {
 
   closeProducer(participant: Participant, producerId: string): void {
     participant.media.producer(producerId).close();
-    this.audience.notifyViewers(participant, 'producerRemoved', { participantId: participant.id, producerId });
+    this.audience.notifyHearers(participant, 'producerRemoved', { participantId: participant.id, producerId });
   }
 
   async consume(participant: Participant, producerId: string): Promise<ConsumerInfo> {
     participant.assertAdmitted();
     for (const owner of this.audience.visibleTo(participant)) {
       const producer = owner.media.producers.get(producerId);
-      if (producer) return participant.media.consume(producer, owner.id);
+      if (!producer || !this.audience.canHear(participant, owner)) continue;
+      const consumer = await participant.media.consume(producer, owner.id);
+      // One of them changed space while the consumer was being made: it must not carry a word across.
+      if (this.audience.canHear(participant, owner)) return consumer;
+      participant.media.closeConsumersOf(owner.id);
+      break;
     }
     throw new CircleError('NOT_FOUND', 'no such producer in this room');
   }
 
-  /** The participant's media closes; those who saw their producers are told each is gone. */
+  /** Those who could hear each other no longer can: what each received of the other stops at the SFU. */
+  separate(pairs: [receiver: Participant, sender: Participant][]): void {
+    for (const [receiver, sender] of pairs) receiver.media.closeConsumersOf(sender.id);
+  }
+
+  /** The participant's media closes; those who received their producers are told each is gone. */
   drop(participant: Participant): void {
     for (const producerId of participant.media.producers.keys()) {
-      this.audience.notifyViewers(participant, 'producerRemoved', { participantId: participant.id, producerId });
+      this.audience.notifyHearers(participant, 'producerRemoved', { participantId: participant.id, producerId });
     }
     participant.media.close();
   }

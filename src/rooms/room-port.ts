@@ -46,6 +46,16 @@ export interface TurnTakingPort extends RoomPeople {
   floorSettled(): Promise<void>;
 }
 
+/** What side rooms need: the people, the record (which side rooms are open), and moving people between spaces. */
+export interface SideRoomPort extends RoomPeople {
+  readonly record: RoomRecord;
+  /**
+   * Puts `participants` in a side room (or, for null, back in the group): from then on they hear and see only
+   * those in the same space. Resolves once the SFU forwards accordingly.
+   */
+  relocate(participants: Participant[], sideRoomId: string | null): Promise<void>;
+}
+
 /**
  * What a room tells whoever watches it (metrics, logs), in the manner of mediasoup's `observer` emitters: no
  * watcher is needed for the room to work, and the room knows nothing of who listens.

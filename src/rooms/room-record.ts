@@ -37,6 +37,8 @@ export interface RecordData {
   heldSeats: [string, HeldSeat][];
   decisions: [string, StandingDecisions][];
   floor: FloorState;
+  /** The side rooms open now, by id; who is in each is in their seats. */
+  sideRooms: string[];
 }
 
 /** The audit log keeps the latest entries; a session with more moderation than this is exceptional. */
@@ -66,6 +68,7 @@ export class RoomRecord {
   private auditDroppedCount = 0;
   private readonly held = new Map<string, HeldSeat>();
   private readonly decisions = new Map<string, StandingDecisions>();
+  private readonly sideRooms = new Set<string>();
   readonly floor: FloorState;
   touchedAt = Date.now();
 
@@ -214,6 +217,20 @@ export class RoomRecord {
     return seat;
   }
 
+  openSideRoom(sideRoomId: string): void {
+    this.sideRooms.add(sideRoomId);
+    this.touch();
+  }
+
+  closeSideRoom(sideRoomId: string): void {
+    if (this.sideRooms.delete(sideRoomId)) this.touch();
+  }
+
+  /** Where someone whose seat says `sideRoomId` belongs: there while it is open, else (or for null) the group. */
+  sideRoomStillOpen(sideRoomId: string | null): string | null {
+    return sideRoomId !== null && this.sideRooms.has(sideRoomId) ? sideRoomId : null;
+  }
+
   /** Appends a carried-out moderation action (ids only, never names). */
   log(actor: string, action: ModerationAction, target?: string): void {
     this.auditLog.push({ at: new Date().toISOString(), actor, action, ...(target ? { target } : {}) });
@@ -240,6 +257,7 @@ export class RoomRecord {
       heldSeats: [...this.held],
       decisions: [...this.decisions],
       floor: this.floor,
+      sideRooms: [...this.sideRooms],
     };
   }
 
@@ -257,6 +275,7 @@ export class RoomRecord {
     for (const [id, held] of data.heldSeats) record.held.set(id, held);
     for (const [id, standing] of data.decisions) record.decisions.set(id, standing);
     Object.assign(record.floor, data.floor);
+    for (const id of data.sideRooms) record.sideRooms.add(id);
     return record;
   }
 }

@@ -22,12 +22,14 @@ import { ActorBudget } from './actor-budget.js';
 import { Audience } from './audience.js';
 import { FacilitatorPresence } from './facilitator-presence.js';
 import { Floor } from './floor.js';
+import { FloorFollower } from './floor-follower.js';
 import { Moderation } from './moderation.js';
 import { Participant, type ParticipantChannel } from './participant.js';
 import type { RoomRecord } from './room-record.js';
 import { RoomMedia } from './room-media.js';
-import type { ModerationPort, RoomObserverEvents, TurnTakingPort } from './room-port.js';
+import type { ModerationPort, RoomObserverEvents, SideRoomPort, TurnTakingPort } from './room-port.js';
 import type { RoomSettings } from './room-settings.js';
+import { SideRooms } from './side-rooms.js';
 import { TurnTaking } from './turn-taking.js';
 
 type RoomEvents = { empty: []; closed: [] };
@@ -37,7 +39,7 @@ type RoomEvents = { empty: []; closed: [] };
  * seat, and carries out the changes its rules (moderation, turn-taking, link quality) decide on, through the
  * narrow ports those rules see. Who sees whom is the audience's; what flows is the room media's.
  */
-export class Room extends EventEmitter<RoomEvents> implements ModerationPort, TurnTakingPort {
+export class Room extends EventEmitter<RoomEvents> implements ModerationPort, TurnTakingPort, SideRoomPort {
   readonly participants = new Map<string, Participant>();
   readonly moderation: Moderation;
   readonly floor: Floor;
@@ -45,13 +47,13 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   readonly quality: RoomQuality;
   readonly media: RoomMedia;
   readonly messaging: Messaging;
+  readonly sideRooms: SideRooms;
   /** What the room tells metrics and logs; nothing inside depends on who listens. */
   readonly observer = new EventEmitter<RoomObserverEvents>();
   private readonly audience: Audience;
   private readonly presence: FacilitatorPresence;
   private readonly graceTimers: GraceTimers<Participant>;
-  /** The SFU catching up with the latest change of floor holder. */
-  private floorSync: Promise<void> = Promise.resolve();
+  private readonly floorFollower: FloorFollower;
   private closed = false;
 
   constructor(
@@ -68,6 +70,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     const budget = new ActorBudget(settings.moderationPerSecond, settings.moderationBurst);
     this.moderation = new Moderation(this, budget);
     this.turns = new TurnTaking(this, budget);
+    this.sideRooms = new SideRooms(this, budget);
     this.messaging = new Messaging(this, budget, settings.messages, (audience) => this.observer.emit('message', audience));
     this.graceTimers = new GraceTimers(settings.resumeGraceMs);
     this.presence = new FacilitatorPresence(settings.facilitatorAbsenceMs, () => this.roomViewChanged());
@@ -85,7 +88,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
         onError: (error, during) => this.observer.emit('taskFailed', error, during),
       },
     );
-    this.watchFloor();
+    this.floorFollower = new FloorFollower(this.floor, this, this.audience, this.media, this.observer);
     // A worker that dies takes its routers with it: mediasoup tells the router, and the room closes itself.
     router.on('workerclose', () => this.close('media-worker-lost'));
   }
@@ -132,6 +135,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
       participant.applyStanding(this.record.standingFor(participant.id));
       if (!held) participant.admitted = !this.mustWait(participant.role);
     }
+    participant.sideRoomId = this.record.sideRoomStillOpen(participant.sideRoomId);
     this.participants.set(participant.id, participant);
     this.messaging.deliverPending(participant);
     this.record.touch();
@@ -218,12 +222,21 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.record.setLocks(participant.id, participant.locks);
   }
 
+  async relocate(moved: Participant[], sideRoomId: string | null): Promise<void> {
+    this.audience.relocate(moved, sideRoomId, (apart) => this.media.separate(apart));
+    // The group's turns go on without someone who is not there to take one (documented in docs/protocol.md).
+    if (sideRoomId !== null) for (const participant of moved) this.floor.participantLeft(participant.id);
+    this.record.touch();
+    this.checkFacilitatorPresence();
+    for (const participant of moved) await this.media.syncProducers(participant, 'audio');
+  }
+
   async applyFloorToAll(): Promise<void> {
     for (const participant of this.admittedParticipants()) await this.media.syncProducers(participant, 'audio');
   }
 
   floorSettled(): Promise<void> {
-    return this.floorSync;
+    return this.floorFollower.settled();
   }
 
   audit(actor: Participant, action: ModerationAction, target?: Participant): void {
@@ -259,28 +272,6 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.record.end(actorId);
     this.observer.emit('moderation', 'end');
     this.shutDown((participant) => participant.channel.end('ended'));
-  }
-
-  private watchFloor(): void {
-    this.floor.on('changed', () => this.audience.notifyAdmitted('floorUpdated', this.floor.view()));
-    this.floor.on('holderChanged', (previous, next) => {
-      const syncs = [previous, next].map((id) => {
-        const participant = id ? this.participants.get(id) : undefined;
-        return participant ? this.media.syncProducers(participant, 'audio') : undefined;
-      });
-      this.floorSync = Promise.all(syncs).then(
-        () => undefined,
-        (error) => void this.observer.emit('taskFailed', error, 'floor change'),
-      );
-    });
-    this.floor.on('granted', (_id, source, waitedMs) => this.observer.emit('floorGranted', source, waitedMs));
-    this.floor.on('warning', (holder, endsAt) => {
-      const warning = { holder, endsAt: new Date(endsAt).toISOString() };
-      const holderSeat = this.participants.get(holder);
-      for (const participant of new Set([...this.audience.moderators(), ...(holderSeat ? [holderSeat] : [])])) {
-        participant.channel.send('turnWarning', warning);
-      }
-    });
   }
 
   private admittedView(participant: Participant): AdmittedView {
@@ -322,21 +313,22 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
       this.record.setSpotlight(null);
       this.roomViewChanged();
     }
-    if (participant.role === 'facilitator') this.checkFacilitatorPresence();
+    if (isModerator(participant.role)) this.checkFacilitatorPresence();
     this.floor.participantLeft(participant.id);
+    this.sideRooms.participantLeft(participant).catch((error) => this.observer.emit('taskFailed', error, 'side room'));
     if (this.participants.size === 0) this.emit('empty');
   }
 
   private facilitatorArrived(): void {
-    const changed = this.presence.arrived() || !this.record.started;
+    const starting = !this.record.started;
     this.record.start();
     if (!this.settings.requireAdmission) for (const participant of this.waiting()) this.admit(participant);
-    if (changed) this.roomViewChanged();
+    this.checkFacilitatorPresence(starting);
   }
 
-  private checkFacilitatorPresence(): void {
-    const present = [...this.participants.values()].some((p) => p.role === 'facilitator');
-    if (!present && !this.closed) this.presence.absent();
+  private checkFacilitatorPresence(viewChanged = false): void {
+    if (this.closed) return;
+    if (this.presence.review(this.participants.values()) || viewChanged) this.roomViewChanged();
   }
 
   private shutDown(farewell: (participant: Participant) => void): void {

@@ -18,6 +18,7 @@ export class TurnTaking {
   raiseHand(actor: Participant): number {
     authorize(actor.role, 'raiseHand');
     actor.assertAdmitted();
+    assertInGroup(actor, 'you are in a private room; hands are for the group');
     return this.room.floor.raise(actor.id);
   }
 
@@ -92,6 +93,12 @@ export class TurnTaking {
     const target = this.room.participant(targetId);
     if (!target?.admitted) throw new CircleError('NOT_FOUND', 'no such participant in the room');
     if (target.role === 'observer') throw new CircleError('BAD_REQUEST', 'observers do not speak in the group');
+    assertInGroup(target, 'that participant is in a private room');
     return target;
   }
+}
+
+/** The floor is the group's: someone in a side room neither queues for it nor holds it. */
+function assertInGroup(participant: Participant, refusal: string): void {
+  if (participant.sideRoomId !== null) throw new CircleError('BAD_REQUEST', refusal);
 }

@@ -145,6 +145,18 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
   sendMessage: inRoom((room, actor, { to, text }) => room.messaging.send(actor, to, text)),
   setGroupMessages: inRoom((room, actor, { enabled }) => (room.messaging.setGroupMessages(actor, enabled), done)),
   removeMessage: inRoom((room, actor, { messageId }) => (room.messaging.remove(actor, messageId), done)),
+  openSideRoom: inRoom(async (room, actor, { participantIds }: { participantIds: string[] }) => ({
+    sideRoomId: await room.sideRooms.open(actor, participantIds),
+  })),
+  closeSideRoom: inRoom(async (room, actor, { sideRoomId }: { sideRoomId: string }) => (await room.sideRooms.close(actor, sideRoomId), done)),
+  moveToSideRoom: inRoom(async (room, actor, p: { participantId: string; sideRoomId: string }) => {
+    await room.sideRooms.moveTo(actor, p.participantId, p.sideRoomId);
+    return done;
+  }),
+  returnToGroup: inRoom(async (room, actor, { participantId }: { participantId: string }) => {
+    await room.sideRooms.returnToGroup(actor, participantId);
+    return done;
+  }),
   lock: inRoom((room, actor) => (room.moderation.setLocked(actor, true), done)),
   unlock: inRoom((room, actor) => (room.moderation.setLocked(actor, false), done)),
   end: inRoom((room, actor) => (room.moderation.end(actor), done)),

@@ -16,8 +16,16 @@ const locks = z.object({ audio: z.boolean(), video: z.boolean() }).strict();
 const role = z.enum(ROLES);
 
 const seat = z
-  .object({ role, admitted: z.boolean(), locks, waitingSince: z.string().datetime(), audioOnly: z.boolean() })
-  .strict() satisfies z.ZodType<Seat>;
+  .object({
+    role,
+    admitted: z.boolean(),
+    locks,
+    waitingSince: z.string().datetime(),
+    audioOnly: z.boolean(),
+    // Written by older versions without side rooms: in the group.
+    sideRoomId: opaqueId.nullable().default(null),
+  })
+  .strict() satisfies z.ZodType<Seat, z.ZodTypeDef, unknown>;
 
 const floor = z
   .object({
@@ -49,6 +57,7 @@ const record = z
     heldSeats: z.array(z.tuple([opaqueId, z.object({ seat, until: z.number() }).strict()])),
     decisions: z.array(z.tuple([opaqueId, z.object({ role: role.optional(), locks }).strict()])).default([]),
     floor,
+    sideRooms: z.array(opaqueId).max(100).default([]),
   })
   .strict() satisfies z.ZodType<RecordData, z.ZodTypeDef, unknown>;
 

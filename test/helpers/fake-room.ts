@@ -7,7 +7,7 @@ import { LinkQuality } from '../../src/quality/link-quality.js';
 import { Floor } from '../../src/rooms/floor.js';
 import { Participant, type ParticipantChannel } from '../../src/rooms/participant.js';
 import { RoomRecord } from '../../src/rooms/room-record.js';
-import type { ModerationPort, TurnTakingPort } from '../../src/rooms/room-port.js';
+import type { ModerationPort, SideRoomPort, TurnTakingPort } from '../../src/rooms/room-port.js';
 import config from '../../config/default.json' with { type: 'json' };
 
 export interface Sent {
@@ -16,7 +16,7 @@ export interface Sent {
   args: unknown[];
 }
 
-export class FakeRoom implements ModerationPort, TurnTakingPort {
+export class FakeRoom implements ModerationPort, TurnTakingPort, SideRoomPort {
   readonly record = new RoomRecord('fake-room');
   readonly floor = new Floor(this.record.floor, 15_000);
   isOnHold = false;
@@ -99,6 +99,11 @@ export class FakeRoom implements ModerationPort, TurnTakingPort {
 
   async applyFloorToAll() {
     this.calls.push(`floor applied (${this.floor.mode})`);
+  }
+
+  async relocate(participants: Participant[], sideRoomId: string | null) {
+    for (const participant of participants) participant.sideRoomId = sideRoomId;
+    this.calls.push(`relocate ${participants.map((p) => p.id).join(',')} → ${sideRoomId === null ? 'group' : 'side room'}`);
   }
 
   async floorSettled() {

@@ -88,6 +88,7 @@ describe('two nodes and one Redis', () => {
   let a: ServerProcess;
   let b: ServerProcess;
   const seats: Record<string, Member> = {};
+  let sideRoomId = '';
 
   it('a join for a room that runs on node A, arriving at node B, is told to go to A', async () => {
     a = await startNode();
@@ -122,6 +123,10 @@ describe('two nodes and one Redis', () => {
     await seats.lead!.client.ok('demote', { participantId: 'hal' });
     await seats.lead!.client.ok('mute', { participantId: 'ivy' });
     for (const id of ['hal', 'ivy']) await seats[id]!.client.ok('leave', {});
+    // The co-facilitator steps out with a client: the side room must come back on the other node too.
+    seats.sol = await joinAt(a.url, 'group-7', 'sol', 'client');
+    await seats.lead!.client.ok('admit', { participantId: 'sol' });
+    ({ sideRoomId } = await seats.cy!.client.ok<{ sideRoomId: string }>('openSideRoom', { participantIds: ['sol'] }));
   });
 
   it('SIGKILL of node A mid-session: via resume the clients are back on node B within the lease plus 10 s, same roles, lobby and hands', async () => {
@@ -129,8 +134,8 @@ describe('two nodes and one Redis', () => {
     a.child.kill('SIGKILL');
     await a.exited;
     const killedAt = Date.now();
-    const back = await Promise.all(['lead', 'ana', 'ben', 'cy', 'dee'].map((id) => resumeVia(b.url, seats[id]!, LEASE_MS + 10_000)));
-    const [lead, ana, ben, cy, dee] = back.map((r) => r.seat);
+    const back = await Promise.all(['lead', 'ana', 'ben', 'cy', 'dee', 'sol'].map((id) => resumeVia(b.url, seats[id]!, LEASE_MS + 10_000)));
+    const [lead, ana, ben, cy, dee, sol] = back.map((r) => r.seat);
     expect(Date.now() - killedAt).toBeLessThan(LEASE_MS + 10_000);
 
     expect(lead!.self).toMatchObject({ role: 'facilitator', admission: 'admitted' });
@@ -140,6 +145,10 @@ describe('two nodes and one Redis', () => {
     expect(dee!.self.admission).toBe('waiting');
     expect(dee!.admitted).toBeUndefined();
     expect(ben!.admitted!.floor.queue).toEqual(['ben', 'ana']);
+    // Back in the side room they were in: each other's only, the group away.
+    expect([cy!.self.sideRoomId, sol!.self.sideRoomId, lead!.self.sideRoomId]).toEqual([sideRoomId, sideRoomId, null]);
+    // (Whoever had resumed before sol is in its list: all the group away, the co-facilitator with them.)
+    for (const peer of sol!.admitted!.peers) expect([peer.participantId, peer.away]).toEqual([peer.participantId, peer.participantId !== 'cy']);
     // The removal survived too.
     const { token } = await devToken(b.url, { room: 'group-7', name: 'eve', participantId: 'eve', role: 'client' });
     expect(await (await socketTo(b.url)).call('join', { token })).toMatchObject({ ok: false, error: { code: 'REMOVED' } });
@@ -161,7 +170,7 @@ describe('two nodes and one Redis', () => {
     const text = await (await fetch(`${b.adminUrl}/metrics`)).text();
     expect(exportedMetrics(text)).toEqual(documentedMetrics());
     expect(text).toMatch(/^circle_store_up 1$/m);
-    expect(text).toMatch(/^circle_participants\{role="client"\} 3$/m);
+    expect(text).toMatch(/^circle_participants\{role="client"\} 4$/m); // ana, ben, sol, and dee waiting
   });
 
   it('SIGTERM drain: not ready within 1 s, no new rooms, participants moved to another node at the deadline, then exit', async () => {

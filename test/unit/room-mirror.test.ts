@@ -21,6 +21,7 @@ const peer = (participantId: string, producerIds: string[] = []): PeerInfo => ({
   role: 'client',
   connection: 'connected',
   producers: producerIds.map((producerId) => ({ producerId, kind: 'audio', source: 'microphone', paused: false })),
+  away: false,
 });
 
 const self = (participantId: string, role: SelfView['role'] = 'client'): SelfView => ({
@@ -28,6 +29,7 @@ const self = (participantId: string, role: SelfView['role'] = 'client'): SelfVie
   role,
   admission: 'admitted',
   locks: { audio: false, video: false },
+  sideRoomId: null,
   link: { quality: 'good', audioOnly: null, sendVideo: true, receiveVideo: true },
 });
 

@@ -1,7 +1,9 @@
-import type { AudioOnlyReason, ConnectionQuality, MediaKind, PeerInfo, SessionEndReason } from '../../protocol/events.js';
+import type { MediaKind, PeerInfo } from '../../protocol/events.js';
 import { isModerator, type Role } from '../../protocol/roles.js';
 import { CircleClient, type RemoteTrack } from '../sdk.js';
 import { mountMessagesPanel } from './messages-panel.js';
+import { mountSideRooms } from './side-rooms-view.js';
+import { AUDIO_ONLY_TEXT, END_TEXT, QUALITY_TEXT, STATE_TEXT } from './texts.js';
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
 const form = $<HTMLFormElement>('#join-form');
@@ -13,40 +15,8 @@ const panel = $<HTMLElement>('#moderator-panel');
 
 const client = new CircleClient();
 const messages = mountMessagesPanel(client);
+const sideRooms = mountSideRooms(client, button);
 let localStream: MediaStream | undefined;
-
-const STATE_TEXT = {
-  idle: 'Not connected',
-  joining: 'Joining…',
-  waiting: 'In the waiting room: a facilitator will let you in shortly',
-  joined: 'In the session',
-  rejoining: 'Reconnecting…',
-  left: 'You left the session',
-  ended: 'The session ended',
-} as const;
-
-const END_TEXT: Record<SessionEndReason, string> = {
-  'replaced-by-new-session': 'You joined from another window; this one is closed.',
-  'join-timeout': 'The connection timed out before joining.',
-  denied: 'A facilitator did not admit you to this session.',
-  removed: 'A facilitator removed you from this session.',
-  ended: 'The facilitator ended the session. Thank you for joining.',
-  'protocol-abuse': 'The connection was closed because it sent messages Circle does not understand.',
-};
-
-const AUDIO_ONLY_TEXT: Record<AudioOnlyReason, string> = {
-  manual: 'Audio only (your choice): video is off both ways.',
-  downlink: 'Audio only (weak connection): others\' video pauses until your connection recovers.',
-  uplink: 'Audio only (weak connection): your camera pauses until your connection recovers; you are still heard.',
-};
-
-const QUALITY_TEXT: Record<ConnectionQuality, string> = {
-  good: 'good connection',
-  fair: 'fair connection',
-  poor: 'poor connection',
-  'audio-only': 'audio only',
-  reconnecting: 'reconnecting…',
-};
 
 function showNotice(text: string | undefined, action?: { label: string; run: () => void }): void {
   notice.hidden = !text;
@@ -144,8 +114,11 @@ function tileFor(participantId: string): HTMLElement {
 
 function updateCaption(participantId: string): void {
   const peer = client.peers.get(participantId);
-  const caption = document.querySelector(`#peer-${CSS.escape(participantId)} figcaption`);
-  if (peer && caption) caption.textContent = peer.connection === 'reconnecting' ? `${peer.displayName} · reconnecting…` : peer.displayName;
+  const tile = document.getElementById(`peer-${participantId}`);
+  const caption = tile?.querySelector('figcaption');
+  if (!peer || !caption) return;
+  tile!.classList.toggle('away', peer.away);
+  caption.textContent = `${peer.displayName}${peer.connection === 'reconnecting' ? ' · reconnecting…' : ''}${sideRooms.whereabouts(peer)}`;
 }
 
 function attach(remote: RemoteTrack): void {
@@ -176,8 +149,10 @@ function render(): void {
     tile.classList.toggle('spotlit', tile.id === `peer-${client.room?.spotlight}`);
     tile.classList.toggle('speaking', tile.id === `peer-${client.floor?.holder}`);
   }
+  for (const peer of client.peers.values()) updateCaption(peer.participantId);
   renderFloor();
   messages.render();
+  sideRooms.render();
   panel.hidden = !(self && isModerator(self.role) && client.state === 'joined');
   if (panel.hidden || !self) return;
 
@@ -211,6 +186,7 @@ function render(): void {
       });
       item.append(who, ...badges);
       const id = peer.participantId;
+      item.append(...sideRooms.actions(peer));
       if (peer.role === 'observer') return item;
       item.append(
         button('Give floor', () => client.grantFloor(id)),

@@ -1,0 +1,140 @@
+import type { Page } from 'puppeteer-core';
+
+/**
+ * Test tones for browser tests: each page's microphone is a pure tone of its own frequency, and each page has an
+ * "ear" that analyses everything it plays out (every remote audio track, mixed) and answers which of the known
+ * tones it hears. Who hears whom is then read from sound, as a person would, not from counters.
+ */
+
+/** Before the page loads: `getUserMedia` answers a tone of `hz` as the microphone (the camera stays real). */
+export async function useToneMicrophone(page: Page, hz: number): Promise<void> {
+  // The ear's worklet (below) is the test's own instrument, loaded from a blob the page's CSP rightly refuses.
+  await page.setBypassCSP(true);
+  await page.evaluateOnNewDocument((frequency: number) => {
+    const devices = navigator.mediaDevices;
+    const original = devices.getUserMedia.bind(devices);
+    devices.getUserMedia = async (constraints?: MediaStreamConstraints) => {
+      const stream = constraints?.video ? await original({ video: constraints.video }) : new MediaStream();
+      if (constraints?.audio) {
+        const context = new AudioContext();
+        const tone = context.createOscillator();
+        tone.frequency.value = frequency;
+        const level = context.createGain();
+        level.gain.value = 0.25;
+        const out = context.createMediaStreamDestination();
+        tone.connect(level).connect(out);
+        tone.start();
+        stream.addTrack(out.stream.getAudioTracks()[0]!);
+      }
+      return stream;
+    };
+  }, hz);
+}
+
+/**
+ * The ear's audio-thread half: a Goertzel filter per known tone over the last 1,024 samples (21 ms at 48 kHz,
+ * Hann-windowed), evaluated every 256 samples. It runs on the audio rendering thread, so a busy page's main thread does not delay
+ * what it hears; each change of the heard set is posted with the time it happened (Date.now() on that thread).
+ */
+const EAR_WORKLET = `
+class Ear extends AudioWorkletProcessor {
+  constructor(options) {
+    super();
+    this.tones = options.processorOptions.tones;
+    this.window = new Float32Array(1024);
+    // A Hann window: without it, a loud tone leaks into the others' bins and every tone seems heard.
+    this.weights = this.window.map((_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (this.window.length - 1)));
+    this.weightSum = this.weights.reduce((sum, w) => sum + w, 0);
+    this.filled = 0;
+    this.sinceCheck = 0;
+    this.heard = '';
+  }
+  process(inputs) {
+    const channel = inputs[0] && inputs[0][0];
+    const samples = channel || new Float32Array(128);
+    this.window.copyWithin(0, samples.length);
+    this.window.set(samples, this.window.length - samples.length);
+    this.filled = Math.min(this.window.length, this.filled + samples.length);
+    this.sinceCheck += samples.length;
+    if (this.sinceCheck >= 256 && this.filled === this.window.length) {
+      this.sinceCheck = 0;
+      const heard = this.tones.filter((hz) => this.amplitude(hz) > 0.005);
+      const key = heard.join(',');
+      if (key !== this.heard) {
+        this.heard = key;
+        this.port.postMessage({ at: Date.now(), heard });
+      }
+    }
+    return true;
+  }
+  amplitude(hz) {
+    const n = this.window.length;
+    const coefficient = 2 * Math.cos((2 * Math.PI * hz) / sampleRate);
+    let previous = 0;
+    let beforePrevious = 0;
+    for (let i = 0; i < n; i += 1) {
+      const current = this.window[i] * this.weights[i] + coefficient * previous - beforePrevious;
+      beforePrevious = previous;
+      previous = current;
+    }
+    const power = previous * previous + beforePrevious * beforePrevious - coefficient * previous * beforePrevious;
+    return (2 * Math.sqrt(Math.max(power, 0))) / this.weightSum;
+  }
+}
+registerProcessor('ear', Ear);
+`;
+
+/**
+ * Gives the page an ear for `frequencies`: everything the page receives (every remote audio track, mixed) goes
+ * through the worklet above, and the page keeps each change of the heard set with its time (Date.now(), shared by
+ * every page on the machine). A tone counts as heard above an amplitude of 0.005 (-46 dBFS; each page sends 0.25).
+ */
+export async function installEar(page: Page, frequencies: number[]): Promise<void> {
+  await page.evaluate(
+    async (tones: number[], workletSource: string) => {
+      type Remote = { consumerId: string; kind: string; track: MediaStreamTrack };
+      const client = (window as unknown as { circle: { client: { remoteTracks: Map<string, Remote>; on(e: string, f: (r: Remote) => void): void } } }).circle.client;
+      const context = new AudioContext();
+      await context.audioWorklet.addModule(URL.createObjectURL(new Blob([workletSource], { type: 'text/javascript' })));
+      const ear = new AudioWorkletNode(context, 'ear', { numberOfInputs: 1, numberOfOutputs: 0, channelCount: 1, channelCountMode: 'explicit', processorOptions: { tones } });
+      const changes: { at: number; heard: number[] }[] = [{ at: Date.now(), heard: [] }];
+      ear.port.onmessage = (event: MessageEvent<{ at: number; heard: number[] }>) => void changes.push(event.data);
+      const sources = new Map<string, MediaStreamAudioSourceNode>();
+      const add = (remote: Remote) => {
+        if (remote.kind !== 'audio' || sources.has(remote.consumerId)) return;
+        const source = context.createMediaStreamSource(new MediaStream([remote.track]));
+        source.connect(ear);
+        sources.set(remote.consumerId, source);
+      };
+      client.on('trackAdded', add);
+      client.on('trackRemoved', (remote) => {
+        sources.get(remote.consumerId)?.disconnect();
+        sources.delete(remote.consumerId);
+      });
+      for (const remote of client.remoteTracks.values()) add(remote);
+      Object.assign(window, { ear: { changes } });
+    },
+    frequencies,
+    EAR_WORKLET,
+  );
+}
+
+/** The tones the page hears now. */
+export const heardTones = (page: Page): Promise<number[]> =>
+  page.evaluate(() => (window as unknown as { ear: { changes: { heard: number[] }[] } }).ear.changes.at(-1)!.heard);
+
+/**
+ * When the page began to hear exactly `expected` for good: the time of the last change of what it hears, provided
+ * it hears `expected` now and that change came at or after `since`; undefined otherwise.
+ */
+export const settledOn = (page: Page, since: number, expected: number[]): Promise<number | undefined> =>
+  page.evaluate(
+    (from: number, wanted: number[]) => {
+      const { changes } = (window as unknown as { ear: { changes: { at: number; heard: number[] }[] } }).ear;
+      const last = changes.at(-1)!;
+      const same = [...last.heard].sort().join(',') === [...wanted].sort().join(',');
+      return same && last.at >= from ? last.at : undefined;
+    },
+    since,
+    expected,
+  );

@@ -1,0 +1,66 @@
+import type { PeerInfo } from '../../protocol/events.js';
+import { isModerator } from '../../protocol/roles.js';
+import type { CircleClient } from '../sdk.js';
+
+type ButtonFactory = (label: string, run: () => unknown, className?: string) => HTMLButtonElement;
+
+/**
+ * Side rooms in the web app. A client in one reads "You are in a private room with …"; the group sees only that
+ * someone stepped out. Staff get "Talk privately" on each participant, each side room with its members and a
+ * "Back to group" button, and who leads the group meanwhile.
+ */
+export function mountSideRooms(client: CircleClient, button: ButtonFactory) {
+  const banner = document.querySelector('#side-room-banner') as HTMLElement;
+  const names = (peers: PeerInfo[]) => peers.map((p) => p.displayName).join(', ');
+
+  function render(): void {
+    const self = client.self;
+    const inSession = client.state === 'joined' && self;
+    const here = self?.sideRoomId ?? null;
+    document.body.classList.toggle('in-side-room', Boolean(inSession && here));
+    banner.replaceChildren();
+    banner.hidden = true;
+    if (!inSession) return;
+    const peers = [...client.peers.values()];
+    if (here) {
+      show(`You are in a private room with ${names(peers.filter((p) => !p.away)) || 'no one yet'}.`);
+      if (isModerator(self.role)) banner.append(button('Back to group', () => client.closeSideRoom(here)));
+      return;
+    }
+    if (!isModerator(self.role)) return;
+    const rooms = new Map<string, PeerInfo[]>();
+    for (const peer of peers) if (peer.sideRoomId) rooms.set(peer.sideRoomId, [...(rooms.get(peer.sideRoomId) ?? []), peer]);
+    if (!rooms.size) return;
+    const leading = peers.filter((p) => isModerator(p.role) && !p.sideRoomId);
+    show(`Leading the group: you${leading.length ? `, ${names(leading)}` : ''}.`);
+    for (const [sideRoomId, members] of rooms) {
+      const line = document.createElement('p');
+      line.textContent = `In a private room: ${names(members)}`;
+      line.append(button('Back to group', () => client.closeSideRoom(sideRoomId), 'secondary'));
+      banner.append(line);
+    }
+  }
+
+  function show(text: string): void {
+    banner.hidden = false;
+    const line = document.createElement('p');
+    line.textContent = text;
+    banner.append(line);
+  }
+
+  /** The participant row's side-room actions, for staff. */
+  function actions(peer: PeerInfo): HTMLButtonElement[] {
+    const self = client.self;
+    if (!self || !isModerator(self.role)) return [];
+    if (peer.sideRoomId) {
+      return self.role === 'facilitator' ? [button('Back to group', () => client.returnToGroup(peer.participantId), 'secondary')] : [];
+    }
+    if (self.sideRoomId) return [];
+    return [button('Talk privately', () => client.openSideRoom([peer.participantId]))];
+  }
+
+  /** What a tile's caption adds for someone in another space than this participant. */
+  const whereabouts = (peer: PeerInfo) => (!peer.away ? '' : client.self?.sideRoomId ? ' · in the group' : ' · stepped out');
+
+  return { render, actions, whereabouts };
+}

@@ -1,0 +1,36 @@
+import type { AudioOnlyReason, ConnectionQuality, SessionEndReason } from '../../protocol/events.js';
+
+/** The web app's fixed texts: connection states, why a session ended, audio-only reasons, connection quality. */
+
+export const STATE_TEXT = {
+  idle: 'Not connected',
+  joining: 'Joining…',
+  waiting: 'In the waiting room: a facilitator will let you in shortly',
+  joined: 'In the session',
+  rejoining: 'Reconnecting…',
+  left: 'You left the session',
+  ended: 'The session ended',
+} as const;
+
+export const END_TEXT: Record<SessionEndReason, string> = {
+  'replaced-by-new-session': 'You joined from another window; this one is closed.',
+  'join-timeout': 'The connection timed out before joining.',
+  denied: 'A facilitator did not admit you to this session.',
+  removed: 'A facilitator removed you from this session.',
+  ended: 'The facilitator ended the session. Thank you for joining.',
+  'protocol-abuse': 'The connection was closed because it sent messages Circle does not understand.',
+};
+
+export const AUDIO_ONLY_TEXT: Record<AudioOnlyReason, string> = {
+  manual: 'Audio only (your choice): video is off both ways.',
+  downlink: 'Audio only (weak connection): others\' video pauses until your connection recovers.',
+  uplink: 'Audio only (weak connection): your camera pauses until your connection recovers; you are still heard.',
+};
+
+export const QUALITY_TEXT: Record<ConnectionQuality, string> = {
+  good: 'good connection',
+  fair: 'fair connection',
+  poor: 'poor connection',
+  'audio-only': 'audio only',
+  reconnecting: 'reconnecting…',
+};
