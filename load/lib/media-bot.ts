@@ -68,7 +68,8 @@ interface StreamCount {
   first: number;
   highest: number;
   received: number;
-  /** performance.now() of the last packet. */
+  /** performance.now() of the first and the last packet. */
+  firstAt: number;
   lastAt: number;
 }
 
@@ -103,17 +104,22 @@ class Sink {
     return { expected, received };
   }
 
-  /** Audio packets received from `participantId` so far, and when the last one came. */
-  audioFrom(participantId: string): { received: number; lastAt: number } {
+  /**
+   * Audio packets received from `participantId` so far, when the last one came, and when the newest stream from
+   * them began (a new consumer is a new stream: after a move back, say).
+   */
+  audioFrom(participantId: string): { received: number; lastAt: number; newestStartedAt: number } {
     let received = 0;
     let lastAt = 0;
+    let newestStartedAt = 0;
     for (const [ssrc, owner] of this.audioOwners) {
       const stream = this.streams.get(ssrc);
       if (owner !== participantId || !stream) continue;
       received += stream.received;
       lastAt = Math.max(lastAt, stream.lastAt);
+      newestStartedAt = Math.max(newestStartedAt, stream.firstAt);
     }
-    return { received, lastAt };
+    return { received, lastAt, newestStartedAt };
   }
 
   private receive(packet: Buffer): void {
@@ -127,7 +133,8 @@ class Sink {
     if (this.firstAudioAt === undefined && this.audioSsrcs.has(ssrc)) this.firstAudioAt = performance.now();
     const stream = this.streams.get(ssrc);
     if (!stream) {
-      this.streams.set(ssrc, { first: seq, highest: seq, received: 1, lastAt: performance.now() });
+      const now = performance.now();
+      this.streams.set(ssrc, { first: seq, highest: seq, received: 1, firstAt: now, lastAt: now });
       return;
     }
     stream.received += 1;
