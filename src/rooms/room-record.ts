@@ -44,6 +44,9 @@ export interface RecordData {
 /** The audit log keeps the latest entries; a session with more moderation than this is exceptional. */
 const AUDIT_LIMIT = 2000;
 
+/** Side rooms listed at once at most: a group of 25 holds at most 12 (each has staff and someone with them). */
+const SIDE_ROOM_LIMIT = 50;
+
 /** Who is asking to enter: enough to decide from the record alone. */
 export interface Entrant {
   participantId: string;
@@ -217,8 +220,13 @@ export class RoomRecord {
     return seat;
   }
 
+  /**
+   * A side room closes when its staff leave it, but one whose members never came back (a worker died, and they
+   * left) stays listed; past the limit the oldest is forgotten, and anyone returning to it returns to the group.
+   */
   openSideRoom(sideRoomId: string): void {
     this.sideRooms.add(sideRoomId);
+    for (const oldest of [...this.sideRooms].slice(0, Math.max(0, this.sideRooms.size - SIDE_ROOM_LIMIT))) this.sideRooms.delete(oldest);
     this.touch();
   }
 

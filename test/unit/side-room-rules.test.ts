@@ -120,3 +120,14 @@ describe('the group is led while a staff member is in it', () => {
     presence.dispose();
   });
 });
+
+describe('the record of open side rooms', () => {
+  it('keeps at most 50; past that the oldest is forgotten (its returning members go to the group), so a stored record always reads back', () => {
+    const { room } = setUp();
+    for (let i = 0; i < 51; i += 1) room.record.openSideRoom(`side-${i}`);
+    const listed = room.record.toData().sideRooms;
+    expect(listed).toHaveLength(50);
+    expect(room.record.sideRoomStillOpen('side-0')).toBeNull();
+    expect(room.record.sideRoomStillOpen('side-50')).toBe('side-50');
+  });
+});
