@@ -120,7 +120,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
   };
 
   const httpServer = createServer(createPublicApp({ config, tokens, logger }));
-  const internalServer = createServer(createInternalApp({ config, metrics, logger, readiness, registry }));
+  const internalServer = createServer(createInternalApp({ config, metrics, logger, readiness, registry, tokens }));
   const addresses = new AddressLimits(config.signaling);
   const io = attachSignaling(httpServer, config.signaling, { tokens, registry, addresses }, metrics, logger);
 

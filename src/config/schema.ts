@@ -168,6 +168,15 @@ export const configSchema = z
         port,
       })
       .strict(),
+    api: z
+      .object({
+        /**
+         * The clinic systems' API keys, each `name:sha256` (hex of the key; the key itself is never configured).
+         * Several at once; remove one to revoke it. Empty: the API answers 401 to everything.
+         */
+        keys: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}:[0-9a-f]{64}$/, 'must be name:sha256hex (npx circle api-key <name> makes one)')),
+      })
+      .strict(),
     signaling: z
       .object({
         maxPayloadBytes: z.number().int().min(1024),

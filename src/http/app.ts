@@ -4,6 +4,7 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import helmet from 'helmet';
 import { z } from 'zod';
 import { displayName, opaqueId, type TokenService } from '../auth/tokens.js';
+import { createApiRouter } from '../api/router.js';
 import type { CircleConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -114,7 +115,7 @@ export function createPublicApp({ config, tokens, logger }: Pick<HttpDeps, 'conf
  * The internal port (`admin.host`, `admin.port`): liveness, readiness, Prometheus metrics and the administrators'
  * endpoints, for the orchestrator, Prometheus and the clinic's operators; never exposed to participants.
  */
-export function createInternalApp({ config, metrics, logger, readiness, registry }: Omit<HttpDeps, 'tokens'>): Express {
+export function createInternalApp({ config, metrics, logger, readiness, registry, tokens }: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestIds);
@@ -137,6 +138,9 @@ export function createInternalApp({ config, metrics, logger, readiness, registry
       next(error);
     }
   });
+
+  // The clinic systems' API, with its own keys (api.keys).
+  app.use('/api/v1', createApiRouter({ config, tokens, registry, logger }));
 
   // Administration, for clinic administrators and incident review: the bearer secret, compared in constant time.
   const adminSecret = digest(config.admin.bearerSecret);

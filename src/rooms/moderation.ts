@@ -4,7 +4,7 @@ import type { Participant } from './participant.js';
 import type { ActorBudget } from './actor-budget.js';
 import { actionTarget } from './action-target.js';
 import type { Action } from './permissions.js';
-import type { ModerationPort } from './room-port.js';
+import { ADMINISTRATOR, type ModerationPort } from './room-port.js';
 
 /**
  * What facilitators and co-facilitators can do to a room and the people in it. Each action is authorised by the
@@ -128,6 +128,21 @@ export class Moderation {
     this.room.end(actor.id);
   }
 
+  /** The clinic's system mutes someone through the server API: carried out as a facilitator's, audited as `admin`. */
+  async muteForAdministrator(targetId: string): Promise<void> {
+    const target = this.anyone(targetId);
+    await this.room.lockMedia(target, 'audio');
+    this.room.audit(ADMINISTRATOR, 'mute', target);
+  }
+
+  /** The clinic's system removes someone (from the room or its waiting room) for the rest of the session. */
+  removeForAdministrator(targetId: string): void {
+    const target = this.anyone(targetId);
+    this.room.record.remove(target.id);
+    this.room.dismiss(target, 'removed');
+    this.room.audit(ADMINISTRATOR, 'remove', target);
+  }
+
   /** The audit log, and how many of its oldest entries were let go of to keep it within its limit. */
   auditLog(actor: Participant): { entries: AuditEntry[]; dropped: number } {
     this.authorize(actor, 'readAuditLog');
@@ -170,6 +185,12 @@ export class Moderation {
   private targetFor(actor: Participant, action: Action, targetId: string, options: { waitingToo?: boolean } = {}): Participant {
     this.authorize(actor, action);
     return actionTarget(this.room, actor, action, targetId, options);
+  }
+
+  private anyone(targetId: string): Participant {
+    const target = this.room.participant(targetId);
+    if (!target) throw new CircleError('NOT_FOUND', 'no such participant');
+    return target;
   }
 
   private waitingTarget(targetId: string): Participant {

@@ -5,6 +5,9 @@ import type { Floor, GrantSource } from './floor.js';
 import type { Participant } from './participant.js';
 import type { RoomRecord } from './room-record.js';
 
+/** The audit log's actor for what the clinic's system does through the server API. */
+export const ADMINISTRATOR = 'admin';
+
 /**
  * The narrow ports through which a room's rules reach it. Moderation and turn-taking depend on these, never on
  * `Room`, so dependencies point one way (room → rules → port) and the rules can be tested against a fake.
@@ -16,8 +19,11 @@ export interface RoomPeople {
   participant(participantId: string): Participant | undefined;
   waiting(): Participant[];
   admittedParticipants(): Participant[];
-  /** A carried-out moderation action: appended to the audit log (ids only) and counted. */
-  audit(actor: Participant, action: ModerationAction, target?: Participant): void;
+  /**
+   * A carried-out moderation action: appended to the audit log (ids only) and counted. `administrator`: the
+   * clinic's system through the server API.
+   */
+  audit(actor: Participant | typeof ADMINISTRATOR, action: ModerationAction, target?: Participant): void;
 }
 
 /** What the moderation rules need: the people, the durable record, and the changes only the room can make. */

@@ -27,7 +27,7 @@ import { Moderation } from './moderation.js';
 import { Participant, type ParticipantChannel } from './participant.js';
 import type { RoomRecord } from './room-record.js';
 import { RoomMedia } from './room-media.js';
-import type { ModerationPort, RoomObserverEvents, SideRoomPort, TurnTakingPort } from './room-port.js';
+import { ADMINISTRATOR, type ModerationPort, type RoomObserverEvents, type SideRoomPort, type TurnTakingPort } from './room-port.js';
 import type { RoomSettings } from './room-settings.js';
 import { SideRooms } from './side-rooms.js';
 import { TurnTaking } from './turn-taking.js';
@@ -239,8 +239,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     return this.floorFollower.settled();
   }
 
-  audit(actor: Participant, action: ModerationAction, target?: Participant): void {
-    this.record.log(actor.id, action, target?.id);
+  audit(actor: Participant | typeof ADMINISTRATOR, action: ModerationAction, target?: Participant): void {
+    this.record.log(actor === ADMINISTRATOR ? actor : actor.id, action, target?.id);
     this.observer.emit('moderation', action);
   }
 

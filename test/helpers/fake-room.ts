@@ -7,7 +7,7 @@ import { LinkQuality } from '../../src/quality/link-quality.js';
 import { Floor } from '../../src/rooms/floor.js';
 import { Participant, type ParticipantChannel } from '../../src/rooms/participant.js';
 import { RoomRecord } from '../../src/rooms/room-record.js';
-import type { ModerationPort, SideRoomPort, TurnTakingPort } from '../../src/rooms/room-port.js';
+import { ADMINISTRATOR, type ModerationPort, type SideRoomPort, type TurnTakingPort } from '../../src/rooms/room-port.js';
 import config from '../../config/default.json' with { type: 'json' };
 
 export interface Sent {
@@ -58,8 +58,8 @@ export class FakeRoom implements ModerationPort, TurnTakingPort, SideRoomPort {
     return [...this.people.values()].filter((p) => p.admitted);
   }
 
-  audit(actor: Participant, action: ModerationAction, target?: Participant) {
-    this.record.log(actor.id, action, target?.id);
+  audit(actor: Participant | typeof ADMINISTRATOR, action: ModerationAction, target?: Participant) {
+    this.record.log(actor === ADMINISTRATOR ? actor : actor.id, action, target?.id);
     this.auditCounted.push(action);
   }
 

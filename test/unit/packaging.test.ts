@@ -78,7 +78,7 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
       expect(container.lifecycle?.preStop).toBeDefined();
       // The secrets come from Secrets, never from values in the chart.
       const fromSecret = (variable: string) => container.env?.find((e) => e.name === variable)?.valueFrom?.secretKeyRef;
-      for (const variable of ['CIRCLE_AUTH_TOKEN_SECRET', 'CIRCLE_ADMIN_BEARER_SECRET', 'CIRCLE_PRIVACY_SECRET']) expect(fromSecret(variable), variable).toBeDefined();
+      for (const variable of ['CIRCLE_AUTH_TOKEN_SECRET', 'CIRCLE_ADMIN_BEARER_SECRET', 'CIRCLE_PRIVACY_SECRET', 'CIRCLE_API_KEYS']) expect(fromSecret(variable), variable).toBeDefined();
       const redis = (overrides as { redis?: { passwordSecret?: string; tlsCaSecret?: string } }).redis;
       if (redis?.passwordSecret) expect(fromSecret('CIRCLE_STORE_REDIS_PASSWORD')).toMatchObject({ name: redis.passwordSecret, key: 'redis-password' });
       if (redis?.tlsCaSecret) {

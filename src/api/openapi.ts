@@ -1,0 +1,44 @@
+import { OpenAPIRegistry, OpenApiGeneratorV3, extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import * as api from './schemas.js';
+
+// zod-to-openapi reads its metadata through a method it adds to zod's prototype; added once, before any use.
+extendZodWithOpenApi(z);
+
+/** The API's OpenAPI 3.0 document, derived from the schemas the server parses and answers with. */
+export function openApiDocument() {
+  const registry = new OpenAPIRegistry();
+  const bearer = registry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'one of `api.keys`' });
+  const error = registry.register('Error', api.apiError);
+  const json = <T extends z.ZodTypeAny>(schema: T) => ({ content: { 'application/json': { schema } } });
+  const failures = (...codes: number[]) => Object.fromEntries(codes.map((code) => [code, { description: 'refused', ...json(error) }]));
+  const liveRoom = registry.register('LiveRoom', api.liveRoom);
+  const operations = [
+    { method: 'post', path: '/rooms/{roomId}/tokens', operationId: 'mintToken', summary: 'Mint a join token for one participant', params: api.roomPath, body: registry.register('MintTokenRequest', api.mintTokenRequest), answer: registry.register('MintTokenResponse', api.mintTokenResponse), failures: [400, 401] },
+    { method: 'get', path: '/rooms', operationId: 'listRooms', summary: "This node's live rooms and who is in them (ids; names with names=true)", query: api.namesQuery, answer: z.object({ rooms: z.array(liveRoom) }), failures: [400, 401] },
+    { method: 'get', path: '/rooms/{roomId}', operationId: 'describeRoom', summary: 'One live room on this node', params: api.roomPath, query: api.namesQuery, answer: liveRoom, failures: [400, 401, 404] },
+    { method: 'post', path: '/rooms/{roomId}/end', operationId: 'endRoom', summary: 'End a session, wherever it runs', params: api.roomPath, answer: api.endResponse, failures: [401, 404, 503] },
+    { method: 'post', path: '/rooms/{roomId}/participants/{participantId}/mute', operationId: 'muteParticipant', summary: 'Hard-mute a participant (audited as admin)', params: api.participantPath, answer: api.done, failures: [401, 404] },
+    { method: 'post', path: '/rooms/{roomId}/participants/{participantId}/remove', operationId: 'removeParticipant', summary: 'Remove a participant for the rest of the session (audited as admin)', params: api.participantPath, answer: api.done, failures: [401, 404] },
+  ] as const;
+  for (const op of operations) {
+    registry.registerPath({
+      method: op.method,
+      path: op.path,
+      operationId: op.operationId,
+      summary: op.summary,
+      security: [{ [bearer.name]: [] }],
+      request: {
+        ...('params' in op ? { params: op.params } : {}),
+        ...('query' in op ? { query: op.query } : {}),
+        ...('body' in op ? { body: json(op.body) } : {}),
+      },
+      responses: { 200: { description: 'done', ...json(op.answer) }, ...failures(...op.failures) },
+    });
+  }
+  return new OpenApiGeneratorV3(registry.definitions).generateDocument({
+    openapi: '3.0.3',
+    info: { title: 'Circle server API', version: '1', description: "For the clinic's systems; on the internal listener under /api/v1." },
+    servers: [{ url: '/api/v1' }],
+  });
+}

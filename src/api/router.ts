@@ -1,0 +1,141 @@
+import express, { type Request, type Response, type Router } from 'express';
+import type { z } from 'zod';
+import type { TokenService } from '../auth/tokens.js';
+import type { CircleConfig } from '../config/schema.js';
+import type { Logger } from '../logging/logger.js';
+import { CircleError, type ErrorCode } from '../protocol/errors.js';
+import type { Participant } from '../rooms/participant.js';
+import type { RoomRegistry } from '../rooms/room-registry.js';
+import type { Room } from '../rooms/room.js';
+import { ApiKeys } from './api-keys.js';
+import { openApiDocument } from './openapi.js';
+import * as api from './schemas.js';
+
+export interface ApiDeps {
+  config: CircleConfig;
+  tokens: TokenService;
+  registry: RoomRegistry;
+  logger: Logger;
+}
+
+const STATUS: Partial<Record<ErrorCode, number>> = { BAD_REQUEST: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, UNAVAILABLE: 503 };
+
+function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, value: unknown, where: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new CircleError('BAD_REQUEST', `${where}${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message}`);
+}
+
+/**
+ * Each route: parse, call the domain, answer; refusals keep their code, anything else is INTERNAL with an id. The
+ * log names the operation and the key, never a room or participant id from the path (the logger keys those).
+ */
+function route(logger: Logger, operation: string, handle: (req: Request) => Promise<unknown> | unknown) {
+  return async (req: Request, res: Response) => {
+    logger.info({ apiKey: res.locals.apiKey as string, operation, requestId: res.locals.requestId as string }, 'api request');
+    try {
+      res.json(await handle(req));
+    } catch (error) {
+      const requestId = res.locals.requestId as string;
+      if (error instanceof CircleError) {
+        res.status(STATUS[error.code] ?? 409).json({ error: { code: error.code, message: error.message } });
+        return;
+      }
+      logger.error({ requestId, err: error }, 'api request failed');
+      res.status(500).json({ error: { code: 'INTERNAL', message: `internal error (request ${requestId})` } });
+    }
+  };
+}
+
+function describe(room: Room, withNames: boolean): z.infer<typeof api.liveRoom> {
+  const person = (p: Participant): z.infer<typeof api.liveParticipant> => ({
+    participantId: p.id,
+    role: p.role,
+    admission: p.admitted ? 'admitted' : 'waiting',
+    connection: p.connection,
+    inSideRoom: p.sideRoomId !== null,
+    muted: p.locks.audio,
+    ...(withNames ? { displayName: p.identity.displayName } : {}),
+  });
+  return {
+    roomId: room.id,
+    started: room.record.started,
+    locked: room.record.locked,
+    onHold: room.isOnHold,
+    participants: [...room.participants.values()].map(person),
+  };
+}
+
+/**
+ * The server API for the clinic's systems (`/api/v1` on the internal listener): tokens, live rooms, ending a
+ * session, muting and removing someone; its OpenAPI document at `/api/v1/openapi.json`. Every request but the
+ * document's needs one of `api.keys`. Names of participants only when asked for (`?names=true`).
+ */
+export function createApiRouter({ config, tokens, registry, logger }: ApiDeps): Router {
+  const router = express.Router();
+  const keys = new ApiKeys(config.api.keys);
+  const document = openApiDocument();
+  const live = (roomId: string) => {
+    const room = registry.get(roomId);
+    if (!room) throw new CircleError('NOT_FOUND', 'no live room by that id on this node');
+    return room;
+  };
+
+  router.get('/openapi.json', (_req, res) => void res.json(document));
+  router.use((req, res, next) => {
+    const name = keys.identify(/^Bearer (.+)$/.exec(req.header('authorization') ?? '')?.[1] ?? '');
+    if (!name) {
+      res.status(401).json({ error: { code: 'UNAUTHORIZED', message: 'an API key is required' } });
+      return;
+    }
+    res.locals.apiKey = name;
+    next();
+  });
+  router.use(express.json({ limit: '8kb' }));
+
+  router.post(
+    '/rooms/:roomId/tokens',
+    route(logger, 'mintToken', async (req) => {
+      const { roomId } = parse(api.roomPath, req.params, 'path');
+      const request = parse(api.mintTokenRequest, req.body ?? {}, 'body');
+      if (request.ttlSeconds > config.auth.maxTokenLifetimeSeconds) {
+        throw new CircleError('BAD_REQUEST', `body.ttlSeconds: at most ${config.auth.maxTokenLifetimeSeconds}`);
+      }
+      const minted = await tokens.mint({ roomId, displayName: request.name, role: request.role, participantId: request.participantId }, request.ttlSeconds);
+      return { ...minted, expiresAt: new Date(Date.now() + request.ttlSeconds * 1000).toISOString() };
+    }),
+  );
+  router.get(
+    '/rooms',
+    route(logger, 'listRooms', (req) => {
+      const withNames = parse(api.namesQuery, req.query, 'query').names === 'true';
+      return { rooms: [...registry.openRooms()].map((room) => describe(room, withNames)) };
+    }),
+  );
+  router.get(
+    '/rooms/:roomId',
+    route(logger, 'describeRoom', (req) => describe(live(parse(api.roomPath, req.params, 'path').roomId), parse(api.namesQuery, req.query, 'query').names === 'true')),
+  );
+  router.post(
+    '/rooms/:roomId/end',
+    route(logger, 'endRoom', async (req) => ({ ended: await registry.endAnywhere(parse(api.roomPath, req.params, 'path').roomId) })),
+  );
+  router.post(
+    '/rooms/:roomId/participants/:participantId/mute',
+    route(logger, 'muteParticipant', async (req) => {
+      const { roomId, participantId } = parse(api.participantPath, req.params, 'path');
+      await live(roomId).moderation.muteForAdministrator(participantId);
+      return {};
+    }),
+  );
+  router.post(
+    '/rooms/:roomId/participants/:participantId/remove',
+    route(logger, 'removeParticipant', (req) => {
+      const { roomId, participantId } = parse(api.participantPath, req.params, 'path');
+      live(roomId).moderation.removeForAdministrator(participantId);
+      return {};
+    }),
+  );
+  return router;
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { displayName, opaqueId } from '../auth/tokens.js';
+import { ERROR_CODES } from '../protocol/errors.js';
+import { ROLES } from '../protocol/roles.js';
+
+/**
+ * The bodies of the server API, as the server parses and answers them. The OpenAPI document is generated from
+ * these very schemas (`openapi.ts`), so it cannot drift from what the server enforces.
+ */
+
+export const mintTokenRequest = z
+  .object({
+    /** The clinic's own id for this person (their seat across reconnects); a random one when absent. */
+    participantId: opaqueId.optional(),
+    name: displayName,
+    role: z.enum(ROLES).default('client'),
+    /** The token's lifetime; at most `auth.maxTokenLifetimeSeconds`. */
+    ttlSeconds: z.number().int().min(60).default(4 * 3600),
+  })
+  .strict();
+
+export const mintTokenResponse = z.object({ token: z.string(), participantId: opaqueId, expiresAt: z.string().datetime() }).strict();
+
+export const liveParticipant = z
+  .object({
+    participantId: opaqueId,
+    role: z.enum(ROLES),
+    admission: z.enum(['waiting', 'admitted']),
+    connection: z.enum(['connected', 'reconnecting']),
+    inSideRoom: z.boolean(),
+    muted: z.boolean(),
+    /** Only with `?names=true`. */
+    displayName: z.string().optional(),
+  })
+  .strict();
+
+export const liveRoom = z
+  .object({ roomId: opaqueId, started: z.boolean(), locked: z.boolean(), onHold: z.boolean(), participants: z.array(liveParticipant) })
+  .strict();
+
+export const liveRooms = z.object({ rooms: z.array(liveRoom) }).strict();
+
+export const endResponse = z.object({ ended: z.enum(['here', 'owner', 'record']) }).strict();
+
+export const done = z.object({}).strict();
+
+export const apiError = z.object({ error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }).strict() }).strict();
+
+export const roomPath = z.object({ roomId: opaqueId }).strict();
+export const participantPath = z.object({ roomId: opaqueId, participantId: opaqueId }).strict();
+export const namesQuery = z.object({ names: z.enum(['true', 'false']).optional() }).strict();

@@ -1,0 +1,126 @@
+// The server API for the clinic's systems, against a real server: API keys (several; one not configured is refused),
+// the OpenAPI document generated from the server's own schemas, tokens that real sockets join with, live rooms
+// (ids; names only when asked), a mute, a removal and an end that reach the participants, and bad input refused.
+import { execFile } from 'node:child_process';
+import { expect, it } from 'vitest';
+import { ApiKeys } from '../../src/api/api-keys.js';
+import { ROLES } from '../../src/protocol/roles.js';
+import type { SelfView } from '../../src/protocol/events.js';
+import { connect, produceAudio } from '../../harness/signaling.js';
+import { circleSuite } from '../helpers/fixtures.js';
+
+const EHR_KEY = 'ehr-key-0123456789abcdef0123456789abcdef';
+const OPS_KEY = 'ops-key-fedcba9876543210fedcba9876543210';
+const suite = circleSuite({ api: { keys: [ApiKeys.create('ehr', EHR_KEY), ApiKeys.create('ops', OPS_KEY)] } });
+
+async function call(method: string, path: string, { key = EHR_KEY, body }: { key?: string | null; body?: unknown } = {}) {
+  const response = await fetch(`${suite.server.adminUrl}/api/v1${path}`, {
+    method,
+    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+it('refuses a request without a configured key; accepts each configured key', async () => {
+  expect(await call('GET', '/rooms', { key: null })).toEqual({ status: 401, body: { error: { code: 'UNAUTHORIZED', message: 'an API key is required' } } });
+  expect((await call('GET', '/rooms', { key: 'revoked-key-0123456789abcdef0123456789' })).status).toBe(401);
+  expect((await call('GET', '/rooms', { key: EHR_KEY })).status).toBe(200);
+  expect((await call('GET', '/rooms', { key: OPS_KEY })).status).toBe(200);
+});
+
+it('serves an OpenAPI document derived from the schemas the server enforces', async () => {
+  const document = (await (await fetch(`${suite.server.adminUrl}/api/v1/openapi.json`)).json()) as {
+    openapi: string;
+    paths: Record<string, Record<string, { operationId: string }>>;
+    components: { schemas: Record<string, { properties: Record<string, { enum?: string[]; maxLength?: number }>; required?: string[] }> };
+  };
+  expect(document.openapi).toBe('3.0.3');
+  const operations = Object.values(document.paths).flatMap((methods) => Object.values(methods).map((o) => o.operationId)).sort();
+  expect(operations).toEqual(['describeRoom', 'endRoom', 'listRooms', 'mintToken', 'muteParticipant', 'removeParticipant']);
+  const mint = document.components.schemas.MintTokenRequest!;
+  expect(mint.properties.role!.enum).toEqual([...ROLES]);
+  expect(mint.required).toEqual(['name']);
+  expect(Object.keys(mint.properties).sort()).toEqual(['name', 'participantId', 'role', 'ttlSeconds']);
+});
+
+it('mints tokens real sockets join with; lists the live room by ids (names only when asked); mutes, removes and ends', async () => {
+  const lead = await call('POST', '/rooms/api-room/tokens', { body: { name: 'Dr. Fola Ade', role: 'facilitator' } });
+  const client = await call('POST', '/rooms/api-room/tokens', { body: { name: 'Kim Lee', participantId: 'kim-7', ttlSeconds: 600 } });
+  expect(client).toMatchObject({ status: 200, body: { participantId: 'kim-7', token: expect.any(String), expiresAt: expect.any(String) } });
+  const expiresIn = Date.parse(client.body.expiresAt as string) - Date.now();
+  expect(expiresIn).toBeGreaterThan(590_000);
+  expect(expiresIn).toBeLessThanOrEqual(600_000);
+
+  const fola = suite.track(await connect(suite.server.url));
+  await fola.ok('join', { token: lead.body.token });
+  const kim = suite.track(await connect(suite.server.url));
+  await kim.ok('join', { token: client.body.token });
+  await fola.ok('admit', { participantId: 'kim-7' });
+  await produceAudio(kim);
+
+  const listed = await call('GET', '/rooms');
+  const room = (listed.body.rooms as { roomId: string; participants: Record<string, unknown>[] }[]).find((r) => r.roomId === 'api-room')!;
+  expect(room.participants).toContainEqual({ participantId: 'kim-7', role: 'client', admission: 'admitted', connection: 'connected', inSideRoom: false, muted: false });
+  expect(JSON.stringify(listed.body)).not.toContain('Kim Lee');
+  const named = await call('GET', '/rooms/api-room?names=true');
+  expect(named.body.participants).toContainEqual(expect.objectContaining({ participantId: 'kim-7', displayName: 'Kim Lee' }));
+
+  // A mute from the clinic's system is a facilitator's hard mute: the SFU pauses the microphone; audited as admin.
+  const muted = kim.next<SelfView>('selfUpdated');
+  expect(await call('POST', '/rooms/api-room/participants/kim-7/mute')).toEqual({ status: 200, body: {} });
+  expect((await muted).locks.audio).toBe(true);
+  const producer = [...suite.server.circle.registry.get('api-room')!.participant('kim-7')!.media.producers.values()][0]!;
+  expect(producer.paused).toBe(true);
+  expect(await kim.call('resumeProducer', { producerId: producer.id })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+  const audit = await fola.ok<{ entries: { actor: string; action: string; target?: string }[] }>('getAuditLog', {});
+  expect(audit.entries).toContainEqual(expect.objectContaining({ actor: 'admin', action: 'mute', target: 'kim-7' }));
+
+  const removed = kim.next<{ reason: string }>('sessionEnded');
+  expect(await call('POST', '/rooms/api-room/participants/kim-7/remove')).toEqual({ status: 200, body: {} });
+  expect(await removed).toEqual({ reason: 'removed' });
+  const again = suite.track(await connect(suite.server.url));
+  expect(await again.call('join', { token: client.body.token })).toMatchObject({ ok: false, error: { code: 'REMOVED' } });
+
+  const ended = fola.next<{ reason: string }>('sessionEnded');
+  expect(await call('POST', '/rooms/api-room/end')).toEqual({ status: 200, body: { ended: 'here' } });
+  expect(await ended).toEqual({ reason: 'ended' });
+});
+
+it('refuses bad input with a clear error and changes nothing', async () => {
+  const refused = async (method: string, path: string, body?: unknown) => {
+    const answer = await call(method, path, { body });
+    return [answer.status, (answer.body.error as { code: string; message: string }).code, (answer.body.error as { message: string }).message];
+  };
+  expect(await refused('POST', '/rooms/api-room-2/tokens', { name: 'A', ttlSeconds: 10 * 86_400 })).toEqual([400, 'BAD_REQUEST', 'body.ttlSeconds: at most 86400']);
+  expect((await refused('POST', '/rooms/api-room-2/tokens', { name: 'A', admin: true }))[0]).toBe(400);
+  expect((await refused('POST', '/rooms/api-room-2/tokens', { name: 'A', role: 'superuser' }))[1]).toBe('BAD_REQUEST');
+  expect((await refused('POST', '/rooms/bad%20room/tokens', { name: 'A' }))[2]).toMatch(/^path\.roomId:/);
+  expect(await refused('POST', '/rooms/nowhere/participants/kim-7/mute')).toEqual([404, 'NOT_FOUND', 'no live room by that id on this node']);
+  expect((await refused('GET', '/rooms?names=yes'))[0]).toBe(400);
+  expect(suite.server.circle.registry.get('api-room-2')).toBeUndefined();
+});
+
+it('the operators’ CLI: makes an API key the configuration accepts, mints a token, lists rooms, and fails loudly on a bad key', async () => {
+  const cli = (args: string[], key = EHR_KEY) =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      execFile(process.execPath, ['dist/src/cli/circle.js', ...args], { env: { CIRCLE_API_URL: `${suite.server.adminUrl}/api/v1`, CIRCLE_API_KEY: key } }, (error, stdout) =>
+        resolve({ code: error ? (error.code as number) : 0, out: stdout }),
+      );
+    });
+  const made = await cli(['api-key', 'scheduler']);
+  const { key, configEntry } = JSON.parse(made.out) as { key: string; configEntry: string };
+  expect(configEntry).toMatch(/^scheduler:[0-9a-f]{64}$/);
+  expect(new ApiKeys([configEntry]).identify(key)).toBe('scheduler');
+  expect(configEntry).not.toContain(key);
+
+  const minted = await cli(['token', 'cli-room', '--name', 'Ann', '--role', 'observer', '--participant-id', 'ann-1']);
+  expect(minted.code).toBe(0);
+  expect(JSON.parse(minted.out)).toMatchObject({ participantId: 'ann-1', token: expect.any(String) });
+  const rooms = await cli(['rooms']);
+  expect(JSON.parse(rooms.out)).toHaveProperty('rooms');
+  const refused = await cli(['rooms'], 'not-a-key-0123456789abcdef0123456789ab');
+  expect(refused.code).toBe(1);
+  expect(JSON.parse(refused.out)).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+  expect((await cli(['no-such-command'])).code).toBe(2);
+});
