@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { TokenService } from './auth/tokens.js';
 import type { CircleConfig } from './config/schema.js';
+import { SessionReports } from './reports/session-reports.js';
+import { WebhookSender } from './webhooks/webhooks.js';
 import { createInternalApp, createPublicApp, type Readiness } from './http/app.js';
 import { AddressLimits } from './limits/address-limits.js';
 import type { Logger } from './logging/logger.js';
@@ -110,7 +112,13 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
     logger,
     { kv, directory },
   );
-  registry.observer.on('newroom', (room) => observeRoom(room, metrics));
+  const webhooks = new WebhookSender(config.webhooks, (outcome) => metrics.webhookDeliveries.inc({ outcome }), logger);
+  const reports = new SessionReports((report) => webhooks.report(report));
+  registry.observer.on('newroom', (room) => {
+    observeRoom(room, metrics);
+    room.observer.on('participation', (event) => webhooks.participation(room.id, event));
+    reports.follow(room);
+  });
   const tokens = new TokenService(config.auth);
 
   const readiness = (): Readiness => {
@@ -120,7 +128,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
   };
 
   const httpServer = createServer(createPublicApp({ config, tokens, logger }));
-  const internalServer = createServer(createInternalApp({ config, metrics, logger, readiness, registry, tokens }));
+  const internalServer = createServer(createInternalApp({ config, metrics, logger, readiness, registry, tokens, reports }));
   const addresses = new AddressLimits(config.signaling);
   const io = attachSignaling(httpServer, config.signaling, { tokens, registry, addresses }, metrics, logger);
 

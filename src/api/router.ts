@@ -5,6 +5,7 @@ import type { CircleConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import { CircleError, type ErrorCode } from '../protocol/errors.js';
 import type { Participant } from '../rooms/participant.js';
+import type { SessionReports } from '../reports/session-reports.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { Room } from '../rooms/room.js';
 import { ApiKeys } from './api-keys.js';
@@ -15,6 +16,7 @@ export interface ApiDeps {
   config: CircleConfig;
   tokens: TokenService;
   registry: RoomRegistry;
+  reports: SessionReports;
   logger: Logger;
 }
 
@@ -72,7 +74,7 @@ function describe(room: Room, withNames: boolean): z.infer<typeof api.liveRoom> 
  * session, muting and removing someone; its OpenAPI document at `/api/v1/openapi.json`. Every request but the
  * document's needs one of `api.keys`. Names of participants only when asked for (`?names=true`).
  */
-export function createApiRouter({ config, tokens, registry, logger }: ApiDeps): Router {
+export function createApiRouter({ config, tokens, registry, reports, logger }: ApiDeps): Router {
   const router = express.Router();
   const keys = new ApiKeys(config.api.keys);
   const document = openApiDocument();
@@ -116,6 +118,14 @@ export function createApiRouter({ config, tokens, registry, logger }: ApiDeps): 
   router.get(
     '/rooms/:roomId',
     route(logger, 'describeRoom', (req) => describe(live(parse(api.roomPath, req.params, 'path').roomId), parse(api.namesQuery, req.query, 'query').names === 'true')),
+  );
+  router.get(
+    '/rooms/:roomId/report',
+    route(logger, 'sessionReport', (req) => {
+      const report = reports.reportOf(parse(api.roomPath, req.params, 'path').roomId);
+      if (!report) throw new CircleError('NOT_FOUND', 'no report of that session on this node');
+      return report;
+    }),
   );
   router.post(
     '/rooms/:roomId/end',

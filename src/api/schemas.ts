@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { displayName, opaqueId } from '../auth/tokens.js';
+import { CONNECTION_QUALITIES, type ConnectionQuality } from '../protocol/events.js';
 import { ERROR_CODES } from '../protocol/errors.js';
+import type { SessionReport } from '../reports/attendance.js';
 import { ROLES } from '../protocol/roles.js';
 
 /**
@@ -39,6 +41,34 @@ export const liveRoom = z
   .strict();
 
 export const liveRooms = z.object({ rooms: z.array(liveRoom) }).strict();
+
+const quality = z.enum(CONNECTION_QUALITIES as [ConnectionQuality, ...ConnectionQuality[]]);
+
+/** A session's attendance: ids and times only; the same body the `session.report` webhook carries. */
+export const sessionReport = z
+  .object({
+    roomId: opaqueId,
+    startedAt: z.string().datetime().nullable(),
+    /** Null while the session runs: the report as it stands. */
+    endedAt: z.string().datetime().nullable(),
+    worstQuality: quality,
+    participants: z.array(
+      z
+        .object({
+          participantId: opaqueId,
+          joinedAt: z.string().datetime(),
+          leftAt: z.string().datetime().nullable(),
+          minutesInRoom: z.number(),
+          minutesAudioOnly: z.number(),
+          minutesInSideRoom: z.number(),
+          reconnects: z.number().int(),
+          removed: z.boolean(),
+          worstQuality: quality,
+        })
+        .strict(),
+    ),
+  })
+  .strict() satisfies z.ZodType<SessionReport, z.ZodTypeDef, unknown>;
 
 export const endResponse = z.object({ ended: z.enum(['here', 'owner', 'record']) }).strict();
 

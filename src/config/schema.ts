@@ -177,6 +177,19 @@ export const configSchema = z
         keys: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}:[0-9a-f]{64}$/, 'must be name:sha256hex (npx circle api-key <name> makes one)')),
       })
       .strict(),
+    webhooks: z
+      .object({
+        /** The clinic's endpoint for session events and attendance reports; empty: no webhooks. */
+        url: z.union([z.literal(''), z.string().url()]),
+        /** Signs each delivery (HMAC-SHA256); shared with the receiver. */
+        secret: z.string(),
+        timeoutMs: z.number().int().min(100).max(60_000),
+        maxAttempts: z.number().int().min(1).max(20),
+        retryBaseMs: z.number().int().min(10).max(600_000),
+        queueLimit: z.number().int().min(1).max(1_000_000),
+      })
+      .strict()
+      .refine((w) => w.url === '' || w.secret.length >= 32, { message: 'needs a secret of at least 32 characters when url is set', path: ['secret'] }),
     signaling: z
       .object({
         maxPayloadBytes: z.number().int().min(1024),

@@ -10,6 +10,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CircleError } from '../protocol/errors.js';
 import { ROLES } from '../protocol/roles.js';
+import type { SessionReports } from '../reports/session-reports.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 
 export interface Readiness {
@@ -24,6 +25,7 @@ export interface HttpDeps {
   logger: Logger;
   readiness: () => Readiness;
   registry: RoomRegistry;
+  reports: SessionReports;
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -115,7 +117,7 @@ export function createPublicApp({ config, tokens, logger }: Pick<HttpDeps, 'conf
  * The internal port (`admin.host`, `admin.port`): liveness, readiness, Prometheus metrics and the administrators'
  * endpoints, for the orchestrator, Prometheus and the clinic's operators; never exposed to participants.
  */
-export function createInternalApp({ config, metrics, logger, readiness, registry, tokens }: HttpDeps): Express {
+export function createInternalApp({ config, metrics, logger, readiness, registry, tokens, reports }: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestIds);
@@ -140,7 +142,7 @@ export function createInternalApp({ config, metrics, logger, readiness, registry
   });
 
   // The clinic systems' API, with its own keys (api.keys).
-  app.use('/api/v1', createApiRouter({ config, tokens, registry, logger }));
+  app.use('/api/v1', createApiRouter({ config, tokens, registry, reports, logger }));
 
   // Administration, for clinic administrators and incident review: the bearer secret, compared in constant time.
   const adminSecret = digest(config.admin.bearerSecret);

@@ -28,6 +28,7 @@ export interface Metrics {
   moderationActions: Counter<'action'>;
   floorGrants: Counter<'source'>;
   messages: Counter<'audience'>;
+  webhookDeliveries: Counter<'outcome'>;
   floorWait: Histogram<never>;
   reconnects: Counter<'outcome'>;
   audioOnlyTransitions: Counter<'direction' | 'reason'>;
@@ -184,6 +185,12 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
       'Messages sent, by how they were addressed: to everyone, to the staff, or to one person. Never by whom, to whom or what.',
       'audience',
       ['everyone', 'staff', 'one'],
+    ),
+    webhookDeliveries: countedBy(
+      'circle_webhook_deliveries_total',
+      'Webhook delivery attempts by outcome: delivered, retried (to be tried again), failed (given up), dropped (the queue was full).',
+      'outcome',
+      ['delivered', 'retried', 'failed', 'dropped'],
     ),
     floorGrants: countedBy(
       'circle_floor_grants_total',

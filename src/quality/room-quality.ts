@@ -15,7 +15,9 @@ export interface LinkTotals {
 
 export interface QualityHooks {
   /** Video went off or came back for a participant; `reason` is why it was (or is) off. */
-  onAudioOnlyTransition: (direction: AudioOnlyTransition, reason: AudioOnlyReason) => void;
+  onAudioOnlyTransition: (participant: Participant, direction: AudioOnlyTransition, reason: AudioOnlyReason) => void;
+  /** What the participant and the staff see of a link changed; `quality` is its grade now. */
+  onLinkShown: (participant: Participant, quality: ConnectionQuality) => void;
   onError: (error: unknown, during: string) => void;
   /** Every reading, for the node's loss and round-trip histograms. */
   onSample: (sample: { downlinkLoss?: number; uplinkLoss?: number; rttMs?: number }) => void;
@@ -99,10 +101,12 @@ export class RoomQuality {
   /** Tells the participant and the staff if what they see of this link changed (a drop, a return, a grade). */
   private announce(participant: Participant): void {
     this.countTransition(participant);
-    const view = JSON.stringify(participant.link.view(participant.connection, Date.now()));
-    if (this.shown.get(participant) === view) return;
-    this.shown.set(participant, view);
+    const view = participant.link.view(participant.connection, Date.now());
+    const shown = JSON.stringify(view);
+    if (this.shown.get(participant) === shown) return;
+    this.shown.set(participant, shown);
     this.room.privateStateChanged(participant);
+    this.hooks.onLinkShown(participant, view.quality);
   }
 
   private async sampleAll(): Promise<void> {
@@ -164,7 +168,7 @@ export class RoomQuality {
     this.audioOnlyWas.set(participant, now);
     const reason = now ?? was;
     if ((was === null) !== (now === null) && reason) {
-      this.hooks.onAudioOnlyTransition(now ? 'to-audio-only' : 'to-video', reason);
+      this.hooks.onAudioOnlyTransition(participant, now ? 'to-audio-only' : 'to-video', reason);
     }
   }
 

@@ -1,4 +1,4 @@
-import type { AudienceKind, AudioOnlyReason, MediaKind, ModerationAction, SessionEndReason } from '../protocol/events.js';
+import type { AudienceKind, AudioOnlyReason, ConnectionQuality, MediaKind, ModerationAction, SessionEndReason } from '../protocol/events.js';
 import type { Role } from '../protocol/roles.js';
 import type { AudioOnlyTransition } from '../quality/room-quality.js';
 import type { Floor, GrantSource } from './floor.js';
@@ -63,6 +63,20 @@ export interface SideRoomPort extends RoomPeople {
 }
 
 /**
+ * A change in who takes part and how, for the session's attendance report and the clinic's webhooks: ids only.
+ * `joined` is a first entry (the lobby or the room), never a resume; `left` is for good (a drop is `reconnecting`).
+ */
+export type ParticipationEvent =
+  | { type: 'session.started' | 'session.ended' }
+  | {
+      type: 'participant.joined' | 'participant.admitted' | 'participant.left' | 'participant.removed' | 'participant.reconnecting' | 'participant.resumed';
+      participantId: string;
+    }
+  | { type: 'participant.sideRoom'; participantId: string; inSideRoom: boolean }
+  | { type: 'participant.audioOnly'; participantId: string; audioOnly: boolean }
+  | { type: 'participant.quality'; participantId: string; quality: ConnectionQuality };
+
+/**
  * What a room tells whoever watches it (metrics, logs), in the manner of mediasoup's `observer` emitters: no
  * watcher is needed for the room to work, and the room knows nothing of who listens.
  */
@@ -78,6 +92,7 @@ export type RoomObserverEvents = {
   linkSample: [sample: { downlinkLoss?: number; uplinkLoss?: number; rttMs?: number }];
   /** A message was sent; counted by how it was addressed, never by whom or what. */
   message: [audience: AudienceKind];
+  participation: [event: ParticipationEvent];
   /** A failure in work no request waits for (a timer, an event): logged, never thrown into the void. */
   taskFailed: [error: unknown, during: string];
 };

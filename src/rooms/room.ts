@@ -5,7 +5,6 @@ import { ParticipantMedia } from '../media/participant-media.js';
 import { Messaging } from '../messaging/messaging.js';
 import type { MediaWorker } from '../media/worker-pool.js';
 import type {
-  AdmittedView,
   JoinResult,
   MediaKind,
   ModerationAction,
@@ -27,7 +26,8 @@ import { Moderation } from './moderation.js';
 import { Participant, type ParticipantChannel } from './participant.js';
 import type { RoomRecord } from './room-record.js';
 import { RoomMedia } from './room-media.js';
-import { ADMINISTRATOR, type ModerationPort, type RoomObserverEvents, type SideRoomPort, type TurnTakingPort } from './room-port.js';
+import { RoomViews } from './room-views.js';
+import { ADMINISTRATOR, type ModerationPort, type ParticipationEvent, type RoomObserverEvents, type SideRoomPort, type TurnTakingPort } from './room-port.js';
 import type { RoomSettings } from './room-settings.js';
 import { SideRooms } from './side-rooms.js';
 import { TurnTaking } from './turn-taking.js';
@@ -54,6 +54,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   private readonly presence: FacilitatorPresence;
   private readonly graceTimers: GraceTimers<Participant>;
   private readonly floorFollower: FloorFollower;
+  private readonly views: RoomViews;
   private closed = false;
 
   constructor(
@@ -74,6 +75,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.messaging = new Messaging(this, budget, settings.messages, (audience) => this.observer.emit('message', audience));
     this.graceTimers = new GraceTimers(settings.resumeGraceMs);
     this.presence = new FacilitatorPresence(settings.facilitatorAbsenceMs, () => this.roomViewChanged());
+    this.views = new RoomViews(router, this.audience, this.floor, record, () => this.presence.onHold);
     this.quality = new RoomQuality(
       {
         admittedParticipants: () => this.admittedParticipants(),
@@ -83,7 +85,11 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
       },
       settings.quality,
       {
-        onAudioOnlyTransition: (direction, reason) => this.observer.emit('audioOnlyTransition', direction, reason),
+        onAudioOnlyTransition: (participant, direction, reason) => {
+          this.observer.emit('audioOnlyTransition', direction, reason);
+          this.tell({ type: 'participant.audioOnly', participantId: participant.id, audioOnly: direction === 'to-audio-only' });
+        },
+        onLinkShown: (participant, quality) => this.tell({ type: 'participant.quality', participantId: participant.id, quality }),
         onSample: (sample) => this.observer.emit('linkSample', sample),
         onError: (error, during) => this.observer.emit('taskFailed', error, during),
       },
@@ -129,7 +135,9 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
       this.vacate(previous);
       if (previous.connection === 'connected') previous.channel.end('replaced-by-new-session');
       this.observer.emit('seatOutcome', previous.connection === 'reconnecting' ? 'resumed' : 'replaced');
+      if (previous.connection === 'reconnecting') this.tell({ type: 'participant.resumed', participantId: participant.id });
     } else {
+      this.tell({ type: held ? 'participant.resumed' : 'participant.joined', participantId: participant.id });
       if (held) participant.restore(held);
       // Whatever way they came back in, the staff's decisions about them stand.
       participant.applyStanding(this.record.standingFor(participant.id));
@@ -147,14 +155,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   }
 
   joinResult(participant: Participant, resumeToken: string): JoinResult {
-    return {
-      resumeToken,
-      participantId: participant.id,
-      role: participant.role,
-      displayName: participant.identity.displayName,
-      self: participant.selfView(),
-      ...(participant.admitted ? { admitted: this.admittedView(participant) } : {}),
-    };
+    return this.views.joinResult(participant, resumeToken);
   }
 
   leave(participant: Participant): void {
@@ -169,6 +170,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   holdSeat(participant: Participant): void {
     if (this.participants.get(participant.id) !== participant) return;
     participant.connection = 'reconnecting';
+    this.tell({ type: 'participant.reconnecting', participantId: participant.id });
     this.media.drop(participant);
     if (participant.admitted) this.audience.peerChanged(participant);
     this.graceTimers.hold(participant, () => {
@@ -186,7 +188,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   admit(participant: Participant): void {
     participant.admitted = true;
     this.announceAdmitted(participant);
-    participant.channel.send('admitted', this.admittedView(participant));
+    participant.channel.send('admitted', this.views.admitted(participant));
     participant.channel.send('selfUpdated', participant.selfView());
     this.audience.lobbyChanged();
   }
@@ -224,6 +226,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
 
   async relocate(moved: Participant[], sideRoomId: string | null): Promise<void> {
     this.audience.relocate(moved, sideRoomId, (apart) => this.media.separate(apart));
+    for (const participant of moved) this.tell({ type: 'participant.sideRoom', participantId: participant.id, inSideRoom: sideRoomId !== null });
     // The group's turns go on without someone who is not there to take one (documented in docs/protocol.md).
     if (sideRoomId !== null) for (const participant of moved) this.floor.participantLeft(participant.id);
     this.record.touch();
@@ -249,13 +252,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   }
 
   roomView(): RoomView {
-    return {
-      locked: this.record.locked,
-      groupMessages: this.record.groupMessages,
-      onHold: this.presence.onHold,
-      started: this.record.started,
-      spotlight: this.record.spotlight,
-    };
+    return this.views.room();
   }
 
   /** Closes the router; anyone still inside is told why and asked to reconnect, and keeps their seat. */
@@ -271,17 +268,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   end(actorId: string): void {
     this.record.end(actorId);
     this.observer.emit('moderation', 'end');
+    this.tell({ type: 'session.ended' });
     this.shutDown((participant) => participant.channel.end('ended'));
-  }
-
-  private admittedView(participant: Participant): AdmittedView {
-    return {
-      routerRtpCapabilities: this.router.rtpCapabilities,
-      peers: this.audience.visibleTo(participant).map((peer) => this.audience.describe(participant, peer)),
-      room: this.roomView(),
-      lobby: isModerator(participant.role) ? this.audience.lobbyEntries() : [],
-      floor: this.floor.view(),
-    };
   }
 
   private mustWait(role: Role): boolean {
@@ -291,6 +279,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
 
   private announceAdmitted(participant: Participant): void {
     this.record.admit(participant.id);
+    this.tell({ type: 'participant.admitted', participantId: participant.id });
     for (const viewer of this.audience.viewersOf(participant)) {
       viewer.channel.send('peerJoined', this.audience.describe(viewer, participant));
     }
@@ -305,6 +294,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   private remove(participant: Participant): void {
     const viewers = this.audience.viewersOf(participant);
     this.participants.delete(participant.id);
+    this.tell({ type: this.record.wasRemoved(participant.id) ? 'participant.removed' : 'participant.left', participantId: participant.id });
     this.vacate(participant);
     this.messaging.forget(participant.id);
     for (const viewer of viewers) viewer.channel.send('peerLeft', { participantId: participant.id });
@@ -322,6 +312,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   private facilitatorArrived(): void {
     const starting = !this.record.started;
     this.record.start();
+    if (starting) this.tell({ type: 'session.started' });
     if (!this.settings.requireAdmission) for (const participant of this.waiting()) this.admit(participant);
     this.checkFacilitatorPresence(starting);
   }
@@ -329,6 +320,10 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   private checkFacilitatorPresence(viewChanged = false): void {
     if (this.closed) return;
     if (this.presence.review(this.participants.values()) || viewChanged) this.roomViewChanged();
+  }
+
+  private tell(event: ParticipationEvent): void {
+    this.observer.emit('participation', event);
   }
 
   private shutDown(farewell: (participant: Participant) => void): void {

@@ -60,7 +60,7 @@ function setUp({ video = false } = {}) {
       privateStateChanged: () => undefined,
     },
     config.quality,
-    { onAudioOnlyTransition: () => undefined, onError: (error) => { throw error; }, onSample: () => undefined },
+    { onAudioOnlyTransition: () => undefined, onLinkShown: () => undefined, onError: (error) => { throw error; }, onSample: () => undefined },
   );
   quality.follow(participant);
   return { media, participant, quality };

@@ -1,0 +1,178 @@
+import { CONNECTION_QUALITIES, type ConnectionQuality } from '../protocol/events.js';
+import type { ParticipationEvent } from '../rooms/room-port.js';
+
+/** One participant's attendance in a session: ids and times only, never a name or anything said. */
+export interface AttendanceEntry {
+  participantId: string;
+  /** ISO times of their first entry (the waiting room or the room) and of leaving for good (null: still in). */
+  joinedAt: string;
+  leftAt: string | null;
+  /** Admitted and connected (a dropped connection's time is not counted). */
+  minutesInRoom: number;
+  minutesAudioOnly: number;
+  minutesInSideRoom: number;
+  /** Dropped connections they came back from (a resume, a reload, a worker or node failover). */
+  reconnects: number;
+  removed: boolean;
+  /** The worst their link was graded while in the room. */
+  worstQuality: ConnectionQuality;
+}
+
+export interface SessionReport {
+  roomId: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  /** The worst link any participant had. */
+  worstQuality: ConnectionQuality;
+  participants: AttendanceEntry[];
+}
+
+/** A running clock: minutes counted while it runs. */
+class Clock {
+  private since: number | undefined;
+  private totalMs = 0;
+
+  set(running: boolean, now: number): void {
+    if (running && this.since === undefined) this.since = now;
+    if (!running && this.since !== undefined) {
+      this.totalMs += now - this.since;
+      this.since = undefined;
+    }
+  }
+
+  minutes(now: number): number {
+    return Math.round(((this.totalMs + (this.since === undefined ? 0 : now - this.since)) / 60_000) * 100) / 100;
+  }
+}
+
+interface Attendee {
+  joinedAt: number;
+  leftAt: number | null;
+  admitted: boolean;
+  connected: boolean;
+  audioOnly: boolean;
+  inSideRoom: boolean;
+  reconnects: number;
+  removed: boolean;
+  worst: number;
+  inRoom: Clock;
+  audioOnlyClock: Clock;
+  sideRoomClock: Clock;
+}
+
+const rank = (quality: ConnectionQuality) => CONNECTION_QUALITIES.indexOf(quality);
+
+/**
+ * Builds a session's attendance from its participation events as they happen, in memory on the node that runs the
+ * room. Times are the node's clock; the report can be read at any time and is final once the session ends.
+ */
+export class AttendanceLedger {
+  private readonly attendees = new Map<string, Attendee>();
+  private startedAt: number | null = null;
+  private endedAt: number | null = null;
+
+  constructor(
+    readonly roomId: string,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  record(event: ParticipationEvent): void {
+    if (this.endedAt !== null) return; // the report is final
+    const now = this.clock();
+    if (event.type === 'session.started') this.startedAt ??= now;
+    if (event.type === 'session.ended') {
+      this.endedAt = now;
+      for (const attendee of this.attendees.values()) if (attendee.leftAt === null) this.leave(attendee, now);
+    }
+    if (!('participantId' in event)) return;
+    const attendee = this.attendee(event.participantId, now);
+    switch (event.type) {
+      case 'participant.joined':
+        attendee.leftAt = null;
+        attendee.connected = true;
+        break;
+      case 'participant.admitted':
+        attendee.admitted = true;
+        break;
+      case 'participant.reconnecting':
+        attendee.connected = false;
+        attendee.worst = Math.max(attendee.worst, rank('reconnecting'));
+        break;
+      case 'participant.resumed':
+        attendee.connected = true;
+        attendee.leftAt = null;
+        attendee.reconnects += 1;
+        break;
+      case 'participant.left':
+      case 'participant.removed':
+        attendee.removed ||= event.type === 'participant.removed';
+        this.leave(attendee, now);
+        break;
+      case 'participant.sideRoom':
+        attendee.inSideRoom = event.inSideRoom;
+        break;
+      case 'participant.audioOnly':
+        attendee.audioOnly = event.audioOnly;
+        break;
+      case 'participant.quality':
+        if (attendee.admitted) attendee.worst = Math.max(attendee.worst, rank(event.quality));
+        break;
+    }
+    this.runClocks(attendee, now);
+  }
+
+  report(): SessionReport {
+    const now = this.endedAt ?? this.clock();
+    const iso = (at: number | null) => (at === null ? null : new Date(at).toISOString());
+    const participants = [...this.attendees].map(([participantId, a]) => ({
+      participantId,
+      joinedAt: new Date(a.joinedAt).toISOString(),
+      leftAt: iso(a.leftAt),
+      minutesInRoom: a.inRoom.minutes(now),
+      minutesAudioOnly: a.audioOnlyClock.minutes(now),
+      minutesInSideRoom: a.sideRoomClock.minutes(now),
+      reconnects: a.reconnects,
+      removed: a.removed,
+      worstQuality: CONNECTION_QUALITIES[a.worst]!,
+    }));
+    const worst = Math.max(0, ...[...this.attendees.values()].map((a) => a.worst));
+    return { roomId: this.roomId, startedAt: iso(this.startedAt), endedAt: iso(this.endedAt), worstQuality: CONNECTION_QUALITIES[worst]!, participants };
+  }
+
+  private attendee(participantId: string, now: number): Attendee {
+    let attendee = this.attendees.get(participantId);
+    if (!attendee) {
+      attendee = {
+        joinedAt: now,
+        leftAt: null,
+        admitted: false,
+        connected: true,
+        audioOnly: false,
+        inSideRoom: false,
+        reconnects: 0,
+        removed: false,
+        worst: 0,
+        inRoom: new Clock(),
+        audioOnlyClock: new Clock(),
+        sideRoomClock: new Clock(),
+      };
+      this.attendees.set(participantId, attendee);
+    }
+    return attendee;
+  }
+
+  private leave(attendee: Attendee, now: number): void {
+    attendee.leftAt = now;
+    attendee.connected = false;
+    attendee.inSideRoom = false;
+    this.runClocks(attendee, now);
+  }
+
+  /** In the room while admitted and connected; audio-only and side-room time only while in the room. */
+  private runClocks(attendee: Attendee, now: number): void {
+    const inRoom = attendee.admitted && attendee.connected && attendee.leftAt === null;
+    attendee.inRoom.set(inRoom, now);
+    attendee.audioOnlyClock.set(inRoom && attendee.audioOnly, now);
+    attendee.sideRoomClock.set(inRoom && attendee.inSideRoom, now);
+  }
+}

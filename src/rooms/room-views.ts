@@ -1,0 +1,50 @@
+import type { types } from 'mediasoup';
+import type { AdmittedView, JoinResult, RoomView } from '../protocol/events.js';
+import { isModerator } from '../protocol/roles.js';
+import type { Audience } from './audience.js';
+import type { Floor } from './floor.js';
+import type { Participant } from './participant.js';
+import type { RoomRecord } from './room-record.js';
+
+/** What a participant is shown of the room: on joining, on admission, and whenever the room's own state changes. */
+export class RoomViews {
+  constructor(
+    private readonly router: types.Router,
+    private readonly audience: Audience,
+    private readonly floor: Floor,
+    private readonly record: RoomRecord,
+    private readonly onHold: () => boolean,
+  ) {}
+
+  room(): RoomView {
+    return {
+      locked: this.record.locked,
+      groupMessages: this.record.groupMessages,
+      onHold: this.onHold(),
+      started: this.record.started,
+      spotlight: this.record.spotlight,
+    };
+  }
+
+  /** Everything an admitted participant starts from: peers as they may see them, the room, the lobby (staff), the floor. */
+  admitted(participant: Participant): AdmittedView {
+    return {
+      routerRtpCapabilities: this.router.rtpCapabilities,
+      peers: this.audience.visibleTo(participant).map((peer) => this.audience.describe(participant, peer)),
+      room: this.room(),
+      lobby: isModerator(participant.role) ? this.audience.lobbyEntries() : [],
+      floor: this.floor.view(),
+    };
+  }
+
+  joinResult(participant: Participant, resumeToken: string): JoinResult {
+    return {
+      resumeToken,
+      participantId: participant.id,
+      role: participant.role,
+      displayName: participant.identity.displayName,
+      self: participant.selfView(),
+      ...(participant.admitted ? { admitted: this.admitted(participant) } : {}),
+    };
+  }
+}

@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../logging/logger.js';
+import type { SessionReport } from '../reports/attendance.js';
+import type { ParticipationEvent } from '../rooms/room-port.js';
+import { signWebhook } from './signature.js';
+
+export interface WebhookSettings {
+  /** Where events go; empty turns webhooks off. */
+  url: string;
+  secret: string;
+  timeoutMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  queueLimit: number;
+}
+
+export type WebhookOutcome = 'delivered' | 'retried' | 'failed' | 'dropped';
+
+/** What the clinic's systems are told: who took part and how the session went, never why or with whom. */
+const FORWARDED: ReadonlySet<ParticipationEvent['type']> = new Set([
+  'session.started',
+  'session.ended',
+  'participant.joined',
+  'participant.admitted',
+  'participant.left',
+  'participant.removed',
+  'participant.audioOnly',
+]);
+
+interface Delivery {
+  id: string;
+  type: string;
+  body: string;
+  attempts: number;
+}
+
+/** Deliveries in flight at once; the rest wait in the queue. */
+const CONCURRENCY = 4;
+
+/**
+ * Sends the clinic's webhook endpoint what happens in sessions (ids only), signed (`signature.ts`), each delivery
+ * retried with exponential backoff and jitter until `maxAttempts`. Nothing waits for it: a room only hands an event
+ * to the queue; a slow or dead endpoint fills the queue, whose oldest deliveries then give way (counted).
+ */
+export class WebhookSender {
+  private readonly queue: Delivery[] = [];
+  private inFlight = 0;
+  private sequence = 0;
+
+  constructor(
+    private readonly settings: WebhookSettings,
+    private readonly counted: (outcome: WebhookOutcome) => void,
+    private readonly logger: Logger,
+  ) {}
+
+  get enabled(): boolean {
+    return this.settings.url !== '';
+  }
+
+  participation(roomId: string, event: ParticipationEvent): void {
+    if (!FORWARDED.has(event.type)) return;
+    const { type, ...fields } = event;
+    this.enqueue(type, { roomId, ...fields });
+  }
+
+  report(report: SessionReport): void {
+    this.enqueue('session.report', { roomId: report.roomId, report });
+  }
+
+  private enqueue(type: string, fields: Record<string, unknown>): void {
+    if (!this.enabled) return;
+    const id = randomUUID();
+    this.sequence += 1;
+    const body = JSON.stringify({ id, type, occurredAt: new Date().toISOString(), sequence: this.sequence, ...fields });
+    this.queue.push({ id, type, body, attempts: 0 });
+    if (this.queue.length > this.settings.queueLimit) {
+      this.queue.shift();
+      this.counted('dropped');
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inFlight < CONCURRENCY && this.queue.length) {
+      const delivery = this.queue.shift()!;
+      this.inFlight += 1;
+      void this.attempt(delivery).finally(() => {
+        this.inFlight -= 1;
+        this.pump();
+      });
+    }
+  }
+
+  private async attempt(delivery: Delivery): Promise<void> {
+    delivery.attempts += 1;
+    if (await this.post(delivery)) return this.counted('delivered');
+    if (delivery.attempts >= this.settings.maxAttempts) {
+      this.counted('failed');
+      this.logger.warn({ webhook: delivery.type, attempts: delivery.attempts }, 'webhook not delivered; given up');
+      return;
+    }
+    this.counted('retried');
+    const delay = this.settings.retryBaseMs * 2 ** (delivery.attempts - 1) * (0.75 + Math.random() / 2);
+    setTimeout(() => {
+      this.queue.unshift(delivery);
+      this.pump();
+    }, delay).unref();
+  }
+
+  /** One POST: answered 2xx within the timeout, or not. */
+  private async post(delivery: Delivery): Promise<boolean> {
+    try {
+      const response = await fetch(this.settings.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'circle-webhook-id': delivery.id,
+          'circle-signature': signWebhook(this.settings.secret, delivery.body, Math.floor(Date.now() / 1000)),
+        },
+        body: delivery.body,
+        signal: AbortSignal.timeout(this.settings.timeoutMs),
+      });
+      await response.arrayBuffer().catch(() => undefined);
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,45 @@
+// The attendance ledger against a scripted session on a fake clock: minutes in the room, audio-only and in a side
+// room, reconnects, removal, the worst link, and what is still open when the session ends.
+import { expect, it } from 'vitest';
+import { AttendanceLedger } from '../../src/reports/attendance.js';
+import type { ParticipationEvent } from '../../src/rooms/room-port.js';
+
+it('counts each participant’s minutes, reconnects and worst link from the session’s events', () => {
+  let now = Date.parse('2026-11-24T18:00:00Z');
+  const ledger = new AttendanceLedger('group-1', () => now);
+  const at = (minute: number, event: ParticipationEvent) => {
+    now = Date.parse('2026-11-24T18:00:00Z') + minute * 60_000;
+    ledger.record(event);
+  };
+  at(0, { type: 'participant.joined', participantId: 'fran' });
+  at(0, { type: 'participant.admitted', participantId: 'fran' });
+  at(0, { type: 'session.started' });
+  at(1, { type: 'participant.joined', participantId: 'kim' }); // waits in the lobby: not in the room yet
+  at(3, { type: 'participant.admitted', participantId: 'kim' });
+  at(10, { type: 'participant.audioOnly', participantId: 'kim', audioOnly: true });
+  at(14, { type: 'participant.quality', participantId: 'kim', quality: 'poor' });
+  at(15, { type: 'participant.audioOnly', participantId: 'kim', audioOnly: false });
+  at(20, { type: 'participant.sideRoom', participantId: 'kim', inSideRoom: true });
+  at(20, { type: 'participant.sideRoom', participantId: 'fran', inSideRoom: true });
+  at(26, { type: 'participant.reconnecting', participantId: 'kim' }); // 2 minutes away, not counted
+  at(28, { type: 'participant.resumed', participantId: 'kim' });
+  at(30, { type: 'participant.sideRoom', participantId: 'kim', inSideRoom: false });
+  at(30, { type: 'participant.sideRoom', participantId: 'fran', inSideRoom: false });
+  at(31, { type: 'participant.joined', participantId: 'lou' });
+  at(32, { type: 'participant.admitted', participantId: 'lou' });
+  at(40, { type: 'participant.removed', participantId: 'lou' });
+
+  const live = ledger.report();
+  expect(live.endedAt).toBeNull();
+  expect(live.participants.find((p) => p.participantId === 'kim')).toMatchObject({ leftAt: null, minutesInRoom: 35 });
+
+  at(60, { type: 'session.ended' });
+  at(61, { type: 'participant.left', participantId: 'kim' }); // after the end: changes nothing counted
+  const report = ledger.report();
+  expect(report).toMatchObject({ roomId: 'group-1', startedAt: '2026-11-24T18:00:00.000Z', endedAt: '2026-11-24T19:00:00.000Z', worstQuality: 'reconnecting' });
+  const byId = Object.fromEntries(report.participants.map((p) => [p.participantId, p]));
+  expect(byId.fran).toMatchObject({ minutesInRoom: 60, minutesInSideRoom: 10, minutesAudioOnly: 0, reconnects: 0, removed: false, worstQuality: 'good', leftAt: '2026-11-24T19:00:00.000Z' });
+  expect(byId.kim).toMatchObject({ joinedAt: '2026-11-24T18:01:00.000Z', minutesInRoom: 55, minutesAudioOnly: 5, minutesInSideRoom: 8, reconnects: 1, worstQuality: 'reconnecting', leftAt: '2026-11-24T19:00:00.000Z' });
+  expect(byId.lou).toMatchObject({ minutesInRoom: 8, removed: true, leftAt: '2026-11-24T18:40:00.000Z' });
+  expect(JSON.stringify(report)).not.toMatch(/name/i);
+});
