@@ -13,7 +13,10 @@ export function openApiDocument() {
   const json = <T extends z.ZodTypeAny>(schema: T) => ({ content: { 'application/json': { schema } } });
   const failures = (...codes: number[]) => Object.fromEntries(codes.map((code) => [code, { description: 'refused', ...json(error) }]));
   const liveRoom = registry.register('LiveRoom', api.liveRoom);
+  const session = registry.register('Session', api.sessionDescription);
   const operations = [
+    { method: 'put', path: '/sessions/{roomId}', operationId: 'setUpSession', summary: 'Create or change a session before it starts: waiting room, floor, turn length, size', params: api.roomPath, body: registry.register('SessionSetup', api.sessionSetup), answer: session, failures: [400, 401] },
+    { method: 'get', path: '/sessions/{roomId}', operationId: 'describeSession', summary: 'A session wherever it runs or ran: its settings and state', params: api.roomPath, answer: session, failures: [401, 404] },
     { method: 'post', path: '/rooms/{roomId}/tokens', operationId: 'mintToken', summary: 'Mint a join token for one participant', params: api.roomPath, body: registry.register('MintTokenRequest', api.mintTokenRequest), answer: registry.register('MintTokenResponse', api.mintTokenResponse), failures: [400, 401] },
     { method: 'get', path: '/rooms', operationId: 'listRooms', summary: "This node's live rooms and who is in them (ids; names with names=true)", query: api.namesQuery, answer: z.object({ rooms: z.array(liveRoom) }), failures: [400, 401] },
     { method: 'get', path: '/rooms/{roomId}', operationId: 'describeRoom', summary: 'One live room on this node', params: api.roomPath, query: api.namesQuery, answer: liveRoom, failures: [400, 401, 404] },

@@ -6,6 +6,7 @@ import type { Logger } from '../logging/logger.js';
 import { CircleError, type ErrorCode } from '../protocol/errors.js';
 import type { Participant } from '../rooms/participant.js';
 import type { SessionReports } from '../reports/session-reports.js';
+import type { RoomRecord } from '../rooms/room-record.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { Room } from '../rooms/room.js';
 import { ApiKeys } from './api-keys.js';
@@ -118,6 +119,45 @@ export function createApiRouter({ config, tokens, registry, reports, logger }: A
   router.get(
     '/rooms/:roomId',
     route(logger, 'describeRoom', (req) => describe(live(parse(api.roomPath, req.params, 'path').roomId), parse(api.namesQuery, req.query, 'query').names === 'true')),
+  );
+  const session = (roomId: string, record: RoomRecord): z.infer<typeof api.sessionDescription> => ({
+    roomId,
+    started: record.started,
+    ended: record.ended,
+    locked: record.locked,
+    live: registry.get(roomId) !== undefined,
+    settings: {
+      waitingRoom: record.settings.requireAdmission ?? config.rooms.requireAdmission,
+      floorMode: record.floor.mode,
+      turnLimitSeconds: record.floor.turnLimitMs === null ? null : record.floor.turnLimitMs / 1000,
+      maxParticipants: record.settings.maxParticipants ?? config.rooms.maxParticipantsPerRoom,
+    },
+  });
+  router.put(
+    '/sessions/:roomId',
+    route(logger, 'setUpSession', async (req) => {
+      const { roomId } = parse(api.roomPath, req.params, 'path');
+      const setup = parse(api.sessionSetup, req.body ?? {}, 'body');
+      if ((setup.maxParticipants ?? 0) > config.rooms.maxParticipantsPerRoom) {
+        throw new CircleError('BAD_REQUEST', `body.maxParticipants: at most ${config.rooms.maxParticipantsPerRoom} on this deployment`);
+      }
+      const record = await registry.configureSession(roomId, {
+        ...(setup.waitingRoom !== undefined ? { requireAdmission: setup.waitingRoom } : {}),
+        ...(setup.maxParticipants !== undefined ? { maxParticipants: setup.maxParticipants } : {}),
+        ...(setup.floorMode !== undefined ? { floorMode: setup.floorMode } : {}),
+        ...(setup.turnLimitSeconds !== undefined ? { turnLimitMs: setup.turnLimitSeconds === null ? null : setup.turnLimitSeconds * 1000 } : {}),
+      });
+      return session(roomId, record);
+    }),
+  );
+  router.get(
+    '/sessions/:roomId',
+    route(logger, 'describeSession', async (req) => {
+      const { roomId } = parse(api.roomPath, req.params, 'path');
+      const record = await registry.anyRecord(roomId);
+      if (!record) throw new CircleError('NOT_FOUND', 'no such session (or its record has expired)');
+      return session(roomId, record);
+    }),
   );
   router.get(
     '/rooms/:roomId/report',

@@ -70,6 +70,33 @@ export const sessionReport = z
   })
   .strict() satisfies z.ZodType<SessionReport, z.ZodTypeDef, unknown>;
 
+/** A session as the clinic sets it up before it starts; each field left out keeps its value. */
+export const sessionSetup = z
+  .object({
+    /** Clients wait in the waiting room until admitted; false admits them once a facilitator has started. */
+    waitingRoom: z.boolean().optional(),
+    /** 'queue': one speaker at a time, with hands. */
+    floorMode: z.enum(['open', 'queue']).optional(),
+    /** Speaking turns' length; null for untimed. */
+    turnLimitSeconds: z.number().int().min(10).max(3600).nullable().optional(),
+    maxParticipants: z.number().int().min(2).max(200).optional(),
+  })
+  .strict();
+
+export const sessionDescription = z
+  .object({
+    roomId: opaqueId,
+    started: z.boolean(),
+    ended: z.boolean(),
+    locked: z.boolean(),
+    /** Running on this node now. */
+    live: z.boolean(),
+    settings: z
+      .object({ waitingRoom: z.boolean(), floorMode: z.enum(['open', 'queue']), turnLimitSeconds: z.number().nullable(), maxParticipants: z.number().int() })
+      .strict(),
+  })
+  .strict();
+
 export const endResponse = z.object({ ended: z.enum(['here', 'owner', 'record']) }).strict();
 
 export const done = z.object({}).strict();

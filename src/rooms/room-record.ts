@@ -39,6 +39,14 @@ export interface RecordData {
   floor: FloorState;
   /** The side rooms open now, by id; who is in each is in their seats. */
   sideRooms: string[];
+  /** What the clinic set for this session before it started; null: the node's configuration. */
+  settings: SessionSettings;
+}
+
+/** A session's own settings where they differ from the node's (set through the server API before it starts). */
+export interface SessionSettings {
+  requireAdmission: boolean | null;
+  maxParticipants: number | null;
 }
 
 /** The audit log keeps the latest entries; a session with more moderation than this is exceptional. */
@@ -72,6 +80,7 @@ export class RoomRecord {
   private readonly held = new Map<string, HeldSeat>();
   private readonly decisions = new Map<string, StandingDecisions>();
   private readonly sideRooms = new Set<string>();
+  private sessionSettings: SessionSettings = { requireAdmission: null, maxParticipants: null };
   readonly floor: FloorState;
   touchedAt = Date.now();
 
@@ -80,6 +89,23 @@ export class RoomRecord {
     turnLimitMs: number | null = null,
   ) {
     this.floor = initialFloor(turnLimitMs);
+  }
+
+  get settings(): SessionSettings {
+    return { ...this.sessionSettings };
+  }
+
+  /**
+   * The clinic sets the session up before it starts: the waiting room, its size, how the floor works. Once a
+   * facilitator has started it, its facilitators change it live instead.
+   */
+  configure(settings: Partial<SessionSettings> & { floorMode?: FloorState['mode']; turnLimitMs?: number | null }): void {
+    if (this.startedNow || this.endedNow) throw new CircleError('BAD_REQUEST', 'the session has started; its facilitators change it live');
+    const { floorMode, turnLimitMs, ...own } = settings;
+    this.sessionSettings = { ...this.sessionSettings, ...own };
+    if (floorMode !== undefined) this.floor.mode = floorMode;
+    if (turnLimitMs !== undefined) this.floor.turnLimitMs = turnLimitMs;
+    this.touch();
   }
 
   /** Whether clients may write to everyone (staff always may). */
@@ -266,6 +292,7 @@ export class RoomRecord {
       decisions: [...this.decisions],
       floor: this.floor,
       sideRooms: [...this.sideRooms],
+      settings: { ...this.sessionSettings },
     };
   }
 
@@ -284,6 +311,7 @@ export class RoomRecord {
     for (const [id, standing] of data.decisions) record.decisions.set(id, standing);
     Object.assign(record.floor, data.floor);
     for (const id of data.sideRooms) record.sideRooms.add(id);
+    record.sessionSettings = { ...data.settings };
     return record;
   }
 }

@@ -91,6 +91,20 @@ export class RoomRegistry {
     return 'record';
   }
 
+  /**
+   * The clinic's system sets a session up before it starts (the waiting room, its size, the floor): in the record
+   * this node keeps, and in the shared store for whichever node opens it. Refused once the session has started.
+   */
+  async configureSession(roomId: string, settings: Parameters<RoomRecord['configure']>[0]): Promise<RoomRecord> {
+    const record = (await this.anyRecord(roomId)) ?? new RoomRecord(roomId, this.settings.defaultTurnLimitMs);
+    record.configure(settings);
+    if (!this.rooms.has(roomId)) {
+      this.records.set(roomId, record);
+      await this.placement.saveRecord(record);
+    }
+    return record;
+  }
+
   /** The record of an open or recently closed room: what the admin audit endpoint reads. */
   record(roomId: string): RoomRecord | undefined {
     return this.records.get(roomId);

@@ -115,7 +115,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     if (this.closed) throw new CircleError('UNAVAILABLE', 'the room is closing; join again');
     const previous = this.participants.get(identity.participantId);
     this.record.assertMayEnter(identity, previous !== undefined);
-    if (!previous && this.participants.size >= this.settings.maxParticipants) {
+    if (!previous && this.participants.size >= (this.record.settings.maxParticipants ?? this.settings.maxParticipants)) {
       throw new CircleError('ROOM_FULL', 'the room is full');
     }
     const link = new LinkQuality(this.settings.quality);
@@ -272,9 +272,14 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.shutDown((participant) => participant.channel.end('ended'));
   }
 
+  /** Clients wait to be admitted: as the clinic set this session up, else as the node is configured. */
+  private get requiresAdmission(): boolean {
+    return this.record.settings.requireAdmission ?? this.settings.requireAdmission;
+  }
+
   private mustWait(role: Role): boolean {
     if (role !== 'client') return false;
-    return this.settings.requireAdmission || !this.record.started;
+    return this.requiresAdmission || !this.record.started;
   }
 
   private announceAdmitted(participant: Participant): void {
@@ -313,7 +318,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     const starting = !this.record.started;
     this.record.start();
     if (starting) this.tell({ type: 'session.started' });
-    if (!this.settings.requireAdmission) for (const participant of this.waiting()) this.admit(participant);
+    if (!this.requiresAdmission) for (const participant of this.waiting()) this.admit(participant);
     this.checkFacilitatorPresence(starting);
   }
 

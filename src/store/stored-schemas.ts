@@ -58,6 +58,10 @@ const record = z
     decisions: z.array(z.tuple([opaqueId, z.object({ role: role.optional(), locks }).strict()])).default([]),
     floor,
     sideRooms: z.array(opaqueId).max(100).default([]),
+    settings: z
+      .object({ requireAdmission: z.boolean().nullable(), maxParticipants: z.number().int().min(2).max(200).nullable() })
+      .strict()
+      .default({ requireAdmission: null, maxParticipants: null }),
   })
   .strict() satisfies z.ZodType<RecordData, z.ZodTypeDef, unknown>;
 

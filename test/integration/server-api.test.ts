@@ -6,7 +6,9 @@ import { expect, it } from 'vitest';
 import { ApiKeys } from '../../src/api/api-keys.js';
 import { ROLES } from '../../src/protocol/roles.js';
 import type { SelfView } from '../../src/protocol/events.js';
-import { connect, produceAudio } from '../../harness/signaling.js';
+import { startCircle } from '../../harness/circle.js';
+import { connect, devToken, produceAudio } from '../../harness/signaling.js';
+import { RedisServer } from '../helpers/redis.js';
 import { circleSuite } from '../helpers/fixtures.js';
 
 const EHR_KEY = 'ehr-key-0123456789abcdef0123456789abcdef';
@@ -37,7 +39,7 @@ it('serves an OpenAPI document derived from the schemas the server enforces', as
   };
   expect(document.openapi).toBe('3.0.3');
   const operations = Object.values(document.paths).flatMap((methods) => Object.values(methods).map((o) => o.operationId)).sort();
-  expect(operations).toEqual(['describeRoom', 'endRoom', 'listRooms', 'mintToken', 'muteParticipant', 'removeParticipant', 'sessionReport']);
+  expect(operations).toEqual(['describeRoom', 'describeSession', 'endRoom', 'listRooms', 'mintToken', 'muteParticipant', 'removeParticipant', 'sessionReport', 'setUpSession']);
   const mint = document.components.schemas.MintTokenRequest!;
   expect(mint.properties.role!.enum).toEqual([...ROLES]);
   expect(mint.required).toEqual(['name']);
@@ -123,4 +125,63 @@ it('the operators’ CLI: makes an API key the configuration accepts, mints a to
   expect(refused.code).toBe(1);
   expect(JSON.parse(refused.out)).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
   expect((await cli(['no-such-command'])).code).toBe(2);
+});
+
+it('sets a session up before it starts: no waiting room, one speaker at a time, timed turns, a size; refused once started', async () => {
+  const setUp = await call('PUT', '/sessions/api-setup', { body: { waitingRoom: false, floorMode: 'queue', turnLimitSeconds: 120, maxParticipants: 3 } });
+  expect(setUp).toEqual({
+    status: 200,
+    body: { roomId: 'api-setup', started: false, ended: false, locked: false, live: false, settings: { waitingRoom: false, floorMode: 'queue', turnLimitSeconds: 120, maxParticipants: 3 } },
+  });
+  expect((await call('GET', '/sessions/api-setup')).body).toEqual(setUp.body);
+  expect((await call('PUT', '/sessions/api-setup', { body: { maxParticipants: 1000 } })).status).toBe(400);
+  expect((await call('GET', '/sessions/never-set-up')).status).toBe(404);
+
+  // The session runs as set up: the facilitator starts it, a client walks straight in (no waiting room), the floor
+  // is one speaker at a time with 2-minute turns, and a third person fills it.
+  const seat = async (body: object) => {
+    const minted = await call('POST', '/rooms/api-setup/tokens', { body });
+    const client = suite.track(await connect(suite.server.url));
+    return { client, answer: await client.call<{ self: { admission: string }; admitted?: { floor: { mode: string; turnLimitSeconds: number } } }>('join', { token: minted.body.token }) };
+  };
+  const lead = await seat({ name: 'Lead', role: 'facilitator' });
+  expect(lead.answer).toMatchObject({ ok: true, data: { admitted: { floor: { mode: 'queue', turnLimitSeconds: 120 } } } });
+  const client = await seat({ name: 'Client', participantId: 'setup-client' });
+  expect(client.answer).toMatchObject({ ok: true, data: { self: { admission: 'admitted' } } });
+  await seat({ name: 'Observer', role: 'observer' });
+  expect((await seat({ name: 'One too many' })).answer).toMatchObject({ ok: false, error: { code: 'ROOM_FULL' } });
+
+  expect(await call('PUT', '/sessions/api-setup', { body: { waitingRoom: true } })).toMatchObject({
+    status: 400,
+    body: { error: { code: 'BAD_REQUEST', message: 'the session has started; its facilitators change it live' } },
+  });
+  expect((await call('GET', '/sessions/api-setup')).body).toMatchObject({ started: true, live: true });
+});
+
+it('a session set up through one node runs as set up on another (the setup is in the shared store)', async () => {
+  const redis = await RedisServer.start();
+  const shared = { store: { redisUrl: redis.url, snapshotIntervalMs: 100 }, api: { keys: [ApiKeys.create('ehr', EHR_KEY)] } };
+  const [a, b] = [await startCircle(shared), await startCircle(shared)];
+  try {
+    const put = await fetch(`${a.adminUrl}/api/v1/sessions/shared-setup`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${EHR_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ waitingRoom: false }),
+    });
+    expect(put.status).toBe(200);
+    const minted = await fetch(`${b.adminUrl}/api/v1/rooms/shared-setup/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${EHR_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Lead', role: 'facilitator' }),
+    });
+    const lead = suite.track(await connect(b.url));
+    await lead.ok('join', { token: ((await minted.json()) as { token: string }).token });
+    const { token } = await devToken(b.url, { room: 'shared-setup', name: 'Client', role: 'client' });
+    const client = suite.track(await connect(b.url));
+    expect(await client.ok('join', { token })).toMatchObject({ self: { admission: 'admitted' } });
+  } finally {
+    await a.stop();
+    await b.stop();
+    await redis.stop();
+  }
 });
