@@ -2,6 +2,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
+/** The credential an `Authorization: Bearer …` header presents; empty when there is none. */
+export function presentedBearer(header: string | undefined): string {
+  return /^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '';
+}
+
 /**
  * The clinic systems' API keys, as configured: `name:sha256hex`, so the configuration never holds a usable key.
  * A presented key is hashed and compared with every configured one in constant time; the answer is the key's name

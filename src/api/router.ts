@@ -1,15 +1,16 @@
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type Router } from 'express';
 import type { z } from 'zod';
 import type { TokenService } from '../auth/tokens.js';
 import type { CircleConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
-import { CircleError, type ErrorCode } from '../protocol/errors.js';
+import { jsonRoute, parseInput } from '../http/json-route.js';
+import { CircleError } from '../protocol/errors.js';
 import type { Participant } from '../rooms/participant.js';
 import type { SessionReports } from '../reports/session-reports.js';
 import type { RoomRecord } from '../rooms/room-record.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { Room } from '../rooms/room.js';
-import { ApiKeys } from './api-keys.js';
+import { ApiKeys, presentedBearer } from './api-keys.js';
 import { openApiDocument } from './openapi.js';
 import * as api from './schemas.js';
 
@@ -19,36 +20,6 @@ export interface ApiDeps {
   registry: RoomRegistry;
   reports: SessionReports;
   logger: Logger;
-}
-
-const STATUS: Partial<Record<ErrorCode, number>> = { BAD_REQUEST: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, UNAVAILABLE: 503 };
-
-function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, value: unknown, where: string): T {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new CircleError('BAD_REQUEST', `${where}${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message}`);
-}
-
-/**
- * Each route: parse, call the domain, answer; refusals keep their code, anything else is INTERNAL with an id. The
- * log names the operation and the key, never a room or participant id from the path (the logger keys those).
- */
-function route(logger: Logger, operation: string, handle: (req: Request) => Promise<unknown> | unknown) {
-  return async (req: Request, res: Response) => {
-    logger.info({ apiKey: res.locals.apiKey as string, operation, requestId: res.locals.requestId as string }, 'api request');
-    try {
-      res.json(await handle(req));
-    } catch (error) {
-      const requestId = res.locals.requestId as string;
-      if (error instanceof CircleError) {
-        res.status(STATUS[error.code] ?? 409).json({ error: { code: error.code, message: error.message } });
-        return;
-      }
-      logger.error({ requestId, err: error }, 'api request failed');
-      res.status(500).json({ error: { code: 'INTERNAL', message: `internal error (request ${requestId})` } });
-    }
-  };
 }
 
 function describe(room: Room, withNames: boolean): z.infer<typeof api.liveRoom> {
@@ -87,7 +58,7 @@ export function createApiRouter({ config, tokens, registry, reports, logger }: A
 
   router.get('/openapi.json', (_req, res) => void res.json(document));
   router.use((req, res, next) => {
-    const name = keys.identify(/^Bearer (.+)$/.exec(req.header('authorization') ?? '')?.[1] ?? '');
+    const name = keys.identify(presentedBearer(req.header('authorization')));
     if (!name) {
       res.status(401).json({ error: { code: 'UNAUTHORIZED', message: 'an API key is required' } });
       return;
@@ -99,9 +70,9 @@ export function createApiRouter({ config, tokens, registry, reports, logger }: A
 
   router.post(
     '/rooms/:roomId/tokens',
-    route(logger, 'mintToken', async (req) => {
-      const { roomId } = parse(api.roomPath, req.params, 'path');
-      const request = parse(api.mintTokenRequest, req.body ?? {}, 'body');
+    jsonRoute(logger, 'mintToken', async (req) => {
+      const { roomId } = parseInput(api.roomPath, req.params, 'path');
+      const request = parseInput(api.mintTokenRequest, req.body ?? {}, 'body');
       if (request.ttlSeconds > config.auth.maxTokenLifetimeSeconds) {
         throw new CircleError('BAD_REQUEST', `body.ttlSeconds: at most ${config.auth.maxTokenLifetimeSeconds}`);
       }
@@ -111,14 +82,14 @@ export function createApiRouter({ config, tokens, registry, reports, logger }: A
   );
   router.get(
     '/rooms',
-    route(logger, 'listRooms', (req) => {
-      const withNames = parse(api.namesQuery, req.query, 'query').names === 'true';
+    jsonRoute(logger, 'listRooms', (req) => {
+      const withNames = parseInput(api.namesQuery, req.query, 'query').names === 'true';
       return { rooms: [...registry.openRooms()].map((room) => describe(room, withNames)) };
     }),
   );
   router.get(
     '/rooms/:roomId',
-    route(logger, 'describeRoom', (req) => describe(live(parse(api.roomPath, req.params, 'path').roomId), parse(api.namesQuery, req.query, 'query').names === 'true')),
+    jsonRoute(logger, 'describeRoom', (req) => describe(live(parseInput(api.roomPath, req.params, 'path').roomId), parseInput(api.namesQuery, req.query, 'query').names === 'true')),
   );
   const session = (roomId: string, record: RoomRecord): z.infer<typeof api.sessionDescription> => ({
     roomId,
@@ -135,9 +106,9 @@ export function createApiRouter({ config, tokens, registry, reports, logger }: A
   });
   router.put(
     '/sessions/:roomId',
-    route(logger, 'setUpSession', async (req) => {
-      const { roomId } = parse(api.roomPath, req.params, 'path');
-      const setup = parse(api.sessionSetup, req.body ?? {}, 'body');
+    jsonRoute(logger, 'setUpSession', async (req) => {
+      const { roomId } = parseInput(api.roomPath, req.params, 'path');
+      const setup = parseInput(api.sessionSetup, req.body ?? {}, 'body');
       if ((setup.maxParticipants ?? 0) > config.rooms.maxParticipantsPerRoom) {
         throw new CircleError('BAD_REQUEST', `body.maxParticipants: at most ${config.rooms.maxParticipantsPerRoom} on this deployment`);
       }
@@ -152,8 +123,8 @@ export function createApiRouter({ config, tokens, registry, reports, logger }: A
   );
   router.get(
     '/sessions/:roomId',
-    route(logger, 'describeSession', async (req) => {
-      const { roomId } = parse(api.roomPath, req.params, 'path');
+    jsonRoute(logger, 'describeSession', async (req) => {
+      const { roomId } = parseInput(api.roomPath, req.params, 'path');
       const record = await registry.anyRecord(roomId);
       if (!record) throw new CircleError('NOT_FOUND', 'no such session (or its record has expired)');
       return session(roomId, record);
@@ -161,28 +132,28 @@ export function createApiRouter({ config, tokens, registry, reports, logger }: A
   );
   router.get(
     '/rooms/:roomId/report',
-    route(logger, 'sessionReport', (req) => {
-      const report = reports.reportOf(parse(api.roomPath, req.params, 'path').roomId);
+    jsonRoute(logger, 'sessionReport', (req) => {
+      const report = reports.reportOf(parseInput(api.roomPath, req.params, 'path').roomId);
       if (!report) throw new CircleError('NOT_FOUND', 'no report of that session on this node');
       return report;
     }),
   );
   router.post(
     '/rooms/:roomId/end',
-    route(logger, 'endRoom', async (req) => ({ ended: await registry.endAnywhere(parse(api.roomPath, req.params, 'path').roomId) })),
+    jsonRoute(logger, 'endRoom', async (req) => ({ ended: await registry.endAnywhere(parseInput(api.roomPath, req.params, 'path').roomId) })),
   );
   router.post(
     '/rooms/:roomId/participants/:participantId/mute',
-    route(logger, 'muteParticipant', async (req) => {
-      const { roomId, participantId } = parse(api.participantPath, req.params, 'path');
+    jsonRoute(logger, 'muteParticipant', async (req) => {
+      const { roomId, participantId } = parseInput(api.participantPath, req.params, 'path');
       await live(roomId).moderation.muteForAdministrator(participantId);
       return {};
     }),
   );
   router.post(
     '/rooms/:roomId/participants/:participantId/remove',
-    route(logger, 'removeParticipant', (req) => {
-      const { roomId, participantId } = parse(api.participantPath, req.params, 'path');
+    jsonRoute(logger, 'removeParticipant', (req) => {
+      const { roomId, participantId } = parseInput(api.participantPath, req.params, 'path');
       live(roomId).moderation.removeForAdministrator(participantId);
       return {};
     }),

@@ -1,14 +1,16 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { z } from 'zod';
 import { displayName, opaqueId, type TokenService } from '../auth/tokens.js';
+import { ApiKeys, presentedBearer } from '../api/api-keys.js';
 import { createApiRouter } from '../api/router.js';
 import type { CircleConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CircleError } from '../protocol/errors.js';
+import { jsonRoute, parseInput } from './json-route.js';
 import { ROLES } from '../protocol/roles.js';
 import type { SessionReports } from '../reports/session-reports.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
@@ -27,8 +29,6 @@ export interface HttpDeps {
   registry: RoomRegistry;
   reports: SessionReports;
 }
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
 
 const devTokenRequest = z
   .object({ room: opaqueId, name: displayName, role: z.enum(ROLES).default('client'), participantId: opaqueId.optional() })
@@ -89,21 +89,14 @@ export function createPublicApp({ config, tokens, logger }: Pick<HttpDeps, 'conf
 
   if (config.auth.devTokens) {
     // A local demo only (refused in production): a clinic's own backend mints real tokens.
-    app.post('/dev/token', express.json({ limit: '4kb' }), async (req, res, next) => {
-      const parsed = devTokenRequest.safeParse(req.body);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        res.status(400).json({ error: { code: 'BAD_REQUEST', message: `${issue?.path.join('.')}: ${issue?.message}` } });
-        return;
-      }
-      try {
-        const { room, name, role, participantId } = parsed.data;
-        const minted = await tokens.mint({ roomId: room, displayName: name, role, participantId }, config.auth.devTokenTtlSeconds);
-        res.json(minted);
-      } catch (error) {
-        next(error);
-      }
-    });
+    app.post(
+      '/dev/token',
+      express.json({ limit: '4kb' }),
+      jsonRoute(logger, 'devToken', (req) => {
+        const { room, name, role, participantId } = parseInput(devTokenRequest, req.body, 'body');
+        return tokens.mint({ roomId: room, displayName: name, role, participantId }, config.auth.devTokenTtlSeconds);
+      }),
+    );
   }
 
   if (config.http.serveWebApp) {
@@ -145,34 +138,28 @@ export function createInternalApp({ config, metrics, logger, readiness, registry
   app.use('/api/v1', createApiRouter({ config, tokens, registry, reports, logger }));
 
   // Administration, for clinic administrators and incident review: the bearer secret, compared in constant time.
-  const adminSecret = digest(config.admin.bearerSecret);
+  const adminSecret = new ApiKeys([ApiKeys.create('admin', config.admin.bearerSecret)]);
   app.use('/admin', (req, res, next) => {
-    const presented = /^Bearer (.+)$/.exec(req.header('authorization') ?? '')?.[1] ?? '';
-    if (timingSafeEqual(digest(presented), adminSecret)) return next();
+    if (adminSecret.identify(presentedBearer(req.header('authorization')))) return next();
     res.status(401).json({ error: { code: 'UNAUTHORIZED', message: 'bearer secret required' } });
   });
 
   // The audit log of a room (moderation actions, ids only).
-  app.get('/admin/rooms/:roomId/audit', async (req, res) => {
-    // Any node answers: a room running elsewhere (or whose node died) is read from the shared store.
-    const record = await registry.anyRecord(req.params.roomId ?? '').catch(() => undefined);
-    if (!record) {
-      res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such room (or its record has expired)' } });
-      return;
-    }
-    res.json({ ended: record.ended, locked: record.locked, entries: record.audit, dropped: record.auditDropped });
-  });
+  app.get(
+    '/admin/rooms/:roomId/audit',
+    jsonRoute(logger, 'adminAudit', async (req) => {
+      // Any node answers: a room running elsewhere (or whose node died) is read from the shared store.
+      const record = await registry.anyRecord(req.params.roomId ?? '');
+      if (!record) throw new CircleError('NOT_FOUND', 'no such room (or its record has expired)');
+      return { ended: record.ended, locked: record.locked, entries: record.audit, dropped: record.auditDropped };
+    }),
+  );
 
   // Ends a session from any node (a facilitator cannot, or a clinic's system ends sessions on a schedule).
-  app.post('/admin/rooms/:roomId/end', async (req, res) => {
-    try {
-      res.json({ ended: await registry.endAnywhere(req.params.roomId ?? '') });
-    } catch (error) {
-      const known = error instanceof CircleError ? error : new CircleError('INTERNAL', 'could not end the room');
-      if (!(error instanceof CircleError)) logger.error({ err: error }, 'admin end failed');
-      res.status(known.code === 'NOT_FOUND' ? 404 : known.code === 'UNAVAILABLE' ? 503 : 500).json({ error: known.toBody() });
-    }
-  });
+  app.post(
+    '/admin/rooms/:roomId/end',
+    jsonRoute(logger, 'adminEnd', async (req) => ({ ended: await registry.endAnywhere(req.params.roomId ?? '') })),
+  );
 
   app.use(errorHandler(logger));
   return app;
