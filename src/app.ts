@@ -113,7 +113,10 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
     { kv, directory },
   );
   const webhooks = new WebhookSender(config.webhooks, (outcome) => metrics.webhookDeliveries.inc({ outcome }), logger);
-  const reports = new SessionReports((report) => webhooks.report(report));
+  const reports = new SessionReports((report) => {
+    metrics.sessionsEnded.inc({ worst_quality: report.worstQuality });
+    webhooks.report(report);
+  });
   registry.observer.on('newroom', (room) => {
     observeRoom(room, metrics);
     room.observer.on('participation', (event) => webhooks.participation(room.id, event));

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { AUDIO_ONLY_REASONS, MODERATION_ACTIONS, type MediaKind } from '../protocol/events.js';
+import { AUDIO_ONLY_REASONS, CONNECTION_QUALITIES, MODERATION_ACTIONS, type MediaKind } from '../protocol/events.js';
 import type { LinkTotals } from '../quality/room-quality.js';
 import { ROLES, type Role } from '../protocol/roles.js';
 
@@ -29,6 +29,7 @@ export interface Metrics {
   floorGrants: Counter<'source'>;
   messages: Counter<'audience'>;
   webhookDeliveries: Counter<'outcome'>;
+  sessionsEnded: Counter<'worst_quality'>;
   floorWait: Histogram<never>;
   reconnects: Counter<'outcome'>;
   audioOnlyTransitions: Counter<'direction' | 'reason'>;
@@ -185,6 +186,12 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
       'Messages sent, by how they were addressed: to everyone, to the staff, or to one person. Never by whom, to whom or what.',
       'audience',
       ['everyone', 'staff', 'one'],
+    ),
+    sessionsEnded: countedBy(
+      'circle_sessions_ended_total',
+      'Sessions ended on this node, by the worst link any participant had in them: the fleet\'s session quality.',
+      'worst_quality',
+      CONNECTION_QUALITIES,
     ),
     webhookDeliveries: countedBy(
       'circle_webhook_deliveries_total',

@@ -138,6 +138,8 @@ it('a session’s events reach the receiver signed, retried when refused, ids on
   const metrics = await (await fetch(`${server.adminUrl}/metrics`)).text();
   expect(sample(metrics, 'circle_webhook_deliveries_total', { outcome: 'retried' })).toBe(3);
   expect(sample(metrics, 'circle_webhook_deliveries_total', { outcome: 'failed' })).toBe(0);
+  expect(sample(metrics, 'circle_sessions_ended_total', { worst_quality: 'reconnecting' })).toBe(1);
+  expect(sample(metrics, 'circle_sessions_ended_total', { worst_quality: 'good' })).toBe(0);
 });
 
 it('a receiver that never answers does not slow a room down', async () => {
