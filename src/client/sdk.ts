@@ -28,7 +28,7 @@ export type { InboundStat, RemoteTrack };
 export type ClientState = 'idle' | 'joining' | 'waiting' | 'joined' | 'rejoining' | 'left' | 'ended';
 
 /** The room mirror's events (peers, self, room, lobby, floor), passed on, and the seat's and media's own. */
-type ClientEvents = Omit<MirrorEvents, 'producerAvailable'> & {
+export type ClientEvents = Omit<MirrorEvents, 'producerAvailable'> & {
   state: [ClientState];
   unmuteRequested: [MediaKind];
   /** A facilitator suggests audio-only (a weak connection); `setAudioOnly(true)` takes it up. */

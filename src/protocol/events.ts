@@ -1,4 +1,4 @@
-import type { types as media } from 'mediasoup';
+import type { DtlsParametersWire, IceCandidateWire, IceParametersWire, RtpCapabilitiesWire, RtpParametersWire } from './media-wire.js';
 import type { Ack } from './errors.js';
 import type { RequestName, RequestPayload } from './schemas.js';
 import type { Role } from './roles.js';
@@ -92,7 +92,7 @@ export interface LobbyEntry {
 }
 
 export interface AdmittedView {
-  routerRtpCapabilities: media.RtpCapabilities;
+  routerRtpCapabilities: RtpCapabilitiesWire;
   peers: PeerInfo[];
   room: RoomView;
   /** Facilitators and co-facilitators see who waits; others get an empty list. */
@@ -187,9 +187,9 @@ export interface AuditEntry {
 
 export interface TransportInfo {
   id: string;
-  iceParameters: media.IceParameters;
-  iceCandidates: media.IceCandidate[];
-  dtlsParameters: media.DtlsParameters;
+  iceParameters: IceParametersWire;
+  iceCandidates: IceCandidateWire[];
+  dtlsParameters: DtlsParametersWire;
 }
 
 export interface ConsumerInfo {
@@ -198,7 +198,7 @@ export interface ConsumerInfo {
   participantId: string;
   kind: MediaKind;
   source: MediaSource;
-  rtpParameters: media.RtpParameters;
+  rtpParameters: RtpParametersWire;
   producerPaused: boolean;
 }
 
@@ -209,7 +209,7 @@ export interface RequestResults {
   setRtpCapabilities: Record<string, never>;
   createTransport: TransportInfo;
   connectTransport: Record<string, never>;
-  restartIce: { iceParameters: media.IceParameters };
+  restartIce: { iceParameters: IceParametersWire };
   produce: { producerId: string };
   pauseProducer: Record<string, never>;
   resumeProducer: Record<string, never>;

@@ -1,0 +1,43 @@
+// Builds the browser SDK as an installable package from src/client: ES modules with TypeScript declarations, its
+// API reference generated from the doc comments (TypeDoc), and `npm pack`s it. mediasoup-client and
+// socket.io-client stay dependencies (not bundled copies); zod is there for the request types only.
+//
+//   node scripts/pack-sdk.mjs   →   dist/circle-sdk-<version>.tgz
+import { execFileSync } from 'node:child_process';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.join(root, 'dist/sdk');
+const require = createRequire(import.meta.url);
+const run = (bin, args, cwd = root) => execFileSync(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+
+await rm(out, { recursive: true, force: true });
+run(require.resolve('typescript/bin/tsc'), ['-p', 'tsconfig.sdk.json']);
+run(path.join(root, 'node_modules/typedoc/bin/typedoc'), [
+  '--tsconfig', 'tsconfig.sdk.json', '--entryPoints', 'src/client/index.ts', '--out', path.join(out, 'docs'),
+  '--name', 'Circle SDK', '--readme', 'none', '--disableSources', '--treatWarningsAsErrors', '--excludePrivate', '--excludeInternal', '--logLevel', 'Warn',
+]);
+
+const server = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
+const dependency = (name) => server.dependencies[name] ?? server.devDependencies[name];
+const manifest = {
+  name: '@circle/sdk',
+  // Versioned with the protocol: the server of the same version speaks it.
+  version: server.version,
+  description: 'Browser SDK for Circle, the media server for moderated group therapy',
+  type: 'module',
+  exports: { '.': { types: './lib/client/index.d.ts', default: './lib/client/index.js' } },
+  types: './lib/client/index.d.ts',
+  files: ['lib', 'docs', 'README.md'],
+  sideEffects: false,
+  dependencies: { 'mediasoup-client': dependency('mediasoup-client'), 'socket.io-client': dependency('socket.io-client'), zod: dependency('zod') },
+  license: server.license ?? 'UNLICENSED',
+};
+await writeFile(path.join(out, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+await cp(path.join(root, 'docs/sdk.md'), path.join(out, 'README.md'));
+await mkdir(path.join(root, 'dist'), { recursive: true });
+const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', path.join(root, 'dist')], { cwd: out }).toString().trim().split('\n').at(-1);
+console.log(path.join(root, 'dist', packed));

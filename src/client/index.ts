@@ -1,0 +1,32 @@
+/**
+ * The browser SDK's public surface, as the `@circle/sdk` package exports it: the client, and the protocol's shapes
+ * its methods and events carry.
+ */
+export { CircleClient, type CircleClientOptions, type ClientEvents, type ClientState, type InboundStat, type RemoteTrack } from './sdk.js';
+export { RequestError } from './request.js';
+export type { MirrorEvents } from './room-mirror.js';
+export type {
+  AdmittedView,
+  AudioOnlyReason,
+  AuditEntry,
+  ChatMessage,
+  ConnectionQuality,
+  FloorMode,
+  FloorView,
+  JoinResult,
+  LinkView,
+  LobbyEntry,
+  MediaKind,
+  MediaLocks,
+  MediaSource,
+  MessageAudience,
+  PeerInfo,
+  ProducerInfo,
+  ReconnectReason,
+  RoomView,
+  SelfView,
+  SessionEndReason,
+} from '../protocol/events.js';
+export { ERROR_CODES, type ErrorBody, type ErrorCode } from '../protocol/errors.js';
+export type { DtlsParametersWire, IceCandidateWire, IceParametersWire, RtpCapabilitiesWire, RtpParametersWire, Wire } from '../protocol/media-wire.js';
+export { ROLES, type Role } from '../protocol/roles.js';
