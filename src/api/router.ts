@@ -91,19 +91,19 @@ export function createApiRouter({ config, tokens, registry, reports, logger }: A
     '/rooms/:roomId',
     jsonRoute(logger, 'describeRoom', (req) => describe(live(parseInput(api.roomPath, req.params, 'path').roomId), parseInput(api.namesQuery, req.query, 'query').names === 'true')),
   );
-  const session = (roomId: string, record: RoomRecord): z.infer<typeof api.sessionDescription> => ({
-    roomId,
-    started: record.started,
-    ended: record.ended,
-    locked: record.locked,
-    live: registry.get(roomId) !== undefined,
-    settings: {
-      waitingRoom: record.settings.requireAdmission ?? config.rooms.requireAdmission,
-      floorMode: record.floor.mode,
-      turnLimitSeconds: record.floor.turnLimitMs === null ? null : record.floor.turnLimitMs / 1000,
-      maxParticipants: record.settings.maxParticipants ?? config.rooms.maxParticipantsPerRoom,
-    },
-  });
+  const session = (roomId: string, record: RoomRecord): z.infer<typeof api.sessionDescription> => {
+    const defaults = { requireAdmission: config.rooms.requireAdmission, maxParticipants: config.rooms.maxParticipantsPerRoom };
+    const { requireAdmission, maxParticipants } = record.settingsOver(defaults);
+    const turnLimitSeconds = record.floor.turnLimitMs === null ? null : record.floor.turnLimitMs / 1000;
+    return {
+      roomId,
+      started: record.started,
+      ended: record.ended,
+      locked: record.locked,
+      live: registry.get(roomId) !== undefined,
+      settings: { waitingRoom: requireAdmission, floorMode: record.floor.mode, turnLimitSeconds, maxParticipants },
+    };
+  };
   router.put(
     '/sessions/:roomId',
     jsonRoute(logger, 'setUpSession', async (req) => {

@@ -91,8 +91,12 @@ export class RoomRecord {
     this.floor = initialFloor(turnLimitMs);
   }
 
-  get settings(): SessionSettings {
-    return { ...this.sessionSettings };
+  /** The session's settings in force: its own where the clinic set them, else the node's `defaults`. */
+  settingsOver(defaults: { requireAdmission: boolean; maxParticipants: number }): { requireAdmission: boolean; maxParticipants: number } {
+    return {
+      requireAdmission: this.sessionSettings.requireAdmission ?? defaults.requireAdmission,
+      maxParticipants: this.sessionSettings.maxParticipants ?? defaults.maxParticipants,
+    };
   }
 
   /**

@@ -115,7 +115,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     if (this.closed) throw new CircleError('UNAVAILABLE', 'the room is closing; join again');
     const previous = this.participants.get(identity.participantId);
     this.record.assertMayEnter(identity, previous !== undefined);
-    if (!previous && this.participants.size >= (this.record.settings.maxParticipants ?? this.settings.maxParticipants)) {
+    if (!previous && this.participants.size >= this.record.settingsOver(this.settings).maxParticipants) {
       throw new CircleError('ROOM_FULL', 'the room is full');
     }
     const link = new LinkQuality(this.settings.quality);
@@ -274,7 +274,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
 
   /** Clients wait to be admitted: as the clinic set this session up, else as the node is configured. */
   private get requiresAdmission(): boolean {
-    return this.record.settings.requireAdmission ?? this.settings.requireAdmission;
+    return this.record.settingsOver(this.settings).requireAdmission;
   }
 
   private mustWait(role: Role): boolean {
