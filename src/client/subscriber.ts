@@ -69,8 +69,13 @@ export class Subscriber extends Emitter<SubscriberEvents> {
   drop(consumerId: string): void {
     const remote = this.remoteTracks.get(consumerId);
     const consumer = this.consumers.get(consumerId);
-    if (consumer) this.consuming.delete(consumer.producerId);
-    consumer?.close();
+    if (consumer) {
+      this.consuming.delete(consumer.producerId);
+      // Silent now; closing renegotiates the peer connection, which can hold a busy page's main thread for tens of
+      // milliseconds, so it waits a task: several streams the server closed at once (a side room) all go quiet first.
+      consumer.track.stop();
+      setTimeout(() => consumer.close(), 0);
+    }
     this.consumers.delete(consumerId);
     this.remoteTracks.delete(consumerId);
     if (remote) this.emit('trackRemoved', remote);
