@@ -44,7 +44,10 @@ const click = (page: Page, rowText: string, label: string, list = '#people-list 
       const item = [...document.querySelectorAll(selector)].find((li) => li.textContent?.startsWith(row));
       const target = [...(item?.querySelectorAll('button') ?? [])].find((b) => b.textContent === text);
       if (!target) throw new Error(`no "${text}" for ${row}`);
+      // The moment of the click, on the page: the facilitator's action, not when the test's request reached the page.
+      const clickedAt = Date.now();
       target.click();
+      return clickedAt;
     },
     list,
     rowText,
@@ -73,8 +76,7 @@ it('Talk privately: within 300 ms the two hear only each other and the group onl
   const transportsBefore = serverTransports();
 
   // The facilitator clicks "Talk privately" on Ana.
-  const clickedAt = Date.now();
-  await click(pages.Fran, 'Ana', 'Talk privately');
+  const clickedAt = await click(pages.Fran, 'Ana', 'Talk privately');
   const apart = expectedHearing([['Fran', 'Ana'], ['Cole', 'Ben', 'Carl']]);
   await hearingBecomes(apart, 5000, 'the side room and the group apart');
   const settledAt = await Promise.all(NAMES.map((name) => settledOn(pages[name], clickedAt, apart[name])));
@@ -104,8 +106,7 @@ it('Talk privately: within 300 ms the two hear only each other and the group onl
   expect(await sdk(pages.Cole, 'askToUnmute', ids.Ben)).toEqual({ ok: true });
   expect(await sdk(pages.Ben, 'setMicrophoneEnabled', true)).toEqual({ ok: true });
   await hearingBecomes(apart, 3000, 'Ben heard again in the group');
-  const closedAt = Date.now();
-  await click(pages.Fran, 'You are in a private room', 'Back to group', '#side-room-banner');
+  const closedAt = await click(pages.Fran, 'You are in a private room', 'Back to group', '#side-room-banner');
   const together = expectedHearing([NAMES]);
   await hearingBecomes(together, 5000, 'everyone hearing everyone again');
   const rejoinedAt = await Promise.all(NAMES.map((name) => settledOn(pages[name], closedAt, together[name])));
