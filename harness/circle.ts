@@ -9,6 +9,8 @@ export interface RunningCircle {
   url: string;
   /** The internal listener: health, readiness, metrics, administration. */
   adminUrl: string;
+  /** The phone bridge's SIP port on 127.0.0.1 (UDP and TCP), when it runs. */
+  sipPort: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -25,11 +27,12 @@ export async function startCircle(overrides: JsonObject = {}): Promise<RunningCi
     rooms: { emptyRoomTimeoutMs: 200 },
     // A closed test client leaves soon after; the tests of resuming a seat set their own grace.
     sessions: { resumeGraceMs: 100 },
+    phone: { sipPort: 0 },
   };
   const config = loadConfig({ env: { NODE_ENV: 'test' }, overrides: mergeDeep(base, overrides) });
   const circle = await createCircle(config, createLogger(config.logging.level, new PrivacyKeys(config.privacy.secret).logRef));
-  const { port, adminPort } = await circle.listen();
-  return { circle, url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, stop: () => circle.shutdown(0) };
+  const { port, adminPort, sipPort } = await circle.listen();
+  return { circle, url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, sipPort, stop: () => circle.shutdown(0) };
 }
 
 /** The value of one sample line of a Prometheus exposition, or undefined when absent. */

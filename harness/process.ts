@@ -28,6 +28,7 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
       CIRCLE_MEDIASOUP_NUM_WORKERS: '1',
       CIRCLE_MEDIASOUP_LISTEN_IP: '127.0.0.1',
       CIRCLE_MEDIASOUP_WEB_RTC_SERVER_BASE_PORT: '0',
+      CIRCLE_PHONE_SIP_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

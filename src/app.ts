@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import { TokenService } from './auth/tokens.js';
+import { TokenService, type Identity } from './auth/tokens.js';
 import type { CircleConfig } from './config/schema.js';
 import { SessionReports } from './reports/session-reports.js';
 import { WebhookSender } from './webhooks/webhooks.js';
@@ -20,6 +20,7 @@ import { RedisKeyValueStore } from './store/redis-kv.js';
 import { RoomDirectory } from './store/room-directory.js';
 import { SealedStore } from './store/sealed-store.js';
 import { PrivacyKeys } from './privacy/privacy-keys.js';
+import { PhoneBridge } from './phone/phone-bridge.js';
 
 export interface Circle {
   config: CircleConfig;
@@ -33,8 +34,10 @@ export interface Circle {
   tokens: TokenService;
   kv: KeyValueStore;
   directory: RoomDirectory;
-  /** Resolves once both ports listen; the bound ones are answered (useful when configured as 0). */
-  listen(): Promise<{ port: number; adminPort: number }>;
+  /** The SIP dial-in bridge, when `phone.enabled`. */
+  phone: PhoneBridge | undefined;
+  /** Resolves once the ports listen; the bound ones are answered (useful when configured as 0). */
+  listen(): Promise<{ port: number; adminPort: number; sipPort: number | undefined }>;
   readiness(): Readiness;
   /**
    * Drains: readiness false and no new rooms at once; rooms carry on until they empty or `drainTimeoutMs`
@@ -133,7 +136,9 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
   const httpServer = createServer(createPublicApp({ config, tokens, logger }));
   const internalServer = createServer(createInternalApp({ config, metrics, logger, readiness, registry, tokens, reports }));
   const addresses = new AddressLimits(config.signaling);
-  const io = attachSignaling(httpServer, config.signaling, { tokens, registry, addresses }, metrics, logger);
+  const phone = config.phone.enabled ? new PhoneBridge(config.phone, kv, registry, metrics.phone, logger) : undefined;
+  const dialIn = phone && ((identity: Identity) => phone.dialInFor(identity));
+  const io = attachSignaling(httpServer, config.signaling, { tokens, registry, addresses, dialIn }, metrics, logger);
 
   return {
     config,
@@ -146,11 +151,13 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
     tokens,
     kv,
     directory,
+    phone,
     readiness,
     async listen() {
       const port = await listenOn(httpServer, config.http.port, config.http.host);
       directory.self.url ||= `http://${config.mediasoup.announcedIp ?? '127.0.0.1'}:${port}`;
-      return { port, adminPort: await listenOn(internalServer, config.admin.port, config.admin.host) };
+      const adminPort = await listenOn(internalServer, config.admin.port, config.admin.host);
+      return { port, adminPort, sipPort: await phone?.listen() };
     },
     async shutdown(drainTimeoutMs = config.shutdown.drainTimeoutMs) {
       if (shuttingDown) return;
@@ -161,6 +168,8 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
         await new Promise((resolve) => setTimeout(resolve, Math.min(500, deadline - Date.now())));
       }
       logger.info({ participantsMoved: registry!.participantCount() }, 'drained; moving the remaining participants');
+      // Callers are hung up first: their seats are then held and written with everyone else's.
+      await phone?.close();
       await registry!.closeAll('server-shutdown');
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await pool!.close();

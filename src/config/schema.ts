@@ -168,6 +168,42 @@ export const configSchema = z
         port,
       })
       .strict(),
+    phone: z
+      .object({
+        /** The SIP bridge: callers key a seat's PIN and take it by phone. */
+        enabled: z.boolean(),
+        sipHost: z.string().ip(),
+        /** 0 picks a free port (tests); the bound one is logged. */
+        sipPort: port,
+        tcp: z.boolean(),
+        /** The address put in SDP and Contact when `sipHost` is not what the trunk reaches (NAT); empty: `sipHost`. */
+        announcedAddress: z.union([z.literal(''), z.string().ip()]),
+        rtpHost: z.string().ip(),
+        rtpPortMin: z.number().int().min(1024).max(65535),
+        rtpPortMax: z.number().int().min(1024).max(65535),
+        /** The clinic's trunk number, shown to participants next to their PIN; empty: no number is shown. */
+        displayNumber: z.string().max(32).regex(/^[0-9 +()-]*$/, 'digits, spaces, + ( ) - only'),
+        /** The spoken prompts (8 kHz mu-law files from scripts/render-prompts.sh). */
+        promptsDir: z.string().min(1),
+        /** CIDR blocks of the clinic's SIP trunk (and any edge proxy): everything else is dropped unread. */
+        allowedSources: z.array(z.string().regex(/^[0-9a-fA-F.:]+\/\d{1,3}$/, 'must be a CIDR block such as 203.0.113.0/24')),
+        messagesPerSecondPerSource: z.number().positive().max(10_000),
+        messagesBurstPerSource: z.number().int().min(1).max(100_000),
+        pinLength: z.number().int().min(6).max(12),
+        pinLifetimeSeconds: z.number().int().min(60).max(7 * 86_400),
+        pinAttemptsPerSourcePerMinute: z.number().int().min(1).max(100_000),
+        /** Wrong PINs per minute on this node from all sources together: a guess spread over many sources is slowed too. */
+        pinFailuresPerMinute: z.number().int().min(1).max(1_000_000),
+        /** How long a call rings (180 Ringing) before it is answered; 0 answers at once. */
+        ringMs: z.number().int().min(0).max(10_000),
+        /** A caller who keys nothing for this long is hung up on. */
+        digitTimeoutMs: z.number().int().min(1000).max(120_000),
+        /** No RTP from a caller for this long: the call is treated as dropped (the seat is held as for a browser). */
+        rtpTimeoutMs: z.number().int().min(500).max(120_000),
+        maxCalls: z.number().int().min(1).max(10_000),
+      })
+      .strict()
+      .refine((p) => p.rtpPortMin <= p.rtpPortMax, { message: 'needs rtpPortMin <= rtpPortMax' }),
     api: z
       .object({
         /**

@@ -21,6 +21,8 @@ export interface BotTransportInfo {
 }
 
 type ProducerAppData = { source: MediaSource };
+/** WebRTC for browsers, plain RTP for load-test bots, direct (in-process RTP) for the phone bridge. */
+type MediaTransport = types.WebRtcTransport | types.PlainTransport | types.DirectTransport;
 type ConsumerAppData = { participantId: string; source: MediaSource };
 
 type MediaEvents = {
@@ -45,7 +47,7 @@ async function asClientError<T>(operation: Promise<T>): Promise<T> {
 
 /** The mediasoup objects of one participant: a send and a receive transport, its producers and consumers. */
 export class ParticipantMedia extends EventEmitter<MediaEvents> {
-  private readonly transports = new Map<Direction, types.WebRtcTransport | types.PlainTransport>();
+  private readonly transports = new Map<Direction, MediaTransport>();
   readonly producers = new Map<string, types.Producer<ProducerAppData>>();
   readonly consumers = new Map<string, types.Consumer<ConsumerAppData>>();
   private rtpCapabilities: types.RtpCapabilities | undefined;
@@ -104,6 +106,15 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     return { id: transport.id, ip: transport.tuple.localIp, port: transport.tuple.localPort };
   }
 
+  /**
+   * A phone call's transport: RTP handed to and from this process (mediasoup's DirectTransport), where the bridge
+   * turns it into and out of the call's G.711. Nothing to connect: it is ready at once.
+   */
+  async createDirectTransport(direction: Direction): Promise<string> {
+    const transport = await this.addTransport(direction, () => this.router.createDirectTransport());
+    return transport.id;
+  }
+
   async connectBotTransport(transportId: string, ip: string, port: number, srtpKeyBase64: string): Promise<void> {
     const transport = this.transportById(transportId);
     if (!(transport instanceof types.PlainTransport)) throw new CircleError('BAD_REQUEST', 'not a bot transport');
@@ -148,7 +159,7 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
   }
 
   /** The transport of one direction, for reading its statistics. */
-  transport(direction: Direction): types.WebRtcTransport | types.PlainTransport | undefined {
+  transport(direction: Direction): MediaTransport | undefined {
     return this.transports.get(direction);
   }
 
@@ -262,7 +273,7 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
   }
 
   /** One transport per direction; one created while the participant left is closed at once. */
-  private async addTransport<T extends types.WebRtcTransport | types.PlainTransport>(
+  private async addTransport<T extends MediaTransport>(
     direction: Direction,
     create: () => Promise<T>,
   ): Promise<T> {
@@ -278,7 +289,7 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     return transport;
   }
 
-  private transportById(transportId: string): types.WebRtcTransport | types.PlainTransport {
+  private transportById(transportId: string): MediaTransport {
     for (const transport of this.transports.values()) if (transport.id === transportId) return transport;
     throw new CircleError('NOT_FOUND', 'no such transport of yours');
   }

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { AUDIO_ONLY_REASONS, CONNECTION_QUALITIES, MODERATION_ACTIONS, type MediaKind } from '../protocol/events.js';
 import type { LinkTotals } from '../quality/room-quality.js';
+import { createPhoneMetrics, type PhoneMetrics } from './phone-metrics.js';
 import { ROLES, type Role } from '../protocol/roles.js';
 
 /** Live counts the gauges read at scrape time, so they can never drift from the real state. */
@@ -36,6 +37,7 @@ export interface Metrics {
   linkLoss: Histogram<'direction'>;
   roundTrip: Histogram<never>;
   consumerScore: Histogram<never>;
+  phone: PhoneMetrics;
 }
 
 export function createMetrics(live: () => LiveCounts | undefined): Metrics {
@@ -161,6 +163,7 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
 
   return {
     registry,
+    phone: createPhoneMetrics(registry),
     audioOnlyTransitions,
     linkLoss,
     roundTrip: new Histogram({

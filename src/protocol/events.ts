@@ -57,6 +57,8 @@ export interface PeerInfo {
   away: boolean;
   /** Present only for facilitators and co-facilitators: the side room they are in, or null for the group. */
   sideRoomId?: string | null;
+  /** In by telephone (dial-in): shown as "Name (phone)". The number they called from is never sent. */
+  phone: boolean;
 }
 
 /** The room as every admitted participant sees it. */
@@ -109,6 +111,14 @@ export interface JoinResult {
   self: SelfView;
   /** Absent while waiting in the lobby: a waiting client sees no one and receives no media. */
   admitted?: AdmittedView;
+  /** Where this seat can be taken by telephone if the internet fails; absent when dial-in is off or for observers. */
+  dialIn?: DialIn;
+}
+
+/** A seat's dial-in: call `number` (empty when the clinic configured none) and key `pin` then `#`. */
+export interface DialIn {
+  pin: string;
+  number: string;
 }
 
 export type FloorMode = 'open' | 'queue';

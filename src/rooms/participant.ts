@@ -30,6 +30,8 @@ export interface ParticipantChannel {
   detach(): void;
   /** The session is over for this connection; it is told why and disconnected. */
   end(reason: SessionEndReason): void;
+  /** A telephone call (the phone bridge) rather than the browser SDK. */
+  readonly viaPhone?: boolean;
 }
 
 export class Participant {
@@ -116,6 +118,7 @@ export class Participant {
       producers: away ? [] : this.media.describeProducers(),
       connection: this.connection,
       away,
+      phone: this.channel.viaPhone === true,
       ...(forStaff
         ? { locks: { ...this.locks }, quality: this.link.grade(this.connection, Date.now()), sideRoomId: this.sideRoomId }
         : {}),

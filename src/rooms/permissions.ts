@@ -51,7 +51,7 @@ export const PERMISSIONS: Record<Action, readonly Role[]> = {
 /** Who outranks whom: a moderator acts only on someone of strictly lower rank. */
 const RANK: Record<Role, number> = { facilitator: 3, cofacilitator: 2, client: 1, observer: 1 };
 
-function can(role: Role, action: Action): boolean {
+export function can(role: Role, action: Action): boolean {
   return PERMISSIONS[action].includes(role);
 }
 

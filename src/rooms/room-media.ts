@@ -78,6 +78,13 @@ export class RoomMedia {
     return participant.media.createBotTransport(direction);
   }
 
+  /** A phone call's transport (the bridge's DirectTransport), under the same rules as a browser's. */
+  async createPhoneTransport(participant: Participant, direction: Direction): Promise<string> {
+    participant.assertAdmitted();
+    if (direction === 'send') authorize(participant.role, 'sendMedia');
+    return participant.media.createDirectTransport(direction);
+  }
+
   async connectBotTransport(
     participant: Participant,
     request: { transportId: string; ip: string; port: number; srtpKeyBase64: string },

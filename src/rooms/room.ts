@@ -5,6 +5,7 @@ import { ParticipantMedia } from '../media/participant-media.js';
 import { Messaging } from '../messaging/messaging.js';
 import type { MediaWorker } from '../media/worker-pool.js';
 import type {
+  AdmittedView,
   JoinResult,
   MediaKind,
   ModerationAction,
@@ -156,6 +157,11 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
 
   joinResult(participant: Participant, resumeToken: string): JoinResult {
     return this.views.joinResult(participant, resumeToken);
+  }
+
+  /** What an admitted participant sees: whom, with which producers (the phone bridge starts from it). */
+  admittedView(participant: Participant): AdmittedView {
+    return this.views.admitted(participant);
   }
 
   leave(participant: Participant): void {

@@ -1,7 +1,8 @@
 import type { types } from 'mediasoup';
 import type { TokenService } from '../auth/tokens.js';
 import type { AddressLimits } from '../limits/address-limits.js';
-import type { RequestResults } from '../protocol/events.js';
+import type { Identity } from '../auth/tokens.js';
+import type { DialIn, JoinResult, RequestResults } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import type { RequestName, RequestPayload } from '../protocol/schemas.js';
 import type { Moderation } from '../rooms/moderation.js';
@@ -14,6 +15,8 @@ export interface HandlerDeps {
   tokens: TokenService;
   registry: RoomRegistry;
   addresses: AddressLimits;
+  /** The seat's dial-in PIN and number, when the phone bridge runs. */
+  dialIn?: (identity: Identity) => Promise<DialIn | undefined>;
 }
 
 type Handler<K extends RequestName> = (
@@ -40,28 +43,31 @@ function onTarget(act: (moderation: Moderation, actor: Participant, targetId: st
   });
 }
 
-/** Attaches the connection to its room and answers as `join` does, with a fresh resume token. */
-function attachSession(session: ClientSession, registry: RoomRegistry, membership: Membership) {
+/** Attaches the connection to its room and answers as `join` does, with a fresh resume token and the dial-in. */
+async function attachSession(session: ClientSession, { registry, dialIn }: HandlerDeps, membership: Membership): Promise<JoinResult> {
+  // Before attaching: a store that cannot issue a PIN now must not leave a seat half joined.
+  const phone = await dialIn?.(membership.participant.identity);
   if (!session.connected) {
     registry.leave(membership);
     throw new CircleError('NOT_JOINED', 'the connection closed while joining');
   }
   session.attach(membership);
-  return membership.room.joinResult(membership.participant, registry.issueResumeToken(membership));
+  const result = membership.room.joinResult(membership.participant, registry.issueResumeToken(membership));
+  return phone ? { ...result, dialIn: phone } : result;
 }
 
 /** Each handler: payload already parsed; it calls the domain, which enforces the rules, and answers. */
 export const handlers: { [K in RequestName]: Handler<K> } = {
-  join: ({ token }, session, { tokens, registry, addresses }) =>
+  join: ({ token }, session, deps) =>
     session.joinOnce(async () => {
-      addresses.spendJoin(session.address);
-      return attachSession(session, registry, await registry.join(await tokens.verify(token), session));
+      deps.addresses.spendJoin(session.address);
+      return attachSession(session, deps, await deps.registry.join(await deps.tokens.verify(token), session));
     }),
 
-  resume: ({ resumeToken }, session, { registry, addresses }) =>
+  resume: ({ resumeToken }, session, deps) =>
     session.joinOnce(async () => {
-      addresses.spendJoin(session.address);
-      return attachSession(session, registry, await registry.resume(resumeToken, session));
+      deps.addresses.spendJoin(session.address);
+      return attachSession(session, deps, await deps.registry.resume(resumeToken, session));
     }),
 
   async setRtpCapabilities({ rtpCapabilities }, session) {

@@ -19,6 +19,7 @@ beforeAll(async () => {
       admin: { port: 0 },
       auth: { devTokens: true },
       mediasoup: { numWorkers: 1, listenIp: '127.0.0.1', webRtcServerBasePort: 0 },
+      phone: { sipPort: 0 },
     },
   });
   const sink = new Writable({

@@ -22,6 +22,7 @@ const peer = (participantId: string, producerIds: string[] = []): PeerInfo => ({
   connection: 'connected',
   producers: producerIds.map((producerId) => ({ producerId, kind: 'audio', source: 'microphone', paused: false })),
   away: false,
+  phone: false,
 });
 
 const self = (participantId: string, role: SelfView['role'] = 'client'): SelfView => ({

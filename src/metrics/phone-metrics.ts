@@ -1,0 +1,45 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { CALL_OUTCOMES } from '../phone/phone-call.js';
+import { DROP_REASONS } from '../phone/sip-endpoint.js';
+
+export interface PhoneMetrics {
+  callsActive: Gauge<never>;
+  calls: Counter<'outcome'>;
+  pinFailures: Counter<never>;
+  jitter: Histogram<never>;
+  packetsExpected: Counter<never>;
+  packetsLost: Counter<never>;
+  sipDropped: Counter<'reason'>;
+}
+
+/** The phone bridge's metrics: calls, PIN failures, the phone legs' jitter and loss. No number, PIN or name. */
+export function createPhoneMetrics(registry: Registry): PhoneMetrics {
+  const calls = new Counter({
+    name: 'circle_phone_calls_total',
+    help: 'Phone calls ended, by outcome: joined (took a seat), wrong-pin, no-input, abandoned (hung up or went silent before a seat), cancelled, refused (offer, capacity), unavailable (the seat could not be taken).',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  for (const outcome of CALL_OUTCOMES) calls.inc({ outcome }, 0);
+  const sipDropped = new Counter({
+    name: 'circle_phone_sip_dropped_total',
+    help: 'SIP messages dropped unanswered, by reason: source-not-allowed, rate-limited, too-large, unparsable.',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  for (const reason of DROP_REASONS) sipDropped.inc({ reason }, 0);
+  return {
+    callsActive: new Gauge({ name: 'circle_phone_calls_active', help: 'Phone calls answered and not yet ended on this node.', registers: [registry] }),
+    calls,
+    pinFailures: new Counter({ name: 'circle_phone_pin_failures_total', help: 'Dial-in PINs keyed wrong (or refused by the attempt limits).', registers: [registry] }),
+    jitter: new Histogram({
+      name: 'circle_phone_jitter_seconds',
+      help: "Interarrival jitter of callers' audio (RFC 3550), read each second per call.",
+      buckets: [0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2],
+      registers: [registry],
+    }),
+    packetsExpected: new Counter({ name: 'circle_phone_packets_expected_total', help: "Audio packets callers' legs should have delivered (from sequence numbers).", registers: [registry] }),
+    packetsLost: new Counter({ name: 'circle_phone_packets_lost_total', help: "Audio packets lost on callers' legs (expected minus received).", registers: [registry] }),
+    sipDropped,
+  };
+}

@@ -1,0 +1,146 @@
+import type { Identity } from '../auth/tokens.js';
+import type { CircleConfig } from '../config/schema.js';
+import type { Logger } from '../logging/logger.js';
+import type { PhoneMetrics } from '../metrics/phone-metrics.js';
+import type { DialIn } from '../protocol/events.js';
+import { can } from '../rooms/permissions.js';
+import type { KeyValueStore } from '../store/kv.js';
+import { DialInPins } from './dial-in-pins.js';
+import { FrameClock } from './frame-clock.js';
+import { PhoneCall } from './phone-call.js';
+import type { SeatGateway } from './phone-seat.js';
+import { PinGate } from './pin-gate.js';
+import { Prompts } from './prompts.js';
+import { RtpLeg } from './rtp-leg.js';
+import { OfferRefused, readOffer, writeAnswer } from './sdp-answer.js';
+import type { SipCall } from './sip-dialogs.js';
+import { SipEndpoint } from './sip-endpoint.js';
+import { SipServer } from './sip-server.js';
+
+export type PhoneSettings = CircleConfig['phone'];
+
+/**
+ * Dial-in: a SIP endpoint for the clinic's trunk, and a bridge from each answered call into its caller's seat.
+ * Calls reach the room through the same seat operations as browsers (`SeatGateway`), so a caller is a participant
+ * like any other: the room's rules apply, and the room knows nothing of SIP.
+ */
+export class PhoneBridge {
+  readonly pins: DialInPins;
+  readonly clock = new FrameClock();
+  private readonly endpoint: SipEndpoint;
+  private readonly server: SipServer;
+  private readonly prompts: Prompts;
+  private readonly gate: PinGate;
+  private port = 0;
+
+  constructor(
+    private readonly settings: PhoneSettings,
+    kv: KeyValueStore,
+    private readonly seats: SeatGateway,
+    private readonly metrics: PhoneMetrics,
+    private readonly logger: Logger,
+    /** A caller took a seat: for webhooks and reports. */
+    private readonly onSeated: (identity: Identity) => void = () => undefined,
+  ) {
+    this.pins = new DialInPins(kv, settings);
+    this.gate = new PinGate(this.pins, settings);
+    this.prompts = new Prompts(settings.promptsDir);
+    this.server = new SipServer(
+      () => `sip:circle@${this.address}:${this.port}`,
+      (call) => void this.answer(call),
+    );
+    this.endpoint = new SipEndpoint(
+      { host: settings.sipHost, port: settings.sipPort, tcp: settings.tcp, allowedSources: settings.allowedSources, messagesPerSecondPerSource: settings.messagesPerSecondPerSource, messagesBurstPerSource: settings.messagesBurstPerSource },
+      (message, flow) => this.server.handle(message, flow),
+      (reason) => metrics.sipDropped.inc({ reason }),
+    );
+  }
+
+  /** Binds the SIP port; answers it. */
+  async listen(): Promise<number> {
+    this.port = await this.endpoint.listen();
+    this.logger.info({ port: this.port, host: this.settings.sipHost, tcp: this.settings.tcp }, 'phone bridge listening for SIP');
+    return this.port;
+  }
+
+  /** A seat's dial-in details for its join result: only for roles that may speak. */
+  async dialInFor(identity: Identity): Promise<DialIn | undefined> {
+    if (!can(identity.role, 'sendMedia')) return undefined;
+    try {
+      const { pin } = await this.pins.pinFor(identity);
+      return { pin, number: this.settings.displayNumber };
+    } catch (error) {
+      // The join goes on without a PIN: the browser matters more than its fallback.
+      this.logger.warn({ err: (error as Error).message }, 'phone: no dial-in PIN issued');
+      return undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.server.hangUpAll();
+    // Long enough for the BYEs to leave; their retransmissions are not waited for.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    this.server.disposeAll();
+    await this.endpoint.close();
+  }
+
+  private get address(): string {
+    return this.settings.announcedAddress || this.settings.sipHost;
+  }
+
+  private async answer(call: SipCall): Promise<void> {
+    if (this.server.activeCalls > this.settings.maxCalls) return this.refuse(call, 486, 'Busy Here');
+    let agreed;
+    try {
+      agreed = readOffer(call.offer);
+    } catch (error) {
+      if (!(error instanceof OfferRefused)) throw error;
+      return this.refuse(call, 488, 'Not Acceptable Here');
+    }
+    let leg: RtpLeg;
+    try {
+      leg = await RtpLeg.open(this.settings.rtpHost, [this.settings.rtpPortMin, this.settings.rtpPortMax], agreed, [agreed.remoteAddress, call.flow.address]);
+    } catch (error) {
+      this.logger.error({ err: (error as Error).message }, 'phone: no RTP port for a call');
+      return this.refuse(call, 503, 'Service Unavailable');
+    }
+    if (this.settings.ringMs > 0) {
+      call.ring();
+      await new Promise((resolve) => setTimeout(resolve, this.settings.ringMs));
+    }
+    if (call.ended) {
+      leg.close(); // cancelled while ringing or while the port was being bound
+      this.metrics.calls.inc({ outcome: 'cancelled' });
+      return;
+    }
+    call.answer(writeAnswer(agreed, this.address, leg.port, 1));
+    this.metrics.callsActive.inc();
+    new PhoneCall(call, leg, {
+      clock: this.clock,
+      prompts: this.prompts,
+      gate: this.gate,
+      seats: this.seats,
+      settings: this.settings,
+      logger: this.logger,
+      mediaAddress: this.address,
+      hooks: {
+        ended: (outcome) => {
+          this.metrics.callsActive.dec();
+          this.metrics.calls.inc({ outcome });
+        },
+        pinFailure: () => this.metrics.pinFailures.inc(),
+        legStats: (stats) => {
+          if (stats.expected > 0) this.metrics.jitter.observe(stats.jitterSeconds);
+          this.metrics.packetsExpected.inc(stats.expected);
+          this.metrics.packetsLost.inc(stats.lost);
+        },
+        seated: this.onSeated,
+      },
+    });
+  }
+
+  private refuse(call: SipCall, status: number, reason: string): void {
+    call.refuse(status, reason);
+    this.metrics.calls.inc({ outcome: 'refused' });
+  }
+}

@@ -1,0 +1,125 @@
+import { randomInt } from 'node:crypto';
+import { Decoder, Encoder } from '@evan/opus';
+import type { types } from 'mediasoup';
+import type { Participant } from '../rooms/participant.js';
+import type { Room } from '../rooms/room.js';
+import { FRAME_SAMPLES, pcmSamples, SampleQueue } from './phone-audio.js';
+import { parseRtp, RtpSequence } from './rtp-packet.js';
+
+/** Opus's RTP clock is 48 kHz whatever the audio inside: 960 ticks per 20 ms frame. */
+const OPUS_TICKS_PER_FRAME = 960;
+const OPUS_PAYLOAD_TYPE = 111;
+/** Each voice waits for two frames before it plays (and again after running dry), and holds eight at most. */
+const CUSHION_SAMPLES = 2 * FRAME_SAMPLES;
+const LIMIT_SAMPLES = 8 * FRAME_SAMPLES;
+
+interface Voice {
+  producerId: string;
+  decoder: Decoder;
+  queue: SampleQueue;
+}
+
+/**
+ * A caller's media in the room. Up: the caller's audio, cut into 20 ms frames, encoded to Opus and sent into a
+ * normal audio producer on a DirectTransport, so the SFU applies every rule (hard mute, the floor, side rooms) as
+ * for a browser. Down: each voice the caller may hear, consumed on a DirectTransport and decoded to 8 kHz; each
+ * frame mixes them. The caller's own producer is never consumed, so the mix never holds their own voice.
+ */
+export class PhoneMedia {
+  private readonly encoder = new Encoder({ channels: 1, sample_rate: 8000, application: 'voip' });
+  private readonly outgoing = new RtpSequence(randomInt(1, 0xffffffff), OPUS_PAYLOAD_TYPE);
+  private readonly voices = new Map<string, Voice>();
+  private readonly heard = new Set<string>();
+  private pending = new Int16Array(0);
+  private producer: types.Producer | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly room: Room,
+    private readonly participant: Participant,
+  ) {}
+
+  get producerId(): string | undefined {
+    return this.producer?.id;
+  }
+
+  async start(): Promise<void> {
+    const { media } = this.participant;
+    media.setRtpCapabilities(this.room.router.rtpCapabilities);
+    await this.room.media.createPhoneTransport(this.participant, 'recv');
+    const sendTransport = await this.room.media.createPhoneTransport(this.participant, 'send');
+    const producerId = await this.room.media.produce(this.participant, {
+      transportId: sendTransport,
+      kind: 'audio',
+      source: 'microphone',
+      rtpParameters: {
+        codecs: [{ mimeType: 'audio/opus', payloadType: OPUS_PAYLOAD_TYPE, clockRate: 48000, channels: 2, parameters: { useinbandfec: 1 }, rtcpFeedback: [] }],
+        encodings: [{ ssrc: this.outgoing.ssrc }],
+        rtcp: { cname: 'circle-phone', reducedSize: true },
+      },
+    });
+    this.producer = media.producers.get(producerId);
+  }
+
+  /** Starts receiving a voice (idempotent: the same producer announced twice is heard once). */
+  async hear(producerId: string): Promise<void> {
+    if (this.closed || this.heard.has(producerId)) return;
+    this.heard.add(producerId);
+    try {
+      const info = await this.room.media.consume(this.participant, producerId);
+      const consumer = this.participant.media.consumers.get(info.consumerId);
+      if (!consumer || this.closed) return;
+      const voice: Voice = { producerId, decoder: new Decoder({ channels: 1, sample_rate: 8000 }), queue: new SampleQueue(CUSHION_SAMPLES, LIMIT_SAMPLES) };
+      this.voices.set(consumer.id, voice);
+      consumer.on('rtp', (packet: Buffer) => this.receive(voice, packet));
+      await this.participant.media.resumeConsumer(consumer.id);
+    } catch {
+      // Gone meanwhile (left, moved to another space, closed): nothing to hear. A later announcement retries.
+      this.heard.delete(producerId);
+    }
+  }
+
+  /** The SFU closed a consumer (its owner left or moved away). */
+  forget(consumerId: string): void {
+    const voice = this.voices.get(consumerId);
+    if (!voice) return;
+    this.voices.delete(consumerId);
+    this.heard.delete(voice.producerId);
+  }
+
+  /** The caller's audio (any length): sent on in 20 ms Opus frames. */
+  send(samples: Int16Array): void {
+    if (!this.producer || this.producer.closed) return;
+    const joined = new Int16Array(this.pending.length + samples.length);
+    joined.set(this.pending);
+    joined.set(samples, this.pending.length);
+    let offset = 0;
+    for (; offset + FRAME_SAMPLES <= joined.length; offset += FRAME_SAMPLES) {
+      const opus = this.encoder.encode(joined.subarray(offset, offset + FRAME_SAMPLES));
+      (this.producer as types.Producer & { send(packet: Buffer): void }).send(this.outgoing.next(opus, OPUS_TICKS_PER_FRAME));
+    }
+    this.pending = joined.slice(offset);
+  }
+
+  /** Adds one frame of everyone heard onto `mix`. */
+  mixInto(mix: Int32Array): void {
+    for (const voice of this.voices.values()) voice.queue.mixInto(mix);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.voices.clear();
+    this.heard.clear();
+  }
+
+  private receive(voice: Voice, data: Buffer): void {
+    const packet = parseRtp(data);
+    // Padding-only packets (an empty Opus payload, as Chrome sends to probe bandwidth) carry no audio.
+    if (!packet || packet.payload.length === 0) return;
+    try {
+      voice.queue.push(pcmSamples(voice.decoder.decode(packet.payload)));
+    } catch {
+      // A packet the decoder cannot read is a moment of silence, not a failed call.
+    }
+  }
+}

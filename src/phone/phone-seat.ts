@@ -1,0 +1,211 @@
+import type { Identity } from '../auth/tokens.js';
+import type { FloorView, PeerInfo, SelfView, SessionEndReason } from '../protocol/events.js';
+import { CircleError } from '../protocol/errors.js';
+import type { ParticipantChannel, ServerEventArgs, ServerEventName } from '../rooms/participant.js';
+import type { Membership } from '../rooms/room-registry.js';
+import { PhoneMedia } from './phone-media.js';
+import type { PromptName } from './prompts.js';
+
+/** What the phone bridge needs of the rooms: the registry's seat operations, nothing more. */
+export interface SeatGateway {
+  join(identity: Identity, channel: ParticipantChannel): Promise<Membership>;
+  leave(membership: Membership): void;
+  holdSeat(membership: Membership): void;
+}
+
+/** How the seat speaks to its caller. */
+export interface CallerPort {
+  say(prompt: PromptName): void;
+  /** Says `prompt`, then hangs up. */
+  farewell(prompt: PromptName): void;
+}
+
+const FAREWELLS: Partial<Record<SessionEndReason, PromptName>> = {
+  ended: 'ended',
+  removed: 'removed',
+  denied: 'removed',
+  'replaced-by-new-session': 'browserBack',
+};
+
+/** Seconds to wait before taking the seat again after the room closed under it (a worker died, a node drained). */
+const REJOIN_DELAY_MS = 500;
+const REJOIN_ATTEMPTS = 5;
+
+/**
+ * A caller in their seat: the room's channel to a telephone. It takes the seat as any connection does (the newest
+ * connection takes it as it stands: role, hand, mute, floor, side room), hears what the room announces, and turns
+ * what concerns the caller into short prompts: muted, asked to unmute, given the floor, moved to a side room.
+ */
+export class PhoneSeat implements ParticipantChannel {
+  readonly viaPhone = true;
+  private membership: Membership | undefined;
+  private media: PhoneMedia | undefined;
+  private lastSelf: SelfView | undefined;
+  private lastFloor: FloorView | undefined;
+  private starPressed = false;
+  private over = false;
+
+  constructor(
+    private readonly identity: Identity,
+    private readonly seats: SeatGateway,
+    private readonly caller: CallerPort,
+  ) {}
+
+  /** Takes the seat; throws the room's refusal (`CircleError`). */
+  async take(): Promise<void> {
+    const membership = await this.seats.join(this.identity, this);
+    this.membership = membership;
+    this.lastSelf = membership.participant.selfView();
+    this.lastFloor = membership.room.floor.view();
+    if (!membership.participant.admitted) return this.caller.say('waiting');
+    await this.startMedia(membership.room.admittedView(membership.participant).peers);
+    this.caller.say('joined');
+  }
+
+  send<E extends ServerEventName>(event: E, ...args: ServerEventArgs<E>): void {
+    const [payload] = args as unknown[];
+    switch (event) {
+      case 'admitted':
+        void this.startMedia((payload as { peers: PeerInfo[] }).peers).then(() => this.caller.say('admitted'));
+        return;
+      case 'peerJoined':
+      case 'peerUpdated':
+        return this.hearPeer(payload as PeerInfo);
+      case 'producerAdded': {
+        const { producer } = payload as { producer: { producerId: string; kind: string } };
+        if (producer.kind === 'audio') void this.media?.hear(producer.producerId);
+        return;
+      }
+      case 'consumerClosed':
+        return this.media?.forget((payload as { consumerId: string }).consumerId);
+      case 'selfUpdated':
+        return this.selfChanged(payload as SelfView);
+      case 'unmuteRequested':
+        if ((payload as { kind: string }).kind === 'audio') this.caller.say('askedToUnmute');
+        return;
+      case 'floorUpdated':
+        return this.floorChanged(payload as FloorView);
+      default:
+    }
+  }
+
+  /** The room closed under the seat (a worker died, the node drains): the seat is held; take it again. */
+  detach(): void {
+    this.media?.close();
+    this.media = undefined;
+    this.membership = undefined;
+    void this.rejoin(REJOIN_ATTEMPTS);
+  }
+
+  end(reason: SessionEndReason): void {
+    this.over = true;
+    this.close();
+    this.caller.farewell(FAREWELLS[reason] ?? 'unavailable');
+  }
+
+  /** A key in the room: `*6` mutes or unmutes, `*9` raises or lowers the hand. */
+  key(key: string): void {
+    const afterStar = this.starPressed;
+    this.starPressed = key === '*';
+    if (!afterStar) return;
+    if (key === '6') void this.toggleMute();
+    if (key === '9') this.toggleHand();
+  }
+
+  uplink(samples: Int16Array): void {
+    this.media?.send(samples);
+  }
+
+  mixInto(mix: Int32Array): void {
+    this.media?.mixInto(mix);
+  }
+
+  /** The caller hung up: the seat is given up, as a browser's leave. */
+  leave(): void {
+    if (this.membership) this.seats.leave(this.membership);
+    this.close();
+  }
+
+  /** The caller vanished (no RTP): the seat is held for the resume grace, as for a dropped browser. */
+  hold(): void {
+    if (this.membership) this.seats.holdSeat(this.membership);
+    this.close();
+  }
+
+  close(): void {
+    this.over = true;
+    this.media?.close();
+    this.media = undefined;
+  }
+
+  private async startMedia(peers: PeerInfo[]): Promise<void> {
+    const membership = this.membership;
+    if (!membership || this.media) return;
+    const media = new PhoneMedia(membership.room, membership.participant);
+    this.media = media;
+    await media.start();
+    for (const peer of peers) this.hearPeer(peer);
+  }
+
+  private hearPeer(peer: PeerInfo): void {
+    if (peer.away || !this.media) return;
+    for (const producer of peer.producers) if (producer.kind === 'audio') void this.media.hear(producer.producerId);
+  }
+
+  private selfChanged(self: SelfView): void {
+    const before = this.lastSelf;
+    this.lastSelf = self;
+    if (!before) return;
+    if (self.locks.audio && !before.locks.audio) this.caller.say('muted');
+    if (self.sideRoomId !== before.sideRoomId) this.caller.say(self.sideRoomId ? 'sideRoom' : 'backToGroup');
+  }
+
+  private floorChanged(floor: FloorView): void {
+    const me = this.identity.participantId;
+    const before = this.lastFloor;
+    this.lastFloor = floor;
+    if (floor.holder === me && before?.holder !== me) this.caller.say('floorGiven');
+    else if (before?.holder === me && floor.holder !== me) this.caller.say('floorEnded');
+  }
+
+  private async toggleMute(): Promise<void> {
+    const producerId = this.media?.producerId;
+    if (!this.membership || !producerId) return;
+    const { room, participant } = this.membership;
+    const unmuting = !participant.wants.audio;
+    try {
+      await room.media.setProducerPaused(participant, producerId, !unmuting);
+      this.caller.say(unmuting ? 'unmuted' : 'mutedSelf');
+    } catch (error) {
+      if (error instanceof CircleError && error.code === 'FORBIDDEN') this.caller.say('stillMuted');
+    }
+  }
+
+  private toggleHand(): void {
+    if (!this.membership) return;
+    const { room, participant } = this.membership;
+    try {
+      if (room.floor.position(participant.id) > 0) {
+        room.turns.lowerHand(participant);
+        this.caller.say('handLowered');
+      } else {
+        room.turns.raiseHand(participant);
+        this.caller.say('handRaised');
+      }
+    } catch {
+      // Refused (in a side room, say): the hand stays as it was.
+    }
+  }
+
+  private async rejoin(attemptsLeft: number): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, REJOIN_DELAY_MS));
+    if (this.over) return;
+    try {
+      await this.take();
+    } catch {
+      if (attemptsLeft > 1) return this.rejoin(attemptsLeft - 1);
+      this.close();
+      this.caller.farewell('unavailable');
+    }
+  }
+}

@@ -1,0 +1,185 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import sip, { type SipMessage } from 'sip';
+import { KeyedBuckets } from '../limits/keyed-buckets.js';
+
+/** Where a message came from and how to answer it: the same transport, back to the same address and port. */
+export interface Flow {
+  protocol: 'UDP' | 'TCP';
+  address: string;
+  port: number;
+  send(message: SipMessage): void;
+}
+
+export const DROP_REASONS = ['source-not-allowed', 'rate-limited', 'too-large', 'unparsable'] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+export interface EndpointSettings {
+  host: string;
+  port: number;
+  tcp: boolean;
+  /** CIDR blocks: the clinic's trunk and edge proxy. */
+  allowedSources: string[];
+  messagesPerSecondPerSource: number;
+  messagesBurstPerSource: number;
+}
+
+/** Larger than any INVITE a trunk sends; anything bigger is not a call. */
+const MAX_MESSAGE_BYTES = 16_384;
+
+function allowList(blocks: string[]): net.BlockList {
+  const list = new net.BlockList();
+  for (const block of blocks) {
+    const [address, prefix] = block.split('/') as [string, string];
+    list.addSubnet(address, Number(prefix), net.isIPv6(address) ? 'ipv6' : 'ipv4');
+  }
+  return list;
+}
+
+/** A message with the headers every SIP message needs; the rest of the stack can rely on them. */
+function complete(message: SipMessage | undefined): message is SipMessage {
+  const headers = message?.headers;
+  return !!headers && Array.isArray(headers.via) && headers.via.length > 0 && !!headers['call-id'] && typeof headers.cseq === 'object' && !!headers.from && !!headers.to;
+}
+
+/**
+ * Circle's SIP sockets (UDP, and TCP if enabled). Each datagram or connection is checked before a byte is parsed:
+ * from an allowed network, within its source's rate, not oversized; anything else is dropped unanswered (a scanner
+ * learns nothing). Parsing is the `sip` package's; a message missing the headers every SIP message has is dropped.
+ */
+export class SipEndpoint {
+  private readonly allowed: net.BlockList;
+  private readonly buckets: KeyedBuckets;
+  private udp: dgram.Socket | undefined;
+  private tcp: net.Server | undefined;
+  private readonly connections = new Set<net.Socket>();
+
+  constructor(
+    private readonly settings: EndpointSettings,
+    private readonly onMessage: (message: SipMessage, flow: Flow) => void,
+    private readonly onDrop: (reason: DropReason) => void,
+  ) {
+    this.allowed = allowList(settings.allowedSources);
+    this.buckets = new KeyedBuckets(settings.messagesPerSecondPerSource, settings.messagesBurstPerSource);
+  }
+
+  /** Binds; answers the UDP port (TCP listens on the same number). */
+  async listen(): Promise<number> {
+    const family = net.isIPv6(this.settings.host) ? 'udp6' : 'udp4';
+    const udp = dgram.createSocket(family);
+    this.udp = udp;
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(this.settings.port, this.settings.host, () => {
+        udp.off('error', reject);
+        resolve();
+      });
+    });
+    udp.on('error', () => undefined); // a send to an unreachable peer: the transaction's timers decide
+    udp.on('message', (data, from) => this.receiveDatagram(data, from));
+    const port = udp.address().port;
+    if (this.settings.tcp) {
+      const tcp = net.createServer((socket) => this.accept(socket));
+      this.tcp = tcp;
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(port, this.settings.host, () => {
+          tcp.off('error', reject);
+          resolve();
+        });
+      });
+    }
+    return port;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.connections) socket.destroy();
+    await Promise.all([
+      new Promise<void>((resolve) => (this.udp ? this.udp.close(() => resolve()) : resolve())),
+      new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve())),
+    ]);
+  }
+
+  private admits(address: string): boolean {
+    if (!this.allowed.check(address, net.isIPv6(address) ? 'ipv6' : 'ipv4')) {
+      this.onDrop('source-not-allowed');
+      return false;
+    }
+    if (!this.buckets.take(address)) {
+      this.onDrop('rate-limited');
+      return false;
+    }
+    return true;
+  }
+
+  private receiveDatagram(data: Buffer, from: dgram.RemoteInfo): void {
+    if (!this.admits(from.address)) return;
+    if (data.length > MAX_MESSAGE_BYTES) return this.onDrop('too-large');
+    let message: SipMessage | undefined;
+    try {
+      message = sip.parse(data);
+    } catch {
+      message = undefined;
+    }
+    if (!complete(message)) return this.onDrop('unparsable');
+    const udp = this.udp!;
+    this.deliver(message, {
+      protocol: 'UDP',
+      address: from.address,
+      port: from.port,
+      send: (out) => {
+        const text = Buffer.from(sip.stringify(out), 'binary');
+        udp.send(text, from.port, from.address);
+      },
+    });
+  }
+
+  private accept(socket: net.Socket): void {
+    const address = socket.remoteAddress ?? '';
+    if (!this.admits(address)) {
+      socket.destroy();
+      return;
+    }
+    this.connections.add(socket);
+    socket.setEncoding('binary');
+    socket.setTimeout(120_000, () => socket.destroy());
+    socket.on('close', () => this.connections.delete(socket));
+    socket.on('error', () => socket.destroy());
+    const flow: Flow = {
+      protocol: 'TCP',
+      address,
+      port: socket.remotePort ?? 0,
+      send: (out) => {
+        if (!socket.destroyed) socket.write(sip.stringify(out), 'binary');
+      },
+    };
+    const parse = sip.makeStreamParser(
+      (message) => (complete(message) ? this.deliver(message, flow) : this.onDrop('unparsable')),
+      () => {
+        this.onDrop('too-large');
+        socket.destroy();
+      },
+      MAX_MESSAGE_BYTES,
+      MAX_MESSAGE_BYTES,
+    );
+    socket.on('data', (chunk: string) => {
+      if (!this.buckets.take(address)) {
+        this.onDrop('rate-limited');
+        socket.destroy();
+        return;
+      }
+      try {
+        parse(chunk);
+      } catch {
+        this.onDrop('unparsable');
+        socket.destroy();
+      }
+    });
+  }
+
+  private deliver(message: SipMessage, flow: Flow): void {
+    // RFC 3261 §18.2.1: the address a request really came from is recorded in its top Via.
+    if (message.method) message.headers.via[0]!.params.received = flow.address;
+    this.onMessage(message, flow);
+  }
+}

@@ -1,0 +1,63 @@
+import type { SipMessage } from 'sip';
+import sip from 'sip';
+import { SipCall } from './sip-dialogs.js';
+import type { Flow } from './sip-endpoint.js';
+
+/** How long an ended call is remembered, to answer its retransmissions (64·T1). */
+const LINGER_MS = 32_000;
+
+/**
+ * Routes SIP messages to calls: a new INVITE makes a call (answered 100 Trying at once, then handed to
+ * `onInvite`), everything else goes to the call it belongs to (Call-ID and the caller's tag), OPTIONS pings are
+ * answered, and a request for no known call gets 481.
+ */
+export class SipServer {
+  private readonly calls = new Map<string, SipCall>();
+
+  constructor(
+    private readonly contactUri: () => string,
+    private readonly onInvite: (call: SipCall) => void,
+  ) {}
+
+  get activeCalls(): number {
+    let count = 0;
+    for (const call of this.calls.values()) if (!call.ended) count += 1;
+    return count;
+  }
+
+  handle(message: SipMessage, flow: Flow): void {
+    const key = `${message.headers['call-id']}\n${message.headers.from.params.tag ?? ''}`;
+    const call = this.calls.get(key);
+    if (message.status !== undefined) {
+      call?.handleResponse();
+      return;
+    }
+    if (call) return call.handle(message, flow);
+    switch (message.method) {
+      case 'INVITE': {
+        if (message.headers.to.params.tag) return flow.send(sip.makeResponse(message, 481, 'Call/Transaction Does Not Exist'));
+        const created = new SipCall(message, flow, this.contactUri(), (gone) => setTimeout(() => this.calls.get(key) === gone && this.calls.delete(key), LINGER_MS).unref());
+        this.calls.set(key, created);
+        flow.send(created.respond(message, 100, 'Trying'));
+        this.onInvite(created);
+        return;
+      }
+      case 'OPTIONS':
+        return flow.send(sip.makeResponse(message, 200, 'OK', { headers: { allow: 'INVITE, ACK, CANCEL, BYE, INFO, OPTIONS', accept: 'application/sdp' } }));
+      case 'ACK':
+        return;
+      default:
+        flow.send(sip.makeResponse(message, 481, 'Call/Transaction Does Not Exist'));
+    }
+  }
+
+  /** Every call, on a closing node: each caller gets a BYE. */
+  hangUpAll(): void {
+    for (const call of this.calls.values()) call.hangUp();
+  }
+
+  disposeAll(): void {
+    for (const call of this.calls.values()) call.dispose();
+    this.calls.clear();
+  }
+}

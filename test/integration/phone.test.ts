@@ -1,0 +1,255 @@
+// Phone dial-in against the real thing: Debian's sipp places real SIP calls (UDP and TCP) to a real Circle on
+// loopback and keys PINs with its own RFC 4733 recordings; the test's socket carries the call's audio. Seats,
+// producers and their pause state are read from the room and the SFU; what the others are told from their sockets.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sample } from '../../harness/circle.js';
+import { SipCaller, type CallStep } from '../../harness/sip-caller.js';
+import { produceAudio, type TestClient } from '../../harness/signaling.js';
+import type { Participant } from '../../src/rooms/participant.js';
+import { circleSuite } from '../helpers/fixtures.js';
+
+const suite = circleSuite({ phone: { rtpTimeoutMs: 1500, digitTimeoutMs: 3000 }, sessions: { resumeGraceMs: 8000 } });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+let callers: SipCaller[] = [];
+afterEach(() => {
+  for (const caller of callers) caller.close();
+  callers = [];
+});
+
+async function call(steps: CallStep[], options: { transport?: 'u1' | 't1' } = {}): Promise<SipCaller> {
+  const caller = await SipCaller.call(suite.server.sipPort!, steps, options);
+  callers.push(caller);
+  caller.speak(0); // a live line: silence, as a phone sends
+  return caller;
+}
+
+async function until<T>(read: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 8000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+  return sample(await suite.server.circle.metrics.registry.metrics(), name, labels) ?? 0;
+}
+
+interface Group {
+  facilitator: TestClient;
+  client: TestClient;
+  clientId: string;
+  pin: string;
+  /** The client's browser drops without a goodbye; resolves once the server holds the seat. */
+  dropBrowser(): Promise<void>;
+}
+
+/** A facilitator (the session started) and an admitted client with a browser; the client's dial-in PIN. */
+async function group(room: string): Promise<Group> {
+  const facilitator = await suite.seat(room, 'Fran', 'facilitator');
+  const client = await suite.seat(room, 'Ana', 'client');
+  await facilitator.client.ok('admit', { participantId: client.participantId });
+  const pin = (client.result as { dialIn?: { pin: string } }).dialIn!.pin;
+  const dropBrowser = async () => {
+    client.client.socket.io.engine.close();
+    await until(() => suite.server.circle.registry.get(room)?.participant(client.participantId)?.connection === 'reconnecting', 'the seat held');
+  };
+  return { facilitator: facilitator.client, client: client.client, clientId: client.participantId, pin, dropBrowser };
+}
+
+/** The participant once the phone holds their seat with a running producer. */
+function seatedByPhone(room: string, participantId: string): Promise<Participant> {
+  return until(() => {
+    const participant = suite.server.circle.registry.get(room)?.participant(participantId);
+    return participant?.channel.viaPhone && participant.media.producers.size > 0 && participant;
+  }, 'the phone to take the seat');
+}
+
+const producerOf = (participant: Participant) => [...participant.media.producers.values()][0]!;
+
+describe('dial-in: into the right seat', () => {
+  it('the PIN in the join result puts the caller in their held seat; others see no leave, and "(phone)"', async () => {
+    const { facilitator, clientId, pin, dropBrowser } = await group('phone-seat');
+    expect(pin).toMatch(/^\d{8}$/);
+    await dropBrowser();
+    const caller = await call([{ keys: `${pin}#` }, { awaitBye: true }]);
+    const participant = await seatedByPhone('phone-seat', clientId);
+    expect(participant.role).toBe('client');
+    expect(participant.connection).toBe('connected');
+    const update = await until(
+      () => (facilitator.events('peerUpdated') as { participantId: string; phone: boolean; producers: unknown[] }[]).find((p) => p.participantId === clientId && p.phone),
+      'the others told',
+    );
+    expect(update.phone).toBe(true);
+    expect(facilitator.events('peerLeft')).toEqual([]);
+    // The caller's audio reaches the SFU as the seat's producer.
+    caller.speak(440);
+    await until(async () => ((await producerOf(participant).getStats())[0]?.packetCount ?? 0) > 20, 'caller audio at the SFU');
+    expect(await metric('circle_phone_calls_active')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('PIN keyed by SIP INFO over TCP; a browser still in the seat hands it over; the caller receives the room', async () => {
+    const { facilitator, client, clientId, pin } = await group('phone-tcp');
+    await produceAudio(facilitator);
+    await call([...[...`${pin}#`].map((key) => ({ info: key === '#' ? '11' : key })), { awaitBye: true }], { transport: 't1' });
+    const participant = await seatedByPhone('phone-tcp', clientId);
+    expect(await until(() => client.events('sessionEnded')[0], 'the browser told')).toEqual({ reason: 'replaced-by-new-session' });
+    expect(facilitator.events('peerLeft')).toEqual([]);
+    // The facilitator's microphone is consumed for the caller (on the bridge's DirectTransport); their own is not.
+    await until(() => participant.media.consumers.size === 1, "the facilitator's audio consumed for the caller");
+  });
+
+  it('SIP from outside phone.allowedSources is dropped unanswered', async () => {
+    const before = await metric('circle_phone_sip_dropped_total', { reason: 'source-not-allowed' });
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.2', resolve));
+    const replies: string[] = [];
+    socket.on('message', (data) => replies.push(data.toString()));
+    socket.send('OPTIONS sip:circle@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2:9;branch=z9hG4bKz\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:circle@127.0.0.1>\r\nCall-ID: outsider\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n', suite.server.sipPort!, '127.0.0.1');
+    await until(async () => (await metric('circle_phone_sip_dropped_total', { reason: 'source-not-allowed' })) > before, 'the drop counted');
+    await sleep(300);
+    expect(replies).toEqual([]);
+    socket.close();
+  });
+});
+
+describe('dial-in: a call cancelled while it rings', () => {
+  const ringing = circleSuite({ phone: { ringMs: 1500 } });
+  it('CANCEL before the answer: 200 to the CANCEL, 487 to the INVITE, no seat taken, outcome cancelled', async () => {
+    const caller = await SipCaller.call(ringing.server.sipPort!, [], { cancelAfterMs: 300 });
+    callers.push(caller);
+    expect(await caller.exited).toBe(0);
+    const cancelled = async () => sample(await ringing.server.circle.metrics.registry.metrics(), 'circle_phone_calls_total', { outcome: 'cancelled' });
+    await until(async () => (await cancelled()) === 1, 'the call counted as cancelled (once the ring time is over)');
+    expect(sample(await ringing.server.circle.metrics.registry.metrics(), 'circle_phone_calls_active')).toBe(0);
+    expect(ringing.server.circle.registry.openRooms().next().done).toBe(true);
+  });
+});
+
+describe('dial-in: refusals and endings', () => {
+  it('a wrong PIN three times ends the call (outcome wrong-pin, three PIN failures)', async () => {
+    const failures = await metric('circle_phone_pin_failures_total');
+    const wrong = await metric('circle_phone_calls_total', { outcome: 'wrong-pin' });
+    const caller = await call([{ keys: '00000000#' }, { pauseMs: 300 }, { keys: '11111111#' }, { pauseMs: 300 }, { keys: '12#' }, { awaitBye: true }]);
+    expect(await caller.exited).toBe(0);
+    expect(await metric('circle_phone_pin_failures_total')).toBe(failures + 3);
+    expect(await metric('circle_phone_calls_total', { outcome: 'wrong-pin' })).toBe(wrong + 1);
+  });
+
+  it('a caller who keys nothing is hung up on after the digit timeout', async () => {
+    const before = await metric('circle_phone_calls_total', { outcome: 'no-input' });
+    const started = Date.now();
+    const caller = await call([{ awaitBye: true }]);
+    expect(await caller.exited).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+    expect(await metric('circle_phone_calls_total', { outcome: 'no-input' })).toBe(before + 1);
+  });
+
+  it("the caller's BYE leaves the seat: the others see a leave", async () => {
+    const { facilitator, clientId, pin, dropBrowser } = await group('phone-bye');
+    await dropBrowser();
+    const caller = await call([{ keys: `${pin}#` }, { pauseMs: 2500 }, { bye: true }]);
+    await seatedByPhone('phone-bye', clientId);
+    expect(await caller.exited).toBe(0);
+    await until(() => !suite.server.circle.registry.get('phone-bye')?.participant(clientId), 'the seat left');
+    expect(facilitator.events('peerLeft')).toContainEqual({ participantId: clientId });
+  });
+
+  it('a caller that vanishes without BYE (no more RTP) has the seat held for the grace, then can take it back', async () => {
+    const { clientId, pin, dropBrowser } = await group('phone-vanish');
+    await dropBrowser();
+    const caller = await call([{ keys: `${pin}#` }, { awaitBye: true }]);
+    const participant = await seatedByPhone('phone-vanish', clientId);
+    caller.fallSilent();
+    await until(() => participant.connection === 'reconnecting', 'the seat held after the RTP timeout', 5000);
+    expect(await caller.exited).toBe(0); // Circle's BYE reached sipp
+    const again = await call([{ keys: `${pin}#` }, { awaitBye: true }]);
+    const back = await seatedByPhone('phone-vanish', clientId);
+    expect(back).not.toBe(participant);
+    expect(back.connection).toBe('connected');
+    expect(again.bridge).toBeDefined();
+  });
+
+  it('a re-INVITE is answered and the call goes on; removal by the facilitator ends it with a BYE', async () => {
+    const { facilitator, clientId, pin, dropBrowser } = await group('phone-reinvite');
+    await dropBrowser();
+    const caller = await call([{ keys: `${pin}#` }, { pauseMs: 200 }, { reinvite: true }, { awaitBye: true }]);
+    const participant = await seatedByPhone('phone-reinvite', clientId);
+    caller.speak(300);
+    await sleep(1000); // the re-INVITE has been answered by now
+    const before = (await producerOf(participant).getStats())[0]!.packetCount;
+    await sleep(500);
+    expect((await producerOf(participant).getStats())[0]!.packetCount).toBeGreaterThan(before + 10);
+    await facilitator.ok('remove', { participantId: clientId });
+    // sipp succeeds only if its re-INVITE was answered 200 and the BYE came.
+    expect(await caller.exited).toBe(0);
+  });
+
+  it('malformed SIP and garbage on the SIP port are dropped or answered; a call in progress is unaffected', async () => {
+    const { clientId, pin, dropBrowser } = await group('phone-garbage');
+    await dropBrowser();
+    const caller = await call([{ keys: `${pin}#` }, { awaitBye: true }]);
+    const participant = await seatedByPhone('phone-garbage', clientId);
+    caller.speak(500);
+    const unparsable = await metric('circle_phone_sip_dropped_total', { reason: 'unparsable' });
+    const socket = dgram.createSocket('udp4');
+    const replies: string[] = [];
+    socket.on('message', (data) => replies.push(data.toString()));
+    const send = (text: string | Buffer) => new Promise((resolve) => socket.send(text, suite.server.sipPort!, '127.0.0.1', resolve));
+    await send(Buffer.from([0, 1, 2, 3, 255, 254]));
+    await send('INVITE sip:x SIP/2.0\r\n\r\n'); // no headers at all
+    await send('NOT SIP AT ALL\r\nVia: ???\r\n\r\n');
+    await send(Buffer.alloc(20_000, 65)); // oversized
+    await send('OPTIONS sip:circle@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:circle@127.0.0.1>\r\nCall-ID: ping\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n');
+    await send('INVITE sip:circle@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKy\r\nFrom: <sip:a@b>;tag=2\r\nTo: <sip:circle@127.0.0.1>\r\nCall-ID: nosdp\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n');
+    await until(() => replies.some((r) => r.startsWith('SIP/2.0 488')) && replies.some((r) => r.startsWith('SIP/2.0 200')), 'OPTIONS answered and an INVITE without SDP refused');
+    // TCP: a connection sending endless headers is cut off.
+    const tcp = net.connect(suite.server.sipPort!, '127.0.0.1');
+    await new Promise((resolve) => tcp.on('connect', resolve));
+    tcp.write('INVITE sip:x SIP/2.0\r\n' + 'X-Filler: y\r\n'.repeat(3000));
+    await until(() => tcp.destroyed || tcp.readableEnded, 'the TCP flood cut off', 3000).catch(() => undefined);
+    tcp.destroy();
+    socket.close();
+    expect(await metric('circle_phone_sip_dropped_total', { reason: 'unparsable' })).toBeGreaterThanOrEqual(unparsable + 3);
+    const before = (await producerOf(participant).getStats())[0]!.packetCount;
+    await sleep(500);
+    expect((await producerOf(participant).getStats())[0]!.packetCount).toBeGreaterThan(before + 10);
+    expect(participant.connection).toBe('connected');
+  });
+});
+
+describe('dial-in: the room’s rules reach the phone', () => {
+  it('hard mute pauses the caller at the SFU; *6 cannot undo it; after an ask, *6 unmutes; *9 raises and lowers the hand', async () => {
+    const { facilitator, clientId, pin, dropBrowser } = await group('phone-rules');
+    await dropBrowser();
+    const caller = await call([{ keys: `${pin}#` }, { pauseMs: 2500 }, { keys: '*6' }, { pauseMs: 2500 }, { keys: '*6' }, { pauseMs: 1500 }, { keys: '*9' }, { pauseMs: 1500 }, { keys: '*9' }, { awaitBye: true }]);
+    const participant = await seatedByPhone('phone-rules', clientId);
+    const room = suite.server.circle.registry.get('phone-rules')!;
+    await facilitator.ok('mute', { participantId: clientId });
+    expect(producerOf(participant).paused).toBe(true);
+    // The first *6 (at ~2.5 s) is refused: the lock holds.
+    await sleep(3000);
+    expect(producerOf(participant).paused).toBe(true);
+    await facilitator.ok('askToUnmute', { participantId: clientId });
+    await until(() => !producerOf(participant).paused, 'the second *6 to unmute', 5000);
+    await until(() => room.floor.view().queue.includes(clientId), '*9 to raise the hand', 4000);
+    await until(() => !room.floor.view().queue.includes(clientId), '*9 again to lower it', 4000);
+    caller.close();
+  });
+
+  it('queue mode silences the caller at the SFU until given the floor', async () => {
+    const { facilitator, clientId, pin, dropBrowser } = await group('phone-queue');
+    await dropBrowser();
+    await call([{ keys: `${pin}#` }, { awaitBye: true }]);
+    const participant = await seatedByPhone('phone-queue', clientId);
+    expect(producerOf(participant).paused).toBe(false);
+    await facilitator.ok('setFloorMode', { mode: 'queue' });
+    await until(() => producerOf(participant).paused, 'paused in queue mode');
+    await facilitator.ok('grantFloor', { participantId: clientId });
+    await until(() => !producerOf(participant).paused, 'heard with the floor');
+  });
+});
