@@ -9,8 +9,9 @@ cd "$root"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 packages=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libabsl-dev libsrtp2-dev libusrsctp-dev nlohmann-json3-dev)
-# The tests start their own redis-server and Prometheus (promtool tests the alert rules); none runs as a service.
-if [ "${1:-}" = "--test" ]; then packages+=(chromium redis-server openssl prometheus); fi
+# The tests start their own redis-server and Prometheus (promtool tests the alert rules), and call the phone bridge
+# with sipp (sip-tester); none runs as a service.
+if [ "${1:-}" = "--test" ]; then packages+=(chromium redis-server openssl prometheus sip-tester); fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -133,11 +133,11 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
     return { ready, checks: { workers, accepting: registry!.accepting && !shuttingDown, store: kv.available ? 'up' : 'down' } };
   };
 
-  const httpServer = createServer(createPublicApp({ config, tokens, logger }));
-  const internalServer = createServer(createInternalApp({ config, metrics, logger, readiness, registry, tokens, reports }));
-  const addresses = new AddressLimits(config.signaling);
   const phone = config.phone.enabled ? new PhoneBridge(config.phone, kv, registry, metrics.phone, logger) : undefined;
   const dialIn = phone && ((identity: Identity) => phone.dialInFor(identity));
+  const httpServer = createServer(createPublicApp({ config, tokens, logger }));
+  const internalServer = createServer(createInternalApp({ config, metrics, logger, readiness, registry, tokens, reports, phone }));
+  const addresses = new AddressLimits(config.signaling);
   const io = attachSignaling(httpServer, config.signaling, { tokens, registry, addresses, dialIn }, metrics, logger);
 
   return {

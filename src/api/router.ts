@@ -12,10 +12,13 @@ import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { Room } from '../rooms/room.js';
 import { ApiKeys, presentedBearer } from './api-keys.js';
 import { openApiDocument } from './openapi.js';
+import type { PhoneBridge } from '../phone/phone-bridge.js';
 import * as api from './schemas.js';
 
 export interface ApiDeps {
   config: CircleConfig;
+  /** The dial-in bridge, when `phone.enabled`. */
+  phone: PhoneBridge | undefined;
   tokens: TokenService;
   registry: RoomRegistry;
   reports: SessionReports;
@@ -46,7 +49,7 @@ function describe(room: Room, withNames: boolean): z.infer<typeof api.liveRoom> 
  * session, muting and removing someone; its OpenAPI document at `/api/v1/openapi.json`. Every request but the
  * document's needs one of `api.keys`. Names of participants only when asked for (`?names=true`).
  */
-export function createApiRouter({ config, tokens, registry, reports, logger }: ApiDeps): Router {
+export function createApiRouter({ config, tokens, registry, reports, logger, phone }: ApiDeps): Router {
   const router = express.Router();
   const keys = new ApiKeys(config.api.keys);
   const document = openApiDocument();
@@ -80,6 +83,7 @@ export function createApiRouter({ config, tokens, registry, reports, logger }: A
       return { ...minted, expiresAt: new Date(Date.now() + request.ttlSeconds * 1000).toISOString() };
     }),
   );
+  router.post('/rooms/:roomId/dial-in', jsonRoute(logger, 'createDialIn', (req) => phoneOnlySeat(phone, req.params, req.body)));
   router.get(
     '/rooms',
     jsonRoute(logger, 'listRooms', (req) => {
@@ -159,4 +163,12 @@ export function createApiRouter({ config, tokens, registry, reports, logger }: A
     }),
   );
   return router;
+}
+
+/** A seat for someone who only ever calls in: its PIN (they go through the waiting room like anyone else). */
+export async function phoneOnlySeat(phone: PhoneBridge | undefined, params: unknown, body: unknown): Promise<z.infer<typeof api.dialInResponse>> {
+  const { roomId } = parseInput(api.roomPath, params, 'path');
+  const request = parseInput(api.dialInRequest, body ?? {}, 'body');
+  if (!phone) throw new CircleError('UNAVAILABLE', 'dial-in is off on this node (phone.enabled)');
+  return phone.seatPin({ roomId, participantId: request.participantId, displayName: request.name, role: request.role });
 }

@@ -10,6 +10,17 @@ import { ROLES } from '../protocol/roles.js';
  * these very schemas (`openapi.ts`), so it cannot drift from what the server enforces.
  */
 
+/** A seat for someone who will only ever call in (no browser): its PIN. */
+export const dialInRequest = z
+  .object({
+    participantId: opaqueId,
+    name: displayName,
+    role: z.enum(['cofacilitator', 'client'] as const).default('client'),
+  })
+  .strict();
+
+export const dialInResponse = z.object({ pin: z.string(), number: z.string(), expiresAt: z.string() });
+
 export const mintTokenRequest = z
   .object({
     /** The clinic's own id for this person (their seat across reconnects); a random one when absent. */

@@ -1,4 +1,5 @@
 import type {
+  DialIn,
   AdmittedView,
   AuditEntry,
   ChatMessage,
@@ -66,6 +67,8 @@ export interface CircleClientOptions {
 export class CircleClient extends Emitter<ClientEvents> {
   state: ClientState = 'idle';
   endReason: SessionEndReason | undefined;
+  /** Where this seat can be taken by telephone if the internet fails (show it before it does); from the join. */
+  dialIn: DialIn | undefined;
   private readonly mirror = new RoomMirror();
   private readonly connection: Connection;
   private readonly publisher = new Publisher(() => this.mirror.self);
@@ -260,6 +263,7 @@ export class CircleClient extends Emitter<ClientEvents> {
 
   private async takeSeat(joined: JoinResult): Promise<JoinResult> {
     this.resumeToken = joined.resumeToken;
+    this.dialIn = joined.dialIn ?? this.dialIn;
     this.mirror.setSelf(joined.self);
     if (joined.admitted) await this.enterRoom(this.connection.socket!, joined.admitted);
     else this.setState('waiting');

@@ -5,13 +5,14 @@ import helmet from 'helmet';
 import { z } from 'zod';
 import { displayName, opaqueId, type TokenService } from '../auth/tokens.js';
 import { ApiKeys, presentedBearer } from '../api/api-keys.js';
-import { createApiRouter } from '../api/router.js';
+import { createApiRouter, phoneOnlySeat } from '../api/router.js';
 import type { CircleConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CircleError } from '../protocol/errors.js';
 import { jsonRoute, parseInput } from './json-route.js';
 import { ROLES } from '../protocol/roles.js';
+import type { PhoneBridge } from '../phone/phone-bridge.js';
 import type { SessionReports } from '../reports/session-reports.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 
@@ -28,6 +29,8 @@ export interface HttpDeps {
   readiness: () => Readiness;
   registry: RoomRegistry;
   reports: SessionReports;
+  /** The dial-in bridge, when `phone.enabled`. */
+  phone?: PhoneBridge;
 }
 
 const devTokenRequest = z
@@ -110,7 +113,7 @@ export function createPublicApp({ config, tokens, logger }: Pick<HttpDeps, 'conf
  * The internal port (`admin.host`, `admin.port`): liveness, readiness, Prometheus metrics and the administrators'
  * endpoints, for the orchestrator, Prometheus and the clinic's operators; never exposed to participants.
  */
-export function createInternalApp({ config, metrics, logger, readiness, registry, tokens, reports }: HttpDeps): Express {
+export function createInternalApp({ config, metrics, logger, readiness, registry, tokens, reports, phone }: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestIds);
@@ -135,7 +138,7 @@ export function createInternalApp({ config, metrics, logger, readiness, registry
   });
 
   // The clinic systems' API, with its own keys (api.keys).
-  app.use('/api/v1', createApiRouter({ config, tokens, registry, reports, logger }));
+  app.use('/api/v1', createApiRouter({ config, tokens, registry, reports, logger, phone }));
 
   // Administration, for clinic administrators and incident review: the bearer secret, compared in constant time.
   const adminSecret = new ApiKeys([ApiKeys.create('admin', config.admin.bearerSecret)]);
@@ -160,6 +163,9 @@ export function createInternalApp({ config, metrics, logger, readiness, registry
     '/admin/rooms/:roomId/end',
     jsonRoute(logger, 'adminEnd', async (req) => ({ ended: await registry.endAnywhere(req.params.roomId ?? '') })),
   );
+
+  // A phone-only seat (someone without a browser): the same as the server API's POST /api/v1/rooms/{roomId}/dial-in.
+  app.post('/admin/rooms/:roomId/dial-in', express.json({ limit: '4kb' }), jsonRoute(logger, 'adminDialIn', (req) => phoneOnlySeat(phone, req.params, req.body)));
 
   app.use(errorHandler(logger));
   return app;

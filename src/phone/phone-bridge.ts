@@ -67,13 +67,18 @@ export class PhoneBridge {
   async dialInFor(identity: Identity): Promise<DialIn | undefined> {
     if (!can(identity.role, 'sendMedia')) return undefined;
     try {
-      const { pin } = await this.pins.pinFor(identity);
-      return { pin, number: this.settings.displayNumber };
+      const { pin, number } = await this.seatPin(identity);
+      return { pin, number };
     } catch (error) {
       // The join goes on without a PIN: the browser matters more than its fallback.
       this.logger.warn({ err: (error as Error).message }, 'phone: no dial-in PIN issued');
       return undefined;
     }
+  }
+
+  /** A seat's PIN, the number to call and until when the PIN works (also for phone-only seats the clinic creates). */
+  async seatPin(identity: Identity): Promise<DialIn & { expiresAt: string }> {
+    return { ...(await this.pins.pinFor(identity)), number: this.settings.displayNumber };
   }
 
   async close(): Promise<void> {

@@ -253,3 +253,31 @@ describe('dial-in: the room’s rules reach the phone', () => {
     await until(() => !producerOf(participant).paused, 'heard with the floor');
   });
 });
+
+describe('dial-in: a phone-only seat', () => {
+  it('the clinic creates a seat by API; the caller waits in the lobby (the facilitator sees them), is admitted and heard', async () => {
+    const facilitator = await suite.seat('phone-only', 'Fran', 'facilitator');
+    const response = await fetch(`${suite.server.adminUrl}/admin/rooms/phone-only/dial-in`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${suite.server.circle.config.admin.bearerSecret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ participantId: 'pat-phone', name: 'Pat' }),
+    });
+    expect(response.status).toBe(200);
+    const { pin, expiresAt } = (await response.json()) as { pin: string; expiresAt: string };
+    expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now());
+    const refused = await fetch(`${suite.server.adminUrl}/admin/rooms/phone-only/dial-in`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${suite.server.circle.config.admin.bearerSecret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ participantId: 'x', name: 'X', role: 'facilitator' }),
+    });
+    expect(refused.status).toBe(400);
+    await call([{ keys: `${pin}#` }, { awaitBye: true }]);
+    await until(
+      () => (facilitator.client.events('lobbyUpdated') as { waiting: { participantId: string; displayName: string }[] }[]).some((l) => l.waiting.some((w) => w.participantId === 'pat-phone' && w.displayName === 'Pat')),
+      'Pat in the waiting room',
+    );
+    await facilitator.client.ok('admit', { participantId: 'pat-phone' });
+    const participant = await seatedByPhone('phone-only', 'pat-phone');
+    expect(participant.admitted).toBe(true);
+  });
+});

@@ -3,12 +3,13 @@ import { isModerator, type Role } from '../../protocol/roles.js';
 import { CircleClient, type RemoteTrack } from '../sdk.js';
 import { mountMessagesPanel } from './messages-panel.js';
 import { mountSideRooms } from './side-rooms-view.js';
-import { AUDIO_ONLY_TEXT, END_TEXT, QUALITY_TEXT, STATE_TEXT } from './texts.js';
+import { AUDIO_ONLY_TEXT, dialInText, END_TEXT, QUALITY_TEXT, STATE_TEXT } from './texts.js';
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
 const form = $<HTMLFormElement>('#join-form');
 const controls = $<HTMLElement>('#controls');
 const statusLine = $<HTMLElement>('#status');
+const dialInLine = $<HTMLElement>('#dial-in');
 const notice = $<HTMLElement>('#notice');
 const tiles = $<HTMLElement>('#tiles');
 const panel = $<HTMLElement>('#moderator-panel');
@@ -44,6 +45,8 @@ client.on('state', (state) => {
   controls.hidden = !['joined', 'rejoining', 'waiting'].includes(state);
   form.hidden = state !== 'idle' && state !== 'left';
   if (state === 'ended' && client.endReason) showNotice(END_TEXT[client.endReason]);
+  dialInLine.textContent = client.dialIn ? dialInText(client.dialIn) : '';
+  dialInLine.hidden = !client.dialIn || !['joined', 'rejoining', 'waiting'].includes(state);
   render();
 });
 client.on('ended', (reason) => showNotice(END_TEXT[reason]));
@@ -118,7 +121,7 @@ function updateCaption(participantId: string): void {
   const caption = tile?.querySelector('figcaption');
   if (!peer || !caption) return;
   tile!.classList.toggle('away', peer.away);
-  caption.textContent = `${peer.displayName}${peer.connection === 'reconnecting' ? ' · reconnecting…' : ''}${sideRooms.whereabouts(peer)}`;
+  caption.textContent = `${peer.displayName}${peer.phone ? ' (phone)' : ''}${peer.connection === 'reconnecting' ? ' · reconnecting…' : ''}${sideRooms.whereabouts(peer)}`;
 }
 
 function attach(remote: RemoteTrack): void {
@@ -177,7 +180,7 @@ function render(): void {
       const item = document.createElement('li');
       const who = document.createElement('span');
       who.className = 'who';
-      who.textContent = `${peer.displayName} · ${peer.role} · ${QUALITY_TEXT[peer.quality ?? 'good']}`;
+      who.textContent = `${peer.displayName}${peer.phone ? ' (phone)' : ''} · ${peer.role} · ${QUALITY_TEXT[peer.quality ?? 'good']}`;
       const badges = (['audio', 'video'] as const).map((kind) => {
         const badge = document.createElement('span');
         badge.className = `badge${peer.locks?.[kind] ? ' locked' : ''}`;

@@ -1,4 +1,4 @@
-import type { AudioOnlyReason, ConnectionQuality, SessionEndReason } from '../../protocol/events.js';
+import type { AudioOnlyReason, ConnectionQuality, DialIn, SessionEndReason } from '../../protocol/events.js';
 
 /** The web app's fixed texts: connection states, why a session ended, audio-only reasons, connection quality. */
 
@@ -34,3 +34,8 @@ export const QUALITY_TEXT: Record<ConnectionQuality, string> = {
   'audio-only': 'audio only',
   reconnecting: 'reconnecting…',
 };
+
+/** Shown to everyone who may speak, before anything goes wrong: the way back in by phone. */
+export function dialInText({ number, pin }: DialIn): string {
+  return `If your internet drops, call ${number || "the clinic's dial-in number"} and enter ${pin} #`;
+}

@@ -1,0 +1,53 @@
+// Dial-in heard as people hear it: Chromium pages whose microphones are tones, each with an ear (harness/tones.ts),
+// and a caller placed by Debian's sipp whose audio is a tone of its own, analysed in Node as the phone hears it.
+import { afterAll, expect, it } from 'vitest';
+import type { Page } from 'puppeteer-core';
+import { joinFromDemo, participantIdOf, waitUntil } from '../../harness/browser.js';
+import { SipCaller } from '../../harness/sip-caller.js';
+import { heardTones, installEar } from '../../harness/tones.js';
+import { browserSuite } from '../helpers/fixtures.js';
+
+const suite = browserSuite({ rooms: { requireAdmission: false }, sessions: { resumeGraceMs: 20_000 } });
+const FRAN = 440;
+const ANA = 830;
+const PHONE = 1000;
+const pages: Page[] = [];
+let caller: SipCaller | undefined;
+afterAll(async () => {
+  caller?.close();
+  for (const page of pages) await page.close().catch(() => undefined);
+});
+
+it("Ana's browser drops, she calls in with the PIN it showed: her held seat, no leave seen; the room hears her phone's tone and she hears the room, not herself", async () => {
+  const fran = await joinFromDemo(suite.browser, suite.server.url, 'phone-e2e', 'Fran', 'facilitator', { video: false, toneHz: FRAN });
+  const ana = await joinFromDemo(suite.browser, suite.server.url, 'phone-e2e', 'Ana', 'client', { video: false, toneHz: ANA });
+  pages.push(fran, ana);
+  const anaId = await participantIdOf(ana);
+  await installEar(fran, [FRAN, ANA, PHONE]);
+  await waitUntil(async () => (await heardTones(fran)).join() === String(ANA), 20_000, 'Fran hearing Ana');
+  // The page shows the way in by phone before anything goes wrong.
+  const shown = await ana.evaluate(() => document.querySelector('#dial-in')?.textContent ?? '');
+  const pin = /enter (\d+) #/.exec(shown)?.[1];
+  expect(pin).toMatch(/^\d{8}$/);
+
+  // Her internet fails: the page is gone without a goodbye; the server holds the seat.
+  await ana.close();
+  const room = suite.server.circle.registry.get('phone-e2e')!;
+  await waitUntil(async () => room.participant(anaId)?.connection === 'reconnecting', 10_000, 'the seat held');
+
+  caller = await SipCaller.call(suite.server.sipPort!, [{ keys: `${pin}#` }, { awaitBye: true }]);
+  caller.speak(0);
+  await waitUntil(async () => room.participant(anaId)?.channel.viaPhone === true, 15_000, 'the phone in the seat');
+  caller.speak(PHONE);
+  await waitUntil(async () => (await heardTones(fran)).join() === String(PHONE), 10_000, "Fran hearing Ana's phone");
+  await waitUntil(
+    () => fran.evaluate(() => document.querySelector('#tiles')?.textContent?.includes('Ana (phone)') ?? false),
+    5000,
+    '"Ana (phone)" on Fran\'s tile',
+  );
+  // What the phone hears: Fran's tone, not its own.
+  await waitUntil(async () => caller!.hears(FRAN) > 0.2, 10_000, "the phone hearing Fran's tone");
+  expect(caller.hears(PHONE)).toBeLessThan(0.02);
+  expect(await fran.evaluate(() => document.querySelector('#tiles')?.textContent?.includes('Ana') ?? false)).toBe(true);
+  expect(room.participant(anaId)?.connection).toBe('connected');
+});
