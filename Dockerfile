@@ -29,11 +29,13 @@ WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/config ./config
 COPY --from=build --chown=node:node /app/dist ./dist
+COPY --chown=node:node assets ./assets
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 USER node
 # Signaling (and the web app, with CIRCLE_HTTP_SERVE_WEB_APP=true); media: worker i listens on 44444 + i, UDP and
 # TCP. The internal port (health, metrics, admin) binds 127.0.0.1 unless CIRCLE_ADMIN_HOST says otherwise.
-EXPOSE 3000 44444-44475/udp 44444-44475/tcp
+# Phone dial-in (when enabled): SIP on 5060 UDP and TCP, each call's RTP from 40000-40999/udp.
+EXPOSE 3000 44444-44475/udp 44444-44475/tcp 5060/udp 5060/tcp 40000-40999/udp
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.CIRCLE_ADMIN_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # SIGTERM drains (shutdown.drainTimeoutMs); give the container at least that long to stop.

@@ -108,6 +108,8 @@ export function toneShare(samples: Int16Array, hz: number): number {
 export class SipCaller {
   /** Everything the caller has heard, decoded, in arrival order. */
   readonly heard: Int16Array[] = [];
+  /** When each of `heard` arrived (performance.now()). */
+  readonly heardAt: number[] = [];
   /** Where Circle sends the call's RTP from (and takes it): learned from its first packet. */
   bridge: { address: string; port: number } | undefined;
   private toneTimer: NodeJS.Timeout | undefined;
@@ -127,6 +129,7 @@ export class SipCaller {
       if (!packet || packet.payloadType !== 0) return;
       this.bridge ??= { address: from.address, port: from.port };
       this.heard.push(alawmulaw.mulaw.decode(packet.payload));
+      this.heardAt.push(performance.now());
     });
     sipp.stderr?.on('data', (chunk) => (this.stderr += String(chunk)));
     this.exited = new Promise((resolve) => sipp.on('exit', (code) => resolve(code ?? -1)));

@@ -26,6 +26,7 @@ const LAYERS = [
   { bytesPerFrame: 10000, width: 640, height: 480 },
 ];
 const MAX_PAYLOAD = 1100;
+const FILLER_AUDIO = Buffer.alloc(100, 0x78);
 
 export interface BotMedia {
   audio: boolean;
@@ -33,6 +34,8 @@ export interface BotMedia {
   silent?: boolean;
   /** Simulcast layers sent: 0 for no camera, up to 3. */
   videoLayers: number;
+  /** Real Opus frames to send in turn instead of Opus-shaped filler (for a receiver that decodes, the phone bridge). */
+  opusFrames?: Buffer[];
 }
 
 interface Stream {
@@ -208,6 +211,7 @@ export class MediaBot {
   private frames = 0;
   private firstTick: number | undefined;
   private silent = false;
+  private opusFrames: Buffer[] | undefined;
   private readonly consuming = new Set<string>();
   /** The producer each consumer receives, so a consumer the server closes can be asked for again later. */
   private readonly consumerProducers = new Map<string, string>();
@@ -284,6 +288,7 @@ export class MediaBot {
     const view = this.admitted ?? (await this.client.next<NonNullable<JoinResult['admitted']>>('admitted', 30_000));
     this.admitted = view;
     this.silent = media.silent ?? false;
+    this.opusFrames = media.opusFrames;
     await this.client.ok('setRtpCapabilities', { rtpCapabilities: withoutCongestionControl(view.routerRtpCapabilities) });
     await this.openReceive();
     this.markReceiveReady();
@@ -297,9 +302,10 @@ export class MediaBot {
     const to = this.sendTo;
     if (!to) return;
     if (this.audio && (!this.silent || tickIndex % 20 === 0)) {
-      const packet = Buffer.concat([rtpHeader(this.audio, OPUS_PT, false), Buffer.alloc(100, 0x78)]);
+      const payload = this.opusFrames?.[tickIndex % this.opusFrames.length] ?? FILLER_AUDIO;
+      const packet = Buffer.concat([rtpHeader(this.audio, OPUS_PT, false), payload]);
       this.audio.timestamp += 960;
-      this.audio.octets += 100;
+      this.audio.octets += payload.length;
       this.socket.send(packet, to.port, to.ip);
     }
     if (tickIndex % 50 === 0) {

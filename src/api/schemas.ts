@@ -72,6 +72,7 @@ export const sessionReport = z
           minutesInRoom: z.number(),
           minutesAudioOnly: z.number(),
           minutesInSideRoom: z.number(),
+          minutesOnPhone: z.number(),
           reconnects: z.number().int(),
           removed: z.boolean(),
           worstQuality: quality,

@@ -3,7 +3,7 @@ import type { types } from 'mediasoup';
 /**
  * Opus with in-band FEC and DTX: FEC hides the packet loss of a weak Wi-Fi link in the voice, which is the
  * therapeutic content; DTX saves uplink while a client listens, which is most of a group session.
- * VP8 because every browser simulcasts it; the SDK sends three layers.
+ * G.711 for phone callers (below). VP8 because every browser simulcasts it; the SDK sends three layers.
  */
 export const MEDIA_CODECS: types.RtpCodecCapability[] = [
   {
@@ -13,6 +13,9 @@ export const MEDIA_CODECS: types.RtpCodecCapability[] = [
     channels: 2,
     parameters: { useinbandfec: 1, usedtx: 1 },
   },
+  // Phone callers' voices, forwarded as the telephone network carries them: no transcoding on the way in (an Opus
+  // encoder per caller cost more CPU than everything else the bridge does), and every browser decodes G.711.
+  { kind: 'audio', mimeType: 'audio/PCMU', clockRate: 8000, channels: 1 },
   {
     kind: 'video',
     mimeType: 'video/VP8',

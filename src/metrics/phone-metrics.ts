@@ -10,6 +10,7 @@ export interface PhoneMetrics {
   packetsExpected: Counter<never>;
   packetsLost: Counter<never>;
   sipDropped: Counter<'reason'>;
+  framesLate: Counter<never>;
 }
 
 /** The phone bridge's metrics: calls, PIN failures, the phone legs' jitter and loss. No number, PIN or name. */
@@ -41,5 +42,10 @@ export function createPhoneMetrics(registry: Registry): PhoneMetrics {
     packetsExpected: new Counter({ name: 'circle_phone_packets_expected_total', help: "Audio packets callers' legs should have delivered (from sequence numbers).", registers: [registry] }),
     packetsLost: new Counter({ name: 'circle_phone_packets_lost_total', help: "Audio packets lost on callers' legs (expected minus received).", registers: [registry] }),
     sipDropped,
+    framesLate: new Counter({
+      name: 'circle_phone_frames_late_total',
+      help: "Times the bridge's 20 ms mixing clock ran more than a frame late (an overloaded node: callers hear gaps).",
+      registers: [registry],
+    }),
   };
 }

@@ -12,8 +12,9 @@ export class FrameClock {
   private readonly listeners = new Set<() => void>();
   private timer: NodeJS.Timeout | undefined;
   private due = 0;
-  /** Ticks that ran more than a frame late: the mixed audio's timing slipped (a benchmark reads this). */
-  lateTicks = 0;
+
+  /** `onLate`: a tick ran more than a frame late, so the mixed audio's timing slipped (a metric counts them). */
+  constructor(private readonly onLate: () => void = () => undefined) {}
 
   add(listener: () => void): void {
     this.listeners.add(listener);
@@ -37,7 +38,7 @@ export class FrameClock {
 
   private tick(): void {
     const now = performance.now();
-    if (now - this.due > FRAME_MS) this.lateTicks += 1;
+    if (now - this.due > FRAME_MS) this.onLate();
     let frames = 0;
     while (this.due <= now && frames < MAX_CATCH_UP) {
       for (const listener of this.listeners) listener();

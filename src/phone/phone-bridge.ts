@@ -26,7 +26,7 @@ export type PhoneSettings = CircleConfig['phone'];
  */
 export class PhoneBridge {
   readonly pins: DialInPins;
-  readonly clock = new FrameClock();
+  readonly clock: FrameClock;
   private readonly endpoint: SipEndpoint;
   private readonly server: SipServer;
   private readonly prompts: Prompts;
@@ -42,6 +42,7 @@ export class PhoneBridge {
     /** A caller took a seat: for webhooks and reports. */
     private readonly onSeated: (identity: Identity) => void = () => undefined,
   ) {
+    this.clock = new FrameClock(() => metrics.framesLate.inc());
     this.pins = new DialInPins(kv, settings);
     this.gate = new PinGate(this.pins, settings);
     this.prompts = new Prompts(settings.promptsDir);

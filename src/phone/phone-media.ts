@@ -1,33 +1,38 @@
 import { randomInt } from 'node:crypto';
-import { Decoder, Encoder } from '@evan/opus';
+import { Decoder } from '@evan/opus';
 import type { types } from 'mediasoup';
 import type { Participant } from '../rooms/participant.js';
 import type { Room } from '../rooms/room.js';
-import { FRAME_SAMPLES, pcmSamples, SampleQueue } from './phone-audio.js';
+import { decodeG711, encodeG711, FRAME_SAMPLES, pcmSamples, SampleQueue } from './phone-audio.js';
 import { parseRtp, RtpSequence } from './rtp-packet.js';
 
-/** Opus's RTP clock is 48 kHz whatever the audio inside: 960 ticks per 20 ms frame. */
-const OPUS_TICKS_PER_FRAME = 960;
-const OPUS_PAYLOAD_TYPE = 111;
+/** G.711 μ-law (PCMU), payload type 0: the caller's voice goes into the room as the phone network carries it. */
+const PCMU_PAYLOAD_TYPE = 0;
 /** Each voice waits for two frames before it plays (and again after running dry), and holds eight at most. */
 const CUSHION_SAMPLES = 2 * FRAME_SAMPLES;
 const LIMIT_SAMPLES = 8 * FRAME_SAMPLES;
 
 interface Voice {
   producerId: string;
-  decoder: Decoder;
+  /** Opus for browsers' voices; other callers' voices arrive as μ-law. */
+  decode: (payload: Buffer) => Int16Array;
   queue: SampleQueue;
 }
 
+function decoderFor(mimeType: string): (payload: Buffer) => Int16Array {
+  if (mimeType.toLowerCase() === 'audio/pcmu') return (payload) => decodeG711('PCMU', payload);
+  const opus = new Decoder({ channels: 1, sample_rate: 8000 });
+  return (payload) => pcmSamples(opus.decode(payload));
+}
+
 /**
- * A caller's media in the room. Up: the caller's audio, cut into 20 ms frames, encoded to Opus and sent into a
- * normal audio producer on a DirectTransport, so the SFU applies every rule (hard mute, the floor, side rooms) as
- * for a browser. Down: each voice the caller may hear, consumed on a DirectTransport and decoded to 8 kHz; each
- * frame mixes them. The caller's own producer is never consumed, so the mix never holds their own voice.
+ * A caller's media in the room. Up: the caller's audio, cut into 20 ms frames of μ-law and sent into a normal
+ * audio producer on a DirectTransport, so the SFU applies every rule (hard mute, the floor, side rooms) as for a
+ * browser. Down: each voice the caller may hear, consumed on a DirectTransport and decoded to 8 kHz (Opus from
+ * browsers, μ-law from other callers); each frame mixes them. The caller's own producer is never consumed, so the mix never holds their own voice.
  */
 export class PhoneMedia {
-  private readonly encoder = new Encoder({ channels: 1, sample_rate: 8000, application: 'voip' });
-  private readonly outgoing = new RtpSequence(randomInt(1, 0xffffffff), OPUS_PAYLOAD_TYPE);
+  private readonly outgoing = new RtpSequence(randomInt(1, 0xffffffff), PCMU_PAYLOAD_TYPE);
   private readonly voices = new Map<string, Voice>();
   private readonly heard = new Set<string>();
   private pending = new Int16Array(0);
@@ -53,7 +58,7 @@ export class PhoneMedia {
       kind: 'audio',
       source: 'microphone',
       rtpParameters: {
-        codecs: [{ mimeType: 'audio/opus', payloadType: OPUS_PAYLOAD_TYPE, clockRate: 48000, channels: 2, parameters: { useinbandfec: 1 }, rtcpFeedback: [] }],
+        codecs: [{ mimeType: 'audio/PCMU', payloadType: PCMU_PAYLOAD_TYPE, clockRate: 8000, channels: 1, rtcpFeedback: [] }],
         encodings: [{ ssrc: this.outgoing.ssrc }],
         rtcp: { cname: 'circle-phone', reducedSize: true },
       },
@@ -69,7 +74,7 @@ export class PhoneMedia {
       const info = await this.room.media.consume(this.participant, producerId);
       const consumer = this.participant.media.consumers.get(info.consumerId);
       if (!consumer || this.closed) return;
-      const voice: Voice = { producerId, decoder: new Decoder({ channels: 1, sample_rate: 8000 }), queue: new SampleQueue(CUSHION_SAMPLES, LIMIT_SAMPLES) };
+      const voice: Voice = { producerId, decode: decoderFor(consumer.rtpParameters.codecs[0]!.mimeType), queue: new SampleQueue(CUSHION_SAMPLES, LIMIT_SAMPLES) };
       this.voices.set(consumer.id, voice);
       consumer.on('rtp', (packet: Buffer) => this.receive(voice, packet));
       await this.participant.media.resumeConsumer(consumer.id);
@@ -87,7 +92,7 @@ export class PhoneMedia {
     this.heard.delete(voice.producerId);
   }
 
-  /** The caller's audio (any length): sent on in 20 ms Opus frames. */
+  /** The caller's audio (any length): sent on in 20 ms frames. */
   send(samples: Int16Array): void {
     if (!this.producer || this.producer.closed) return;
     const joined = new Int16Array(this.pending.length + samples.length);
@@ -95,8 +100,8 @@ export class PhoneMedia {
     joined.set(samples, this.pending.length);
     let offset = 0;
     for (; offset + FRAME_SAMPLES <= joined.length; offset += FRAME_SAMPLES) {
-      const opus = this.encoder.encode(joined.subarray(offset, offset + FRAME_SAMPLES));
-      (this.producer as types.Producer & { send(packet: Buffer): void }).send(this.outgoing.next(opus, OPUS_TICKS_PER_FRAME));
+      const payload = encodeG711('PCMU', joined.subarray(offset, offset + FRAME_SAMPLES));
+      (this.producer as types.Producer & { send(packet: Buffer): void }).send(this.outgoing.next(payload, FRAME_SAMPLES));
     }
     this.pending = joined.slice(offset);
   }
@@ -117,7 +122,7 @@ export class PhoneMedia {
     // Padding-only packets (an empty Opus payload, as Chrome sends to probe bandwidth) carry no audio.
     if (!packet || packet.payload.length === 0) return;
     try {
-      voice.queue.push(pcmSamples(voice.decoder.decode(packet.payload)));
+      voice.queue.push(voice.decode(packet.payload));
     } catch {
       // A packet the decoder cannot read is a moment of silence, not a failed call.
     }

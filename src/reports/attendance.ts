@@ -11,6 +11,8 @@ export interface AttendanceEntry {
   minutesInRoom: number;
   minutesAudioOnly: number;
   minutesInSideRoom: number;
+  /** In the room by telephone (dial-in). */
+  minutesOnPhone: number;
   /** Dropped connections they came back from (a resume, a reload, a worker or node failover). */
   reconnects: number;
   removed: boolean;
@@ -52,12 +54,14 @@ interface Attendee {
   connected: boolean;
   audioOnly: boolean;
   inSideRoom: boolean;
+  onPhone: boolean;
   reconnects: number;
   removed: boolean;
   worst: number;
   inRoom: Clock;
   audioOnlyClock: Clock;
   sideRoomClock: Clock;
+  phoneClock: Clock;
 }
 
 const rank = (quality: ConnectionQuality) => CONNECTION_QUALITIES.indexOf(quality);
@@ -114,6 +118,9 @@ export class AttendanceLedger {
       case 'participant.audioOnly':
         attendee.audioOnly = event.audioOnly;
         break;
+      case 'participant.phone':
+        attendee.onPhone = event.onPhone;
+        break;
       case 'participant.quality':
         if (attendee.admitted) attendee.worst = Math.max(attendee.worst, rank(event.quality));
         break;
@@ -131,6 +138,7 @@ export class AttendanceLedger {
       minutesInRoom: a.inRoom.minutes(now),
       minutesAudioOnly: a.audioOnlyClock.minutes(now),
       minutesInSideRoom: a.sideRoomClock.minutes(now),
+      minutesOnPhone: a.phoneClock.minutes(now),
       reconnects: a.reconnects,
       removed: a.removed,
       worstQuality: CONNECTION_QUALITIES[a.worst]!,
@@ -149,12 +157,14 @@ export class AttendanceLedger {
         connected: true,
         audioOnly: false,
         inSideRoom: false,
+        onPhone: false,
         reconnects: 0,
         removed: false,
         worst: 0,
         inRoom: new Clock(),
         audioOnlyClock: new Clock(),
         sideRoomClock: new Clock(),
+        phoneClock: new Clock(),
       };
       this.attendees.set(participantId, attendee);
     }
@@ -168,11 +178,12 @@ export class AttendanceLedger {
     this.runClocks(attendee, now);
   }
 
-  /** In the room while admitted and connected; audio-only and side-room time only while in the room. */
+  /** In the room while admitted and connected; audio-only, side-room and phone time only while in the room. */
   private runClocks(attendee: Attendee, now: number): void {
     const inRoom = attendee.admitted && attendee.connected && attendee.leftAt === null;
     attendee.inRoom.set(inRoom, now);
     attendee.audioOnlyClock.set(inRoom && attendee.audioOnly, now);
     attendee.sideRoomClock.set(inRoom && attendee.inSideRoom, now);
+    attendee.phoneClock.set(inRoom && attendee.onPhone, now);
   }
 }

@@ -74,6 +74,8 @@ export type ParticipationEvent =
     }
   | { type: 'participant.sideRoom'; participantId: string; inSideRoom: boolean }
   | { type: 'participant.audioOnly'; participantId: string; audioOnly: boolean }
+  /** Told on every entry: whether this connection is a telephone call (dial-in) or a browser. */
+  | { type: 'participant.phone'; participantId: string; onPhone: boolean }
   | { type: 'participant.quality'; participantId: string; quality: ConnectionQuality };
 
 /**

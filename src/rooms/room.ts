@@ -146,6 +146,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     }
     participant.sideRoomId = this.record.sideRoomStillOpen(participant.sideRoomId);
     this.participants.set(participant.id, participant);
+    this.tell({ type: 'participant.phone', participantId: participant.id, onPhone: channel.viaPhone === true });
     this.messaging.deliverPending(participant);
     this.record.touch();
     if (previous && participant.admitted) this.audience.peerChanged(participant);

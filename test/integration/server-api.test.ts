@@ -39,7 +39,7 @@ it('serves an OpenAPI document derived from the schemas the server enforces', as
   };
   expect(document.openapi).toBe('3.0.3');
   const operations = Object.values(document.paths).flatMap((methods) => Object.values(methods).map((o) => o.operationId)).sort();
-  expect(operations).toEqual(['describeRoom', 'describeSession', 'endRoom', 'listRooms', 'mintToken', 'muteParticipant', 'removeParticipant', 'sessionReport', 'setUpSession']);
+  expect(operations).toEqual(['createDialIn', 'describeRoom', 'describeSession', 'endRoom', 'listRooms', 'mintToken', 'muteParticipant', 'removeParticipant', 'sessionReport', 'setUpSession']);
   const mint = document.components.schemas.MintTokenRequest!;
   expect(mint.properties.role!.enum).toEqual([...ROLES]);
   expect(mint.required).toEqual(['name']);
