@@ -20,9 +20,9 @@ module.exports = {
     {
       name: 'domain-knows-no-transport',
       severity: 'error',
-      comment: 'Rooms, quality, sessions, media and messaging know nothing of Socket.IO, HTTP or the metrics library.',
+      comment: 'Rooms, quality, sessions, media and messaging know nothing of Socket.IO, SIP, HTTP or the metrics library.',
       from: { path: '^src/(rooms|quality|sessions|media|messaging)/' },
-      to: { path: '^(src/(signaling|http|metrics)/|node_modules/(socket\\.io|express|prom-client)/)' },
+      to: { path: '^(src/(signaling|http|metrics|phone)/|node_modules/(socket\\.io|express|prom-client|sip|@evan)/)' },
     },
     {
       name: 'store-takes-plain-data',

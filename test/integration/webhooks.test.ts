@@ -5,6 +5,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startCircle, sample, type RunningCircle } from '../../harness/circle.js';
 import { connect, devToken, type TestClient } from '../../harness/signaling.js';
+import { SipCaller } from '../../harness/sip-caller.js';
 import { ApiKeys } from '../../src/api/api-keys.js';
 import type { SessionReport } from '../../src/reports/attendance.js';
 import { verifyWebhook } from '../../src/webhooks/signature.js';
@@ -70,8 +71,8 @@ async function seat(room: string, participantId: string, role: string, name: str
   const client = await connect(server.url);
   clients.push(client);
   const { token } = await devToken(server.url, { room, name, role, participantId });
-  const joined = await client.ok<{ resumeToken: string }>('join', { token });
-  return { client, resumeToken: joined.resumeToken };
+  const joined = await client.ok<{ resumeToken: string; dialIn?: { pin: string } }>('join', { token });
+  return { client, resumeToken: joined.resumeToken, joined };
 }
 
 it('a session’s events reach the receiver signed, retried when refused, ids only; at its end the attendance report, as the API serves it', async () => {
@@ -164,5 +165,31 @@ it('a receiver that never answers does not slow a room down', async () => {
   } finally {
     await stalled.stop();
     await silent.close();
+  }
+});
+
+it('a caller taking their seat by phone is sent as participant.dialledIn, and the report counts their minutes on the phone', async () => {
+  const fola = await seat('hooked-phone', 'fola', 'facilitator', 'Zelda Quartermaine');
+  const kim = await seat('hooked-phone', 'kim', 'client', 'Ysolde Marchbanks');
+  await fola.client.ok('admit', { participantId: 'kim' });
+  const { dialIn } = kim.joined as { dialIn: { pin: string } };
+  kim.client.socket.io.engine.close(); // the browser drops: the seat is held
+  await expect.poll(() => server.circle.registry.get('hooked-phone')?.participant('kim')?.connection, { timeout: 5000 }).toBe('reconnecting');
+  const caller = await SipCaller.call(server.sipPort!, [{ keys: `${dialIn.pin}#` }, { awaitBye: true }]);
+  try {
+    caller.speak(0);
+    await expect.poll(() => server.circle.registry.get('hooked-phone')?.participant('kim')?.channel.viaPhone, { timeout: 10_000 }).toBe(true);
+    await sleep(1500);
+    await fola.client.ok('end', {});
+    await expect.poll(() => receiving.deliveries.some((d) => d.body.type === 'session.report' && d.body.roomId === 'hooked-phone'), { timeout: 5000 }).toBe(true);
+    const mine = receiving.deliveries.filter((d) => d.body.roomId === 'hooked-phone');
+    expect(mine.filter((d) => d.body.type === 'participant.dialledIn').map((d) => d.body.participantId)).toEqual(['kim']);
+    const report = mine.find((d) => d.body.type === 'session.report')!.body.report!;
+    const kimReport = report.participants.find((p) => p.participantId === 'kim')!;
+    expect(kimReport.minutesOnPhone).toBeGreaterThan(0);
+    expect(kimReport.minutesInRoom).toBeGreaterThanOrEqual(kimReport.minutesOnPhone);
+    expect(mine.map((d) => d.raw).join('\n')).not.toContain(dialIn.pin);
+  } finally {
+    caller.close();
   }
 });

@@ -43,3 +43,26 @@ it('counts each participant’s minutes, reconnects and worst link from the sess
   expect(byId.lou).toMatchObject({ minutesInRoom: 8, removed: true, leftAt: '2026-11-24T18:40:00.000Z' });
   expect(JSON.stringify(report)).not.toMatch(/name/i);
 });
+
+it('counts minutes on the phone while a call holds the seat, and not while the line is dead or a browser has it', () => {
+  let now = Date.parse('2026-11-24T18:00:00Z');
+  const ledger = new AttendanceLedger('group-2', () => now);
+  const at = (minute: number, event: ParticipationEvent) => {
+    now = Date.parse('2026-11-24T18:00:00Z') + minute * 60_000;
+    ledger.record(event);
+  };
+  at(0, { type: 'session.started' });
+  at(0, { type: 'participant.joined', participantId: 'kim' });
+  at(0, { type: 'participant.phone', participantId: 'kim', onPhone: false });
+  at(0, { type: 'participant.admitted', participantId: 'kim' });
+  at(10, { type: 'participant.reconnecting', participantId: 'kim' }); // the internet fails
+  at(11, { type: 'participant.resumed', participantId: 'kim' }); // she calls in
+  at(11, { type: 'participant.phone', participantId: 'kim', onPhone: true });
+  at(30, { type: 'participant.reconnecting', participantId: 'kim' }); // the line goes dead: 2 minutes not counted
+  at(32, { type: 'participant.resumed', participantId: 'kim' });
+  at(32, { type: 'participant.phone', participantId: 'kim', onPhone: true });
+  at(40, { type: 'participant.resumed', participantId: 'kim' }); // the browser takes the seat back
+  at(40, { type: 'participant.phone', participantId: 'kim', onPhone: false });
+  at(50, { type: 'session.ended' });
+  expect(ledger.report().participants[0]).toMatchObject({ minutesInRoom: 47, minutesOnPhone: 27, reconnects: 3 });
+});
