@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { AUDIO_ONLY_REASONS, CONNECTION_QUALITIES, MODERATION_ACTIONS, type MediaKind } from '../protocol/events.js';
 import type { LinkTotals } from '../quality/room-quality.js';
+import { countedBy as countedByIn } from './counted-by.js';
 import { createPhoneMetrics, type PhoneMetrics } from './phone-metrics.js';
 import { ROLES, type Role } from '../protocol/roles.js';
 
@@ -134,12 +135,8 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
   gauge('circle_workers_alive', 'mediasoup workers currently running.', [], (c, set) => set({}, c.workersAlive()));
 
   /** A counter over one label with a fixed set of values, each series present (at 0) from the start. */
-  const countedBy = <L extends string>(name: string, help: string, label: L, values: readonly string[]) => {
-    const counter = new Counter<L>({ name, help, labelNames: [label], registers: [registry] });
-    // So rate() and alerts see a 0 rather than nothing before the first event.
-    for (const value of values) counter.inc({ [label]: value } as Partial<Record<L, string>>, 0);
-    return counter;
-  };
+  const countedBy = <L extends string>(name: string, help: string, label: L, values: readonly string[]) =>
+    countedByIn(registry, name, help, label, values);
 
   const audioOnlyTransitions = new Counter<'direction' | 'reason'>({
     name: 'circle_audio_only_transitions_total',

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { CALL_OUTCOMES } from '../phone/phone-call.js';
 import { DROP_REASONS } from '../phone/sip-endpoint.js';
+import { countedBy } from './counted-by.js';
 
 export interface PhoneMetrics {
   callsActive: Gauge<never>;
@@ -15,20 +16,20 @@ export interface PhoneMetrics {
 
 /** The phone bridge's metrics: calls, PIN failures, the phone legs' jitter and loss. No number, PIN or name. */
 export function createPhoneMetrics(registry: Registry): PhoneMetrics {
-  const calls = new Counter({
-    name: 'circle_phone_calls_total',
-    help: 'Phone calls ended, by outcome: joined (took a seat), wrong-pin, no-input, abandoned (hung up or went silent before a seat), cancelled, refused (offer, capacity), unavailable (the seat could not be taken).',
-    labelNames: ['outcome'],
-    registers: [registry],
-  });
-  for (const outcome of CALL_OUTCOMES) calls.inc({ outcome }, 0);
-  const sipDropped = new Counter({
-    name: 'circle_phone_sip_dropped_total',
-    help: 'SIP messages dropped unanswered, by reason: source-not-allowed, rate-limited, too-large, unparsable.',
-    labelNames: ['reason'],
-    registers: [registry],
-  });
-  for (const reason of DROP_REASONS) sipDropped.inc({ reason }, 0);
+  const calls = countedBy(
+    registry,
+    'circle_phone_calls_total',
+    'Phone calls ended, by outcome: joined (took a seat), wrong-pin, no-input, abandoned (hung up or went silent before a seat), cancelled, refused (offer, capacity), unavailable (the seat could not be taken).',
+    'outcome',
+    CALL_OUTCOMES,
+  );
+  const sipDropped = countedBy(
+    registry,
+    'circle_phone_sip_dropped_total',
+    'SIP messages dropped unanswered, by reason: source-not-allowed, rate-limited, too-large, unparsable.',
+    'reason',
+    DROP_REASONS,
+  );
   return {
     callsActive: new Gauge({ name: 'circle_phone_calls_active', help: 'Phone calls answered and not yet ended on this node.', registers: [registry] }),
     calls,

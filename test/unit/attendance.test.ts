@@ -4,13 +4,19 @@ import { expect, it } from 'vitest';
 import { AttendanceLedger } from '../../src/reports/attendance.js';
 import type { ParticipationEvent } from '../../src/rooms/room-port.js';
 
-it('counts each participant’s minutes, reconnects and worst link from the session’s events', () => {
+/** A ledger on a fake clock, and `at(minute, event)` to play a session's events from 18:00. */
+function scripted(roomId: string) {
   let now = Date.parse('2026-11-24T18:00:00Z');
-  const ledger = new AttendanceLedger('group-1', () => now);
+  const ledger = new AttendanceLedger(roomId, () => now);
   const at = (minute: number, event: ParticipationEvent) => {
     now = Date.parse('2026-11-24T18:00:00Z') + minute * 60_000;
     ledger.record(event);
   };
+  return { ledger, at };
+}
+
+it('counts each participant’s minutes, reconnects and worst link from the session’s events', () => {
+  const { ledger, at } = scripted('group-1');
   at(0, { type: 'participant.joined', participantId: 'fran' });
   at(0, { type: 'participant.admitted', participantId: 'fran' });
   at(0, { type: 'session.started' });
@@ -45,12 +51,7 @@ it('counts each participant’s minutes, reconnects and worst link from the sess
 });
 
 it('counts minutes on the phone while a call holds the seat, and not while the line is dead or a browser has it', () => {
-  let now = Date.parse('2026-11-24T18:00:00Z');
-  const ledger = new AttendanceLedger('group-2', () => now);
-  const at = (minute: number, event: ParticipationEvent) => {
-    now = Date.parse('2026-11-24T18:00:00Z') + minute * 60_000;
-    ledger.record(event);
-  };
+  const { ledger, at } = scripted('group-2');
   at(0, { type: 'session.started' });
   at(0, { type: 'participant.joined', participantId: 'kim' });
   at(0, { type: 'participant.phone', participantId: 'kim', onPhone: false });
