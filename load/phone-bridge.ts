@@ -265,6 +265,7 @@ try {
   );
 } finally {
   for (const child of sipps) child.kill('SIGKILL');
+  for (const b of bots) b.close();
   clock.stop();
   server.child.kill('SIGTERM');
   await server.exited;

@@ -48,7 +48,11 @@ export class PhoneBridge {
     this.prompts = new Prompts(settings.promptsDir);
     this.server = new SipServer(
       () => `sip:circle@${this.address}:${this.port}`,
-      (call) => void this.answer(call),
+      (call) =>
+        this.answer(call).catch((error: unknown) => {
+          logger.error({ err: error }, 'phone: answering a call failed');
+          call.refuse(500, 'Server Internal Error');
+        }),
     );
     this.endpoint = new SipEndpoint(
       { host: settings.sipHost, port: settings.sipPort, tcp: settings.tcp, allowedSources: settings.allowedSources, messagesPerSecondPerSource: settings.messagesPerSecondPerSource, messagesBurstPerSource: settings.messagesBurstPerSource },
@@ -59,7 +63,13 @@ export class PhoneBridge {
 
   /** Binds the SIP port; answers it. */
   async listen(): Promise<number> {
-    this.port = await this.endpoint.listen();
+    try {
+      this.port = await this.endpoint.listen();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      const where = `${this.settings.sipHost}:${this.settings.sipPort}`;
+      throw new Error(`phone.sipPort: ${where} is in use; set CIRCLE_PHONE_SIP_PORT to a free port, or CIRCLE_PHONE_ENABLED=false`);
+    }
     this.logger.info({ port: this.port, host: this.settings.sipHost, tcp: this.settings.tcp }, 'phone bridge listening for SIP');
     return this.port;
   }

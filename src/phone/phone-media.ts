@@ -37,6 +37,8 @@ export class PhoneMedia {
   private readonly heard = new Set<string>();
   private pending = new Int16Array(0);
   private producer: types.Producer | undefined;
+  /** Settles once the transports and the producer exist: voices announced meanwhile are consumed after it. */
+  private ready: Promise<void> | undefined;
   private closed = false;
 
   constructor(
@@ -48,7 +50,12 @@ export class PhoneMedia {
     return this.producer?.id;
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.ready ??= this.open();
+    return this.ready;
+  }
+
+  private async open(): Promise<void> {
     const { media } = this.participant;
     media.setRtpCapabilities(this.room.router.rtpCapabilities);
     await this.room.media.createPhoneTransport(this.participant, 'recv');
@@ -71,6 +78,7 @@ export class PhoneMedia {
     if (this.closed || this.heard.has(producerId)) return;
     this.heard.add(producerId);
     try {
+      await this.ready;
       const info = await this.room.media.consume(this.participant, producerId);
       const consumer = this.participant.media.consumers.get(info.consumerId);
       if (!consumer || this.closed) return;

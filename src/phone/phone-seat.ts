@@ -66,7 +66,10 @@ export class PhoneSeat implements ParticipantChannel {
     const [payload] = args as unknown[];
     switch (event) {
       case 'admitted':
-        void this.startMedia((payload as { peers: PeerInfo[] }).peers).then(() => this.caller.say('admitted'));
+        this.startMedia((payload as { peers: PeerInfo[] }).peers).then(
+          () => this.caller.say('admitted'),
+          () => this.caller.farewell('unavailable'),
+        );
         return;
       case 'peerJoined':
       case 'peerUpdated':

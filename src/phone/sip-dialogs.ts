@@ -136,6 +136,9 @@ export class SipCall extends EventEmitter<CallEvents> {
         flow.send(this.respond(request, 200, 'OK'));
         this.emit('info', String(request.headers['content-type'] ?? ''), request.content ?? '');
         return;
+      case 'OPTIONS': // a trunk's keep-alive inside the call
+        flow.send(this.respond(request, 200, 'OK'));
+        return;
       default:
         flow.send(this.respond(request, 405, 'Method Not Allowed', undefined, { allow: 'INVITE, ACK, CANCEL, BYE, INFO, OPTIONS' }));
     }

@@ -26,7 +26,9 @@ export class SipServer {
   }
 
   handle(message: SipMessage, flow: Flow): void {
-    const key = `${message.headers['call-id']}\n${message.headers.from.params.tag ?? ''}`;
+    // The caller's tag: in From on their requests, in To on the responses to ours (a BYE).
+    const callerTag = (message.status === undefined ? message.headers.from : message.headers.to).params.tag ?? '';
+    const key = `${message.headers['call-id']}\n${callerTag}`;
     const call = this.calls.get(key);
     if (message.status !== undefined) {
       call?.handleResponse();

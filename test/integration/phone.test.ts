@@ -255,7 +255,7 @@ describe('dial-in: the room’s rules reach the phone', () => {
 });
 
 describe('dial-in: a phone-only seat', () => {
-  it('the clinic creates a seat by API; the caller waits in the lobby (the facilitator sees them), is admitted and heard', async () => {
+  it('the clinic creates a seat by API; the caller waits in the lobby (the facilitator sees them), is admitted and heard; the end of the session hangs up', async () => {
     const facilitator = await suite.seat('phone-only', 'Fran', 'facilitator');
     const response = await fetch(`${suite.server.adminUrl}/admin/rooms/phone-only/dial-in`, {
       method: 'POST',
@@ -271,7 +271,7 @@ describe('dial-in: a phone-only seat', () => {
       body: JSON.stringify({ participantId: 'x', name: 'X', role: 'facilitator' }),
     });
     expect(refused.status).toBe(400);
-    await call([{ keys: `${pin}#` }, { awaitBye: true }]);
+    const caller = await call([{ keys: `${pin}#` }, { awaitBye: true }]);
     await until(
       () => (facilitator.client.events('lobbyUpdated') as { waiting: { participantId: string; displayName: string }[] }[]).some((l) => l.waiting.some((w) => w.participantId === 'pat-phone' && w.displayName === 'Pat')),
       'Pat in the waiting room',
@@ -279,5 +279,9 @@ describe('dial-in: a phone-only seat', () => {
     await facilitator.client.ok('admit', { participantId: 'pat-phone' });
     const participant = await seatedByPhone('phone-only', 'pat-phone');
     expect(participant.admitted).toBe(true);
+    // The facilitator ends the session: the caller hears so and Circle hangs up (sipp succeeds on our BYE).
+    await facilitator.client.ok('end', {});
+    expect(await caller.exited).toBe(0);
+    expect(await metric('circle_phone_calls_total', { outcome: 'joined' })).toBeGreaterThan(0);
   });
 });

@@ -6,10 +6,12 @@ import { createHash } from 'node:crypto';
 import { createLogger } from '../../src/logging/logger.js';
 import { PrivacyKeys } from '../../src/privacy/privacy-keys.js';
 import { connect, devToken } from '../../harness/signaling.js';
+import { SipCaller } from '../../harness/sip-caller.js';
 
 const lines: string[] = [];
 let circle: Circle;
 let url: string;
+let sipPort: number;
 
 beforeAll(async () => {
   const config = loadConfig({
@@ -29,7 +31,9 @@ beforeAll(async () => {
     },
   });
   circle = await createCircle(config, createLogger('debug', new PrivacyKeys(config.privacy.secret).logRef, sink));
-  url = `http://127.0.0.1:${(await circle.listen()).port}`;
+  const listening = await circle.listen();
+  url = `http://127.0.0.1:${listening.port}`;
+  sipPort = listening.sipPort!;
 });
 afterAll(async () => circle.shutdown());
 
@@ -66,5 +70,33 @@ it('keeps names, room ids and tokens out of the logs, even at debug level', asyn
   expect(log).toContain('signaling request refused');
   for (const secret of [name, 'Jordan', room, token, token.split('.')[1]!, participantId, resumeToken, 'relapsed', 'Thank you for telling', 'Dr Lead', 'xxxxxxxxxx']) {
     expect(log, `log contains ${secret.slice(0, 20)}`).not.toContain(secret);
+  }
+});
+
+it('keeps the dial-in PIN, the caller and the seat out of the logs, even at debug level, through a whole call', async () => {
+  const name = 'Marisol Achterberg';
+  const room = 'achterberg-evening-group';
+  const lead = await connect(url);
+  await lead.ok('join', { token: (await devToken(url, { room, name: 'Dr Lead', role: 'facilitator' })).token });
+  const client = await connect(url);
+  const { token, participantId } = await devToken(url, { room, name, role: 'client' });
+  const { dialIn } = await client.ok<{ dialIn: { pin: string } }>('join', { token });
+  await lead.ok('admit', { participantId });
+  client.close();
+  const wrong = await SipCaller.call(sipPort, [{ keys: '12345678#' }, { pauseMs: 300 }, { bye: true }]);
+  wrong.speak(0);
+  await wrong.exited;
+  wrong.close();
+  const caller = await SipCaller.call(sipPort, [{ keys: `${dialIn.pin}#` }, { pauseMs: 2500 }, { bye: true }]);
+  caller.speak(0);
+  await caller.exited;
+  caller.close();
+  lead.close();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const log = lines.join('');
+  expect(log).toContain('phone bridge listening');
+  // sipp's INVITE names the caller "Test caller" <sip:caller@127.0.0.1>: neither is ever logged, nor the PIN keyed.
+  for (const secret of [dialIn.pin, '12345678', 'Test caller', 'sip:caller@', name, room, participantId]) {
+    expect(log, `log contains ${secret}`).not.toContain(secret);
   }
 });
