@@ -11,6 +11,7 @@ export type {
   AuditEntry,
   ChatMessage,
   ConnectionQuality,
+  DialIn,
   FloorMode,
   FloorView,
   JoinResult,
