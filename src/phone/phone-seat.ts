@@ -24,7 +24,8 @@ const FAREWELLS: Partial<Record<SessionEndReason, PromptName>> = {
   ended: 'ended',
   removed: 'removed',
   denied: 'removed',
-  'replaced-by-new-session': 'browserBack',
+  'replaced-by-new-session': 'seatTaken',
+  'taken-by-phone': 'seatTaken',
 };
 
 /** Seconds to wait before taking the seat again after the room closed under it (a worker died, a node drained). */

@@ -279,6 +279,8 @@ export type ReconnectReason = 'media-worker-lost' | 'server-shutdown' | 'room-mo
 /** Why the server ended this client's session for good. */
 export type SessionEndReason =
   | 'replaced-by-new-session'
+  /** The seat was taken by a telephone call (dial-in): the person goes on by phone. */
+  | 'taken-by-phone'
   | 'join-timeout'
   | 'denied'
   | 'removed'

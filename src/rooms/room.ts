@@ -134,7 +134,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
       // seat as it stands, position in the queue and the floor included. The others see no leave and no join.
       participant.restore(previous.seat);
       this.vacate(previous);
-      if (previous.connection === 'connected') previous.channel.end('replaced-by-new-session');
+      if (previous.connection === 'connected') previous.channel.end(channel.viaPhone ? 'taken-by-phone' : 'replaced-by-new-session');
       this.observer.emit('seatOutcome', previous.connection === 'reconnecting' ? 'resumed' : 'replaced');
       if (previous.connection === 'reconnecting') this.tell({ type: 'participant.resumed', participantId: participant.id });
     } else {

@@ -97,7 +97,7 @@ describe('dial-in: into the right seat', () => {
     await produceAudio(facilitator);
     await call([...[...`${pin}#`].map((key) => ({ info: key === '#' ? '11' : key })), { awaitBye: true }], { transport: 't1' });
     const participant = await seatedByPhone('phone-tcp', clientId);
-    expect(await until(() => client.events('sessionEnded')[0], 'the browser told')).toEqual({ reason: 'replaced-by-new-session' });
+    expect(await until(() => client.events('sessionEnded')[0], 'the browser told')).toEqual({ reason: 'taken-by-phone' });
     expect(facilitator.events('peerLeft')).toEqual([]);
     // The facilitator's microphone is consumed for the caller (on the bridge's DirectTransport); their own is not.
     await until(() => participant.media.consumers.size === 1, "the facilitator's audio consumed for the caller");

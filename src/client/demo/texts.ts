@@ -14,6 +14,7 @@ export const STATE_TEXT = {
 
 export const END_TEXT: Record<SessionEndReason, string> = {
   'replaced-by-new-session': 'You joined from another window; this one is closed.',
+  'taken-by-phone': 'Your phone call has taken your seat in this session; this window is closed.',
   'join-timeout': 'The connection timed out before joining.',
   denied: 'A facilitator did not admit you to this session.',
   removed: 'A facilitator removed you from this session.',
