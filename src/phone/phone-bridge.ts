@@ -25,8 +25,8 @@ export type PhoneSettings = CircleConfig['phone'];
  * like any other: the room's rules apply, and the room knows nothing of SIP.
  */
 export class PhoneBridge {
-  readonly pins: DialInPins;
-  readonly clock: FrameClock;
+  private readonly pins: DialInPins;
+  private readonly clock: FrameClock;
   private readonly endpoint: SipEndpoint;
   private readonly server: SipServer;
   private readonly prompts: Prompts;
@@ -39,8 +39,6 @@ export class PhoneBridge {
     private readonly seats: SeatGateway,
     private readonly metrics: PhoneMetrics,
     private readonly logger: Logger,
-    /** A caller took a seat: for webhooks and reports. */
-    private readonly onSeated: (identity: Identity) => void = () => undefined,
   ) {
     this.clock = new FrameClock(() => metrics.framesLate.inc());
     this.pins = new DialInPins(kv, settings);
@@ -150,7 +148,6 @@ export class PhoneBridge {
           this.metrics.packetsExpected.inc(stats.expected);
           this.metrics.packetsLost.inc(stats.lost);
         },
-        seated: this.onSeated,
       },
     });
   }

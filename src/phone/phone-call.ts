@@ -23,8 +23,6 @@ export interface CallHooks {
   pinFailure(): void;
   /** Sampled each second while the call lasts. */
   legStats(stats: LegStats): void;
-  /** The caller took a seat (a webhook, a report's phone minutes). */
-  seated(identity: Identity): void;
 }
 
 export interface CallContext {
@@ -138,7 +136,6 @@ export class PhoneCall implements CallerPort {
     try {
       await seat.take();
       this.outcome = 'joined';
-      this.context.hooks.seated(identity);
     } catch (error) {
       if (!(error instanceof CircleError)) this.context.logger.error({ err: error }, 'phone: taking a seat failed');
       const code = error instanceof CircleError ? error.code : 'INTERNAL';
