@@ -107,12 +107,14 @@ export async function installEar(page: Page, frequencies: number[]): Promise<voi
         sources.set(remote.consumerId, source);
       };
       client.on('trackAdded', add);
+      const removedAt: number[] = [];
       client.on('trackRemoved', (remote) => {
+        removedAt.push(Date.now());
         sources.get(remote.consumerId)?.disconnect();
         sources.delete(remote.consumerId);
       });
       for (const remote of client.remoteTracks.values()) add(remote);
-      Object.assign(window, { ear: { changes } });
+      Object.assign(window, { ear: { changes, removedAt } });
     },
     frequencies,
     EAR_WORKLET,
@@ -138,3 +140,16 @@ export const settledOn = (page: Page, since: number, expected: number[]): Promis
     since,
     expected,
   );
+
+/**
+ * For a failing test to show, in ms after `since`: every change of what the page hears (on the audio thread), and
+ * when the page's main thread took each remote track away.
+ */
+export const changesSince = (page: Page, since: number): Promise<{ heard: [number, number[]][]; removed: number[] }> =>
+  page.evaluate((from: number) => {
+    const { changes, removedAt } = (window as unknown as { ear: { changes: { at: number; heard: number[] }[]; removedAt: number[] } }).ear;
+    return {
+      heard: changes.filter((c) => c.at >= from).map((c): [number, number[]] => [c.at - from, c.heard]),
+      removed: removedAt.filter((at) => at >= from).map((at) => at - from),
+    };
+  }, since);

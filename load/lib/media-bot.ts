@@ -234,9 +234,11 @@ export class MediaBot {
     client.socket.on('peerUpdated', (peer: PeerInfo) => {
       for (const producer of peer.producers) this.receive(producer.producerId);
     });
-    client.socket.on('consumerClosed', ({ consumerId }: { consumerId: string }) => {
-      this.consuming.delete(this.consumerProducers.get(consumerId) ?? '');
-      this.consumerProducers.delete(consumerId);
+    client.socket.on('consumersClosed', ({ consumerIds }: { consumerIds: string[] }) => {
+      for (const consumerId of consumerIds) {
+        this.consuming.delete(this.consumerProducers.get(consumerId) ?? '');
+        this.consumerProducers.delete(consumerId);
+      }
     });
   }
 

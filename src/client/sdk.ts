@@ -218,7 +218,7 @@ export class CircleClient extends Emitter<ClientEvents> {
   /** The events of each new socket: the room mirror follows the room's; these are the seat's and media's. */
   private listen(socket: CircleSocket): void {
     this.mirror.follow(socket);
-    socket.on('consumerClosed', ({ consumerId }) => this.subscriber.drop(consumerId));
+    socket.on('consumersClosed', ({ consumerIds }) => consumerIds.forEach((consumerId) => this.subscriber.drop(consumerId)));
     socket.on('admitted', (view) => {
       this.enterRoom(socket, view).catch((error: Error) => this.emit('error', error));
     });

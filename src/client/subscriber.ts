@@ -29,6 +29,9 @@ export class Subscriber extends Emitter<SubscriberEvents> {
   /** Producer ids received or being received, so a producer announced twice is consumed once. */
   private readonly consuming = new Set<string>();
   private path: { socket: CircleSocket; transport: client.Transport } | undefined;
+  /** Consumers already silent whose close waits a task (see closeSoon). */
+  private readonly closing = new Set<client.Consumer>();
+  private closeTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Media is set up: producers can be received over `transport`. */
   attach(socket: CircleSocket, transport: client.Transport): void {
@@ -71,14 +74,28 @@ export class Subscriber extends Emitter<SubscriberEvents> {
     const consumer = this.consumers.get(consumerId);
     if (consumer) {
       this.consuming.delete(consumer.producerId);
-      // Silent now; closing renegotiates the peer connection, which can hold a busy page's main thread for tens of
-      // milliseconds, so it waits a task: several streams the server closed at once (a side room) all go quiet first.
+      // Silent now; the close itself waits (see closeSoon).
       consumer.track.stop();
-      setTimeout(() => consumer.close(), 0);
+      this.closeSoon(consumer);
     }
     this.consumers.delete(consumerId);
     this.remoteTracks.delete(consumerId);
     if (remote) this.emit('trackRemoved', remote);
+  }
+
+  /**
+   * Closing a consumer renegotiates the peer connection, which can hold a busy page's main thread for a hundred
+   * milliseconds. So the streams the server closed together (`consumersClosed`: a side room ends several) all go
+   * silent first, and their closes wait a task, then go together in one renegotiation (mediasoup-client batches the
+   * consumers closed in one tick).
+   */
+  private closeSoon(consumer: client.Consumer): void {
+    this.closing.add(consumer);
+    this.closeTimer ??= setTimeout(() => {
+      this.closeTimer = undefined;
+      for (const closing of this.closing) closing.close();
+      this.closing.clear();
+    }, 0);
   }
 
   /** Someone left: everything received from them goes. */

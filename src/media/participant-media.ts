@@ -26,7 +26,8 @@ type MediaTransport = types.WebRtcTransport | types.PlainTransport | types.Direc
 type ConsumerAppData = { participantId: string; source: MediaSource };
 
 type MediaEvents = {
-  consumerClosed: [consumerId: string];
+  /** Consumers closed by one change, in one event so that the client hears of them in one message. */
+  consumersClosed: [consumerIds: string[]];
   /** A forwarded stream's score (0–10) changed: the receiver's reports of loss on the way to this participant. */
   consumerScore: [score: number];
   /** The lowest score (0–10) of an incoming stream changed: loss on the way from this participant. */
@@ -190,7 +191,7 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     );
     this.consumers.set(consumer.id, consumer);
     await this.applyVideoLayers(consumer);
-    const forget = () => this.forgetConsumer(consumer.id);
+    const forget = () => this.forgetConsumers([consumer.id]);
     consumer.on('score', ({ score }) => this.emit('consumerScore', score));
     consumer.on('producerclose', forget);
     consumer.on('transportclose', forget);
@@ -205,13 +206,15 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     };
   }
 
-  /** Stops receiving everything of `ownerId` (one of them changed space); the client is told of each consumer. */
-  closeConsumersOf(ownerId: string): void {
-    for (const consumer of [...this.consumers.values()]) {
-      if (consumer.appData.participantId !== ownerId) continue;
-      consumer.close();
-      this.forgetConsumer(consumer.id);
-    }
+  /**
+   * Stops receiving everything of `ownerIds` (they and this participant are no longer in one space). The client is
+   * told in one message: sent one by one, all but the first wait for the socket's next write, which on a loaded
+   * node came 100–300 ms later, and the client went on hearing those streams meanwhile.
+   */
+  closeConsumersOf(ownerIds: ReadonlySet<string>): void {
+    const closed = [...this.consumers.values()].filter((consumer) => ownerIds.has(consumer.appData.participantId));
+    for (const consumer of closed) consumer.close();
+    this.forgetConsumers(closed.map((consumer) => consumer.id));
   }
 
   async resumeConsumer(consumerId: string): Promise<void> {
@@ -245,9 +248,10 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     }
   }
 
-  private forgetConsumer(consumerId: string): void {
-    this.resumedByClient.delete(consumerId);
-    if (this.consumers.delete(consumerId) && !this.closed) this.emit('consumerClosed', consumerId);
+  private forgetConsumers(consumerIds: string[]): void {
+    for (const consumerId of consumerIds) this.resumedByClient.delete(consumerId);
+    const forgotten = consumerIds.filter((consumerId) => this.consumers.delete(consumerId));
+    if (forgotten.length && !this.closed) this.emit('consumersClosed', forgotten);
   }
 
   describeProducers(): ProducerInfo[] {

@@ -80,8 +80,9 @@ export class PhoneSeat implements ParticipantChannel {
         if (producer.kind === 'audio') void this.media?.hear(producer.producerId);
         return;
       }
-      case 'consumerClosed':
-        return this.media?.forget((payload as { consumerId: string }).consumerId);
+      case 'consumersClosed':
+        for (const consumerId of (payload as { consumerIds: string[] }).consumerIds) this.media?.forget(consumerId);
+        return;
       case 'selfUpdated':
         return this.selfChanged(payload as SelfView);
       case 'unmuteRequested':

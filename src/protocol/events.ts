@@ -295,7 +295,8 @@ export interface ServerToClientEvents {
   producerRemoved: (event: { participantId: string; producerId: string }) => void;
   producerPaused: (event: { participantId: string; producerId: string }) => void;
   producerResumed: (event: { participantId: string; producerId: string }) => void;
-  consumerClosed: (event: { consumerId: string }) => void;
+  /** Consumers of yours the server closed, together: all those one change ended (a move to a side room ends several). */
+  consumersClosed: (event: { consumerIds: string[] }) => void;
   /** A peer's role, connection, locks or (for staff) connection quality changed. */
   peerUpdated: (peer: PeerInfo) => void;
   /** You were admitted from the lobby: from now on you see the room and may send and receive media. */

@@ -56,7 +56,7 @@ export class Participant {
     readonly link: LinkQuality,
   ) {
     this.role = identity.role;
-    media.on('consumerClosed', (consumerId) => channel.send('consumerClosed', { consumerId }));
+    media.on('consumersClosed', (consumerIds) => channel.send('consumersClosed', { consumerIds }));
   }
 
   get id(): string {

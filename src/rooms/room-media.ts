@@ -143,7 +143,7 @@ export class RoomMedia {
       const consumer = await participant.media.consume(producer, owner.id);
       // One of them changed space while the consumer was being made: it must not carry a word across.
       if (this.audience.canHear(participant, owner)) return consumer;
-      participant.media.closeConsumersOf(owner.id);
+      participant.media.closeConsumersOf(new Set([owner.id]));
       break;
     }
     throw new CircleError('NOT_FOUND', 'no such producer in this room');
@@ -151,7 +151,9 @@ export class RoomMedia {
 
   /** Those who could hear each other no longer can: what each received of the other stops at the SFU. */
   separate(pairs: [receiver: Participant, sender: Participant][]): void {
-    for (const [receiver, sender] of pairs) receiver.media.closeConsumersOf(sender.id);
+    const sendersOf = new Map<Participant, Set<string>>();
+    for (const [receiver, sender] of pairs) sendersOf.set(receiver, (sendersOf.get(receiver) ?? new Set()).add(sender.id));
+    for (const [receiver, senders] of sendersOf) receiver.media.closeConsumersOf(senders);
   }
 
   /** The participant's media closes; those who received their producers are told each is gone. */

@@ -5,7 +5,7 @@
 import { afterAll, expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { joinFromDemo, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
-import { settledOn, heardTones, installEar } from '../../harness/tones.js';
+import { changesSince, settledOn, heardTones, installEar } from '../../harness/tones.js';
 import { browserSuite } from '../helpers/fixtures.js';
 
 const suite = browserSuite({ rooms: { requireAdmission: false } });
@@ -82,6 +82,7 @@ it('Talk privately: within 300 ms the two hear only each other and the group onl
   const settledAt = await Promise.all(NAMES.map((name) => settledOn(pages[name], clickedAt, apart[name])));
   const moveMs = Math.max(...settledAt.map((at) => (at ?? Infinity) - clickedAt));
   console.log(`side room: every page heard its new space ${moveMs} ms after the click (per page: ${settledAt.map((at) => (at ?? NaN) - clickedAt).join(', ')})`);
+  if (moveMs >= 300) for (const name of NAMES) console.log(`  ${name} heard, ms after the click:`, JSON.stringify(await changesSince(pages[name], clickedAt)));
   expect(moveMs).toBeLessThan(300);
 
   // What each page says.

@@ -69,10 +69,10 @@ describe('join, produce, consume, leave', () => {
     expect(sample(text, 'circle_signaling_request_duration_seconds_count', { event: 'join' })).toBeGreaterThanOrEqual(2);
 
     // Alice closes her microphone: Bob's consumer goes with it, and he is told.
-    const consumerClosed = bob.client.next<{ consumerId: string }>('consumerClosed');
+    const consumersClosed = bob.client.next<{ consumerIds: string[] }>('consumersClosed');
     const producerRemoved = bob.client.next<{ producerId: string }>('producerRemoved');
     await alice.client.ok('closeProducer', { producerId: alice.producerId });
-    expect((await consumerClosed).consumerId).toBe(consumer.consumerId);
+    expect((await consumersClosed).consumerIds).toEqual([consumer.consumerId]);
     expect((await producerRemoved).producerId).toBe(alice.producerId);
 
     const peerLeft = alice.client.next<{ participantId: string }>('peerLeft');
