@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
@@ -7,14 +8,40 @@ import { useToneMicrophone } from './tones.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Debian's Chromium, headless, with a fake camera and microphone, talking only to loopback. */
-export async function launchBrowser(): Promise<{ browser: Browser; close(): Promise<void> }> {
+export interface BrowserPlace {
+  /** Start Chromium through this wrapper (e.g. inside a network namespace, see netns.ts). */
+  wrapper?: (program: string) => string;
+  /** An http origin other than loopback the page is served from: treated as secure, so the camera and microphone work. */
+  insecureOrigin?: string;
+  /**
+   * A CA certificate (PEM file) the browser trusts besides the public ones, as a clinic's managed machines trust
+   * its own CA: added to an NSS database of the browser's own (Chromium on Linux reads `$HOME/.pki/nssdb`).
+   */
+  trustedCa?: string;
+}
+
+/** A home folder whose NSS database trusts `caFile` (Debian's certutil, from libnss3-tools). */
+function homeTrusting(profile: string, caFile: string): string {
+  const home = path.join(profile, 'home');
+  const db = `sql:${path.join(home, '.pki', 'nssdb')}`;
+  mkdirSync(path.join(home, '.pki', 'nssdb'), { recursive: true });
+  execFileSync('certutil', ['-d', db, '-N', '--empty-password']);
+  execFileSync('certutil', ['-d', db, '-A', '-t', 'C,,', '-n', 'circle-test-ca', '-i', caFile]);
+  return home;
+}
+
+/** Debian's Chromium, headless, with a fake camera and microphone, talking only to loopback (or where `place` says). */
+export async function launchBrowser(place: BrowserPlace = {}): Promise<{ browser: Browser; close(): Promise<void> }> {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'circle-chromium-'));
   const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
+    executablePath: place.wrapper ? place.wrapper(CHROMIUM) : CHROMIUM,
     headless: true,
     userDataDir: profile,
+    // Through a pipe rather than a debugging port: a browser in another network namespace has a loopback of its own.
+    pipe: place.wrapper !== undefined,
+    ...(place.trustedCa ? { env: { ...process.env, HOME: homeTrusting(profile, place.trustedCa) } } : {}),
     args: [
+      ...(place.insecureOrigin ? [`--unsafely-treat-insecure-origin-as-secure=${place.insecureOrigin}`] : []),
       '--headless',
       '--no-sandbox',
       '--disable-gpu',
@@ -44,13 +71,13 @@ export async function joinFromDemo(
   room: string,
   name: string,
   role = 'client',
-  media: { video: boolean; toneHz?: number } = { video: true },
+  media: { video: boolean; toneHz?: number; relay?: boolean } = { video: true },
 ) {
   const page = await browser.newPage();
   page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
   page.on('console', (m) => process.env.CIRCLE_PAGE_LOG && console.log(`[${name}] ${m.text()}`));
   if (media.toneHz) await useToneMicrophone(page, media.toneHz);
-  await page.goto(`${url}/?room=${room}`, { waitUntil: 'load' });
+  await page.goto(`${url}/?room=${room}${media.relay ? '&relay=1' : ''}`, { waitUntil: 'load' });
   await page.evaluate(
     (r, n, ro, m) =>
       (window as unknown as { circle: { join(a: string, b: string, c: string, m: object): Promise<void> } }).circle.join(r, n, ro, m),

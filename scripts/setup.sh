@@ -8,10 +8,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-packages=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libabsl-dev libsrtp2-dev libusrsctp-dev nlohmann-json3-dev)
+# coturn: the local demo's TURN relay (start.sh), and the tests'.
+packages=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libabsl-dev libsrtp2-dev libusrsctp-dev nlohmann-json3-dev coturn openssl)
 # The tests start their own redis-server and Prometheus (promtool tests the alert rules), and call the phone bridge
-# with sipp (sip-tester); none runs as a service.
-if [ "${1:-}" = "--test" ]; then packages+=(chromium redis-server openssl prometheus sip-tester); fi
+# with sipp (sip-tester); none runs as a service. nftables blocks a test browser's UDP inside a network namespace;
+# certutil (libnss3-tools) makes a test browser trust the test CA of a TURN relay's TLS certificate.
+if [ "${1:-}" = "--test" ]; then packages+=(chromium redis-server prometheus sip-tester nftables libnss3-tools); fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -10,4 +10,10 @@ npm run --silent build
 export NODE_ENV="${NODE_ENV:-development}"
 export CIRCLE_AUTH_DEV_TOKENS="${CIRCLE_AUTH_DEV_TOKENS:-true}"
 export CIRCLE_HTTP_SERVE_WEB_APP="${CIRCLE_HTTP_SERVE_WEB_APP:-true}"
+# The local TURN relay (coturn on 127.0.0.1:3478), unless the operator names a relay of their own.
+if [ -z "${CIRCLE_TURN_SECRET:-}" ]; then
+  if secret=$(bash scripts/local-turn.sh); then
+    export CIRCLE_TURN_SECRET="$secret" CIRCLE_TURN_HOST="${CIRCLE_TURN_HOST:-127.0.0.1}" CIRCLE_TURN_TLS_PORT="${CIRCLE_TURN_TLS_PORT:-0}"
+  fi
+fi
 exec node dist/src/main.js

@@ -21,6 +21,7 @@ import { RoomDirectory } from './store/room-directory.js';
 import { SealedStore } from './store/sealed-store.js';
 import { PrivacyKeys } from './privacy/privacy-keys.js';
 import { PhoneBridge } from './phone/phone-bridge.js';
+import { TurnCredentials } from './turn/turn-credentials.js';
 
 export interface Circle {
   config: CircleConfig;
@@ -63,6 +64,15 @@ function createStore({ store }: CircleConfig, keys: PrivacyKeys, logger: Logger)
   const redis = new RedisKeyValueStore({ url: store.redisUrl, password: store.redisPassword, tlsCaFile: store.redisTlsCaFile }, logger);
   redis.start();
   return new SealedStore(redis, keys, logger);
+}
+
+/** The TURN relay's credentials, when a secret is shared with one; without it clients are told of no relay. */
+function relayFor({ turn, mediasoup }: CircleConfig, logger: Logger): TurnCredentials | undefined {
+  if (!turn.secret) {
+    logger.warn('turn.secret is not set: no TURN relay is offered, so clients whose network blocks the media ports cannot connect');
+    return undefined;
+  }
+  return new TurnCredentials({ ...turn, host: turn.host || (mediasoup.announcedIp ?? '127.0.0.1') });
 }
 
 export async function createCircle(config: CircleConfig, logger: Logger): Promise<Circle> {
@@ -138,7 +148,9 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
   const httpServer = createServer(createPublicApp({ config, tokens, logger }));
   const internalServer = createServer(createInternalApp({ config, metrics, logger, readiness, registry, tokens, reports, phone }));
   const addresses = new AddressLimits(config.signaling);
-  const io = attachSignaling(httpServer, config.signaling, { tokens, registry, addresses, dialIn }, metrics, logger);
+  const turn = relayFor(config, logger);
+  const iceServers = turn && (() => [turn.issue()]);
+  const io = attachSignaling(httpServer, config.signaling, { tokens, registry, addresses, dialIn, iceServers }, metrics, logger);
 
   return {
     config,

@@ -14,6 +14,7 @@ export type {
   DialIn,
   FloorMode,
   FloorView,
+  IceServer,
   JoinResult,
   LinkView,
   LobbyEntry,
@@ -31,3 +32,4 @@ export type {
 export { ERROR_CODES, type ErrorBody, type ErrorCode } from '../protocol/errors.js';
 export type { DtlsParametersWire, IceCandidateWire, IceParametersWire, RtpCapabilitiesWire, RtpParametersWire, Wire } from '../protocol/media-wire.js';
 export { ROLES, type Role } from '../protocol/roles.js';
+export { CONNECTION_PATHS, type ConnectionPath } from '../protocol/connection-path.js';

@@ -1,4 +1,5 @@
 import type { types as client } from 'mediasoup-client';
+import type { ConnectionPath } from '../protocol/events.js';
 import { request, type CircleSocket } from './request.js';
 import type { InboundStat } from './subscriber.js';
 
@@ -35,7 +36,8 @@ export class LinkReporter {
     const transport = link.sendTransport ?? link.recvTransport;
     let uplinkBitrateBps: number | undefined;
     let roundTripTimeMs: number | undefined;
-    (await transport.getStats()).forEach((entry: { type: string; nominated?: boolean; availableOutgoingBitrate?: number; currentRoundTripTime?: number }) => {
+    const stats: RTCStatsReport = await transport.getStats();
+    stats.forEach((entry: { type: string; nominated?: boolean; availableOutgoingBitrate?: number; currentRoundTripTime?: number }) => {
       if (entry.type !== 'candidate-pair' || !entry.nominated) return;
       if (link.sendTransport && entry.availableOutgoingBitrate !== undefined) uplinkBitrateBps = entry.availableOutgoingBitrate;
       if (entry.currentRoundTripTime !== undefined) roundTripTimeMs = entry.currentRoundTripTime * 1000;
@@ -50,6 +52,25 @@ export class LinkReporter {
       if (expected >= 10) losses.push(lost / expected); // a silent (DTX) stream says nothing
     }
     const downlinkLoss = losses.length ? Math.min(...losses) : undefined;
-    await request(link.socket, 'reportStats', { uplinkBitrateBps, roundTripTimeMs, downlinkLoss });
+    await request(link.socket, 'reportStats', { uplinkBitrateBps, roundTripTimeMs, downlinkLoss, path: selectedPath(stats) });
   }
+}
+
+/**
+ * The path of the transport's selected candidate pair, from its local candidate: a relay candidate (through TURN,
+ * reached by `relayProtocol`) or a direct one (`protocol`). Undefined before ICE has selected a pair.
+ */
+export function selectedPath(stats: RTCStatsReport): ConnectionPath | undefined {
+  const entries = [...stats.values()] as { type: string; id: string; selectedCandidatePairId?: string; localCandidateId?: string; candidateType?: string; protocol?: string; relayProtocol?: string; nominated?: boolean; state?: string }[];
+  const byId = new Map(entries.map((entry) => [entry.id, entry]));
+  const transport = entries.find((entry) => entry.type === 'transport' && entry.selectedCandidatePairId);
+  // Firefox has no transport entry: its selected pair is the nominated one that succeeded.
+  const pair = transport ? byId.get(transport.selectedCandidatePairId!) : entries.find((e) => e.type === 'candidate-pair' && e.nominated && e.state === 'succeeded');
+  const local = pair?.localCandidateId ? byId.get(pair.localCandidateId) : undefined;
+  if (!local) return undefined;
+  if (local.candidateType === 'relay') {
+    const relay = local.relayProtocol ?? 'udp';
+    return relay === 'tls' || relay === 'tcp' ? `relay-${relay}` : 'relay-udp';
+  }
+  return local.protocol === 'tcp' ? 'tcp' : 'udp';
 }

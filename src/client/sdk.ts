@@ -5,6 +5,7 @@ import type {
   ChatMessage,
   FloorMode,
   FloorView,
+  IceServer,
   JoinResult,
   LobbyEntry,
   MediaKind,
@@ -56,6 +57,11 @@ export interface CircleClientOptions {
    * besides the entry's own. Circle's web app relies on its content security policy instead, which lists them.
    */
   allowedOrigins?: readonly string[];
+  /**
+   * `relay`: media only through the TURN relay the server names, never straight to the SFU (the pre-session check
+   * uses it to try the relay; a clinic may require it so that no client's address reaches the SFU). Default `all`.
+   */
+  iceTransportPolicy?: RTCIceTransportPolicy;
 }
 
 /**
@@ -78,6 +84,8 @@ export class CircleClient extends Emitter<ClientEvents> {
   private rejoinRun: Promise<void> | undefined;
   private token: string | undefined;
   private resumeToken: string | undefined;
+  /** The TURN relay and its credentials, from the latest join or resume (they expire: never kept past a rejoin). */
+  private iceServers: IceServer[] = [];
 
   constructor(private readonly options: CircleClientOptions = {}) {
     super();
@@ -264,6 +272,7 @@ export class CircleClient extends Emitter<ClientEvents> {
   private async takeSeat(joined: JoinResult): Promise<JoinResult> {
     this.resumeToken = joined.resumeToken;
     this.dialIn = joined.dialIn ?? this.dialIn;
+    this.iceServers = joined.iceServers ?? [];
     this.mirror.setSelf(joined.self);
     if (joined.admitted) await this.enterRoom(this.connection.socket!, joined.admitted);
     else this.setState('waiting');
@@ -272,7 +281,8 @@ export class CircleClient extends Emitter<ClientEvents> {
 
   private async enterRoom(socket: CircleSocket, view: AdmittedView): Promise<void> {
     this.mirror.enter(view);
-    this.transports = await openTransports(socket, view, this.mirror.self?.role !== 'observer', (error) => this.emit('error', error));
+    const ice = { iceServers: this.iceServers, iceTransportPolicy: this.options.iceTransportPolicy ?? 'all' };
+    this.transports = await openTransports(socket, view, this.mirror.self?.role !== 'observer', ice, (error) => this.emit('error', error));
     this.subscriber.attach(socket, this.transports.recv);
     // Producers announced while the transports were built are received now.
     await Promise.all(this.mirror.producers().map((producer) => this.subscriber.consume(producer.producerId)));

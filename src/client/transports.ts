@@ -1,5 +1,5 @@
 import { Device, type types as client } from 'mediasoup-client';
-import type { AdmittedView, MediaSource, TransportInfo } from '../protocol/events.js';
+import type { AdmittedView, IceServer, MediaSource, TransportInfo } from '../protocol/events.js';
 import type { RequestPayload } from '../protocol/schemas.js';
 import { request, type CircleSocket } from './request.js';
 
@@ -14,10 +14,17 @@ export interface MediaTransports {
  * Loads the router's capabilities and opens the two transports, each wired to the server: DTLS connect, produce,
  * and an ICE restart when its path fails while signaling lives on (a network switch).
  */
+/** Where ICE may go besides the SFU itself: the TURN relay, and whether only through it. */
+export interface IcePolicy {
+  iceServers: IceServer[];
+  iceTransportPolicy: RTCIceTransportPolicy;
+}
+
 export async function openTransports(
   socket: CircleSocket,
   view: AdmittedView,
   sends: boolean,
+  ice: IcePolicy,
   onError: (error: Error) => void,
 ): Promise<MediaTransports> {
   const device = new Device();
@@ -25,8 +32,8 @@ export async function openTransports(
   await request(socket, 'setRtpCapabilities', {
     rtpCapabilities: device.rtpCapabilities as RequestPayload<'setRtpCapabilities'>['rtpCapabilities'],
   });
-  const send = sends ? await openTransport(socket, device, 'send', onError) : undefined;
-  const recv = await openTransport(socket, device, 'recv', onError);
+  const send = sends ? await openTransport(socket, device, 'send', ice, onError) : undefined;
+  const recv = await openTransport(socket, device, 'recv', ice, onError);
   return { device, send, recv };
 }
 
@@ -40,10 +47,11 @@ async function openTransport(
   socket: CircleSocket,
   device: Device,
   direction: 'send' | 'recv',
+  ice: IcePolicy,
   onError: (error: Error) => void,
 ): Promise<client.Transport> {
   const info: TransportInfo = await request(socket, 'createTransport', { direction });
-  const options = info as unknown as client.TransportOptions;
+  const options = { ...(info as unknown as client.TransportOptions), ...ice };
   const transport = direction === 'send' ? device.createSendTransport(options) : device.createRecvTransport(options);
   transport.on('connect', ({ dtlsParameters }, callback, errback) => {
     request(socket, 'connectTransport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);

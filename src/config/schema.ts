@@ -204,6 +204,24 @@ export const configSchema = z
       })
       .strict()
       .refine((p) => p.rtpPortMin <= p.rtpPortMax, { message: 'needs rtpPortMin <= rtpPortMax' }),
+    turn: z
+      .object({
+        /**
+         * Shared with the TURN relay (coturn: `use-auth-secret`, `static-auth-secret`); Circle signs each client's
+         * short-lived credentials with it. Empty: no relay is offered (a warning at start), never a default secret.
+         */
+        secret: z.union([z.literal(''), z.string().min(32, 'must be at least 32 characters')]),
+        /** The relay's host name (its TLS certificate's name) or address, as clients reach it; empty: `mediasoup.announcedIp`. */
+        host: z.string(),
+        /** TURN over UDP and TCP (3478 by convention); 0: neither is offered. */
+        port,
+        /** TURN over TLS, for networks that let only HTTPS out (443); 0: none. */
+        tlsPort: port,
+        /** How long a client's credentials work: longer than the longest session (an allocation is refreshed with them). */
+        credentialTtlSeconds: z.number().int().min(1).max(7 * 86_400),
+      })
+      .strict()
+      .refine((t) => t.secret === '' || t.port > 0 || t.tlsPort > 0, { message: 'needs port or tlsPort when secret is set' }),
     api: z
       .object({
         /**

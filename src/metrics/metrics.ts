@@ -96,6 +96,14 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
       for (const [quality, n] of Object.entries(c.linkTotals().byQuality)) set({ quality }, n);
     },
   );
+  gauge(
+    'circle_connection_paths',
+    'Admitted participants by the path their media takes (udp, tcp direct; relay-udp, relay-tcp, relay-tls through TURN), as their browser reports it.',
+    ['path'],
+    (c, set) => {
+      for (const [path, n] of Object.entries(c.linkTotals().byPath)) set({ path }, n);
+    },
+  );
   gauge('circle_audio_only_participants', 'Admitted participants without video: by choice or a weak link.', [], (c, set) =>
     set({}, c.linkTotals().audioOnly),
   );

@@ -1,4 +1,5 @@
-import { CONNECTION_QUALITIES, type ConnectionQuality, type MediaKind } from '../protocol/events.js';
+import { CONNECTION_PATHS } from '../protocol/connection-path.js';
+import { CONNECTION_QUALITIES, type ConnectionPath, type ConnectionQuality, type MediaKind } from '../protocol/events.js';
 import { ROLES, type Role } from '../protocol/roles.js';
 import type { LinkTotals } from '../quality/room-quality.js';
 import type { Room } from '../rooms/room.js';
@@ -47,7 +48,8 @@ export function roomCounts(openRooms: () => Iterable<Room>): RoomCounts {
     consumersByKind: byKind('consumers'),
     linkTotals: () => {
       const byQuality = Object.fromEntries(CONNECTION_QUALITIES.map((q) => [q, 0])) as Record<ConnectionQuality, number>;
-      const totals: LinkTotals = { byQuality, audioOnly: 0, bitrateBps: { in: 0, out: 0 } };
+      const byPath = Object.fromEntries(CONNECTION_PATHS.map((path) => [path, 0])) as Record<ConnectionPath, number>;
+      const totals: LinkTotals = { byQuality, byPath, audioOnly: 0, bitrateBps: { in: 0, out: 0 } };
       for (const room of rooms()) room.quality.count(totals);
       return totals;
     },

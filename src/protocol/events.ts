@@ -2,6 +2,9 @@ import type { DtlsParametersWire, IceCandidateWire, IceParametersWire, RtpCapabi
 import type { Ack } from './errors.js';
 import type { RequestName, RequestPayload } from './schemas.js';
 import type { Role } from './roles.js';
+import type { ConnectionPath } from './connection-path.js';
+
+export type { ConnectionPath };
 
 export type MediaKind = 'audio' | 'video';
 export type MediaSource = 'microphone' | 'camera';
@@ -23,6 +26,7 @@ export interface MediaLocks {
 export type ConnectionQuality = 'good' | 'fair' | 'poor' | 'audio-only' | 'reconnecting';
 export const CONNECTION_QUALITIES: readonly ConnectionQuality[] = ['good', 'fair', 'poor', 'audio-only', 'reconnecting'];
 
+
 /** Why video is off: the participant chose it, or their downlink or uplink is too weak for it. */
 export type AudioOnlyReason = 'manual' | 'downlink' | 'uplink';
 export const AUDIO_ONLY_REASONS: readonly AudioOnlyReason[] = ['manual', 'downlink', 'uplink'];
@@ -36,6 +40,8 @@ export interface LinkView {
   sendVideo: boolean;
   /** Whether this participant receives others' video. */
   receiveVideo: boolean;
+  /** The path the browser last reported; null before its first report. */
+  path: ConnectionPath | null;
 }
 
 /** What other participants learn about someone: never the token, never more than the display name. */
@@ -50,6 +56,8 @@ export interface PeerInfo {
   locks?: MediaLocks;
   /** Present only for facilitators and co-facilitators. */
   quality?: ConnectionQuality;
+  /** Present only for facilitators and co-facilitators: direct or through the relay (null: not reported yet). */
+  path?: ConnectionPath | null;
   /**
    * In another space than the viewer: stepped out to a side room, or (seen from a side room) in the group. Their
    * media cannot be received meanwhile, so `producers` is empty. Clients learn nothing more: not why, not with whom.
@@ -113,6 +121,18 @@ export interface JoinResult {
   admitted?: AdmittedView;
   /** Where this seat can be taken by telephone if the internet fails; absent when dial-in is off or for observers. */
   dialIn?: DialIn;
+  /**
+   * The TURN relay, for networks that let nothing through to the SFU's media ports: short-lived credentials
+   * (`turn.credentialTtlSeconds`), fresh on every join and resume. Absent when the node has no relay.
+   */
+  iceServers?: IceServer[];
+}
+
+/** A TURN relay as RTCPeerConnection takes it. */
+export interface IceServer {
+  urls: string[];
+  username: string;
+  credential: string;
 }
 
 /** A seat's dial-in: call `number` (empty when the clinic configured none) and key `pin` then `#`. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONNECTION_PATHS } from './connection-path.js';
 
 // Structural checks only: mediasoup validates the media semantics and its refusals become BAD_REQUEST.
 // Every array and string is bounded so no payload can make the server allocate without limit.
@@ -167,6 +168,8 @@ export const requestSchemas = {
       roundTripTimeMs: z.number().nonnegative().max(60_000).optional(),
       /** Loss on the least lossy incoming audio stream since the last report: the downlink's own share. */
       downlinkLoss: z.number().min(0).max(1).optional(),
+      /** The path the browser's selected candidate pair takes: direct, or through the TURN relay. */
+      path: z.enum(CONNECTION_PATHS).optional(),
     })
     .strict(),
   suggestAudioOnly: target,

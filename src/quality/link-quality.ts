@@ -1,4 +1,4 @@
-import type { AudioOnlyReason, ConnectionQuality, LinkView } from '../protocol/events.js';
+import type { AudioOnlyReason, ConnectionPath, ConnectionQuality, LinkView } from '../protocol/events.js';
 import { QualityLadder, type LadderSettings } from './ladder.js';
 
 export interface QualitySettings extends LadderSettings {
@@ -39,6 +39,8 @@ export class LinkQuality {
   uplinkLoss = 0;
   /** Bits per second flowing to and from the participant at the last reading. */
   readonly flowingBps = { downlink: 0, uplink: 0 };
+  /** Direct or through the TURN relay, as the browser last said; kept until it says otherwise. */
+  path: ConnectionPath | null = null;
   private report: ClientReport | undefined;
   private lastReadAt = -Infinity;
   private watchedUntil = 0;
@@ -127,6 +129,7 @@ export class LinkQuality {
       audioOnly: this.audioOnly,
       sendVideo: this.sendVideo,
       receiveVideo: this.receiveLayers > 0,
+      path: this.path,
     };
   }
 

@@ -1,13 +1,23 @@
-import type { AudioOnlyReason, ConnectionQuality } from '../protocol/events.js';
+import type { AudioOnlyReason, ConnectionPath, ConnectionQuality } from '../protocol/events.js';
 import type { Participant } from '../rooms/participant.js';
 import { carriesVideo, sampleDownlink, sampleUplink } from './link-sampler.js';
 import type { QualitySettings } from './link-quality.js';
 
 export type AudioOnlyTransition = 'to-audio-only' | 'to-video';
 
+/** What a browser says of its own link (the `reportStats` request). */
+export interface LinkReport {
+  uplinkBitrateBps?: number;
+  roundTripTimeMs?: number;
+  downlinkLoss?: number;
+  path?: ConnectionPath;
+}
+
 /** A node's links at a glance, for the gauges. */
 export interface LinkTotals {
   byQuality: Record<ConnectionQuality, number>;
+  /** Those whose browser has reported its path, by path. */
+  byPath: Record<ConnectionPath, number>;
   audioOnly: number;
   /** Media bits per second arriving from participants (in) and forwarded to them (out). */
   bitrateBps: { in: number; out: number };
@@ -70,10 +80,15 @@ export class RoomQuality {
     await this.apply(participant);
   }
 
-  recordReport(participant: Participant, report: { uplinkBitrateBps?: number; roundTripTimeMs?: number; downlinkLoss?: number }): void {
+  recordReport(participant: Participant, report: LinkReport): void {
     participant.assertAdmitted();
-    const { uplinkBitrateBps, roundTripTimeMs, downlinkLoss } = report;
+    const { uplinkBitrateBps, roundTripTimeMs, downlinkLoss, path } = report;
     if (participant.link.recordReport({ uplinkBitrateBps, roundTripTimeMs, downlinkLoss }, Date.now())) this.wake(participant);
+    if (path && path !== participant.link.path) {
+      // A new path (a first report, or ICE moved to the relay) is shown at once: it explains a link, not grades it.
+      participant.link.path = path;
+      this.announce(participant);
+    }
   }
 
   /**
@@ -92,6 +107,7 @@ export class RoomQuality {
     for (const participant of this.room.admittedParticipants()) {
       const link = participant.link;
       into.byQuality[link.grade(participant.connection, now)] += 1;
+      if (link.path) into.byPath[link.path] += 1;
       if (link.audioOnly) into.audioOnly += 1;
       into.bitrateBps.in += link.flowingBps.uplink;
       into.bitrateBps.out += link.flowingBps.downlink;

@@ -107,7 +107,7 @@ export class Participant {
   }
 
   /**
-   * `forStaff`: with what only facilitators and co-facilitators see (locks, connection quality, side room).
+   * `forStaff`: with what only facilitators and co-facilitators see (locks, connection quality and path, side room).
    * `away`: the viewer is in another space, so none of this participant's producers are theirs to receive.
    */
   describe(forStaff: boolean, away: boolean): PeerInfo {
@@ -120,7 +120,7 @@ export class Participant {
       away,
       phone: this.channel.viaPhone === true,
       ...(forStaff
-        ? { locks: { ...this.locks }, quality: this.link.grade(this.connection, Date.now()), sideRoomId: this.sideRoomId }
+        ? { locks: { ...this.locks }, quality: this.link.grade(this.connection, Date.now()), path: this.link.path, sideRoomId: this.sideRoomId }
         : {}),
     };
   }

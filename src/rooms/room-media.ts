@@ -162,6 +162,8 @@ export class RoomMedia {
       this.audience.notifyHearers(participant, 'producerRemoved', { participantId: participant.id, producerId });
     }
     participant.media.close();
+    // The path belonged to these transports; the next connection reports its own.
+    participant.link.path = null;
   }
 
   private requireBotTransports(participant: Participant): void {

@@ -2,7 +2,7 @@ import type { types } from 'mediasoup';
 import type { TokenService } from '../auth/tokens.js';
 import type { AddressLimits } from '../limits/address-limits.js';
 import type { Identity } from '../auth/tokens.js';
-import type { DialIn, JoinResult, RequestResults } from '../protocol/events.js';
+import type { DialIn, IceServer, JoinResult, RequestResults } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import type { RequestName, RequestPayload } from '../protocol/schemas.js';
 import type { Moderation } from '../rooms/moderation.js';
@@ -10,6 +10,7 @@ import type { Participant } from '../rooms/participant.js';
 import type { Membership, RoomRegistry } from '../rooms/room-registry.js';
 import type { Room } from '../rooms/room.js';
 import type { ClientSession } from './client-session.js';
+import type { LinkReport } from '../quality/room-quality.js';
 
 export interface HandlerDeps {
   tokens: TokenService;
@@ -17,6 +18,8 @@ export interface HandlerDeps {
   addresses: AddressLimits;
   /** The seat's dial-in PIN and number, when the phone bridge runs. */
   dialIn?: (identity: Identity) => Promise<DialIn | undefined>;
+  /** Fresh TURN relay credentials, when the node offers a relay. */
+  iceServers?: () => IceServer[];
 }
 
 type Handler<K extends RequestName> = (
@@ -43,8 +46,11 @@ function onTarget(act: (moderation: Moderation, actor: Participant, targetId: st
   });
 }
 
-/** Attaches the connection to its room and answers as `join` does, with a fresh resume token and the dial-in. */
-async function attachSession(session: ClientSession, { registry, dialIn }: HandlerDeps, membership: Membership): Promise<JoinResult> {
+/**
+ * Attaches the connection to its room and answers as `join` does, with a fresh resume token, the dial-in and fresh
+ * relay credentials.
+ */
+async function attachSession(session: ClientSession, { registry, dialIn, iceServers }: HandlerDeps, membership: Membership): Promise<JoinResult> {
   // Before attaching: a store that cannot issue a PIN now must not leave a seat half joined.
   const phone = await dialIn?.(membership.participant.identity);
   if (!session.connected) {
@@ -53,7 +59,7 @@ async function attachSession(session: ClientSession, { registry, dialIn }: Handl
   }
   session.attach(membership);
   const result = membership.room.joinResult(membership.participant, registry.issueResumeToken(membership));
-  return phone ? { ...result, dialIn: phone } : result;
+  return { ...result, ...(phone ? { dialIn: phone } : {}), ...(iceServers ? { iceServers: iceServers() } : {}) };
 }
 
 /** Each handler: payload already parsed; it calls the domain, which enforces the rules, and answers. */
@@ -182,7 +188,7 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
   extendTurn: inRoom((room, actor, { seconds }: { seconds: number }) => (room.turns.extend(actor, seconds), done)),
 
   setAudioOnly: inRoom(async (room, actor, { enabled }: { enabled: boolean }) => (await room.quality.setManual(actor, enabled), done)),
-  reportStats: inRoom((room, actor, report: { uplinkBitrateBps?: number; roundTripTimeMs?: number; downlinkLoss?: number }) => (room.quality.recordReport(actor, report), done)),
+  reportStats: inRoom((room, actor, report: LinkReport) => (room.quality.recordReport(actor, report), done)),
   suggestAudioOnly: onTarget((m, actor, target) => m.suggestAudioOnly(actor, target)),
 
   createBotTransport: inRoom((room, actor, { direction }: { direction: 'send' | 'recv' }) => room.media.createBotTransport(actor, direction)),

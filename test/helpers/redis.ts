@@ -1,22 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
-import type { TestCertificates } from './certificates.js';
-import { freePort } from '../../harness/free-port.js';
+import type { TestCertificates } from '../../harness/certificates.js';
+import { freePort, waitForPort } from '../../harness/free-port.js';
 
 const REDIS_SERVER = process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server';
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => (socket.end(), resolve(true)));
-      socket.on('error', () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 export interface RedisOptions {
   /** `requirepass`: clients must AUTH with it. */
@@ -55,7 +41,7 @@ export class RedisServer {
       : ['--port', String(this.port)];
     const args = [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(password ? ['--requirepass', password] : [])];
     this.child = spawn(REDIS_SERVER, args, { stdio: 'ignore' });
-    await waitForPort(this.port, 10_000);
+    await waitForPort(this.port, 10_000, 'redis-server');
   }
 
   /** Kills it outright: an outage, not a graceful shutdown. */

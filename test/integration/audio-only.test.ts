@@ -53,7 +53,7 @@ it('a participant who chooses audio-only receives and sends no video at the SFU;
   const staffSees = lead.client.next<PeerInfo>('peerUpdated');
   const cameraPaused = lead.client.next<{ producerId: string }>('producerPaused');
   await ada.client.ok('setAudioOnly', { enabled: true });
-  expect((await selfUpdated).link).toEqual<LinkView>({ quality: 'audio-only', audioOnly: 'manual', sendVideo: false, receiveVideo: false });
+  expect((await selfUpdated).link).toEqual<LinkView>({ quality: 'audio-only', audioOnly: 'manual', sendVideo: false, receiveVideo: false, path: null });
   expect(await staffSees).toMatchObject({ participantId: 'ada-1', quality: 'audio-only' });
   expect((await cameraPaused).producerId).toBe(ada.producers.video);
   expect(consumers('video').every((c) => c.paused)).toBe(true);

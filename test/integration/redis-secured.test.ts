@@ -9,7 +9,7 @@ import { waitUntil } from '../../harness/browser.js';
 import { startCircle, type RunningCircle } from '../../harness/circle.js';
 import { connect, devToken, type TestClient } from '../../harness/signaling.js';
 import { PrivacyKeys } from '../../src/privacy/privacy-keys.js';
-import { makeTestCertificates, type TestCertificates } from '../helpers/certificates.js';
+import { makeTestCertificates, type TestCertificates } from '../../harness/certificates.js';
 import { RedisServer } from '../helpers/redis.js';
 
 const PASSWORD = 'a-redis-password-from-a-kubernetes-secret';

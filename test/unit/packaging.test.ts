@@ -44,6 +44,9 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
     'Redis over TLS with a password and a private CA, from Secrets': {
       redis: { url: 'rediss://redis.circle.svc:6380', passwordSecret: 'circle-redis', tlsCaSecret: 'circle-redis-ca' },
     },
+    'a TURN relay, its secret from the Secret': {
+      turn: { host: 'turn.clinic.example.org', tlsPort: 443 },
+    },
     'monitoring off, Redis by URL': {
       redis: { url: 'redis://redis.circle.svc:6379' },
       serviceMonitor: { enabled: false },
@@ -79,6 +82,8 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
       // The secrets come from Secrets, never from values in the chart.
       const fromSecret = (variable: string) => container.env?.find((e) => e.name === variable)?.valueFrom?.secretKeyRef;
       for (const variable of ['CIRCLE_AUTH_TOKEN_SECRET', 'CIRCLE_ADMIN_BEARER_SECRET', 'CIRCLE_PRIVACY_SECRET', 'CIRCLE_API_KEYS']) expect(fromSecret(variable), variable).toBeDefined();
+      if ((overrides as { turn?: unknown }).turn) expect(fromSecret('CIRCLE_TURN_SECRET')).toMatchObject({ name: 'circle-secrets', key: 'turn-secret' });
+      else expect(container.env?.some((e) => e.name.startsWith('CIRCLE_TURN_'))).toBe(false);
       const redis = (overrides as { redis?: { passwordSecret?: string; tlsCaSecret?: string } }).redis;
       if (redis?.passwordSecret) expect(fromSecret('CIRCLE_STORE_REDIS_PASSWORD')).toMatchObject({ name: redis.passwordSecret, key: 'redis-password' });
       if (redis?.tlsCaSecret) {

@@ -31,7 +31,7 @@ const self = (participantId: string, role: SelfView['role'] = 'client'): SelfVie
   admission: 'admitted',
   locks: { audio: false, video: false },
   sideRoomId: null,
-  link: { quality: 'good', audioOnly: null, sendVideo: true, receiveVideo: true },
+  link: { quality: 'good', audioOnly: null, sendVideo: true, receiveVideo: true, path: null },
 });
 
 const admitted = (peers: PeerInfo[]): AdmittedView => ({

@@ -3,7 +3,7 @@ import { isModerator, type Role } from '../../protocol/roles.js';
 import { CircleClient, type RemoteTrack } from '../sdk.js';
 import { mountMessagesPanel } from './messages-panel.js';
 import { mountSideRooms } from './side-rooms-view.js';
-import { AUDIO_ONLY_TEXT, dialInText, END_TEXT, QUALITY_TEXT, STATE_TEXT } from './texts.js';
+import { AUDIO_ONLY_TEXT, dialInText, END_TEXT, PATH_TEXT, QUALITY_TEXT, STATE_TEXT } from './texts.js';
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
 const form = $<HTMLFormElement>('#join-form');
@@ -14,7 +14,9 @@ const notice = $<HTMLElement>('#notice');
 const tiles = $<HTMLElement>('#tiles');
 const panel = $<HTMLElement>('#moderator-panel');
 
-const client = new CircleClient();
+const params = new URLSearchParams(location.search);
+// `?relay=1`: media only through the TURN relay (support staff ask for it when a network blocks the direct path).
+const client = new CircleClient({ iceTransportPolicy: params.has('relay') ? 'relay' : 'all' });
 const messages = mountMessagesPanel(client);
 const sideRooms = mountSideRooms(client, button);
 let localStream: MediaStream | undefined;
@@ -180,7 +182,8 @@ function render(): void {
       const item = document.createElement('li');
       const who = document.createElement('span');
       who.className = 'who';
-      who.textContent = `${peer.displayName}${peer.phone ? ' (phone)' : ''} · ${peer.role} · ${QUALITY_TEXT[peer.quality ?? 'good']}`;
+      const path = peer.path ? ` ${PATH_TEXT[peer.path]}` : '';
+      who.textContent = `${peer.displayName}${peer.phone ? ' (phone)' : ''} · ${peer.role} · ${QUALITY_TEXT[peer.quality ?? 'good']}${path}`;
       const badges = (['audio', 'video'] as const).map((kind) => {
         const badge = document.createElement('span');
         badge.className = `badge${peer.locks?.[kind] ? ' locked' : ''}`;
@@ -326,7 +329,6 @@ $<HTMLButtonElement>('#leave').addEventListener('click', () => {
   });
 });
 
-const params = new URLSearchParams(location.search);
 for (const field of ['room', 'name', 'role'] as const) {
   const value = params.get(field);
   if (value) (form.elements.namedItem(field) as HTMLInputElement).value = value;

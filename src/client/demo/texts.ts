@@ -1,6 +1,6 @@
-import type { AudioOnlyReason, ConnectionQuality, DialIn, SessionEndReason } from '../../protocol/events.js';
+import type { AudioOnlyReason, ConnectionPath, ConnectionQuality, DialIn, SessionEndReason } from '../../protocol/events.js';
 
-/** The web app's fixed texts: connection states, why a session ended, audio-only reasons, connection quality. */
+/** The web app's fixed texts: connection states, why a session ended, audio-only reasons, connection quality and path. */
 
 export const STATE_TEXT = {
   idle: 'Not connected',
@@ -34,6 +34,15 @@ export const QUALITY_TEXT: Record<ConnectionQuality, string> = {
   poor: 'poor connection',
   'audio-only': 'audio only',
   reconnecting: 'reconnecting…',
+};
+
+/** Next to the quality, for the staff: how the media gets through (a relay path means a restrictive network). */
+export const PATH_TEXT: Record<ConnectionPath, string> = {
+  udp: 'direct (UDP)',
+  tcp: 'direct (TCP)',
+  'relay-udp': 'via relay (UDP)',
+  'relay-tcp': 'via relay (TCP)',
+  'relay-tls': 'via relay (TLS)',
 };
 
 /** Shown to everyone who may speak, before anything goes wrong: the way back in by phone. */

@@ -1,0 +1,8 @@
+/** Every path a participant's media may take to the SFU (see `ConnectionPath`), for a client that lists or counts them. */
+export const CONNECTION_PATHS = ['udp', 'tcp', 'relay-udp', 'relay-tcp', 'relay-tls'] as const;
+
+/**
+ * How a participant's media reaches the SFU, as their browser reports it: straight over UDP or TCP, or through the
+ * TURN relay (reached by UDP, TCP or TLS). A relay path is the sign of a firewall; `relay-tls` of a strict one.
+ */
+export type ConnectionPath = (typeof CONNECTION_PATHS)[number];
