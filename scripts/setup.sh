@@ -12,8 +12,9 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 packages=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libabsl-dev libsrtp2-dev libusrsctp-dev nlohmann-json3-dev coturn openssl)
 # The tests start their own redis-server and Prometheus (promtool tests the alert rules), and call the phone bridge
 # with sipp (sip-tester); none runs as a service. nftables blocks a test browser's UDP inside a network namespace;
-# certutil (libnss3-tools) makes a test browser trust the test CA of a TURN relay's TLS certificate.
-if [ "${1:-}" = "--test" ]; then packages+=(chromium redis-server prometheus sip-tester nftables libnss3-tools); fi
+# certutil (libnss3-tools) makes a test browser trust the test CA of a TURN relay's TLS certificate; Firefox ESR is
+# the second browser of the end-to-end suite.
+if [ "${1:-}" = "--test" ]; then packages+=(chromium firefox-esr redis-server prometheus sip-tester nftables libnss3-tools); fi
 
 missing=()
 for package in "${packages[@]}"; do
