@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
+import type { ParticipantMedia } from '../src/media/participant-media.js';
 import type { Room } from '../src/rooms/room.js';
 
 /**
@@ -7,7 +8,11 @@ import type { Room } from '../src/rooms/room.js';
  * tells clients apart.
  */
 export function transportUfrags(room: Room, participantId: string, only?: 'send' | 'recv'): string[] {
-  const media = room.participants.get(participantId)!.media;
+  return mediaUfrags(room.participants.get(participantId)!.media, only);
+}
+
+/** The same for any set of transports: a participant's, or a pre-session check's. */
+export function mediaUfrags(media: ParticipantMedia, only?: 'send' | 'recv'): string[] {
   const directions = only ? [only] : (['send', 'recv'] as const);
   return directions.flatMap((direction) => {
     const transport = media.transport(direction);

@@ -7,16 +7,19 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'dist/public');
 await mkdir(out, { recursive: true });
-await build({
-  entryPoints: [path.join(root, 'src/client/demo/main.ts')],
-  bundle: true,
-  format: 'esm',
-  target: 'es2022',
-  sourcemap: true,
-  minify: true,
-  outfile: path.join(out, 'demo.js'),
-  logLevel: 'warning',
-});
-for (const file of ['index.html', 'style.css']) {
+// The session page and the pre-session check page (/check).
+for (const [entry, bundle] of [['main.ts', 'demo.js'], ['check.ts', 'check.js']]) {
+  await build({
+    entryPoints: [path.join(root, 'src/client/demo', entry)],
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    sourcemap: true,
+    minify: true,
+    outfile: path.join(out, bundle),
+    logLevel: 'warning',
+  });
+}
+for (const file of ['index.html', 'check.html', 'style.css']) {
   await cp(path.join(root, 'src/client/demo', file), path.join(out, file));
 }

@@ -22,6 +22,7 @@ import { SealedStore } from './store/sealed-store.js';
 import { PrivacyKeys } from './privacy/privacy-keys.js';
 import { PhoneBridge } from './phone/phone-bridge.js';
 import { TurnCredentials } from './turn/turn-credentials.js';
+import { ConnectionChecks } from './check/connection-checks.js';
 
 export interface Circle {
   config: CircleConfig;
@@ -37,6 +38,8 @@ export interface Circle {
   directory: RoomDirectory;
   /** The SIP dial-in bridge, when `phone.enabled`. */
   phone: PhoneBridge | undefined;
+  /** Pre-session connection checks open now. */
+  checks: ConnectionChecks;
   /** Resolves once the ports listen; the bound ones are answered (useful when configured as 0). */
   listen(): Promise<{ port: number; adminPort: number; sipPort: number | undefined }>;
   readiness(): Readiness;
@@ -92,6 +95,8 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       : undefined,
   );
   pool = await WorkerPool.start(config.mediasoup, logger, () => metrics.workerDeaths.inc());
+  const { enableTcp, initialAvailableOutgoingBitrate, listenIp } = config.mediasoup;
+  const transport = { enableTcp, initialAvailableOutgoingBitrate, listenIp };
   const nodeId = config.cluster.nodeId || `${os.hostname()}-${randomBytes(3).toString('hex')}`;
   // The URL is known once listening (the port may be 0): set in listen() below.
   const directory = new RoomDirectory(kv, { nodeId, url: config.cluster.publicUrl }, config.cluster.leaseMs);
@@ -107,11 +112,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       facilitatorAbsenceMs: config.rooms.facilitatorAbsenceMs,
       moderationPerSecond: config.rooms.moderationPerSecond,
       moderationBurst: config.rooms.moderationBurst,
-      transport: {
-        enableTcp: config.mediasoup.enableTcp,
-        initialAvailableOutgoingBitrate: config.mediasoup.initialAvailableOutgoingBitrate,
-        listenIp: config.mediasoup.listenIp,
-      },
+      transport,
       botTransports: config.load.botTransports,
       turnWarningMs: config.floor.turnWarningSeconds * 1000,
       resumeGraceMs: config.sessions.resumeGraceMs,
@@ -150,7 +151,9 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
   const addresses = new AddressLimits(config.signaling);
   const turn = relayFor(config, logger);
   const iceServers = turn && (() => [turn.issue()]);
-  const io = attachSignaling(httpServer, config.signaling, { tokens, registry, addresses, dialIn, iceServers }, metrics, logger);
+  const checks = new ConnectionChecks(pool, transport, config.check);
+  const deps = { tokens, registry, addresses, dialIn, iceServers, checks, dialInNumber: config.phone.enabled ? config.phone.displayNumber : '' };
+  const io = attachSignaling(httpServer, config.signaling, deps, metrics, logger);
 
   return {
     config,
@@ -164,6 +167,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
     kv,
     directory,
     phone,
+    checks,
     readiness,
     async listen() {
       const port = await listenOn(httpServer, config.http.port, config.http.host);
@@ -182,6 +186,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       logger.info({ participantsMoved: registry!.participantCount() }, 'drained; moving the remaining participants');
       // Callers are hung up first: their seats are then held and written with everyone else's.
       await phone?.close();
+      checks.closeAll();
       await registry!.closeAll('server-shutdown');
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await pool!.close();

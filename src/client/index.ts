@@ -4,12 +4,15 @@
  */
 export { CircleClient, type CircleClientOptions, type ClientEvents, type ClientState, type InboundStat, type RemoteTrack } from './sdk.js';
 export { RequestError } from './request.js';
+export type { CheckOptions, CheckResult } from './connection-check.js';
+export type { CheckReadings, CheckVerdict } from './check-verdict.js';
 export type { MirrorEvents } from './room-mirror.js';
 export type {
   AdmittedView,
   AudioOnlyReason,
   AuditEntry,
   ChatMessage,
+  CheckStarted,
   ConnectionQuality,
   DialIn,
   FloorMode,
@@ -28,8 +31,9 @@ export type {
   RoomView,
   SelfView,
   SessionEndReason,
+  TransportInfo,
 } from '../protocol/events.js';
 export { ERROR_CODES, type ErrorBody, type ErrorCode } from '../protocol/errors.js';
 export type { DtlsParametersWire, IceCandidateWire, IceParametersWire, RtpCapabilitiesWire, RtpParametersWire, Wire } from '../protocol/media-wire.js';
 export { ROLES, type Role } from '../protocol/roles.js';
-export { CONNECTION_PATHS, type ConnectionPath } from '../protocol/connection-path.js';
+export { CONNECTION_PATHS, type ConnectionPath } from '../protocol/connectivity.js';

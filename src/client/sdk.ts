@@ -18,6 +18,7 @@ import type {
 } from '../protocol/events.js';
 import type { RequestName, RequestPayload } from '../protocol/schemas.js';
 import { Connection, withBackoff } from './connection.js';
+import { runConnectionCheck, type CheckOptions, type CheckResult } from './connection-check.js';
 import { Emitter } from './emitter.js';
 import { LinkReporter } from './link-reporter.js';
 import { Publisher } from './publisher.js';
@@ -148,6 +149,10 @@ export class CircleClient extends Emitter<ClientEvents> {
     this.setState('joining');
     return this.takeSeat(await this.connection.followingMoves((socket) => request(socket, 'join', { token })));
   }
+
+  /** The pre-session check: `stream`'s tracks to the SFU and back, no token, no room; what the path did, and a verdict. */
+  check = (stream: MediaStream, options: CheckOptions = {}): Promise<CheckResult> =>
+    runConnectionCheck(this.connection.open(), stream, { iceTransportPolicy: this.options.iceTransportPolicy, ...options });
 
   /** Sends the microphone and camera; while waiting in the lobby the tracks are kept and sent once admitted. */
   publish = (stream: MediaStream): Promise<void> => this.publisher.setTracks(stream.getTracks());

@@ -222,6 +222,16 @@ export const configSchema = z
       })
       .strict()
       .refine((t) => t.secret === '' || t.port > 0 || t.tlsPort > 0, { message: 'needs port or tlsPort when secret is set' }),
+    check: z
+      .object({
+        /** Pre-session connection checks open at once on this node; past it a new one is refused (`UNAVAILABLE`). */
+        maxConcurrent: z.number().int().min(0).max(10_000),
+        /** Checks one client address may start per minute. */
+        perAddressPerMinute: z.number().int().min(1).max(10_000),
+        /** A check closes by itself after this long. */
+        lifetimeMs: z.number().int().min(1000).max(120_000),
+      })
+      .strict(),
     api: z
       .object({
         /**

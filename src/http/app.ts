@@ -103,7 +103,7 @@ export function createPublicApp({ config, tokens, logger }: Pick<HttpDeps, 'conf
   }
 
   if (config.http.serveWebApp) {
-    app.use(express.static(path.resolve(config.http.publicDir), { index: 'index.html', maxAge: 0 }));
+    app.use(express.static(path.resolve(config.http.publicDir), { index: 'index.html', extensions: ['html'], maxAge: 0 }));
   }
   app.use(errorHandler(logger));
   return app;

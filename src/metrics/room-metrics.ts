@@ -1,4 +1,4 @@
-import { CONNECTION_PATHS } from '../protocol/connection-path.js';
+import { CONNECTION_PATHS } from '../protocol/connectivity.js';
 import { CONNECTION_QUALITIES, type ConnectionPath, type ConnectionQuality, type MediaKind } from '../protocol/events.js';
 import { ROLES, type Role } from '../protocol/roles.js';
 import type { LinkTotals } from '../quality/room-quality.js';

@@ -1,3 +1,5 @@
+// How a participant's media gets through: the path it takes, and the TURN relay it may take it through.
+
 /** Every path a participant's media may take to the SFU (see `ConnectionPath`), for a client that lists or counts them. */
 export const CONNECTION_PATHS = ['udp', 'tcp', 'relay-udp', 'relay-tcp', 'relay-tls'] as const;
 
@@ -6,3 +8,10 @@ export const CONNECTION_PATHS = ['udp', 'tcp', 'relay-udp', 'relay-tcp', 'relay-
  * TURN relay (reached by UDP, TCP or TLS). A relay path is the sign of a firewall; `relay-tls` of a strict one.
  */
 export type ConnectionPath = (typeof CONNECTION_PATHS)[number];
+
+/** A TURN relay as RTCPeerConnection takes it. */
+export interface IceServer {
+  urls: string[];
+  username: string;
+  credential: string;
+}

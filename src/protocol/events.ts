@@ -2,9 +2,9 @@ import type { DtlsParametersWire, IceCandidateWire, IceParametersWire, RtpCapabi
 import type { Ack } from './errors.js';
 import type { RequestName, RequestPayload } from './schemas.js';
 import type { Role } from './roles.js';
-import type { ConnectionPath } from './connection-path.js';
+import type { ConnectionPath, IceServer } from './connectivity.js';
 
-export type { ConnectionPath };
+export type { ConnectionPath, IceServer };
 
 export type MediaKind = 'audio' | 'video';
 export type MediaSource = 'microphone' | 'camera';
@@ -128,12 +128,6 @@ export interface JoinResult {
   iceServers?: IceServer[];
 }
 
-/** A TURN relay as RTCPeerConnection takes it. */
-export interface IceServer {
-  urls: string[];
-  username: string;
-  credential: string;
-}
 
 /** A seat's dial-in: call `number` (empty when the clinic configured none) and key `pin` then `#`. */
 export interface DialIn {
@@ -232,6 +226,19 @@ export interface ConsumerInfo {
   producerPaused: boolean;
 }
 
+/**
+ * A pre-session connection check, started: a router of its own (no room), the two transports to open, the relay to
+ * offer them, and the clinic's dial-in number for a verdict of "use the phone" (empty when there is none).
+ */
+export interface CheckStarted {
+  checkId: string;
+  routerRtpCapabilities: RtpCapabilitiesWire;
+  send: TransportInfo;
+  recv: TransportInfo;
+  iceServers?: IceServer[];
+  dialInNumber: string;
+}
+
 /** What each request answers with on success. */
 export interface RequestResults {
   join: JoinResult;
@@ -247,6 +254,11 @@ export interface RequestResults {
   consume: ConsumerInfo;
   resumeConsumer: Record<string, never>;
   leave: Record<string, never>;
+  startCheck: CheckStarted;
+  checkConnect: Record<string, never>;
+  checkProduce: { producerId: string };
+  checkEcho: ConsumerInfo;
+  stopCheck: Record<string, never>;
   admit: Record<string, never>;
   admitAll: { admitted: number };
   deny: Record<string, never>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONNECTION_PATHS } from './connection-path.js';
+import { CONNECTION_PATHS } from './connectivity.js';
 
 // Structural checks only: mediasoup validates the media semantics and its refusals become BAD_REQUEST.
 // Every array and string is bounded so no payload can make the server allocate without limit.
@@ -106,27 +106,39 @@ const messageText = z
 export const empty = z.object({}).strict();
 const target = z.object({ participantId: id }).strict();
 
+/** A transport's DTLS parameters, in a room or in a connection check. */
+const connectRequest = z.object({ transportId: id, dtlsParameters: dtlsParametersSchema }).strict();
+/** A microphone or camera to send, in a room or in a connection check. */
+const produceRequest = z
+  .object({
+    transportId: id,
+    kind: z.enum(['audio', 'video']),
+    rtpParameters: rtpParametersSchema,
+    source: z.enum(['microphone', 'camera']),
+  })
+  .strict();
+
 export const requestSchemas = {
   join: z.object({ token: z.string().min(1).max(4096) }).strict(),
   resume: z.object({ resumeToken: z.string().min(20).max(128) }).strict(),
   setRtpCapabilities: z.object({ rtpCapabilities: rtpCapabilitiesSchema }).strict(),
   createTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
-  connectTransport: z.object({ transportId: id, dtlsParameters: dtlsParametersSchema }).strict(),
+  connectTransport: connectRequest,
   restartIce: z.object({ transportId: id }).strict(),
-  produce: z
-    .object({
-      transportId: id,
-      kind: z.enum(['audio', 'video']),
-      rtpParameters: rtpParametersSchema,
-      source: z.enum(['microphone', 'camera']),
-    })
-    .strict(),
+  produce: produceRequest,
   pauseProducer: z.object({ producerId: id }).strict(),
   resumeProducer: z.object({ producerId: id }).strict(),
   closeProducer: z.object({ producerId: id }).strict(),
   consume: z.object({ producerId: id }).strict(),
   resumeConsumer: z.object({ consumerId: id }).strict(),
   leave: empty,
+
+  /** The pre-session connection check: no token, no room; limited per address and per node. */
+  startCheck: empty,
+  checkConnect: connectRequest,
+  checkProduce: produceRequest,
+  checkEcho: z.object({ producerId: id, rtpCapabilities: rtpCapabilitiesSchema }).strict(),
+  stopCheck: empty,
 
   admit: target,
   admitAll: empty,

@@ -4,6 +4,7 @@ import { CircleError } from '../protocol/errors.js';
 import type { ParticipantChannel, ServerEventArgs, ServerEventName } from '../rooms/participant.js';
 import type { Membership } from '../rooms/room-registry.js';
 import { TokenBucket } from '../limits/token-bucket.js';
+import type { ConnectionCheck } from '../check/connection-checks.js';
 
 export type CircleSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
@@ -12,6 +13,8 @@ export class ClientSession implements ParticipantChannel {
   membership: Membership | undefined;
   /** Whether this connection was ever in a room; one that never was is closed after the join timeout. */
   everJoined = false;
+  /** A pre-session connection check this connection runs (one at a time; closed with the connection). */
+  check: ConnectionCheck | undefined;
   private requestCount = 0;
   private joining = false;
   private unknownEvents = 0;
@@ -55,6 +58,11 @@ export class ClientSession implements ParticipantChannel {
   attach(membership: Membership): void {
     this.membership = membership;
     this.everJoined = true;
+  }
+
+  requireCheck(): ConnectionCheck {
+    if (!this.check) throw new CircleError('NOT_FOUND', 'start a connection check first');
+    return this.check;
   }
 
   requireMembership(): Membership {

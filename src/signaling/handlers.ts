@@ -11,6 +11,7 @@ import type { Membership, RoomRegistry } from '../rooms/room-registry.js';
 import type { Room } from '../rooms/room.js';
 import type { ClientSession } from './client-session.js';
 import type { LinkReport } from '../quality/room-quality.js';
+import type { ConnectionChecks } from '../check/connection-checks.js';
 
 export interface HandlerDeps {
   tokens: TokenService;
@@ -20,6 +21,9 @@ export interface HandlerDeps {
   dialIn?: (identity: Identity) => Promise<DialIn | undefined>;
   /** Fresh TURN relay credentials, when the node offers a relay. */
   iceServers?: () => IceServer[];
+  checks: ConnectionChecks;
+  /** The clinic's dial-in number, for a check whose verdict is the phone; empty when there is none. */
+  dialInNumber: string;
 }
 
 type Handler<K extends RequestName> = (
@@ -75,6 +79,35 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
       deps.addresses.spendJoin(session.address);
       return attachSession(session, deps, await deps.registry.resume(resumeToken, session));
     }),
+
+  async startCheck(_payload, session, { checks, iceServers, dialInNumber }) {
+    session.check?.close();
+    const { check, opened } = await checks.start(session.address);
+    if (!session.connected) {
+      check.close();
+      throw new CircleError('NOT_JOINED', 'the connection closed while the check was starting');
+    }
+    session.check = check;
+    check.onClose(() => session.check === check && (session.check = undefined));
+    return { ...opened, ...(iceServers ? { iceServers: iceServers() } : {}), dialInNumber };
+  },
+
+  async checkConnect({ transportId, dtlsParameters }, session) {
+    await session.requireCheck().media.connectTransport(transportId, dtlsParameters as types.DtlsParameters);
+    return done;
+  },
+
+  async checkProduce({ transportId, kind, rtpParameters, source }, session) {
+    const producer = await session.requireCheck().media.produce(transportId, kind, rtpParameters as types.RtpParameters, source);
+    return { producerId: producer.producerId };
+  },
+
+  checkEcho: ({ producerId, rtpCapabilities }, session) => session.requireCheck().echo(producerId, rtpCapabilities as types.RtpCapabilities),
+
+  async stopCheck(_payload, session) {
+    session.check?.close();
+    return done;
+  },
 
   async setRtpCapabilities({ rtpCapabilities }, session) {
     session.requireMembership().participant.media.setRtpCapabilities(rtpCapabilities as types.RtpCapabilities);

@@ -51,14 +51,20 @@ export function attachSignaling(
   io.on('connection', (socket: CircleSocket) => {
     const bucket = new TokenBucket(settings.rateLimitPerSecond, settings.rateLimitBurst);
     const session = new ClientSession(socket, bucket, socket.data.address as string);
-    // A connection that never joins holds resources for nothing.
-    const joinTimer = setTimeout(() => {
-      if (!session.everJoined) session.end('join-timeout');
-    }, settings.joinTimeoutMs);
+    // A connection that never joins holds resources for nothing; one running a connection check is given until it
+    // ends (a check closes by itself after its lifetime).
+    let joinTimer: NodeJS.Timeout;
+    const endUnjoined = () => {
+      if (session.everJoined) return;
+      if (session.check) joinTimer = setTimeout(endUnjoined, settings.joinTimeoutMs);
+      else session.end('join-timeout');
+    };
+    joinTimer = setTimeout(endUnjoined, settings.joinTimeoutMs);
 
     socket.onAny((event: string, ...args: unknown[]) => void dispatch(session, event, args));
     socket.on('disconnect', () => {
       clearTimeout(joinTimer);
+      session.check?.close();
       if (session.membership) deps.registry.holdSeat(session.membership);
       session.detach();
     });

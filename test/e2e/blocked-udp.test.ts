@@ -53,7 +53,7 @@ async function pathShown(facilitator: Page, name: string, path: RegExp): Promise
 
 const dropped = async () => Number(/counter packets (\d+)/.exec(await ns.rules())?.[1] ?? 0);
 
-it('with UDP to the SFU dropped, a client gets through anyway; with only the web and relay ports open, through the relay', async () => {
+it('with UDP to the SFU dropped, a client gets through anyway; with only the web and relay ports open, through the relay, and the check page says so', async () => {
   const outside = await launchBrowser({ insecureOrigin: pageUrl });
   const inside = await launchBrowser({ wrapper: (program) => ns.wrap(program), insecureOrigin: pageUrl });
   browsers.push(outside, inside);
@@ -93,4 +93,13 @@ it('with UDP to the SFU dropped, a client gets through anyway; with only the web
   const wesPath = await pathShown(fran, 'Wes', /via relay \((UDP|TCP)\)/);
   expect(await dropped(), 'packets to the SFU the firewall dropped').toBeGreaterThan(0);
   console.log(`firewalls: UDP blocked → ${umaPath} (${udpDropped} UDP packets dropped); only web and relay ports → ${wesPath}`);
+
+  // The pre-session check, from behind the same firewall, reports the relay as the path that worked.
+  const check = await inside.browser.newPage();
+  await check.goto(`${pageUrl}/check`, { waitUntil: 'load' });
+  await check.evaluate(() => (document.querySelector('#run-check') as HTMLButtonElement).click());
+  await check.waitForFunction(() => document.querySelector('#check-status')?.textContent === 'Done.', { timeout: 30_000, polling: 200 });
+  const details = await check.evaluate(() => document.querySelector('#details')?.textContent ?? '');
+  expect(details).toMatch(/Pathvia relay \((UDP|TCP)\)/);
+  expect(await check.evaluate(() => document.querySelector('#advice')?.textContent ?? '')).toContain('blocks direct connections');
 });

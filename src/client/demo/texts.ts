@@ -1,4 +1,5 @@
 import type { AudioOnlyReason, ConnectionPath, ConnectionQuality, DialIn, SessionEndReason } from '../../protocol/events.js';
+import type { CheckVerdict } from '../check-verdict.js';
 
 /** The web app's fixed texts: connection states, why a session ended, audio-only reasons, connection quality and path. */
 
@@ -43,6 +44,13 @@ export const PATH_TEXT: Record<ConnectionPath, string> = {
   'relay-udp': 'via relay (UDP)',
   'relay-tcp': 'via relay (TCP)',
   'relay-tls': 'via relay (TLS)',
+};
+
+/** The pre-session check's verdict, as a client reads it. */
+export const VERDICT_TEXT: Record<CheckVerdict, string> = {
+  video: 'Ready for video',
+  'audio-only': 'Audio only recommended',
+  phone: 'Use the phone',
 };
 
 /** Shown to everyone who may speak, before anything goes wrong: the way back in by phone. */
