@@ -64,17 +64,19 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
     });
   };
 
+  /** A gauge with one label, read from a count per label value. */
+  const countsGauge = <L extends string>(name: string, help: string, label: L, counts: (live: LiveCounts) => Record<string, number>): void =>
+    gauge(name, help, [label], (c, set) => {
+      for (const [value, n] of Object.entries(counts(c))) set({ [label]: value } as Partial<Record<L, string>>, n);
+    });
+
   gauge('circle_rooms', 'Rooms open on this node.', [], (c, set) => set({}, c.rooms()));
   gauge('circle_participants', 'Participants in rooms on this node, by role.', ['role'], (c, set) => {
     const byRole = c.participantsByRole();
     for (const role of ROLES) set({ role }, byRole[role]);
   });
-  gauge('circle_producers', 'Media producers (incoming streams) on this node.', ['kind'], (c, set) => {
-    for (const [kind, n] of Object.entries(c.producersByKind())) set({ kind }, n);
-  });
-  gauge('circle_consumers', 'Media consumers (forwarded streams) on this node.', ['kind'], (c, set) => {
-    for (const [kind, n] of Object.entries(c.consumersByKind())) set({ kind }, n);
-  });
+  countsGauge('circle_producers', 'Media producers (incoming streams) on this node.', 'kind', (c) => c.producersByKind());
+  countsGauge('circle_consumers', 'Media consumers (forwarded streams) on this node.', 'kind', (c) => c.consumersByKind());
   gauge('circle_lobby_waiting', 'Clients waiting in a lobby to be admitted, over all rooms.', [], (c, set) =>
     set({}, c.lobbyWaiting()),
   );
@@ -88,21 +90,17 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
       set({ aggregate: 'max' }, Math.max(0, ...lengths));
     },
   );
-  gauge(
+  countsGauge(
     'circle_connection_quality',
     'Admitted participants by connection quality (good, fair, poor, audio-only, reconnecting).',
-    ['quality'],
-    (c, set) => {
-      for (const [quality, n] of Object.entries(c.linkTotals().byQuality)) set({ quality }, n);
-    },
+    'quality',
+    (c) => c.linkTotals().byQuality,
   );
-  gauge(
+  countsGauge(
     'circle_connection_paths',
     'Admitted participants by the path their media takes (udp, tcp direct; relay-udp, relay-tcp, relay-tls through TURN), as their browser reports it.',
-    ['path'],
-    (c, set) => {
-      for (const [path, n] of Object.entries(c.linkTotals().byPath)) set({ path }, n);
-    },
+    'path',
+    (c) => c.linkTotals().byPath,
   );
   gauge('circle_audio_only_participants', 'Admitted participants without video: by choice or a weak link.', [], (c, set) =>
     set({}, c.linkTotals().audioOnly),
