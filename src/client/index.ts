@@ -27,7 +27,6 @@ export type {
   MessageAudience,
   PeerInfo,
   ProducerInfo,
-  Readiness,
   ReconnectReason,
   RoomView,
   SelfView,
