@@ -1,6 +1,4 @@
-import type { CheckVerdict, ConnectionPath } from '../protocol/connectivity.js';
-
-export type { CheckVerdict };
+import type { ConnectionPath } from '../protocol/events.js';
 
 /** What the pre-session check measured, through the SFU and back. */
 export interface CheckReadings {
@@ -16,6 +14,7 @@ export interface CheckReadings {
   downlinkBps: number | null;
 }
 
+export type CheckVerdict = 'video' | 'audio-only' | 'phone';
 
 /**
  * The thresholds, in line with the server's defaults for a session (`quality.*`): a session goes audio-only at 15%

@@ -126,7 +126,6 @@ export class Audience {
       displayName: p.identity.displayName,
       waitingSince: p.waitingSince.toISOString(),
       locks: { ...p.locks },
-      readiness: p.readiness,
     }));
   }
 
