@@ -64,7 +64,23 @@ export class SipEndpoint {
   }
 
   /** Binds; answers the UDP port (TCP listens on the same number). */
+  /**
+   * Binds UDP, then TCP on the same port. With port 0 the UDP socket picks a free port, which TCP may find taken by
+   * another program: then both close and a new port is picked (a few times), rather than fail to start.
+   */
   async listen(): Promise<number> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.bind();
+      } catch (error) {
+        await this.close();
+        const retry = this.settings.port === 0 && (error as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 5;
+        if (!retry) throw error;
+      }
+    }
+  }
+
+  private async bind(): Promise<number> {
     const family = net.isIPv6(this.settings.host) ? 'udp6' : 'udp4';
     const udp = dgram.createSocket(family);
     this.udp = udp;
@@ -94,9 +110,19 @@ export class SipEndpoint {
 
   async close(): Promise<void> {
     for (const socket of this.connections) socket.destroy();
+    const { udp, tcp } = this;
+    this.udp = this.tcp = undefined;
     await Promise.all([
-      new Promise<void>((resolve) => (this.udp ? this.udp.close(() => resolve()) : resolve())),
-      new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve())),
+      new Promise<void>((resolve) => {
+        // A socket whose bind failed may be closed already.
+        try {
+          if (udp) udp.close(() => resolve());
+          else resolve();
+        } catch {
+          resolve();
+        }
+      }),
+      new Promise<void>((resolve) => (tcp ? tcp.close(() => resolve()) : resolve())),
     ]);
   }
 
