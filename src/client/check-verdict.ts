@@ -1,4 +1,6 @@
-import type { ConnectionPath } from '../protocol/events.js';
+import type { CheckVerdict, ConnectionPath } from '../protocol/connectivity.js';
+
+export type { CheckVerdict };
 
 /** What the pre-session check measured, through the SFU and back. */
 export interface CheckReadings {
@@ -14,7 +16,6 @@ export interface CheckReadings {
   downlinkBps: number | null;
 }
 
-export type CheckVerdict = 'video' | 'audio-only' | 'phone';
 
 /**
  * The thresholds, in line with the server's defaults for a session (`quality.*`): a session goes audio-only at 15%

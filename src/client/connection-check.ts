@@ -108,3 +108,12 @@ async function measure(send: client.Transport, recv: client.Transport, durationM
     downlinkBps: ((after.bytes - before.bytes) * 8 * 1000) / Math.max(1, after.at - before.at),
   };
 }
+
+/**
+ * While its client waits to be admitted, the check runs once, quietly, on the same connection, and what it found
+ * goes to the staff's lobby list: they see who may struggle (and who is behind a relay) before they admit.
+ */
+export async function checkFromLobby(socket: CircleSocket, stream: MediaStream, iceTransportPolicy?: RTCIceTransportPolicy): Promise<void> {
+  const { verdict, path, roundTripMs, loss } = await runConnectionCheck(socket, stream, { iceTransportPolicy, durationMs: 4000 });
+  await request(socket, 'reportReadiness', { verdict, path, roundTripMs, loss });
+}

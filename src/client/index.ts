@@ -27,6 +27,7 @@ export type {
   MessageAudience,
   PeerInfo,
   ProducerInfo,
+  Readiness,
   ReconnectReason,
   RoomView,
   SelfView,

@@ -10,6 +10,7 @@ const SIMULCAST: client.RtpEncodingParameters[] = [
 ];
 
 const kindOf = (source: MediaSource): MediaKind => (source === 'microphone' ? 'audio' : 'video');
+const sourceOf = (track: MediaStreamTrack): MediaSource => (track.kind === 'audio' ? 'microphone' : 'camera');
 
 /**
  * Sends the local microphone (Opus with FEC and DTX) and camera (VP8, three simulcast layers). What runs is
@@ -28,9 +29,13 @@ export class Publisher {
 
   constructor(private readonly self: () => SelfView | undefined) {}
 
-  /** Whether the participant (and no lock) has the source on; a camera held for a weak uplink still counts. */
+  /**
+   * Whether the participant (and no lock) has the source on; a camera held for a weak uplink still counts, and so
+   * does a track kept in the waiting room, to be sent once admitted.
+   */
   enabled(source: MediaSource): boolean {
-    return this.producers.has(source) && !this.turnedOff.has(source);
+    const present = this.producers.has(source) || this.tracks.some((track) => sourceOf(track) === source && track.readyState !== 'ended');
+    return present && !this.turnedOff.has(source);
   }
 
   /** The tracks to send; sent once there is a send transport (after admission). */
@@ -53,9 +58,12 @@ export class Publisher {
 
   /** The participant turns a source on or off; the server refuses turning on what a facilitator locked. */
   async setEnabled(source: MediaSource, enabled: boolean): Promise<void> {
+    // A produce in flight (just admitted, just reconnected) may be the very producer this is about: wait for it, or
+    // the server would hold a producer this never paused or resumed.
+    await this.producing;
     const producer = this.producers.get(source);
-    if (!producer || !this.path) return;
-    await request(this.path.socket, enabled ? 'resumeProducer' : 'pauseProducer', { producerId: producer.id });
+    // Nothing sent yet (in the waiting room): the choice is kept and the producer starts paused if it says so.
+    if (producer && this.path) await request(this.path.socket, enabled ? 'resumeProducer' : 'pauseProducer', { producerId: producer.id });
     if (enabled) this.turnedOff.delete(source);
     else this.turnedOff.add(source);
     this.reconcile();
@@ -86,7 +94,7 @@ export class Publisher {
   private async produceEach(): Promise<void> {
     for (const track of this.tracks) {
       const path = this.path;
-      const source: MediaSource = track.kind === 'audio' ? 'microphone' : 'camera';
+      const source = sourceOf(track);
       if (!path || this.producers.has(source) || track.readyState === 'ended') continue;
       const producer = await path.transport.produce(
         source === 'microphone'
@@ -102,12 +110,12 @@ export class Publisher {
             },
       );
       this.producers.set(source, producer);
-      // A new producer runs at the SFU unless locked; one the participant had turned off (before a reconnect)
-      // is paused there too.
+      this.reconcile();
+      // A new producer runs at the SFU unless locked; one the participant had turned off (before a reconnect, or
+      // in the waiting room) is paused there too.
       if (this.turnedOff.has(source) && !this.self()?.locks[kindOf(source)]) {
         await request(path.socket, 'pauseProducer', { producerId: producer.id });
       }
-      this.reconcile();
     }
   }
 }

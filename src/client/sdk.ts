@@ -18,7 +18,7 @@ import type {
 } from '../protocol/events.js';
 import type { RequestName, RequestPayload } from '../protocol/schemas.js';
 import { Connection, withBackoff } from './connection.js';
-import { runConnectionCheck, type CheckOptions, type CheckResult } from './connection-check.js';
+import { checkFromLobby, runConnectionCheck, type CheckOptions, type CheckResult } from './connection-check.js';
 import { Emitter } from './emitter.js';
 import { LinkReporter } from './link-reporter.js';
 import { Publisher } from './publisher.js';
@@ -58,11 +58,10 @@ export interface CircleClientOptions {
    * besides the entry's own. Circle's web app relies on its content security policy instead, which lists them.
    */
   allowedOrigins?: readonly string[];
-  /**
-   * `relay`: media only through the TURN relay the server names, never straight to the SFU (the pre-session check
-   * uses it to try the relay; a clinic may require it so that no client's address reaches the SFU). Default `all`.
-   */
+  /** `relay`: media only through the TURN relay the server names, never straight to the SFU. Default `all`. */
   iceTransportPolicy?: RTCIceTransportPolicy;
+  /** Run the pre-session check while waiting in the lobby, for the staff to see; default true. */
+  checkInLobby?: boolean;
 }
 
 /**
@@ -154,8 +153,11 @@ export class CircleClient extends Emitter<ClientEvents> {
   check = (stream: MediaStream, options: CheckOptions = {}): Promise<CheckResult> =>
     runConnectionCheck(this.connection.open(), stream, { iceTransportPolicy: this.options.iceTransportPolicy, ...options });
 
-  /** Sends the microphone and camera; while waiting in the lobby the tracks are kept and sent once admitted. */
-  publish = (stream: MediaStream): Promise<void> => this.publisher.setTracks(stream.getTracks());
+  /** Sends the microphone and camera: kept until admitted, and meanwhile checked quietly for the staff to see. */
+  publish = async (stream: MediaStream): Promise<void> => {
+    await this.publisher.setTracks(stream.getTracks());
+    if (this.state === 'waiting' && this.options.checkInLobby !== false) void checkFromLobby(this.connection.open(), stream, this.options.iceTransportPolicy).catch(() => undefined);
+  };
   setMicrophoneEnabled = (enabled: boolean): Promise<void> => this.publisher.setEnabled('microphone', enabled);
   setCameraEnabled = (enabled: boolean): Promise<void> => this.publisher.setEnabled('camera', enabled);
 

@@ -15,3 +15,14 @@ export interface IceServer {
   username: string;
   credential: string;
 }
+
+/** The pre-session check's verdict: what the client's connection is ready for. */
+export type CheckVerdict = 'video' | 'audio-only' | 'phone';
+
+/** A waiting client's pre-session check, as the staff see it in the lobby. */
+export interface Readiness {
+  verdict: CheckVerdict;
+  path: ConnectionPath | null;
+  roundTripMs: number | null;
+  loss: number | null;
+}

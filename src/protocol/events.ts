@@ -2,9 +2,9 @@ import type { DtlsParametersWire, IceCandidateWire, IceParametersWire, RtpCapabi
 import type { Ack } from './errors.js';
 import type { RequestName, RequestPayload } from './schemas.js';
 import type { Role } from './roles.js';
-import type { ConnectionPath, IceServer } from './connectivity.js';
+import type { ConnectionPath, IceServer, Readiness } from './connectivity.js';
 
-export type { ConnectionPath, IceServer };
+export type { ConnectionPath, IceServer, Readiness };
 
 export type MediaKind = 'audio' | 'video';
 export type MediaSource = 'microphone' | 'camera';
@@ -99,6 +99,8 @@ export interface LobbyEntry {
   waitingSince: string;
   /** A facilitator's locks from earlier in the session: they hold after admission until a facilitator lifts them. */
   locks: MediaLocks;
+  /** The client's pre-session check, run quietly while waiting; null until it reports. */
+  readiness: Readiness | null;
 }
 
 export interface AdmittedView {
@@ -259,6 +261,7 @@ export interface RequestResults {
   checkProduce: { producerId: string };
   checkEcho: ConsumerInfo;
   stopCheck: Record<string, never>;
+  reportReadiness: Record<string, never>;
   admit: Record<string, never>;
   admitAll: { admitted: number };
   deny: Record<string, never>;

@@ -139,6 +139,15 @@ export const requestSchemas = {
   checkProduce: produceRequest,
   checkEcho: z.object({ producerId: id, rtpCapabilities: rtpCapabilitiesSchema }).strict(),
   stopCheck: empty,
+  /** A waiting client's check result, for the staff's lobby list. */
+  reportReadiness: z
+    .object({
+      verdict: z.enum(['video', 'audio-only', 'phone']),
+      path: z.enum(CONNECTION_PATHS).nullable(),
+      roundTripMs: z.number().nonnegative().max(60_000).nullable(),
+      loss: z.number().min(0).max(1).nullable(),
+    })
+    .strict(),
 
   admit: target,
   admitAll: empty,

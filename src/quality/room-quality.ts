@@ -1,4 +1,4 @@
-import type { AudioOnlyReason, ConnectionPath, ConnectionQuality } from '../protocol/events.js';
+import type { AudioOnlyReason, ConnectionPath, ConnectionQuality, Readiness } from '../protocol/events.js';
 import type { Participant } from '../rooms/participant.js';
 import { carriesVideo, sampleDownlink, sampleUplink } from './link-sampler.js';
 import type { QualitySettings } from './link-quality.js';
@@ -42,6 +42,8 @@ export interface QualityPort {
   applyVideoRules(participant: Participant): Promise<void>;
   /** The participant and the staff are shown the participant's link as it now stands. */
   privateStateChanged(participant: Participant): void;
+  /** The staff are shown the waiting room as it now stands. */
+  lobbyChanged(): void;
 }
 
 /**
@@ -89,6 +91,12 @@ export class RoomQuality {
       participant.link.path = path;
       this.announce(participant);
     }
+  }
+
+  /** What a waiting client's pre-session check found: the staff see it in the lobby before they admit. */
+  recordReadiness(participant: Participant, readiness: Readiness): void {
+    participant.readiness = readiness;
+    if (!participant.admitted) this.room.lobbyChanged();
   }
 
   /**

@@ -126,6 +126,7 @@ export class Audience {
       displayName: p.identity.displayName,
       waitingSince: p.waitingSince.toISOString(),
       locks: { ...p.locks },
+      readiness: p.readiness,
     }));
   }
 

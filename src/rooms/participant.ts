@@ -1,7 +1,7 @@
 import type { Identity } from '../auth/tokens.js';
 import type { ParticipantMedia } from '../media/participant-media.js';
 import type { LinkQuality } from '../quality/link-quality.js';
-import type { MediaLocks, PeerInfo, SelfView, ServerToClientEvents, SessionEndReason } from '../protocol/events.js';
+import type { MediaLocks, PeerInfo, Readiness, SelfView, ServerToClientEvents, SessionEndReason } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import type { Role } from '../protocol/roles.js';
 
@@ -48,6 +48,8 @@ export class Participant {
   /** The side room this participant is in; null in the group. Only those in the same space hear each other. */
   sideRoomId: string | null = null;
   connection: 'connected' | 'reconnecting' = 'connected';
+  /** The pre-session check this participant's browser ran while waiting (shown to the staff in the lobby). */
+  readiness: Readiness | null = null;
 
   constructor(
     readonly identity: Identity,

@@ -83,6 +83,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
         isPresent: (participant) => this.participants.get(participant.id) === participant,
         applyVideoRules: (participant) => this.media.syncProducers(participant, 'video'),
         privateStateChanged: (participant) => this.audience.privateStateChanged(participant),
+        lobbyChanged: () => this.audience.lobbyChanged(),
       },
       settings.quality,
       {

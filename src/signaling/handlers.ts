@@ -2,7 +2,7 @@ import type { types } from 'mediasoup';
 import type { TokenService } from '../auth/tokens.js';
 import type { AddressLimits } from '../limits/address-limits.js';
 import type { Identity } from '../auth/tokens.js';
-import type { DialIn, IceServer, JoinResult, RequestResults } from '../protocol/events.js';
+import type { DialIn, IceServer, JoinResult, Readiness, RequestResults } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import type { RequestName, RequestPayload } from '../protocol/schemas.js';
 import type { Moderation } from '../rooms/moderation.js';
@@ -82,7 +82,8 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
 
   async startCheck(_payload, session, { checks, iceServers, dialInNumber }) {
     session.check?.close();
-    const { check, opened } = await checks.start(session.address);
+    // A connection with a seat (a client checking from the waiting room) came with a token: no per-address limit.
+    const { check, opened } = await checks.start(session.address, session.membership !== undefined);
     if (!session.connected) {
       check.close();
       throw new CircleError('NOT_JOINED', 'the connection closed while the check was starting');
@@ -222,6 +223,7 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
 
   setAudioOnly: inRoom(async (room, actor, { enabled }: { enabled: boolean }) => (await room.quality.setManual(actor, enabled), done)),
   reportStats: inRoom((room, actor, report: LinkReport) => (room.quality.recordReport(actor, report), done)),
+  reportReadiness: inRoom((room, actor, readiness: Readiness) => (room.quality.recordReadiness(actor, readiness), done)),
   suggestAudioOnly: onTarget((m, actor, target) => m.suggestAudioOnly(actor, target)),
 
   createBotTransport: inRoom((room, actor, { direction }: { direction: 'send' | 'recv' }) => room.media.createBotTransport(actor, direction)),

@@ -2,7 +2,7 @@
 // video"; with 25% of the packets lost each way it says "Audio only recommended" and what to try.
 import { afterAll, expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
-import { waitUntil } from '../../harness/browser.js';
+import { joinFromDemo, waitUntil } from '../../harness/browser.js';
 import { mediaUfrags } from '../../harness/weak-link.js';
 import type { CheckResult } from '../../src/client/connection-check.js';
 import { weakLinkSuite } from '../helpers/fixtures.js';
@@ -52,4 +52,12 @@ it('with 25% loss each way the check page says "Audio only recommended" and what
   expect(await text(page, '#verdict')).toBe('Audio only recommended');
   expect(await text(page, '#advice')).toContain('Move closer to your Wi-Fi router');
   suite.relay.reset();
+});
+
+it("a client waiting to be admitted is checked quietly, and the facilitator's lobby list shows the verdict", async () => {
+  const fran = await joinFromDemo(suite.browser, suite.server.url, 'lobby-check-e2e', 'Fran', 'facilitator', { video: false });
+  const walt = await joinFromDemo(suite.browser, suite.server.url, 'lobby-check-e2e', 'Walt', 'client', { video: true });
+  pages.push(fran, walt);
+  expect(await walt.evaluate(() => (window as unknown as { circle: { client: { state: string } } }).circle.client.state)).toBe('waiting');
+  await waitUntil(async () => (await text(fran, '#lobby-list')).includes('Walt · Ready for video, direct (UDP)'), 20_000, "Walt's check in the facilitator's lobby list");
 });

@@ -79,3 +79,18 @@ it('checks from one address are limited per minute', async () => {
   // Five per minute from 127.0.0.1 (a refusal for the node's limit spends none), and the two tests above started five.
   expect(outcomes).toEqual(['RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
 });
+
+it("a waiting client's check result reaches the staff's lobby list, and a seated connection's check is not held to its address's limit", async () => {
+  const lead = await suite.seat('lobby-check', 'Lee', 'facilitator');
+  const wren = await suite.seat('lobby-check', 'Wren', 'client');
+  expect(wren.result.self.admission).toBe('waiting');
+  // The address's five checks a minute were spent above; a connection with a seat came with a token.
+  await wren.client.ok('startCheck', {});
+  await wren.client.ok('stopCheck', {});
+
+  expect(await refusal(wren.client, 'reportReadiness', { verdict: 'great', path: null, roundTripMs: null, loss: null })).toBe('BAD_REQUEST');
+  const shown = lead.client.next<{ waiting: { participantId: string; readiness: unknown }[] }>('lobbyUpdated');
+  const readiness = { verdict: 'audio-only', path: 'relay-tls', roundTripMs: 180, loss: 0.12 };
+  await wren.client.ok('reportReadiness', readiness);
+  expect((await shown).waiting).toEqual([expect.objectContaining({ participantId: wren.participantId, readiness })]);
+});

@@ -58,6 +58,7 @@ function setUp({ video = false } = {}) {
       isPresent: () => true,
       applyVideoRules: async () => undefined,
       privateStateChanged: () => undefined,
+      lobbyChanged: () => undefined,
     },
     config.quality,
     { onAudioOnlyTransition: () => undefined, onLinkShown: () => undefined, onError: (error) => { throw error; }, onSample: () => undefined },

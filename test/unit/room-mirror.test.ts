@@ -104,7 +104,7 @@ describe('the room mirror', () => {
   it('keeps the room view and the lobby as the server last said', () => {
     const { server, mirror } = setUp();
     server.send('roomUpdated', { locked: true, groupMessages: true, onHold: false, started: true, spotlight: 'ana' });
-    server.send('lobbyUpdated', { waiting: [{ participantId: 'w', displayName: 'W', waitingSince: '2026-11-24T10:00:00Z', locks: { audio: true, video: false } }] });
+    server.send('lobbyUpdated', { waiting: [{ participantId: 'w', displayName: 'W', waitingSince: '2026-11-24T10:00:00Z', locks: { audio: true, video: false }, readiness: null }] });
     expect(mirror.room).toMatchObject({ locked: true, spotlight: 'ana' });
     expect(mirror.lobby.map((e) => e.participantId)).toEqual(['w']);
   });

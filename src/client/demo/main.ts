@@ -3,7 +3,7 @@ import { isModerator, type Role } from '../../protocol/roles.js';
 import { CircleClient, type RemoteTrack } from '../sdk.js';
 import { mountMessagesPanel } from './messages-panel.js';
 import { mountSideRooms } from './side-rooms-view.js';
-import { AUDIO_ONLY_TEXT, dialInText, END_TEXT, PATH_TEXT, QUALITY_TEXT, STATE_TEXT } from './texts.js';
+import { AUDIO_ONLY_TEXT, dialInText, END_TEXT, PATH_TEXT, QUALITY_TEXT, STATE_TEXT, VERDICT_TEXT } from './texts.js';
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
 const form = $<HTMLFormElement>('#join-form');
@@ -171,6 +171,9 @@ function render(): void {
       // Muted earlier this session: the lock holds after admission, and the facilitator should know before.
       const locked = (['audio', 'video'] as const).filter((kind) => entry.locks[kind]).map((kind) => (kind === 'audio' ? 'muted' : 'camera off'));
       if (locked.length) who.textContent += ` (${locked.join(', ')} by a facilitator)`;
+      // Their browser's check while waiting: who may struggle, before admitting them.
+      const { readiness } = entry;
+      if (readiness) who.textContent += ` · ${VERDICT_TEXT[readiness.verdict]}${readiness.path ? `, ${PATH_TEXT[readiness.path]}` : ''}`;
       item.append(who, button('Admit', () => client.admit(entry.participantId)), button('Deny', () => client.deny(entry.participantId), 'secondary'));
       return item;
     }),
