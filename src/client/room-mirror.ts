@@ -18,6 +18,8 @@ export type MirrorEvents = {
   room: [RoomView];
   lobby: [LobbyEntry[]];
   floor: [FloorView];
+  /** Who is speaking in this participant's space now (null: no one); the web app highlights their tile. */
+  activeSpeaker: [participantId: string | null];
   /** A producer this participant may receive: a new peer's, one a peer added, or a peer's now in the same space. */
   producerAvailable: [producerId: string];
 };
@@ -37,6 +39,7 @@ export class RoomMirror extends Emitter<MirrorEvents> {
   room: RoomView | undefined;
   lobby: LobbyEntry[] = [];
   floor: FloorView | undefined;
+  activeSpeaker: string | null = null;
   readonly peers = new Map<string, PeerInfo>();
 
   /** Follows the server's room events from `source` (each new connection's socket). */
@@ -79,6 +82,7 @@ export class RoomMirror extends Emitter<MirrorEvents> {
       this.floor = floor;
       this.emit('floor', floor);
     });
+    source.on('activeSpeaker', ({ participantId }) => this.setActiveSpeaker(participantId));
   }
 
   setSelf(self: SelfView): void {
@@ -96,6 +100,7 @@ export class RoomMirror extends Emitter<MirrorEvents> {
     this.emit('lobby', view.lobby);
     this.peers.clear();
     for (const peer of view.peers) this.addPeer(peer);
+    this.setActiveSpeaker(view.activeSpeaker);
   }
 
   /** Every producer of every peer, to catch up once media is set up. */
@@ -112,6 +117,11 @@ export class RoomMirror extends Emitter<MirrorEvents> {
   get mayBeHeard(): boolean {
     if (!this.self || !this.floor || this.floor.mode === 'open') return true;
     return this.self.role !== 'client' || this.floor.holder === this.self.participantId;
+  }
+
+  private setActiveSpeaker(participantId: string | null): void {
+    this.activeSpeaker = participantId;
+    this.emit('activeSpeaker', participantId);
   }
 
   private addPeer(peer: PeerInfo): void {

@@ -2,7 +2,6 @@ import type {
   DialIn,
   AdmittedView,
   AuditEntry,
-  ChatMessage,
   FloorMode,
   FloorView,
   IceServer,
@@ -23,47 +22,13 @@ import { Emitter } from './emitter.js';
 import { LinkReporter } from './link-reporter.js';
 import { Publisher } from './publisher.js';
 import { RequestError, request, type CircleSocket } from './request.js';
-import { RoomMirror, type MirrorEvents } from './room-mirror.js';
+import { RoomMirror } from './room-mirror.js';
 import { Subscriber, type InboundStat, type RemoteTrack } from './subscriber.js';
 import { openTransports, restartTransportIce, type MediaTransports } from './transports.js';
 
-export type { InboundStat, RemoteTrack };
-export type ClientState = 'idle' | 'joining' | 'waiting' | 'joined' | 'rejoining' | 'left' | 'ended';
+import type { CircleClientOptions, ClientEvents, ClientState } from './client-types.js';
 
-/** The room mirror's events (peers, self, room, lobby, floor), passed on, and the seat's and media's own. */
-export type ClientEvents = Omit<MirrorEvents, 'producerAvailable'> & {
-  state: [ClientState];
-  unmuteRequested: [MediaKind];
-  /** A facilitator suggests audio-only (a weak connection); `setAudioOnly(true)` takes it up. */
-  audioOnlySuggested: [];
-  turnWarning: [{ holder: string; endsAt: string }];
-  /** A message for this participant: to everyone, to the staff, or to them alone. */
-  message: [ChatMessage];
-  messageRemoved: [{ messageId: string }];
-  trackAdded: [RemoteTrack];
-  trackRemoved: [RemoteTrack];
-  /** The seat is being recovered: the server asked (worker lost, shutdown) or the connection dropped. */
-  reconnecting: [ReconnectReason | 'connection-lost'];
-  ended: [SessionEndReason];
-  error: [Error];
-};
-
-export interface CircleClientOptions {
-  /** Origin of the Circle server; the page's own origin by default. */
-  url?: string;
-  /** How often the browser's own uplink estimate is sent to the server (ms); 0 never. */
-  statsIntervalMs?: number;
-  /**
-   * The origins of the nodes this client may be sent to with `MOVED` (the server's `cluster.allowedOrigins`),
-   * besides the entry's own. Circle's web app relies on its content security policy instead, which lists them.
-   */
-  allowedOrigins?: readonly string[];
-  /** `relay`: media only through the TURN relay the server names, never straight to the SFU. Default `all`. */
-  iceTransportPolicy?: RTCIceTransportPolicy;
-  /** Run the pre-session check while waiting in the lobby, for the staff to see; default true. */
-  checkInLobby?: boolean;
-}
-
+export type { CircleClientOptions, ClientEvents, ClientState, InboundStat, RemoteTrack };
 /**
  * A participant's side of Circle: joins with a token, sends the local microphone and camera, receives
  * everyone else, and rejoins by itself when the server asks it to. A facade over its parts: the connection
@@ -90,7 +55,7 @@ export class CircleClient extends Emitter<ClientEvents> {
   constructor(private readonly options: CircleClientOptions = {}) {
     super();
     this.connection = new Connection(options.url ?? window.location.origin, (socket) => this.listen(socket), options.allowedOrigins);
-    for (const event of ['peerJoined', 'peerLeft', 'peerUpdated', 'room', 'lobby', 'floor'] as const) {
+    for (const event of ['peerJoined', 'peerLeft', 'peerUpdated', 'room', 'lobby', 'floor', 'activeSpeaker'] as const) {
       this.mirror.on(event, (...args: unknown[]) => (this.emit as (e: string, ...a: unknown[]) => void)(event, ...args));
     }
     this.mirror.on('self', (self) => {
@@ -116,6 +81,10 @@ export class CircleClient extends Emitter<ClientEvents> {
   }
   get floor(): FloorView | undefined {
     return this.mirror.floor;
+  }
+  /** Who is speaking in this participant's space (the group or their side room); null: no one yet. */
+  get activeSpeaker(): string | null {
+    return this.mirror.activeSpeaker;
   }
   get peers(): ReadonlyMap<string, PeerInfo> {
     return this.mirror.peers;

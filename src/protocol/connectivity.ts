@@ -26,3 +26,24 @@ export interface Readiness {
   roundTripMs: number | null;
   loss: number | null;
 }
+
+/** How a participant's connection is doing, as facilitators see it. */
+export type ConnectionQuality = 'good' | 'fair' | 'poor' | 'audio-only' | 'reconnecting';
+export const CONNECTION_QUALITIES: readonly ConnectionQuality[] = ['good', 'fair', 'poor', 'audio-only', 'reconnecting'];
+
+/** Why video is off: the participant chose it, or their downlink or uplink is too weak for it. */
+export type AudioOnlyReason = 'manual' | 'downlink' | 'uplink';
+export const AUDIO_ONLY_REASONS: readonly AudioOnlyReason[] = ['manual', 'downlink', 'uplink'];
+
+/** A participant's own link, as the server adapts to it: the voice always goes on, video only when it fits. */
+export interface LinkView {
+  quality: ConnectionQuality;
+  /** Why video is off, or null while it is on. */
+  audioOnly: AudioOnlyReason | null;
+  /** Whether the server wants this participant's camera sent (false: the SDK stops sending it). */
+  sendVideo: boolean;
+  /** Whether this participant receives others' video. */
+  receiveVideo: boolean;
+  /** The path the browser last reported; null before its first report. */
+  path: ConnectionPath | null;
+}

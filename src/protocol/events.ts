@@ -2,9 +2,10 @@ import type { DtlsParametersWire, IceCandidateWire, IceParametersWire, RtpCapabi
 import type { Ack } from './errors.js';
 import type { RequestName, RequestPayload } from './schemas.js';
 import type { Role } from './roles.js';
-import type { ConnectionPath, IceServer, Readiness } from './connectivity.js';
+import type { AudioOnlyReason, ConnectionPath, ConnectionQuality, IceServer, LinkView, Readiness } from './connectivity.js';
 
-export type { ConnectionPath, IceServer, Readiness };
+export type { AudioOnlyReason, ConnectionPath, ConnectionQuality, IceServer, LinkView, Readiness };
+export { AUDIO_ONLY_REASONS, CONNECTION_QUALITIES } from './connectivity.js';
 
 export type MediaKind = 'audio' | 'video';
 export type MediaSource = 'microphone' | 'camera';
@@ -20,28 +21,6 @@ export interface ProducerInfo {
 export interface MediaLocks {
   audio: boolean;
   video: boolean;
-}
-
-/** How a participant's connection is doing, as facilitators see it. */
-export type ConnectionQuality = 'good' | 'fair' | 'poor' | 'audio-only' | 'reconnecting';
-export const CONNECTION_QUALITIES: readonly ConnectionQuality[] = ['good', 'fair', 'poor', 'audio-only', 'reconnecting'];
-
-
-/** Why video is off: the participant chose it, or their downlink or uplink is too weak for it. */
-export type AudioOnlyReason = 'manual' | 'downlink' | 'uplink';
-export const AUDIO_ONLY_REASONS: readonly AudioOnlyReason[] = ['manual', 'downlink', 'uplink'];
-
-/** A participant's own link, as the server adapts to it: the voice always goes on, video only when it fits. */
-export interface LinkView {
-  quality: ConnectionQuality;
-  /** Why video is off, or null while it is on. */
-  audioOnly: AudioOnlyReason | null;
-  /** Whether the server wants this participant's camera sent (false: the SDK stops sending it). */
-  sendVideo: boolean;
-  /** Whether this participant receives others' video. */
-  receiveVideo: boolean;
-  /** The path the browser last reported; null before its first report. */
-  path: ConnectionPath | null;
 }
 
 /** What other participants learn about someone: never the token, never more than the display name. */
@@ -78,6 +57,8 @@ export interface RoomView {
   onHold: boolean;
   /** Whether a facilitator has joined yet; clients get no media before. */
   started: boolean;
+  /** When it started (ISO 8601), for the session clock; null before. */
+  startedAt: string | null;
   spotlight: string | null;
 }
 
@@ -110,6 +91,8 @@ export interface AdmittedView {
   /** Facilitators and co-facilitators see who waits; others get an empty list. */
   lobby: LobbyEntry[];
   floor: FloorView;
+  /** Who is speaking in the participant's space (the group or their side room) as they arrive; null: no one yet. */
+  activeSpeaker: string | null;
 }
 
 export interface JoinResult {
@@ -342,6 +325,8 @@ export interface ServerToClientEvents {
   /** To facilitators and co-facilitators: who waits now. */
   lobbyUpdated: (event: { waiting: LobbyEntry[] }) => void;
   floorUpdated: (floor: FloorView) => void;
+  /** To those in one space (the group or a side room): who is speaking there now; null when they left it. */
+  activeSpeaker: (event: { participantId: string | null }) => void;
   /** To the floor holder and the staff: the turn ends soon. */
   turnWarning: (event: { holder: string; endsAt: string }) => void;
   /** A facilitator asks you to unmute (or turn your camera on); only you can do it. */

@@ -61,6 +61,11 @@ export class Audience {
     for (const hearer of this.hearersOf(subject)) hearer.channel.send(event, ...args);
   }
 
+  /** Tells everyone admitted in one space: the group (null) or a side room. */
+  notifySpace<E extends ServerEventName>(space: string | null, event: E, ...args: ServerEventArgs<E>): void {
+    for (const participant of this.admitted()) if (participant.sideRoomId === space) participant.channel.send(event, ...args);
+  }
+
   notifyAdmitted<E extends ServerEventName>(event: E, ...args: ServerEventArgs<E>): void {
     for (const participant of this.admitted()) participant.channel.send(event, ...args);
   }

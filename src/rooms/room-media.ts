@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup';
+import type { ActiveSpeakers } from '../media/active-speakers.js';
 import type { BotTransportInfo, Direction } from '../media/participant-media.js';
 import type { ConsumerInfo, MediaKind, MediaSource, TransportInfo } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
@@ -18,6 +19,8 @@ export class RoomMedia {
   constructor(
     private readonly audience: Audience,
     private readonly floor: Floor,
+    /** Who speaks in each space: every audio producer is observed, in its owner's space. */
+    readonly speakers: ActiveSpeakers,
     /** Whether load-test bots may open plain RTP transports (benchmarks only). */
     private readonly botTransports: boolean,
   ) {}
@@ -43,6 +46,7 @@ export class RoomMedia {
         if (producer.closed) continue; // its owner left meanwhile: nothing left to pause
         throw error;
       }
+      if (!flow && kind === 'audio') this.speakers.silenced(participant.id);
       const event = flow ? 'producerResumed' : 'producerPaused';
       this.audience.notifyHearers(participant, event, { participantId: participant.id, producerId: producer.id });
     }
@@ -118,6 +122,7 @@ export class RoomMedia {
       !this.mayFlow(participant, request.kind),
     );
     this.audience.notifyHearers(participant, 'producerAdded', { participantId: participant.id, producer });
+    await this.speakers.observe(participant.media.producer(producer.producerId), participant.id, participant.sideRoomId);
     return producer.producerId;
   }
 
@@ -154,6 +159,18 @@ export class RoomMedia {
     const sendersOf = new Map<Participant, Set<string>>();
     for (const [receiver, sender] of pairs) sendersOf.set(receiver, (sendersOf.get(receiver) ?? new Set()).add(sender.id));
     for (const [receiver, senders] of sendersOf) receiver.media.closeConsumersOf(senders);
+  }
+
+  /**
+   * `moved` changed space (a side room opened or closed): in a one-speaker group the floor applies again (or no
+   * longer), their voice counts towards the new space's speaker, and they learn who is speaking there.
+   */
+  async moved(moved: Participant[], space: string | null): Promise<void> {
+    for (const participant of moved) {
+      await this.syncProducers(participant, 'audio');
+      await this.speakers.move([...participant.media.producers.values()], space);
+      participant.channel.send('activeSpeaker', { participantId: this.speakers.speakerIn(space) });
+    }
   }
 
   /** The participant's media closes; those who received their producers are told each is gone. */

@@ -28,6 +28,8 @@ export interface RecordData {
   groupMessages: boolean;
   ended: boolean;
   started: boolean;
+  /** When the first facilitator started the session (ms since the epoch); null before, or from older versions. */
+  startedAt: number | null;
   spotlight: string | null;
   admitted: string[];
   removed: string[];
@@ -72,6 +74,7 @@ export class RoomRecord {
   private groupMessagesNow = true;
   private endedNow = false;
   private startedNow = false;
+  private startedAtNow: number | null = null;
   private spotlightNow: string | null = null;
   private readonly admittedIds = new Set<string>();
   private readonly removedIds = new Set<string>();
@@ -130,6 +133,11 @@ export class RoomRecord {
     return this.startedNow;
   }
 
+  /** When the session started, for the session clock; null before it has. */
+  get startedAt(): Date | null {
+    return this.startedAtNow === null ? null : new Date(this.startedAtNow);
+  }
+
   get spotlight(): string | null {
     return this.spotlightNow;
   }
@@ -171,6 +179,7 @@ export class RoomRecord {
   start(): void {
     if (this.startedNow) return;
     this.startedNow = true;
+    this.startedAtNow = Date.now();
     this.touch();
   }
 
@@ -287,6 +296,7 @@ export class RoomRecord {
       groupMessages: this.groupMessagesNow,
       ended: this.endedNow,
       started: this.startedNow,
+      startedAt: this.startedAtNow,
       spotlight: this.spotlightNow,
       admitted: [...this.admittedIds],
       removed: [...this.removedIds],
@@ -306,6 +316,7 @@ export class RoomRecord {
     record.groupMessagesNow = data.groupMessages;
     record.endedNow = data.ended;
     record.startedNow = data.started;
+    record.startedAtNow = data.startedAt;
     record.spotlightNow = data.spotlight;
     for (const id of data.admitted) record.admittedIds.add(id);
     for (const id of data.removed) record.removedIds.add(id);

@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup';
+import type { ActiveSpeakers } from '../media/active-speakers.js';
 import type { AdmittedView, JoinResult, RoomView } from '../protocol/events.js';
 import { isModerator } from '../protocol/roles.js';
 import type { Audience } from './audience.js';
@@ -12,6 +13,7 @@ export class RoomViews {
     private readonly router: types.Router,
     private readonly audience: Audience,
     private readonly floor: Floor,
+    private readonly speakers: ActiveSpeakers,
     private readonly record: RoomRecord,
     private readonly onHold: () => boolean,
   ) {}
@@ -22,6 +24,7 @@ export class RoomViews {
       groupMessages: this.record.groupMessages,
       onHold: this.onHold(),
       started: this.record.started,
+      startedAt: this.record.startedAt?.toISOString() ?? null,
       spotlight: this.record.spotlight,
     };
   }
@@ -34,6 +37,7 @@ export class RoomViews {
       room: this.room(),
       lobby: isModerator(participant.role) ? this.audience.lobbyEntries() : [],
       floor: this.floor.view(),
+      activeSpeaker: this.speakers.speakerIn(participant.sideRoomId),
     };
   }
 

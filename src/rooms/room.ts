@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Identity } from '../auth/tokens.js';
+import { ActiveSpeakers } from '../media/active-speakers.js';
 import { ParticipantMedia } from '../media/participant-media.js';
 import { Messaging } from '../messaging/messaging.js';
 import type { MediaWorker } from '../media/worker-pool.js';
@@ -68,7 +69,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     super();
     this.audience = new Audience(this.participants, settings.observersVisibleToClients);
     this.floor = new Floor(record.floor, settings.turnWarningMs);
-    this.media = new RoomMedia(this.audience, this.floor, settings.botTransports);
+    const speakers = new ActiveSpeakers(router, (space, participantId) => this.audience.notifySpace(space, 'activeSpeaker', { participantId }));
+    this.media = new RoomMedia(this.audience, this.floor, speakers, settings.botTransports);
     const budget = new ActorBudget(settings.moderationPerSecond, settings.moderationBurst);
     this.moderation = new Moderation(this, budget);
     this.turns = new TurnTaking(this, budget);
@@ -76,7 +78,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.messaging = new Messaging(this, budget, settings.messages, (audience) => this.observer.emit('message', audience));
     this.graceTimers = new GraceTimers(settings.resumeGraceMs);
     this.presence = new FacilitatorPresence(settings.facilitatorAbsenceMs, () => this.roomViewChanged());
-    this.views = new RoomViews(router, this.audience, this.floor, record, () => this.presence.onHold);
+    this.views = new RoomViews(router, this.audience, this.floor, speakers, record, () => this.presence.onHold);
     this.quality = new RoomQuality(
       {
         admittedParticipants: () => this.admittedParticipants(),
@@ -239,7 +241,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     if (sideRoomId !== null) for (const participant of moved) this.floor.participantLeft(participant.id);
     this.record.touch();
     this.checkFacilitatorPresence();
-    for (const participant of moved) await this.media.syncProducers(participant, 'audio');
+    await this.media.moved(moved, sideRoomId);
   }
 
   async applyFloorToAll(): Promise<void> {

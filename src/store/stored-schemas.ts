@@ -44,6 +44,8 @@ const record = z
     groupMessages: z.boolean().default(true),
     ended: z.boolean(),
     started: z.boolean(),
+    // Written by older versions without it: the clock of such a session starts from nothing.
+    startedAt: z.number().nullable().default(null),
     spotlight: opaqueId.nullable(),
     admitted: z.array(opaqueId),
     removed: z.array(opaqueId),

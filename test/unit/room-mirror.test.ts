@@ -37,9 +37,10 @@ const self = (participantId: string, role: SelfView['role'] = 'client'): SelfVie
 const admitted = (peers: PeerInfo[]): AdmittedView => ({
   routerRtpCapabilities: {},
   peers,
-  room: { locked: false, groupMessages: true, onHold: false, started: true, spotlight: null },
+  room: { locked: false, groupMessages: true, onHold: false, started: true, startedAt: null, spotlight: null },
   lobby: [],
   floor: { mode: 'open', queue: [], holder: null, turnLimitSeconds: null, turnEndsAt: null },
+  activeSpeaker: null,
 });
 
 function setUp() {
@@ -103,9 +104,20 @@ describe('the room mirror', () => {
 
   it('keeps the room view and the lobby as the server last said', () => {
     const { server, mirror } = setUp();
-    server.send('roomUpdated', { locked: true, groupMessages: true, onHold: false, started: true, spotlight: 'ana' });
+    server.send('roomUpdated', { locked: true, groupMessages: true, onHold: false, started: true, startedAt: null, spotlight: 'ana' });
     server.send('lobbyUpdated', { waiting: [{ participantId: 'w', displayName: 'W', waitingSince: '2026-11-24T10:00:00Z', locks: { audio: true, video: false }, readiness: null }] });
     expect(mirror.room).toMatchObject({ locked: true, spotlight: 'ana' });
     expect(mirror.lobby.map((e) => e.participantId)).toEqual(['w']);
+  });
+
+  it('knows who speaks: as of admission, then as the server says, and no one once they have left the space', () => {
+    const { server, mirror } = setUp();
+    const heard: (string | null)[] = [];
+    mirror.on('activeSpeaker', (participantId) => heard.push(participantId));
+    mirror.enter({ ...admitted([peer('ana'), peer('ben')]), activeSpeaker: 'ana' });
+    server.send('activeSpeaker', { participantId: 'ben' });
+    expect(mirror.activeSpeaker).toBe('ben');
+    server.send('activeSpeaker', { participantId: null });
+    expect([mirror.activeSpeaker, heard]).toEqual([null, ['ana', 'ben', null]]);
   });
 });
