@@ -71,12 +71,12 @@ export async function joinFromDemo(
   room: string,
   name: string,
   role = 'client',
-  media: { video: boolean; toneHz?: number; relay?: boolean } = { video: true },
+  media: { video: boolean; toneHz?: number; syllables?: boolean; relay?: boolean } = { video: true },
 ) {
   const page = await browser.newPage();
   page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
   page.on('console', (m) => process.env.CIRCLE_PAGE_LOG && console.log(`[${name}] ${m.text()}`));
-  if (media.toneHz) await useToneMicrophone(page, media.toneHz);
+  if (media.toneHz) await useToneMicrophone(page, media.toneHz, { syllables: media.syllables });
   await page.goto(`${url}/?room=${room}${media.relay ? '&relay=1' : ''}`, { waitUntil: 'load' });
   await page.evaluate(
     (r, n, ro, m) =>

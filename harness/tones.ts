@@ -6,11 +6,15 @@ import type { Page } from 'puppeteer-core';
  * tones it hears. Who hears whom is then read from sound, as a person would, not from counters.
  */
 
-/** Before the page loads: `getUserMedia` answers a tone of `hz` as the microphone (the camera stays real). */
-export async function useToneMicrophone(page: Page, hz: number): Promise<void> {
+/**
+ * Before the page loads: `getUserMedia` answers a tone of `hz` as the microphone (the camera stays real).
+ * `syllables`: the tone comes and goes four times a second, as speech does. A dominant-speaker detector (mediasoup's
+ * ActiveSpeakerObserver) takes a steady tone for background noise and never picks it; it picks this.
+ */
+export async function useToneMicrophone(page: Page, hz: number, { syllables = false } = {}): Promise<void> {
   // The ear's worklet (below) is the test's own instrument, loaded from a blob the page's CSP rightly refuses.
   await page.setBypassCSP(true);
-  await page.evaluateOnNewDocument((frequency: number) => {
+  await page.evaluateOnNewDocument((frequency: number, syllablesWanted: boolean) => {
     const devices = navigator.mediaDevices;
     const original = devices.getUserMedia.bind(devices);
     devices.getUserMedia = async (constraints?: MediaStreamConstraints) => {
@@ -24,11 +28,21 @@ export async function useToneMicrophone(page: Page, hz: number): Promise<void> {
         const out = context.createMediaStreamDestination();
         tone.connect(level).connect(out);
         tone.start();
+        if (syllablesWanted) {
+          // A square wave at 4 Hz swings the level between 0 and 0.5: a syllable, a gap, a syllable…
+          const rhythm = context.createOscillator();
+          rhythm.type = 'square';
+          rhythm.frequency.value = 4;
+          const depth = context.createGain();
+          depth.gain.value = 0.25;
+          rhythm.connect(depth).connect(level.gain);
+          rhythm.start();
+        }
         stream.addTrack(out.stream.getAudioTracks()[0]!);
       }
       return stream;
     };
-  }, hz);
+  }, hz, syllables);
 }
 
 /**

@@ -80,7 +80,7 @@ it('hard mute stops the audio at the SFU within 1 s; the client cannot undo it; 
   await waitUntil(
     () =>
       facilitator.evaluate(() =>
-        [...document.querySelectorAll('#people-list li')].every((li) => /mic on.*cam on/.test(li.textContent ?? '')),
+        [...document.querySelectorAll('#people-list > li')].every((li) => /mic on.*cam on/.test(li.textContent ?? '')),
       ),
     5000,
     'the panel to show everyone sending',
@@ -129,7 +129,7 @@ it('a hard-muted client who leaves and comes back with the same token waits show
   expect(microphone()!.paused).toBe(true);
   // And the facilitator's panel says so.
   await waitUntil(
-    () => facilitator.evaluate(() => [...document.querySelectorAll('#people-list li')].some((li) => /Maya.*mic off \(facilitator\)/.test(li.textContent ?? ''))),
+    () => facilitator.evaluate(() => [...document.querySelectorAll('#people-list > li')].some((li) => /Maya.*mic off \(facilitator\)/.test(li.textContent ?? ''))),
     5000,
     "Maya's microphone shown as off by a facilitator",
   );

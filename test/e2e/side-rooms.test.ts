@@ -38,7 +38,7 @@ async function hearingBecomes(expected: Record<Name, number[]>, timeoutMs: numbe
   });
 }
 
-const click = (page: Page, rowText: string, label: string, list = '#people-list li') =>
+const click = (page: Page, rowText: string, label: string, list = '#people-list > li') =>
   page.evaluate(
     (selector, row, text) => {
       const item = [...document.querySelectorAll(selector)].find((li) => li.textContent?.startsWith(row));

@@ -1,15 +1,14 @@
 import type { PeerInfo } from '../../protocol/events.js';
 import { isModerator } from '../../protocol/roles.js';
 import type { CircleClient } from '../sdk.js';
-
-type ButtonFactory = (label: string, run: () => unknown, className?: string) => HTMLButtonElement;
+import { button, type Action } from './ui.js';
 
 /**
  * Side rooms in the web app. A client in one reads "You are in a private room with …"; the group sees only that
  * someone stepped out. Staff get "Talk privately" on each participant, each side room with its members and a
  * "Back to group" button, and who leads the group meanwhile.
  */
-export function mountSideRooms(client: CircleClient, button: ButtonFactory) {
+export function mountSideRooms(client: CircleClient) {
   const banner = document.querySelector('#side-room-banner') as HTMLElement;
   const names = (peers: PeerInfo[]) => peers.map((p) => p.displayName).join(', ');
 
@@ -48,15 +47,15 @@ export function mountSideRooms(client: CircleClient, button: ButtonFactory) {
     banner.append(line);
   }
 
-  /** The participant row's side-room actions, for staff. */
-  function actions(peer: PeerInfo): HTMLButtonElement[] {
+  /** A participant's side-room actions, for staff (in the participant's menu). */
+  function actions(peer: PeerInfo): Action[] {
     const self = client.self;
     if (!self || !isModerator(self.role)) return [];
     if (peer.sideRoomId) {
-      return self.role === 'facilitator' ? [button('Back to group', () => client.returnToGroup(peer.participantId), 'secondary')] : [];
+      return self.role === 'facilitator' ? [{ label: 'Back to group', run: () => client.returnToGroup(peer.participantId) }] : [];
     }
     if (self.sideRoomId) return [];
-    return [button('Talk privately', () => client.openSideRoom([peer.participantId]))];
+    return [{ label: 'Talk privately', run: () => client.openSideRoom([peer.participantId]) }];
   }
 
   /** What a tile's caption adds for someone in another space than this participant. */

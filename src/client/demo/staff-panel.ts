@@ -1,0 +1,136 @@
+import type { PeerInfo } from '../../protocol/events.js';
+import { isModerator } from '../../protocol/roles.js';
+import type { CircleClient } from '../sdk.js';
+import { actionMenu } from './action-menu.js';
+import { PATH_TEXT, QUALITY_TEXT, VERDICT_TEXT } from './texts.js';
+import { $, button, type Action } from './ui.js';
+
+/** Two soft notes, as a door chime: someone is waiting to be let in. WebAudio, so there is no sound file to serve. */
+let chimeContext: AudioContext | undefined;
+function chime(): void {
+  chimeContext ??= new AudioContext();
+  const context = chimeContext;
+  void context.resume();
+  [660, 880].forEach((hz, index) => {
+    const start = context.currentTime + index * 0.18;
+    const oscillator = context.createOscillator();
+    const gain = context.createGain();
+    oscillator.frequency.value = hz;
+    gain.gain.setValueAtTime(0.0001, start);
+    gain.gain.exponentialRampToValueAtTime(0.15, start + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.35);
+    oscillator.connect(gain).connect(context.destination);
+    oscillator.start(start);
+    oscillator.stop(start + 0.4);
+  });
+}
+
+function mediaState(peer: PeerInfo, kind: 'audio' | 'video'): string {
+  const producer = peer.producers.find((p) => p.kind === kind);
+  const name = kind === 'audio' ? 'mic' : 'cam';
+  if (peer.locks?.[kind]) return `${name} off (facilitator)`;
+  return producer && !producer.paused ? `${name} on` : `${name} off`;
+}
+
+/**
+ * What only facilitators and co-facilitators see: the waiting room (with each waiting client's readiness, a chime and
+ * a badge when someone arrives), the roster with each person's connection and one menu of actions, and the room's
+ * own controls. Every action is offered only where the server would allow it; the server checks each one anyway.
+ */
+export function mountStaffPanel(client: CircleClient, sideRoomActions: (peer: PeerInfo) => Action[]) {
+  const panel = $<HTMLElement>('#moderator-panel');
+  const lobbyBadge = $<HTMLButtonElement>('#lobby-badge');
+  let seenWaiting = new Set<string>();
+
+  lobbyBadge.addEventListener('click', () => $<HTMLElement>('#lobby-heading').focus());
+
+  /** A participant's actions for this member of staff: one list for their tile's menu and their roster row's. */
+  function actionsFor(peer: PeerInfo): Action[] {
+    const self = client.self;
+    if (!self || !isModerator(self.role) || client.state !== 'joined') return [];
+    const id = peer.participantId;
+    const actions = [...sideRoomActions(peer)];
+    if (peer.role === 'observer') return actions;
+    actions.push(
+      { label: 'Give floor', run: () => client.grantFloor(id) },
+      { label: 'Mute', run: () => client.mute(id) },
+      { label: 'Ask to unmute', run: () => client.askToUnmute(id) },
+      { label: 'Stop video', run: () => client.stopVideo(id) },
+      { label: 'Ask for video', run: () => client.askToStartVideo(id) },
+      { label: 'Spotlight', run: () => client.spotlight(id) },
+    );
+    if (peer.quality === 'poor') actions.push({ label: 'Suggest audio only', run: () => client.suggestAudioOnly(id) });
+    const leads = self.role === 'facilitator';
+    if (leads && peer.role === 'client') actions.push({ label: 'Make co-facilitator', run: () => client.promote(id) });
+    if (leads && peer.role === 'cofacilitator') {
+      actions.push({ label: 'Make client', run: () => client.demote(id) }, { label: 'Hand over lead', run: () => client.handOver(id) });
+    }
+    actions.push({ label: 'Remove', tone: 'danger', run: () => (confirm(`Remove ${peer.displayName} from this session?`) ? client.remove(id) : undefined) });
+    return actions;
+  }
+
+  function renderLobby(): void {
+    const waiting = client.lobby;
+    const arrived = waiting.some((entry) => !seenWaiting.has(entry.participantId));
+    seenWaiting = new Set(waiting.map((entry) => entry.participantId));
+    if (arrived) chime();
+    lobbyBadge.hidden = waiting.length === 0;
+    lobbyBadge.textContent = `${waiting.length} waiting`;
+    document.title = waiting.length ? `(${waiting.length}) Circle` : 'Circle';
+    $('#lobby-count').textContent = String(waiting.length);
+    $('#lobby-list').replaceChildren(
+      ...waiting.map((entry) => {
+        const item = document.createElement('li');
+        const who = document.createElement('span');
+        who.className = 'who';
+        who.textContent = entry.displayName;
+        // Muted earlier this session: the lock holds after admission, and the facilitator should know before.
+        const locked = (['audio', 'video'] as const).filter((kind) => entry.locks[kind]).map((kind) => (kind === 'audio' ? 'muted' : 'camera off'));
+        if (locked.length) who.textContent += ` (${locked.join(', ')} by a facilitator)`;
+        // Their browser's check while waiting: who may struggle, before admitting them.
+        const { readiness } = entry;
+        if (readiness) who.textContent += ` · ${VERDICT_TEXT[readiness.verdict]}${readiness.path ? `, ${PATH_TEXT[readiness.path]}` : ''}`;
+        item.append(who, button('Admit', () => client.admit(entry.participantId)), button('Deny', () => client.deny(entry.participantId), 'secondary'));
+        return item;
+      }),
+    );
+  }
+
+  function renderRoster(): void {
+    $('#people-list').replaceChildren(
+      ...[...client.peers.values()].map((peer) => {
+        const item = document.createElement('li');
+        const who = document.createElement('span');
+        who.className = 'who';
+        const path = peer.path ? ` ${PATH_TEXT[peer.path]}` : '';
+        who.textContent = `${peer.displayName}${peer.phone ? ' (phone)' : ''} · ${peer.role} · ${QUALITY_TEXT[peer.quality ?? 'good']}${path}`;
+        const badges = (['audio', 'video'] as const).map((kind) => {
+          const badge = document.createElement('span');
+          badge.className = `badge${peer.locks?.[kind] ? ' locked' : ''}`;
+          badge.textContent = mediaState(peer, kind);
+          return badge;
+        });
+        item.append(who, ...badges);
+        const actions = actionsFor(peer);
+        if (actions.length) item.append(actionMenu(`row:${peer.participantId}`, `Actions for ${peer.displayName}`, actions, 'Actions'));
+        return item;
+      }),
+    );
+  }
+
+  return {
+    actionsFor,
+    render(): void {
+      const self = client.self;
+      panel.hidden = !(self && isModerator(self.role) && client.state === 'joined');
+      if (panel.hidden) {
+        lobbyBadge.hidden = true;
+        return;
+      }
+      renderLobby();
+      renderRoster();
+      $('#toggle-lock').textContent = client.room?.locked ? 'Unlock room' : 'Lock room';
+      $<HTMLButtonElement>('#end-session').hidden = self?.role !== 'facilitator';
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// The web app's small building blocks: buttons that report their failures, and the notice line that shows them.
+
+export const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
+
+/** Something a person can do from a button or a menu. */
+export interface Action {
+  label: string;
+  run: () => unknown;
+  /** `danger` for what cannot be undone (remove, end); `secondary` for the quieter choice. */
+  tone?: 'secondary' | 'danger';
+}
+
+/** Shows a line the person should read now (an invitation, a refusal), with at most one thing to do about it. */
+export function showNotice(text: string | undefined, action?: Action): void {
+  const notice = $<HTMLElement>('#notice');
+  notice.hidden = !text;
+  notice.replaceChildren(text ?? '');
+  if (action) notice.append(button(action.label, action.run));
+}
+
+/** Runs an action; a refusal from the server (or anything else that fails) is shown, never swallowed. */
+export function perform(run: () => unknown): void {
+  try {
+    void Promise.resolve(run()).catch((error: Error) => showNotice(error.message));
+  } catch (error) {
+    showNotice((error as Error).message);
+  }
+}
+
+export function button(label: string, run: () => unknown, tone?: Action['tone']): HTMLButtonElement {
+  const element = document.createElement('button');
+  element.type = 'button';
+  element.textContent = label;
+  if (tone) element.className = tone;
+  element.addEventListener('click', () => perform(run));
+  return element;
+}
