@@ -81,6 +81,7 @@ function relayFor({ turn, mediasoup }: CircleConfig, logger: Logger): TurnCreden
 export async function createCircle(config: CircleConfig, logger: Logger): Promise<Circle> {
   let registry: RoomRegistry | undefined;
   let pool: WorkerPool | undefined;
+  let checks: ConnectionChecks | undefined;
   let shuttingDown = false;
   const kv = createStore(config, new PrivacyKeys(config.privacy.secret), logger);
   const metrics = createMetrics(() =>
@@ -91,6 +92,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
           workerUsage: () => pool!.resourceUsage(),
           storeUp: () => kv.available,
           draining: () => shuttingDown,
+          checksOpen: () => checks?.list().length ?? 0,
         }
       : undefined,
   );
@@ -151,7 +153,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
   const addresses = new AddressLimits(config.signaling);
   const turn = relayFor(config, logger);
   const iceServers = turn && (() => [turn.issue()]);
-  const checks = new ConnectionChecks(pool, transport, config.check);
+  checks = new ConnectionChecks(pool, transport, config.check, (outcome) => metrics.connectionChecks.inc({ outcome }));
   const deps = { tokens, registry, addresses, dialIn, iceServers, checks, dialInNumber: config.phone.enabled ? config.phone.displayNumber : '' };
   const io = attachSignaling(httpServer, config.signaling, deps, metrics, logger);
 

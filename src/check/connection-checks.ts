@@ -16,6 +16,10 @@ export interface CheckSettings {
   lifetimeMs: number;
 }
 
+/** How a request for a check ended: opened, or refused because the node or the address had too many. */
+export const CHECK_OUTCOMES = ['started', 'refused-node', 'refused-address'] as const;
+export type CheckOutcome = (typeof CHECK_OUTCOMES)[number];
+
 /** What the node answers of a check it opened; the signaling adds the relay and the dial-in number. */
 export type CheckOpened = Omit<CheckStarted, 'iceServers' | 'dialInNumber'>;
 
@@ -73,6 +77,8 @@ export class ConnectionChecks {
     private readonly pool: WorkerPool,
     private readonly transport: Omit<TransportSettings, 'webRtcServer'>,
     private readonly settings: CheckSettings,
+    /** Each request's outcome, for metrics (a flood of checks shows as refusals). */
+    private readonly onOutcome: (outcome: CheckOutcome) => void = () => undefined,
   ) {
     this.starts = new KeyedBuckets(settings.perAddressPerMinute / 60, settings.perAddressPerMinute);
   }
@@ -84,8 +90,14 @@ export class ConnectionChecks {
 
   /** `seated`: the connection holds a seat (it came with a token), so its address's limit does not apply. */
   async start(address: string, seated: boolean): Promise<{ check: ConnectionCheck; opened: CheckOpened }> {
-    if (this.open.size >= this.settings.maxConcurrent) throw new CircleError('UNAVAILABLE', 'too many connection checks on this node; try again in a minute');
-    if (!seated && !this.starts.take(address)) throw new CircleError('RATE_LIMITED', 'too many connection checks from this address; wait a minute');
+    if (this.open.size >= this.settings.maxConcurrent) {
+      this.onOutcome('refused-node');
+      throw new CircleError('UNAVAILABLE', 'too many connection checks on this node; try again in a minute');
+    }
+    if (!seated && !this.starts.take(address)) {
+      this.onOutcome('refused-address');
+      throw new CircleError('RATE_LIMITED', 'too many connection checks from this address; wait a minute');
+    }
     const worker = this.pool.leastLoaded((candidate) => [...this.open].filter((check) => check.worker === candidate).length);
     const router = await worker.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
     // Full video: the check measures what the link carries, not what a room would let through.
@@ -93,6 +105,7 @@ export class ConnectionChecks {
     const check = new ConnectionCheck(worker, router, media, this.settings.lifetimeMs);
     this.open.add(check);
     check.onClose(() => this.open.delete(check));
+    this.onOutcome('started');
     try {
       const [send, recv] = [await media.createTransport('send'), await media.createTransport('recv')];
       return { check, opened: { checkId: check.id, routerRtpCapabilities: router.rtpCapabilities, send, recv } };

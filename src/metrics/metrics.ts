@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { AUDIO_ONLY_REASONS, CONNECTION_QUALITIES, MODERATION_ACTIONS, type MediaKind } from '../protocol/events.js';
 import type { LinkTotals } from '../quality/room-quality.js';
+import { CHECK_OUTCOMES } from '../check/connection-checks.js';
 import { countedBy as countedByIn } from './counted-by.js';
 import { createPhoneMetrics, type PhoneMetrics } from './phone-metrics.js';
 import { ROLES, type Role } from '../protocol/roles.js';
@@ -20,6 +21,8 @@ export interface LiveCounts {
   workerUsage(): Promise<{ index: number; userSeconds: number; systemSeconds: number; maxRssBytes: number }[]>;
   storeUp(): boolean;
   draining(): boolean;
+  /** Pre-session connection checks open now. */
+  checksOpen(): number;
 }
 
 export interface Metrics {
@@ -31,6 +34,7 @@ export interface Metrics {
   floorGrants: Counter<'source'>;
   messages: Counter<'audience'>;
   webhookDeliveries: Counter<'outcome'>;
+  connectionChecks: Counter<'outcome'>;
   sessionsEnded: Counter<'worst_quality'>;
   floorWait: Histogram<never>;
   reconnects: Counter<'outcome'>;
@@ -135,6 +139,7 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
   gauge('circle_store_up', 'Whether the state store answers (1) or not (0); always 1 for the in-memory store.', [], (c, set) =>
     set({}, c.storeUp() ? 1 : 0),
   );
+  gauge('circle_connection_checks', 'Pre-session connection checks open on this node (each a router of its own).', [], (c, set) => set({}, c.checksOpen()));
   gauge('circle_draining', 'Whether this node is draining after SIGTERM (1): no new rooms, participants moved at the deadline.', [], (c, set) =>
     set({}, c.draining() ? 1 : 0),
   );
@@ -204,6 +209,12 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
       'Webhook delivery attempts by outcome: delivered, retried (to be tried again), failed (given up), dropped (the queue was full).',
       'outcome',
       ['delivered', 'retried', 'failed', 'dropped'],
+    ),
+    connectionChecks: countedBy(
+      'circle_connection_checks_total',
+      'Pre-session connection checks asked for, by outcome: started, refused-node (too many open on this node), refused-address (too many from one address).',
+      'outcome',
+      CHECK_OUTCOMES,
     ),
     floorGrants: countedBy(
       'circle_floor_grants_total',

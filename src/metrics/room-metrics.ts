@@ -24,7 +24,7 @@ export function observeRoom(room: Room, metrics: Metrics): void {
   });
 }
 
-export type RoomCounts = Omit<LiveCounts, 'workersAlive' | 'workerUsage' | 'storeUp' | 'draining'>;
+export type RoomCounts = Omit<LiveCounts, 'workersAlive' | 'workerUsage' | 'storeUp' | 'draining' | 'checksOpen'>;
 
 /** The gauges' readings over the rooms open now, taken at scrape time so they cannot drift from the real state. */
 export function roomCounts(openRooms: () => Iterable<Room>): RoomCounts {

@@ -3,6 +3,7 @@
 // node, closed by the client, by its lifetime and by a dropped connection; a connection running one is not closed
 // as one that never joined until the check ends.
 import { expect, it } from 'vitest';
+import { sample } from '../../harness/circle.js';
 import { fakeDtls, opusParameters } from '../../harness/rtp.js';
 import { connect, type TestClient } from '../../harness/signaling.js';
 import type { CheckStarted, ConsumerInfo } from '../../src/protocol/events.js';
@@ -78,6 +79,12 @@ it('checks from one address are limited per minute', async () => {
   }
   // Five per minute from 127.0.0.1 (a refusal for the node's limit spends none), and the two tests above started five.
   expect(outcomes).toEqual(['RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
+
+  // What an SRE sees of it: the checks asked for by outcome, and those open now.
+  const metrics = await (await fetch(`${suite.server.adminUrl}/metrics`)).text();
+  const count = (outcome: string) => sample(metrics, 'circle_connection_checks_total', { outcome });
+  expect([count('started'), count('refused-node'), count('refused-address')]).toEqual([5, 1, 3]);
+  expect(sample(metrics, 'circle_connection_checks', {})).toBe(checks().length);
 });
 
 it("a waiting client's check result reaches the staff's lobby list, and a seated connection's check is not held to its address's limit", async () => {
