@@ -116,6 +116,7 @@ export class SipCaller {
   private sequence = 1;
   private timestamp = 0;
   private phase = 0;
+  private sampleCount = 0;
   readonly exited: Promise<number>;
   stderr = '';
   private closed = false;
@@ -150,14 +151,19 @@ export class SipCaller {
     return new SipCaller(socket, sipp);
   }
 
-  /** Speaks `hz` into the call (μ-law, 20 ms packets) until `stop`; `hz` 0 is silence, which keeps the line alive. */
-  speak(hz: number): void {
+  /**
+   * Speaks `hz` into the call (μ-law, 20 ms packets) until `stop`; `hz` 0 is silence, which keeps the line alive.
+   * `syllables`: the tone swells and fades four times a second, as speech does (a dominant-speaker detector takes a
+   * steady tone for noise, and digital silence tells it nothing about the noise floor, so the fade never reaches 0).
+   */
+  speak(hz: number, { syllables = false } = {}): void {
     clearInterval(this.toneTimer);
     this.toneTimer = setInterval(() => {
       if (!this.bridge) return;
       const samples = new Int16Array(160);
       for (let i = 0; i < samples.length; i += 1) {
-        samples[i] = hz ? Math.round(8000 * Math.sin(this.phase)) : 0;
+        const swell = syllables ? 0.02 + 0.98 * Math.sin((Math.PI * 4 * this.sampleCount++) / 8000) ** 2 : 1;
+        samples[i] = hz ? Math.round(8000 * swell * Math.sin(this.phase)) : 0;
         this.phase += (2 * Math.PI * hz) / 8000;
       }
       const packet = buildRtp({ payloadType: 0, marker: false, sequenceNumber: this.sequence++, timestamp: (this.timestamp += 160), ssrc: 0x5eed }, alawmulaw.mulaw.encode(samples));

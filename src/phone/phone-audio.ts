@@ -16,6 +16,14 @@ export function encodeG711(codec: G711, samples: Int16Array): Uint8Array {
   return codecs[codec].encode(samples);
 }
 
+/** A frame's level as RFC 6464 puts it: -dBov, 0 (full scale) to 127 (silence or below -127 dBov). */
+export function audioLevel(samples: Int16Array): number {
+  let sum = 0;
+  for (const sample of samples) sum += sample * sample;
+  const rms = Math.sqrt(sum / Math.max(1, samples.length)) / 32768;
+  return rms === 0 ? 127 : Math.min(127, Math.max(0, Math.round(-20 * Math.log10(rms))));
+}
+
 /**
  * A first-in first-out run of samples from one source (a person in the room, a prompt). A live source waits until
  * it holds `cushion` samples before it plays, and again after it runs dry, so a late packet makes one short gap

@@ -3,8 +3,8 @@ import { Decoder } from '@evan/opus';
 import type { types } from 'mediasoup';
 import type { Participant } from '../rooms/participant.js';
 import type { Room } from '../rooms/room.js';
-import { decodeG711, encodeG711, FRAME_SAMPLES, pcmSamples, SampleQueue } from './phone-audio.js';
-import { parseRtp, RtpSequence } from './rtp-packet.js';
+import { audioLevel, decodeG711, encodeG711, FRAME_SAMPLES, pcmSamples, SampleQueue } from './phone-audio.js';
+import { AUDIO_LEVEL_EXTENSION_ID, parseRtp, RtpSequence } from './rtp-packet.js';
 
 /** G.711 μ-law (PCMU), payload type 0: the caller's voice goes into the room as the phone network carries it. */
 const PCMU_PAYLOAD_TYPE = 0;
@@ -66,6 +66,8 @@ export class PhoneMedia {
       source: 'microphone',
       rtpParameters: {
         codecs: [{ mimeType: 'audio/PCMU', payloadType: PCMU_PAYLOAD_TYPE, clockRate: 8000, channels: 1, rtcpFeedback: [] }],
+        // The level of each frame, as browsers send it: the active-speaker observer can pick a caller too.
+        headerExtensions: [{ uri: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level', id: AUDIO_LEVEL_EXTENSION_ID }],
         encodings: [{ ssrc: this.outgoing.ssrc }],
         rtcp: { cname: 'circle-phone', reducedSize: true },
       },
@@ -108,8 +110,9 @@ export class PhoneMedia {
     joined.set(samples, this.pending.length);
     let offset = 0;
     for (; offset + FRAME_SAMPLES <= joined.length; offset += FRAME_SAMPLES) {
-      const payload = encodeG711('PCMU', joined.subarray(offset, offset + FRAME_SAMPLES));
-      (this.producer as types.Producer & { send(packet: Buffer): void }).send(this.outgoing.next(payload, FRAME_SAMPLES));
+      const frame = joined.subarray(offset, offset + FRAME_SAMPLES);
+      const packet = this.outgoing.next(encodeG711('PCMU', frame), FRAME_SAMPLES, audioLevel(frame));
+      (this.producer as types.Producer & { send(packet: Buffer): void }).send(packet);
     }
     this.pending = joined.slice(offset);
   }

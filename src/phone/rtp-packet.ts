@@ -30,14 +30,29 @@ export function parseRtp(packet: Buffer): RtpPacket | undefined {
   };
 }
 
-export function buildRtp(header: Omit<RtpPacket, 'payload'>, payload: Uint8Array): Buffer {
-  const packet = Buffer.allocUnsafe(12 + payload.length);
-  packet[0] = 0x80;
+/** The header extension id the bridge gives the audio level (RFC 6464) in the producers it sends into the room. */
+export const AUDIO_LEVEL_EXTENSION_ID = 1;
+
+/**
+ * `audioLevel` (RFC 6464: 0 loudest … 127 silence, -dBov) goes in a one-byte header extension (RFC 8285), as browsers
+ * send it: the SFU's active-speaker observer reads it, so a caller can be the one highlighted.
+ */
+export function buildRtp(header: Omit<RtpPacket, 'payload'>, payload: Uint8Array, audioLevel?: number): Buffer {
+  const extension = audioLevel === undefined ? 0 : 8;
+  const packet = Buffer.allocUnsafe(12 + extension + payload.length);
+  packet[0] = extension ? 0x90 : 0x80;
   packet[1] = (header.marker ? 0x80 : 0) | (header.payloadType & 0x7f);
   packet.writeUInt16BE(header.sequenceNumber & 0xffff, 2);
   packet.writeUInt32BE(header.timestamp >>> 0, 4);
   packet.writeUInt32BE(header.ssrc >>> 0, 8);
-  packet.set(payload, 12);
+  if (audioLevel !== undefined) {
+    packet.writeUInt16BE(0xbede, 12); // one-byte header extensions
+    packet.writeUInt16BE(1, 14); // one 32-bit word of them
+    packet[16] = (AUDIO_LEVEL_EXTENSION_ID << 4) | 0; // id, length - 1 = 0
+    packet[17] = (audioLevel < 127 ? 0x80 : 0) | (audioLevel & 0x7f); // the voice-activity bit, the level
+    packet.fill(0, 18, 20); // padding to the word
+  }
+  packet.set(payload, 12 + extension);
   return packet;
 }
 
@@ -53,10 +68,11 @@ export class RtpSequence {
   ) {}
 
   /** The next packet, `samples` (in the stream's clock) after the previous one. */
-  next(payload: Uint8Array, samples: number): Buffer {
+  next(payload: Uint8Array, samples: number, audioLevel?: number): Buffer {
     const packet = buildRtp(
       { payloadType: this.payloadType, marker: this.first, sequenceNumber: this.sequenceNumber, timestamp: this.timestamp, ssrc: this.ssrc },
       payload,
+      audioLevel,
     );
     this.first = false;
     this.sequenceNumber = (this.sequenceNumber + 1) & 0xffff;

@@ -2,7 +2,7 @@
 // and a caller placed by Debian's sipp whose audio is a tone of its own, analysed in Node as the phone hears it.
 import { afterAll, expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
-import { joinFromDemo, participantIdOf, waitUntil } from '../../harness/browser.js';
+import { joinFromDemo, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
 import { SipCaller } from '../../harness/sip-caller.js';
 import { heardTones, installEar } from '../../harness/tones.js';
 import { browserSuite } from '../helpers/fixtures.js';
@@ -50,4 +50,13 @@ it("Ana's browser drops, she calls in with the PIN it showed: her held seat, no 
   expect(caller.hears(PHONE)).toBeLessThan(0.02);
   expect(await fran.evaluate(() => document.querySelector('#tiles')?.textContent?.includes('Ana') ?? false)).toBe(true);
   expect(room.participant(anaId)?.connection).toBe('connected');
+
+  // The caller speaking is the one lit on Fran's screen: the bridge sends each frame's level as browsers do.
+  expect(await sdk(fran, 'setMicrophoneEnabled', false)).toEqual({ ok: true });
+  caller.speak(PHONE, { syllables: true });
+  await waitUntil(
+    () => fran.evaluate((id) => document.getElementById(`peer-${id}`)?.classList.contains('active-speaker') ?? false, anaId),
+    10_000,
+    "Ana's tile lit while she speaks by phone",
+  );
 });

@@ -2,7 +2,7 @@
 // answers, and the per-voice sample queue the mixer reads.
 import { expect, it } from 'vitest';
 import { parse } from 'sdp-transform';
-import { SampleQueue } from '../../src/phone/phone-audio.js';
+import { audioLevel, SampleQueue } from '../../src/phone/phone-audio.js';
 import { buildRtp, parseRtp, RtpSequence } from '../../src/phone/rtp-packet.js';
 import { OfferRefused, readOffer, writeAnswer } from '../../src/phone/sdp-answer.js';
 import { keyFromInfo, TelephoneEvents } from '../../src/phone/telephone-events.js';
@@ -23,6 +23,18 @@ it('reads and writes RTP, skipping CSRCs, a header extension and padding', () =>
   expect(second!.marker).toBe(false);
   expect((second!.sequenceNumber - first!.sequenceNumber) & 0xffff).toBe(1);
   expect((second!.timestamp - first!.timestamp) >>> 0).toBe(160);
+});
+
+it('writes the audio level (RFC 6464) as browsers do, in a one-byte header extension the parser skips', () => {
+  const tone = Int16Array.from({ length: 160 }, (_, i) => Math.round(16384 * Math.sin((2 * Math.PI * 400 * i) / 8000)));
+  // A sine at half scale: RMS 0.354 of full scale, -9 dBov.
+  expect(audioLevel(tone)).toBe(9);
+  expect(audioLevel(new Int16Array(160))).toBe(127);
+  const packet = new RtpSequence(7, 0).next(Buffer.from([1, 2]), 160, audioLevel(tone));
+  expect([...packet.subarray(12, 18)]).toEqual([0xbe, 0xde, 0, 1, 0x10, 0x80 | 9]);
+  expect(packet[0]! & 0x10).toBe(0x10);
+  expect(parseRtp(packet)?.payload).toEqual(Buffer.from([1, 2]));
+  expect(new RtpSequence(7, 0).next(Buffer.from([1, 2]), 160, 127)[17]).toBe(127); // silence: no voice bit
 });
 
 it('counts each RFC 4733 press once: repeats and end packets are not presses, the same key again is', () => {
