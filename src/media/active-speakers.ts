@@ -18,6 +18,8 @@ const DECISION_INTERVAL_MS = 300;
 export class ActiveSpeakers {
   private readonly observers = new Map<Space, Promise<types.ActiveSpeakerObserver>>();
   private readonly speakers = new Map<Space, string>();
+  /** The producer each space's observer last named, shown or not (a paused one is not shown until it is heard again). */
+  private readonly named = new Map<Space, string>();
   /** Each observed producer with its owner and space. */
   private readonly observed = new Map<string, { producer: types.Producer; ownerId: string; space: Space }>();
 
@@ -66,6 +68,15 @@ export class ActiveSpeakers {
     for (const [space, speaker] of [...this.speakers]) if (speaker === ownerId) this.leaveSpace(ownerId, space);
   }
 
+  /**
+   * Their voice is forwarded again (unmuted, given the floor): if the observer still holds them dominant — it names a
+   * speaker only when that changes — they are the speaker again.
+   */
+  heardAgain(producer: types.Producer): void {
+    const entry = this.observed.get(producer.id);
+    if (entry && this.named.get(entry.space) === producer.id) this.show(producer.id, entry.space);
+  }
+
   private forget(producerId: string): void {
     const entry = this.observed.get(producerId);
     this.observed.delete(producerId);
@@ -90,7 +101,10 @@ export class ActiveSpeakers {
     let observer = this.observers.get(space);
     if (!observer) {
       observer = this.router.createActiveSpeakerObserver({ interval: DECISION_INTERVAL_MS }).then((created) => {
-        created.on('dominantspeaker', ({ producer }) => this.dominant(producer.id, space));
+        created.on('dominantspeaker', ({ producer }) => {
+          this.named.set(space, producer.id);
+          this.show(producer.id, space);
+        });
         return created;
       });
       this.observers.set(space, observer);
@@ -98,7 +112,7 @@ export class ActiveSpeakers {
     return observer;
   }
 
-  private dominant(producerId: string, space: Space): void {
+  private show(producerId: string, space: Space): void {
     const entry = this.observed.get(producerId);
     // A late word from someone who has just moved on, or whom the room does not hear, belongs to no one here.
     if (!entry || entry.space !== space || entry.producer.paused || this.speakers.get(space) === entry.ownerId) return;

@@ -20,7 +20,7 @@ export class RoomMedia {
     private readonly audience: Audience,
     private readonly floor: Floor,
     /** Who speaks in each space: every audio producer is observed, in its owner's space. */
-    readonly speakers: ActiveSpeakers,
+    private readonly speakers: ActiveSpeakers,
     /** Whether load-test bots may open plain RTP transports (benchmarks only). */
     private readonly botTransports: boolean,
   ) {}
@@ -46,7 +46,10 @@ export class RoomMedia {
         if (producer.closed) continue; // its owner left meanwhile: nothing left to pause
         throw error;
       }
-      if (!flow && kind === 'audio') this.speakers.silenced(participant.id);
+      if (kind === 'audio') {
+        if (flow) this.speakers.heardAgain(producer);
+        else this.speakers.silenced(participant.id);
+      }
       const event = flow ? 'producerResumed' : 'producerPaused';
       this.audience.notifyHearers(participant, event, { participantId: participant.id, producerId: producer.id });
     }

@@ -97,6 +97,10 @@ describe('who is speaking, space by space', () => {
     speakers.silenced('ana');
     dominates(ana); // levels the observer still reads from a paused producer
     expect(told).toEqual([[null, 'ana'], [null, null]]);
+    // Unmuted while the observer still holds her dominant (it names a speaker only on a change): lit again.
+    ana.paused = false;
+    speakers.heardAgain(asProducer(ana));
+    expect(told).toEqual([[null, 'ana'], [null, null], [null, 'ana']]);
   });
 
   it('forgets a producer that closes, and its owner as the speaker', async () => {
