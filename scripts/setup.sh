@@ -11,10 +11,10 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # coturn: the local demo's TURN relay (start.sh), and the tests'.
 packages=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libabsl-dev libsrtp2-dev libusrsctp-dev nlohmann-json3-dev coturn openssl)
 # The tests start their own redis-server and Prometheus (promtool tests the alert rules), and call the phone bridge
-# with sipp (sip-tester); none runs as a service. nftables blocks a test browser's UDP inside a network namespace;
+# with sipp (sip-tester) and, over TLS with SRTP, with baresip (baresip-core); none runs as a service. nftables blocks a test browser's UDP inside a network namespace;
 # certutil (libnss3-tools) makes a test browser trust the test CA of a TURN relay's TLS certificate; Firefox ESR is
 # the second browser of the end-to-end suite.
-if [ "${1:-}" = "--test" ]; then packages+=(chromium firefox-esr redis-server prometheus sip-tester nftables libnss3-tools); fi
+if [ "${1:-}" = "--test" ]; then packages+=(chromium firefox-esr redis-server prometheus sip-tester baresip-core nftables libnss3-tools); fi
 
 missing=()
 for package in "${packages[@]}"; do

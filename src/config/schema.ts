@@ -176,6 +176,14 @@ export const configSchema = z
         /** 0 picks a free port (tests); the bound one is logged. */
         sipPort: port,
         tcp: z.boolean(),
+        /**
+         * SIP over TLS (port 0: off), for trunks that offer it; only a call that came over TLS may use SRTP (SDES
+         * keys travel in its SDP, which must not cross a network in clear).
+         */
+        tls: z
+          .object({ port, certFile: z.string(), keyFile: z.string() })
+          .strict()
+          .refine((t) => t.port === 0 || (t.certFile !== '' && t.keyFile !== ''), { message: 'SIP over TLS needs certFile and keyFile' }),
         /** The address put in SDP and Contact when `sipHost` is not what the trunk reaches (NAT); empty: `sipHost`. */
         announcedAddress: z.union([z.literal(''), z.string().ip()]),
         rtpHost: z.string().ip(),

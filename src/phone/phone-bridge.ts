@@ -45,7 +45,7 @@ export class PhoneBridge {
     this.gate = new PinGate(this.pins, settings);
     this.prompts = new Prompts(settings.promptsDir);
     this.server = new SipServer(
-      () => `sip:circle@${this.address}:${this.port}`,
+      (flow) => (flow.protocol === 'TLS' ? `sip:circle@${this.address}:${this.settings.tls.port};transport=tls` : `sip:circle@${this.address}:${this.port}`),
       (call) =>
         this.answer(call).catch((error: unknown) => {
           logger.error({ err: error }, 'phone: answering a call failed');
@@ -53,7 +53,7 @@ export class PhoneBridge {
         }),
     );
     this.endpoint = new SipEndpoint(
-      { host: settings.sipHost, port: settings.sipPort, tcp: settings.tcp, allowedSources: settings.allowedSources, messagesPerSecondPerSource: settings.messagesPerSecondPerSource, messagesBurstPerSource: settings.messagesBurstPerSource },
+      { host: settings.sipHost, port: settings.sipPort, tcp: settings.tcp, tls: settings.tls, allowedSources: settings.allowedSources, messagesPerSecondPerSource: settings.messagesPerSecondPerSource, messagesBurstPerSource: settings.messagesBurstPerSource },
       (message, flow) => this.server.handle(message, flow),
       (reason) => metrics.sipDropped.inc({ reason }),
     );
@@ -68,7 +68,7 @@ export class PhoneBridge {
       const where = `${this.settings.sipHost}:${this.settings.sipPort}`;
       throw new Error(`phone.sipPort: ${where} is in use; set CIRCLE_PHONE_SIP_PORT to a free port, or CIRCLE_PHONE_ENABLED=false`);
     }
-    this.logger.info({ port: this.port, host: this.settings.sipHost, tcp: this.settings.tcp }, 'phone bridge listening for SIP');
+    this.logger.info({ port: this.port, host: this.settings.sipHost, tcp: this.settings.tcp, tlsPort: this.settings.tls.port || undefined }, 'phone bridge listening for SIP');
     return this.port;
   }
 
@@ -106,7 +106,7 @@ export class PhoneBridge {
     if (this.server.activeCalls > this.settings.maxCalls) return this.refuse(call, 486, 'Busy Here');
     let agreed;
     try {
-      agreed = readOffer(call.offer);
+      agreed = readOffer(call.offer, call.flow.protocol === 'TLS');
     } catch (error) {
       if (!(error instanceof OfferRefused)) throw error;
       return this.refuse(call, 488, 'Not Acceptable Here');

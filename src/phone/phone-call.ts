@@ -146,7 +146,7 @@ export class PhoneCall implements CallerPort {
 
   private reoffer(sdp: string): string | undefined {
     try {
-      const agreed = readOffer(sdp);
+      const agreed = readOffer(sdp, this.sip.flow.protocol === 'TLS');
       this.leg.update(agreed);
       return writeAnswer(agreed, this.context.mediaAddress, this.leg.port, (this.sdpVersion += 1));
     } catch (error) {

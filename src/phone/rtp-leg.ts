@@ -1,8 +1,9 @@
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
+import { ProtectionProfileAes128CmHmacSha1_80, RtpPacket, SrtpSession } from 'werift-rtp';
 import { decodeG711, encodeG711, FRAME_SAMPLES, SAMPLE_RATE } from './phone-audio.js';
 import { parseRtp, RtpSequence } from './rtp-packet.js';
-import type { AgreedMedia } from './sdp-answer.js';
+import type { AgreedMedia, SrtpKeys } from './sdp-answer.js';
 import { TelephoneEvents } from './telephone-events.js';
 
 type LegEvents = {
@@ -18,9 +19,18 @@ export interface LegStats {
   lost: number;
 }
 
+/** Each direction's SRTP (werift-rtp's: AES-CM-128 with HMAC-SHA1-80, RFC 3711), from the keys the SDP exchanged. */
+function srtpSession({ local, remote }: SrtpKeys): SrtpSession {
+  return new SrtpSession({
+    keys: { localMasterKey: local.subarray(0, 16), localMasterSalt: local.subarray(16), remoteMasterKey: remote.subarray(0, 16), remoteMasterSalt: remote.subarray(16) },
+    profile: ProtectionProfileAes128CmHmacSha1_80,
+  });
+}
+
 /**
- * The phone side of one call: a UDP port of its own, G.711 in both directions, RFC 4733 keys in. Packets are taken
- * only from the caller's addresses (its SDP's and its signaling's), so nobody else can speak into a call.
+ * The phone side of one call: a UDP port of its own, G.711 in both directions, RFC 4733 keys in, encrypted (SRTP)
+ * when the call's SDP said so. Packets are taken only from the caller's addresses (its SDP's and its signaling's),
+ * so nobody else can speak into a call; under SRTP only packets that authenticate are.
  */
 export class RtpLeg extends EventEmitter<LegEvents> {
   private readonly events = new TelephoneEvents();
@@ -35,6 +45,7 @@ export class RtpLeg extends EventEmitter<LegEvents> {
   private receivedAtReading = 0;
   private baseSequence = 0;
   private cycles = 0;
+  private srtp: SrtpSession | undefined;
 
   private constructor(
     private readonly socket: dgram.Socket,
@@ -43,6 +54,7 @@ export class RtpLeg extends EventEmitter<LegEvents> {
   ) {
     super();
     this.outgoing = new RtpSequence(Math.floor(Math.random() * 0xffffffff), agreed.payloadType);
+    this.srtp = agreed.srtp && srtpSession(agreed.srtp);
     socket.on('message', (packet, from) => this.receive(packet, from.address));
     socket.on('error', () => undefined); // an ICMP unreachable on a send: the RTP timeout decides about the call
   }
@@ -71,14 +83,20 @@ export class RtpLeg extends EventEmitter<LegEvents> {
 
   /** A re-INVITE may move the caller's media (a transfer at the carrier, a new address). */
   update(agreed: AgreedMedia): void {
+    const before = this.agreed.srtp;
+    // Circle's SRTP key stays for the whole call (a new one mid-call would restart the caller's count of sequence
+    // rollovers against ours): the answer repeats it. The streams' state is kept unless the caller's key changed.
+    if (agreed.srtp && before) agreed.srtp.local = before.local;
+    const sameKeys = Boolean(before && agreed.srtp?.remote.equals(before.remote));
     this.agreed = agreed;
+    if (!sameKeys) this.srtp = agreed.srtp && srtpSession(agreed.srtp);
     this.allowedHosts.add(agreed.remoteAddress);
   }
 
   /** One 20 ms frame to the caller: always sent, silence included, so no carrier hangs up on a quiet room. */
   send(samples: Int16Array): void {
     const packet = this.outgoing.next(encodeG711(this.agreed.codec, samples), FRAME_SAMPLES);
-    this.socket.send(packet, this.agreed.remotePort, this.agreed.remoteAddress);
+    this.socket.send(this.protect(packet), this.agreed.remotePort, this.agreed.remoteAddress);
   }
 
   /** Jitter now, and packets expected and lost since the previous reading. */
@@ -96,9 +114,26 @@ export class RtpLeg extends EventEmitter<LegEvents> {
     this.socket.close();
   }
 
+  private protect(packet: Buffer): Buffer {
+    if (!this.srtp) return packet;
+    const { header, payload } = RtpPacket.deSerialize(packet);
+    return this.srtp.encrypt(payload, header);
+  }
+
+  /** The packet in clear; undefined for one that does not authenticate (forged, replayed with other keys, garbage). */
+  private unprotect(data: Buffer): Buffer | undefined {
+    if (!this.srtp) return data;
+    try {
+      return this.srtp.decrypt(data);
+    } catch {
+      return undefined;
+    }
+  }
+
   private receive(data: Buffer, fromHost: string): void {
     if (!this.allowedHosts.has(fromHost)) return;
-    const packet = parseRtp(data);
+    const clear = this.unprotect(data);
+    const packet = clear && parseRtp(clear);
     if (!packet) return;
     this.lastPacketAt = Date.now();
     if (packet.payloadType === this.agreed.telephoneEventType) {

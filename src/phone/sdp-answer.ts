@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { parse, write } from 'sdp-transform';
 
 export type G711 = 'PCMU' | 'PCMA';
@@ -13,6 +14,18 @@ export interface AgreedMedia {
   remotePort: number;
   /** Milliseconds of audio per packet the caller asked for (20 unless it said otherwise). */
   packetMs: number;
+  /** SRTP (SDES, RFC 4568) when the caller offered it: each side's master key and salt, and the crypto line's tag. */
+  srtp?: SrtpKeys;
+}
+
+/** The one SRTP suite Circle takes: every SRTP trunk offers it (RFC 4568 §6.2.1's mandatory one). */
+export const SRTP_SUITE = 'AES_CM_128_HMAC_SHA1_80';
+
+export interface SrtpKeys {
+  tag: number;
+  /** Key (16 bytes) then salt (14 bytes), as the `inline:` parameter carries them. */
+  remote: Buffer;
+  local: Buffer;
 }
 
 export class OfferRefused extends Error {}
@@ -21,9 +34,10 @@ const STATIC_TYPES: Record<number, G711> = { 0: 'PCMU', 8: 'PCMA' };
 
 /**
  * Reads a caller's SDP offer: the first G.711 codec it lists (its preference), telephone-events at 8 kHz, where to
- * send. Refuses an offer with no plain-RTP G.711 audio (encrypted-only offers among them: SDES-SRTP is not built).
+ * send, and for RTP/SAVP the SRTP key (a fresh one of Circle's is made for the answer). SRTP is taken only over a
+ * `secure` (TLS) signaling flow: SDES keys sent in clear protect nothing. Refuses an offer with none of these.
  */
-export function readOffer(sdp: string): AgreedMedia {
+export function readOffer(sdp: string, secure = false): AgreedMedia {
   let session;
   try {
     session = parse(sdp);
@@ -32,7 +46,8 @@ export function readOffer(sdp: string): AgreedMedia {
   }
   const audio = session.media?.find((m) => m.type === 'audio' && m.port > 0);
   if (!audio) throw new OfferRefused('no audio stream offered');
-  if (!/^RTP\/AVP$/i.test(audio.protocol)) throw new OfferRefused(`transport ${audio.protocol} is not supported`);
+  if (!/^RTP\/S?AVP$/i.test(audio.protocol)) throw new OfferRefused(`transport ${audio.protocol} is not supported`);
+  const srtp = /^RTP\/SAVP$/i.test(audio.protocol) ? srtpKeysOf(audio.crypto ?? [], secure) : undefined;
   const address = audio.connection?.ip ?? session.connection?.ip;
   if (!address || address === '0.0.0.0') throw new OfferRefused('no connection address');
   const offered = String(audio.payloads ?? '').split(/\s+/).filter(Boolean).map(Number);
@@ -52,7 +67,19 @@ export function readOffer(sdp: string): AgreedMedia {
     remoteAddress: address,
     remotePort: audio.port,
     packetMs: [10, 20, 30, 40].includes(ptime) ? ptime : 20,
+    ...(srtp ? { srtp } : {}),
   };
+}
+
+function srtpKeysOf(lines: { id: number; suite: string; config: string }[], secure: boolean): SrtpKeys {
+  if (!secure) throw new OfferRefused('SRTP keys offered over unencrypted signaling');
+  for (const line of lines) {
+    // inline:<base64 of key and salt>[|lifetime][|MKI:length]: a master key index (the part with a colon) is not supported.
+    const [key, ...rest] = (line.config.split(/\s+/)[0] ?? '').split('|');
+    const remote = /^inline:[A-Za-z0-9+/]+={0,2}$/.test(key ?? '') ? Buffer.from(key!.slice('inline:'.length), 'base64') : undefined;
+    if (line.suite === SRTP_SUITE && remote?.length === 30 && !rest.some((part) => part.includes(':'))) return { tag: line.id, remote, local: randomBytes(30) };
+  }
+  throw new OfferRefused(`no ${SRTP_SUITE} key offered`);
 }
 
 /** Circle's answer: the agreed codec and events only, at `address`:`port`, sending and receiving. */
@@ -76,10 +103,11 @@ export function writeAnswer(agreed: AgreedMedia, address: string, port: number, 
       {
         type: 'audio',
         port,
-        protocol: 'RTP/AVP',
+        protocol: agreed.srtp ? 'RTP/SAVP' : 'RTP/AVP',
         payloads: payloads.join(' '),
         rtp,
         fmtp,
+        ...(agreed.srtp ? { crypto: [{ id: agreed.srtp.tag, suite: SRTP_SUITE, config: `inline:${agreed.srtp.local.toString('base64')}` }] } : {}),
         ptime: 20,
         direction: 'sendrecv',
       },

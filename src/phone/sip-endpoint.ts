@@ -1,11 +1,14 @@
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import sip, { type SipMessage } from 'sip';
 import { KeyedBuckets } from '../limits/keyed-buckets.js';
 
 /** Where a message came from and how to answer it: the same transport, back to the same address and port. */
 export interface Flow {
-  protocol: 'UDP' | 'TCP';
+  /** TLS: the only flow whose SDP may carry SRTP keys. */
+  protocol: 'UDP' | 'TCP' | 'TLS';
   address: string;
   port: number;
   send(message: SipMessage): void;
@@ -18,6 +21,8 @@ export interface EndpointSettings {
   host: string;
   port: number;
   tcp: boolean;
+  /** SIP over TLS on its own port (0: none), with the node's certificate. */
+  tls: { port: number; certFile: string; keyFile: string };
   /** CIDR blocks: the clinic's trunk and edge proxy. */
   allowedSources: string[];
   messagesPerSecondPerSource: number;
@@ -43,7 +48,8 @@ function complete(message: SipMessage | undefined): message is SipMessage {
 }
 
 /**
- * Circle's SIP sockets (UDP, and TCP if enabled). Each datagram or connection is checked before a byte is parsed:
+ * Circle's SIP sockets (UDP, TCP if enabled, TLS on its own port if configured). Each datagram or connection is
+ * checked before a byte is parsed:
  * from an allowed network, within its source's rate, not oversized; anything else is dropped unanswered (a scanner
  * learns nothing). Parsing is the `sip` package's; a message missing the headers every SIP message has is dropped.
  */
@@ -52,6 +58,7 @@ export class SipEndpoint {
   private readonly buckets: KeyedBuckets;
   private udp: dgram.Socket | undefined;
   private tcp: net.Server | undefined;
+  private tls: tls.Server | undefined;
   private readonly connections = new Set<net.Socket>();
 
   constructor(
@@ -63,7 +70,6 @@ export class SipEndpoint {
     this.buckets = new KeyedBuckets(settings.messagesPerSecondPerSource, settings.messagesBurstPerSource);
   }
 
-  /** Binds; answers the UDP port (TCP listens on the same number). */
   /**
    * Binds UDP, then TCP on the same port. With port 0 the UDP socket picks a free port, which TCP may find taken by
    * another program: then both close and a new port is picked (a few times), rather than fail to start.
@@ -105,13 +111,37 @@ export class SipEndpoint {
         });
       });
     }
+    if (this.settings.tls.port) await this.listenTls();
     return port;
+  }
+
+  /**
+   * TLS: the network and rate checks run on the bare connection, before a handshake is spent on it; a handshake
+   * that does not finish in 10 s is dropped.
+   */
+  private async listenTls(): Promise<void> {
+    const { port, certFile, keyFile } = this.settings.tls;
+    const server = tls.createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: 'TLSv1.2', handshakeTimeout: 10_000 }, (socket) =>
+      this.serve(socket, 'TLS'),
+    );
+    this.tls = server;
+    server.on('connection', (socket: net.Socket) => {
+      if (!this.admits(socket.remoteAddress ?? '')) socket.destroy();
+    });
+    server.on('tlsClientError', () => undefined); // a failed handshake is the client's problem; the socket is gone
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, this.settings.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
   }
 
   async close(): Promise<void> {
     for (const socket of this.connections) socket.destroy();
-    const { udp, tcp } = this;
-    this.udp = this.tcp = undefined;
+    const { udp, tcp, tls: secure } = this;
+    this.udp = this.tcp = this.tls = undefined;
     await Promise.all([
       new Promise<void>((resolve) => {
         // A socket whose bind failed may be closed already.
@@ -122,7 +152,7 @@ export class SipEndpoint {
           resolve();
         }
       }),
-      new Promise<void>((resolve) => (tcp ? tcp.close(() => resolve()) : resolve())),
+      ...[tcp, secure].map((server) => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))),
     ]);
   }
 
@@ -161,18 +191,20 @@ export class SipEndpoint {
   }
 
   private accept(socket: net.Socket): void {
+    if (this.admits(socket.remoteAddress ?? '')) this.serve(socket, 'TCP');
+    else socket.destroy();
+  }
+
+  /** A connection from an admitted source (TCP, or TLS once its handshake is done): SIP messages framed by length. */
+  private serve(socket: net.Socket, protocol: 'TCP' | 'TLS'): void {
     const address = socket.remoteAddress ?? '';
-    if (!this.admits(address)) {
-      socket.destroy();
-      return;
-    }
     this.connections.add(socket);
     socket.setEncoding('binary');
     socket.setTimeout(120_000, () => socket.destroy());
     socket.on('close', () => this.connections.delete(socket));
     socket.on('error', () => socket.destroy());
     const flow: Flow = {
-      protocol: 'TCP',
+      protocol,
       address,
       port: socket.remotePort ?? 0,
       send: (out) => {

@@ -15,7 +15,8 @@ export class SipServer {
   private readonly calls = new Map<string, SipCall>();
 
   constructor(
-    private readonly contactUri: () => string,
+    /** Where the caller reaches this call again: the same transport (and port) the INVITE came over. */
+    private readonly contactUri: (flow: Flow) => string,
     private readonly onInvite: (call: SipCall) => void,
   ) {}
 
@@ -38,7 +39,7 @@ export class SipServer {
     switch (message.method) {
       case 'INVITE': {
         if (message.headers.to.params.tag) return flow.send(sip.makeResponse(message, 481, 'Call/Transaction Does Not Exist'));
-        const created = new SipCall(message, flow, this.contactUri(), (gone) => setTimeout(() => this.calls.get(key) === gone && this.calls.delete(key), LINGER_MS).unref());
+        const created = new SipCall(message, flow, this.contactUri(flow), (gone) => setTimeout(() => this.calls.get(key) === gone && this.calls.delete(key), LINGER_MS).unref());
         this.calls.set(key, created);
         flow.send(created.respond(message, 100, 'Trying'));
         this.onInvite(created);

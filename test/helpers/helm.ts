@@ -134,6 +134,12 @@ function evaluate(expr: string, scope: Scope, chart: Chart): unknown {
       case 'add':
         value = (args[0] as number) + (args[1] as number);
         break;
+      case 'join': // Sprig's: join "," list
+        value = ((args[1] as unknown[]) ?? []).join(args[0] as string);
+        break;
+      case 'or': // Go's: the first true argument, else the last
+        value = args.find(truthy) ?? args.at(-1);
+        break;
       default:
         if (rest.length || piped.length) throw new Error(`unknown function "${head}"`);
         value = literal(scope, head!);

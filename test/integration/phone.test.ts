@@ -4,13 +4,22 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Baresip } from '../../harness/baresip.js';
+import { makeTestCertificates } from '../../harness/certificates.js';
 import { sample } from '../../harness/circle.js';
-import { SipCaller, type CallStep } from '../../harness/sip-caller.js';
+import { freePort } from '../../harness/free-port.js';
+import { SipCaller, toneShare, type CallStep } from '../../harness/sip-caller.js';
 import { produceAudio, type TestClient } from '../../harness/signaling.js';
 import type { Participant } from '../../src/rooms/participant.js';
 import { circleSuite } from '../helpers/fixtures.js';
 
-const suite = circleSuite({ phone: { rtpTimeoutMs: 1500, digitTimeoutMs: 3000 }, sessions: { resumeGraceMs: 8000 } });
+// SIP over TLS too, with a certificate from a CA of the test's own (baresip checks it).
+const certificates = makeTestCertificates();
+const tlsPort = await freePort();
+const suite = circleSuite({
+  phone: { rtpTimeoutMs: 1500, digitTimeoutMs: 3000, tls: { port: tlsPort, certFile: certificates.certFile, keyFile: certificates.keyFile } },
+  sessions: { resumeGraceMs: 8000 },
+});
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let callers: SipCaller[] = [];
 afterEach(() => {
@@ -219,6 +228,50 @@ describe('dial-in: refusals and endings', () => {
     await sleep(500);
     expect((await producerOf(participant).getStats())[0]!.packetCount).toBeGreaterThan(before + 10);
     expect(participant.connection).toBe('connected');
+  });
+});
+
+describe('dial-in over TLS with SRTP', () => {
+  it('baresip (another maker’s TLS and SRTP) calls over TLS requiring SRTP, keys the PIN, takes the held seat; a plain caller in the room hears it, and it hears them', async () => {
+    const room = 'phone-tls';
+    const { facilitator, clientId, pin, dropBrowser } = await group(room);
+    await dropBrowser();
+    // Ben, in the same room by plain RTP over UDP (sipp; his phone takes over his browser's seat), speaks 880 Hz;
+    // the TLS caller's file is 440 Hz.
+    const ben = await suite.seat(room, 'Ben', 'client');
+    await facilitator.ok('admit', { participantId: ben.participantId });
+    const benPin = (ben.result as { dialIn?: { pin: string } }).dialIn!.pin;
+    const plain = await call([{ keys: `${benPin}#` }, { awaitBye: true }]);
+    await seatedByPhone(room, ben.participantId);
+    plain.speak(880);
+
+    const secure = await Baresip.call(`sip:circle@127.0.0.1:${tlsPort};transport=tls`, { caFile: certificates.caFile, toneHz: 440 });
+    try {
+      expect(secure.log).toContain('SRTP is Enabled (cryptosuite=AES_CM_128_HMAC_SHA1_80)');
+      await secure.keys(`${pin}#`);
+      const participant = await seatedByPhone(room, clientId);
+      expect(participant.role).toBe('client');
+      // What Circle decrypted is the caller's voice: the plain caller hears the tone in it.
+      await until(() => plain.hears(440) > 0.2, 'the plain caller hearing the SRTP caller', 10_000);
+      expect(plain.hears(880)).toBeLessThan(0.02); // and not themselves
+      await sleep(1500);
+    } finally {
+      const heard = await secure.stop();
+      // What the TLS phone heard, decrypted by baresip: Ben's tone, once it was seated (the prompts before it).
+      const windows = Array.from({ length: Math.floor(heard.length / 2000) - 1 }, (_, i) => toneShare(heard.subarray(i * 2000, i * 2000 + 4000), 880));
+      expect(Math.max(...windows)).toBeGreaterThan(0.2);
+    }
+  });
+
+  it('SRTP keys offered over plain UDP are refused (488): they would cross the network in clear', async () => {
+    const socket = dgram.createSocket('udp4');
+    const replies: string[] = [];
+    socket.on('message', (data) => replies.push(data.toString()));
+    const sdp = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/SAVP 0', `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${Buffer.alloc(30, 7).toString('base64')}`, ''].join('\r\n');
+    const invite = `INVITE sip:circle@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKsrtp\r\nFrom: <sip:a@b>;tag=3\r\nTo: <sip:circle@127.0.0.1>\r\nCall-ID: srtp-over-udp\r\nCSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1:9>\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`;
+    await new Promise((resolve) => socket.send(invite, suite.server.sipPort!, '127.0.0.1', resolve));
+    await until(() => replies.some((r) => r.startsWith('SIP/2.0 488')), 'the refusal');
+    socket.close();
   });
 });
 

@@ -47,6 +47,10 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
     'a TURN relay, its secret from the Secret': {
       turn: { host: 'turn.clinic.example.org', tlsPort: 443 },
     },
+    'phone dial-in over TLS, its certificate from a Secret, beside Redis TLS': {
+      phone: { enabled: true, allowedSources: ['198.51.100.0/24'], tls: { port: 5061, secret: 'circle-sip-tls' } },
+      redis: { url: 'rediss://redis.circle.svc:6380', tlsCaSecret: 'circle-redis-ca' },
+    },
     'monitoring off, Redis by URL': {
       redis: { url: 'redis://redis.circle.svc:6379' },
       serviceMonitor: { enabled: false },
@@ -84,6 +88,13 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
       for (const variable of ['CIRCLE_AUTH_TOKEN_SECRET', 'CIRCLE_ADMIN_BEARER_SECRET', 'CIRCLE_PRIVACY_SECRET', 'CIRCLE_API_KEYS']) expect(fromSecret(variable), variable).toBeDefined();
       if ((overrides as { turn?: unknown }).turn) expect(fromSecret('CIRCLE_TURN_SECRET')).toMatchObject({ name: 'circle-secrets', key: 'turn-secret' });
       else expect(container.env?.some((e) => e.name.startsWith('CIRCLE_TURN_'))).toBe(false);
+      const sipTls = (overrides as { phone?: { tls?: { port: number; secret: string } } }).phone?.tls;
+      if (sipTls) {
+        expect(container.ports?.find((p) => p.name === 'sip-tls')).toMatchObject({ containerPort: sipTls.port, protocol: 'TCP' });
+        const certFile = container.env?.find((e) => e.name === 'CIRCLE_PHONE_TLS_CERT_FILE')?.value;
+        const mount = container.volumeMounts?.find((m) => certFile?.startsWith(`${m.mountPath}/`));
+        expect(deployment.spec!.template.spec!.volumes?.find((v) => v.name === mount?.name)?.secret?.secretName).toBe(sipTls.secret);
+      } else expect(container.env?.some((e) => e.name.startsWith('CIRCLE_PHONE_TLS_'))).toBe(false);
       const redis = (overrides as { redis?: { passwordSecret?: string; tlsCaSecret?: string } }).redis;
       if (redis?.passwordSecret) expect(fromSecret('CIRCLE_STORE_REDIS_PASSWORD')).toMatchObject({ name: redis.passwordSecret, key: 'redis-password' });
       if (redis?.tlsCaSecret) {

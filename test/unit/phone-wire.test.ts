@@ -57,6 +57,26 @@ it('counts each RFC 4733 press once: repeats and end packets are not presses, th
   expect(keyFromInfo('application/dtmf-relay', 'Signal=99')).toBeUndefined();
 });
 
+it('takes SDES-SRTP (AES_CM_128_HMAC_SHA1_80) only over TLS, answers with a key of its own, and refuses what it cannot use', () => {
+  const key = Buffer.alloc(30, 7).toString('base64');
+  const srtpOffer = (crypto: string[]) => offer(['m=audio 4000 RTP/SAVP 0', ...crypto]);
+  const agreed = readOffer(srtpOffer([`a=crypto:2 AES_CM_32 inline:${key}`, `a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:${key}|2^20`]), true);
+  expect(agreed.srtp).toMatchObject({ tag: 3, remote: Buffer.alloc(30, 7) });
+  expect(agreed.srtp!.local).toHaveLength(30);
+  expect(agreed.srtp!.local.equals(agreed.srtp!.remote)).toBe(false);
+  const media = parse(writeAnswer(agreed, '192.0.2.1', 5000, 1)).media[0]!;
+  expect(media.protocol).toBe('RTP/SAVP');
+  expect(media.crypto).toEqual([{ id: 3, suite: 'AES_CM_128_HMAC_SHA1_80', config: `inline:${agreed.srtp!.local.toString('base64')}` }]);
+  // Keys in SDP over UDP or TCP cross the network in clear.
+  expect(() => readOffer(srtpOffer([`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key}`]), false)).toThrow(OfferRefused);
+  // A master key index, a short key, another suite: nothing Circle can use.
+  expect(() => readOffer(srtpOffer([`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key}|2^20|1:4`]), true)).toThrow(OfferRefused);
+  expect(() => readOffer(srtpOffer([`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${Buffer.alloc(16).toString('base64')}`]), true)).toThrow(OfferRefused);
+  expect(() => readOffer(srtpOffer([`a=crypto:1 AEAD_AES_256_GCM inline:${key}`]), true)).toThrow(OfferRefused);
+  // Plain RTP over TLS stays plain.
+  expect(readOffer(offer(['m=audio 4000 RTP/AVP 0']), true).srtp).toBeUndefined();
+});
+
 it('takes the caller’s first G.711 codec and 8 kHz telephone-events, and answers with only those', () => {
   const agreed = readOffer(offer(['m=audio 4000 RTP/AVP 18 8 0 101', 'a=rtpmap:18 G729/8000', 'a=rtpmap:101 telephone-event/8000', 'a=ptime:30']));
   expect(agreed).toEqual({ codec: 'PCMA', payloadType: 8, telephoneEventType: 101, remoteAddress: '192.0.2.7', remotePort: 4000, packetMs: 30 });
