@@ -1,10 +1,10 @@
 import { randomInt } from 'node:crypto';
-import { Decoder } from '@evan/opus';
 import type { types } from 'mediasoup';
 import type { Participant } from '../rooms/participant.js';
 import type { Room } from '../rooms/room.js';
-import { audioLevel, decodeG711, encodeG711, FRAME_SAMPLES, pcmSamples, SampleQueue } from './phone-audio.js';
+import { audioLevel, encodeG711, FRAME_SAMPLES, SampleQueue } from './phone-audio.js';
 import { AUDIO_LEVEL_EXTENSION_ID, parseRtp, RtpSequence } from './rtp-packet.js';
+import { VoiceDecoders, type VoiceHandle } from './voice-decoders.js';
 
 /** G.711 μ-law (PCMU), payload type 0: the caller's voice goes into the room as the phone network carries it. */
 const PCMU_PAYLOAD_TYPE = 0;
@@ -14,15 +14,17 @@ const LIMIT_SAMPLES = 8 * FRAME_SAMPLES;
 
 interface Voice {
   producerId: string;
-  /** Opus for browsers' voices; other callers' voices arrive as μ-law. */
-  decode: (payload: Buffer) => Int16Array;
+  /** Opus for browsers' voices, μ-law for other callers': decoded once per room (see VoiceDecoders). */
+  decoder: VoiceHandle;
   queue: SampleQueue;
 }
 
-function decoderFor(mimeType: string): (payload: Buffer) => Int16Array {
-  if (mimeType.toLowerCase() === 'audio/pcmu') return (payload) => decodeG711('PCMU', payload);
-  const opus = new Decoder({ channels: 1, sample_rate: 8000 });
-  return (payload) => pcmSamples(opus.decode(payload));
+/** Each room's voices, decoded once for all of its callers. */
+const roomVoices = new WeakMap<Room, VoiceDecoders>();
+function voicesOf(room: Room): VoiceDecoders {
+  let voices = roomVoices.get(room);
+  if (!voices) roomVoices.set(room, (voices = new VoiceDecoders()));
+  return voices;
 }
 
 /**
@@ -84,7 +86,8 @@ export class PhoneMedia {
       const info = await this.room.media.consume(this.participant, producerId);
       const consumer = this.participant.media.consumers.get(info.consumerId);
       if (!consumer || this.closed) return;
-      const voice: Voice = { producerId, decode: decoderFor(consumer.rtpParameters.codecs[0]!.mimeType), queue: new SampleQueue(CUSHION_SAMPLES, LIMIT_SAMPLES) };
+      const decoder = voicesOf(this.room).acquire(producerId, consumer.rtpParameters.codecs[0]!.mimeType);
+      const voice: Voice = { producerId, decoder, queue: new SampleQueue(CUSHION_SAMPLES, LIMIT_SAMPLES) };
       this.voices.set(consumer.id, voice);
       consumer.on('rtp', (packet: Buffer) => this.receive(voice, packet));
       await this.participant.media.resumeConsumer(consumer.id);
@@ -98,6 +101,7 @@ export class PhoneMedia {
   forget(consumerId: string): void {
     const voice = this.voices.get(consumerId);
     if (!voice) return;
+    voice.decoder.release();
     this.voices.delete(consumerId);
     this.heard.delete(voice.producerId);
   }
@@ -124,6 +128,7 @@ export class PhoneMedia {
 
   close(): void {
     this.closed = true;
+    for (const voice of this.voices.values()) voice.decoder.release();
     this.voices.clear();
     this.heard.clear();
   }
@@ -133,7 +138,7 @@ export class PhoneMedia {
     // Padding-only packets (an empty Opus payload, as Chrome sends to probe bandwidth) carry no audio.
     if (!packet || packet.payload.length === 0) return;
     try {
-      voice.queue.push(voice.decode(packet.payload));
+      voice.queue.push(voice.decoder.decode(packet.payload));
     } catch {
       // A packet the decoder cannot read is a moment of silence, not a failed call.
     }
