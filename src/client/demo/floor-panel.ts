@@ -1,9 +1,7 @@
 import { isModerator } from '../../protocol/roles.js';
 import type { CircleClient } from '../sdk.js';
-import { ordinal } from './tiles.js';
+import { clockText, ordinal } from './texts.js';
 import { $, button, perform } from './ui.js';
-
-const clock = (seconds: number) => `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
 
 /**
  * Turn-taking: who has the floor and for how long, the raised hands in order (staff reorder, grant and clear them),
@@ -37,7 +35,7 @@ export function mountFloorPanel(client: CircleClient, nameOf: (participantId: st
 
     const holder = floor.holder ? `${nameOf(floor.holder)} ${floor.holder === self.participantId ? 'have' : 'has'} the floor` : 'No one has the floor';
     const left = floor.turnEndsAt ? Math.max(0, Math.round((Date.parse(floor.turnEndsAt) - Date.now()) / 1000)) : undefined;
-    const timer = left === undefined ? '' : ` · ${clock(left)} left`;
+    const timer = left === undefined ? '' : ` · ${clockText(left)} left`;
     const mode = floor.mode === 'queue' ? 'One speaker at a time' : 'Open conversation';
     const heard = client.mayBeHeard ? '' : ' · you will be heard when you have the floor';
     $('#floor-status').textContent = `${mode} · ${holder}${timer}${heard}`;

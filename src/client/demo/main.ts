@@ -5,7 +5,7 @@ import { mountFloorPanel } from './floor-panel.js';
 import { mountMessagesPanel } from './messages-panel.js';
 import { mountSideRooms } from './side-rooms-view.js';
 import { mountStaffPanel } from './staff-panel.js';
-import { AUDIO_ONLY_TEXT, dialInText, END_TEXT, STATE_TEXT } from './texts.js';
+import { AUDIO_ONLY_TEXT, clockText, dialInText, END_TEXT, STATE_TEXT } from './texts.js';
 import { mountTiles } from './tiles.js';
 import { $, perform, showNotice } from './ui.js';
 
@@ -92,10 +92,9 @@ function renderClock(): void {
   line.hidden = !startedAt || client.state !== 'joined';
   if (line.hidden) return;
   const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(startedAt!)) / 1000));
-  const [h, m, s] = [Math.floor(seconds / 3600), Math.floor(seconds / 60) % 60, seconds % 60];
   const time = $<HTMLTimeElement>('#session-time');
-  time.textContent = `${h ? `${h}:${String(m).padStart(2, '0')}` : m}:${String(s).padStart(2, '0')}`;
-  time.dateTime = `PT${h}H${m}M${s}S`;
+  time.textContent = clockText(seconds);
+  time.dateTime = `PT${seconds}S`;
 }
 setInterval(renderClock, 1000);
 

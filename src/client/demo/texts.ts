@@ -57,3 +57,14 @@ export const VERDICT_TEXT: Record<CheckVerdict, string> = {
 export function dialInText({ number, pin }: DialIn): string {
   return `If your internet drops, call ${number || "the clinic's dial-in number"} and enter ${pin} #`;
 }
+
+const ORDINAL = new Intl.PluralRules('en', { type: 'ordinal' });
+const SUFFIX: Record<string, string> = { one: 'st', two: 'nd', few: 'rd', other: 'th' };
+/** 1 → "1st", 2 → "2nd": a place in line as people say it. */
+export const ordinal = (n: number) => `${n}${SUFFIX[ORDINAL.select(n)]}`;
+
+/** A duration as a clock shows it: "4:05", or "1:04:05" past an hour (the session clock, a turn's time left). */
+export function clockText(totalSeconds: number): string {
+  const [h, m, s] = [Math.floor(totalSeconds / 3600), Math.floor(totalSeconds / 60) % 60, totalSeconds % 60];
+  return `${h ? `${h}:${String(m).padStart(2, '0')}` : m}:${String(s).padStart(2, '0')}`;
+}

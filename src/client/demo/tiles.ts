@@ -1,12 +1,8 @@
 import type { PeerInfo } from '../../protocol/events.js';
 import type { CircleClient, RemoteTrack } from '../sdk.js';
 import { actionMenu } from './action-menu.js';
+import { ordinal } from './texts.js';
 import type { Action } from './ui.js';
-
-const ORDINAL = new Intl.PluralRules('en', { type: 'ordinal' });
-const SUFFIX: Record<string, string> = { one: 'st', two: 'nd', few: 'rd', other: 'th' };
-/** 1 → "1st", 2 → "2nd": a place in line as people say it. */
-export const ordinal = (n: number) => `${n}${SUFFIX[ORDINAL.select(n)]}`;
 
 const initials = (name: string) =>
   name
