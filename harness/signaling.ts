@@ -75,7 +75,7 @@ export async function devToken(
 export interface Seated {
   client: TestClient;
   participantId: string;
-  result: { self: { admission: string }; admitted?: { peers: { participantId: string; role: string }[] } };
+  result: { self: { admission: string }; resumeToken: string; admitted?: { peers: { participantId: string; role: string }[] } };
 }
 
 /** Connects and joins with a fresh dev token; the result tells whether the seat is admitted or waiting. */

@@ -54,6 +54,8 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
   private rtpCapabilities: types.RtpCapabilities | undefined;
   /** Consumers the client has wired up and asked to run; only these ever run. */
   private readonly resumedByClient = new Set<string>();
+  /** A phone call carries the seat's voice: the room's audio to this connection is paused, so it cannot echo. */
+  private audioHeld = false;
   private closed = false;
 
   /**
@@ -159,6 +161,10 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     return describeProducer(producer);
   }
 
+  hasTransport(transportId: string): boolean {
+    return [...this.transports.values()].some((transport) => transport.id === transportId);
+  }
+
   /** The transport of one direction, for reading its statistics. */
   transport(direction: Direction): MediaTransport | undefined {
     return this.transports.get(direction);
@@ -190,7 +196,7 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
       }),
     );
     this.consumers.set(consumer.id, consumer);
-    await this.applyVideoLayers(consumer);
+    await this.applyReceiving(consumer);
     const forget = () => this.forgetConsumers([consumer.id]);
     consumer.on('score', ({ score }) => this.emit('consumerScore', score));
     consumer.on('producerclose', forget);
@@ -221,7 +227,13 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     const consumer = this.consumers.get(consumerId);
     if (!consumer) throw new CircleError('NOT_FOUND', 'no such consumer of yours');
     this.resumedByClient.add(consumerId);
-    await this.applyVideoLayers(consumer);
+    await this.applyReceiving(consumer);
+  }
+
+  /** Pauses (or runs again) every audio consumer at the SFU: the seat hears the room on its phone meanwhile. */
+  async holdAudio(held: boolean): Promise<void> {
+    this.audioHeld = held;
+    await this.applyVideoLayersToAll();
   }
 
   /**
@@ -229,12 +241,13 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
    * all at 0 (the audio goes on). mediasoup still picks layers under its own bandwidth estimate; this caps it.
    */
   async applyVideoLayersToAll(): Promise<void> {
-    await Promise.all([...this.consumers.values()].map((consumer) => this.applyVideoLayers(consumer)));
+    await Promise.all([...this.consumers.values()].map((consumer) => this.applyReceiving(consumer)));
   }
 
-  private async applyVideoLayers(consumer: types.Consumer<ConsumerAppData>): Promise<void> {
+  /** Runs a consumer the client asked for, unless its audio is held for a phone call or its video is capped to none. */
+  private async applyReceiving(consumer: types.Consumer<ConsumerAppData>): Promise<void> {
     const layers = this.videoLayers();
-    const run = this.resumedByClient.has(consumer.id) && (consumer.kind === 'audio' || layers > 0);
+    const run = this.resumedByClient.has(consumer.id) && (consumer.kind === 'audio' ? !this.audioHeld : layers > 0);
     try {
       // mediasoup clamps a layer above what the producer sends.
       const spatialLayer = layers - 1;

@@ -1,5 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { types } from 'mediasoup';
+import type { ParticipantMedia } from '../media/participant-media.js';
+import { CircleError } from '../protocol/errors.js';
 import type { Participant } from '../rooms/participant.js';
 import type { Room } from '../rooms/room.js';
 import { audioLevel, encodeG711, FRAME_SAMPLES, SampleQueue } from './phone-audio.js';
@@ -39,13 +41,16 @@ export class PhoneMedia {
   private readonly heard = new Set<string>();
   private pending = new Int16Array(0);
   private producer: types.Producer | undefined;
+  /** The call's transports, producer and consumers: the seat's own when the call holds it alone, else its leg's. */
+  private media: ParticipantMedia | undefined;
   /** Settles once the transports and the producer exist: voices announced meanwhile are consumed after it. */
   private ready: Promise<void> | undefined;
   private closed = false;
 
+  /** `seat`: the participant the call belongs to now (a browser reconnecting under a leg makes a new one). */
   constructor(
     private readonly room: Room,
-    private readonly participant: Participant,
+    private readonly seat: () => Participant | undefined,
   ) {}
 
   get producerId(): string | undefined {
@@ -58,11 +63,13 @@ export class PhoneMedia {
   }
 
   private async open(): Promise<void> {
-    const { media } = this.participant;
+    const media = this.seat()?.phoneMedia;
+    if (!media) throw new CircleError('NOT_JOINED', 'the call no longer holds the seat');
+    this.media = media;
     media.setRtpCapabilities(this.room.router.rtpCapabilities);
-    await this.room.media.createPhoneTransport(this.participant, 'recv');
-    const sendTransport = await this.room.media.createPhoneTransport(this.participant, 'send');
-    const producerId = await this.room.media.produce(this.participant, {
+    await this.room.media.createPhoneTransport(this.participant(), 'recv');
+    const sendTransport = await this.room.media.createPhoneTransport(this.participant(), 'send');
+    const producerId = await this.room.media.produce(this.participant(), {
       transportId: sendTransport,
       kind: 'audio',
       source: 'microphone',
@@ -83,14 +90,15 @@ export class PhoneMedia {
     this.heard.add(producerId);
     try {
       await this.ready;
-      const info = await this.room.media.consume(this.participant, producerId);
-      const consumer = this.participant.media.consumers.get(info.consumerId);
+      const media = this.media!;
+      const info = await this.room.media.consume(this.participant(), producerId, media);
+      const consumer = media.consumers.get(info.consumerId);
       if (!consumer || this.closed) return;
       const decoder = voicesOf(this.room).acquire(producerId, consumer.rtpParameters.codecs[0]!.mimeType);
       const voice: Voice = { producerId, decoder, queue: new SampleQueue(CUSHION_SAMPLES, LIMIT_SAMPLES) };
       this.voices.set(consumer.id, voice);
       consumer.on('rtp', (packet: Buffer) => this.receive(voice, packet));
-      await this.participant.media.resumeConsumer(consumer.id);
+      await media.resumeConsumer(consumer.id);
     } catch {
       // Gone meanwhile (left, moved to another space, closed): nothing to hear. A later announcement retries.
       this.heard.delete(producerId);
@@ -131,6 +139,12 @@ export class PhoneMedia {
     for (const voice of this.voices.values()) voice.decoder.release();
     this.voices.clear();
     this.heard.clear();
+  }
+
+  private participant(): Participant {
+    const participant = this.seat();
+    if (!participant) throw new CircleError('NOT_JOINED', 'the call no longer holds the seat');
+    return participant;
   }
 
   private receive(voice: Voice, data: Buffer): void {

@@ -1,7 +1,7 @@
 import type { Identity } from '../auth/tokens.js';
 import type { FloorView, PeerInfo, SelfView, SessionEndReason } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
-import type { ParticipantChannel, ServerEventArgs, ServerEventName } from '../rooms/participant.js';
+import type { Participant, ParticipantChannel, ServerEventArgs, ServerEventName } from '../rooms/participant.js';
 import type { Membership } from '../rooms/room-registry.js';
 import { PhoneMedia } from './phone-media.js';
 import type { PromptName } from './prompts.js';
@@ -60,7 +60,7 @@ export class PhoneSeat implements ParticipantChannel {
     this.lastFloor = membership.room.floor.view();
     if (!membership.participant.admitted) return this.caller.say('waiting');
     await this.startMedia(membership.room.admittedView(membership.participant).peers);
-    this.caller.say('joined');
+    this.caller.say(membership.participant.phone?.channel === this ? 'voiceOnPhone' : 'joined');
   }
 
   send<E extends ServerEventName>(event: E, ...args: ServerEventArgs<E>): void {
@@ -127,14 +127,12 @@ export class PhoneSeat implements ParticipantChannel {
 
   /** The caller hung up: the seat is given up, as a browser's leave. */
   leave(): void {
-    if (this.membership) this.seats.leave(this.membership);
-    this.close();
+    this.letGo((membership) => this.seats.leave(membership));
   }
 
   /** The caller vanished (no RTP): the seat is held for the resume grace, as for a dropped browser. */
   hold(): void {
-    if (this.membership) this.seats.holdSeat(this.membership);
-    this.close();
+    this.letGo((membership) => this.seats.holdSeat(membership));
   }
 
   close(): void {
@@ -143,10 +141,29 @@ export class PhoneSeat implements ParticipantChannel {
     this.media = undefined;
   }
 
+  /**
+   * The call ends its part in the seat: `alone` when it holds the seat as its one connection; a call that only
+   * carried the voice of a seat whose browser is in hands the voice back to the browser instead.
+   */
+  private letGo(alone: (membership: Membership) => void): void {
+    const membership = this.membership;
+    const seat = this.seat();
+    if (membership && seat?.phone?.channel === this) membership.room.phones.hungUp(seat, this);
+    else if (membership) alone(membership);
+    this.close();
+  }
+
+  /** The seat this call belongs to now: as its one connection, or as the leg carrying its voice. */
+  private seat(): Participant | undefined {
+    const participant = this.membership?.room.participant(this.identity.participantId);
+    if (participant?.connectionChannel === this || participant?.phone?.channel === this) return participant;
+    return undefined;
+  }
+
   private async startMedia(peers: PeerInfo[]): Promise<void> {
     const membership = this.membership;
     if (!membership || this.media) return;
-    const media = new PhoneMedia(membership.room, membership.participant);
+    const media = new PhoneMedia(membership.room, () => this.seat());
     this.media = media;
     await media.start();
     for (const peer of peers) this.hearPeer(peer);
@@ -175,11 +192,11 @@ export class PhoneSeat implements ParticipantChannel {
 
   private async toggleMute(): Promise<void> {
     const producerId = this.media?.producerId;
-    if (!this.membership || !producerId) return;
-    const { room, participant } = this.membership;
+    const participant = this.seat();
+    if (!this.membership || !participant || !producerId) return;
     const unmuting = !participant.wants.audio;
     try {
-      await room.media.setProducerPaused(participant, producerId, !unmuting);
+      await this.membership.room.media.setProducerPaused(participant, producerId, !unmuting);
       this.caller.say(unmuting ? 'unmuted' : 'mutedSelf');
     } catch (error) {
       if (error instanceof CircleError && error.code === 'FORBIDDEN') this.caller.say('stillMuted');
@@ -187,8 +204,9 @@ export class PhoneSeat implements ParticipantChannel {
   }
 
   private toggleHand(): void {
-    if (!this.membership) return;
-    const { room, participant } = this.membership;
+    const participant = this.seat();
+    if (!this.membership || !participant) return;
+    const { room } = this.membership;
     try {
       if (room.floor.position(participant.id) > 0) {
         room.turns.lowerHand(participant);

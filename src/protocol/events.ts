@@ -71,6 +71,12 @@ export interface SelfView {
   link: LinkView;
   /** The side room this participant is in, or null in the group; whoever is there with them is not `away`. */
   sideRoomId: string | null;
+  /**
+   * The seat's voice is on a telephone call (dial-in) while this connection keeps the video: the SFU pauses this
+   * connection's microphone and the room's audio to it, so nobody hears them twice and their speakers do not echo
+   * into the call. Hanging up gives the voice back.
+   */
+  voiceOnPhone: boolean;
 }
 
 export interface LobbyEntry {

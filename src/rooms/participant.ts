@@ -34,6 +34,13 @@ export interface ParticipantChannel {
   readonly viaPhone?: boolean;
 }
 
+/** A telephone carrying a seat's voice while the seat's browser stays connected for the video. */
+export interface PhoneLeg {
+  readonly channel: ParticipantChannel;
+  /** The call's own transports, producer and consumers (the bridge's DirectTransports). */
+  readonly media: ParticipantMedia;
+}
+
 export class Participant {
   /** The current role: the token's, unless a facilitator has promoted, demoted or handed over since. */
   role: Role;
@@ -44,6 +51,10 @@ export class Participant {
    * the floor all allow it; so lifting a lock or granting the floor never turns on what they turned off.
    */
   readonly wants: MediaLocks = { audio: true, video: true };
+  /** A phone call carrying this seat's voice while `connectionChannel` (a browser) keeps the video; null when none. */
+  phone: PhoneLeg | null = null;
+  /** What the room says to this seat: it reaches the connection and, while a phone carries the voice, the call too. */
+  readonly channel: ParticipantChannel;
   waitingSince = new Date();
   /** The side room this participant is in; null in the group. Only those in the same space hear each other. */
   sideRoomId: string | null = null;
@@ -54,11 +65,37 @@ export class Participant {
   constructor(
     readonly identity: Identity,
     readonly media: ParticipantMedia,
-    readonly channel: ParticipantChannel,
+    /** The connection holding the seat: a browser's session, or a phone call that holds it alone. */
+    readonly connectionChannel: ParticipantChannel,
     readonly link: LinkQuality,
   ) {
     this.role = identity.role;
-    media.on('consumersClosed', (consumerIds) => channel.send('consumersClosed', { consumerIds }));
+    this.channel = {
+      viaPhone: connectionChannel.viaPhone,
+      send: (event, ...args) => {
+        connectionChannel.send(event, ...args);
+        this.phone?.channel.send(event, ...args);
+      },
+      detach: () => {
+        connectionChannel.detach();
+        this.phone?.channel.detach();
+      },
+      end: (reason) => {
+        connectionChannel.end(reason);
+        this.phone?.channel.end(reason);
+      },
+    };
+    media.on('consumersClosed', (consumerIds) => connectionChannel.send('consumersClosed', { consumerIds }));
+  }
+
+  /** The connection's media and, while a phone carries the voice, the call's. */
+  mediaSets(): ParticipantMedia[] {
+    return this.phone ? [this.media, this.phone.media] : [this.media];
+  }
+
+  /** The media a phone call of this seat uses: the connection's when the call holds the seat alone, else its leg's. */
+  get phoneMedia(): ParticipantMedia | undefined {
+    return this.connectionChannel.viaPhone ? this.media : this.phone?.media;
   }
 
   get id(): string {
@@ -117,10 +154,10 @@ export class Participant {
       participantId: this.id,
       displayName: this.identity.displayName,
       role: this.role,
-      producers: away ? [] : this.media.describeProducers(),
+      producers: away ? [] : this.mediaSets().flatMap((media) => media.describeProducers()),
       connection: this.connection,
       away,
-      phone: this.channel.viaPhone === true,
+      phone: this.connectionChannel.viaPhone === true || this.phone !== null,
       ...(forStaff
         ? { locks: { ...this.locks }, quality: this.link.grade(this.connection, Date.now()), path: this.link.path, sideRoomId: this.sideRoomId }
         : {}),
@@ -135,6 +172,7 @@ export class Participant {
       locks: { ...this.locks },
       link: this.link.view(this.connection, Date.now()),
       sideRoomId: this.sideRoomId,
+      voiceOnPhone: this.phone !== null,
     };
   }
 }

@@ -1,12 +1,12 @@
 import type { types } from 'mediasoup';
 import type { ActiveSpeakers } from '../media/active-speakers.js';
-import type { BotTransportInfo, Direction } from '../media/participant-media.js';
+import type { BotTransportInfo, Direction, ParticipantMedia } from '../media/participant-media.js';
 import type { ConsumerInfo, MediaKind, MediaSource, TransportInfo } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import { isModerator } from '../protocol/roles.js';
 import type { Audience } from './audience.js';
 import type { Floor } from './floor.js';
-import type { Participant } from './participant.js';
+import type { Participant, PhoneLeg } from './participant.js';
 import { authorize } from './permissions.js';
 
 /**
@@ -25,9 +25,11 @@ export class RoomMedia {
     private readonly botTransports: boolean,
   ) {}
 
-  /** Whether the SFU forwards this participant's `kind` now. */
-  mayFlow(participant: Participant, kind: MediaKind): boolean {
+  /** Whether the SFU forwards this participant's `kind` now, from `media` (their connection's, or their phone call's). */
+  mayFlow(participant: Participant, kind: MediaKind, media: ParticipantMedia = participant.media): boolean {
     if (!participant.wants[kind] || participant.locks[kind]) return false;
+    // While a phone call carries the seat's voice, the browser's microphone is not heard: nobody hears them twice.
+    if (kind === 'audio' && participant.phone && media !== participant.phone.media) return false;
     if (kind === 'video') return participant.link.sendVideo;
     // The floor is the group's: a side room is an open conversation.
     if (this.floor.mode === 'open' || isModerator(participant.role) || participant.sideRoomId !== null) return true;
@@ -36,8 +38,12 @@ export class RoomMedia {
 
   /** Brings the participant's producers of `kind` in line with `mayFlow`, telling those who see them. */
   async syncProducers(participant: Participant, kind: MediaKind): Promise<void> {
-    const flow = this.mayFlow(participant, kind);
-    for (const producer of participant.media.producers.values()) {
+    for (const media of participant.mediaSets()) await this.syncProducersOf(participant, media, kind);
+  }
+
+  private async syncProducersOf(participant: Participant, media: ParticipantMedia, kind: MediaKind): Promise<void> {
+    const flow = this.mayFlow(participant, kind, media);
+    for (const producer of media.producers.values()) {
       if (producer.kind !== kind || producer.closed || producer.paused === !flow) continue;
       try {
         if (flow) await producer.resume();
@@ -89,7 +95,9 @@ export class RoomMedia {
   async createPhoneTransport(participant: Participant, direction: Direction): Promise<string> {
     participant.assertAdmitted();
     if (direction === 'send') authorize(participant.role, 'sendMedia');
-    return participant.media.createDirectTransport(direction);
+    const media = participant.phoneMedia;
+    if (!media) throw new CircleError('NOT_JOINED', 'no phone call holds this seat');
+    return media.createDirectTransport(direction);
   }
 
   async connectBotTransport(
@@ -117,20 +125,23 @@ export class RoomMedia {
     participant.assertAdmitted();
     authorize(participant.role, 'sendMedia');
     participant.wants[request.kind] = !participant.locks[request.kind];
-    const producer = await participant.media.produce(
+    // The connection's send transport, or the phone call's.
+    const media = participant.mediaSets().find((candidate) => candidate.hasTransport(request.transportId)) ?? participant.media;
+    const producer = await media.produce(
       request.transportId,
       request.kind,
       request.rtpParameters,
       request.source,
-      !this.mayFlow(participant, request.kind),
+      !this.mayFlow(participant, request.kind, media),
     );
     this.audience.notifyHearers(participant, 'producerAdded', { participantId: participant.id, producer });
-    await this.speakers.observe(participant.media.producer(producer.producerId), participant.id, participant.sideRoomId);
+    await this.speakers.observe(media.producer(producer.producerId), participant.id, participant.sideRoomId);
     return producer.producerId;
   }
 
+  /** The participant turns their microphone or camera on or off (a phone's `*6` included: one seat, one wish). */
   async setProducerPaused(participant: Participant, producerId: string, paused: boolean): Promise<void> {
-    const producer = participant.media.producer(producerId);
+    const producer = this.producerOf(participant, producerId);
     if (!paused && participant.locks[producer.kind]) {
       throw new CircleError('FORBIDDEN', `your ${producer.kind === 'audio' ? 'microphone' : 'camera'} was turned off by a facilitator`);
     }
@@ -139,19 +150,20 @@ export class RoomMedia {
   }
 
   closeProducer(participant: Participant, producerId: string): void {
-    participant.media.producer(producerId).close();
+    this.producerOf(participant, producerId).close();
     this.audience.notifyHearers(participant, 'producerRemoved', { participantId: participant.id, producerId });
   }
 
-  async consume(participant: Participant, producerId: string): Promise<ConsumerInfo> {
+  /** `receiver`: the participant's connection's media, or their phone call's. */
+  async consume(participant: Participant, producerId: string, receiver: ParticipantMedia = participant.media): Promise<ConsumerInfo> {
     participant.assertAdmitted();
     for (const owner of this.audience.visibleTo(participant)) {
-      const producer = owner.media.producers.get(producerId);
+      const producer = owner.mediaSets().map((media) => media.producers.get(producerId)).find(Boolean);
       if (!producer || !this.audience.canHear(participant, owner)) continue;
-      const consumer = await participant.media.consume(producer, owner.id);
+      const consumer = await receiver.consume(producer, owner.id);
       // One of them changed space while the consumer was being made: it must not carry a word across.
       if (this.audience.canHear(participant, owner)) return consumer;
-      participant.media.closeConsumersOf(new Set([owner.id]));
+      receiver.closeConsumersOf(new Set([owner.id]));
       break;
     }
     throw new CircleError('NOT_FOUND', 'no such producer in this room');
@@ -161,7 +173,7 @@ export class RoomMedia {
   separate(pairs: [receiver: Participant, sender: Participant][]): void {
     const sendersOf = new Map<Participant, Set<string>>();
     for (const [receiver, sender] of pairs) sendersOf.set(receiver, (sendersOf.get(receiver) ?? new Set()).add(sender.id));
-    for (const [receiver, senders] of sendersOf) receiver.media.closeConsumersOf(senders);
+    for (const [receiver, senders] of sendersOf) for (const media of receiver.mediaSets()) media.closeConsumersOf(senders);
   }
 
   /**
@@ -171,19 +183,45 @@ export class RoomMedia {
   async moved(moved: Participant[], space: string | null): Promise<void> {
     for (const participant of moved) {
       await this.syncProducers(participant, 'audio');
-      await this.speakers.move([...participant.media.producers.values()], space);
+      await this.speakers.move(participant.mediaSets().flatMap((media) => [...media.producers.values()]), space);
       participant.channel.send('activeSpeaker', { participantId: this.speakers.speakerIn(space) });
     }
   }
 
-  /** The participant's media closes; those who received their producers are told each is gone. */
+  /** The participant's connection's media closes; those who received their producers are told each is gone. */
   drop(participant: Participant): void {
-    for (const producerId of participant.media.producers.keys()) {
-      this.audience.notifyHearers(participant, 'producerRemoved', { participantId: participant.id, producerId });
-    }
-    participant.media.close();
+    this.closeMedia(participant, participant.media);
     // The path belonged to these transports; the next connection reports its own.
     participant.link.path = null;
+  }
+
+  /** A phone call carries the seat's voice from now on: the browser's microphone and the room's audio to it pause. */
+  async phoneAttached(participant: Participant): Promise<void> {
+    await participant.media.holdAudio(true);
+    await this.syncProducers(participant, 'audio');
+  }
+
+  /** The call carrying the seat's voice ended (`leg` already detached): the browser's microphone and playback return. */
+  async phoneDetached(participant: Participant, leg: PhoneLeg): Promise<void> {
+    this.closeMedia(participant, leg.media);
+    await participant.media.holdAudio(false);
+    await this.syncProducers(participant, 'audio');
+  }
+
+  /** Closes one of the participant's media sets; those who received its producers are told each is gone. */
+  closeMedia(participant: Participant, media: ParticipantMedia): void {
+    for (const producerId of media.producers.keys()) {
+      this.audience.notifyHearers(participant, 'producerRemoved', { participantId: participant.id, producerId });
+    }
+    media.close();
+  }
+
+  private producerOf(participant: Participant, producerId: string): types.Producer {
+    for (const media of participant.mediaSets()) {
+      const producer = media.producers.get(producerId);
+      if (producer) return producer;
+    }
+    throw new CircleError('NOT_FOUND', 'no such producer of yours');
   }
 
   private requireBotTransports(participant: Participant): void {

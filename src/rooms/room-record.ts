@@ -102,6 +102,11 @@ export class RoomRecord {
     };
   }
 
+  /** A newcomer waits to be admitted: a client, where the session asks for admission (or has not started yet). */
+  mustWait(role: Role, defaults: { requireAdmission: boolean; maxParticipants: number }): boolean {
+    return role === 'client' && (this.settingsOver(defaults).requireAdmission || !this.started);
+  }
+
   /**
    * The clinic sets the session up before it starts: the waiting room, its size, how the floor works. Once a
    * facilitator has started it, its facilitators change it live instead.

@@ -17,7 +17,7 @@ import type {
 import { CircleError } from '../protocol/errors.js';
 import { isModerator, type Role } from '../protocol/roles.js';
 import { LinkQuality } from '../quality/link-quality.js';
-import { RoomQuality } from '../quality/room-quality.js';
+import type { RoomQuality } from '../quality/room-quality.js';
 import { GraceTimers } from '../sessions/grace-timers.js';
 import { ActorBudget } from './actor-budget.js';
 import { Audience } from './audience.js';
@@ -26,7 +26,9 @@ import { Floor } from './floor.js';
 import { FloorFollower } from './floor-follower.js';
 import { Moderation } from './moderation.js';
 import { Participant, type ParticipantChannel } from './participant.js';
+import { PhoneLegs } from './phone-legs.js';
 import type { RoomRecord } from './room-record.js';
+import { roomLinkQuality } from './room-link-quality.js';
 import { RoomMedia } from './room-media.js';
 import { RoomViews } from './room-views.js';
 import { ADMINISTRATOR, type ModerationPort, type ParticipationEvent, type RoomObserverEvents, type SideRoomPort, type TurnTakingPort } from './room-port.js';
@@ -50,6 +52,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   readonly media: RoomMedia;
   readonly messaging: Messaging;
   readonly sideRooms: SideRooms;
+  /** Phone calls carrying the voice of seats whose browsers are in. */
+  readonly phones: PhoneLegs;
   /** What the room tells metrics and logs; nothing inside depends on who listens. */
   readonly observer = new EventEmitter<RoomObserverEvents>();
   private readonly audience: Audience;
@@ -79,26 +83,9 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.graceTimers = new GraceTimers(settings.resumeGraceMs);
     this.presence = new FacilitatorPresence(settings.facilitatorAbsenceMs, () => this.roomViewChanged());
     this.views = new RoomViews(router, this.audience, this.floor, speakers, record, () => this.presence.onHold);
-    this.quality = new RoomQuality(
-      {
-        admittedParticipants: () => this.admittedParticipants(),
-        isPresent: (participant) => this.participants.get(participant.id) === participant,
-        applyVideoRules: (participant) => this.media.syncProducers(participant, 'video'),
-        privateStateChanged: (participant) => this.audience.privateStateChanged(participant),
-        lobbyChanged: () => this.audience.lobbyChanged(),
-      },
-      settings.quality,
-      {
-        onAudioOnlyTransition: (participant, direction, reason) => {
-          this.observer.emit('audioOnlyTransition', direction, reason);
-          this.tell({ type: 'participant.audioOnly', participantId: participant.id, audioOnly: direction === 'to-audio-only' });
-        },
-        onLinkShown: (participant, quality) => this.tell({ type: 'participant.quality', participantId: participant.id, quality }),
-        onSample: (sample) => this.observer.emit('linkSample', sample),
-        onError: (error, during) => this.observer.emit('taskFailed', error, during),
-      },
-    );
+    this.quality = roomLinkQuality(this.participants, this.audience, this.media, settings.quality, this.observer);
     this.floorFollower = new FloorFollower(this.floor, this, this.audience, this.media, this.observer);
+    this.phones = new PhoneLegs(this.media, this.audience, () => this.createMedia(() => 0), this.observer);
     // A worker that dies takes its routers with it: mediasoup tells the router, and the room closes itself.
     router.on('workerclose', () => this.close('media-worker-lost'));
   }
@@ -119,16 +106,15 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     if (this.closed) throw new CircleError('UNAVAILABLE', 'the room is closing; join again');
     const previous = this.participants.get(identity.participantId);
     this.record.assertMayEnter(identity, previous !== undefined);
+    // A call to a seat whose browser is connected: the phone carries the voice, the browser keeps the video.
+    if (previous?.connection === 'connected' && channel.viaPhone && !previous.connectionChannel.viaPhone) {
+      return this.phones.attach(previous, channel);
+    }
     if (!previous && this.participants.size >= this.record.settingsOver(this.settings).maxParticipants) {
       throw new CircleError('ROOM_FULL', 'the room is full');
     }
     const link = new LinkQuality(this.settings.quality);
-    const media = new ParticipantMedia(
-      this.router,
-      { ...this.settings.transport, webRtcServer: this.mediaWorker.webRtcServer },
-      () => link.receiveLayers,
-    );
-    media.on('consumerScore', (score) => this.observer.emit('consumerScore', score));
+    const media = this.createMedia(() => link.receiveLayers);
     const participant = new Participant(identity, media, channel, link);
     this.quality.follow(participant);
     const held = previous ? undefined : this.record.takeHeldSeat(identity.participantId);
@@ -136,6 +122,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
       // The same person is back (a resumed connection, a reload, a new tab): the newest connection takes the
       // seat as it stands, position in the queue and the floor included. The others see no leave and no join.
       participant.restore(previous.seat);
+      // A call carrying the voice stays with a browser that reconnects; a newer call replaces it.
+      this.phones.carryOver(previous, participant);
       this.vacate(previous);
       if (previous.connection === 'connected') previous.channel.end(channel.viaPhone ? 'taken-by-phone' : 'replaced-by-new-session');
       this.observer.emit('seatOutcome', previous.connection === 'reconnecting' ? 'resumed' : 'replaced');
@@ -145,11 +133,11 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
       if (held) participant.restore(held);
       // Whatever way they came back in, the staff's decisions about them stand.
       participant.applyStanding(this.record.standingFor(participant.id));
-      if (!held) participant.admitted = !this.mustWait(participant.role);
+      if (!held) participant.admitted = !this.record.mustWait(participant.role, this.settings);
     }
     participant.sideRoomId = this.record.sideRoomStillOpen(participant.sideRoomId);
     this.participants.set(participant.id, participant);
-    this.tell({ type: 'participant.phone', participantId: participant.id, onPhone: channel.viaPhone === true });
+    this.tell({ type: 'participant.phone', participantId: participant.id, onPhone: channel.viaPhone === true || participant.phone !== null });
     this.messaging.deliverPending(participant);
     this.record.touch();
     if (previous && participant.admitted) this.audience.peerChanged(participant);
@@ -168,9 +156,12 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     return this.views.admitted(participant);
   }
 
+  /** The connection leaves; while a phone call carries the seat's voice, the seat stays the caller's. */
   leave(participant: Participant): void {
     if (this.participants.get(participant.id) !== participant) return;
-    this.remove(participant);
+    if (!participant.phone) return this.remove(participant);
+    this.holdSeat(participant);
+    this.phones.handSeatTo(participant);
   }
 
   /**
@@ -183,15 +174,12 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.tell({ type: 'participant.reconnecting', participantId: participant.id });
     this.media.drop(participant);
     if (participant.admitted) this.audience.peerChanged(participant);
-    this.graceTimers.hold(participant, () => {
-      this.observer.emit('seatOutcome', 'expired');
-      this.leave(participant);
-    });
+    this.awaitReturn(participant);
   }
 
-  /** Takes a participant out for good this session: told why, then disconnected. */
+  /** Takes a participant out for good this session: told why (by phone too), then disconnected. */
   dismiss(participant: Participant, reason: SessionEndReason): void {
-    this.leave(participant);
+    if (this.participants.get(participant.id) === participant) this.remove(participant);
     participant.channel.end(reason);
   }
 
@@ -282,16 +270,6 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.shutDown((participant) => participant.channel.end('ended'));
   }
 
-  /** Clients wait to be admitted: as the clinic set this session up, else as the node is configured. */
-  private get requiresAdmission(): boolean {
-    return this.record.settingsOver(this.settings).requireAdmission;
-  }
-
-  private mustWait(role: Role): boolean {
-    if (role !== 'client') return false;
-    return this.requiresAdmission || !this.record.started;
-  }
-
   private announceAdmitted(participant: Participant): void {
     this.record.admit(participant.id);
     this.tell({ type: 'participant.admitted', participantId: participant.id });
@@ -304,6 +282,25 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   private vacate(participant: Participant): void {
     this.graceTimers.release(participant);
     this.media.drop(participant);
+    if (participant.phone) this.media.closeMedia(participant, participant.phone.media);
+  }
+
+  /** The seat waits for its connection to come back; after the grace it is given up, or to a caller still on. */
+  private awaitReturn(participant: Participant): void {
+    this.graceTimers.hold(participant, () => {
+      if (participant.phone) {
+        this.phones.handSeatTo(participant);
+        return this.awaitReturn(participant);
+      }
+      this.observer.emit('seatOutcome', 'expired');
+      this.remove(participant);
+    });
+  }
+
+  private createMedia(videoLayers: () => number): ParticipantMedia {
+    const media = new ParticipantMedia(this.router, { ...this.settings.transport, webRtcServer: this.mediaWorker.webRtcServer }, videoLayers);
+    media.on('consumerScore', (score) => this.observer.emit('consumerScore', score));
+    return media;
   }
 
   private remove(participant: Participant): void {
@@ -328,7 +325,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     const starting = !this.record.started;
     this.record.start();
     if (starting) this.tell({ type: 'session.started' });
-    if (!this.requiresAdmission) for (const participant of this.waiting()) this.admit(participant);
+    if (!this.record.settingsOver(this.settings).requireAdmission) for (const participant of this.waiting()) this.admit(participant);
     this.checkFacilitatorPresence(starting);
   }
 
@@ -350,7 +347,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.floor.dispose();
     for (const participant of this.participants.values()) {
       farewell(participant);
-      participant.media.close();
+      for (const media of participant.mediaSets()) media.close();
     }
     this.participants.clear();
     this.router.close();

@@ -9,7 +9,7 @@ import { makeTestCertificates } from '../../harness/certificates.js';
 import { sample } from '../../harness/circle.js';
 import { freePort } from '../../harness/free-port.js';
 import { SipCaller, toneShare, type CallStep } from '../../harness/sip-caller.js';
-import { produceAudio, type TestClient } from '../../harness/signaling.js';
+import { connect, produceAudio, type TestClient } from '../../harness/signaling.js';
 import type { Participant } from '../../src/rooms/participant.js';
 import { circleSuite } from '../helpers/fixtures.js';
 
@@ -53,6 +53,7 @@ interface Group {
   client: TestClient;
   clientId: string;
   pin: string;
+  resumeToken: string;
   /** The client's browser drops without a goodbye; resolves once the server holds the seat. */
   dropBrowser(): Promise<void>;
 }
@@ -67,10 +68,11 @@ async function group(room: string): Promise<Group> {
     client.client.socket.io.engine.close();
     await until(() => suite.server.circle.registry.get(room)?.participant(client.participantId)?.connection === 'reconnecting', 'the seat held');
   };
-  return { facilitator: facilitator.client, client: client.client, clientId: client.participantId, pin, dropBrowser };
+  const { resumeToken } = client.result;
+  return { facilitator: facilitator.client, client: client.client, clientId: client.participantId, pin, resumeToken, dropBrowser };
 }
 
-/** The participant once the phone holds their seat with a running producer. */
+/** The participant once a phone call holds their seat alone with a running producer. */
 function seatedByPhone(room: string, participantId: string): Promise<Participant> {
   return until(() => {
     const participant = suite.server.circle.registry.get(room)?.participant(participantId);
@@ -78,7 +80,16 @@ function seatedByPhone(room: string, participantId: string): Promise<Participant
   }, 'the phone to take the seat');
 }
 
-const producerOf = (participant: Participant) => [...participant.media.producers.values()][0]!;
+/** The participant once a phone call carries their voice beside their connected browser, with a running producer. */
+function voiceByPhone(room: string, participantId: string): Promise<Participant> {
+  return until(() => {
+    const participant = suite.server.circle.registry.get(room)?.participant(participantId);
+    return !participant?.channel.viaPhone && (participant?.phone?.media.producers.size ?? 0) > 0 && participant;
+  }, 'the phone to carry the voice');
+}
+
+/** The phone call's producer: the seat's own while the call holds it alone, else its leg's. */
+const producerOf = (participant: Participant) => [...participant.phoneMedia!.producers.values()][0]!;
 
 describe('dial-in: into the right seat', () => {
   it('the PIN in the join result puts the caller in their held seat; others see no leave, and "(phone)"', async () => {
@@ -101,15 +112,78 @@ describe('dial-in: into the right seat', () => {
     expect(await metric('circle_phone_calls_active')).toBeGreaterThanOrEqual(1);
   });
 
-  it('PIN keyed by SIP INFO over TCP; a browser still in the seat hands it over; the caller receives the room', async () => {
+  it('PIN keyed by SIP INFO over TCP with the browser still in: the call carries the voice, the browser keeps the seat, its microphone paused at the SFU; the caller receives the room', async () => {
     const { facilitator, client, clientId, pin } = await group('phone-tcp');
     await produceAudio(facilitator);
+    const browserMicrophone = await produceAudio(client);
     await call([...[...`${pin}#`].map((key) => ({ info: key === '#' ? '11' : key })), { awaitBye: true }], { transport: 't1' });
-    const participant = await seatedByPhone('phone-tcp', clientId);
-    expect(await until(() => client.events('sessionEnded')[0], 'the browser told')).toEqual({ reason: 'taken-by-phone' });
+    const participant = await voiceByPhone('phone-tcp', clientId);
+    expect(client.events('sessionEnded')).toEqual([]);
     expect(facilitator.events('peerLeft')).toEqual([]);
+    expect(participant.media.producer(browserMicrophone).paused).toBe(true);
+    expect(producerOf(participant).paused).toBe(false);
+    await until(() => (client.events('selfUpdated') as { voiceOnPhone: boolean }[]).at(-1)?.voiceOnPhone, 'the browser told its voice is on the phone');
+    // The facilitator sees one seat on the phone, with both voices (the browser's paused) and no leave.
+    const seen = await until(
+      () => (facilitator.events('peerUpdated') as { participantId: string; phone: boolean; producers: { paused: boolean }[] }[]).find((p) => p.participantId === clientId && p.phone && p.producers.length === 2),
+      'the facilitator told',
+    );
+    expect(seen.producers.filter((p) => !p.paused)).toHaveLength(1);
     // The facilitator's microphone is consumed for the caller (on the bridge's DirectTransport); their own is not.
-    await until(() => participant.media.consumers.size === 1, "the facilitator's audio consumed for the caller");
+    await until(() => participant.phone!.media.consumers.size === 1, "the facilitator's audio consumed for the caller");
+  });
+
+  it('the call carrying the voice stays with the seat while the browser reconnects, and takes the seat when the browser leaves; no leave is seen', async () => {
+    const { facilitator, clientId, pin, resumeToken, dropBrowser } = await group('phone-leg');
+    const caller = await call([{ keys: `${pin}#` }, { awaitBye: true }]);
+    const leg = (await voiceByPhone('phone-leg', clientId)).phone;
+    const room = suite.server.circle.registry.get('phone-leg')!;
+    caller.speak(440);
+    // Her browser drops: the seat is held for it, and the same call goes on carrying her voice.
+    await dropBrowser();
+    expect(room.participant(clientId)!.phone).toBe(leg);
+    // The browser comes back by resume: a new connection of the seat, with the same call.
+    const back = suite.track(await connect(suite.server.url));
+    const resumed = await back.ok<{ self: { voiceOnPhone: boolean } }>('resume', { resumeToken });
+    expect(resumed.self.voiceOnPhone).toBe(true);
+    const browser = room.participant(clientId)!;
+    expect(browser.connection).toBe('connected');
+    expect(browser.phone).toBe(leg);
+    const before = (await producerOf(browser).getStats())[0]!.packetCount;
+    await sleep(500);
+    expect((await producerOf(browser).getStats())[0]!.packetCount).toBeGreaterThan(before + 10);
+    // The browser leaves while she is still on the phone: the call takes the seat, as its one connection.
+    await back.ok('leave');
+    const byPhone = await seatedByPhone('phone-leg', clientId);
+    expect(byPhone.connection).toBe('connected');
+    expect(byPhone.phone).toBeNull();
+    expect(facilitator.events('peerLeft')).toEqual([]);
+    expect(caller.sipp.exitCode).toBeNull();
+  });
+
+  it('a browser that does not come back within the grace leaves the seat to the call carrying its voice', async () => {
+    const { facilitator, clientId, pin, dropBrowser } = await group('phone-leg-grace');
+    await call([{ keys: `${pin}#` }, { awaitBye: true }]);
+    await voiceByPhone('phone-leg-grace', clientId);
+    await dropBrowser();
+    const byPhone = await until(() => {
+      const participant = suite.server.circle.registry.get('phone-leg-grace')?.participant(clientId);
+      return participant?.channel.viaPhone && participant.connection === 'connected' && participant;
+    }, 'the call to take the seat after the grace', 12_000);
+    expect(byPhone.role).toBe('client');
+    expect(facilitator.events('peerLeft')).toEqual([]);
+  });
+
+  it('the call carrying the voice hangs up: the browser has its voice back', async () => {
+    const { client, clientId, pin } = await group('phone-leg-bye');
+    const browserMicrophone = await produceAudio(client);
+    const caller = await call([{ keys: `${pin}#` }, { pauseMs: 2500 }, { bye: true }]);
+    const participant = await voiceByPhone('phone-leg-bye', clientId);
+    expect(participant.media.producer(browserMicrophone).paused).toBe(true);
+    expect(await caller.exited).toBe(0);
+    await until(() => participant.phone === null && !participant.media.producer(browserMicrophone).paused, 'the browser microphone heard again');
+    expect(participant.connection).toBe('connected');
+    expect((client.events('selfUpdated') as { voiceOnPhone: boolean }[]).at(-1)?.voiceOnPhone).toBe(false);
   });
 
   it('SIP from outside phone.allowedSources is dropped unanswered', async () => {
@@ -236,13 +310,13 @@ describe('dial-in over TLS with SRTP', () => {
     const room = 'phone-tls';
     const { facilitator, clientId, pin, dropBrowser } = await group(room);
     await dropBrowser();
-    // Ben, in the same room by plain RTP over UDP (sipp; his phone takes over his browser's seat), speaks 880 Hz;
+    // Ben, in the same room by plain RTP over UDP (sipp; his phone carries the voice of his browser's seat), speaks 880 Hz;
     // the TLS caller's file is 440 Hz.
     const ben = await suite.seat(room, 'Ben', 'client');
     await facilitator.ok('admit', { participantId: ben.participantId });
     const benPin = (ben.result as { dialIn?: { pin: string } }).dialIn!.pin;
     const plain = await call([{ keys: `${benPin}#` }, { awaitBye: true }]);
-    await seatedByPhone(room, ben.participantId);
+    await voiceByPhone(room, ben.participantId);
     plain.speak(880);
 
     const secure = await Baresip.call(`sip:circle@127.0.0.1:${tlsPort};transport=tls`, { caFile: certificates.caFile, toneHz: 440 });

@@ -31,6 +31,7 @@ const self = (participantId: string, role: SelfView['role'] = 'client'): SelfVie
   admission: 'admitted',
   locks: { audio: false, video: false },
   sideRoomId: null,
+  voiceOnPhone: false,
   link: { quality: 'good', audioOnly: null, sendVideo: true, receiveVideo: true, path: null },
 });
 

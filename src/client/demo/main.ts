@@ -40,6 +40,7 @@ client.on('ended', (reason) => showNotice(END_TEXT[reason]));
 client.on('error', (error) => console.warn('circle:', error.message));
 client.on('self', (self) => {
   if (self.locks.audio) showNotice('A facilitator muted your microphone.');
+  $<HTMLElement>('#voice-on-phone').hidden = !self.voiceOnPhone;
   const linkStatus = $<HTMLElement>('#link-status');
   linkStatus.hidden = !self.link.audioOnly;
   linkStatus.textContent = self.link.audioOnly ? AUDIO_ONLY_TEXT[self.link.audioOnly] : '';
@@ -79,6 +80,7 @@ client.on('peerLeft', ({ participantId }) => {
   render();
 });
 client.on('trackAdded', tiles.attach);
+client.on('trackRemoved', tiles.detach);
 
 function nameOf(participantId: string): string {
   if (participantId === client.self?.participantId) return 'You';

@@ -35,13 +35,11 @@ export function mountTiles(
       const video = document.createElement('video');
       video.autoplay = true;
       video.playsInline = true;
-      const audio = document.createElement('audio');
-      audio.autoplay = true;
       const avatar = document.createElement('span');
       avatar.className = 'avatar';
       avatar.setAttribute('aria-hidden', 'true');
       const caption = document.createElement('figcaption');
-      tile.append(video, audio, avatar, caption);
+      tile.append(video, avatar, caption);
       grid.append(tile);
     }
     return tile;
@@ -87,14 +85,15 @@ export function mountTiles(
 
   function renderPeer(peer: PeerInfo): void {
     const tile = tileFor(peer.participantId);
-    const mic = peer.producers.find((p) => p.kind === 'audio');
+    // A seat on the phone sends two voices: its browser's microphone (paused meanwhile) and the call's.
+    const heard = peer.producers.some((p) => p.kind === 'audio' && !p.paused);
     const camera = peer.producers.find((p) => p.kind === 'video');
     tile.classList.toggle('away', peer.away);
     tile.classList.toggle('no-video', !camera || camera.paused);
     tile.setAttribute('aria-label', peer.displayName);
     tile.querySelector('.avatar')!.textContent = initials(peer.displayName);
     const badges = common(tile, peer.participantId);
-    if (!mic || mic.paused) badges.push(badge('muted', 'Muted', peer.locks?.audio ? 'Muted by a facilitator' : 'Microphone off'));
+    if (!heard) badges.push(badge('muted', 'Muted', peer.locks?.audio ? 'Muted by a facilitator' : 'Microphone off'));
     const reconnecting = peer.connection === 'reconnecting' ? ' · reconnecting…' : '';
     caption(tile, `${peer.displayName}${peer.phone ? ' (phone)' : ''}${reconnecting}${whereabouts(peer)}`, badges);
     // The new menu is made while the old one is still there, so it can take over its focus.
@@ -120,9 +119,16 @@ export function mountTiles(
       grid.dataset.count = String(client.peers.size + (selfTile.hidden ? 0 : 1));
     },
     attach(remote: RemoteTrack): void {
-      const element = tileFor(remote.participantId).querySelector(remote.kind) as HTMLMediaElement;
+      const tile = tileFor(remote.participantId);
+      // One audio element per voice: a seat on the phone sends two (its browser's, paused, and the call's).
+      const element = remote.kind === 'video' ? tile.querySelector('video')! : tile.appendChild(document.createElement('audio'));
+      element.dataset.consumer = remote.consumerId;
+      element.autoplay = true;
       element.srcObject = new MediaStream([remote.track]);
       void element.play().catch(() => undefined);
+    },
+    detach(remote: RemoteTrack): void {
+      if (remote.kind === 'audio') document.querySelector(`audio[data-consumer="${remote.consumerId}"]`)?.remove();
     },
     remove(participantId: string): void {
       document.getElementById(`peer-${participantId}`)?.remove();
