@@ -83,7 +83,8 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
   let pool: WorkerPool | undefined;
   let checks: ConnectionChecks | undefined;
   let shuttingDown = false;
-  const kv = createStore(config, new PrivacyKeys(config.privacy.secret), logger);
+  const keys = new PrivacyKeys(config.privacy.secret);
+  const kv = createStore(config, keys, logger);
   const metrics = createMetrics(() =>
     registry && pool
       ? {
@@ -146,7 +147,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
     return { ready, checks: { workers, accepting: registry!.accepting && !shuttingDown, store: kv.available ? 'up' : 'down' } };
   };
 
-  const phone = config.phone.enabled ? new PhoneBridge(config.phone, kv, registry, metrics.phone, logger) : undefined;
+  const phone = config.phone.enabled ? new PhoneBridge(config.phone, kv, { directory, keys }, registry, metrics.phone, logger) : undefined;
   const dialIn = phone && ((identity: Identity) => phone.dialInFor(identity));
   const httpServer = createServer(createPublicApp({ config, tokens, logger }));
   const internalServer = createServer(createInternalApp({ config, metrics, logger, readiness, registry, tokens, reports, phone }));

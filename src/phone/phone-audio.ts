@@ -103,3 +103,18 @@ export function clip(mix: Int32Array): Int16Array {
 export function pcmSamples(bytes: Uint8Array): Int16Array {
   return new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
+
+/** Cuts audio of any packet length (a carrier's 30 ms, say) into 20 ms frames; what is left waits for the next. */
+export class FrameCutter {
+  private pending = new Int16Array(0);
+
+  /** Calls `frame` for each whole 20 ms frame `samples` completes. */
+  cut(samples: Int16Array, frame: (samples: Int16Array) => void): void {
+    const joined = new Int16Array(this.pending.length + samples.length);
+    joined.set(this.pending);
+    joined.set(samples, this.pending.length);
+    let offset = 0;
+    for (; offset + FRAME_SAMPLES <= joined.length; offset += FRAME_SAMPLES) frame(joined.subarray(offset, offset + FRAME_SAMPLES));
+    this.pending = joined.slice(offset);
+  }
+}

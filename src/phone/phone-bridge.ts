@@ -4,11 +4,14 @@ import type { Logger } from '../logging/logger.js';
 import type { PhoneMetrics } from '../metrics/phone-metrics.js';
 import type { DialIn } from '../protocol/events.js';
 import { can } from '../rooms/permissions.js';
+import type { PrivacyKeys } from '../privacy/privacy-keys.js';
 import type { KeyValueStore } from '../store/kv.js';
+import type { RoomDirectory } from '../store/room-directory.js';
 import { DialInPins } from './dial-in-pins.js';
 import { FrameClock } from './frame-clock.js';
 import { PhoneCall } from './phone-call.js';
 import type { SeatGateway } from './phone-seat.js';
+import { PhoneHops } from './phone-hops.js';
 import { PinGate } from './pin-gate.js';
 import { Prompts } from './prompts.js';
 import { RtpLeg } from './rtp-leg.js';
@@ -31,11 +34,14 @@ export class PhoneBridge {
   private readonly server: SipServer;
   private readonly prompts: Prompts;
   private readonly gate: PinGate;
+  private readonly hops: PhoneHops;
   private port = 0;
 
   constructor(
     private readonly settings: PhoneSettings,
     kv: KeyValueStore,
+    /** Which node runs which room, and the cluster's privacy keys: for calls that reach another node than their room's. */
+    cluster: { directory: RoomDirectory; keys: PrivacyKeys },
     private readonly seats: SeatGateway,
     private readonly metrics: PhoneMetrics,
     private readonly logger: Logger,
@@ -57,6 +63,7 @@ export class PhoneBridge {
       (message, flow) => this.server.handle(message, flow),
       (reason) => metrics.sipDropped.inc({ reason }),
     );
+    this.hops = new PhoneHops(cluster.directory, cluster.keys, this.server, this.endpoint, settings);
   }
 
   /** Binds the SIP port; answers it. */
@@ -68,6 +75,7 @@ export class PhoneBridge {
       const where = `${this.settings.sipHost}:${this.settings.sipPort}`;
       throw new Error(`phone.sipPort: ${where} is in use; set CIRCLE_PHONE_SIP_PORT to a free port, or CIRCLE_PHONE_ENABLED=false`);
     }
+    this.hops.listening(this.port);
     this.logger.info({ port: this.port, host: this.settings.sipHost, tcp: this.settings.tcp, tlsPort: this.settings.tls.port || undefined }, 'phone bridge listening for SIP');
     return this.port;
   }
@@ -104,6 +112,12 @@ export class PhoneBridge {
 
   private async answer(call: SipCall): Promise<void> {
     if (this.server.activeCalls > this.settings.maxCalls) return this.refuse(call, 486, 'Busy Here');
+    let forwardedPin: string | undefined;
+    try {
+      forwardedPin = this.hops.pinOf(call.invite);
+    } catch {
+      return this.refuse(call, 403, 'Forbidden'); // a hop sealed without the cluster's secret, for another call, or old
+    }
     let agreed;
     try {
       agreed = readOffer(call.offer, call.flow.protocol === 'TLS');
@@ -137,6 +151,9 @@ export class PhoneBridge {
       settings: this.settings,
       logger: this.logger,
       mediaAddress: this.address,
+      agreed,
+      hops: this.hops,
+      forwardedPin,
       hooks: {
         ended: (outcome) => {
           this.metrics.callsActive.dec();

@@ -7,15 +7,19 @@ import { PhoneSeat, type CallerPort, type SeatGateway } from './phone-seat.js';
 import type { PinGate } from './pin-gate.js';
 import type { PromptName, Prompts } from './prompts.js';
 import type { LegStats, RtpLeg } from './rtp-leg.js';
-import { OfferRefused, readOffer, writeAnswer } from './sdp-answer.js';
+import type { Hop, PhoneHops } from './phone-hops.js';
+import { OfferRefused, readOffer, writeAnswer, type AgreedMedia } from './sdp-answer.js';
+import type { LocalAddress } from './sip-client-call.js';
 import type { CallEnd, SipCall } from './sip-dialogs.js';
 import { keyFromInfo } from './telephone-events.js';
 
 /** How a call ended, for `circle_phone_calls_total{outcome}`. */
-export const CALL_OUTCOMES = ['joined', 'wrong-pin', 'no-input', 'abandoned', 'cancelled', 'refused', 'unavailable'] as const;
+export const CALL_OUTCOMES = ['joined', 'forwarded', 'wrong-pin', 'no-input', 'abandoned', 'cancelled', 'refused', 'unavailable'] as const;
 export type CallOutcome = (typeof CALL_OUTCOMES)[number];
 
 const WRONG_PINS_ALLOWED = 3;
+/** After the far node hangs up a forwarded call, what it said last still crosses this node's cushion. */
+const HOP_FAREWELL_MS = 200;
 const LONGEST_ENTRY = 20;
 
 export interface CallHooks {
@@ -35,6 +39,12 @@ export interface CallContext {
   logger: Logger;
   /** The address and port Circle's SDP names. */
   mediaAddress: string;
+  /** What the caller's SDP and ours agreed on (a forwarded call offers the same to the node it goes to). */
+  agreed: AgreedMedia;
+  /** Forwarding to the node that runs the room (with several nodes); absent on one node. */
+  hops?: PhoneHops;
+  /** The PIN a call forwarded from another node carries: keyed there already, so no prompt and no keys here. */
+  forwardedPin?: string;
 }
 
 /**
@@ -44,13 +54,15 @@ export interface CallContext {
  * (the seat is held for the grace, as for a dropped browser), or after a farewell prompt.
  */
 export class PhoneCall implements CallerPort {
-  private stage: 'pin' | 'checking' | 'seated' | 'leaving' | 'over' = 'pin';
+  private stage: 'pin' | 'checking' | 'seated' | 'hopped' | 'leaving' | 'over' = 'pin';
   private digits = '';
   private wrongPins = 0;
   private readonly prompt = new SampleQueue(0, Number.MAX_SAFE_INTEGER);
   private digitTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout;
   private seat: PhoneSeat | undefined;
+  /** The node running the room, when this call was forwarded there. */
+  private hop: Hop | undefined;
   private outcome: CallOutcome | undefined;
   private sdpVersion = 1;
   private readonly tick = () => this.sendFrame();
@@ -61,7 +73,10 @@ export class PhoneCall implements CallerPort {
     private readonly context: CallContext,
   ) {
     leg.on('key', (key) => this.key(key));
-    leg.on('audio', (samples) => this.seat?.uplink(samples));
+    leg.on('audio', (samples) => {
+      this.seat?.uplink(samples);
+      this.hop?.send(samples);
+    });
     sip.on('info', (type, body) => {
       const key = keyFromInfo(type, body);
       if (key) this.key(key);
@@ -70,6 +85,10 @@ export class PhoneCall implements CallerPort {
     sip.onReoffer = (sdp) => this.reoffer(sdp);
     this.statsTimer = setInterval(() => context.hooks.legStats(leg.readStats()), 1000);
     context.clock.add(this.tick);
+    if (context.forwardedPin !== undefined) {
+      void this.submit(context.forwardedPin);
+      return;
+    }
     this.say('welcome');
     this.awaitDigits();
   }
@@ -91,14 +110,18 @@ export class PhoneCall implements CallerPort {
   private sendFrame(): void {
     const mix = new Int32Array(FRAME_SAMPLES);
     this.seat?.mixInto(mix);
+    this.hop?.mixInto(mix);
     this.prompt.mixInto(mix);
     this.leg.send(clip(mix));
+    const { rtpTimeoutMs } = this.context.settings;
     if (this.stage === 'leaving' && this.prompt.size === 0) this.sip.hangUp();
-    else if (Date.now() - this.leg.lastPacketAt > this.context.settings.rtpTimeoutMs) this.callerVanished();
+    else if (Date.now() - this.leg.lastPacketAt > rtpTimeoutMs) this.callerVanished();
+    else if (this.hop && Date.now() - this.hop.lastPacketAt > rtpTimeoutMs) this.farewell('unavailable');
   }
 
   private key(key: string): void {
     if (this.stage === 'seated') return this.seat?.key(key);
+    if (this.stage === 'hopped') return this.hop?.key(key);
     if (this.stage !== 'pin') return;
     this.prompt.clear(); // the caller is keying: no need to hear the rest
     this.awaitDigits();
@@ -112,15 +135,14 @@ export class PhoneCall implements CallerPort {
     this.digitTimer = setTimeout(() => this.farewell('noInput', 'no-input'), this.context.settings.digitTimeoutMs);
   }
 
-  private async submit(): Promise<void> {
-    const pin = this.digits;
+  private async submit(pin = this.digits): Promise<void> {
     this.digits = '';
     this.stage = 'checking';
     clearTimeout(this.digitTimer);
     const verdict = await this.context.gate.check(pin, this.sip.flow.address).catch(() => undefined);
     if (this.stage !== 'checking') return; // hung up meanwhile
     if (!verdict) return this.farewell('unavailable', 'unavailable');
-    if ('seat' in verdict) return this.takeSeat(verdict.seat);
+    if ('seat' in verdict) return this.takeSeat(verdict.seat, pin);
     this.context.hooks.pinFailure();
     this.wrongPins += 1;
     if (verdict.refused === 'too-many' || this.wrongPins >= WRONG_PINS_ALLOWED) return this.farewell('tooManyAttempts', 'wrong-pin');
@@ -129,7 +151,11 @@ export class PhoneCall implements CallerPort {
     this.awaitDigits();
   }
 
-  private async takeSeat(identity: Identity): Promise<void> {
+  private async takeSeat(identity: Identity, pin: string): Promise<void> {
+    // A call forwarded here is never forwarded again: the room's owner changing meanwhile ends it below.
+    const owner = this.context.forwardedPin === undefined ? await this.context.hops?.ownerElsewhere(identity.roomId) : undefined;
+    if (this.stage !== 'checking') return; // hung up meanwhile
+    if (owner) return this.forward(owner, pin);
     const seat = new PhoneSeat(identity, this.context.seats, this);
     this.seat = seat;
     this.stage = 'seated';
@@ -142,6 +168,23 @@ export class PhoneCall implements CallerPort {
       this.stage = 'checking';
       this.farewell(code === 'SESSION_ENDED' ? 'ended' : code === 'REMOVED' ? 'removed' : 'unavailable', 'unavailable');
     }
+  }
+
+  /** The room runs on another node: the call goes on there, through this node. */
+  private async forward(owner: LocalAddress, pin: string): Promise<void> {
+    let hop: Hop;
+    try {
+      hop = await this.context.hops!.forward(owner, pin, this.context.agreed);
+    } catch (error) {
+      this.context.logger.warn({ err: (error as Error).message }, 'phone: forwarding a call to the node running its room failed');
+      return this.farewell('unavailable', 'unavailable');
+    }
+    if (this.stage !== 'checking') return hop.hangUp(); // the caller hung up meanwhile
+    this.hop = hop;
+    this.stage = 'hopped';
+    this.outcome = 'forwarded';
+    // The far node said its farewell (the session ended, the seat was taken): its words have reached the caller.
+    hop.onEnded(() => setTimeout(() => this.sip.hangUp(), HOP_FAREWELL_MS));
   }
 
   private reoffer(sdp: string): string | undefined {
@@ -158,6 +201,7 @@ export class PhoneCall implements CallerPort {
   /** No RTP for `rtpTimeoutMs`: the line is dead. A seated caller's seat is held for the grace. */
   private callerVanished(): void {
     if (this.stage === 'seated') this.seat?.hold();
+    this.hop?.fallSilent();
     this.outcome ??= 'abandoned';
     this.sip.hangUp();
   }
@@ -167,6 +211,8 @@ export class PhoneCall implements CallerPort {
     if (why === 'bye') this.seat?.leave();
     else if (why === 'no-ack') this.seat?.hold();
     else this.seat?.close();
+    if (why === 'bye') this.hop?.hangUp();
+    else this.hop?.fallSilent();
     this.stage = 'over';
     clearTimeout(this.digitTimer);
     clearInterval(this.statsTimer);

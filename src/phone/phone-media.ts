@@ -4,7 +4,7 @@ import type { ParticipantMedia } from '../media/participant-media.js';
 import { CircleError } from '../protocol/errors.js';
 import type { Participant } from '../rooms/participant.js';
 import type { Room } from '../rooms/room.js';
-import { audioLevel, encodeG711, FRAME_SAMPLES, SampleQueue } from './phone-audio.js';
+import { audioLevel, encodeG711, FRAME_SAMPLES, FrameCutter, SampleQueue } from './phone-audio.js';
 import { AUDIO_LEVEL_EXTENSION_ID, parseRtp, RtpSequence } from './rtp-packet.js';
 import { VoiceDecoders, type VoiceHandle } from './voice-decoders.js';
 
@@ -39,7 +39,7 @@ export class PhoneMedia {
   private readonly outgoing = new RtpSequence(randomInt(1, 0xffffffff), PCMU_PAYLOAD_TYPE);
   private readonly voices = new Map<string, Voice>();
   private readonly heard = new Set<string>();
-  private pending = new Int16Array(0);
+  private readonly frames = new FrameCutter();
   private producer: types.Producer | undefined;
   /** The call's transports, producer and consumers: the seat's own when the call holds it alone, else its leg's. */
   private media: ParticipantMedia | undefined;
@@ -116,17 +116,9 @@ export class PhoneMedia {
 
   /** The caller's audio (any length): sent on in 20 ms frames. */
   send(samples: Int16Array): void {
-    if (!this.producer || this.producer.closed) return;
-    const joined = new Int16Array(this.pending.length + samples.length);
-    joined.set(this.pending);
-    joined.set(samples, this.pending.length);
-    let offset = 0;
-    for (; offset + FRAME_SAMPLES <= joined.length; offset += FRAME_SAMPLES) {
-      const frame = joined.subarray(offset, offset + FRAME_SAMPLES);
-      const packet = this.outgoing.next(encodeG711('PCMU', frame), FRAME_SAMPLES, audioLevel(frame));
-      (this.producer as types.Producer & { send(packet: Buffer): void }).send(packet);
-    }
-    this.pending = joined.slice(offset);
+    const producer = this.producer as (types.Producer & { send(packet: Buffer): void }) | undefined;
+    if (!producer || producer.closed) return;
+    this.frames.cut(samples, (frame) => producer.send(this.outgoing.next(encodeG711('PCMU', frame), FRAME_SAMPLES, audioLevel(frame))));
   }
 
   /** Adds one frame of everyone heard onto `mix`. */

@@ -4,7 +4,7 @@ import { ProtectionProfileAes128CmHmacSha1_80, RtpPacket, SrtpSession } from 'we
 import { decodeG711, encodeG711, FRAME_SAMPLES, SAMPLE_RATE } from './phone-audio.js';
 import { parseRtp, RtpSequence } from './rtp-packet.js';
 import type { AgreedMedia, SrtpKeys } from './sdp-answer.js';
-import { TelephoneEvents } from './telephone-events.js';
+import { keyPressPayloads, TelephoneEvents } from './telephone-events.js';
 
 type LegEvents = {
   /** Caller audio, decoded (any packet length). */
@@ -97,6 +97,15 @@ export class RtpLeg extends EventEmitter<LegEvents> {
   send(samples: Int16Array): void {
     const packet = this.outgoing.next(encodeG711(this.agreed.codec, samples), FRAME_SAMPLES);
     this.socket.send(this.protect(packet), this.agreed.remotePort, this.agreed.remoteAddress);
+  }
+
+  /** A key press towards the other end, as RFC 4733 events (nothing where its SDP offered none). */
+  sendKey(key: string): void {
+    const type = this.agreed.telephoneEventType;
+    if (type === undefined) return;
+    keyPressPayloads(key).forEach((payload, index) => {
+      this.socket.send(this.protect(this.outgoing.event(type, payload, index === 0)), this.agreed.remotePort, this.agreed.remoteAddress);
+    });
   }
 
   /** Jitter now, and packets expected and lost since the previous reading. */

@@ -67,6 +67,13 @@ export class RtpSequence {
     readonly payloadType: number,
   ) {}
 
+  /** An RFC 4733 event packet of the stream: the next sequence number, at the timestamp the next frame will carry. */
+  event(payloadType: number, payload: Uint8Array, start: boolean): Buffer {
+    const packet = buildRtp({ payloadType, marker: start, sequenceNumber: this.sequenceNumber, timestamp: this.timestamp, ssrc: this.ssrc }, payload);
+    this.sequenceNumber = (this.sequenceNumber + 1) & 0xffff;
+    return packet;
+  }
+
   /** The next packet, `samples` (in the stream's clock) after the previous one. */
   next(payload: Uint8Array, samples: number, audioLevel?: number): Buffer {
     const packet = buildRtp(

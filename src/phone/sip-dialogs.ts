@@ -10,15 +10,49 @@ const TRANSACTION_MS = 64 * T1_MS;
 
 export type CallEnd = 'bye' | 'cancel' | 'no-ack' | 'hung-up';
 
+export function tag(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/**
+ * RFC 3261 §17: a message sent again over UDP until its answer comes, at T1 doubling (up to T2 unless `uncapped`,
+ * as an INVITE's Timer A is), for 64·T1 at most; `expired` runs if nothing stopped it by then.
+ */
+export class Repeater {
+  private retransmit: NodeJS.Timeout | undefined;
+  private giveUp: NodeJS.Timeout | undefined;
+
+  start(send: () => void, expired?: () => void, { uncapped = false } = {}): void {
+    this.stop();
+    let interval = T1_MS;
+    const again = (): void => {
+      send();
+      interval = uncapped ? interval * 2 : Math.min(interval * 2, T2_MS);
+      this.retransmit = setTimeout(again, interval);
+    };
+    this.retransmit = setTimeout(again, interval);
+    this.giveUp = setTimeout(() => {
+      this.stop();
+      expired?.();
+    }, TRANSACTION_MS);
+  }
+
+  /** Stops sending again; the transaction's end stays armed (a provisional answer to an INVITE). */
+  quiet(): void {
+    clearTimeout(this.retransmit);
+  }
+
+  stop(): void {
+    clearTimeout(this.retransmit);
+    clearTimeout(this.giveUp);
+  }
+}
+
 type CallEvents = {
   confirmed: [];
   ended: [why: CallEnd];
   info: [contentType: string, body: string];
 };
-
-function tag(): string {
-  return randomBytes(6).toString('hex');
-}
 
 /**
  * One inbound call, as its dialog (RFC 3261 §12): answered or refused once, then confirmed by the caller's ACK, and
@@ -28,8 +62,8 @@ function tag(): string {
 export class SipCall extends EventEmitter<CallEvents> {
   readonly localTag = tag();
   private finalResponse: SipMessage | undefined;
-  private retransmit: NodeJS.Timeout | undefined;
-  private giveUp: NodeJS.Timeout | undefined;
+  private readonly repeater = new Repeater();
+  private ackTimer: NodeJS.Timeout | undefined;
   private localSequence = 1;
   private state: 'early' | 'answered' | 'confirmed' | 'ended' = 'early';
   /** Answers a re-INVITE's offer (an SDP answer), or undefined to refuse it (488). */
@@ -99,7 +133,7 @@ export class SipCall extends EventEmitter<CallEvents> {
       },
     };
     this.flow.send(bye);
-    if (this.flow.protocol === 'UDP') this.repeat(() => this.flow.send(bye), TRANSACTION_MS);
+    if (this.flow.protocol === 'UDP') this.repeater.start(() => this.flow.send(bye));
   }
 
   /** A request of this dialog (or the INVITE again); answers it. */
@@ -194,10 +228,10 @@ export class SipCall extends EventEmitter<CallEvents> {
     this.finalResponse = response;
     this.flow.send(response);
     if (this.flow.protocol !== 'UDP') {
-      if (response.status === 200) this.giveUp = setTimeout(() => this.noAck(), TRANSACTION_MS);
+      if (response.status === 200) this.ackTimer = setTimeout(() => this.noAck(), TRANSACTION_MS);
       return;
     }
-    this.repeat(() => this.flow.send(response), TRANSACTION_MS, () => response.status === 200 && this.noAck());
+    this.repeater.start(() => this.flow.send(response), () => response.status === 200 && this.noAck());
   }
 
   /** RFC 3261 §13.3.1.4: an answer never acknowledged ends the call with a BYE. */
@@ -205,23 +239,8 @@ export class SipCall extends EventEmitter<CallEvents> {
     if (this.state === 'answered') this.hangUp('no-ack');
   }
 
-  private repeat(send: () => void, lifetimeMs: number, expired?: () => void): void {
-    this.stopRepeating();
-    let interval = T1_MS;
-    const again = (): void => {
-      send();
-      interval = Math.min(interval * 2, T2_MS);
-      this.retransmit = setTimeout(again, interval);
-    };
-    this.retransmit = setTimeout(again, interval);
-    this.giveUp = setTimeout(() => {
-      this.stopRepeating();
-      expired?.();
-    }, lifetimeMs);
-  }
-
   private stopRepeating(): void {
-    clearTimeout(this.retransmit);
-    clearTimeout(this.giveUp);
+    this.repeater.stop();
+    clearTimeout(this.ackTimer);
   }
 }

@@ -156,6 +156,15 @@ export class SipEndpoint {
     ]);
   }
 
+  /** A flow of this node's own making: SIP over UDP from the SIP port to another node's bridge. */
+  flowTo(address: string, port: number): Flow {
+    return { protocol: 'UDP', address, port, send: (out) => this.sendDatagram(out, address, port) };
+  }
+
+  private sendDatagram(message: SipMessage, address: string, port: number): void {
+    this.udp?.send(Buffer.from(sip.stringify(message), 'binary'), port, address);
+  }
+
   private admits(address: string): boolean {
     if (!this.allowed.check(address, net.isIPv6(address) ? 'ipv6' : 'ipv4')) {
       this.onDrop('source-not-allowed');
@@ -178,16 +187,7 @@ export class SipEndpoint {
       message = undefined;
     }
     if (!complete(message)) return this.onDrop('unparsable');
-    const udp = this.udp!;
-    this.deliver(message, {
-      protocol: 'UDP',
-      address: from.address,
-      port: from.port,
-      send: (out) => {
-        const text = Buffer.from(sip.stringify(out), 'binary');
-        udp.send(text, from.port, from.address);
-      },
-    });
+    this.deliver(message, this.flowTo(from.address, from.port));
   }
 
   private accept(socket: net.Socket): void {

@@ -1,5 +1,6 @@
 import type { SipMessage } from 'sip';
 import sip from 'sip';
+import type { SipClientCall } from './sip-client-call.js';
 import { SipCall } from './sip-dialogs.js';
 import type { Flow } from './sip-endpoint.js';
 
@@ -13,6 +14,8 @@ const LINGER_MS = 32_000;
  */
 export class SipServer {
   private readonly calls = new Map<string, SipCall>();
+  /** Calls this node places (to another node's bridge), by Call-ID: every message of theirs is theirs. */
+  private readonly placed = new Map<string, SipClientCall>();
 
   constructor(
     /** Where the caller reaches this call again: the same transport (and port) the INVITE came over. */
@@ -26,7 +29,17 @@ export class SipServer {
     return count;
   }
 
+  /** Routes the messages of a call this node places to it, until it ends (and a while after, for repeats). */
+  place(call: SipClientCall): void {
+    this.placed.set(call.callId, call);
+    const forget = () => setTimeout(() => this.placed.get(call.callId) === call && this.placed.delete(call.callId), LINGER_MS).unref();
+    call.once('ended', forget);
+    call.once('failed', forget);
+  }
+
   handle(message: SipMessage, flow: Flow): void {
+    const placed = this.placed.get(message.headers['call-id']);
+    if (placed) return placed.handle(message);
     // The caller's tag: in From on their requests, in To on the responses to ours (a BYE).
     const callerTag = (message.status === undefined ? message.headers.from : message.headers.to).params.tag ?? '';
     const key = `${message.headers['call-id']}\n${callerTag}`;
@@ -57,10 +70,12 @@ export class SipServer {
   /** Every call, on a closing node: each caller gets a BYE. */
   hangUpAll(): void {
     for (const call of this.calls.values()) call.hangUp();
+    for (const call of this.placed.values()) call.hangUp();
   }
 
   disposeAll(): void {
-    for (const call of this.calls.values()) call.dispose();
+    for (const call of [...this.calls.values(), ...this.placed.values()]) call.dispose();
     this.calls.clear();
+    this.placed.clear();
   }
 }

@@ -31,3 +31,14 @@ export function keyFromInfo(contentType: string, body: string): string | undefin
   const key = text === '10' ? '*' : text === '11' ? '#' : text.toUpperCase();
   return key.length === 1 && KEYS.includes(key) ? key : undefined;
 }
+
+/**
+ * The RFC 4733 payloads of one key press, as a phone sends it: the press growing in duration, then the end three
+ * times (a lost end packet loses nothing). All carry the press's start as their RTP timestamp.
+ */
+export function keyPressPayloads(key: string): Buffer[] {
+  const event = KEYS.indexOf(key);
+  if (event < 0) return [];
+  const payload = (duration: number, end: boolean) => Buffer.from([event, (end ? 0x80 : 0) | 10, duration >> 8, duration & 0xff]);
+  return [payload(160, false), payload(320, false), payload(480, false), payload(640, true), payload(640, true), payload(640, true)];
+}

@@ -74,7 +74,14 @@ export const storedIdentity = z
   .object({ participantId: opaqueId, roomId: opaqueId, displayName, role })
   .strict() satisfies z.ZodType<Identity, z.ZodTypeDef, unknown>;
 
-export const storedNode = z.object({ nodeId: z.string().min(1).max(128), url: z.string().url() }).strict();
+export const storedNode = z
+  .object({
+    nodeId: z.string().min(1).max(128),
+    url: z.string().url(),
+    /** Where the node's phone bridge takes SIP over UDP, for a call another node answered to reach its room. */
+    sip: z.object({ host: z.string().min(1).max(255), port: z.number().int().min(1).max(65_535) }).strict().optional(),
+  })
+  .strict();
 
 /** A node as other nodes and clients reach it. */
 export type NodeAddress = z.infer<typeof storedNode>;

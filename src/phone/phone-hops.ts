@@ -1,0 +1,135 @@
+import type { SipMessage } from 'sip';
+import type { PrivacyKeys } from '../privacy/privacy-keys.js';
+import type { RoomDirectory } from '../store/room-directory.js';
+import { FrameCutter, FRAME_SAMPLES, SampleQueue } from './phone-audio.js';
+import { RtpLeg } from './rtp-leg.js';
+import { readOffer, writeAnswer, type AgreedMedia } from './sdp-answer.js';
+import { SipClientCall, type LocalAddress } from './sip-client-call.js';
+import type { SipEndpoint } from './sip-endpoint.js';
+import type { SipServer } from './sip-server.js';
+
+/** The header that carries a caller's PIN from the node that answered to the node that runs the room, sealed. */
+export const HOP_HEADER = 'x-circle-hop';
+/** A hop's seal is good for this long: enough for one INVITE and its repeats. */
+const HOP_LIFETIME_MS = 30_000;
+/** The other node's voice waits for two frames before it plays, as a voice from the SFU does. */
+const CUSHION_SAMPLES = 2 * FRAME_SAMPLES;
+const LIMIT_SAMPLES = 8 * FRAME_SAMPLES;
+
+export interface HopSettings {
+  rtpHost: string;
+  rtpPortMin: number;
+  rtpPortMax: number;
+  announcedAddress: string;
+  sipHost: string;
+}
+
+/**
+ * Calls that reach a node which does not run their room. The PINs live in the shared store, so any node can tell
+ * whose seat a PIN is; the node holding the room's lease is the one whose router the seat's media must reach. The
+ * node that answered forwards the call there: a SIP call of its own to that node's bridge, carrying the PIN sealed
+ * under the cluster's privacy secret (bound to that call, short-lived), and a plain G.711 leg it relays the caller's
+ * audio and keys over, and the room's audio back. The caller's own leg (TLS and SRTP included) stays where it was.
+ */
+export class PhoneHops {
+  constructor(
+    private readonly directory: RoomDirectory,
+    private readonly keys: PrivacyKeys,
+    private readonly server: SipServer,
+    private readonly endpoint: SipEndpoint,
+    private readonly settings: HopSettings,
+  ) {}
+
+  /** Announces this node's SIP port to the others (in its directory entry). */
+  listening(port: number): void {
+    this.directory.self.sip = { host: this.settings.announcedAddress || this.settings.sipHost, port };
+  }
+
+  /** The bridge of the node that runs `roomId`, when that is another node that takes calls; else undefined. */
+  async ownerElsewhere(roomId: string): Promise<LocalAddress | undefined> {
+    const owner = await this.directory.owner(roomId).catch(() => undefined);
+    return owner && owner.nodeId !== this.directory.self.nodeId ? owner.sip : undefined;
+  }
+
+  /** The PIN a forwarded call carries; undefined when it carries none; throws when its seal is forged, moved or old. */
+  pinOf(invite: SipMessage): string | undefined {
+    const sealed = invite.headers[HOP_HEADER];
+    if (sealed === undefined) return undefined;
+    const { pin, until } = JSON.parse(this.keys.open(String(sealed), this.context(invite.headers['call-id']), 'phone hop')) as { pin: string; until: number };
+    if (Date.now() > until) throw new Error('an expired phone hop');
+    return pin;
+  }
+
+  /** Places the forwarded call to `to` with `pin`; resolves once it is answered, rejects if it is not. */
+  async forward(to: LocalAddress, pin: string, caller: AgreedMedia): Promise<Hop> {
+    const plain: AgreedMedia = { ...caller, srtp: undefined, remoteAddress: to.host, remotePort: 0, packetMs: 20 };
+    const leg = await RtpLeg.open(this.settings.rtpHost, [this.settings.rtpPortMin, this.settings.rtpPortMax], plain, [to.host]);
+    const local = { host: this.settings.announcedAddress || this.settings.sipHost, port: this.directory.self.sip?.port ?? 0 };
+    const call = new SipClientCall(this.endpoint.flowTo(to.host, to.port), local, `sip:circle@${to.host}:${to.port}`);
+    this.server.place(call);
+    const seal = this.keys.seal(JSON.stringify({ pin, until: Date.now() + HOP_LIFETIME_MS }), this.context(call.callId));
+    const answered = new Promise<string>((resolve, reject) => {
+      call.once('answered', resolve);
+      call.once('failed', () => reject(new Error('the node running the room did not take the call')));
+    });
+    call.invite(writeAnswer(plain, local.host, leg.port, 1), { [HOP_HEADER]: seal });
+    try {
+      leg.update(readOffer(await answered));
+    } catch (error) {
+      call.hangUp();
+      leg.close();
+      throw error;
+    }
+    return new Hop(call, leg);
+  }
+
+  private context(callId: string): string {
+    return `phone hop:${callId}`;
+  }
+}
+
+/** A forwarded call's far side, as the caller's call sees it: audio and keys to it, the room's audio from it. */
+export class Hop {
+  private readonly frames = new FrameCutter();
+  private readonly heard = new SampleQueue(CUSHION_SAMPLES, LIMIT_SAMPLES);
+
+  constructor(
+    private readonly call: SipClientCall,
+    private readonly leg: RtpLeg,
+  ) {
+    leg.on('audio', (samples) => this.heard.push(samples));
+  }
+
+  /** The other node hung up (the session ended, the seat was taken, the caller was removed). */
+  onEnded(ended: () => void): void {
+    this.call.once('ended', ended);
+  }
+
+  /** When the other node last sent anything: it sends a frame every 20 ms while the call is up. */
+  get lastPacketAt(): number {
+    return this.leg.lastPacketAt;
+  }
+
+  send(samples: Int16Array): void {
+    this.frames.cut(samples, (frame) => this.leg.send(frame));
+  }
+
+  key(key: string): void {
+    this.leg.sendKey(key);
+  }
+
+  mixInto(mix: Int32Array): void {
+    this.heard.mixInto(mix);
+  }
+
+  /** The caller hung up: so does the hop (the seat is left on the other node, as for any caller's BYE). */
+  hangUp(): void {
+    this.call.hangUp();
+    this.leg.close();
+  }
+
+  /** The caller's line went dead: the hop falls silent, so the other node holds the seat as for a dead line. */
+  fallSilent(): void {
+    this.leg.close();
+  }
+}
