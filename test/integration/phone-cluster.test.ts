@@ -5,13 +5,13 @@ import { sample, startCircle, type RunningCircle } from '../../harness/circle.js
 import { SipCaller, type CallStep } from '../../harness/sip-caller.js';
 import { joinRoom, type Seated } from '../../harness/signaling.js';
 import { RedisServer } from '../helpers/redis.js';
+import { until } from '../helpers/until.js';
 
 let redis: RedisServer;
 let nodeA: RunningCircle;
 let nodeB: RunningCircle;
 const seated: Seated[] = [];
 const callers: SipCaller[] = [];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   redis = await RedisServer.start();
@@ -26,16 +26,6 @@ afterAll(async () => {
   await nodeB?.stop();
   await redis?.stop();
 });
-
-async function until<T>(read: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 async function seat(room: string, name: string, role: string): Promise<Seated & { pin: string }> {
   const member = await joinRoom(nodeA.url, room, name, role);

@@ -12,6 +12,7 @@ import { SipCaller, toneShare, type CallStep } from '../../harness/sip-caller.js
 import { connect, produceAudio, type TestClient } from '../../harness/signaling.js';
 import type { Participant } from '../../src/rooms/participant.js';
 import { circleSuite } from '../helpers/fixtures.js';
+import { until } from '../helpers/until.js';
 
 // SIP over TLS too, with a certificate from a CA of the test's own (baresip checks it).
 const certificates = makeTestCertificates();
@@ -32,16 +33,6 @@ async function call(steps: CallStep[], options: { transport?: 'u1' | 't1' } = {}
   callers.push(caller);
   caller.speak(0); // a live line: silence, as a phone sends
   return caller;
-}
-
-async function until<T>(read: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
