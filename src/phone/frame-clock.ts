@@ -9,14 +9,16 @@ const MAX_CATCH_UP = 5;
  * clock rather than adding 20 ms to whenever a timer fired, so the frames do not drift late one by one.
  */
 export class FrameClock {
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(frame: number) => void>();
   private timer: NodeJS.Timeout | undefined;
   private due = 0;
+  /** Counts the frames: whatever is shared between calls (a space's mix) is worked out once per frame. */
+  private frame = 0;
 
   /** `onLate`: a tick ran more than a frame late, so the mixed audio's timing slipped (a metric counts them). */
   constructor(private readonly onLate: () => void = () => undefined) {}
 
-  add(listener: () => void): void {
+  add(listener: (frame: number) => void): void {
     this.listeners.add(listener);
     if (!this.timer) {
       this.due = performance.now() + FRAME_MS;
@@ -24,7 +26,7 @@ export class FrameClock {
     }
   }
 
-  delete(listener: () => void): void {
+  delete(listener: (frame: number) => void): void {
     this.listeners.delete(listener);
     if (this.listeners.size === 0 && this.timer) {
       clearTimeout(this.timer);
@@ -41,7 +43,8 @@ export class FrameClock {
     if (now - this.due > FRAME_MS) this.onLate();
     let frames = 0;
     while (this.due <= now && frames < MAX_CATCH_UP) {
-      for (const listener of this.listeners) listener();
+      this.frame += 1;
+      for (const listener of this.listeners) listener(this.frame);
       this.due += FRAME_MS;
       frames += 1;
     }

@@ -65,7 +65,7 @@ export class PhoneCall implements CallerPort {
   private hop: Hop | undefined;
   private outcome: CallOutcome | undefined;
   private sdpVersion = 1;
-  private readonly tick = () => this.sendFrame();
+  private readonly tick = (frame: number) => this.sendFrame(frame);
 
   constructor(
     private readonly sip: SipCall,
@@ -107,9 +107,9 @@ export class PhoneCall implements CallerPort {
     clearTimeout(this.digitTimer);
   }
 
-  private sendFrame(): void {
+  private sendFrame(frame: number): void {
     const mix = new Int32Array(FRAME_SAMPLES);
-    this.seat?.mixInto(mix);
+    this.seat?.mixInto(mix, frame);
     this.hop?.mixInto(mix);
     this.prompt.mixInto(mix);
     this.leg.send(clip(mix));

@@ -77,12 +77,9 @@ export class PhoneSeat implements ParticipantChannel {
         return this.hearPeer(payload as PeerInfo);
       case 'producerAdded': {
         const { producer } = payload as { producer: { producerId: string; kind: string } };
-        if (producer.kind === 'audio') void this.media?.hear(producer.producerId);
+        if (producer.kind === 'audio') this.media?.hear(producer.producerId);
         return;
       }
-      case 'consumersClosed':
-        for (const consumerId of (payload as { consumerIds: string[] }).consumerIds) this.media?.forget(consumerId);
-        return;
       case 'selfUpdated':
         return this.selfChanged(payload as SelfView);
       case 'unmuteRequested':
@@ -121,8 +118,9 @@ export class PhoneSeat implements ParticipantChannel {
     this.media?.send(samples);
   }
 
-  mixInto(mix: Int32Array): void {
-    this.media?.mixInto(mix);
+  /** Adds frame number `frame` of what the caller hears onto `mix`. */
+  mixInto(mix: Int32Array, frame: number): void {
+    this.media?.mixInto(mix, frame);
   }
 
   /** The caller hung up: the seat is given up, as a browser's leave. */
@@ -171,7 +169,7 @@ export class PhoneSeat implements ParticipantChannel {
 
   private hearPeer(peer: PeerInfo): void {
     if (peer.away || !this.media) return;
-    for (const producer of peer.producers) if (producer.kind === 'audio') void this.media.hear(producer.producerId);
+    for (const producer of peer.producers) if (producer.kind === 'audio') this.media.hear(producer.producerId);
   }
 
   private selfChanged(self: SelfView): void {

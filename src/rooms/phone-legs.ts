@@ -23,9 +23,7 @@ export class PhoneLegs {
   /** The call joins the seat of `participant` (whose browser is in); a second call replaces the first. */
   attach(participant: Participant, channel: ParticipantChannel): Participant {
     this.end(participant);
-    const media = this.createMedia();
-    media.on('consumersClosed', (consumerIds) => channel.send('consumersClosed', { consumerIds }));
-    participant.phone = { channel, media };
+    participant.phone = { channel, media: this.createMedia() };
     this.changed(participant);
     this.media.phoneAttached(participant).catch((error) => this.observer.emit('taskFailed', error, 'phone leg'));
     return participant;

@@ -8,6 +8,7 @@ import type { Audience } from './audience.js';
 import type { Floor } from './floor.js';
 import type { Participant, PhoneLeg } from './participant.js';
 import { authorize } from './permissions.js';
+import type { SpaceListeners } from './space-listeners.js';
 
 /**
  * A room's media rules and requests: what the SFU forwards of each participant (their wish, a facilitator's
@@ -23,6 +24,8 @@ export class RoomMedia {
     private readonly speakers: ActiveSpeakers,
     /** Whether load-test bots may open plain RTP transports (benchmarks only). */
     private readonly botTransports: boolean,
+    /** The phone bridge's receivers, one per space with callers in it. */
+    readonly listeners: SpaceListeners,
   ) {}
 
   /** Whether the SFU forwards this participant's `kind` now, from `media` (their connection's, or their phone call's). */
@@ -91,13 +94,16 @@ export class RoomMedia {
     return participant.media.createBotTransport(direction);
   }
 
-  /** A phone call's transport (the bridge's DirectTransport), under the same rules as a browser's. */
-  async createPhoneTransport(participant: Participant, direction: Direction): Promise<string> {
+  /**
+   * A phone call's send transport (the bridge's DirectTransport), under the same rules as a browser's. What the call
+   * hears comes through its space's listener (`listenFor`).
+   */
+  async createPhoneTransport(participant: Participant): Promise<string> {
     participant.assertAdmitted();
-    if (direction === 'send') authorize(participant.role, 'sendMedia');
+    authorize(participant.role, 'sendMedia');
     const media = participant.phoneMedia;
     if (!media) throw new CircleError('NOT_JOINED', 'no phone call holds this seat');
-    return media.createDirectTransport(direction);
+    return media.createDirectTransport('send');
   }
 
   async connectBotTransport(
@@ -155,25 +161,43 @@ export class RoomMedia {
   }
 
   /** `receiver`: the participant's connection's media, or their phone call's. */
-  async consume(participant: Participant, producerId: string, receiver: ParticipantMedia = participant.media): Promise<ConsumerInfo> {
-    participant.assertAdmitted();
-    for (const owner of this.audience.visibleTo(participant)) {
-      const producer = owner.mediaSets().map((media) => media.producers.get(producerId)).find(Boolean);
-      if (!producer || !this.audience.canHear(participant, owner)) continue;
-      const consumer = await receiver.consume(producer, owner.id);
-      // One of them changed space while the consumer was being made: it must not carry a word across.
-      if (this.audience.canHear(participant, owner)) return consumer;
-      receiver.closeConsumersOf(new Set([owner.id]));
-      break;
-    }
+  async consume(participant: Participant, producerId: string): Promise<ConsumerInfo> {
+    const { producer, owner } = this.audibleProducer(participant, producerId);
+    const consumer = await participant.media.consume(producer, owner.id);
+    // One of them changed space while the consumer was being made: it must not carry a word across.
+    if (this.audience.canHear(participant, owner)) return consumer;
+    participant.media.closeConsumersOf(new Set([owner.id]));
     throw new CircleError('NOT_FOUND', 'no such producer in this room');
   }
 
-  /** Those who could hear each other no longer can: what each received of the other stops at the SFU. */
+  /**
+   * A caller (`participant`) hears `producerId`: the listener of their space (open already) takes it, running, if
+   * they may hear its owner. Answers the listener's consumer.
+   */
+  async listenFor(participant: Participant, producerId: string): Promise<ConsumerInfo> {
+    const space = participant.sideRoomId;
+    const listener = this.listeners.of(space);
+    if (!listener) throw new CircleError('NOT_FOUND', 'no one listens in this space');
+    const { producer, owner } = this.audibleProducer(participant, producerId);
+    const consumer = await listener.consume(producer, owner.id);
+    // The owner changed space while the consumer was being made: the listener hears only its own space.
+    if (owner.sideRoomId !== space) {
+      listener.closeConsumersOf(new Set([owner.id]));
+      throw new CircleError('NOT_FOUND', 'no such producer in this space');
+    }
+    await listener.resumeConsumer(consumer.consumerId);
+    return consumer;
+  }
+
+  /**
+   * Those who could hear each other no longer can: what each received of the other stops at the SFU, and each
+   * space's listener stops taking the voices of those who left the space.
+   */
   separate(pairs: [receiver: Participant, sender: Participant][]): void {
     const sendersOf = new Map<Participant, Set<string>>();
     for (const [receiver, sender] of pairs) sendersOf.set(receiver, (sendersOf.get(receiver) ?? new Set()).add(sender.id));
-    for (const [receiver, senders] of sendersOf) for (const media of receiver.mediaSets()) media.closeConsumersOf(senders);
+    for (const [receiver, senders] of sendersOf) receiver.media.closeConsumersOf(senders);
+    this.listeners.keepToSpaces(pairs.flat());
   }
 
   /**
@@ -214,6 +238,16 @@ export class RoomMedia {
       this.audience.notifyHearers(participant, 'producerRemoved', { participantId: participant.id, producerId });
     }
     media.close();
+  }
+
+  /** `producerId` of someone `participant` may hear now (seen, admitted, in the same space). */
+  private audibleProducer(participant: Participant, producerId: string) {
+    participant.assertAdmitted();
+    for (const owner of this.audience.visibleTo(participant)) {
+      const producer = owner.mediaSets().map((media) => media.producers.get(producerId)).find(Boolean);
+      if (producer && this.audience.canHear(participant, owner)) return { producer, owner };
+    }
+    throw new CircleError('NOT_FOUND', 'no such producer in this room');
   }
 
   private producerOf(participant: Participant, producerId: string): types.Producer {

@@ -34,6 +34,7 @@ import { RoomViews } from './room-views.js';
 import { ADMINISTRATOR, type ModerationPort, type ParticipationEvent, type RoomObserverEvents, type SideRoomPort, type TurnTakingPort } from './room-port.js';
 import type { RoomSettings } from './room-settings.js';
 import { SideRooms } from './side-rooms.js';
+import { SpaceListeners } from './space-listeners.js';
 import { TurnTaking } from './turn-taking.js';
 
 type RoomEvents = { empty: []; closed: [] };
@@ -74,7 +75,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.audience = new Audience(this.participants, settings.observersVisibleToClients);
     this.floor = new Floor(record.floor, settings.turnWarningMs);
     const speakers = new ActiveSpeakers(router, (space, participantId) => this.audience.notifySpace(space, 'activeSpeaker', { participantId }));
-    this.media = new RoomMedia(this.audience, this.floor, speakers, settings.botTransports);
+    const listeners = new SpaceListeners(() => this.createMedia(() => 0), router.rtpCapabilities);
+    this.media = new RoomMedia(this.audience, this.floor, speakers, settings.botTransports, listeners);
     const budget = new ActorBudget(settings.moderationPerSecond, settings.moderationBurst);
     this.moderation = new Moderation(this, budget);
     this.turns = new TurnTaking(this, budget);

@@ -120,8 +120,10 @@ describe('dial-in: into the right seat', () => {
       'the facilitator told',
     );
     expect(seen.producers.filter((p) => !p.paused)).toHaveLength(1);
-    // The facilitator's microphone is consumed for the caller (on the bridge's DirectTransport); their own is not.
-    await until(() => participant.phone!.media.consumers.size === 1, "the facilitator's audio consumed for the caller");
+    // The group's listener at the SFU takes the facilitator's microphone for the caller; never the caller's own voice.
+    const listener = await until(() => suite.server.circle.registry.get('phone-tcp')!.media.listeners.of(null), "the group's listener");
+    await until(() => listener.consumers.size === 1, "the facilitator's audio taken for the caller");
+    expect([...listener.consumers.values()].map((consumer) => consumer.appData.participantId)).not.toContain(clientId);
   });
 
   it('the call carrying the voice stays with the seat while the browser reconnects, and takes the seat when the browser leaves; no leave is seen', async () => {
@@ -357,6 +359,52 @@ describe('dial-in: the room’s rules reach the phone', () => {
     await until(() => room.floor.view().queue.includes(clientId), '*9 to raise the hand', 4000);
     await until(() => !room.floor.view().queue.includes(clientId), '*9 again to lower it', 4000);
     caller.close();
+  });
+
+  it('each space takes each voice once; a side room parts callers at the SFU, and they hear each other again on return', async () => {
+    const room = 'phone-spaces';
+    const facilitator = await suite.seat(room, 'Fran', 'facilitator');
+    const phones: { id: string; caller: SipCaller; hz: number }[] = [];
+    for (const [name, hz] of [['Ana', 440], ['Ben', 660], ['Cy', 880]] as const) {
+      const client = await suite.seat(room, name, 'client');
+      await facilitator.client.ok('admit', { participantId: client.participantId });
+      const caller = await call([{ keys: `${(client.result as { dialIn?: { pin: string } }).dialIn!.pin}#` }, { awaitBye: true }]);
+      await voiceByPhone(room, client.participantId);
+      caller.speak(hz);
+      phones.push({ id: client.participantId, caller, hz });
+    }
+    const [ana, ben, cy] = phones as [(typeof phones)[0], (typeof phones)[0], (typeof phones)[0]];
+    const media = suite.server.circle.registry.get(room)!.media;
+    const takenIn = (space: string | null) => [...(media.listeners.of(space)?.consumers.values() ?? [])].map((consumer) => consumer.appData.participantId).sort();
+    /** Each of `group` hears all the others of it, and not itself, nor anyone of `apart`. */
+    const hearing = (group: typeof phones, apart: typeof phones, what: string) =>
+      until(
+        () =>
+          group.every(({ caller, hz }) => caller.hears(hz, 300) < 0.02 && group.every((other) => other.hz === hz || caller.hears(other.hz, 300) > 0.1)) &&
+          group.every(({ caller }) => apart.every((other) => caller.hears(other.hz, 300) < 0.02)),
+        what,
+        8000,
+      );
+
+    await hearing(phones, [], 'the three callers hearing each other, none itself');
+    // Three callers hearing each other: three voices taken, once each (a consumer per caller per voice was six).
+    expect(takenIn(null)).toEqual([ana.id, ben.id, cy.id].sort());
+
+    const { sideRoomId } = await facilitator.client.ok<{ sideRoomId: string }>('openSideRoom', { participantIds: [ben.id] });
+    // By the time the facilitator's request is answered, the group no longer takes Ben's voice at the SFU.
+    expect(takenIn(null)).toEqual([ana.id, cy.id].sort());
+    await hearing([ana, cy], [ben], 'Ana and Cy hearing each other, not Ben');
+    await hearing([ben], [ana, cy], 'Ben in the side room hearing no one of the group');
+
+    await facilitator.client.ok('moveToSideRoom', { participantId: cy.id, sideRoomId });
+    expect(takenIn(null)).toEqual([ana.id]);
+    await hearing([ben, cy], [ana], 'Ben and Cy hearing each other in the side room, not Ana');
+    expect(takenIn(sideRoomId)).toEqual([ben.id, cy.id].sort());
+
+    await facilitator.client.ok('closeSideRoom', { sideRoomId });
+    await hearing(phones, [], 'the three hearing each other again');
+    // The side room's listener closed with its last caller.
+    expect(media.listeners.of(sideRoomId)).toBeUndefined();
   });
 
   it('queue mode silences the caller at the SFU until given the floor', async () => {

@@ -6,7 +6,6 @@ import { audioLevel, SampleQueue } from '../../src/phone/phone-audio.js';
 import { buildRtp, parseRtp, RtpSequence } from '../../src/phone/rtp-packet.js';
 import { OfferRefused, readOffer, writeAnswer } from '../../src/phone/sdp-answer.js';
 import { keyFromInfo, TelephoneEvents } from '../../src/phone/telephone-events.js';
-import { VoiceDecoders } from '../../src/phone/voice-decoders.js';
 
 const offer = (lines: string[]) => ['v=0', 'o=- 1 1 IN IP4 192.0.2.7', 's=-', 'c=IN IP4 192.0.2.7', 't=0 0', ...lines, ''].join('\r\n');
 
@@ -108,18 +107,4 @@ it('a voice plays once it holds its cushion, again after running dry, and never 
   queue.push(Int16Array.from([7, 8, 9, 10, 11, 12, 13, 14, 15]));
   expect(queue.size).toBe(8); // the oldest went
   expect(mix()).toEqual([8, 9, 10]);
-});
-
-it('decodes a voice once for every caller who hears it, and forgets it when the last one lets go', () => {
-  const voices = new VoiceDecoders();
-  const [ana, ben] = [voices.acquire('p1', 'audio/PCMU'), voices.acquire('p1', 'audio/PCMU')];
-  const packet = Buffer.alloc(160, 0x7f);
-  const decoded = ana.decode(packet);
-  expect(ben.decode(Buffer.from(packet))).toBe(decoded); // Ben's copy of the same packet: the same samples
-  expect(ben.decode(Buffer.alloc(160, 0x10))).not.toBe(decoded);
-  ana.release();
-  ana.release(); // twice is once
-  expect(ben.decode(packet)).toBe(decoded);
-  ben.release();
-  expect(voices.acquire('p1', 'audio/PCMU').decode(packet)).not.toBe(decoded); // a new voice, decoded afresh
 });
