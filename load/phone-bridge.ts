@@ -61,18 +61,29 @@ function cpuSeconds(): { node: number; workers: number } {
   return { node: of(pid), workers: children.reduce((sum, child) => sum + of(child), 0) };
 }
 
-async function lateFrames(): Promise<number> {
+/** The bridge's counters: late 20 ms ticks, and audio packets received from callers. */
+async function bridgeCounters(): Promise<{ late: number; received: number }> {
   const text = await (await fetch(`${server.adminUrl}/metrics`)).text();
-  return sample(text, 'circle_phone_frames_late_total') ?? 0;
+  const count = (name: string) => sample(text, name) ?? 0;
+  return { late: count('circle_phone_frames_late_total'), received: count('circle_phone_packets_received_total') };
 }
 
-/** Share of a core used by the Node process and the workers over `seconds`. */
-async function measure(seconds: number): Promise<{ node: number; workers: number; lateFrames: number }> {
+/**
+ * Share of a core used by the Node process and the workers over `seconds`, late ticks, and callers' packets received
+ * per second (every caller speaking sends 33 a second: sipp's recording is in 30 ms packets).
+ */
+async function measure(seconds: number): Promise<{ node: number; workers: number; lateFrames: number; packetsPerSecond: number }> {
   const before = cpuSeconds();
-  const lateBefore = await lateFrames();
+  const countersBefore = await bridgeCounters();
   await sleep(seconds * 1000);
   const after = cpuSeconds();
-  return { node: (after.node - before.node) / seconds, workers: (after.workers - before.workers) / seconds, lateFrames: (await lateFrames()) - lateBefore };
+  const countersAfter = await bridgeCounters();
+  return {
+    node: (after.node - before.node) / seconds,
+    workers: (after.workers - before.workers) / seconds,
+    lateFrames: countersAfter.late - countersBefore.late,
+    packetsPerSecond: (countersAfter.received - countersBefore.received) / seconds,
+  };
 }
 
 async function pinFor(room: string, participantId: string): Promise<string> {
@@ -190,7 +201,7 @@ try {
   const idle = await measure(WINDOW_S);
 
   // 1 and 2. Rooms of 12 (a speaking facilitator bot and 11 speaking callers) added until the clock slips.
-  const steps: { callers: number; node: number; workers: number; lateFrames: number; perCaller: number }[] = [];
+  const steps: { callers: number; node: number; workers: number; lateFrames: number; packetsPerSecond: number; perCaller: number }[] = [];
   for (let room = 0; room < MAX_ROOMS; room += 1) {
     await bot(`ramp-${room}`, `ramp-${room}-f`, 'facilitator', opusFrames(440));
     const pins = [];
@@ -204,7 +215,7 @@ try {
     const callers = await activeCalls();
     const perCaller = (measured.node - idle.node + measured.workers - idle.workers) / callers;
     steps.push({ callers, ...measured, perCaller });
-    console.log(`callers ${callers}: node ${(measured.node * 100).toFixed(1)}% workers ${(measured.workers * 100).toFixed(1)}% (${(perCaller * 100).toFixed(2)}% per caller) late frames ${measured.lateFrames}`);
+    console.log(`callers ${callers}: node ${(measured.node * 100).toFixed(1)}% workers ${(measured.workers * 100).toFixed(1)}% (${(perCaller * 100).toFixed(2)}% per caller) late frames ${measured.lateFrames}, ${(measured.packetsPerSecond / callers).toFixed(1)} packets/s from each caller`);
     if (measured.lateFrames > WINDOW_S * 50 * 0.005 || measured.node > 0.9) break;
   }
   for (const child of sipps.splice(0)) child.kill('SIGKILL');
@@ -256,7 +267,7 @@ try {
       [
         `# Phone bridge (${result.machine.cpus})`,
         `- CPU per caller in rooms of 12, everyone speaking at once (Node and workers, idle server subtracted): ${steps.map((s) => `${(s.perCaller * 100).toFixed(2)}% at ${s.callers} callers`).join(', ')}`,
-        `- Ramp (callers: Node% / workers% / late frames in ${WINDOW_S} s): ${steps.map((s) => `${s.callers}: ${(s.node * 100).toFixed(0)}% / ${(s.workers * 100).toFixed(0)}% / ${s.lateFrames}`).join('; ')}`,
+        `- Ramp (callers: Node% / workers% / late frames in ${WINDOW_S} s / packets per second from each caller): ${steps.map((s) => `${s.callers}: ${(s.node * 100).toFixed(0)}% / ${(s.workers * 100).toFixed(0)}% / ${s.lateFrames} / ${(s.packetsPerSecond / s.callers).toFixed(1)}`).join('; ')}`,
         `- Most callers with the clock on time: ${lastGood?.callers ?? 0}`,
         `- Tone in to tone out, phone to phone (ms): median ${delay.median.toFixed(1)}, p99 ${delay.p99.toFixed(1)}, max ${delay.max.toFixed(1)} (n=${delays.length})`,
         '',

@@ -9,6 +9,7 @@ export interface PhoneMetrics {
   pinFailures: Counter<never>;
   jitter: Histogram<never>;
   packetsExpected: Counter<never>;
+  packetsReceived: Counter<never>;
   packetsLost: Counter<never>;
   sipDropped: Counter<'reason'>;
   framesLate: Counter<never>;
@@ -41,6 +42,7 @@ export function createPhoneMetrics(registry: Registry): PhoneMetrics {
       registers: [registry],
     }),
     packetsExpected: new Counter({ name: 'circle_phone_packets_expected_total', help: "Audio packets callers' legs should have delivered (from sequence numbers).", registers: [registry] }),
+    packetsReceived: new Counter({ name: 'circle_phone_packets_received_total', help: "Audio packets received on callers' legs.", registers: [registry] }),
     packetsLost: new Counter({ name: 'circle_phone_packets_lost_total', help: "Audio packets lost on callers' legs (expected minus received).", registers: [registry] }),
     sipDropped,
     framesLate: new Counter({

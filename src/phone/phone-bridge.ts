@@ -163,6 +163,7 @@ export class PhoneBridge {
         legStats: (stats) => {
           if (stats.expected > 0) this.metrics.jitter.observe(stats.jitterSeconds);
           this.metrics.packetsExpected.inc(stats.expected);
+          this.metrics.packetsReceived.inc(stats.received);
           this.metrics.packetsLost.inc(stats.lost);
         },
       },

@@ -16,6 +16,8 @@ type LegEvents = {
 export interface LegStats {
   jitterSeconds: number;
   expected: number;
+  /** Counted as they come, whatever their sequence numbers say (a recording replayed in a loop repeats them). */
+  received: number;
   lost: number;
 }
 
@@ -115,7 +117,7 @@ export class RtpLeg extends EventEmitter<LegEvents> {
     const received = this.received - this.receivedAtReading;
     this.expectedAtReading = expectedTotal;
     this.receivedAtReading = this.received;
-    return { jitterSeconds: this.jitter / SAMPLE_RATE, expected, lost: Math.max(0, expected - received) };
+    return { jitterSeconds: this.jitter / SAMPLE_RATE, expected, received, lost: Math.max(0, expected - received) };
   }
 
   close(): void {

@@ -101,6 +101,7 @@ describe('dial-in: into the right seat', () => {
     caller.speak(440);
     await until(async () => ((await producerOf(participant).getStats())[0]?.packetCount ?? 0) > 20, 'caller audio at the SFU');
     expect(await metric('circle_phone_calls_active')).toBeGreaterThanOrEqual(1);
+    await until(async () => (await metric('circle_phone_packets_received_total')) > 20, "the caller's packets counted");
   });
 
   it('PIN keyed by SIP INFO over TCP with the browser still in: the call carries the voice, the browser keeps the seat, its microphone paused at the SFU; the caller receives the room', async () => {
