@@ -177,6 +177,7 @@ export class PhoneSeat implements ParticipantChannel {
     this.lastSelf = self;
     if (!before) return;
     if (self.locks.audio && !before.locks.audio) this.caller.say('muted');
+    if (self.voiceOnPhone && !before.voiceOnPhone) this.caller.say('voiceOnPhone');
     if (self.sideRoomId !== before.sideRoomId) this.caller.say(self.sideRoomId ? 'sideRoom' : 'backToGroup');
   }
 

@@ -29,15 +29,31 @@ export class PhoneLegs {
     return participant;
   }
 
-  /** A new connection takes the seat: a browser keeps the call carrying the voice; a newer call ends it. */
-  carryOver(previous: Participant, next: Participant): void {
+  /**
+   * A new connection takes the seat from `previous`. A browser keeps the call carrying the voice; a browser back in a
+   * seat that a call holds alone (its internet returned, or the room moved after a worker died) takes that call as
+   * its leg, the call's voice going on unbroken: answers true, as `previous`'s media lives on. A newer call ends
+   * the one carrying the voice.
+   */
+  carryOver(previous: Participant, next: Participant): boolean {
+    if (previous.connection === 'connected' && previous.connectionChannel.viaPhone && !next.connectionChannel.viaPhone) {
+      next.phone = { channel: previous.connectionChannel, media: previous.media };
+      // The caller hears that the browser is back with the video while the call keeps the voice.
+      next.phone.channel.send('selfUpdated', next.selfView());
+      this.media.phoneAttached(next).catch((error) => this.observer.emit('taskFailed', error, 'phone leg'));
+      return true;
+    }
     const leg = previous.phone;
-    if (!leg) return;
-    if (next.connectionChannel.viaPhone) return this.end(previous);
+    if (!leg) return false;
+    if (next.connectionChannel.viaPhone) {
+      this.end(previous);
+      return false;
+    }
     previous.phone = null;
     next.phone = leg;
     // Nothing is consumed yet: this only marks the new connection's audio as held when it is.
     next.media.holdAudio(true).catch((error) => this.observer.emit('taskFailed', error, 'phone leg'));
+    return false;
   }
 
   /** The call `channel` hung up or went dead while the browser still holds the seat: the browser has its voice back. */

@@ -124,10 +124,11 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
       // The same person is back (a resumed connection, a reload, a new tab): the newest connection takes the
       // seat as it stands, position in the queue and the floor included. The others see no leave and no join.
       participant.restore(previous.seat);
-      // A call carrying the voice stays with a browser that reconnects; a newer call replaces it.
-      this.phones.carryOver(previous, participant);
-      this.vacate(previous);
-      if (previous.connection === 'connected') previous.channel.end(channel.viaPhone ? 'taken-by-phone' : 'replaced-by-new-session');
+      // A call carrying the voice, or holding the seat alone, stays as a browser's leg; a newer call replaces it.
+      const callStays = this.phones.carryOver(previous, participant);
+      if (callStays) this.graceTimers.release(previous);
+      else this.vacate(previous);
+      if (previous.connection === 'connected' && !callStays) previous.channel.end(channel.viaPhone ? 'taken-by-phone' : 'replaced-by-new-session');
       this.observer.emit('seatOutcome', previous.connection === 'reconnecting' ? 'resumed' : 'replaced');
       if (previous.connection === 'reconnecting') this.tell({ type: 'participant.resumed', participantId: participant.id });
     } else {

@@ -155,6 +155,31 @@ describe('dial-in: into the right seat', () => {
     expect(caller.sipp.exitCode).toBeNull();
   });
 
+  it('a browser back in a seat its call holds alone takes the call as its leg: the voice goes on over the phone, unbroken', async () => {
+    const { facilitator, clientId, pin, resumeToken, dropBrowser } = await group('phone-adopt');
+    await dropBrowser();
+    const caller = await call([{ keys: `${pin}#` }, { awaitBye: true }]);
+    const callProducer = producerOf(await seatedByPhone('phone-adopt', clientId));
+    caller.speak(440);
+    await until(async () => ((await callProducer.getStats())[0]?.packetCount ?? 0) > 20, "the call's voice at the SFU");
+    // Her internet is back and the page resumes (as the SDK does by itself): the call is not ended.
+    const back = suite.track(await connect(suite.server.url));
+    const resumed = await back.ok<{ self: { voiceOnPhone: boolean } }>('resume', { resumeToken });
+    expect(resumed.self.voiceOnPhone).toBe(true);
+    const browser = suite.server.circle.registry.get('phone-adopt')!.participant(clientId)!;
+    expect(browser.connectionChannel.viaPhone).toBeFalsy();
+    expect(browser.phone?.media.producers.get(callProducer.id)).toBe(callProducer);
+    const before = (await callProducer.getStats())[0]!.packetCount;
+    await sleep(500);
+    expect((await callProducer.getStats())[0]!.packetCount).toBeGreaterThan(before + 10);
+    // The page's microphone is held at the SFU while the call carries the voice.
+    const microphone = await produceAudio(back);
+    expect(browser.media.producer(microphone).paused).toBe(true);
+    expect(facilitator.events('peerLeft')).toEqual([]);
+    expect(caller.sipp.exitCode).toBeNull();
+    expect(back.events('sessionEnded')).toEqual([]);
+  });
+
   it('a browser that does not come back within the grace leaves the seat to the call carrying its voice', async () => {
     const { facilitator, clientId, pin, dropBrowser } = await group('phone-leg-grace');
     await call([{ keys: `${pin}#` }, { awaitBye: true }]);
