@@ -73,7 +73,7 @@ export class SpaceMix {
     this.heard.add(producerId);
     try {
       const listener = await this.listener;
-      const info = await this.room.media.listenFor(caller, producerId);
+      const info = await this.room.media.listenFor(caller, this.space, producerId);
       const consumer = listener.consumers.get(info.consumerId);
       if (!consumer) throw new Error('closed meanwhile');
       const voice: Voice = {

@@ -171,13 +171,13 @@ export class RoomMedia {
   }
 
   /**
-   * A caller (`participant`) hears `producerId`: the listener of their space (open already) takes it, running, if
-   * they may hear its owner. Answers the listener's consumer.
+   * A caller (`participant`, in `space`) hears `producerId`: the listener of `space` (open already) takes it,
+   * running, if they may hear its owner. Answers the listener's consumer.
    */
-  async listenFor(participant: Participant, producerId: string): Promise<ConsumerInfo> {
-    const space = participant.sideRoomId;
+  async listenFor(participant: Participant, space: string | null, producerId: string): Promise<ConsumerInfo> {
     const listener = this.listeners.of(space);
-    if (!listener) throw new CircleError('NOT_FOUND', 'no one listens in this space');
+    // A caller who moved meanwhile hears through their new space's listener, never this one.
+    if (!listener || participant.sideRoomId !== space) throw new CircleError('NOT_FOUND', 'no one listens in this space');
     const { producer, owner } = this.audibleProducer(participant, producerId);
     const consumer = await listener.consume(producer, owner.id);
     // The owner changed space while the consumer was being made: the listener hears only its own space.
