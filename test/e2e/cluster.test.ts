@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser } from 'puppeteer-core';
 import { audioFrom, bytesFrom, joinFromDemo, launchBrowser, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
 import { startCircle, type RunningCircle } from '../../harness/circle.js';
-import { RedisServer } from '../helpers/redis.js';
+import { RedisServer } from '../../harness/redis-server.js';
 import { PrivacyKeys } from '../../src/privacy/privacy-keys.js';
 import { connect, devToken } from '../../harness/signaling.js';
 

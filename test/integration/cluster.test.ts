@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentedMetrics, exportedMetrics } from '../helpers/metrics-doc.js';
 import { startServerProcess, type ServerProcess } from '../../harness/process.js';
-import { RedisServer } from '../helpers/redis.js';
+import { RedisServer } from '../../harness/redis-server.js';
 import { connect, devToken, type TestClient } from '../../harness/signaling.js';
 import type { JoinResult } from '../../src/protocol/events.js';
 import type { Ack } from '../../src/protocol/errors.js';

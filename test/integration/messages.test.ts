@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCircle, type RunningCircle } from '../../harness/circle.js';
 import { connect, devToken, type TestClient } from '../../harness/signaling.js';
 import type { ChatMessage } from '../../src/protocol/events.js';
-import { RedisServer } from '../helpers/redis.js';
+import { RedisServer } from '../../harness/redis-server.js';
 
 let redis: RedisServer;
 let server: RunningCircle;

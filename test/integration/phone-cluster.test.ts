@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sample, startCircle, type RunningCircle } from '../../harness/circle.js';
 import { SipCaller, type CallStep } from '../../harness/sip-caller.js';
 import { joinRoom, type Seated } from '../../harness/signaling.js';
-import { RedisServer } from '../helpers/redis.js';
+import { RedisServer } from '../../harness/redis-server.js';
 import { until } from '../helpers/until.js';
 
 let redis: RedisServer;

@@ -10,7 +10,7 @@ import { startCircle, type RunningCircle } from '../../harness/circle.js';
 import { connect, devToken, type TestClient } from '../../harness/signaling.js';
 import { PrivacyKeys } from '../../src/privacy/privacy-keys.js';
 import { makeTestCertificates, type TestCertificates } from '../../harness/certificates.js';
-import { RedisServer } from '../helpers/redis.js';
+import { RedisServer } from '../../harness/redis-server.js';
 
 const PASSWORD = 'a-redis-password-from-a-kubernetes-secret';
 const GRACE_MS = 3000;

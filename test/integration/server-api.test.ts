@@ -8,7 +8,7 @@ import { ROLES } from '../../src/protocol/roles.js';
 import type { SelfView } from '../../src/protocol/events.js';
 import { startCircle } from '../../harness/circle.js';
 import { connect, devToken, produceAudio } from '../../harness/signaling.js';
-import { RedisServer } from '../helpers/redis.js';
+import { RedisServer } from '../../harness/redis-server.js';
 import { circleSuite } from '../helpers/fixtures.js';
 
 const EHR_KEY = 'ehr-key-0123456789abcdef0123456789abcdef';

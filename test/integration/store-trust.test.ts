@@ -11,7 +11,7 @@ import { createLogger } from '../../src/logging/logger.js';
 import { PrivacyKeys } from '../../src/privacy/privacy-keys.js';
 import { RedisKeyValueStore } from '../../src/store/redis-kv.js';
 import { SealedStore } from '../../src/store/sealed-store.js';
-import { RedisServer } from '../helpers/redis.js';
+import { RedisServer } from '../../harness/redis-server.js';
 
 let redis: RedisServer;
 let server: RunningCircle;

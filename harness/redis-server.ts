@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { TestCertificates } from '../../harness/certificates.js';
-import { freePort, waitForPort } from '../../harness/free-port.js';
+import type { TestCertificates } from './certificates.js';
+import { freePort, waitForPort } from './free-port.js';
 
 const REDIS_SERVER = process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server';
 
