@@ -201,7 +201,6 @@ export class PhoneCall implements CallerPort {
   /** No RTP for `rtpTimeoutMs`: the line is dead. A seated caller's seat is held for the grace. */
   private callerVanished(): void {
     if (this.stage === 'seated') this.seat?.hold();
-    this.hop?.fallSilent();
     this.outcome ??= 'abandoned';
     this.sip.hangUp();
   }

@@ -48,6 +48,7 @@ export class RtpLeg extends EventEmitter<LegEvents> {
   private baseSequence = 0;
   private cycles = 0;
   private srtp: SrtpSession | undefined;
+  private closed = false;
 
   private constructor(
     private readonly socket: dgram.Socket,
@@ -120,7 +121,10 @@ export class RtpLeg extends EventEmitter<LegEvents> {
     return { jitterSeconds: this.jitter / SAMPLE_RATE, expected, received, lost: Math.max(0, expected - received) };
   }
 
+  /** Idempotent: a call's end can reach its leg by more than one path (a dead line, then the hang-up it causes). */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.removeAllListeners();
     this.socket.close();
   }

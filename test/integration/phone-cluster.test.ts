@@ -86,6 +86,28 @@ it('a call to the node that does not run the room is forwarded to the one that d
   await until(async () => sample(await nodeB.circle.metrics.registry.metrics(), 'circle_phone_calls_total', { outcome: 'forwarded' }) === 1, 'B counting the call as forwarded');
 });
 
+it('a forwarded caller whose line goes dead: B hangs up on it and carries on, A holds the seat for the grace', async () => {
+  const fran = await seat('phone-cluster-dead', 'Fran', 'facilitator');
+  const cy = await seat('phone-cluster-dead', 'Cy', 'client');
+  await fran.client.ok('admit', { participantId: cy.participantId });
+  cy.client.socket.io.engine.close();
+  const room = nodeA.circle.registry.get('phone-cluster-dead')!;
+  await until(() => room.participant(cy.participantId)?.connection === 'reconnecting', 'the seat held');
+  const cyPhone = await call(nodeB, [{ keys: `${cy.pin}#` }, { awaitBye: true }]);
+  await until(() => {
+    const participant = room.participant(cy.participantId);
+    return participant?.channel.viaPhone && participant.connection === 'connected';
+  }, "Cy's phone in her seat on A, through B");
+  const active = async (node: RunningCircle) => sample(await node.circle.metrics.registry.metrics(), 'circle_phone_calls_active');
+  // Her line dies: B hangs up on her (a BYE, which sipp takes as the end of its scenario), and the hop falls silent.
+  cyPhone.fallSilent();
+  expect(await cyPhone.exited).toBe(0);
+  await until(async () => (await active(nodeB)) === 0, 'B done with the call');
+  // A hears nothing more from the hop: the seat is held for the grace, as for any dead line, and no leave is seen.
+  await until(() => room.participant(cy.participantId)?.connection === 'reconnecting', 'the seat held on A', 8000);
+  expect(fran.client.events('peerLeft')).toEqual([]);
+});
+
 it('a forwarded INVITE whose sealed PIN was not made with the cluster’s secret is refused 403', async () => {
   // sipp's scenario cannot add our header, so this speaks SIP itself over UDP.
   const dgram = await import('node:dgram');
