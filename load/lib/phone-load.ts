@@ -47,7 +47,9 @@ export class PhoneNode {
       CIRCLE_ROOMS_MAX_PARTICIPANTS_PER_ROOM: '50',
       ...env,
     });
-    void server.exited.then((code) => code !== 0 && code !== null && console.error(`server exited (${code}):`, JSON.stringify(server.logs.slice(-3))));
+    let stderr = '';
+    server.child.stderr!.on('data', (chunk) => (stderr = (stderr + String(chunk)).slice(-4000)));
+    void server.exited.then((code) => code !== 0 && code !== null && console.error(`server exited (${code}):`, JSON.stringify(server.logs.slice(-3)), stderr));
     return new PhoneNode(server, sipPort);
   }
 
