@@ -2,7 +2,7 @@ import type { Identity } from '../auth/tokens.js';
 import type { Logger } from '../logging/logger.js';
 import { CircleError } from '../protocol/errors.js';
 import type { FrameClock } from './frame-clock.js';
-import { clip, FRAME_SAMPLES, SampleQueue } from './phone-audio.js';
+import { clip, FRAME_MS, FRAME_SAMPLES, SampleQueue } from './phone-audio.js';
 import { PhoneSeat, type CallerPort, type SeatGateway } from './phone-seat.js';
 import type { PinGate } from './pin-gate.js';
 import type { PromptName, Prompts } from './prompts.js';
@@ -18,8 +18,10 @@ export const CALL_OUTCOMES = ['joined', 'forwarded', 'wrong-pin', 'no-input', 'a
 export type CallOutcome = (typeof CALL_OUTCOMES)[number];
 
 const WRONG_PINS_ALLOWED = 3;
-/** After the far node hangs up a forwarded call, what it said last still crosses this node's cushion. */
+/** After the far node hangs up a forwarded call, what it said last may still be on its way. */
 const HOP_FAREWELL_MS = 200;
+/** The far node's frames of a forwarded call stopped this long ago: this node's clock sends again (silence, a prompt). */
+const HOP_SILENCE_MS = 3 * FRAME_MS;
 const LONGEST_ENTRY = 20;
 
 export interface CallHooks {
@@ -108,11 +110,13 @@ export class PhoneCall implements CallerPort {
   }
 
   private sendFrame(frame: number): void {
-    const mix = new Int32Array(FRAME_SAMPLES);
-    this.seat?.mixInto(mix, frame);
-    this.hop?.mixInto(mix);
-    this.prompt.mixInto(mix);
-    this.leg.send(clip(mix));
+    // A forwarded call hears the far node's frames as they come (`Hop.onAudio`); this clock only fills a silence.
+    if (!this.hop || Date.now() - this.hop.lastPacketAt > HOP_SILENCE_MS) {
+      const mix = new Int32Array(FRAME_SAMPLES);
+      this.seat?.mixInto(mix, frame);
+      this.prompt.mixInto(mix);
+      this.leg.send(clip(mix));
+    }
     const { rtpTimeoutMs } = this.context.settings;
     if (this.stage === 'leaving' && this.prompt.size === 0) this.sip.hangUp();
     else if (Date.now() - this.leg.lastPacketAt > rtpTimeoutMs) this.callerVanished();
@@ -182,6 +186,7 @@ export class PhoneCall implements CallerPort {
     if (this.stage !== 'checking') return hop.hangUp(); // the caller hung up meanwhile
     this.hop = hop;
     this.stage = 'hopped';
+    hop.onAudio((samples) => this.leg.send(samples));
     this.outcome = 'forwarded';
     // The far node said its farewell (the session ended, the seat was taken): its words have reached the caller.
     hop.onEnded(() => setTimeout(() => this.sip.hangUp(), HOP_FAREWELL_MS));

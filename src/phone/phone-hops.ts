@@ -1,7 +1,7 @@
 import type { SipMessage } from 'sip';
 import type { PrivacyKeys } from '../privacy/privacy-keys.js';
 import type { RoomDirectory } from '../store/room-directory.js';
-import { FrameCutter, FRAME_SAMPLES, SampleQueue } from './phone-audio.js';
+import { FrameCutter } from './phone-audio.js';
 import { RtpLeg } from './rtp-leg.js';
 import { readOffer, writeAnswer, type AgreedMedia } from './sdp-answer.js';
 import { SipClientCall, type LocalAddress } from './sip-client-call.js';
@@ -12,9 +12,6 @@ import type { SipServer } from './sip-server.js';
 export const HOP_HEADER = 'x-circle-hop';
 /** A hop's seal is good for this long: enough for one INVITE and its repeats. */
 const HOP_LIFETIME_MS = 30_000;
-/** The other node's voice waits for two frames before it plays, as a voice from the SFU does. */
-const CUSHION_SAMPLES = 2 * FRAME_SAMPLES;
-const LIMIT_SAMPLES = 8 * FRAME_SAMPLES;
 
 export interface HopSettings {
   rtpHost: string;
@@ -91,13 +88,19 @@ export class PhoneHops {
 /** A forwarded call's far side, as the caller's call sees it: audio and keys to it, the room's audio from it. */
 export class Hop {
   private readonly frames = new FrameCutter();
-  private readonly heard = new SampleQueue(CUSHION_SAMPLES, LIMIT_SAMPLES);
 
   constructor(
     private readonly call: SipClientCall,
     private readonly leg: RtpLeg,
-  ) {
-    leg.on('audio', (samples) => this.heard.push(samples));
+  ) {}
+
+  /**
+   * The room's audio for the caller, a 20 ms frame at a time as the other node mixes it (paced by its clock, so
+   * nothing to cushion here): relayed at once, as a border controller relays media, rather than queued for this
+   * node's own clock, which added 40 ms.
+   */
+  onAudio(relay: (samples: Int16Array) => void): void {
+    this.leg.on('audio', relay);
   }
 
   /** The other node hung up (the session ended, the seat was taken, the caller was removed). */
@@ -116,10 +119,6 @@ export class Hop {
 
   key(key: string): void {
     this.leg.sendKey(key);
-  }
-
-  mixInto(mix: Int32Array): void {
-    this.heard.mixInto(mix);
   }
 
   /** The caller hung up: so does the hop (the seat is left on the other node, as for any caller's BYE). */

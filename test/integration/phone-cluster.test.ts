@@ -72,6 +72,10 @@ it('a call to the node that does not run the room is forwarded to the one that d
   await until(() => benPhone.hears(440) > 0.2, "Ben hearing Ana's tone (through B)");
   expect(anaPhone.hears(440)).toBeLessThan(0.02);
   expect(benPhone.hears(880)).toBeLessThan(0.02);
+  // A frame every 20 ms reaches her: A's, relayed by B as they come, with none of B's own on top.
+  const lastSecond = anaPhone.heardAt.filter((at) => at > performance.now() - 1000).length;
+  expect(lastSecond).toBeGreaterThan(40);
+  expect(lastSecond).toBeLessThan(60);
   // Her keys cross too: *9 raises her hand in the room on A.
   const room = nodeA.circle.registry.get('phone-cluster')!;
   await until(() => room.floor.view().queue.includes(ana.participantId), "Ana's *9 raising her hand on A", 8000);
