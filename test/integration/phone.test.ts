@@ -477,3 +477,28 @@ describe('dial-in: a phone-only seat', () => {
     expect(await metric('circle_phone_calls_total', { outcome: 'joined' })).toBeGreaterThan(0);
   });
 });
+
+describe('dial-in: a media worker dies', () => {
+  // Last in this file: the worker it kills runs every room of the suite's server.
+  it('the browser and the call carrying its voice both come back, in either order, and the call still carries the voice', async () => {
+    const room = 'phone-worker';
+    const { client, clientId, pin, resumeToken } = await group(room);
+    const caller = await call([{ keys: `${pin}#` }, { awaitBye: true }]);
+    await voiceByPhone(room, clientId);
+    let token = resumeToken;
+    const seatHere = () => suite.server.circle.registry.get(room)?.participant(clientId);
+    for (const phoneFirst of [true, false]) {
+      const told = client.next('reconnectRequired');
+      process.kill(suite.server.circle.registry.get(room)!.mediaWorker.worker.pid, 'SIGKILL');
+      await told;
+      // The call rejoins by itself; the browser resumes as the SDK does: after the call is back, or at once.
+      if (phoneFirst) await until(() => seatHere()?.connectionChannel.viaPhone && seatHere()?.connection === 'connected', 'the call back first', 10_000);
+      const resumed = await until(async () => client.ok<{ resumeToken: string }>('resume', { resumeToken: token }).catch(() => undefined), 'the browser back', 10_000);
+      token = resumed.resumeToken;
+      const participant = await voiceByPhone(room, clientId);
+      await until(async () => ((await producerOf(participant).getStats())[0]?.packetCount ?? 0) > 20, "the call's voice at the SFU");
+      expect(participant.connection).toBe('connected');
+      expect(caller.sipp.exitCode).toBeNull();
+    }
+  });
+});
