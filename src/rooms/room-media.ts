@@ -160,7 +160,7 @@ export class RoomMedia {
     this.audience.notifyHearers(participant, 'producerRemoved', { participantId: participant.id, producerId });
   }
 
-  /** `receiver`: the participant's connection's media, or their phone call's. */
+  /** A consumer on the participant's connection of `producerId`, if they may hear its owner now. */
   async consume(participant: Participant, producerId: string): Promise<ConsumerInfo> {
     const { producer, owner } = this.audibleProducer(participant, producerId);
     const consumer = await participant.media.consume(producer, owner.id);
