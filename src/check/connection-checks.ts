@@ -37,7 +37,7 @@ export class ConnectionCheck {
 
   constructor(
     readonly worker: MediaWorker,
-    private readonly router: types.Router,
+    readonly router: types.Router,
     readonly media: ParticipantMedia,
     lifetimeMs: number,
   ) {
@@ -71,6 +71,8 @@ export class ConnectionCheck {
 /** The node's pre-session checks: each on the least busy worker, limited per address and in number. */
 export class ConnectionChecks {
   private readonly open = new Set<ConnectionCheck>();
+  /** Checks whose router is being made: counted against the node's limit before the first await. */
+  private starting = 0;
   private readonly starts: KeyedBuckets;
 
   constructor(
@@ -88,24 +90,35 @@ export class ConnectionChecks {
     return [...this.open];
   }
 
-  /** `seated`: the connection holds a seat (it came with a token), so its address's limit does not apply. */
-  async start(address: string, seated: boolean): Promise<{ check: ConnectionCheck; opened: CheckOpened }> {
-    if (this.open.size >= this.settings.maxConcurrent) {
+  /**
+   * `limitKey`: whose starts are counted per minute: the client's address, or the seat of a connection that came
+   * with a token (a clinic's waiting room behind one NAT address is not limited as one client). The slot is taken
+   * before the router is awaited, so concurrent requests cannot open more than the node's limit.
+   */
+  async start(limitKey: string): Promise<{ check: ConnectionCheck; opened: CheckOpened }> {
+    if (this.open.size + this.starting >= this.settings.maxConcurrent) {
       this.onOutcome('refused-node');
       throw new CircleError('UNAVAILABLE', 'too many connection checks on this node; try again in a minute');
     }
-    if (!seated && !this.starts.take(address)) {
+    if (!this.starts.take(limitKey)) {
       this.onOutcome('refused-address');
       throw new CircleError('RATE_LIMITED', 'too many connection checks from this address; wait a minute');
     }
-    const worker = this.pool.leastLoaded((candidate) => [...this.open].filter((check) => check.worker === candidate).length);
-    const router = await worker.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
-    // Full video: the check measures what the link carries, not what a room would let through.
-    const media = new ParticipantMedia(router, { ...this.transport, webRtcServer: worker.webRtcServer }, () => 3);
-    const check = new ConnectionCheck(worker, router, media, this.settings.lifetimeMs);
+    this.starting += 1;
+    let check: ConnectionCheck;
+    try {
+      const worker = this.pool.leastLoaded((candidate) => [...this.open].filter((open) => open.worker === candidate).length);
+      const router = await worker.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+      // Full video: the check measures what the link carries, not what a room would let through.
+      const media = new ParticipantMedia(router, { ...this.transport, webRtcServer: worker.webRtcServer }, () => 3);
+      check = new ConnectionCheck(worker, router, media, this.settings.lifetimeMs);
+    } finally {
+      this.starting -= 1;
+    }
     this.open.add(check);
     check.onClose(() => this.open.delete(check));
     this.onOutcome('started');
+    const { media, router } = check;
     try {
       const [send, recv] = [await media.createTransport('send'), await media.createTransport('recv')];
       return { check, opened: { checkId: check.id, routerRtpCapabilities: router.rtpCapabilities, send, recv } };

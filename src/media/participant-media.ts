@@ -49,6 +49,8 @@ async function asClientError<T>(operation: Promise<T>): Promise<T> {
 /** The mediasoup objects of one participant: a send and a receive transport, its producers and consumers. */
 export class ParticipantMedia extends EventEmitter<MediaEvents> {
   private readonly transports = new Map<Direction, MediaTransport>();
+  /** Directions whose transport is being made, and sources whose producer is: reserved before the await. */
+  private readonly creating = new Set<Direction | MediaSource>();
   readonly producers = new Map<string, types.Producer<ProducerAppData>>();
   readonly consumers = new Map<string, types.Consumer<ConsumerAppData>>();
   private rtpCapabilities: types.RtpCapabilities | undefined;
@@ -149,12 +151,16 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     if ((source === 'microphone') !== (kind === 'audio')) {
       throw new CircleError('BAD_REQUEST', `a ${source} produces ${source === 'microphone' ? 'audio' : 'video'}`);
     }
-    if ([...this.producers.values()].some((p) => p.appData.source === source)) {
+    if (this.creating.has(source) || [...this.producers.values()].some((p) => p.appData.source === source)) {
       throw new CircleError('BAD_REQUEST', `already producing from the ${source}`);
     }
-    const producer = await asClientError(
-      transport.produce<ProducerAppData>({ kind, rtpParameters, paused, appData: { source } }),
+    const producer = await this.reserving(source, () =>
+      asClientError(transport.produce<ProducerAppData>({ kind, rtpParameters, paused, appData: { source } })),
     );
+    if (this.closed) {
+      producer.close();
+      throw new CircleError('NOT_JOINED', 'the session ended');
+    }
     this.producers.set(producer.id, producer);
     producer.on('score', (scores) => scores.length && this.emit('producerScore', Math.min(...scores.map((s) => s.score))));
     producer.observer.once('close', () => this.producers.delete(producer.id));
@@ -294,16 +300,26 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     direction: Direction,
     create: () => Promise<T>,
   ): Promise<T> {
-    if (this.transports.has(direction)) {
+    if (this.transports.has(direction) || this.creating.has(direction)) {
       throw new CircleError('BAD_REQUEST', `a ${direction} transport already exists`);
     }
-    const transport = await create();
+    const transport = await this.reserving(direction, create);
     if (this.closed) {
       transport.close();
       throw new CircleError('NOT_JOINED', 'the session ended');
     }
     this.transports.set(direction, transport);
     return transport;
+  }
+
+  /** Runs `create` with `what` reserved, so a concurrent request for the same is refused instead of doubling it. */
+  private async reserving<T>(what: Direction | MediaSource, create: () => Promise<T>): Promise<T> {
+    this.creating.add(what);
+    try {
+      return await create();
+    } finally {
+      this.creating.delete(what);
+    }
   }
 
   private transportById(transportId: string): MediaTransport {
@@ -318,6 +334,6 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
   }
 }
 
-function describeProducer(producer: types.Producer<ProducerAppData>): ProducerInfo {
+export function describeProducer(producer: types.Producer<ProducerAppData>): ProducerInfo {
   return { producerId: producer.id, kind: producer.kind, source: producer.appData.source, paused: producer.paused };
 }

@@ -1,6 +1,6 @@
 import type { types } from 'mediasoup';
 import type { ActiveSpeakers } from '../media/active-speakers.js';
-import type { BotTransportInfo, Direction, ParticipantMedia } from '../media/participant-media.js';
+import { describeProducer, type BotTransportInfo, type Direction, type ParticipantMedia } from '../media/participant-media.js';
 import type { ConsumerInfo, MediaKind, MediaSource, TransportInfo } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import { isModerator } from '../protocol/roles.js';
@@ -133,13 +133,20 @@ export class RoomMedia {
     participant.wants[request.kind] = !participant.locks[request.kind];
     // The connection's send transport, or the phone call's.
     const media = participant.mediaSets().find((candidate) => candidate.hasTransport(request.transportId)) ?? participant.media;
-    const producer = await media.produce(
+    const created = await media.produce(
       request.transportId,
       request.kind,
       request.rtpParameters,
       request.source,
       !this.mayFlow(participant, request.kind, media),
     );
+    // A lock (or the floor) may have changed while the producer was being made, past the producers the lock saw:
+    // applied again before anyone is told of it, so nothing of a locked microphone is ever forwarded. A change
+    // during this await sees the producer and applies itself.
+    const made = media.producer(created.producerId);
+    const flow = this.mayFlow(participant, request.kind, media);
+    if (made.paused === flow) await (flow ? made.resume() : made.pause());
+    const producer = describeProducer(made);
     this.audience.notifyHearers(participant, 'producerAdded', { participantId: participant.id, producer });
     await this.speakers.observe(media.producer(producer.producerId), participant.id, participant.sideRoomId);
     return producer.producerId;

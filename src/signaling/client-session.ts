@@ -17,6 +17,7 @@ export class ClientSession implements ParticipantChannel {
   check: ConnectionCheck | undefined;
   private requestCount = 0;
   private joining = false;
+  private checkStarting = false;
   private unknownEvents = 0;
 
   constructor(
@@ -58,6 +59,35 @@ export class ClientSession implements ParticipantChannel {
   attach(membership: Membership): void {
     this.membership = membership;
     this.everJoined = true;
+  }
+
+  /**
+   * Runs `start` for a check in place of any this connection runs. One at a time: concurrent requests would each
+   * open a check and all but the last be left running, so a second while one is starting is refused.
+   */
+  async replaceCheck<T extends { check: ConnectionCheck }>(start: () => Promise<T>): Promise<T> {
+    if (this.checkStarting) throw new CircleError('RATE_LIMITED', 'a connection check is already starting');
+    this.checkStarting = true;
+    this.check?.close();
+    try {
+      const started = await start();
+      const { check } = started;
+      if (!this.connected) {
+        check.close();
+        throw new CircleError('NOT_JOINED', 'the connection closed while the check was starting');
+      }
+      this.check = check;
+      check.onClose(() => this.check === check && (this.check = undefined));
+      return started;
+    } finally {
+      this.checkStarting = false;
+    }
+  }
+
+  /** Whose check starts are counted: the seat of a connection that came with a token, else the client's address. */
+  get checkLimitKey(): string {
+    const identity = this.membership?.participant.identity;
+    return identity ? `seat:${identity.roomId}:${identity.participantId}` : this.address;
   }
 
   requireCheck(): ConnectionCheck {

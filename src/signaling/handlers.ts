@@ -81,15 +81,7 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
     }),
 
   async startCheck(_payload, session, { checks, iceServers, dialInNumber }) {
-    session.check?.close();
-    // A connection with a seat (a client checking from the waiting room) came with a token: no per-address limit.
-    const { check, opened } = await checks.start(session.address, session.membership !== undefined);
-    if (!session.connected) {
-      check.close();
-      throw new CircleError('NOT_JOINED', 'the connection closed while the check was starting');
-    }
-    session.check = check;
-    check.onClose(() => session.check === check && (session.check = undefined));
+    const { opened } = await session.replaceCheck(() => checks.start(session.checkLimitKey));
     return { ...opened, ...(iceServers ? { iceServers: iceServers() } : {}), dialInNumber };
   },
 
