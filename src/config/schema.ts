@@ -195,6 +195,11 @@ export const configSchema = z
         promptsDir: z.string().min(1),
         /** CIDR blocks of the clinic's SIP trunk (and any edge proxy): everything else is dropped unread. */
         allowedSources: z.array(z.string().regex(/^[0-9a-fA-F.:]+\/\d{1,3}$/, 'must be a CIDR block such as 203.0.113.0/24')),
+        /**
+         * CIDR blocks a call's media (its SDP's `c=` address) may be at: Circle sends RTP nowhere else. Empty: the
+         * networks of `allowedSources` (a trunk whose media gateways sit elsewhere lists them here).
+         */
+        allowedMediaNetworks: z.array(z.string().regex(/^[0-9a-fA-F.:]+\/\d{1,3}$/, 'must be a CIDR block such as 203.0.113.0/24')),
         messagesPerSecondPerSource: z.number().positive().max(10_000),
         messagesBurstPerSource: z.number().int().min(1).max(100_000),
         pinLength: z.number().int().min(6).max(12),
@@ -206,6 +211,8 @@ export const configSchema = z
         ringMs: z.number().int().min(0).max(10_000),
         /** A caller who keys nothing for this long is hung up on. */
         digitTimeoutMs: z.number().int().min(1000).max(120_000),
+        /** The whole PIN prompt, every try included: a caller not seated by then is hung up on, keying or not. */
+        pinEntryTimeoutMs: z.number().int().min(1000).max(600_000),
         /** No RTP from a caller for this long: the call is treated as dropped (the seat is held as for a browser). */
         rtpTimeoutMs: z.number().int().min(500).max(120_000),
         maxCalls: z.number().int().min(1).max(10_000),

@@ -12,6 +12,7 @@ import { FrameClock } from './frame-clock.js';
 import { PhoneCall } from './phone-call.js';
 import type { SeatGateway } from './phone-seat.js';
 import { PhoneHops } from './phone-hops.js';
+import { Networks } from './networks.js';
 import { PinGate } from './pin-gate.js';
 import { Prompts } from './prompts.js';
 import { RtpLeg } from './rtp-leg.js';
@@ -35,6 +36,7 @@ export class PhoneBridge {
   private readonly prompts: Prompts;
   private readonly gate: PinGate;
   private readonly hops: PhoneHops;
+  private readonly mediaNetworks: Networks;
   private port = 0;
 
   constructor(
@@ -46,6 +48,7 @@ export class PhoneBridge {
     private readonly metrics: PhoneMetrics,
     private readonly logger: Logger,
   ) {
+    this.mediaNetworks = new Networks(settings.allowedMediaNetworks.length ? settings.allowedMediaNetworks : settings.allowedSources);
     this.clock = new FrameClock(() => metrics.framesLate.inc());
     this.pins = new DialInPins(kv, settings);
     this.gate = new PinGate(this.pins, settings);
@@ -125,6 +128,12 @@ export class PhoneBridge {
       if (!(error instanceof OfferRefused)) throw error;
       return this.refuse(call, 488, 'Not Acceptable Here');
     }
+    // Circle sends RTP only into the trunk's media networks: an INVITE whose c= names anyone else (a victim to flood)
+    // is refused before a port is opened.
+    if (!this.mediaNetworks.contains(agreed.remoteAddress)) {
+      this.metrics.sipDropped.inc({ reason: 'media-not-allowed' });
+      return this.refuse(call, 488, 'Not Acceptable Here');
+    }
     let leg: RtpLeg;
     try {
       leg = await RtpLeg.open(this.settings.rtpHost, [this.settings.rtpPortMin, this.settings.rtpPortMax], agreed, [agreed.remoteAddress, call.flow.address]);
@@ -142,6 +151,13 @@ export class PhoneBridge {
       return;
     }
     call.answer(writeAnswer(agreed, this.address, leg.port, 1));
+    // No prompt, no media, no key taken before the ACK that carries our tag: a caller who forged the trunk's address
+    // never received our answer, so cannot send it, and gets nothing.
+    if (!(await call.confirmation())) {
+      leg.close();
+      this.metrics.calls.inc({ outcome: 'abandoned' });
+      return;
+    }
     this.metrics.callsActive.inc();
     new PhoneCall(call, leg, {
       clock: this.clock,
@@ -151,6 +167,7 @@ export class PhoneBridge {
       settings: this.settings,
       logger: this.logger,
       mediaAddress: this.address,
+      mediaNetworks: this.mediaNetworks,
       agreed,
       hops: this.hops,
       forwardedPin,

@@ -8,6 +8,7 @@ import type { PinGate } from './pin-gate.js';
 import type { PromptName, Prompts } from './prompts.js';
 import type { LegStats, RtpLeg } from './rtp-leg.js';
 import type { Hop, PhoneHops } from './phone-hops.js';
+import type { Networks } from './networks.js';
 import { OfferRefused, readOffer, writeAnswer, type AgreedMedia } from './sdp-answer.js';
 import type { LocalAddress } from './sip-client-call.js';
 import type { CallEnd, SipCall } from './sip-dialogs.js';
@@ -36,11 +37,13 @@ export interface CallContext {
   prompts: Prompts;
   gate: PinGate;
   seats: SeatGateway;
-  settings: { digitTimeoutMs: number; rtpTimeoutMs: number };
+  settings: { digitTimeoutMs: number; pinEntryTimeoutMs: number; rtpTimeoutMs: number };
   hooks: CallHooks;
   logger: Logger;
   /** The address and port Circle's SDP names. */
   mediaAddress: string;
+  /** Where a caller's media may be: a re-INVITE moving it elsewhere is refused. */
+  mediaNetworks: Networks;
   /** What the caller's SDP and ours agreed on (a forwarded call offers the same to the node it goes to). */
   agreed: AgreedMedia;
   /** Forwarding to the node that runs the room (with several nodes); absent on one node. */
@@ -61,6 +64,8 @@ export class PhoneCall implements CallerPort {
   private wrongPins = 0;
   private readonly prompt = new SampleQueue(0, Number.MAX_SAFE_INTEGER);
   private digitTimer: NodeJS.Timeout | undefined;
+  /** The whole PIN prompt's deadline: each key restarts the digit timer, never this one. */
+  private readonly entryTimer: NodeJS.Timeout;
   private statsTimer: NodeJS.Timeout;
   private seat: PhoneSeat | undefined;
   /** The node running the room, when this call was forwarded there. */
@@ -87,6 +92,7 @@ export class PhoneCall implements CallerPort {
     sip.onReoffer = (sdp) => this.reoffer(sdp);
     this.statsTimer = setInterval(() => context.hooks.legStats(leg.readStats()), 1000);
     context.clock.add(this.tick);
+    this.entryTimer = setTimeout(() => this.stage === 'pin' && this.farewell('noInput', 'no-input'), context.settings.pinEntryTimeoutMs);
     if (context.forwardedPin !== undefined) {
       void this.submit(context.forwardedPin);
       return;
@@ -195,6 +201,7 @@ export class PhoneCall implements CallerPort {
   private reoffer(sdp: string): string | undefined {
     try {
       const agreed = readOffer(sdp, this.sip.flow.protocol === 'TLS');
+      if (!this.context.mediaNetworks.contains(agreed.remoteAddress)) return undefined;
       this.leg.update(agreed);
       return writeAnswer(agreed, this.context.mediaAddress, this.leg.port, (this.sdpVersion += 1));
     } catch (error) {
@@ -219,6 +226,7 @@ export class PhoneCall implements CallerPort {
     else this.hop?.fallSilent();
     this.stage = 'over';
     clearTimeout(this.digitTimer);
+    clearTimeout(this.entryTimer);
     clearInterval(this.statsTimer);
     this.context.clock.delete(this.tick);
     this.leg.close();

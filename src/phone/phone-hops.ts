@@ -1,4 +1,4 @@
-import type { SipMessage } from 'sip';
+import type { SipMessage } from './sip-wire.js';
 import type { PrivacyKeys } from '../privacy/privacy-keys.js';
 import type { RoomDirectory } from '../store/room-directory.js';
 import { FrameCutter } from './phone-audio.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import sip, { type SipMessage } from 'sip';
+import { makeResponse, type SipMessage } from './sip-wire.js';
 import { Repeater, tag } from './sip-dialogs.js';
 import type { Flow } from './sip-endpoint.js';
 
@@ -69,7 +69,7 @@ export class SipClientCall extends EventEmitter<ClientCallEvents> {
     if (message.status !== undefined) return this.response(message);
     switch (message.method) {
       case 'BYE':
-        this.flow.send(sip.makeResponse(message, 200, 'OK'));
+        this.flow.send(makeResponse(message, 200, 'OK'));
         if (this.state === 'ended') return;
         this.state = 'ended';
         this.repeater.stop();
@@ -78,9 +78,9 @@ export class SipClientCall extends EventEmitter<ClientCallEvents> {
       case 'ACK':
         return;
       case 'OPTIONS':
-        return this.flow.send(sip.makeResponse(message, 200, 'OK'));
+        return this.flow.send(makeResponse(message, 200, 'OK'));
       default:
-        this.flow.send(sip.makeResponse(message, 405, 'Method Not Allowed'));
+        this.flow.send(makeResponse(message, 405, 'Method Not Allowed'));
     }
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import sip, { type NameAddr, type SipMessage } from 'sip';
+import { makeResponse, type NameAddr, type SipMessage } from './sip-wire.js';
 import type { Flow } from './sip-endpoint.js';
 
 /** RFC 3261 timers: T1 (round-trip estimate) and T2 (the longest retransmit interval); 64·T1 ends a transaction. */
@@ -88,6 +88,34 @@ export class SipCall extends EventEmitter<CallEvents> {
 
   get ended(): boolean {
     return this.state === 'ended';
+  }
+
+  /**
+   * Whether `request` belongs to this dialog as far as its To tag says: the INVITE again and a CANCEL carry none;
+   * everything else (ACK, BYE, INFO, a re-INVITE) must carry ours, which only who received our answer knows.
+   */
+  carriesOurTag(request: SipMessage): boolean {
+    const toTag = request.headers.to.params.tag;
+    if (request.method === 'CANCEL' || (request.method === 'INVITE' && !toTag)) return !toTag;
+    return toTag === this.localTag;
+  }
+
+  /** Resolves true once the caller acknowledges the answer (the ACK carrying our tag), false if the call ends first. */
+  confirmation(): Promise<boolean> {
+    if (this.state === 'confirmed') return Promise.resolve(true);
+    if (this.state === 'ended') return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const confirmed = () => {
+        this.off('ended', ended);
+        resolve(true);
+      };
+      const ended = () => {
+        this.off('confirmed', confirmed);
+        resolve(false);
+      };
+      this.once('confirmed', confirmed);
+      this.once('ended', ended);
+    });
   }
 
   /** 180 Ringing: the caller hears ringback until the answer. */
@@ -200,7 +228,7 @@ export class SipCall extends EventEmitter<CallEvents> {
       if (request.headers['record-route']) headers['record-route'] = request.headers['record-route'];
     }
     if (sdp) headers['content-type'] = 'application/sdp';
-    return sip.makeResponse(request, status, reason, { headers, content: sdp });
+    return makeResponse(request, status, reason, { headers, content: sdp });
   }
 
   private get contactHost(): string {

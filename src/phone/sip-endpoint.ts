@@ -2,8 +2,10 @@ import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import sip, { type SipMessage } from 'sip';
 import { KeyedBuckets } from '../limits/keyed-buckets.js';
+import { Networks } from './networks.js';
+import { parseSip, SipStreamParser } from './sip-parse.js';
+import { SIP_LIMITS, SipParseError, stringifySip, type SipMessage } from './sip-wire.js';
 
 /** Where a message came from and how to answer it: the same transport, back to the same address and port. */
 export interface Flow {
@@ -14,7 +16,8 @@ export interface Flow {
   send(message: SipMessage): void;
 }
 
-export const DROP_REASONS = ['source-not-allowed', 'rate-limited', 'too-large', 'unparsable'] as const;
+/** Why a SIP message was dropped, or (`media-not-allowed`) an INVITE refused for media outside the trunk's networks. */
+export const DROP_REASONS = ['source-not-allowed', 'rate-limited', 'too-large', 'unparsable', 'media-not-allowed'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 export interface EndpointSettings {
@@ -29,24 +32,6 @@ export interface EndpointSettings {
   messagesBurstPerSource: number;
 }
 
-/** Larger than any INVITE a trunk sends; anything bigger is not a call. */
-const MAX_MESSAGE_BYTES = 16_384;
-
-function allowList(blocks: string[]): net.BlockList {
-  const list = new net.BlockList();
-  for (const block of blocks) {
-    const [address, prefix] = block.split('/') as [string, string];
-    list.addSubnet(address, Number(prefix), net.isIPv6(address) ? 'ipv6' : 'ipv4');
-  }
-  return list;
-}
-
-/** A message with the headers every SIP message needs; the rest of the stack can rely on them. */
-function complete(message: SipMessage | undefined): message is SipMessage {
-  const headers = message?.headers;
-  return !!headers && Array.isArray(headers.via) && headers.via.length > 0 && !!headers['call-id'] && typeof headers.cseq === 'object' && !!headers.from && !!headers.to;
-}
-
 /**
  * Circle's SIP sockets (UDP, TCP if enabled, TLS on its own port if configured). Each datagram or connection is
  * checked before a byte is parsed:
@@ -54,7 +39,7 @@ function complete(message: SipMessage | undefined): message is SipMessage {
  * learns nothing). Parsing is the `sip` package's; a message missing the headers every SIP message has is dropped.
  */
 export class SipEndpoint {
-  private readonly allowed: net.BlockList;
+  private readonly allowed: Networks;
   private readonly buckets: KeyedBuckets;
   private udp: dgram.Socket | undefined;
   private tcp: net.Server | undefined;
@@ -66,7 +51,7 @@ export class SipEndpoint {
     private readonly onMessage: (message: SipMessage, flow: Flow) => void,
     private readonly onDrop: (reason: DropReason) => void,
   ) {
-    this.allowed = allowList(settings.allowedSources);
+    this.allowed = new Networks(settings.allowedSources);
     this.buckets = new KeyedBuckets(settings.messagesPerSecondPerSource, settings.messagesBurstPerSource);
   }
 
@@ -162,11 +147,11 @@ export class SipEndpoint {
   }
 
   private sendDatagram(message: SipMessage, address: string, port: number): void {
-    this.udp?.send(Buffer.from(sip.stringify(message), 'binary'), port, address);
+    this.udp?.send(Buffer.from(stringifySip(message), 'latin1'), port, address);
   }
 
   private admits(address: string): boolean {
-    if (!this.allowed.check(address, net.isIPv6(address) ? 'ipv6' : 'ipv4')) {
+    if (!this.allowed.contains(address)) {
       this.onDrop('source-not-allowed');
       return false;
     }
@@ -179,14 +164,13 @@ export class SipEndpoint {
 
   private receiveDatagram(data: Buffer, from: dgram.RemoteInfo): void {
     if (!this.admits(from.address)) return;
-    if (data.length > MAX_MESSAGE_BYTES) return this.onDrop('too-large');
-    let message: SipMessage | undefined;
+    if (data.length > SIP_LIMITS.maxMessageBytes) return this.onDrop('too-large');
+    let message: SipMessage;
     try {
-      message = sip.parse(data);
+      message = parseSip(data);
     } catch {
-      message = undefined;
+      return this.onDrop('unparsable');
     }
-    if (!complete(message)) return this.onDrop('unparsable');
     this.deliver(message, this.flowTo(from.address, from.port));
   }
 
@@ -199,7 +183,7 @@ export class SipEndpoint {
   private serve(socket: net.Socket, protocol: 'TCP' | 'TLS'): void {
     const address = socket.remoteAddress ?? '';
     this.connections.add(socket);
-    socket.setEncoding('binary');
+    socket.setEncoding('latin1');
     socket.setTimeout(120_000, () => socket.destroy());
     socket.on('close', () => this.connections.delete(socket));
     socket.on('error', () => socket.destroy());
@@ -208,18 +192,10 @@ export class SipEndpoint {
       address,
       port: socket.remotePort ?? 0,
       send: (out) => {
-        if (!socket.destroyed) socket.write(sip.stringify(out), 'binary');
+        if (!socket.destroyed) socket.write(stringifySip(out), 'latin1');
       },
     };
-    const parse = sip.makeStreamParser(
-      (message) => (complete(message) ? this.deliver(message, flow) : this.onDrop('unparsable')),
-      () => {
-        this.onDrop('too-large');
-        socket.destroy();
-      },
-      MAX_MESSAGE_BYTES,
-      MAX_MESSAGE_BYTES,
-    );
+    const parser = new SipStreamParser((message) => this.deliver(message, flow));
     socket.on('data', (chunk: string) => {
       if (!this.buckets.take(address)) {
         this.onDrop('rate-limited');
@@ -227,9 +203,10 @@ export class SipEndpoint {
         return;
       }
       try {
-        parse(chunk);
-      } catch {
-        this.onDrop('unparsable');
+        parser.push(chunk);
+      } catch (error) {
+        // Past the size limit, or not SIP: the stream cannot be framed again, so the connection goes.
+        this.onDrop(error instanceof SipParseError && error.tooLarge ? 'too-large' : 'unparsable');
         socket.destroy();
       }
     });

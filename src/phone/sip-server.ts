@@ -1,5 +1,4 @@
-import type { SipMessage } from 'sip';
-import sip from 'sip';
+import { makeResponse, type SipMessage } from './sip-wire.js';
 import type { SipClientCall } from './sip-client-call.js';
 import { SipCall } from './sip-dialogs.js';
 import type { Flow } from './sip-endpoint.js';
@@ -48,10 +47,15 @@ export class SipServer {
       call?.handleResponse();
       return;
     }
-    if (call) return call.handle(message, flow);
+    if (call) {
+      // A request naming the call but not our tag comes from someone who never saw our answer: nothing of theirs counts.
+      if (call.carriesOurTag(message)) return call.handle(message, flow);
+      if (message.method !== 'ACK') flow.send(makeResponse(message, 481, 'Call/Transaction Does Not Exist'));
+      return;
+    }
     switch (message.method) {
       case 'INVITE': {
-        if (message.headers.to.params.tag) return flow.send(sip.makeResponse(message, 481, 'Call/Transaction Does Not Exist'));
+        if (message.headers.to.params.tag) return flow.send(makeResponse(message, 481, 'Call/Transaction Does Not Exist'));
         const created = new SipCall(message, flow, this.contactUri(flow), (gone) => setTimeout(() => this.calls.get(key) === gone && this.calls.delete(key), LINGER_MS).unref());
         this.calls.set(key, created);
         flow.send(created.respond(message, 100, 'Trying'));
@@ -59,11 +63,11 @@ export class SipServer {
         return;
       }
       case 'OPTIONS':
-        return flow.send(sip.makeResponse(message, 200, 'OK', { headers: { allow: 'INVITE, ACK, CANCEL, BYE, INFO, OPTIONS', accept: 'application/sdp' } }));
+        return flow.send(makeResponse(message, 200, 'OK', { headers: { allow: 'INVITE, ACK, CANCEL, BYE, INFO, OPTIONS', accept: 'application/sdp' } }));
       case 'ACK':
         return;
       default:
-        flow.send(sip.makeResponse(message, 481, 'Call/Transaction Does Not Exist'));
+        flow.send(makeResponse(message, 481, 'Call/Transaction Does Not Exist'));
     }
   }
 

@@ -3,6 +3,7 @@
 // producers and their pause state are read from the room and the SFU; what the others are told from their sockets.
 import dgram from 'node:dgram';
 import net from 'node:net';
+import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Baresip } from '../../harness/baresip.js';
 import { makeTestCertificates } from '../../harness/certificates.js';
@@ -17,8 +18,11 @@ import { until } from '../helpers/until.js';
 // SIP over TLS too, with a certificate from a CA of the test's own (baresip checks it).
 const certificates = makeTestCertificates();
 const tlsPort = await freePort();
+// baresip names the machine's own interface address as its media address, not loopback: the trunk's media networks
+// are this machine's addresses.
+const ownAddresses = Object.values(os.networkInterfaces()).flatMap((nets) => (nets ?? []).map((net) => `${net.address}/${net.family === 'IPv4' ? 32 : 128}`));
 const suite = circleSuite({
-  phone: { rtpTimeoutMs: 1500, digitTimeoutMs: 3000, tls: { port: tlsPort, certFile: certificates.certFile, keyFile: certificates.keyFile } },
+  phone: { rtpTimeoutMs: 1500, digitTimeoutMs: 3000, allowedMediaNetworks: ownAddresses, tls: { port: tlsPort, certFile: certificates.certFile, keyFile: certificates.keyFile } },
   sessions: { resumeGraceMs: 8000 },
 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

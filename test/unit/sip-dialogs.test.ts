@@ -1,7 +1,8 @@
 // The SIP dialog bookkeeping against a fake flow and fake timers: a final answer repeated until the ACK, a lost
 // INVITE answered again, CANCEL before the answer, our BYE repeated until its response, no ACK ending the call.
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import sip, { type SipMessage } from 'sip';
+import { parseSip } from '../../src/phone/sip-parse.js';
+import { makeResponse, type SipMessage } from '../../src/phone/sip-wire.js';
 import { SipServer } from '../../src/phone/sip-server.js';
 import type { SipCall } from '../../src/phone/sip-dialogs.js';
 import type { Flow } from '../../src/phone/sip-endpoint.js';
@@ -10,7 +11,7 @@ beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
 
 const request = (method: string, { cseq = 1, toTag, branch = 'z9hG4bKa' }: { cseq?: number; toTag?: string; branch?: string } = {}): SipMessage =>
-  sip.parse(
+  parseSip(
     [
       `${method} sip:circle@127.0.0.1 SIP/2.0`,
       `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=${branch}`,
@@ -23,7 +24,7 @@ const request = (method: string, { cseq = 1, toTag, branch = 'z9hG4bKa' }: { cse
       '',
       '',
     ].join('\r\n'),
-  )!;
+  );
 
 function harness() {
   const sent: SipMessage[] = [];
@@ -69,7 +70,7 @@ it('our BYE is repeated until its response arrives; an answer never acknowledged
   const bye = requests('BYE')[0]!;
   expect(bye.headers.from.params.tag).toBe(call.localTag);
   expect(bye.headers.to.params.tag).toBe('caller1');
-  server.handle(sip.makeResponse(bye, 200, 'OK'), flow);
+  server.handle(makeResponse(bye, 200, 'OK'), flow);
   vi.advanceTimersByTime(10_000);
   expect(requests('BYE').length).toBe(3);
   expect(ended).toEqual(['hung-up']);
@@ -84,6 +85,25 @@ it('our BYE is repeated until its response arrives; an answer never acknowledged
 it('a request for no known call gets 481; OPTIONS gets 200', () => {
   const { server, flow, statuses } = harness();
   server.handle({ ...request('BYE', { toTag: 'x' }), headers: { ...request('BYE', { toTag: 'x' }).headers, 'call-id': 'other' } }, flow);
-  server.handle(request('OPTIONS'), flow);
+  server.handle({ ...request('OPTIONS'), headers: { ...request('OPTIONS').headers, 'call-id': 'ping' } }, flow);
   expect(statuses().slice(-2)).toEqual([481, 200]);
+});
+
+it('requests of the call that do not carry our tag (a blind ACK, BYE, INFO) get 481 and change nothing', () => {
+  const { server, flow, call, ended, statuses } = harness();
+  const events: string[] = [];
+  call.on('confirmed', () => events.push('confirmed'));
+  call.on('info', () => events.push('info'));
+  call.answer('v=0\r\n');
+  for (const toTag of [undefined, 'guess', `${call.localTag}x`]) {
+    server.handle(request('ACK', { toTag, branch: 'z9hG4bKack' }), flow);
+    server.handle(request('INFO', { cseq: 2, toTag }), flow);
+    server.handle(request('BYE', { cseq: 3, toTag }), flow);
+  }
+  expect(events).toEqual([]);
+  expect(ended).toEqual([]);
+  expect(statuses().filter((status) => status === 481)).toHaveLength(6); // INFO and BYE; an ACK is never answered
+  server.handle(request('ACK', { toTag: call.localTag, branch: 'z9hG4bKack' }), flow);
+  server.handle(request('INFO', { cseq: 2, toTag: call.localTag }), flow);
+  expect(events).toEqual(['confirmed', 'info']);
 });
