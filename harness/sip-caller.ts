@@ -27,12 +27,12 @@ function sdp(): string {
   return ['v=0', 'o=caller 1 1 IN IP4 [local_ip]', 's=-', 'c=IN IP4 [local_ip]', 't=0 0', 'm=audio [rtp_port] RTP/AVP 0 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15', 'a=ptime:20', ''].join('\r\n');
 }
 
-function request(method: string, inDialog: boolean, cseq: number, body = '', contentType = 'application/sdp'): string {
+function requestFrom(method: string, inDialog: boolean, cseq: number, body = '', contentType = 'application/sdp', user = 'caller'): string {
   const to = inDialog ? '<sip:circle@[remote_ip]:[remote_port]>[peer_tag_param]' : '<sip:circle@[remote_ip]:[remote_port]>';
   return `<![CDATA[
 ${method} sip:circle@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "Test caller" <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+From: "Test caller" <sip:${user}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
 To: ${to}
 Call-ID: [call_id]
 CSeq: ${cseq} ${method}
@@ -44,7 +44,6 @@ ${body}
 ]]>`;
 }
 
-const ACK = (cseq: number) => `<send>${request('ACK', true, cseq)}</send>`;
 const OK_TO_LAST = `<send><![CDATA[
 SIP/2.0 200 OK
 [last_Via:]
@@ -57,8 +56,13 @@ Content-Length: 0
 
 ]]></send>`;
 
-/** A sipp scenario for one call: INVITE, then `steps`. `cancelAfterMs`: a CANCEL while it rings instead. */
-export function scenario(steps: CallStep[], { cancelAfterMs }: { cancelAfterMs?: number } = {}): string {
+/**
+ * A sipp scenario for one call: INVITE, then `steps`. `cancelAfterMs`: a CANCEL while it rings instead.
+ * `callerNumber`: the user part of From, as a trunk gives the caller's number (else "caller").
+ */
+export function scenario(steps: CallStep[], { cancelAfterMs, callerNumber }: { cancelAfterMs?: number; callerNumber?: string } = {}): string {
+  const request = (method: string, inDialog: boolean, cseq: number, body = '', contentType = 'application/sdp') => requestFrom(method, inDialog, cseq, body, contentType, callerNumber);
+  const ACK = (cseq: number) => `<send>${request('ACK', true, cseq)}</send>`;
   const parts: string[] = [`<send retrans="500">${request('INVITE', false, 1, sdp())}</send>`, '<recv response="100" optional="true"/>'];
   if (cancelAfterMs !== undefined) {
     parts.push('<recv response="180"/>', `<pause milliseconds="${cancelAfterMs}"/>`);
@@ -137,7 +141,7 @@ export class SipCaller {
   }
 
   /** Places a call to Circle's SIP port on 127.0.0.1 and runs `steps`. */
-  static async call(sipPort: number, steps: CallStep[], options: { cancelAfterMs?: number; transport?: 'u1' | 't1' } = {}): Promise<SipCaller> {
+  static async call(sipPort: number, steps: CallStep[], options: { cancelAfterMs?: number; transport?: 'u1' | 't1'; callerNumber?: string } = {}): Promise<SipCaller> {
     const socket = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
     const dir = mkdtempSync(path.join(tmpdir(), 'circle-sipp-'));

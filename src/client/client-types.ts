@@ -10,6 +10,8 @@ export type ClientState = 'idle' | 'joining' | 'waiting' | 'joined' | 'rejoining
 export type ClientEvents = Omit<MirrorEvents, 'producerAvailable'> & {
   state: [ClientState];
   unmuteRequested: [MediaKind];
+  /** A phone call keyed this seat's PIN: is it you? Answer with `answerPhoneJoin`; unanswered, the call ends. */
+  phoneJoinRequested: [expiresInMs: number];
   /** A facilitator suggests audio-only (a weak connection); `setAudioOnly(true)` takes it up. */
   audioOnlySuggested: [];
   turnWarning: [{ holder: string; endsAt: string }];

@@ -137,6 +137,10 @@ export class CircleClient extends Emitter<ClientEvents> {
   /** To 'everyone', 'staff', or `{ participantId }` (staff only). Never stored by the server. */
   sendMessage = (to: MessageAudience, text: string) => this.call('sendMessage', { to, text });
   setGroupMessages = (enabled: boolean) => this.call('setGroupMessages', { enabled });
+  /** Staff: whether a call may go straight into a seat held for its own drop, or every call waits in the waiting room. */
+  setPhoneEntry = (intoHeldSeats: boolean) => this.call('setPhoneEntry', { intoHeldSeats });
+  /** The answer to `phoneJoinRequested`: whether the call joining as you is yours. */
+  answerPhoneJoin = (accept: boolean) => this.call('answerPhoneJoin', { accept });
   removeMessage = (messageId: string) => this.call('removeMessage', { messageId });
 
   // Facilitator and co-facilitator controls. The server checks every one against its permission table.
@@ -207,6 +211,7 @@ export class CircleClient extends Emitter<ClientEvents> {
       this.enterRoom(socket, view).catch((error: Error) => this.emit('error', error));
     });
     socket.on('unmuteRequested', ({ kind }) => this.emit('unmuteRequested', kind));
+    socket.on('phoneJoinRequested', ({ expiresInMs }) => this.emit('phoneJoinRequested', expiresInMs));
     socket.on('audioOnlySuggested', () => this.emit('audioOnlySuggested'));
     socket.on('turnWarning', (warning) => this.emit('turnWarning', warning));
     socket.on('message', (message) => this.emit('message', message));

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { AUDIO_ONLY_REASONS, CONNECTION_QUALITIES, MODERATION_ACTIONS, type MediaKind } from '../protocol/events.js';
+import { AUDIO_ONLY_REASONS, CONNECTION_QUALITIES, type MediaKind } from '../protocol/events.js';
+import { MODERATION_ACTIONS } from '../protocol/moderation-actions.js';
 import type { LinkTotals } from '../quality/room-quality.js';
 import { CHECK_OUTCOMES } from '../check/connection-checks.js';
 import { countedBy as countedByIn } from './counted-by.js';

@@ -24,6 +24,14 @@ const HOP_FAREWELL_MS = 200;
 /** The far node's frames of a forwarded call stopped this long ago: this node's clock sends again (silence, a prompt). */
 const HOP_SILENCE_MS = 3 * FRAME_MS;
 const LONGEST_ENTRY = 20;
+/** What a caller hears when the room refuses the seat. */
+const FAREWELL_FOR: Partial<Record<string, PromptName>> = { SESSION_ENDED: 'ended', REMOVED: 'removed', ALREADY_JOINED: 'seatOnCall' };
+
+/** The last two digits of the number in the caller's From URI (`sip:+15555550123@…`, `tel:…`), if it is a number. */
+export function callerDigits(uri: string): string | undefined {
+  const user = uri.replace(/^(sips?|tel):/, '').split(/[@;]/)[0] ?? '';
+  return /^\+?[0-9-]{3,20}$/.test(user) ? user.replace(/\D/g, '').slice(-2) : undefined;
+}
 
 export interface CallHooks {
   ended(outcome: CallOutcome): void;
@@ -166,7 +174,7 @@ export class PhoneCall implements CallerPort {
     const owner = this.context.forwardedPin === undefined ? await this.context.hops?.ownerElsewhere(identity.roomId) : undefined;
     if (this.stage !== 'checking') return; // hung up meanwhile
     if (owner) return this.forward(owner, pin);
-    const seat = new PhoneSeat(identity, this.context.seats, this);
+    const seat = new PhoneSeat(identity, this.context.seats, this, callerDigits(this.sip.invite.headers.from.uri));
     this.seat = seat;
     this.stage = 'seated';
     try {
@@ -176,7 +184,7 @@ export class PhoneCall implements CallerPort {
       if (!(error instanceof CircleError)) this.context.logger.error({ err: error }, 'phone: taking a seat failed');
       const code = error instanceof CircleError ? error.code : 'INTERNAL';
       this.stage = 'checking';
-      this.farewell(code === 'SESSION_ENDED' ? 'ended' : code === 'REMOVED' ? 'removed' : 'unavailable', 'unavailable');
+      this.farewell(FAREWELL_FOR[code] ?? 'unavailable', 'unavailable');
     }
   }
 

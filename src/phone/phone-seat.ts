@@ -26,6 +26,7 @@ const FAREWELLS: Partial<Record<SessionEndReason, PromptName>> = {
   denied: 'removed',
   'replaced-by-new-session': 'seatTaken',
   'taken-by-phone': 'seatTaken',
+  'phone-declined': 'notConfirmed',
 };
 
 /** Seconds to wait before taking the seat again after the room closed under it (a worker died, a node drained). */
@@ -39,6 +40,8 @@ const REJOIN_ATTEMPTS = 5;
  */
 export class PhoneSeat implements ParticipantChannel {
   readonly viaPhone = true;
+  /** The last two digits of the caller's number, if the trunk gave it: shown to the staff only, never kept. */
+  readonly callerDigits: string | undefined;
   private membership: Membership | undefined;
   private media: PhoneMedia | undefined;
   private lastSelf: SelfView | undefined;
@@ -50,7 +53,10 @@ export class PhoneSeat implements ParticipantChannel {
     private readonly identity: Identity,
     private readonly seats: SeatGateway,
     private readonly caller: CallerPort,
-  ) {}
+    callerDigits?: string,
+  ) {
+    this.callerDigits = callerDigits;
+  }
 
   /** Takes the seat; throws the room's refusal (`CircleError`). */
   async take(): Promise<void> {
@@ -59,16 +65,19 @@ export class PhoneSeat implements ParticipantChannel {
     this.lastSelf = membership.participant.selfView();
     this.lastFloor = membership.room.floor.view();
     if (!membership.participant.admitted) return this.caller.say('waiting');
+    // The seat's browser is asked first: nothing is heard either way until it says yes (then 'admitted' comes).
+    if (membership.participant.phone?.channel === this) return this.caller.say('confirmOnPage');
     await this.startMedia(membership.room.admittedView(membership.participant).peers);
-    this.caller.say(membership.participant.phone?.channel === this ? 'voiceOnPhone' : 'joined');
+    this.caller.say('joined');
   }
 
   send<E extends ServerEventName>(event: E, ...args: ServerEventArgs<E>): void {
     const [payload] = args as unknown[];
     switch (event) {
       case 'admitted':
+        // Let in from the waiting room; or, as the leg carrying a browser's voice, said yes to ('voiceOnPhone' is said then).
         this.startMedia((payload as { peers: PeerInfo[] }).peers).then(
-          () => this.caller.say('admitted'),
+          () => this.membership?.participant.phone?.channel !== this && this.caller.say('admitted'),
           () => this.caller.farewell('unavailable'),
         );
         return;

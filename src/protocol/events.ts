@@ -2,6 +2,7 @@ import type { DtlsParametersWire, IceCandidateWire, IceParametersWire, RtpCapabi
 import type { Ack } from './errors.js';
 import type { RequestName, RequestPayload } from './schemas.js';
 import type { Role } from './roles.js';
+import type { ModerationAction } from './moderation-actions.js';
 import type { AudioOnlyReason, ConnectionPath, ConnectionQuality, IceServer, LinkView, Readiness } from './connectivity.js';
 
 export type { AudioOnlyReason, ConnectionPath, ConnectionQuality, IceServer, LinkView, Readiness };
@@ -44,8 +45,13 @@ export interface PeerInfo {
   away: boolean;
   /** Present only for facilitators and co-facilitators: the side room they are in, or null for the group. */
   sideRoomId?: string | null;
-  /** In by telephone (dial-in): shown as "Name (phone)". The number they called from is never sent. */
+  /** In by telephone (dial-in): shown as "Name (phone)". */
   phone: boolean;
+  /**
+   * Present only for facilitators and co-facilitators, for a call whose trunk gave the caller's number: its last
+   * two digits, so the staff can tell a call is who it says. Never logged, stored or sent to clients.
+   */
+  phoneDigits?: string;
 }
 
 /** The room as every admitted participant sees it. */
@@ -60,6 +66,11 @@ export interface RoomView {
   /** When it started (ISO 8601), for the session clock; null before. */
   startedAt: string | null;
   spotlight: string | null;
+  /**
+   * Whether a phone call may go straight into a seat held for its own drop (the browser fell away, the grace runs).
+   * Off: every call waits in the waiting room for the staff. Calls into any other seat always wait.
+   */
+  phoneIntoHeldSeats: boolean;
 }
 
 /** A participant's own state, as the server enforces it. */
@@ -88,6 +99,10 @@ export interface LobbyEntry {
   locks: MediaLocks;
   /** The client's pre-session check, run quietly while waiting; null until it reports. */
   readiness: Readiness | null;
+  /** Waiting on a telephone call (dial-in): shown to the staff as "Name (phone)". */
+  phone: boolean;
+  /** The last two digits of the caller's number, where the trunk gave one; never logged or stored. */
+  phoneDigits?: string;
 }
 
 export interface AdmittedView {
@@ -140,38 +155,6 @@ export interface FloorView {
   turnEndsAt: string | null;
 }
 
-/** The moderation actions, as recorded in the audit log and counted in metrics. */
-export const MODERATION_ACTIONS = [
-  'admit',
-  'deny',
-  'mute',
-  'askToUnmute',
-  'stopVideo',
-  'askToStartVideo',
-  'remove',
-  'promote',
-  'demote',
-  'handOver',
-  'spotlight',
-  'lock',
-  'unlock',
-  'end',
-  'grantFloor',
-  'takeBackFloor',
-  'reorderQueue',
-  'clearQueue',
-  'setFloorMode',
-  'setTurnLimit',
-  'extendTurn',
-  'suggestAudioOnly',
-  'setGroupMessages',
-  'removeMessage',
-  'openSideRoom',
-  'closeSideRoom',
-  'moveToSideRoom',
-  'returnToGroup',
-] as const;
-export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
 
 /** Who a message is for: everyone in the group, the staff (facilitators and co-facilitators), or one participant. */
 export type MessageAudience = 'everyone' | 'staff' | { participantId: string };
@@ -285,6 +268,8 @@ export interface RequestResults {
   suggestAudioOnly: Record<string, never>;
   sendMessage: { messageId: string; sentAt: string };
   setGroupMessages: Record<string, never>;
+  setPhoneEntry: Record<string, never>;
+  answerPhoneJoin: Record<string, never>;
   removeMessage: Record<string, never>;
   openSideRoom: { sideRoomId: string };
   closeSideRoom: Record<string, never>;
@@ -310,7 +295,9 @@ export type SessionEndReason =
   | 'removed'
   | 'ended'
   /** The connection kept sending events the protocol does not have: closed, and its seat held as for a drop. */
-  | 'protocol-abuse';
+  | 'protocol-abuse'
+  /** A phone call asked to carry this seat's voice and its browser said no, or did not answer in time. */
+  | 'phone-declined';
 
 export interface ServerToClientEvents {
   peerJoined: (peer: PeerInfo) => void;
@@ -345,6 +332,11 @@ export interface ServerToClientEvents {
   messageRemoved: (event: { messageId: string }) => void;
   reconnectRequired: (event: { reason: ReconnectReason }) => void;
   sessionEnded: (event: { reason: SessionEndReason }) => void;
+  /**
+   * A phone call keyed this seat's PIN while this browser holds the seat: "A phone is joining as you — is this
+   * you?". The call carries the voice only after `answerPhoneJoin {accept: true}`; no answer within `expiresInMs` ends it.
+   */
+  phoneJoinRequested: (event: { expiresInMs: number }) => void;
   /** Answer to an event sent without an acknowledgement callback that could not be processed. */
   protocolError: (event: { event: string; code: string; message: string }) => void;
 }

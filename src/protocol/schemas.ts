@@ -206,6 +206,8 @@ export const requestSchemas = {
     })
     .strict(),
   setGroupMessages: z.object({ enabled: z.boolean() }).strict(),
+  setPhoneEntry: z.object({ intoHeldSeats: z.boolean() }).strict(),
+  answerPhoneJoin: z.object({ accept: z.boolean() }).strict(),
   removeMessage: z.object({ messageId: id }).strict(),
 
   /** The actor goes with them; everyone in a side room hears and sees only each other. */

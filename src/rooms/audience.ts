@@ -132,6 +132,8 @@ export class Audience {
       waitingSince: p.waitingSince.toISOString(),
       locks: { ...p.locks },
       readiness: p.readiness,
+      phone: p.onPhone,
+      ...(p.callerDigits ? { phoneDigits: p.callerDigits } : {}),
     }));
   }
 

@@ -1,4 +1,5 @@
-import type { AuditEntry, MediaKind, ModerationAction } from '../protocol/events.js';
+import type { AuditEntry, MediaKind } from '../protocol/events.js';
+import type { ModerationAction } from '../protocol/moderation-actions.js';
 import { CircleError } from '../protocol/errors.js';
 import type { Participant } from './participant.js';
 import type { ActorBudget } from './actor-budget.js';
@@ -121,6 +122,14 @@ export class Moderation {
     this.room.record.setLocked(locked);
     this.room.roomViewChanged();
     this.room.audit(actor, action);
+  }
+
+  /** Whether calls may go straight into seats held for their own drop, or all wait for the staff. */
+  setPhoneEntry(actor: Participant, intoHeldSeats: boolean): void {
+    this.authorize(actor, 'setPhoneEntry');
+    this.room.record.setPhoneIntoHeldSeats(intoHeldSeats);
+    this.room.roomViewChanged();
+    this.room.audit(actor, 'setPhoneEntry');
   }
 
   end(actor: Participant): void {

@@ -32,6 +32,8 @@ export interface ParticipantChannel {
   end(reason: SessionEndReason): void;
   /** A telephone call (the phone bridge) rather than the browser SDK. */
   readonly viaPhone?: boolean;
+  /** A call's caller number, last two digits, where the trunk gave one (for the staff's eyes only). */
+  readonly callerDigits?: string;
 }
 
 /** A telephone carrying a seat's voice while the seat's browser stays connected for the video. */
@@ -39,6 +41,11 @@ export interface PhoneLeg {
   readonly channel: ParticipantChannel;
   /** The call's own transports, producer and consumers (the bridge's DirectTransports). */
   readonly media: ParticipantMedia;
+  /**
+   * The seat's browser said yes to this call. Until then the call hears nothing and is not heard: the browser keeps
+   * the voice, and the call has no transport.
+   */
+  confirmed: boolean;
 }
 
 export class Participant {
@@ -95,7 +102,18 @@ export class Participant {
 
   /** The media a phone call of this seat uses: the connection's when the call holds the seat alone, else its leg's. */
   get phoneMedia(): ParticipantMedia | undefined {
-    return this.connectionChannel.viaPhone ? this.media : this.phone?.media;
+    if (this.connectionChannel.viaPhone) return this.media;
+    return this.phone?.confirmed ? this.phone.media : undefined;
+  }
+
+  /** The seat's voice is on a phone: the call holds the seat alone, or carries the voice beside the browser. */
+  get onPhone(): boolean {
+    return this.connectionChannel.viaPhone === true || this.phone?.confirmed === true;
+  }
+
+  /** The last two digits of the number of the call in this seat, if any and if the trunk gave one. */
+  get callerDigits(): string | undefined {
+    return this.connectionChannel.viaPhone ? this.connectionChannel.callerDigits : this.phone?.confirmed ? this.phone.channel.callerDigits : undefined;
   }
 
   get id(): string {
@@ -157,9 +175,15 @@ export class Participant {
       producers: away ? [] : this.mediaSets().flatMap((media) => media.describeProducers()),
       connection: this.connection,
       away,
-      phone: this.connectionChannel.viaPhone === true || this.phone !== null,
+      phone: this.onPhone,
       ...(forStaff
-        ? { locks: { ...this.locks }, quality: this.link.grade(this.connection, Date.now()), path: this.link.path, sideRoomId: this.sideRoomId }
+        ? {
+            locks: { ...this.locks },
+            quality: this.link.grade(this.connection, Date.now()),
+            path: this.link.path,
+            sideRoomId: this.sideRoomId,
+            ...(this.callerDigits ? { phoneDigits: this.callerDigits } : {}),
+          }
         : {}),
     };
   }
@@ -172,7 +196,7 @@ export class Participant {
       locks: { ...this.locks },
       link: this.link.view(this.connection, Date.now()),
       sideRoomId: this.sideRoomId,
-      voiceOnPhone: this.phone !== null,
+      voiceOnPhone: this.phone?.confirmed === true,
     };
   }
 }

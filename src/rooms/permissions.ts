@@ -1,4 +1,4 @@
-import type { ModerationAction } from '../protocol/events.js';
+import type { ModerationAction } from '../protocol/moderation-actions.js';
 import { CircleError } from '../protocol/errors.js';
 import type { Role } from '../protocol/roles.js';
 
@@ -46,6 +46,7 @@ export const PERMISSIONS: Record<Action, readonly Role[]> = {
   closeSideRoom: ['facilitator', 'cofacilitator'],
   moveToSideRoom: ['facilitator'],
   returnToGroup: ['facilitator'],
+  setPhoneEntry: ['facilitator', 'cofacilitator'],
 };
 
 /** Who outranks whom: a moderator acts only on someone of strictly lower rank. */

@@ -32,7 +32,8 @@ export class RoomMedia {
   mayFlow(participant: Participant, kind: MediaKind, media: ParticipantMedia = participant.media): boolean {
     if (!participant.wants[kind] || participant.locks[kind]) return false;
     // While a phone call carries the seat's voice, the browser's microphone is not heard: nobody hears them twice.
-    if (kind === 'audio' && participant.phone && media !== participant.phone.media) return false;
+    // A call the browser has not said yes to is not heard at all.
+    if (kind === 'audio' && participant.phone && (media === participant.phone.media) !== participant.phone.confirmed) return false;
     if (kind === 'video') return participant.link.sendVideo;
     // The floor is the group's: a side room is an open conversation.
     if (this.floor.mode === 'open' || isModerator(participant.role) || participant.sideRoomId !== null) return true;

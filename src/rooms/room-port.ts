@@ -1,4 +1,5 @@
-import type { AudienceKind, AudioOnlyReason, ConnectionQuality, MediaKind, ModerationAction, SessionEndReason } from '../protocol/events.js';
+import type { AudienceKind, AudioOnlyReason, ConnectionQuality, MediaKind, SessionEndReason } from '../protocol/events.js';
+import type { ModerationAction } from '../protocol/moderation-actions.js';
 import type { Role } from '../protocol/roles.js';
 import type { AudioOnlyTransition } from '../quality/room-quality.js';
 import type { Floor, GrantSource } from './floor.js';

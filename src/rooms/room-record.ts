@@ -1,4 +1,5 @@
-import type { AuditEntry, MediaLocks, ModerationAction } from '../protocol/events.js';
+import type { AuditEntry, MediaLocks } from '../protocol/events.js';
+import type { ModerationAction } from '../protocol/moderation-actions.js';
 import { CircleError } from '../protocol/errors.js';
 import type { Role } from '../protocol/roles.js';
 import { initialFloor, type FloorState } from './floor.js';
@@ -26,6 +27,8 @@ const NO_LOCKS: MediaLocks = { audio: false, video: false };
 export interface RecordData {
   locked: boolean;
   groupMessages: boolean;
+  /** Whether a call may go straight into a seat held for its own drop. */
+  phoneIntoHeldSeats: boolean;
   ended: boolean;
   started: boolean;
   /** When the first facilitator started the session (ms since the epoch); null before, or from older versions. */
@@ -72,6 +75,7 @@ export interface Entrant {
 export class RoomRecord {
   private lockedNow = false;
   private groupMessagesNow = true;
+  private phoneIntoHeldSeatsNow = true;
   private endedNow = false;
   private startedNow = false;
   private startedAtNow: number | null = null;
@@ -123,6 +127,15 @@ export class RoomRecord {
   /** Whether clients may write to everyone (staff always may). */
   get groupMessages(): boolean {
     return this.groupMessagesNow;
+  }
+
+  get phoneIntoHeldSeats(): boolean {
+    return this.phoneIntoHeldSeatsNow;
+  }
+
+  setPhoneIntoHeldSeats(enabled: boolean): void {
+    this.phoneIntoHeldSeatsNow = enabled;
+    this.touch();
   }
 
   get locked(): boolean {
@@ -299,6 +312,7 @@ export class RoomRecord {
     return {
       locked: this.lockedNow,
       groupMessages: this.groupMessagesNow,
+      phoneIntoHeldSeats: this.phoneIntoHeldSeatsNow,
       ended: this.endedNow,
       started: this.startedNow,
       startedAt: this.startedAtNow,
@@ -319,6 +333,7 @@ export class RoomRecord {
     const record = new RoomRecord(roomId);
     record.lockedNow = data.locked;
     record.groupMessagesNow = data.groupMessages;
+    record.phoneIntoHeldSeatsNow = data.phoneIntoHeldSeats;
     record.endedNow = data.ended;
     record.startedNow = data.started;
     record.startedAtNow = data.startedAt;

@@ -21,6 +21,7 @@ export class RoomViews {
   room(): RoomView {
     return {
       locked: this.record.locked,
+      phoneIntoHeldSeats: this.record.phoneIntoHeldSeats,
       groupMessages: this.record.groupMessages,
       onHold: this.onHold(),
       started: this.record.started,

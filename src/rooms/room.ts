@@ -5,15 +5,8 @@ import { ActiveSpeakers } from '../media/active-speakers.js';
 import { ParticipantMedia } from '../media/participant-media.js';
 import { Messaging } from '../messaging/messaging.js';
 import type { MediaWorker } from '../media/worker-pool.js';
-import type {
-  AdmittedView,
-  JoinResult,
-  MediaKind,
-  ModerationAction,
-  ReconnectReason,
-  RoomView,
-  SessionEndReason,
-} from '../protocol/events.js';
+import type { AdmittedView, JoinResult, MediaKind, ReconnectReason, RoomView, SessionEndReason } from '../protocol/events.js';
+import type { ModerationAction } from '../protocol/moderation-actions.js';
 import { CircleError } from '../protocol/errors.js';
 import { isModerator, type Role } from '../protocol/roles.js';
 import { LinkQuality } from '../quality/link-quality.js';
@@ -108,10 +101,9 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     if (this.closed) throw new CircleError('UNAVAILABLE', 'the room is closing; join again');
     const previous = this.participants.get(identity.participantId);
     this.record.assertMayEnter(identity, previous !== undefined);
-    // A call to a seat whose browser is connected: the phone carries the voice, the browser keeps the video.
-    if (previous?.connection === 'connected' && channel.viaPhone && !previous.connectionChannel.viaPhone) {
-      return this.phones.attach(previous, channel);
-    }
+    // A call to a seat whose browser is connected: the browser is asked; once it says yes, the phone carries the
+    // voice and the browser keeps the video. A seat a call holds, or whose voice a call carries, takes no other.
+    if (channel.viaPhone && previous && (previous.connection === 'connected' || previous.phone)) return this.phones.ask(previous, channel);
     if (!previous && this.participants.size >= this.record.settingsOver(this.settings).maxParticipants) {
       throw new CircleError('ROOM_FULL', 'the room is full');
     }
@@ -120,6 +112,10 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     const participant = new Participant(identity, media, channel, link);
     this.quality.follow(participant);
     const held = previous ? undefined : this.record.takeHeldSeat(identity.participantId);
+    // A call goes straight in only to a seat held for its own drop (the crisis case), where the room allows it; any
+    // other call waits in the waiting room for the staff, whatever the room's admission setting: a PIN can be guessed.
+    const callWaits = channel.viaPhone === true && !((previous || held) && this.record.phoneIntoHeldSeats);
+    const sawPrevious = callWaits && previous?.admitted ? this.audience.viewersOf(previous) : [];
     if (previous) {
       // The same person is back (a resumed connection, a reload, a new tab): the newest connection takes the
       // seat as it stands, position in the queue and the floor included. The others see no leave and no join.
@@ -138,15 +134,19 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
       participant.applyStanding(this.record.standingFor(participant.id));
       if (!held) participant.admitted = !this.record.mustWait(participant.role, this.settings);
     }
+    if (callWaits) participant.admitted = false;
     participant.sideRoomId = this.record.sideRoomStillOpen(participant.sideRoomId);
     this.participants.set(participant.id, participant);
-    this.tell({ type: 'participant.phone', participantId: participant.id, onPhone: channel.viaPhone === true || participant.phone !== null });
+    this.tell({ type: 'participant.phone', participantId: participant.id, onPhone: participant.onPhone });
     this.messaging.deliverPending(participant);
     this.record.touch();
     if (previous && participant.admitted) this.audience.peerChanged(participant);
     else if (participant.admitted) this.announceAdmitted(participant);
-    else this.audience.lobbyChanged();
-    if (participant.role === 'facilitator') this.facilitatorArrived();
+    else {
+      for (const viewer of sawPrevious) viewer.channel.send('peerLeft', { participantId: participant.id });
+      this.audience.lobbyChanged();
+    }
+    if (participant.role === 'facilitator' && participant.admitted) this.facilitatorArrived();
     return participant;
   }
 
@@ -162,6 +162,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   /** The connection leaves; while a phone call carries the seat's voice, the seat stays the caller's. */
   leave(participant: Participant): void {
     if (this.participants.get(participant.id) !== participant) return;
+    this.phones.endUnconfirmed(participant);
     if (!participant.phone) return this.remove(participant);
     this.holdSeat(participant);
     this.phones.handSeatTo(participant);
@@ -174,6 +175,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   holdSeat(participant: Participant): void {
     if (this.participants.get(participant.id) !== participant) return;
     participant.connection = 'reconnecting';
+    // A call the browser was asked about is not taken into the seat its absence leaves.
+    this.phones.endUnconfirmed(participant);
     this.tell({ type: 'participant.reconnecting', participantId: participant.id });
     this.media.drop(participant);
     if (participant.admitted) this.audience.peerChanged(participant);
@@ -192,6 +195,13 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     participant.channel.send('admitted', this.views.admitted(participant));
     participant.channel.send('selfUpdated', participant.selfView());
     this.audience.lobbyChanged();
+    if (participant.role === 'facilitator') this.facilitatorArrived();
+  }
+
+  /** The seat's browser answers whether the call joining as it is theirs; a yes lets the call hear and be heard. */
+  answerPhoneJoin(participant: Participant, accepted: boolean): void {
+    const leg = this.phones.answer(participant, accepted);
+    leg?.channel.send('admitted', this.views.admitted(participant));
   }
 
   waiting(): Participant[] {
@@ -291,7 +301,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   /** The seat waits for its connection to come back; after the grace it is given up, or to a caller still on. */
   private awaitReturn(participant: Participant): void {
     this.graceTimers.hold(participant, () => {
-      if (participant.phone) {
+      if (participant.phone?.confirmed) {
         this.phones.handSeatTo(participant);
         return this.awaitReturn(participant);
       }
@@ -328,7 +338,10 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     const starting = !this.record.started;
     this.record.start();
     if (starting) this.tell({ type: 'session.started' });
-    if (!this.record.settingsOver(this.settings).requireAdmission) for (const participant of this.waiting()) this.admit(participant);
+    // A call always waits for the staff to let it in.
+    if (!this.record.settingsOver(this.settings).requireAdmission) {
+      for (const participant of this.waiting()) if (!participant.connectionChannel.viaPhone) this.admit(participant);
+    }
     this.checkFacilitatorPresence(starting);
   }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { displayName, opaqueId, type Identity } from '../auth/tokens.js';
-import { MODERATION_ACTIONS } from '../protocol/events.js';
+import { MODERATION_ACTIONS } from '../protocol/moderation-actions.js';
 import { CircleError } from '../protocol/errors.js';
 import { ROLES } from '../protocol/roles.js';
 import type { Seat } from '../rooms/participant.js';
@@ -42,6 +42,8 @@ const record = z
     locked: z.boolean(),
     // Written by older versions without it: read as on, the default.
     groupMessages: z.boolean().default(true),
+    // Written by older versions without it: read as on, the default.
+    phoneIntoHeldSeats: z.boolean().default(true),
     ended: z.boolean(),
     started: z.boolean(),
     // Written by older versions without it: the clock of such a session starts from nothing.

@@ -60,3 +60,28 @@ it("Ana's browser drops, she calls in with the PIN it showed: her held seat, no 
     "Ana's tile lit while she speaks by phone",
   );
 });
+
+it('with her page open, a call keying Ana’s PIN is asked about on her page first: nothing is heard until she says yes, then the phone carries her voice', async () => {
+  const fran = await joinFromDemo(suite.browser, suite.server.url, 'phone-ask-e2e', 'Fran', 'facilitator', { video: false, toneHz: FRAN });
+  const ana = await joinFromDemo(suite.browser, suite.server.url, 'phone-ask-e2e', 'Ana', 'client', { video: false, toneHz: ANA });
+  pages.push(fran, ana);
+  const anaId = await participantIdOf(ana);
+  await installEar(fran, [FRAN, ANA, PHONE]);
+  await waitUntil(async () => (await heardTones(fran)).join() === String(ANA), 20_000, 'Fran hearing Ana');
+  const pin = /enter (\d+) #/.exec(await ana.evaluate(() => document.querySelector('#dial-in')?.textContent ?? ''))?.[1];
+
+  caller?.close();
+  caller = await SipCaller.call(suite.server.sipPort!, [{ keys: `${pin}#` }, { awaitBye: true }]);
+  caller.speak(PHONE);
+  await waitUntil(() => ana.evaluate(() => document.querySelector('#notice')?.textContent?.includes('A phone is joining as you') ?? false), 15_000, 'the question on her page');
+  // Until she answers, the room hears her browser, not the phone, and the phone hears nothing of the room.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  expect((await heardTones(fran)).join()).toBe(String(ANA));
+  expect(caller.hears(FRAN, 1000)).toBeLessThan(0.02);
+
+  await ana.evaluate(() => [...document.querySelectorAll<HTMLButtonElement>('#notice button')].find((b) => b.textContent === 'Yes, it is me')?.click());
+  await waitUntil(async () => (await heardTones(fran)).join() === String(PHONE), 15_000, "Fran hearing Ana's phone instead of her browser");
+  await waitUntil(() => ana.evaluate(() => !(document.querySelector('#voice-on-phone') as HTMLElement).hidden), 5000, 'her page saying her voice is on the phone');
+  await waitUntil(async () => caller!.hears(FRAN) > 0.2, 10_000, 'the phone hearing Fran');
+  expect(suite.server.circle.registry.get('phone-ask-e2e')!.participant(anaId)?.phone?.confirmed).toBe(true);
+});

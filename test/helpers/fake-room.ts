@@ -1,7 +1,8 @@
 // A fake room behind the rules' ports, for unit tests that run in milliseconds without a mediasoup worker. The
 // floor and the record are the real ones; the fake records what the rules asked the room to do.
 import type { ParticipantMedia } from '../../src/media/participant-media.js';
-import type { MediaKind, ModerationAction, SessionEndReason } from '../../src/protocol/events.js';
+import type { MediaKind, SessionEndReason } from '../../src/protocol/events.js';
+import type { ModerationAction } from '../../src/protocol/moderation-actions.js';
 import type { Role } from '../../src/protocol/roles.js';
 import { LinkQuality } from '../../src/quality/link-quality.js';
 import { Floor } from '../../src/rooms/floor.js';

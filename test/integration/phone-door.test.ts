@@ -3,15 +3,16 @@
 // networks is refused without a packet sent there; a caller keying forever is hung up at the prompt's deadline;
 // the call limit is exact. Real calls are Debian's sipp; the attacker is the test's own UDP sockets.
 import dgram from 'node:dgram';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { sample } from '../../harness/circle.js';
 import { SipCaller, type CallStep } from '../../harness/sip-caller.js';
+import { produceAudio, type TestClient } from '../../harness/signaling.js';
 import { circleSuite } from '../helpers/fixtures.js';
 import { until } from '../helpers/until.js';
 
 const suite = circleSuite({
   // The trunk's signalling may come from anywhere in 127.0.0.0/8; its media gateways are in 127.0.0.0/24 only.
-  phone: { allowedSources: ['127.0.0.0/8'], allowedMediaNetworks: ['127.0.0.0/24'], digitTimeoutMs: 3000, pinEntryTimeoutMs: 5000, maxCalls: 2, rtpTimeoutMs: 20_000 },
+  phone: { allowedSources: ['127.0.0.0/8'], allowedMediaNetworks: ['127.0.0.0/24'], digitTimeoutMs: 3000, pinEntryTimeoutMs: 5000, rtpTimeoutMs: 20_000 },
   sessions: { resumeGraceMs: 30_000 },
 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -72,21 +73,6 @@ function inDialog(method: string, callId: string, cseq: number, toTag: string, b
   ].join('\r\n');
 }
 
-// First: a blind INVITE below holds a call slot until its answer times out unacknowledged (64·T1).
-it('phone.maxCalls is exact: with two calls up, a third is refused 486', async () => {
-  const first = await call([{ awaitBye: true }]);
-  const second = await call([{ awaitBye: true }]);
-  await until(async () => (await metric('circle_phone_calls_active')) === 2, 'two calls up');
-  const refusedBefore = await metric('circle_phone_calls_total', { outcome: 'refused' });
-  const third = await call([{ awaitBye: true }]);
-  expect(await third.exited).not.toBe(0); // sipp expected a 200 and got 486
-  expect(await metric('circle_phone_calls_total', { outcome: 'refused' })).toBe(refusedBefore + 1);
-  expect(await metric('circle_phone_calls_active')).toBe(2);
-  // The two key nothing: the digit timeout hangs up on both, and the next test starts with no call.
-  expect([await first.exited, await second.exited]).toEqual([0, 0]);
-  await until(async () => (await metric('circle_phone_calls_active')) === 0, 'the calls ended');
-});
-
 it('a blind caller who forged an allowed source gets nothing: no prompt, no media, no key taken, no seat, even with the right PIN', async () => {
   const facilitator = await suite.seat('door-blind', 'Fran', 'facilitator');
   const ana = await suite.seat('door-blind', 'Ana', 'client');
@@ -143,3 +129,160 @@ it('a caller who keeps keying is hung up on at the PIN prompt’s deadline, howe
   expect(elapsed).toBeGreaterThanOrEqual(5000);
   expect(elapsed).toBeLessThan(9000);
 });
+
+interface Waiting {
+  participantId: string;
+  displayName: string;
+  phone: boolean;
+  phoneDigits?: string;
+}
+const lobbyOf = (staff: TestClient) => (staff.events('lobbyUpdated') as { waiting: Waiting[] }[]).at(-1)?.waiting ?? [];
+const pinOf = (seated: { result: unknown }) => (seated.result as { dialIn?: { pin: string } }).dialIn!.pin;
+const participantIn = (room: string, id: string) => suite.server.circle.registry.get(room)?.participant(id);
+
+/** A facilitator and an admitted client Ana with her browser in; a second client Ben speaking a tone by phone. */
+async function groupWithAna(room: string) {
+  const facilitator = await suite.seat(room, 'Fran', 'facilitator');
+  const ana = await suite.seat(room, 'Ana', 'client');
+  await facilitator.client.ok('admit', { participantId: ana.participantId });
+  await produceAudio(facilitator.client);
+  return { facilitator: facilitator.client, ana };
+}
+
+it('a call as a seat whose browser is in waits, hearing nothing and unheard, until the page says yes; a no ends it', async () => {
+  const { facilitator, ana } = await groupWithAna('door-ask');
+  const asked = ana.client.next<{ expiresInMs: number }>('phoneJoinRequested', 10_000);
+  const caller = await call([{ keys: `${pinOf(ana)}#` }, { awaitBye: true }]);
+  expect(await asked).toEqual({ expiresInMs: 30_000 });
+  const seat = participantIn('door-ask', ana.participantId)!;
+  await sleep(1500);
+  // Unconfirmed: no transport or producer for the call, the browser's voice untouched, nobody told of a phone.
+  expect(seat.phone?.confirmed).toBe(false);
+  expect(seat.phone?.media.producers.size).toBe(0);
+  expect(seat.phone?.media.transportCount).toBe(0);
+  expect(seat.selfView().voiceOnPhone).toBe(false);
+  expect((facilitator.events('peerUpdated') as { participantId: string; phone: boolean }[]).some((p) => p.participantId === ana.participantId && p.phone)).toBe(false);
+  // What the caller heard so far is only the prompt: the room's tone never reached them.
+  expect(caller.heard.length).toBeGreaterThan(0);
+
+  await ana.client.ok('answerPhoneJoin', { accept: false });
+  expect(await caller.exited).toBe(0); // Circle's BYE after the farewell
+  expect(seat.phone).toBeNull();
+  expect(ana.client.socket.connected).toBe(true);
+  expect(await ana.client.call('answerPhoneJoin', { accept: true })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+
+  // Asked again, the page says yes: the call carries the voice, and the staff see "Ana (phone)".
+  ana.client.socket.once('phoneJoinRequested', () => void ana.client.ok('answerPhoneJoin', { accept: true }));
+  await call([{ keys: `${pinOf(ana)}#` }, { awaitBye: true }]);
+  await until(() => seat.phone?.confirmed && seat.phone.media.producers.size > 0, 'the call carrying the voice');
+  await until(() => (facilitator.events('peerUpdated') as { participantId: string; phone: boolean }[]).some((p) => p.participantId === ana.participantId && p.phone), 'the staff see the phone');
+  // A third call as the same seat is refused while one carries its voice.
+  const third = await call([{ keys: `${pinOf(ana)}#` }, { awaitBye: true }]);
+  expect(await third.exited).toBe(0);
+  expect(seat.phone?.confirmed).toBe(true);
+});
+
+it('a call into a seat that is not held waits in the waiting room as "Name (phone)" with the number’s last two digits; the staff let it in', async () => {
+  const room = 'door-lobby';
+  const facilitator = await suite.seat(room, 'Fran', 'facilitator');
+  const cy = await suite.seat(room, 'Cy', 'client');
+  await cy.client.ok('leave', {}); // Cy waited, then left: no seat is held for him
+  await until(() => !participantIn(room, cy.participantId), 'Cy gone');
+  await call([{ keys: `${pinOf(cy)}#` }, { awaitBye: true }]);
+  const waiting = await until(() => lobbyOf(facilitator.client).find((w) => w.participantId === cy.participantId), 'Cy waiting by phone');
+  expect(waiting).toMatchObject({ displayName: 'Cy', phone: true });
+  expect(waiting.phoneDigits).toBeUndefined(); // sipp's From is not a number
+  expect(participantIn(room, cy.participantId)!.admitted).toBe(false);
+
+  const dee = await suite.seat(room, 'Dee', 'client');
+  await facilitator.client.ok('admit', { participantId: dee.participantId });
+  await dee.client.ok('leave', {});
+  await until(() => !participantIn(room, dee.participantId), 'Dee gone');
+  await SipCaller.call(suite.server.sipPort!, [{ keys: `${pinOf(dee)}#` }, { awaitBye: true }], { callerNumber: '+15555550142' }).then((caller) => {
+    opened.push(caller);
+    caller.speak(0);
+  });
+  const dialled = await until(() => lobbyOf(facilitator.client).find((w) => w.participantId === dee.participantId), 'Dee waiting by phone');
+  expect(dialled).toMatchObject({ phone: true, phoneDigits: '42' });
+  await facilitator.client.ok('admit', { participantId: dee.participantId });
+  await until(() => (participantIn(room, dee.participantId)?.media.producers.size ?? 0) > 0, 'Dee heard once admitted');
+  // The client view of Dee says "(phone)" and no digits; the staff's has them.
+  const staffView = (facilitator.client.events('peerJoined') as { participantId: string; phoneDigits?: string }[]).filter((p) => p.participantId === dee.participantId).at(-1);
+  expect(staffView?.phoneDigits).toBe('42');
+  expect(participantIn(room, dee.participantId)!.describe(false, false)).not.toHaveProperty('phoneDigits');
+});
+
+it('a seat held for its own drop takes the call at once, unless the staff turned that off: then the call waits too', async () => {
+  const room = 'door-held';
+  const { facilitator, ana } = await groupWithAna(room);
+  const pin = pinOf(ana);
+  ana.client.socket.io.engine.close();
+  await until(() => participantIn(room, ana.participantId)?.connection === 'reconnecting', 'the seat held');
+  const first = await SipCaller.call(suite.server.sipPort!, [{ keys: `${pin}#` }, { pauseMs: 1500 }, { bye: true }], { callerNumber: '5550177' });
+  opened.push(first);
+  first.speak(0);
+  await until(() => participantIn(room, ana.participantId)?.channel.viaPhone && participantIn(room, ana.participantId)!.admitted, 'in at once');
+  const seen = await until(() => (facilitator.events('peerUpdated') as { participantId: string; phone: boolean; phoneDigits?: string }[]).find((p) => p.participantId === ana.participantId && p.phone), 'the staff see the phone at once');
+  expect(seen.phoneDigits).toBe('77');
+  expect(await first.exited).toBe(0);
+  await until(() => !participantIn(room, ana.participantId), 'the call left the seat');
+
+  // Held again (Ana's browser back, then dropped), with the staff's setting off: the call waits, and the room sees her leave.
+  const back = await suite.seat(room, 'Ana', 'client');
+  await facilitator.ok('admit', { participantId: back.participantId });
+  await facilitator.ok('setPhoneEntry', { intoHeldSeats: false });
+  expect((facilitator.events('roomUpdated') as { phoneIntoHeldSeats: boolean }[]).at(-1)?.phoneIntoHeldSeats).toBe(false);
+  back.client.socket.io.engine.close();
+  await until(() => participantIn(room, back.participantId)?.connection === 'reconnecting', 'the seat held again');
+  await call([{ keys: `${pinOf(back)}#` }, { awaitBye: true }]);
+  await until(() => lobbyOf(facilitator).find((w) => w.participantId === back.participantId && w.phone), 'waiting by phone');
+  expect(participantIn(room, back.participantId)!.admitted).toBe(false);
+  expect(facilitator.events('peerLeft')).toContainEqual({ participantId: back.participantId });
+  // A client may not change the setting.
+  const cy = await suite.seat(room, 'Cy', 'client');
+  await facilitator.ok('admit', { participantId: cy.participantId });
+  expect(await cy.client.call('setPhoneEntry', { intoHeldSeats: true })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+});
+
+it('a call the page does not answer ends after 30 s; a browser that leaves while asked ends it too', async () => {
+  const { ana } = await groupWithAna('door-timeout');
+  const asked = ana.client.next('phoneJoinRequested', 10_000);
+  const unanswered = await call([{ keys: `${pinOf(ana)}#` }, { awaitBye: true }]);
+  await asked;
+  const started = Date.now();
+  expect(await unanswered.exited).toBe(0);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(29_000);
+  expect(participantIn('door-timeout', ana.participantId)?.phone).toBeNull();
+
+  const askedAgain = ana.client.next('phoneJoinRequested', 10_000);
+  const second = await call([{ keys: `${pinOf(ana)}#` }, { awaitBye: true }]);
+  await askedAgain;
+  await ana.client.ok('leave', {});
+  expect(await second.exited).toBe(0);
+  expect(participantIn('door-timeout', ana.participantId)).toBeUndefined();
+}, 60_000);
+
+describe('phone.maxCalls', () => {
+  const limited = circleSuite({ phone: { maxCalls: 2, digitTimeoutMs: 3000 } });
+  const limitedMetric = async (name: string, labels: Record<string, string> = {}) => sample(await limited.server.circle.metrics.registry.metrics(), name, labels) ?? 0;
+  const limitedCall = async () => {
+    const caller = await SipCaller.call(limited.server.sipPort!, [{ awaitBye: true }]);
+    opened.push(caller);
+    caller.speak(0);
+    return caller;
+  };
+  it('phone.maxCalls is exact: with two calls up, a third is refused 486', async () => {
+    const first = await limitedCall();
+    const second = await limitedCall();
+    await until(async () => (await limitedMetric('circle_phone_calls_active')) === 2, 'two calls up');
+    const refusedBefore = await limitedMetric('circle_phone_calls_total', { outcome: 'refused' });
+    const third = await limitedCall();
+    expect(await third.exited).not.toBe(0); // sipp expected a 200 and got 486
+    expect(await limitedMetric('circle_phone_calls_total', { outcome: 'refused' })).toBe(refusedBefore + 1);
+    expect(await limitedMetric('circle_phone_calls_active')).toBe(2);
+    // The two key nothing: the digit timeout hangs up on both, and the next test starts with no call.
+    expect([await first.exited, await second.exited]).toEqual([0, 0]);
+    await until(async () => (await limitedMetric('circle_phone_calls_active')) === 0, 'the calls ended');
+  });
+});
+

@@ -53,11 +53,17 @@ interface Group {
   dropBrowser(): Promise<void>;
 }
 
-/** A facilitator (the session started) and an admitted client with a browser; the client's dial-in PIN. */
+/** The person in the seat says yes whenever a call asks to join as them ("A phone is joining as you — is this you?"). */
+function saysYesToCalls(browser: TestClient): void {
+  browser.socket.on('phoneJoinRequested', () => void browser.ok('answerPhoneJoin', { accept: true }));
+}
+
+/** A facilitator (the session started) and an admitted client with a browser that says yes to her calls; her PIN. */
 async function group(room: string): Promise<Group> {
   const facilitator = await suite.seat(room, 'Fran', 'facilitator');
   const client = await suite.seat(room, 'Ana', 'client');
   await facilitator.client.ok('admit', { participantId: client.participantId });
+  saysYesToCalls(client.client);
   const pin = (client.result as { dialIn?: { pin: string } }).dialIn!.pin;
   const dropBrowser = async () => {
     client.client.socket.io.engine.close();
@@ -337,6 +343,7 @@ describe('dial-in over TLS with SRTP', () => {
     // the TLS caller's file is 440 Hz.
     const ben = await suite.seat(room, 'Ben', 'client');
     await facilitator.ok('admit', { participantId: ben.participantId });
+    saysYesToCalls(ben.client);
     const benPin = (ben.result as { dialIn?: { pin: string } }).dialIn!.pin;
     const plain = await call([{ keys: `${benPin}#` }, { awaitBye: true }]);
     await voiceByPhone(room, ben.participantId);
@@ -398,6 +405,7 @@ describe('dial-in: the room’s rules reach the phone', () => {
     for (const [name, hz] of [['Ana', 440], ['Ben', 660], ['Cy', 880]] as const) {
       const client = await suite.seat(room, name, 'client');
       await facilitator.client.ok('admit', { participantId: client.participantId });
+      saysYesToCalls(client.client);
       const caller = await call([{ keys: `${(client.result as { dialIn?: { pin: string } }).dialIn!.pin}#` }, { awaitBye: true }]);
       await voiceByPhone(room, client.participantId);
       caller.speak(hz);

@@ -65,6 +65,18 @@ client.on('unmuteRequested', (kind: MediaKind) => {
     },
   });
 });
+client.on('phoneJoinRequested', (expiresInMs: number) => {
+  const answer = (accept: boolean) => () => {
+    showNotice(undefined);
+    return client.answerPhoneJoin(accept);
+  };
+  const minutes = Math.round(expiresInMs / 1000);
+  showNotice(
+    `A phone is joining as you — is this you? If it is not, say no: the call ends (it ends anyway in ${minutes} s).`,
+    { label: 'Yes, it is me', run: answer(true) },
+    { label: 'No', run: answer(false), tone: 'secondary' },
+  );
+});
 client.on('room', (room) => {
   if (room.onHold) showNotice('The facilitator has stepped away; the session is on hold.');
   render();
@@ -121,6 +133,7 @@ $('#deny-all').addEventListener('click', () => perform(() => client.denyAll()));
 $('#mute-all').addEventListener('click', () => perform(() => client.muteAllClients()));
 $('#clear-spotlight').addEventListener('click', () => perform(() => client.spotlight(null)));
 $('#toggle-lock').addEventListener('click', () => perform(() => (client.room?.locked ? client.unlock() : client.lock())));
+$<HTMLInputElement>('#phone-into-held-seats').addEventListener('change', (event) => perform(() => client.setPhoneEntry((event.target as HTMLInputElement).checked)));
 $('#end-session').addEventListener('click', () => {
   if (confirm('End the session for everyone?')) perform(() => client.end());
 });

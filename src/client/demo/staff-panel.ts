@@ -37,6 +37,12 @@ function mediaState(peer: PeerInfo, kind: 'audio' | 'video'): string {
  * a badge when someone arrives), the roster with each person's connection and one menu of actions, and the room's
  * own controls. Every action is offered only where the server would allow it; the server checks each one anyway.
  */
+/** "(phone)", with the caller's number's last two digits where the trunk gave them: the staff can tell who calls. */
+function phoneText(who: { phone: boolean; phoneDigits?: string }): string {
+  if (!who.phone) return '';
+  return who.phoneDigits ? ` (phone ··${who.phoneDigits})` : ' (phone)';
+}
+
 export function mountStaffPanel(client: CircleClient, sideRoomActions: (peer: PeerInfo) => Action[]) {
   const panel = $<HTMLElement>('#moderator-panel');
   const lobbyBadge = $<HTMLButtonElement>('#lobby-badge');
@@ -83,7 +89,7 @@ export function mountStaffPanel(client: CircleClient, sideRoomActions: (peer: Pe
         const item = document.createElement('li');
         const who = document.createElement('span');
         who.className = 'who';
-        who.textContent = entry.displayName;
+        who.textContent = `${entry.displayName}${phoneText(entry)}`;
         // Muted earlier this session: the lock holds after admission, and the facilitator should know before.
         const locked = (['audio', 'video'] as const).filter((kind) => entry.locks[kind]).map((kind) => (kind === 'audio' ? 'muted' : 'camera off'));
         if (locked.length) who.textContent += ` (${locked.join(', ')} by a facilitator)`;
@@ -103,7 +109,7 @@ export function mountStaffPanel(client: CircleClient, sideRoomActions: (peer: Pe
         const who = document.createElement('span');
         who.className = 'who';
         const path = peer.path ? ` ${PATH_TEXT[peer.path]}` : '';
-        who.textContent = `${peer.displayName}${peer.phone ? ' (phone)' : ''} · ${peer.role} · ${QUALITY_TEXT[peer.quality ?? 'good']}${path}`;
+        who.textContent = `${peer.displayName}${phoneText(peer)} · ${peer.role} · ${QUALITY_TEXT[peer.quality ?? 'good']}${path}`;
         const badges = (['audio', 'video'] as const).map((kind) => {
           const badge = document.createElement('span');
           badge.className = `badge${peer.locks?.[kind] ? ' locked' : ''}`;
@@ -130,6 +136,7 @@ export function mountStaffPanel(client: CircleClient, sideRoomActions: (peer: Pe
       renderLobby();
       renderRoster();
       $('#toggle-lock').textContent = client.room?.locked ? 'Unlock room' : 'Lock room';
+      $<HTMLInputElement>('#phone-into-held-seats').checked = client.room?.phoneIntoHeldSeats ?? true;
       $<HTMLButtonElement>('#end-session').hidden = self?.role !== 'facilitator';
     },
   };

@@ -21,6 +21,7 @@ export const END_TEXT: Record<SessionEndReason, string> = {
   removed: 'A facilitator removed you from this session.',
   ended: 'The facilitator ended the session. Thank you for joining.',
   'protocol-abuse': 'The connection was closed because it sent messages Circle does not understand.',
+  'phone-declined': 'A phone call asked to join as you and was turned away.',
 };
 
 export const AUDIO_ONLY_TEXT: Record<AudioOnlyReason, string> = {

@@ -10,12 +10,12 @@ export interface Action {
   tone?: 'secondary' | 'danger';
 }
 
-/** Shows a line the person should read now (an invitation, a refusal), with at most one thing to do about it. */
-export function showNotice(text: string | undefined, action?: Action): void {
+/** Shows a line the person should read now (an invitation, a question, a refusal), with what they can do about it. */
+export function showNotice(text: string | undefined, ...actions: Action[]): void {
   const notice = $<HTMLElement>('#notice');
   notice.hidden = !text;
   notice.replaceChildren(text ?? '');
-  if (action) notice.append(button(action.label, action.run));
+  for (const action of actions) notice.append(button(action.label, action.run, action.tone));
 }
 
 /** Runs an action; a refusal from the server (or anything else that fails) is shown, never swallowed. */
