@@ -14,7 +14,15 @@ export interface CoturnOptions {
   plain?: boolean;
   /** TURN over TLS with this certificate. */
   tls?: { certFile: string; keyFile: string };
+  /** Also listen and relay on ::1: a relay that can reach IPv6 peers (which the deny list must cover too). */
+  ipv6?: boolean;
 }
+
+/**
+ * The peers a relay must refuse, as the README's coturn set-up and scripts/local-turn.sh write them: every IPv4 and
+ * every IPv6 address (private, loopback and link-local included), before the SFU's own address is allowed back.
+ */
+export const DENIED_PEERS = ['--denied-peer-ip=0.0.0.0-255.255.255.255', '--denied-peer-ip=::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'];
 
 /**
  * A real coturn (Debian's turnserver) for a test or a benchmark, as a clinic would run it in front of Circle: the
@@ -65,12 +73,13 @@ export class Coturn {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private async run({ tls }: CoturnOptions): Promise<void> {
+  private async run({ tls, ipv6 }: CoturnOptions): Promise<void> {
     // Relay ports are UDP; a range per instance keeps tests that run coturn side by side apart.
     const relayBase = 50_000 + Math.floor(Math.random() * 150) * 100;
     const args = [
       '--listening-ip', this.address,
       '--relay-ip', this.address,
+      ...(ipv6 ? ['--listening-ip', '::1', '--relay-ip', '::1'] : []),
       '--realm', 'circle.test',
       '--use-auth-secret', `--static-auth-secret=${this.secret}`,
       '--fingerprint',
@@ -79,7 +88,7 @@ export class Coturn {
       '--log-file', path.join(this.dir, 'turn.log'), '--simple-log', '--no-stdout-log',
       '--pidfile', path.join(this.dir, 'turn.pid'),
       // Only the SFU may be a peer: a relay open to any address would let a client reach the clinic's network.
-      '--denied-peer-ip=0.0.0.0-255.255.255.255', `--allowed-peer-ip=${this.address}`,
+      ...DENIED_PEERS, `--allowed-peer-ip=${this.address}`,
       ...(this.address.startsWith('127.') ? ['--allow-loopback-peers'] : []),
       ...(this.port ? ['--listening-port', String(this.port)] : ['--no-udp', '--no-tcp']),
       ...(tls ? ['--tls-listening-port', String(this.tlsPort), '--cert', tls.certFile, '--pkey', tls.keyFile] : ['--no-tls']),
@@ -94,15 +103,24 @@ export class Coturn {
  * echo peer (coturn's own test client and peer, turnutils_uclient and turnutils_peer): answers whether the
  * allocation was granted and the packets came back, with the client's output for a failing test to show.
  */
-export async function relayEcho(server: { urls: string[]; username: string; credential: string }, transport: 'udp' | 'tcp'): Promise<{ relayed: boolean; output: string }> {
+/**
+ * coturn's own client relays a few packets to a peer through the relay. `via`: the relay address to use (for one
+ * listening on IPv6 too); `peerHost`: where the peer listens (by default the relay's own address).
+ */
+export async function relayEcho(
+  server: { urls: string[]; username: string; credential: string },
+  transport: 'udp' | 'tcp',
+  { via, peerHost }: { via?: string; peerHost?: string } = {},
+): Promise<{ relayed: boolean; output: string }> {
   const url = server.urls.find((u) => u.startsWith('turn:') && u.endsWith(`transport=${transport}`));
   if (!url) throw new Error(`no turn: URL for ${transport} in ${server.urls.join(' ')}`);
-  const [, host, port] = /^turn:\[?([^\]]+?)\]?:(\d+)\?/.exec(url)!;
+  const [, urlHost, port] = /^turn:\[?([^\]]+?)\]?:(\d+)\?/.exec(url)!;
+  const host = via ?? urlHost!;
   const peerPort = await freePort();
-  const peer = spawn('turnutils_peer', ['-L', host!, '-p', String(peerPort)], { stdio: 'ignore' });
+  const peer = spawn('turnutils_peer', ['-L', peerHost ?? host, '-p', String(peerPort)], { stdio: 'ignore' });
   try {
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const args = ['-u', server.username, '-w', server.credential, '-p', port!, '-e', host!, '-r', String(peerPort), '-n', '3', '-c', ...(transport === 'tcp' ? ['-t'] : []), host!];
+    const args = ['-u', server.username, '-w', server.credential, '-p', port!, '-e', peerHost ?? host, '-r', String(peerPort), '-n', '3', '-c', ...(transport === 'tcp' ? ['-t'] : []), host];
     const client = spawn('turnutils_uclient', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     client.stdout.on('data', (chunk: Buffer) => (output += chunk));

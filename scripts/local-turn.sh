@@ -16,7 +16,8 @@ if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
   # -o: a daemon of its own, so it outlives this script; the demo's Circle and it are stopped independently.
   turnserver -o --listening-ip 127.0.0.1 --relay-ip 127.0.0.1 --listening-port 3478 --realm circle.local \
     --use-auth-secret --static-auth-secret="$secret" --fingerprint --no-cli --no-tls --no-dtls \
-    --min-port 49160 --max-port 49359 --denied-peer-ip=0.0.0.0-255.255.255.255 --allowed-peer-ip=127.0.0.1 \
+    --min-port 49160 --max-port 49359 --denied-peer-ip=0.0.0.0-255.255.255.255 \
+    --denied-peer-ip=::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff --allowed-peer-ip=127.0.0.1 \
     --allow-loopback-peers --pidfile "$state/turn.pid" --log-file "$state/turn.log" --simple-log --no-stdout-log >/dev/null
   for _ in $(seq 50); do [ -s "$state/turn.pid" ] && break; sleep 0.1; done
   echo "[local-turn] coturn relaying on 127.0.0.1:3478 (pid $(cat "$state/turn.pid" 2>/dev/null || echo '?'))" >&2

@@ -153,7 +153,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
   const internalServer = createServer(createInternalApp({ config, metrics, logger, readiness, registry, tokens, reports, phone }));
   const addresses = new AddressLimits(config.signaling);
   const turn = relayFor(config, logger);
-  const iceServers = turn && (() => [turn.issue()]);
+  const iceServers = turn && ((ttlSeconds?: number) => [turn.issue(ttlSeconds)]);
   checks = new ConnectionChecks(pool, transport, config.check, (outcome) => metrics.connectionChecks.inc({ outcome }));
   const deps = { tokens, registry, addresses, dialIn, iceServers, checks, dialInNumber: config.phone.enabled ? config.phone.displayNumber : '' };
   const io = attachSignaling(httpServer, config.signaling, deps, metrics, logger);

@@ -85,6 +85,11 @@ export class ConnectionChecks {
     this.starts = new KeyedBuckets(settings.perAddressPerMinute / 60, settings.perAddressPerMinute);
   }
 
+  /** How long relay credentials given to a check work: its lifetime, and a minute for the clock's drift. */
+  get credentialSeconds(): number {
+    return Math.ceil(this.settings.lifetimeMs / 1000) + 60;
+  }
+
   /** The checks open now. */
   list(): ConnectionCheck[] {
     return [...this.open];

@@ -12,6 +12,8 @@ export type ClientEvents = Omit<MirrorEvents, 'producerAvailable'> & {
   unmuteRequested: [MediaKind];
   /** A phone call keyed this seat's PIN: is it you? Answer with `answerPhoneJoin`; unanswered, the call ends. */
   phoneJoinRequested: [expiresInMs: number];
+  /** Staff: wrong dial-in PINs for this session lately (someone may be guessing); nothing names a caller. */
+  dialInAttempts: [{ wrongPins: number; withinMinutes: number }];
   /** A facilitator suggests audio-only (a weak connection); `setAudioOnly(true)` takes it up. */
   audioOnlySuggested: [];
   turnWarning: [{ holder: string; endsAt: string }];

@@ -212,6 +212,7 @@ export class CircleClient extends Emitter<ClientEvents> {
     });
     socket.on('unmuteRequested', ({ kind }) => this.emit('unmuteRequested', kind));
     socket.on('phoneJoinRequested', ({ expiresInMs }) => this.emit('phoneJoinRequested', expiresInMs));
+    socket.on('dialInAttempts', (attempts) => this.emit('dialInAttempts', attempts));
     socket.on('audioOnlySuggested', () => this.emit('audioOnlySuggested'));
     socket.on('turnWarning', (warning) => this.emit('turnWarning', warning));
     socket.on('message', (message) => this.emit('message', message));

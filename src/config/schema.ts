@@ -202,11 +202,15 @@ export const configSchema = z
         allowedMediaNetworks: z.array(z.string().regex(/^[0-9a-fA-F.:]+\/\d{1,3}$/, 'must be a CIDR block such as 203.0.113.0/24')),
         messagesPerSecondPerSource: z.number().positive().max(10_000),
         messagesBurstPerSource: z.number().int().min(1).max(100_000),
-        pinLength: z.number().int().min(6).max(12),
+        /** Digits in a PIN: the session's code (4), then the seat's own; docs/security.md computes what guessing gains. */
+        pinLength: z.number().int().min(12).max(18),
         pinLifetimeSeconds: z.number().int().min(60).max(7 * 86_400),
-        pinAttemptsPerSourcePerMinute: z.number().int().min(1).max(100_000),
-        /** Wrong PINs per minute on this node from all sources together: a guess spread over many sources is slowed too. */
-        pinFailuresPerMinute: z.number().int().min(1).max(1_000_000),
+        /** Wrong PINs for one session per hour, across the cluster; past it, that session's entries wait. */
+        pinFailuresPerSessionPerHour: z.number().int().min(1).max(10_000),
+        /** Wrong PINs per minute across the cluster for unknown sessions and sessions guessed at this hour; past it, those wait. */
+        pinFailuresPerMinute: z.number().int().min(1).max(100_000),
+        /** Staff are told once their session has this many wrong PINs within the hour. */
+        pinFailureNoticeAt: z.number().int().min(1).max(10_000),
         /** How long a call rings (180 Ringing) before it is answered; 0 answers at once. */
         ringMs: z.number().int().min(0).max(10_000),
         /** A caller who keys nothing for this long is hung up on. */
@@ -290,7 +294,10 @@ export const configSchema = z
          * Where the client's address comes from behind a reverse proxy or load balancer you run: the first entry of
          * this request header (e.g. `x-forwarded-for`). Empty: the connection's own address.
          */
-        clientAddressHeader: z.string().regex(/^[a-z0-9-]*$/, 'a lower-case header name, or empty'),
+        /** The header trusted proxies append the address they received from to (`x-forwarded-for`). */
+        clientAddressHeader: z.string().regex(/^[a-z0-9-]+$/, 'a lower-case header name'),
+        /** Proxies in front of Circle that append to `clientAddressHeader`; the client's address is read that many entries from the right. 0: the connection's own. */
+        trustedProxyHops: z.number().int().min(0).max(10),
       })
       .strict(),
   })

@@ -1,12 +1,13 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { CALL_OUTCOMES } from '../phone/phone-call.js';
+import { CALL_OUTCOMES, PIN_FAILURE_KINDS } from '../phone/phone-call.js';
 import { DROP_REASONS } from '../phone/sip-endpoint.js';
 import { countedBy } from './counted-by.js';
 
 export interface PhoneMetrics {
   callsActive: Gauge<never>;
   calls: Counter<'outcome'>;
-  pinFailures: Counter<never>;
+  pinFailures: Counter<'kind'>;
+  pinNotices: Counter<never>;
   jitter: Histogram<never>;
   packetsExpected: Counter<never>;
   packetsReceived: Counter<never>;
@@ -27,14 +28,21 @@ export function createPhoneMetrics(registry: Registry): PhoneMetrics {
   const sipDropped = countedBy(
     registry,
     'circle_phone_sip_dropped_total',
-    'SIP messages dropped unanswered, by reason: source-not-allowed, rate-limited, too-large, unparsable.',
+    'SIP messages dropped unanswered, by reason: source-not-allowed, rate-limited, too-large, unparsable; media-not-allowed: an INVITE refused for a media address outside the trunk’s networks.',
     'reason',
     DROP_REASONS,
   );
   return {
     callsActive: new Gauge({ name: 'circle_phone_calls_active', help: 'Phone calls answered and not yet ended on this node.', registers: [registry] }),
     calls,
-    pinFailures: new Counter({ name: 'circle_phone_pin_failures_total', help: 'Dial-in PINs keyed wrong (or refused by the attempt limits).', registers: [registry] }),
+    pinFailures: countedBy(
+      registry,
+      'circle_phone_pin_failures_total',
+      'Dial-in PINs keyed wrong, by kind: wrong (a live session, a seat it has not), unknown-session (no live session), limited (the caller gave up while the guessing limits held the entry back).',
+      'kind',
+      PIN_FAILURE_KINDS,
+    ),
+    pinNotices: new Counter({ name: 'circle_phone_pin_failure_notices_total', help: "Times a session's staff were told of wrong dial-in PINs for it (the notice names no caller).", registers: [registry] }),
     jitter: new Histogram({
       name: 'circle_phone_jitter_seconds',
       help: "Interarrival jitter of callers' audio (RFC 3550), read each second per call.",

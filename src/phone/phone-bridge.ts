@@ -23,6 +23,9 @@ import { SipServer } from './sip-server.js';
 
 export type PhoneSettings = CircleConfig['phone'];
 
+/** The store's channel for wrong-PIN notices (sealed, as every message there). */
+const PIN_NOTICES = 'circle:phone:pin-notices';
+
 /**
  * Dial-in: a SIP endpoint for the clinic's trunk, and a bridge from each answered call into its caller's seat.
  * Calls reach the room through the same seat operations as browsers (`SeatGateway`), so a caller is a participant
@@ -51,7 +54,14 @@ export class PhoneBridge {
     this.mediaNetworks = new Networks(settings.allowedMediaNetworks.length ? settings.allowedMediaNetworks : settings.allowedSources);
     this.clock = new FrameClock(() => metrics.framesLate.inc());
     this.pins = new DialInPins(kv, settings);
-    this.gate = new PinGate(this.pins, settings);
+    // A notice goes to every node: the one running the room tells its staff.
+    this.gate = new PinGate(this.pins, kv, settings, (roomId, wrongPins) => {
+      kv.publish(PIN_NOTICES, JSON.stringify({ roomId, wrongPins })).catch(() => undefined);
+    });
+    kv.subscribe(PIN_NOTICES, (message) => {
+      const { roomId, wrongPins } = JSON.parse(message) as { roomId: string; wrongPins: number };
+      if (seats.tellStaffOfWrongPins(roomId, wrongPins)) metrics.pinNotices.inc();
+    });
     this.prompts = new Prompts(settings.promptsDir);
     this.server = new SipServer(
       (flow) => (flow.protocol === 'TLS' ? `sip:circle@${this.address}:${this.settings.tls.port};transport=tls` : `sip:circle@${this.address}:${this.port}`),
@@ -66,7 +76,7 @@ export class PhoneBridge {
       (message, flow) => this.server.handle(message, flow),
       (reason) => metrics.sipDropped.inc({ reason }),
     );
-    this.hops = new PhoneHops(cluster.directory, cluster.keys, this.server, this.endpoint, settings);
+    this.hops = new PhoneHops(cluster.directory, cluster.keys, kv, this.server, this.endpoint, settings);
   }
 
   /** Binds the SIP port; answers it. */
@@ -117,9 +127,9 @@ export class PhoneBridge {
     if (this.server.activeCalls > this.settings.maxCalls) return this.refuse(call, 486, 'Busy Here');
     let forwardedPin: string | undefined;
     try {
-      forwardedPin = this.hops.pinOf(call.invite);
+      forwardedPin = await this.hops.pinOf(call.invite);
     } catch {
-      return this.refuse(call, 403, 'Forbidden'); // a hop sealed without the cluster's secret, for another call, or old
+      return this.refuse(call, 403, 'Forbidden'); // a hop sealed without the cluster's secret, for another call, old or seen before
     }
     let agreed;
     try {
@@ -176,7 +186,7 @@ export class PhoneBridge {
           this.metrics.callsActive.dec();
           this.metrics.calls.inc({ outcome });
         },
-        pinFailure: () => this.metrics.pinFailures.inc(),
+        pinFailure: (kind) => this.metrics.pinFailures.inc({ kind }),
         legStats: (stats) => {
           if (stats.expected > 0) this.metrics.jitter.observe(stats.jitterSeconds);
           this.metrics.packetsExpected.inc(stats.expected);

@@ -17,6 +17,9 @@ import { keyFromInfo } from './telephone-events.js';
 /** How a call ended, for `circle_phone_calls_total{outcome}`. */
 export const CALL_OUTCOMES = ['joined', 'forwarded', 'wrong-pin', 'no-input', 'abandoned', 'cancelled', 'refused', 'unavailable'] as const;
 export type CallOutcome = (typeof CALL_OUTCOMES)[number];
+/** How a PIN entry failed, for `circle_phone_pin_failures_total{kind}`. */
+export const PIN_FAILURE_KINDS = ['wrong', 'unknown-session', 'limited'] as const;
+export type PinFailureKind = (typeof PIN_FAILURE_KINDS)[number];
 
 const WRONG_PINS_ALLOWED = 3;
 /** After the far node hangs up a forwarded call, what it said last may still be on its way. */
@@ -35,7 +38,7 @@ export function callerDigits(uri: string): string | undefined {
 
 export interface CallHooks {
   ended(outcome: CallOutcome): void;
-  pinFailure(): void;
+  pinFailure(kind: PinFailureKind): void;
   /** Sampled each second while the call lasts. */
   legStats(stats: LegStats): void;
 }
@@ -100,7 +103,11 @@ export class PhoneCall implements CallerPort {
     sip.onReoffer = (sdp) => this.reoffer(sdp);
     this.statsTimer = setInterval(() => context.hooks.legStats(leg.readStats()), 1000);
     context.clock.add(this.tick);
-    this.entryTimer = setTimeout(() => this.stage === 'pin' && this.farewell('noInput', 'no-input'), context.settings.pinEntryTimeoutMs);
+    // Also while an entry is held back by the guessing limits: the caller is told to try again later.
+    this.entryTimer = setTimeout(() => {
+      if (this.stage === 'pin') this.farewell('noInput', 'no-input');
+      else if (this.stage === 'checking') this.farewell('tooManyAttempts', 'wrong-pin');
+    }, context.settings.pinEntryTimeoutMs);
     if (context.forwardedPin !== undefined) {
       void this.submit(context.forwardedPin);
       return;
@@ -157,13 +164,13 @@ export class PhoneCall implements CallerPort {
     this.digits = '';
     this.stage = 'checking';
     clearTimeout(this.digitTimer);
-    const verdict = await this.context.gate.check(pin, this.sip.flow.address).catch(() => undefined);
-    if (this.stage !== 'checking') return; // hung up meanwhile
+    const verdict = await this.context.gate.check(pin, () => this.stage === 'checking').catch(() => undefined);
+    if (verdict && 'refused' in verdict) this.context.hooks.pinFailure(verdict.refused);
+    if (this.stage !== 'checking') return; // hung up meanwhile, or the prompt's deadline passed while held back
     if (!verdict) return this.farewell('unavailable', 'unavailable');
     if ('seat' in verdict) return this.takeSeat(verdict.seat, pin);
-    this.context.hooks.pinFailure();
     this.wrongPins += 1;
-    if (verdict.refused === 'too-many' || this.wrongPins >= WRONG_PINS_ALLOWED) return this.farewell('tooManyAttempts', 'wrong-pin');
+    if (this.wrongPins >= WRONG_PINS_ALLOWED) return this.farewell('tooManyAttempts', 'wrong-pin');
     this.stage = 'pin';
     this.say('wrongPin');
     this.awaitDigits();

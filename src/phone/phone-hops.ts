@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { SipMessage } from './sip-wire.js';
+import type { KeyValueStore } from '../store/kv.js';
 import type { PrivacyKeys } from '../privacy/privacy-keys.js';
 import type { RoomDirectory } from '../store/room-directory.js';
 import { FrameCutter } from './phone-audio.js';
@@ -25,13 +27,16 @@ export interface HopSettings {
  * Calls that reach a node which does not run their room. The PINs live in the shared store, so any node can tell
  * whose seat a PIN is; the node holding the room's lease is the one whose router the seat's media must reach. The
  * node that answered forwards the call there: a SIP call of its own to that node's bridge, carrying the PIN sealed
- * under the cluster's privacy secret (bound to that call, short-lived), and a plain G.711 leg it relays the caller's
+ * under the cluster's privacy secret (bound to that call's Call-ID and From tag, short-lived, single use across the
+ * cluster), and a plain G.711 leg it relays the caller's
  * audio and keys over, and the room's audio back. The caller's own leg (TLS and SRTP included) stays where it was.
  */
 export class PhoneHops {
   constructor(
     private readonly directory: RoomDirectory,
     private readonly keys: PrivacyKeys,
+    /** Where each seal's nonce is remembered until it expires, so that a copy of the INVITE is refused. */
+    private readonly kv: KeyValueStore,
     private readonly server: SipServer,
     private readonly endpoint: SipEndpoint,
     private readonly settings: HopSettings,
@@ -48,12 +53,19 @@ export class PhoneHops {
     return owner && owner.nodeId !== this.directory.self.nodeId ? owner.sip : undefined;
   }
 
-  /** The PIN a forwarded call carries; undefined when it carries none; throws when its seal is forged, moved or old. */
-  pinOf(invite: SipMessage): string | undefined {
+  /**
+   * The PIN a forwarded call carries; undefined when it carries none; throws when its seal is forged, moved to
+   * another call, old, or used once already (anywhere in the cluster).
+   */
+  async pinOf(invite: SipMessage): Promise<string | undefined> {
     const sealed = invite.headers[HOP_HEADER];
     if (sealed === undefined) return undefined;
-    const { pin, until } = JSON.parse(this.keys.open(String(sealed), this.context(invite.headers['call-id']), 'phone hop')) as { pin: string; until: number };
-    if (Date.now() > until) throw new Error('an expired phone hop');
+    const context = this.context(invite.headers['call-id'], invite.headers.from.params.tag ?? '');
+    const { pin, until, nonce } = JSON.parse(this.keys.open(String(sealed), context, 'phone hop')) as { pin: string; until: number; nonce: string };
+    const left = until - Date.now();
+    if (left <= 0) throw new Error('an expired phone hop');
+    const mine = randomUUID();
+    if ((await this.kv.claim(`circle:phone:hop-nonce:${nonce}`, mine, left)) !== mine) throw new Error('a phone hop seen before');
     return pin;
   }
 
@@ -64,7 +76,7 @@ export class PhoneHops {
     const local = { host: this.settings.announcedAddress || this.settings.sipHost, port: this.directory.self.sip?.port ?? 0 };
     const call = new SipClientCall(this.endpoint.flowTo(to.host, to.port), local, `sip:circle@${to.host}:${to.port}`);
     this.server.place(call);
-    const seal = this.keys.seal(JSON.stringify({ pin, until: Date.now() + HOP_LIFETIME_MS }), this.context(call.callId));
+    const seal = this.keys.seal(JSON.stringify({ pin, until: Date.now() + HOP_LIFETIME_MS, nonce: randomUUID() }), this.context(call.callId, call.localTag));
     const answered = new Promise<string>((resolve, reject) => {
       call.once('answered', resolve);
       call.once('failed', () => reject(new Error('the node running the room did not take the call')));
@@ -80,8 +92,8 @@ export class PhoneHops {
     return new Hop(call, leg);
   }
 
-  private context(callId: string): string {
-    return `phone hop:${callId}`;
+  private context(callId: string, fromTag: string): string {
+    return `phone hop:${callId}:${fromTag}`;
   }
 }
 

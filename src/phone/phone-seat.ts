@@ -11,6 +11,8 @@ export interface SeatGateway {
   join(identity: Identity, channel: ParticipantChannel): Promise<Membership>;
   leave(membership: Membership): void;
   holdSeat(membership: Membership): void;
+  /** Tells the staff of `roomId`, if it runs here, of wrong dial-in PINs for it; answers whether it runs here. */
+  tellStaffOfWrongPins(roomId: string, wrongPins: number): boolean;
 }
 
 /** How the seat speaks to its caller. */

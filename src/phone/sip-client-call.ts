@@ -27,7 +27,8 @@ export interface LocalAddress {
  */
 export class SipClientCall extends EventEmitter<ClientCallEvents> {
   readonly callId = `${randomBytes(12).toString('hex')}@circle`;
-  private readonly localTag = tag();
+  /** Our tag, in the From of every request of the call. */
+  readonly localTag = tag();
   private readonly repeater = new Repeater();
   private remoteTag: string | undefined;
   private remoteTarget: string;

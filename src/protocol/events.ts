@@ -337,6 +337,8 @@ export interface ServerToClientEvents {
    * you?". The call carries the voice only after `answerPhoneJoin {accept: true}`; no answer within `expiresInMs` ends it.
    */
   phoneJoinRequested: (event: { expiresInMs: number }) => void;
+  /** To facilitators and co-facilitators: wrong dial-in PINs for this session within the last `withinMinutes`. */
+  dialInAttempts: (event: { wrongPins: number; withinMinutes: number }) => void;
   /** Answer to an event sent without an acknowledgement callback that could not be processed. */
   protocolError: (event: { event: string; code: string; message: string }) => void;
 }

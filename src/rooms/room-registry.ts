@@ -181,6 +181,12 @@ export class RoomRegistry {
     this.resumeTokens.hold(participant.identity);
   }
 
+  tellStaffOfWrongPins(roomId: string, wrongPins: number): boolean {
+    const room = this.rooms.get(roomId);
+    room?.wrongDialInPins(wrongPins);
+    return room !== undefined;
+  }
+
   /** No new rooms from now on; rooms already open carry on. */
   stopAcceptingRooms(): void {
     this.acceptingRooms = false;

@@ -198,6 +198,11 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     if (participant.role === 'facilitator') this.facilitatorArrived();
   }
 
+  /** Wrong dial-in PINs for this session within the hour: the staff are told (nothing names a caller). */
+  wrongDialInPins(wrongPins: number): void {
+    for (const moderator of this.audience.moderators()) moderator.channel.send('dialInAttempts', { wrongPins, withinMinutes: 60 });
+  }
+
   /** The seat's browser answers whether the call joining as it is theirs; a yes lets the call hear and be heard. */
   answerPhoneJoin(participant: Participant, accepted: boolean): void {
     const leg = this.phones.answer(participant, accepted);

@@ -19,8 +19,8 @@ export interface HandlerDeps {
   addresses: AddressLimits;
   /** The seat's dial-in PIN and number, when the phone bridge runs. */
   dialIn?: (identity: Identity) => Promise<DialIn | undefined>;
-  /** Fresh TURN relay credentials, when the node offers a relay. */
-  iceServers?: () => IceServer[];
+  /** Fresh TURN relay credentials, when the node offers a relay (`ttlSeconds`: shorter than the configured lifetime). */
+  iceServers?: (ttlSeconds?: number) => IceServer[];
   checks: ConnectionChecks;
   /** The clinic's dial-in number, for a check whose verdict is the phone; empty when there is none. */
   dialInNumber: string;
@@ -82,7 +82,8 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
 
   async startCheck(_payload, session, { checks, iceServers, dialInNumber }) {
     const { opened } = await session.replaceCheck(() => checks.start(session.checkLimitKey));
-    return { ...opened, ...(iceServers ? { iceServers: iceServers() } : {}), dialInNumber };
+    // A check needs the relay for its own minute or two, not a session's hours: credentials copied out of it are soon worthless.
+    return { ...opened, ...(iceServers ? { iceServers: iceServers(checks.credentialSeconds) } : {}), dialInNumber };
   },
 
   async checkConnect({ transportId, dtlsParameters }, session) {

@@ -9,15 +9,10 @@ import { createDispatcher } from './dispatch.js';
 import type { HandlerDeps } from './handlers.js';
 import { TokenBucket } from '../limits/token-bucket.js';
 import { SampledLog } from '../logging/sampled-log.js';
+import { addressKey, clientAddress } from '../limits/client-address.js';
 
 export type SignalingServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
-/** The client's address: the first entry of a trusted proxy's header when configured, else the socket's own. */
-function clientAddress(handshake: { address: string; headers: Record<string, string | string[] | undefined> }, header: string): string {
-  const forwarded = header ? handshake.headers[header] : undefined;
-  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-  return first || handshake.address;
-}
 
 export function attachSignaling(
   httpServer: HttpServer,
@@ -38,7 +33,8 @@ export function attachSignaling(
 
   // Before the connection is accepted: one address may hold only so many.
   io.use((socket, next) => {
-    const address = clientAddress(socket.handshake, settings.clientAddressHeader);
+    const forwarded = socket.handshake.headers[settings.clientAddressHeader];
+    const address = addressKey(clientAddress(socket.handshake.address, Array.isArray(forwarded) ? forwarded.join(',') : forwarded, settings.trustedProxyHops));
     if (!deps.addresses.connect(address)) {
       refusedConnections.write(() => ({ address }), 'warn');
       return next(Object.assign(new Error('too many connections from this address'), { data: { code: 'RATE_LIMITED' } }));

@@ -20,6 +20,11 @@ export interface KeyValueStore extends EventEmitter<StoreEvents> {
   claim(key: string, value: string, ttlMs: number): Promise<string>;
   /** Deletes `key` only while it holds `value`. */
   release(key: string, value: string): Promise<void>;
+  /**
+   * Adds `delta` to the counter at `key` (created at 0, living `ttlMs` from its creation), atomically across nodes;
+   * answers the new count. Counters hold numbers only, never anything to seal.
+   */
+  add(key: string, delta: number, ttlMs: number): Promise<number>;
   /** Sends `message` to every node subscribed to `channel` (this one included). */
   publish(channel: string, message: string): Promise<void>;
   /** Listens on `channel` for as long as the store lives, across reconnects. */

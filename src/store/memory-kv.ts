@@ -9,9 +9,7 @@ export class MemoryKeyValueStore extends EventEmitter<StoreEvents> implements Ke
   private readonly channels = new EventEmitter<Record<string, [string]>>();
 
   async get(key: string): Promise<string | undefined> {
-    const entry = this.entries.get(key);
-    if (entry && entry.expiresAt <= Date.now()) this.entries.delete(key);
-    return this.entries.get(key)?.value;
+    return this.live(key);
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
@@ -22,15 +20,22 @@ export class MemoryKeyValueStore extends EventEmitter<StoreEvents> implements Ke
     this.entries.delete(key);
   }
 
+  // Claims, releases and counters read and write in one step, with no await between: concurrent calls never interleave.
   async claim(key: string, value: string, ttlMs: number): Promise<string> {
-    const held = await this.get(key);
+    const held = this.live(key);
     if (held !== undefined && held !== value) return held;
-    await this.set(key, value, ttlMs);
+    this.entries.set(key, { value, expiresAt: Date.now() + ttlMs });
     return value;
   }
 
   async release(key: string, value: string): Promise<void> {
-    if ((await this.get(key)) === value) this.entries.delete(key);
+    if (this.live(key) === value) this.entries.delete(key);
+  }
+
+  async add(key: string, delta: number, ttlMs: number): Promise<number> {
+    const count = Number(this.live(key) ?? 0) + delta;
+    this.entries.set(key, { value: String(count), expiresAt: this.entries.get(key)?.expiresAt ?? Date.now() + ttlMs });
+    return count;
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -39,6 +44,13 @@ export class MemoryKeyValueStore extends EventEmitter<StoreEvents> implements Ke
 
   subscribe(channel: string, listener: (message: string) => void): void {
     this.channels.on(channel, listener);
+  }
+
+  /** The value at `key` unless it has expired (then it is forgotten). */
+  private live(key: string): string | undefined {
+    const entry = this.entries.get(key);
+    if (entry && entry.expiresAt <= Date.now()) this.entries.delete(key);
+    return this.entries.get(key)?.value;
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,9 @@ if (not held) or held == ARGV[1] then
   return ARGV[1]
 end
 return held`;
+const ADD = `local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return count`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
@@ -95,6 +98,10 @@ export class RedisKeyValueStore extends EventEmitter<StoreEvents> implements Key
 
   async release(key: string, value: string): Promise<void> {
     await this.run(() => this.client.eval(RELEASE, { keys: [key], arguments: [value] }));
+  }
+
+  async add(key: string, delta: number, ttlMs: number): Promise<number> {
+    return Number(await this.run(() => this.client.eval(ADD, { keys: [key], arguments: [String(delta), String(ttlMs)] })));
   }
 
   async publish(channel: string, message: string): Promise<void> {

@@ -50,6 +50,11 @@ export class SealedStore extends EventEmitter<StoreEvents> implements KeyValueSt
     await this.inner.release(this.keys.storeKeyName(key), this.keys.sign(value, key));
   }
 
+  /** A counter's name is hashed like any key; its value is a bare count. */
+  add(key: string, delta: number, ttlMs: number): Promise<number> {
+    return this.inner.add(this.keys.storeKeyName(key), delta, ttlMs);
+  }
+
   async publish(channel: string, message: string): Promise<void> {
     await this.inner.publish(channel, this.keys.seal(message, channel));
   }

@@ -34,8 +34,9 @@ export class TurnCredentials {
     ];
   }
 
-  issue(): IceServer {
-    const expiresAt = Math.floor(this.now() / 1000) + this.settings.credentialTtlSeconds;
+  /** `ttlSeconds`: shorter than the configured lifetime for a connection that needs the relay briefly (a check). */
+  issue(ttlSeconds = this.settings.credentialTtlSeconds): IceServer {
+    const expiresAt = Math.floor(this.now() / 1000) + Math.min(ttlSeconds, this.settings.credentialTtlSeconds);
     const username = `${expiresAt}:${randomBytes(6).toString('hex')}`;
     const credential = createHmac('sha1', this.settings.secret).update(username).digest('base64');
     return { urls: [...this.urls], username, credential };

@@ -35,12 +35,15 @@ it("Ana calls in while her browser is connected: the room hears her phone and no
   await waitUntil(async () => (await heardTones(fran)).join() === String(ANA), 20_000, 'Fran hearing Ana');
   await waitUntil(async () => (await heardTones(ana)).join() === String(FRAN), 20_000, 'Ana hearing Fran');
   const pin = /enter (\d+) #/.exec(await ana.evaluate(() => document.querySelector('#dial-in')?.textContent ?? ''))?.[1];
-  expect(pin).toMatch(/^\d{8}$/);
+  expect(pin).toMatch(/^\d{14}$/);
 
   caller = await SipCaller.call(suite.server.sipPort!, [{ keys: `${pin}#` }, { awaitBye: true }]);
   caller.speak(0);
   const room = suite.server.circle.registry.get('phone-voice')!;
-  await waitUntil(async () => room.participant(anaId)?.phone !== null, 15_000, 'the call carrying her voice');
+  // Her page asks whether the call is hers; she says yes.
+  await waitUntil(() => ana.evaluate(() => document.querySelector('#notice')?.textContent?.includes('A phone is joining as you') ?? false), 15_000, 'the question on her page');
+  await ana.evaluate(() => [...document.querySelectorAll<HTMLButtonElement>('#notice button')].find((b) => b.textContent === 'Yes, it is me')?.click());
+  await waitUntil(async () => room.participant(anaId)?.phone?.confirmed === true, 15_000, 'the call carrying her voice');
   caller.speak(PHONE);
 
   // The room hears the phone, never the browser's microphone (paused at the SFU): nobody hears her twice.

@@ -28,7 +28,7 @@ it("Ana's browser drops, she calls in with the PIN it showed: her held seat, no 
   // The page shows the way in by phone before anything goes wrong.
   const shown = await ana.evaluate(() => document.querySelector('#dial-in')?.textContent ?? '');
   const pin = /enter (\d+) #/.exec(shown)?.[1];
-  expect(pin).toMatch(/^\d{8}$/);
+  expect(pin).toMatch(/^\d{14}$/);
 
   // Her internet fails: the page is gone without a goodbye; the server holds the seat.
   await ana.close();

@@ -9,7 +9,8 @@ const clients: TestClient[] = [];
 
 beforeAll(async () => {
   server = await startCircle({
-    signaling: { maxConnectionsPerIp: 3, joinsPerIpPerMinute: 4, clientAddressHeader: 'x-forwarded-for' },
+    // Two proxies in front: the load balancer (the test's own connection, 127.0.0.1) and one at 10.0.0.1 before it.
+    signaling: { maxConnectionsPerIp: 3, joinsPerIpPerMinute: 4, trustedProxyHops: 2 },
     rooms: { maxRoomsPerNode: 2 },
   });
 });
@@ -19,9 +20,9 @@ afterAll(async () => {
 });
 
 /** A connection as if from `address` behind the trusted proxy; answers the code it was refused with, if it was. */
-async function connectFrom(address: string): Promise<{ client?: TestClient; refused?: string }> {
+async function connectFrom(address: string, sentByClient = ''): Promise<{ client?: TestClient; refused?: string }> {
   try {
-    const client = await new TestClient(server.url, { 'x-forwarded-for': `${address}, 10.0.0.1` }).connected();
+    const client = await new TestClient(server.url, { 'x-forwarded-for': `${sentByClient}${address}, 10.0.0.1` }).connected();
     clients.push(client);
     return { client };
   } catch (error) {
@@ -39,6 +40,18 @@ it('refuses a connection past maxConnectionsPerIp from one address, and lets ano
   first[0]!.client!.close();
   await new Promise((resolve) => setTimeout(resolve, 100));
   expect((await from('198.51.100.1')).client).toBeDefined();
+});
+
+it('reads the address the trusted proxies saw, whatever the client put before it; an IPv6 client counts by its /64', async () => {
+  const forged = [];
+  for (const chosen of ['1.1.1.1', '2.2.2.2', '3.3.3.3', '4.4.4.4']) forged.push(await connectFrom('198.51.100.9', `${chosen}, `));
+  expect(forged.map((c) => c.refused ?? 'ok')).toEqual(['ok', 'ok', 'ok', 'RATE_LIMITED']);
+  const rotating = [];
+  for (const address of ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2:ffff::3', '2001:db8:1:2::4']) rotating.push(await connectFrom(address));
+  expect(rotating.map((c) => c.refused ?? 'ok')).toEqual(['ok', 'ok', 'ok', 'RATE_LIMITED']);
+  expect((await connectFrom('2001:db8:1:3::1')).client).toBeDefined(); // another /64
+  for (const c of [...forged, ...rotating]) c.client?.close();
+  await new Promise((resolve) => setTimeout(resolve, 100));
 });
 
 it('refuses joins past joinsPerIpPerMinute from one address', async () => {

@@ -139,3 +139,35 @@ it('a forwarded INVITE whose sealed PIN was not made with the cluster’s secret
   await until(() => replies.some((reply) => reply.startsWith('SIP/2.0 403')), 'the forged hop refused');
   socket.close();
 });
+
+it('wrong PINs for a session count across both nodes: its staff are told at three, its entries are held back past six, and another session’s callers are not slowed', async () => {
+  const fran = await seat('phone-guessed', 'Fran', 'facilitator');
+  const ana = await seat('phone-guessed', 'Ana', 'client');
+  await fran.client.ok('admit', { participantId: ana.participantId });
+  const gil = await seat('phone-other', 'Gil', 'facilitator');
+  const hal = await seat('phone-other', 'Hal', 'client');
+  await gil.client.ok('admit', { participantId: hal.participantId });
+  // Guesses at Ana's session: its code with seat codes that are not hers, three per call, through both nodes.
+  const session = ana.pin.slice(0, 4);
+  const guess = (n: number) => `${session}${String(n).padStart(ana.pin.length - 4, '0')}`;
+  // Each entry keyed by SIP INFO, then a pause for its answer (keys during a check are not taken).
+  const entries = (pins: string[]): CallStep[] => pins.flatMap((pin) => [...[...`${pin}#`].map((key) => ({ info: key === '#' ? '11' : key })), { pauseMs: 400 }]);
+  const metricOn = async (node: RunningCircle, kind: string) => sample(await node.circle.metrics.registry.metrics(), 'circle_phone_pin_failures_total', { kind }) ?? 0;
+  await call(nodeA, [...entries([guess(1), guess(2), guess(3)]), { awaitBye: true }]).then((caller) => caller.exited);
+  await until(() => fran.client.events('dialInAttempts').length > 0, 'the staff told');
+  expect(fran.client.events('dialInAttempts')[0]).toEqual({ wrongPins: 3, withinMinutes: 60 });
+  expect(ana.client.events('dialInAttempts')).toEqual([]); // staff only
+  await call(nodeB, [...entries([guess(4), guess(5), guess(6)]), { awaitBye: true }]).then((caller) => caller.exited);
+  expect((await metricOn(nodeA, 'wrong')) + (await metricOn(nodeB, 'wrong'))).toBe(6);
+  expect((fran.client.events('dialInAttempts') as { wrongPins: number }[]).map((n) => n.wrongPins)).toEqual([3, 4, 5, 6]);
+
+  // A seventh entry for that session, even Ana's own right PIN, is held back (never refused while the prompt runs).
+  const held = await call(nodeB, [...entries([ana.pin]), { awaitBye: true }]);
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  expect(nodeA.circle.registry.get('phone-guessed')!.participant(ana.participantId)?.phone).toBeNull();
+  expect(held.sipp.exitCode).toBeNull();
+  // Hal's session nobody guessed at: his browser is asked at once.
+  const asked = hal.client.next('phoneJoinRequested', 10_000);
+  await call(nodeB, [...entries([hal.pin]), { awaitBye: true }]);
+  await asked;
+});

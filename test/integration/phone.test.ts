@@ -95,7 +95,7 @@ const producerOf = (participant: Participant) => [...participant.phoneMedia!.pro
 describe('dial-in: into the right seat', () => {
   it('the PIN in the join result puts the caller in their held seat; others see no leave, and "(phone)"', async () => {
     const { facilitator, clientId, pin, dropBrowser } = await group('phone-seat');
-    expect(pin).toMatch(/^\d{8}$/);
+    expect(pin).toMatch(/^\d{14}$/);
     await dropBrowser();
     const caller = await call([{ keys: `${pin}#` }, { awaitBye: true }]);
     const participant = await seatedByPhone('phone-seat', clientId);
@@ -244,11 +244,11 @@ describe('dial-in: a call cancelled while it rings', () => {
 
 describe('dial-in: refusals and endings', () => {
   it('a wrong PIN three times ends the call (outcome wrong-pin, three PIN failures)', async () => {
-    const failures = await metric('circle_phone_pin_failures_total');
+    const failures = await metric('circle_phone_pin_failures_total', { kind: 'unknown-session' });
     const wrong = await metric('circle_phone_calls_total', { outcome: 'wrong-pin' });
     const caller = await call([{ keys: '00000000#' }, { pauseMs: 300 }, { keys: '11111111#' }, { pauseMs: 300 }, { keys: '12#' }, { awaitBye: true }]);
     expect(await caller.exited).toBe(0);
-    expect(await metric('circle_phone_pin_failures_total')).toBe(failures + 3);
+    expect(await metric('circle_phone_pin_failures_total', { kind: 'unknown-session' })).toBe(failures + 3);
     expect(await metric('circle_phone_calls_total', { outcome: 'wrong-pin' })).toBe(wrong + 1);
   });
 

@@ -64,6 +64,39 @@ it('a join carries relay credentials for UDP and TCP that coturn accepts; they n
   }
 });
 
+it('a pre-session check (no token) gets relay credentials for the check’s own minutes, not a session’s hours; coturn accepts them', async () => {
+  const client = await connect(server.url);
+  try {
+    const started = await client.ok<{ iceServers?: IceServer[] }>('startCheck', {});
+    const relay = started.iceServers![0]!;
+    const left = Number(relay.username.split(':')[0]) - Date.now() / 1000;
+    const lifetimeSeconds = server.circle.config.check.lifetimeMs / 1000;
+    expect(left).toBeGreaterThan(lifetimeSeconds);
+    expect(left).toBeLessThanOrEqual(lifetimeSeconds + 60);
+    expect(left).toBeLessThan(LIFETIME_SECONDS);
+    expect((await relayEcho(relay, 'udp')).relayed).toBe(true);
+  } finally {
+    client.close();
+  }
+});
+
+it('the relay as Circle sets it up refuses IPv6 peers (loopback here, private and internal alike) as it refuses IPv4 ones', async () => {
+  const dual = await Coturn.start({ ipv6: true });
+  const brief = await startCircle({ turn: dual.circleConfig(600) });
+  try {
+    const { client, joined } = await join('turn-room-6', 'Val', brief);
+    client.close();
+    const relay = joined.iceServers![0]!;
+    expect((await relayEcho(relay, 'udp')).relayed).toBe(true); // the SFU's address: allowed
+    const toIpv6 = await relayEcho(relay, 'udp', { via: '::1', peerHost: '::1' });
+    expect(toIpv6.relayed).toBe(false);
+    expect(toIpv6.output).toContain('403 (Forbidden IP)');
+  } finally {
+    await brief.stop();
+    await dual.stop();
+  }
+});
+
 it('credentials are refused by the relay once their lifetime has passed', async () => {
   const brief = await startCircle({ turn: turn.circleConfig(2) });
   try {

@@ -77,6 +77,9 @@ client.on('phoneJoinRequested', (expiresInMs: number) => {
     { label: 'No', run: answer(false), tone: 'secondary' },
   );
 });
+client.on('dialInAttempts', ({ wrongPins, withinMinutes }) => {
+  showNotice(`${wrongPins} wrong dial-in PINs for this group in the last ${withinMinutes} minutes. Calls that are not someone's own still wait for you in the waiting room.`);
+});
 client.on('room', (room) => {
   if (room.onHold) showNotice('The facilitator has stepped away; the session is on hold.');
   render();
