@@ -1,4 +1,4 @@
-import express, { type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { z } from 'zod';
 import type { TokenService } from '../auth/tokens.js';
 import type { CircleConfig } from '../config/schema.js';
@@ -10,7 +10,8 @@ import type { SessionReports } from '../reports/session-reports.js';
 import type { RoomRecord } from '../rooms/room-record.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { Room } from '../rooms/room.js';
-import { ApiKeys, presentedBearer } from './api-keys.js';
+import { KeyedBuckets } from '../limits/keyed-buckets.js';
+import { ApiKeys, coversRoom, presentedBearer, requireScope, type ApiGrant, type ApiScope } from './api-keys.js';
 import { openApiDocument } from './openapi.js';
 import type { PhoneBridge } from '../phone/phone-bridge.js';
 import * as api from './schemas.js';
@@ -52,6 +53,19 @@ function describe(room: Room, withNames: boolean): z.infer<typeof api.liveRoom> 
 export function createApiRouter({ config, tokens, registry, reports, logger, phone }: ApiDeps): Router {
   const router = express.Router();
   const keys = new ApiKeys(config.api.keys);
+  const budgets = new KeyedBuckets(config.api.requestsPerMinutePerKey / 60, config.api.requestsPerMinutePerKey);
+  const grantOf = (req: Request) => req.res!.locals.apiGrant as ApiGrant;
+  /** The route's scope, for the room in its path if it names one: checked before anything else is read. */
+  const scoped =
+    (scope: ApiScope) =>
+    (req: Request, _res: Response, next: NextFunction): void => {
+      try {
+        requireScope(grantOf(req), scope, req.params.roomId);
+        next();
+      } catch (error) {
+        next(error);
+      }
+    };
   const document = openApiDocument();
   const live = (roomId: string) => {
     const room = registry.get(roomId);
@@ -61,21 +75,29 @@ export function createApiRouter({ config, tokens, registry, reports, logger, pho
 
   router.get('/openapi.json', (_req, res) => void res.json(document));
   router.use((req, res, next) => {
-    const name = keys.identify(presentedBearer(req.header('authorization')));
-    if (!name) {
+    const grant = keys.identify(presentedBearer(req.header('authorization')));
+    if (!grant) {
       res.status(401).json({ error: { code: 'UNAUTHORIZED', message: 'an API key is required' } });
       return;
     }
-    res.locals.apiKey = name;
+    if (!budgets.take(grant.name)) {
+      res.status(429).json({ error: { code: 'RATE_LIMITED', message: `at most ${config.api.requestsPerMinutePerKey} requests a minute per API key` } });
+      return;
+    }
+    res.locals.apiKey = grant.name;
+    res.locals.apiGrant = grant;
     next();
   });
   router.use(express.json({ limit: '8kb' }));
 
   router.post(
     '/rooms/:roomId/tokens',
+    scoped('mint'),
     jsonRoute(logger, 'mintToken', async (req) => {
       const { roomId } = parseInput(api.roomPath, req.params, 'path');
       const request = parseInput(api.mintTokenRequest, req.body ?? {}, 'body');
+      // Staff tokens run a session: a scope of their own.
+      if (request.role === 'facilitator' || request.role === 'cofacilitator') requireScope(grantOf(req), 'mint-staff', roomId);
       if (request.ttlSeconds > config.auth.maxTokenLifetimeSeconds) {
         throw new CircleError('BAD_REQUEST', `body.ttlSeconds: at most ${config.auth.maxTokenLifetimeSeconds}`);
       }
@@ -83,16 +105,19 @@ export function createApiRouter({ config, tokens, registry, reports, logger, pho
       return { ...minted, expiresAt: new Date(Date.now() + request.ttlSeconds * 1000).toISOString() };
     }),
   );
-  router.post('/rooms/:roomId/dial-in', jsonRoute(logger, 'createDialIn', (req) => phoneOnlySeat(phone, req.params, req.body)));
+  router.post('/rooms/:roomId/dial-in', scoped('mint'), jsonRoute(logger, 'createDialIn', (req) => phoneOnlySeat(phone, req.params, req.body)));
   router.get(
     '/rooms',
+    scoped('read'),
     jsonRoute(logger, 'listRooms', (req) => {
       const withNames = parseInput(api.namesQuery, req.query, 'query').names === 'true';
-      return { rooms: [...registry.openRooms()].map((room) => describe(room, withNames)) };
+      const covered = [...registry.openRooms()].filter((room) => coversRoom(grantOf(req), room.id));
+      return { rooms: covered.map((room) => describe(room, withNames)) };
     }),
   );
   router.get(
     '/rooms/:roomId',
+    scoped('read'),
     jsonRoute(logger, 'describeRoom', (req) => describe(live(parseInput(api.roomPath, req.params, 'path').roomId), parseInput(api.namesQuery, req.query, 'query').names === 'true')),
   );
   const session = (roomId: string, record: RoomRecord): z.infer<typeof api.sessionDescription> => {
@@ -110,6 +135,7 @@ export function createApiRouter({ config, tokens, registry, reports, logger, pho
   };
   router.put(
     '/sessions/:roomId',
+    scoped('moderate'),
     jsonRoute(logger, 'setUpSession', async (req) => {
       const { roomId } = parseInput(api.roomPath, req.params, 'path');
       const setup = parseInput(api.sessionSetup, req.body ?? {}, 'body');
@@ -127,6 +153,7 @@ export function createApiRouter({ config, tokens, registry, reports, logger, pho
   );
   router.get(
     '/sessions/:roomId',
+    scoped('read'),
     jsonRoute(logger, 'describeSession', async (req) => {
       const { roomId } = parseInput(api.roomPath, req.params, 'path');
       const record = await registry.anyRecord(roomId);
@@ -136,6 +163,7 @@ export function createApiRouter({ config, tokens, registry, reports, logger, pho
   );
   router.get(
     '/rooms/:roomId/report',
+    scoped('read'),
     jsonRoute(logger, 'sessionReport', (req) => {
       const report = reports.reportOf(parseInput(api.roomPath, req.params, 'path').roomId);
       if (!report) throw new CircleError('NOT_FOUND', 'no report of that session on this node');
@@ -144,10 +172,12 @@ export function createApiRouter({ config, tokens, registry, reports, logger, pho
   );
   router.post(
     '/rooms/:roomId/end',
+    scoped('moderate'),
     jsonRoute(logger, 'endRoom', async (req) => ({ ended: await registry.endAnywhere(parseInput(api.roomPath, req.params, 'path').roomId) })),
   );
   router.post(
     '/rooms/:roomId/participants/:participantId/mute',
+    scoped('moderate'),
     jsonRoute(logger, 'muteParticipant', async (req) => {
       const { roomId, participantId } = parseInput(api.participantPath, req.params, 'path');
       await live(roomId).moderation.muteForAdministrator(participantId);
@@ -156,12 +186,18 @@ export function createApiRouter({ config, tokens, registry, reports, logger, pho
   );
   router.post(
     '/rooms/:roomId/participants/:participantId/remove',
+    scoped('moderate'),
     jsonRoute(logger, 'removeParticipant', (req) => {
       const { roomId, participantId } = parseInput(api.participantPath, req.params, 'path');
       live(roomId).moderation.removeForAdministrator(participantId);
       return {};
     }),
   );
+  // A scope refused: answered as every other refusal is, code and message.
+  router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (!(error instanceof CircleError)) return next(error);
+    res.status(403).json({ error: { code: error.code, message: error.message } });
+  });
   return router;
 }
 

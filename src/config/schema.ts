@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
+/** An API key entry: `name:sha256hex`, then optionally `:scope+scope` and `:rooms` (an id, or a prefix ending in `*`). */
+const API_KEY_ENTRY = /^[a-z0-9][a-z0-9-]{0,31}:[0-9a-f]{64}(:(read|moderate|mint|mint-staff)(\+(read|moderate|mint|mint-staff))*(:[A-Za-z0-9_.-]{0,64}\*?)?)?$/;
 
 export const configSchema = z
   .object({
@@ -254,10 +256,14 @@ export const configSchema = z
     api: z
       .object({
         /**
-         * The clinic systems' API keys, each `name:sha256` (hex of the key; the key itself is never configured).
-         * Several at once; remove one to revoke it. Empty: the API answers 401 to everything.
+         * The clinic systems' API keys, each `name:sha256` (hex of the key; the key itself is never configured), then
+         * optionally `:scope+scope` (read, moderate, mint, mint-staff; default read+moderate+mint) and `:rooms` (a room
+         * id, or a prefix ending in `*`; default every room). Several at once; remove one to revoke it. Empty: the API
+         * answers 401 to everything.
          */
-        keys: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}:[0-9a-f]{64}$/, 'must be name:sha256hex (npx circle api-key <name> makes one)')),
+        keys: z.array(z.string().regex(API_KEY_ENTRY, 'must be name:sha256hex[:scope+scope[:rooms]] (npx circle api-key <name> makes one)')),
+        /** Requests a minute one key may make (a burst of as many); past it, 429. */
+        requestsPerMinutePerKey: z.number().int().min(1).max(1_000_000),
       })
       .strict(),
     webhooks: z

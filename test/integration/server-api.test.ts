@@ -7,13 +7,14 @@ import { ApiKeys } from '../../src/api/api-keys.js';
 import { ROLES } from '../../src/protocol/roles.js';
 import type { SelfView } from '../../src/protocol/events.js';
 import { startCircle } from '../../harness/circle.js';
-import { connect, devToken, produceAudio } from '../../harness/signaling.js';
+import { connect, devToken, joinRoom, produceAudio } from '../../harness/signaling.js';
 import { RedisServer } from '../../harness/redis-server.js';
 import { circleSuite } from '../helpers/fixtures.js';
 
 const EHR_KEY = 'ehr-key-0123456789abcdef0123456789abcdef';
 const OPS_KEY = 'ops-key-fedcba9876543210fedcba9876543210';
-const suite = circleSuite({ api: { keys: [ApiKeys.create('ehr', EHR_KEY), ApiKeys.create('ops', OPS_KEY)] } });
+const EVERYTHING = ['read', 'moderate', 'mint', 'mint-staff'] as const;
+const suite = circleSuite({ api: { keys: [ApiKeys.create('ehr', EHR_KEY, EVERYTHING), ApiKeys.create('ops', OPS_KEY)] } });
 
 async function call(method: string, path: string, { key = EHR_KEY, body }: { key?: string | null; body?: unknown } = {}) {
   const response = await fetch(`${suite.server.adminUrl}/api/v1${path}`, {
@@ -31,6 +32,51 @@ it('refuses a request without a configured key; accepts each configured key', as
   expect((await call('GET', '/rooms', { key: OPS_KEY })).status).toBe(200);
 });
 
+it('keys act only within their scopes and rooms: read-only, one clinic’s rooms, no staff tokens unless granted; a key past its rate gets 429', async () => {
+  const READER = 'reader-key-0123456789abcdef0123456789abcd';
+  const CLINIC_A = 'clinic-a-key-0123456789abcdef0123456789ab';
+  const BURST = 'burst-key-0123456789abcdef0123456789abcdef';
+  const scoped = await startCircle({
+    api: {
+      keys: [ApiKeys.create('reader', READER, ['read']), ApiKeys.create('clinic-a', CLINIC_A, ['read', 'moderate', 'mint'], 'clinic-a-*'), ApiKeys.create('burst', BURST, ['read'])],
+      requestsPerMinutePerKey: 20,
+    },
+  });
+  try {
+    const on = async (key: string, method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${scoped.adminUrl}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as { error?: { code: string; message: string }; rooms?: { roomId: string }[] } };
+    };
+    const client = { name: 'Cy', role: 'client' };
+    expect((await on(READER, 'GET', '/rooms')).status).toBe(200);
+    expect(await on(READER, 'POST', '/rooms/clinic-a-1/tokens', client)).toEqual({ status: 403, body: { error: { code: 'FORBIDDEN', message: 'this API key lacks the mint scope' } } });
+    expect((await on(READER, 'POST', '/rooms/clinic-a-1/end')).status).toBe(403);
+    // One clinic's key: its rooms only, and tokens for clients, never for staff.
+    expect((await on(CLINIC_A, 'POST', '/rooms/clinic-a-1/tokens', client)).status).toBe(200);
+    expect(await on(CLINIC_A, 'POST', '/rooms/clinic-b-1/tokens', client)).toEqual({ status: 403, body: { error: { code: 'FORBIDDEN', message: 'this API key does not cover this room' } } });
+    expect((await on(CLINIC_A, 'POST', '/rooms/clinic-a-1/tokens', { name: 'Dr. X', role: 'facilitator' })).body.error?.message).toBe('this API key lacks the mint-staff scope');
+    expect((await on(CLINIC_A, 'POST', '/rooms/clinic-a-1/tokens', { name: 'Dr. Y', role: 'cofacilitator' })).status).toBe(403);
+    // Listing leaves out rooms the key does not cover.
+    for (const room of ['clinic-a-2', 'clinic-b-2']) await joinRoom(scoped.url, room, 'Lead', 'facilitator').then(({ client: socket }) => suite.track(socket));
+    expect((await on(CLINIC_A, 'GET', '/rooms')).body.rooms?.map((r) => r.roomId)).toEqual(['clinic-a-2']);
+    expect((await on(READER, 'GET', '/rooms')).body.rooms?.map((r) => r.roomId).sort()).toEqual(['clinic-a-2', 'clinic-b-2']);
+    expect((await on(CLINIC_A, 'POST', '/rooms/clinic-b-2/end')).status).toBe(403);
+    expect(scoped.circle.registry.get('clinic-b-2')).toBeDefined();
+    // Twenty requests a minute per key: the twenty-first is refused, and another key is unaffected.
+    const statuses = [];
+    for (let i = 0; i < 21; i += 1) statuses.push((await on(BURST, 'GET', '/rooms')).status);
+    expect(statuses.slice(0, 20).every((status) => status === 200)).toBe(true);
+    expect(statuses[20]).toBe(429);
+    expect((await on(READER, 'GET', '/rooms')).status).toBe(200);
+  } finally {
+    await scoped.stop();
+  }
+});
+
 it('serves an OpenAPI document derived from the schemas the server enforces', async () => {
   const document = (await (await fetch(`${suite.server.adminUrl}/api/v1/openapi.json`)).json()) as {
     openapi: string;
@@ -44,6 +90,9 @@ it('serves an OpenAPI document derived from the schemas the server enforces', as
   expect(mint.properties.role!.enum).toEqual([...ROLES]);
   expect(mint.required).toEqual(['name']);
   expect(Object.keys(mint.properties).sort()).toEqual(['name', 'participantId', 'role', 'ttlSeconds']);
+  // Each operation names the scope it needs.
+  const scopes = Object.fromEntries(Object.values(document.paths).flatMap((methods) => Object.values(methods).map((o) => [o.operationId, (o as { 'x-circle-scope'?: string })['x-circle-scope']])));
+  expect(scopes).toMatchObject({ mintToken: 'mint', createDialIn: 'mint', listRooms: 'read', endRoom: 'moderate', setUpSession: 'moderate' });
 });
 
 it('mints tokens real sockets join with; lists the live room by ids (names only when asked); mutes, removes and ends', async () => {
@@ -113,8 +162,11 @@ it('the operators’ CLI: makes an API key the configuration accepts, mints a to
     });
   const made = await cli(['api-key', 'scheduler']);
   const { key, configEntry } = JSON.parse(made.out) as { key: string; configEntry: string };
-  expect(configEntry).toMatch(/^scheduler:[0-9a-f]{64}$/);
-  expect(new ApiKeys([configEntry]).identify(key)).toBe('scheduler');
+  expect(configEntry).toMatch(/^scheduler:[0-9a-f]{64}:read\+moderate\+mint$/);
+  expect(new ApiKeys([configEntry]).identify(key)).toMatchObject({ name: 'scheduler', rooms: '*' });
+  const scoped = JSON.parse((await cli(['api-key', 'reader', '--scopes', 'read', '--rooms', 'clinic-a-*'])).out) as { configEntry: string };
+  expect(scoped.configEntry).toMatch(/^reader:[0-9a-f]{64}:read:clinic-a-\*$/);
+  expect((await cli(['api-key', 'x', '--scopes', 'everything'])).code).toBe(2);
   expect(configEntry).not.toContain(key);
 
   const minted = await cli(['token', 'cli-room', '--name', 'Ann', '--role', 'observer', '--participant-id', 'ann-1']);
@@ -161,7 +213,7 @@ it('sets a session up before it starts: no waiting room, one speaker at a time, 
 
 it('a session set up through one node runs as set up on another (the setup is in the shared store)', async () => {
   const redis = await RedisServer.start();
-  const shared = { store: { redisUrl: redis.url, snapshotIntervalMs: 100 }, api: { keys: [ApiKeys.create('ehr', EHR_KEY)] } };
+  const shared = { store: { redisUrl: redis.url, snapshotIntervalMs: 100 }, api: { keys: [ApiKeys.create('ehr', EHR_KEY, EVERYTHING)] } };
   const [a, b] = [await startCircle(shared), await startCircle(shared)];
   try {
     const put = await fetch(`${a.adminUrl}/api/v1/sessions/shared-setup`, {

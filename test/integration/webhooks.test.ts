@@ -58,7 +58,7 @@ beforeAll(async () => {
   server = await startCircle({
     webhooks: { url: receiving.url, secret: SECRET, retryBaseMs: 50, maxAttempts: 4, timeoutMs: 2000 },
     sessions: { resumeGraceMs: 3000 },
-    api: { keys: [ApiKeys.create('reports', API_KEY)] },
+    api: { keys: [ApiKeys.create('reports', API_KEY, ['read'])] },
   });
 });
 afterAll(async () => {
