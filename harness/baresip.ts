@@ -12,6 +12,8 @@ export interface BaresipOptions {
   caFile: string;
   /** The tone the caller speaks (8 kHz, from a WAV file baresip plays into the call). */
   toneHz: number;
+  /** The trunk's client certificate and key in one PEM, presented in the TLS handshake; none by default. */
+  clientCertificate?: string;
 }
 
 /** A 16-bit mono WAV of `seconds` of `hz` at 8 kHz. */
@@ -64,6 +66,7 @@ export class Baresip {
         'poll_method epoll',
         `sip_listen 127.0.0.1:${sipPort}`,
         `sip_cafile ${options.caFile}`,
+        ...(options.clientCertificate ? [`sip_certificate ${options.clientCertificate}`] : []),
         `audio_source aufile,${path.join(dir, 'tone.wav')}`,
         'audio_alert aufile,/dev/null',
         'module_path /usr/lib/baresip/modules',
@@ -76,7 +79,12 @@ export class Baresip {
     writeFileSync(path.join(dir, 'accounts'), '<sip:caller@127.0.0.1;transport=tls>;mediaenc=srtp-mand;regint=0;audio_codecs=PCMU\n');
     const child = spawn(BARESIP, ['-f', dir, '-e', `/dial ${sipUri}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     const phone = new Baresip(child, dir, controlPort);
-    await phone.waitFor(/Call established/, 10_000, 'the call to be answered');
+    try {
+      await phone.waitFor(/Call established/, 10_000, 'the call to be answered');
+    } catch (error) {
+      await phone.stop();
+      throw error;
+    }
     return phone;
   }
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -7,11 +7,14 @@ export interface TestCertificates {
   caFile: string;
   certFile: string;
   keyFile: string;
+  /** A client certificate the same CA signed, with its key, in one PEM (as a SIP trunk presents it). */
+  clientFile: string;
 }
 
 /**
- * A private CA of the test's own and a server certificate it signed for 127.0.0.1 and localhost (openssl, as an
- * operator would make one), valid for a day: enough to test that a client checks who it talks to.
+ * A private CA of the test's own, a server certificate it signed for 127.0.0.1 and localhost and a client certificate
+ * for a trunk (openssl, as an operator would make them), valid for a day: enough to test that each side checks who
+ * it talks to.
  */
 export function makeTestCertificates(): TestCertificates {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'circle-tls-'));
@@ -21,5 +24,8 @@ export function makeTestCertificates(): TestCertificates {
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=localhost');
   writeFileSync(file('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.pem'), '-days', '1', '-extfile', file('ext.cnf'));
-  return { caFile: file('ca.pem'), certFile: file('server.pem'), keyFile: file('server.key') };
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('client.key'), '-out', file('client.csr'), '-subj', '/CN=trunk.clinic.test');
+  openssl('x509', '-req', '-in', file('client.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('client.pem'), '-days', '1');
+  writeFileSync(file('client-with-key.pem'), readFileSync(file('client.pem'), 'utf8') + readFileSync(file('client.key'), 'utf8'));
+  return { caFile: file('ca.pem'), certFile: file('server.pem'), keyFile: file('server.key'), clientFile: file('client-with-key.pem') };
 }

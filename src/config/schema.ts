@@ -183,7 +183,16 @@ export const configSchema = z
          * keys travel in its SDP, which must not cross a network in clear).
          */
         tls: z
-          .object({ port, certFile: z.string(), keyFile: z.string() })
+          .object({
+            port,
+            certFile: z.string(),
+            keyFile: z.string(),
+            /**
+             * CA certificate(s) that sign the trunks' client certificates: set, a TLS connection without a certificate
+             * from them is refused in its handshake (the trunk is authenticated, not only its address). Empty: none asked.
+             */
+            clientCaFile: z.string(),
+          })
           .strict()
           .refine((t) => t.port === 0 || (t.certFile !== '' && t.keyFile !== ''), { message: 'SIP over TLS needs certFile and keyFile' }),
         /** The address put in SDP and Contact when `sipHost` is not what the trunk reaches (NAT); empty: `sipHost`. */

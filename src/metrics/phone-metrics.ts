@@ -28,7 +28,7 @@ export function createPhoneMetrics(registry: Registry): PhoneMetrics {
   const sipDropped = countedBy(
     registry,
     'circle_phone_sip_dropped_total',
-    'SIP messages dropped unanswered, by reason: source-not-allowed, rate-limited, too-large, unparsable; media-not-allowed: an INVITE refused for a media address outside the trunk’s networks.',
+    'SIP messages dropped unanswered, by reason: source-not-allowed, rate-limited, too-large, unparsable; media-not-allowed: an INVITE refused for a media address outside the trunk’s networks; unauthenticated: a TLS handshake without a trunk certificate.',
     'reason',
     DROP_REASONS,
   );

@@ -16,8 +16,11 @@ export interface Flow {
   send(message: SipMessage): void;
 }
 
-/** Why a SIP message was dropped, or (`media-not-allowed`) an INVITE refused for media outside the trunk's networks. */
-export const DROP_REASONS = ['source-not-allowed', 'rate-limited', 'too-large', 'unparsable', 'media-not-allowed'] as const;
+/**
+ * Why a SIP message was dropped, or (`media-not-allowed`) an INVITE refused for media outside the trunk's networks, or
+ * (`unauthenticated`) a TLS connection whose handshake failed: no client certificate from `phone.tls.clientCaFile`.
+ */
+export const DROP_REASONS = ['source-not-allowed', 'rate-limited', 'too-large', 'unparsable', 'media-not-allowed', 'unauthenticated'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 export interface EndpointSettings {
@@ -25,7 +28,7 @@ export interface EndpointSettings {
   port: number;
   tcp: boolean;
   /** SIP over TLS on its own port (0: none), with the node's certificate. */
-  tls: { port: number; certFile: string; keyFile: string };
+  tls: { port: number; certFile: string; keyFile: string; clientCaFile: string };
   /** CIDR blocks: the clinic's trunk and edge proxy. */
   allowedSources: string[];
   messagesPerSecondPerSource: number;
@@ -105,15 +108,19 @@ export class SipEndpoint {
    * that does not finish in 10 s is dropped.
    */
   private async listenTls(): Promise<void> {
-    const { port, certFile, keyFile } = this.settings.tls;
-    const server = tls.createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: 'TLSv1.2', handshakeTimeout: 10_000 }, (socket) =>
-      this.serve(socket, 'TLS'),
+    const { port, certFile, keyFile, clientCaFile } = this.settings.tls;
+    // With a CA for the trunks' certificates, a connection is refused in its handshake unless its certificate is one.
+    const clientCertificates = clientCaFile ? { requestCert: true, rejectUnauthorized: true, ca: readFileSync(clientCaFile) } : {};
+    const server = tls.createServer(
+      { cert: readFileSync(certFile), key: readFileSync(keyFile), minVersion: 'TLSv1.2', handshakeTimeout: 10_000, ...clientCertificates },
+      (socket) => this.serve(socket, 'TLS'),
     );
     this.tls = server;
     server.on('connection', (socket: net.Socket) => {
       if (!this.admits(socket.remoteAddress ?? '')) socket.destroy();
     });
-    server.on('tlsClientError', () => undefined); // a failed handshake is the client's problem; the socket is gone
+    // A failed handshake: the socket is gone. Counted where it may be a trunk without its certificate.
+    server.on('tlsClientError', () => clientCaFile && this.onDrop('unauthenticated'));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, this.settings.host, () => {

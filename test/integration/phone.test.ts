@@ -379,6 +379,34 @@ describe('dial-in over TLS with SRTP', () => {
   });
 });
 
+const trunkTlsPort = await freePort();
+describe('dial-in over TLS from an authenticated trunk', () => {
+  const trunkOnly = circleSuite({
+    phone: { allowedMediaNetworks: ownAddresses, tls: { port: trunkTlsPort, certFile: certificates.certFile, keyFile: certificates.keyFile, clientCaFile: certificates.caFile } },
+    sessions: { resumeGraceMs: 8000 },
+  });
+  it('with phone.tls.clientCaFile, a trunk presenting a certificate from that CA calls in; one without is refused in the handshake and counted', async () => {
+    const dropped = async () => sample(await trunkOnly.server.circle.metrics.registry.metrics(), 'circle_phone_sip_dropped_total', { reason: 'unauthenticated' }) ?? 0;
+    const before = await dropped();
+    await expect(Baresip.call(`sip:circle@127.0.0.1:${trunkTlsPort};transport=tls`, { caFile: certificates.caFile, toneHz: 440 })).rejects.toThrow(/timed out waiting for the call to be answered/);
+    expect(await dropped()).toBeGreaterThan(before);
+
+    const lead = await trunkOnly.seat('phone-trunk', 'Fran', 'facilitator');
+    const ana = await trunkOnly.seat('phone-trunk', 'Ana', 'client');
+    await lead.client.ok('admit', { participantId: ana.participantId });
+    ana.client.socket.io.engine.close();
+    const seat = () => trunkOnly.server.circle.registry.get('phone-trunk')?.participant(ana.participantId);
+    await until(() => seat()?.connection === 'reconnecting', 'the seat held');
+    const trunk = await Baresip.call(`sip:circle@127.0.0.1:${trunkTlsPort};transport=tls`, { caFile: certificates.caFile, toneHz: 440, clientCertificate: certificates.clientFile });
+    try {
+      await trunk.keys(`${(ana.result as { dialIn?: { pin: string } }).dialIn!.pin}#`);
+      await until(() => seat()?.channel.viaPhone && (seat()?.media.producers.size ?? 0) > 0, 'the trunk’s caller in the seat', 15_000);
+    } finally {
+      await trunk.stop();
+    }
+  });
+});
+
 describe('dial-in: the room’s rules reach the phone', () => {
   it('hard mute pauses the caller at the SFU; *6 cannot undo it; after an ask, *6 unmutes; *9 raises and lowers the hand', async () => {
     const { facilitator, clientId, pin, dropBrowser } = await group('phone-rules');
