@@ -36,6 +36,7 @@ const sipps: ChildProcess[] = [];
 /** A facilitator bot on node A: the room runs there from then on. */
 async function roomOnA(room: string, frames: Buffer[]): Promise<void> {
   const bot = await MediaBot.join(nodeA.url, room, `${room}-f`, 'facilitator', `${room}-f`);
+  bot.admitEveryone(); // calls wait in the waiting room until the staff let them in
   await bot.startMedia({ audio: true, videoLayers: 0, opusFrames: frames });
   clock.add(bot);
   bots.push(bot);

@@ -135,8 +135,11 @@ export function opusFrames(hz: number, silent = false): Buffer[] {
   return frames;
 }
 
-/** One sipp process placing a call per PIN: INFO keys, then sipp's A-law recording (30 ms packets) in a loop. */
-export function sippCalls(sipPort: number, pins: string[]): ChildProcess {
+/**
+ * One sipp process placing a call per PIN (all of one length): INFO keys, then sipp's A-law recording (30 ms
+ * packets) in a loop. `from`: the loopback address the calls come from (their signalling and media).
+ */
+export function sippCalls(sipPort: number, pins: string[], { from = '127.0.0.1', perSecond = 10 } = {}): ChildProcess {
   const dir = mkdtempSync(path.join(tmpdir(), 'circle-load-sipp-'));
   const info = (body: string, cseq: number) => `<send retrans="500"><![CDATA[
 INFO sip:circle@[remote_ip]:[remote_port] SIP/2.0
@@ -151,7 +154,8 @@ Content-Length: [len]
 
 ${body}
 ]]></send><recv response="200"/>`;
-  const digitInfos = Array.from({ length: 8 }, (_, i) => info(`Signal=[field${i + 1}]\r\nDuration=160`, i + 2)).join('\n') + info('Signal=11\r\nDuration=160', 10);
+  const length = pins[0]?.length ?? 0;
+  const digitInfos = Array.from({ length }, (_, i) => info(`Signal=[field${i + 1}]\r\nDuration=160`, i + 2)).join('\n') + info('Signal=11\r\nDuration=160', length + 2);
   const xml = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="circle load caller">
 <send retrans="500"><![CDATA[
@@ -199,7 +203,7 @@ ${digitInfos}
   writeFileSync(path.join(dir, 'load.xml'), xml);
   // The PIN's digits as separate fields, so each INFO carries one.
   writeFileSync(path.join(dir, 'pins.csv'), `SEQUENTIAL\n${pins.map((pin) => `${pin};${[...pin].join(';')}`).join('\n')}\n`);
-  return spawn('sipp', [`127.0.0.1:${sipPort}`, '-sf', 'load.xml', '-inf', 'pins.csv', '-m', String(pins.length), '-l', String(pins.length), '-r', '10', '-i', '127.0.0.1', '-mp', String(30000 + Math.floor(Math.random() * 10000) * 2), '-nostdin', '-timeout', '3600s'], { cwd: dir, stdio: 'ignore' });
+  return spawn('sipp', [`127.0.0.1:${sipPort}`, '-sf', 'load.xml', '-inf', 'pins.csv', '-m', String(pins.length), '-l', String(pins.length), '-r', String(perSecond), '-i', from, '-mp', String(30000 + Math.floor(Math.random() * 10000) * 2), '-nostdin', '-timeout', '3600s'], { cwd: dir, stdio: 'ignore' });
 }
 
 /**
