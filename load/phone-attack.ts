@@ -13,7 +13,7 @@ import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { sample } from '../harness/circle.js';
 import { MediaBot, MediaClock } from './lib/media-bot.js';
-import { opusFrames, PhoneNode, sippCalls, sleep } from './lib/phone-load.js';
+import { opusFrames, PhoneNode, sippCalls, sleep, stopAfter } from './lib/phone-load.js';
 import { machine, writeResult } from './lib/report.js';
 import { summarize } from './lib/stats.js';
 
@@ -29,11 +29,7 @@ const node = await PhoneNode.start({
   CIRCLE_PHONE_PIN_FAILURES_PER_MINUTE: '5',
   CIRCLE_PHONE_DIGIT_TIMEOUT_MS: '15000',
 });
-setTimeout(() => {
-  console.error('phone attack benchmark: still running after 15 minutes; stopping');
-  node.server.child.kill('SIGKILL');
-  process.exit(1);
-}, 15 * 60_000).unref();
+stopAfter(15, 'phone attack benchmark', [node]);
 
 const clock = new MediaClock();
 const facilitator = await MediaBot.join(node.url, ROOM, 'attacked-f', 'facilitator', 'attacked-f');

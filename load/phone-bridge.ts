@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import { SipCaller } from '../harness/sip-caller.js';
 import { MediaBot, MediaClock } from './lib/media-bot.js';
-import { opusFrames, PhoneNode, sippCalls, sleep, toneDelays } from './lib/phone-load.js';
+import { opusFrames, PhoneNode, sippCalls, sleep, stopAfter, toneDelays } from './lib/phone-load.js';
 import { machine, writeResult } from './lib/report.js';
 import { summarize } from './lib/stats.js';
 
@@ -22,11 +22,7 @@ const WINDOW_S = Number(values.window);
 const MAX_ROOMS = Number(values['max-rooms']);
 
 const node = await PhoneNode.start();
-setTimeout(() => {
-  console.error('phone benchmark: still running after 30 minutes; stopping');
-  node.server.child.kill('SIGKILL');
-  process.exit(1);
-}, 30 * 60_000).unref();
+stopAfter(30, 'phone benchmark', [node]);
 
 const clock = new MediaClock();
 const bots: MediaBot[] = [];

@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { RedisServer } from '../harness/redis-server.js';
 import { SipCaller } from '../harness/sip-caller.js';
 import { MediaBot, MediaClock } from './lib/media-bot.js';
-import { opusFrames, PhoneNode, sippCalls, sleep, toneDelays, type Measured } from './lib/phone-load.js';
+import { opusFrames, PhoneNode, sippCalls, sleep, stopAfter, toneDelays, type Measured } from './lib/phone-load.js';
 import { machine, writeResult } from './lib/report.js';
 import { summarize } from './lib/stats.js';
 
@@ -23,11 +23,7 @@ const redis = await RedisServer.start();
 const cluster = { CIRCLE_STORE_REDIS_URL: redis.url, CIRCLE_STORE_SNAPSHOT_INTERVAL_MS: '100' };
 const nodeA = await PhoneNode.start(cluster);
 const nodeB = await PhoneNode.start(cluster);
-setTimeout(() => {
-  console.error('phone hop benchmark: still running after 15 minutes; stopping');
-  for (const node of [nodeA, nodeB]) node.server.child.kill('SIGKILL');
-  process.exit(1);
-}, 15 * 60_000).unref();
+stopAfter(15, 'phone hop benchmark', [nodeA, nodeB]);
 
 const clock = new MediaClock();
 const bots: MediaBot[] = [];

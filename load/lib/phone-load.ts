@@ -135,6 +135,15 @@ export function opusFrames(hz: number, silent = false): Buffer[] {
   return frames;
 }
 
+/** A benchmark stops by itself: after `minutes`, its servers are killed and it exits failing. */
+export function stopAfter(minutes: number, what: string, nodes: PhoneNode[]): void {
+  setTimeout(() => {
+    console.error(`${what}: still running after ${minutes} minutes; stopping`);
+    for (const node of nodes) node.server.child.kill('SIGKILL');
+    process.exit(1);
+  }, minutes * 60_000).unref();
+}
+
 /**
  * One sipp process placing a call per PIN (all of one length): INFO keys, then sipp's A-law recording (30 ms
  * packets) in a loop. `from`: the loopback address the calls come from (their signalling and media).
