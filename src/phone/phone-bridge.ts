@@ -116,6 +116,7 @@ export class PhoneBridge {
     // Long enough for the BYEs to leave; their retransmissions are not waited for.
     await new Promise((resolve) => setTimeout(resolve, 50));
     this.server.disposeAll();
+    await this.hops.close();
     await this.endpoint.close();
   }
 
@@ -127,7 +128,7 @@ export class PhoneBridge {
     if (this.server.activeCalls > this.settings.maxCalls) return this.refuse(call, 486, 'Busy Here');
     let forwardedPin: string | undefined;
     try {
-      forwardedPin = await this.hops.pinOf(call.invite);
+      forwardedPin = await this.hops.pinOf(call.invite, call.flow.address);
     } catch {
       return this.refuse(call, 403, 'Forbidden'); // a hop sealed without the cluster's secret, for another call, old or seen before
     }

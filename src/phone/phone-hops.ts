@@ -14,6 +14,10 @@ import type { SipServer } from './sip-server.js';
 export const HOP_HEADER = 'x-circle-hop';
 /** A hop's seal is good for this long: enough for one INVITE and its repeats. */
 const HOP_LIFETIME_MS = 30_000;
+/** Where each node's bridge sends its forwarded calls from, as the other nodes check it. */
+const nodeKey = (nodeId: string) => `circle:phone:node:${nodeId}`;
+/** How long a node's SIP address is kept: renewed while it runs. */
+const NODE_ADDRESS_MS = 10 * 60_000;
 
 export interface HopSettings {
   rtpHost: string;
@@ -27,11 +31,13 @@ export interface HopSettings {
  * Calls that reach a node which does not run their room. The PINs live in the shared store, so any node can tell
  * whose seat a PIN is; the node holding the room's lease is the one whose router the seat's media must reach. The
  * node that answered forwards the call there: a SIP call of its own to that node's bridge, carrying the PIN sealed
- * under the cluster's privacy secret (bound to that call's Call-ID and From tag, short-lived, single use across the
- * cluster), and a plain G.711 leg it relays the caller's
+ * under the cluster's privacy secret (bound to that call's Call-ID and From tag and to the forwarding node, whose SIP
+ * address the shared store says; short-lived; single use across the cluster), and a plain G.711 leg it relays the caller's
  * audio and keys over, and the room's audio back. The caller's own leg (TLS and SRTP included) stays where it was.
  */
 export class PhoneHops {
+  private announcing: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly directory: RoomDirectory,
     private readonly keys: PrivacyKeys,
@@ -42,9 +48,23 @@ export class PhoneHops {
     private readonly settings: HopSettings,
   ) {}
 
-  /** Announces this node's SIP port to the others (in its directory entry). */
+  /**
+   * Announces this node's SIP port to the others: in its directory entry (where to forward to), and in the store by
+   * node (where a call forwarded by it comes from). Renewed while the node runs.
+   */
   listening(port: number): void {
-    this.directory.self.sip = { host: this.settings.announcedAddress || this.settings.sipHost, port };
+    const address = { host: this.settings.announcedAddress || this.settings.sipHost, port };
+    this.directory.self.sip = address;
+    const announce = () => this.kv.set(nodeKey(this.directory.self.nodeId), address.host, NODE_ADDRESS_MS).catch(() => undefined);
+    void announce();
+    this.announcing = setInterval(announce, NODE_ADDRESS_MS / 3);
+    this.announcing.unref();
+  }
+
+  /** The node stops taking calls: no more forwarded calls are taken as its. */
+  async close(): Promise<void> {
+    clearInterval(this.announcing);
+    await this.kv.del(nodeKey(this.directory.self.nodeId)).catch(() => undefined);
   }
 
   /** The bridge of the node that runs `roomId`, when that is another node that takes calls; else undefined. */
@@ -57,13 +77,15 @@ export class PhoneHops {
    * The PIN a forwarded call carries; undefined when it carries none; throws when its seal is forged, moved to
    * another call, old, or used once already (anywhere in the cluster).
    */
-  async pinOf(invite: SipMessage): Promise<string | undefined> {
+  async pinOf(invite: SipMessage, from: string): Promise<string | undefined> {
     const sealed = invite.headers[HOP_HEADER];
     if (sealed === undefined) return undefined;
     const context = this.context(invite.headers['call-id'], invite.headers.from.params.tag ?? '');
-    const { pin, until, nonce } = JSON.parse(this.keys.open(String(sealed), context, 'phone hop')) as { pin: string; until: number; nonce: string };
+    const { pin, until, nonce, node } = JSON.parse(this.keys.open(String(sealed), context, 'phone hop')) as { pin: string; until: number; nonce: string; node: string };
     const left = until - Date.now();
     if (left <= 0) throw new Error('an expired phone hop');
+    // Only from the node that sealed it: a copy sent from anywhere else is refused even before it is used.
+    if ((await this.kv.get(nodeKey(node))) !== from) throw new Error('a phone hop from another address than its node’s');
     const mine = randomUUID();
     if ((await this.kv.claim(`circle:phone:hop-nonce:${nonce}`, mine, left)) !== mine) throw new Error('a phone hop seen before');
     return pin;
@@ -76,7 +98,8 @@ export class PhoneHops {
     const local = { host: this.settings.announcedAddress || this.settings.sipHost, port: this.directory.self.sip?.port ?? 0 };
     const call = new SipClientCall(this.endpoint.flowTo(to.host, to.port), local, `sip:circle@${to.host}:${to.port}`);
     this.server.place(call);
-    const seal = this.keys.seal(JSON.stringify({ pin, until: Date.now() + HOP_LIFETIME_MS, nonce: randomUUID() }), this.context(call.callId, call.localTag));
+    const sealed = { pin, until: Date.now() + HOP_LIFETIME_MS, nonce: randomUUID(), node: this.directory.self.nodeId };
+    const seal = this.keys.seal(JSON.stringify(sealed), this.context(call.callId, call.localTag));
     const answered = new Promise<string>((resolve, reject) => {
       call.once('answered', resolve);
       call.once('failed', () => reject(new Error('the node running the room did not take the call')));
