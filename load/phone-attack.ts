@@ -17,8 +17,10 @@ import { opusFrames, PhoneNode, sippCalls, sleep, stopAfter } from './lib/phone-
 import { machine, writeResult } from './lib/report.js';
 import { summarize } from './lib/stats.js';
 
-const { values } = parseArgs({ options: { window: { type: 'string', default: '20' } } });
+const { values } = parseArgs({ options: { window: { type: 'string', default: '20' }, 'flood-rate': { type: 'string', default: '2000' } } });
 const WINDOW_S = Number(values.window);
+/** The attacker's SIP messages a second: ten times a trunk's allowed rate; 0: as fast as the socket takes them. */
+const FLOOD_RATE = Number(values['flood-rate']);
 const ROOM = 'attacked';
 
 const node = await PhoneNode.start({
@@ -27,6 +29,10 @@ const node = await PhoneNode.start({
   CIRCLE_PHONE_ALLOWED_SOURCES: '127.0.0.0/8',
   CIRCLE_PHONE_ALLOWED_MEDIA_NETWORKS: '127.0.0.0/29',
   CIRCLE_PHONE_PIN_FAILURES_PER_MINUTE: '5',
+  // A trunk's rate: enough for eleven callers keying their PINs at once (about 170 messages a second), not the
+  // load harness's unlimited one. Every source, the attacker's too, gets it.
+  CIRCLE_PHONE_MESSAGES_PER_SECOND_PER_SOURCE: '200',
+  CIRCLE_PHONE_MESSAGES_BURST_PER_SOURCE: '400',
   CIRCLE_PHONE_DIGIT_TIMEOUT_MS: '15000',
 });
 stopAfter(15, 'phone attack benchmark', [node]);
@@ -91,14 +97,19 @@ const garbage = [
   Buffer.from(`INVITE sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=${';'.repeat(16_000)}\r\n\r\n`),
   Buffer.from('OPTIONS sip:x SIP/2.0\r\nContent-Length: lots\r\n\r\n'),
 ];
-// The flood: as fast as the socket takes it, for the window; every 10th message an INVITE at a victim or a blind one.
+// The flood, at FLOOD_RATE for the window (in bursts each millisecond or so); every 10th message an INVITE at a
+// victim or a blind one.
 const flooding = (async () => {
-  const until = Date.now() + WINDOW_S * 1000;
+  const started = Date.now();
+  const until = started + WINDOW_S * 1000;
   while (Date.now() < until) {
-    const n = sent++;
-    const message = n % 10 === 0 ? Buffer.from(invite(`reflect-${n}`, n % 20 === 0 ? victim : unacknowledged)) : garbage[n % garbage.length]!;
-    await new Promise((resolve) => attacker.send(message, node.sipPort, '127.0.0.1', resolve));
-    if (n % 50 === 0) await sleep(1); // let the socket drain; still thousands a second
+    const due = FLOOD_RATE ? Math.floor(((Date.now() - started) / 1000) * FLOOD_RATE) : sent + 50;
+    while (sent < due) {
+      const n = sent++;
+      const message = n % 10 === 0 ? Buffer.from(invite(`reflect-${n}`, n % 20 === 0 ? victim : unacknowledged)) : garbage[n % garbage.length]!;
+      await new Promise((resolve) => attacker.send(message, node.sipPort, '127.0.0.1', resolve));
+    }
+    await sleep(1);
   }
 })();
 // PIN guesses: the honest session's code with random seat codes, and random PINs, from 127.0.0.6, 10 calls a second.
@@ -113,19 +124,26 @@ console.log(`attacked: late frames ${attacked.lateFrames}, node ${(attacked.node
 
 const text = await metrics();
 const count = (name: string, labels: Record<string, string> = {}) => sample(text, name, labels) ?? 0;
-const joined = count('circle_phone_calls_total', { outcome: 'joined' });
+// Everyone the facilitator ever saw in the room or its waiting room, less the honest twelve: the attacker's seats.
+const honestIds = new Set(['attacked-f', ...pins.map((_, c) => `attacked-c${c}`)]);
+const seen = new Set<string>([
+  ...(facilitator.client.events('peerJoined') as { participantId: string }[]).map((peer) => peer.participantId),
+  ...(facilitator.client.events('lobbyUpdated') as { waiting: { participantId: string }[] }[]).flatMap((lobby) => lobby.waiting.map((entry) => entry.participantId)),
+]);
+const attackerSeats = [...seen].filter((id) => !honestIds.has(id)).length;
 const result = {
   machine: machine(),
   windowSeconds: WINDOW_S,
+  floodRate: FLOOD_RATE,
   quiet,
   attacked,
   attack: {
     messagesSent: sent,
     pinGuessCalls: guesses.length,
-    dropped: Object.fromEntries(['source-not-allowed', 'rate-limited', 'too-large', 'unparsable', 'media-not-allowed'].map((reason) => [reason, count('circle_phone_sip_dropped_total', { reason })])),
+    dropped: Object.fromEntries(['source-not-allowed', 'rate-limited', 'too-large', 'unparsable', 'media-not-allowed', 'unauthenticated'].map((reason) => [reason, count('circle_phone_sip_dropped_total', { reason })])),
     pinFailures: Object.fromEntries(['wrong', 'unknown-session', 'limited'].map((kind) => [kind, count('circle_phone_pin_failures_total', { kind })])),
   },
-  seatsTakenByAttacker: joined - 11,
+  seatsTakenByAttacker: attackerSeats,
   packetsToVictimOutsideMediaNetworks: victimPackets,
   packetsToUnacknowledgedInvites: unacknowledgedPackets,
   signalingP99Ratio: attacked.signaling.p99 / quiet.signaling.p99,
@@ -139,7 +157,7 @@ const summary = [
   `| Node CPU | ${(quiet.node * 100).toFixed(1)}% | ${(attacked.node * 100).toFixed(1)}% |`,
   `| signaling median / p99 ms | ${quiet.signaling.median} / ${quiet.signaling.p99} | ${attacked.signaling.median} / ${attacked.signaling.p99} |`,
   '',
-  `attacker: ${sent} SIP messages (malformed, oversized, INVITEs at victims and never acknowledged), ${guesses.length} PIN-guessing calls`,
+  `attacker: ${sent} SIP messages (${FLOOD_RATE || 'as fast as it goes'} a second: malformed, oversized, INVITEs at victims and never acknowledged), ${guesses.length} PIN-guessing calls`,
   `dropped: ${JSON.stringify(result.attack.dropped)}; PIN failures: ${JSON.stringify(result.attack.pinFailures)}`,
   `seats taken by the attacker: ${result.seatsTakenByAttacker}; packets to the victim outside the media networks: ${victimPackets}; to unacknowledged INVITEs: ${unacknowledgedPackets}`,
   `signaling p99 attacked / quiet: ${result.signalingP99Ratio.toFixed(2)}`,
