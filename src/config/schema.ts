@@ -231,6 +231,8 @@ export const configSchema = z
         /** No RTP from a caller for this long: the call is treated as dropped (the seat is held as for a browser). */
         rtpTimeoutMs: z.number().int().min(500).max(120_000),
         maxCalls: z.number().int().min(1).max(10_000),
+        /** Calls answered and not yet acknowledged at once (a blind INVITE never is); past it, new calls get 503. */
+        maxUnacknowledgedCalls: z.number().int().min(1).max(10_000),
       })
       .strict()
       .refine((p) => p.rtpPortMin <= p.rtpPortMax, { message: 'needs rtpPortMin <= rtpPortMax' }),

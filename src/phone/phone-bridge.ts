@@ -16,12 +16,19 @@ import { Networks } from './networks.js';
 import { PinGate } from './pin-gate.js';
 import { Prompts } from './prompts.js';
 import { RtpLeg } from './rtp-leg.js';
-import { OfferRefused, readOffer, writeAnswer } from './sdp-answer.js';
+import { OfferRefused, readOffer, writeAnswer, type AgreedMedia } from './sdp-answer.js';
 import type { SipCall } from './sip-dialogs.js';
 import { SipEndpoint } from './sip-endpoint.js';
 import { SipServer } from './sip-server.js';
 
 export type PhoneSettings = CircleConfig['phone'];
+
+/** A call answered and acknowledged: its leg, what its SDP agreed, the PIN a forwarded call carries. */
+interface Acknowledged {
+  leg: RtpLeg;
+  agreed: AgreedMedia;
+  forwardedPin: string | undefined;
+}
 
 /** The store's channel for wrong-PIN notices (sealed, as every message there). */
 const PIN_NOTICES = 'circle:phone:pin-notices';
@@ -40,6 +47,7 @@ export class PhoneBridge {
   private readonly gate: PinGate;
   private readonly hops: PhoneHops;
   private readonly mediaNetworks: Networks;
+  private unacknowledged = 0;
   private port = 0;
 
   constructor(
@@ -126,6 +134,21 @@ export class PhoneBridge {
 
   private async answer(call: SipCall): Promise<void> {
     if (this.server.activeCalls > this.settings.maxCalls) return this.refuse(call, 486, 'Busy Here');
+    // Answered calls not yet acknowledged have a cap of their own: a blind INVITE (from a forged source) is never
+    // acknowledged, and each would otherwise hold a call and an RTP port for 64·T1, until honest calls found none.
+    if (this.unacknowledged >= this.settings.maxUnacknowledgedCalls) return this.refuse(call, 503, 'Service Unavailable');
+    this.unacknowledged += 1;
+    let acknowledged: Acknowledged | undefined;
+    try {
+      acknowledged = await this.answerUntilAcknowledged(call);
+    } finally {
+      this.unacknowledged -= 1;
+    }
+    if (acknowledged) this.startCall(call, acknowledged);
+  }
+
+  /** Everything up to the caller's ACK: the hop's seal, the offer, the RTP port, ringing, the answer. */
+  private async answerUntilAcknowledged(call: SipCall): Promise<Acknowledged | undefined> {
     let forwardedPin: string | undefined;
     try {
       forwardedPin = await this.hops.pinOf(call.invite, call.flow.address);
@@ -169,6 +192,10 @@ export class PhoneBridge {
       this.metrics.calls.inc({ outcome: 'abandoned' });
       return;
     }
+    return { leg, agreed, forwardedPin };
+  }
+
+  private startCall(call: SipCall, { leg, agreed, forwardedPin }: Acknowledged): void {
     this.metrics.callsActive.inc();
     new PhoneCall(call, leg, {
       clock: this.clock,
@@ -198,8 +225,10 @@ export class PhoneBridge {
     });
   }
 
-  private refuse(call: SipCall, status: number, reason: string): void {
+  /** Refuses the call with a final answer; answers undefined, as a call that goes no further. */
+  private refuse(call: SipCall, status: number, reason: string): undefined {
     call.refuse(status, reason);
     this.metrics.calls.inc({ outcome: 'refused' });
+    return undefined;
   }
 }

@@ -286,3 +286,24 @@ describe('phone.maxCalls', () => {
   });
 });
 
+describe('phone.maxUnacknowledgedCalls', () => {
+  const blindly = circleSuite({ phone: { maxUnacknowledgedCalls: 2, allowedSources: ['127.0.0.0/8'], allowedMediaNetworks: ['127.0.0.0/24'] } });
+  it('blind INVITEs never acknowledged hold at most maxUnacknowledgedCalls answers (and RTP ports); past it, 503 before a port is opened', async () => {
+    const forged = await udp('127.0.0.3');
+    const media = await udp('127.0.0.4');
+    for (let i = 0; i < 4; i += 1) forged.send(invite(`blind-${i}-${Date.now()}`, forged, { address: '127.0.0.4', port: media.address().port }), blindly.server.sipPort!, '127.0.0.1');
+    // Each call's final answer (repeated until acknowledged, which it never is), by Call-ID.
+    const finals = () => {
+      const byCall = new Map<string, string>();
+      for (const text of forged.packets.map(String)) {
+        const status = text.split(' ')[1]!;
+        if (status !== '100') byCall.set(/Call-ID: (\S+)/.exec(text)![1]!, status);
+      }
+      return [...byCall.values()].sort();
+    };
+    await until(() => finals().length === 4, 'a final answer to each');
+    expect(finals()).toEqual(['200', '200', '503', '503']);
+    expect(media.packets).toEqual([]);
+  });
+});
+
