@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { TokenService } from '../auth/tokens.js';
 import type { CircleConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
-import { jsonRoute, parseInput } from '../http/json-route.js';
+import { jsonRoute, parseInput } from './json-route.js';
 import { CircleError } from '../protocol/errors.js';
 import type { Participant } from '../rooms/participant.js';
 import type { SessionReports } from '../reports/session-reports.js';

@@ -10,7 +10,7 @@ import type { CircleConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CircleError } from '../protocol/errors.js';
-import { jsonRoute, parseInput } from './json-route.js';
+import { jsonRoute, parseInput } from '../api/json-route.js';
 import { ROLES } from '../protocol/roles.js';
 import type { PhoneBridge } from '../phone/phone-bridge.js';
 import type { SessionReports } from '../reports/session-reports.js';

@@ -1,10 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { AUDIO_ONLY_REASONS, CONNECTION_QUALITIES, type MediaKind } from '../protocol/events.js';
 import { MODERATION_ACTIONS } from '../protocol/moderation-actions.js';
-import type { LinkTotals } from '../quality/room-quality.js';
+import type { LinkTotals } from '../rooms/room-quality.js';
 import { CHECK_OUTCOMES } from '../check/connection-checks.js';
 import { countedBy as countedByIn } from './counted-by.js';
-import { createPhoneMetrics, type PhoneMetrics } from './phone-metrics.js';
+import type { PhoneMeter } from '../phone/phone-meter.js';
+import { createPhoneMetrics } from './phone-metrics.js';
 import { ROLES, type Role } from '../protocol/roles.js';
 
 /** Live counts the gauges read at scrape time, so they can never drift from the real state. */
@@ -43,7 +44,7 @@ export interface Metrics {
   linkLoss: Histogram<'direction'>;
   roundTrip: Histogram<never>;
   consumerScore: Histogram<never>;
-  phone: PhoneMetrics;
+  phone: PhoneMeter;
 }
 
 export function createMetrics(live: () => LiveCounts | undefined): Metrics {

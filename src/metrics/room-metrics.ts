@@ -1,7 +1,7 @@
 import { CONNECTION_PATHS } from '../protocol/connectivity.js';
 import { CONNECTION_QUALITIES, type ConnectionPath, type ConnectionQuality, type MediaKind } from '../protocol/events.js';
 import { ROLES, type Role } from '../protocol/roles.js';
-import type { LinkTotals } from '../quality/room-quality.js';
+import type { LinkTotals } from '../rooms/room-quality.js';
 import type { Room } from '../rooms/room.js';
 import type { LiveCounts, Metrics } from './metrics.js';
 

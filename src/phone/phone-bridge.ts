@@ -1,7 +1,6 @@
 import type { Identity } from '../auth/tokens.js';
 import type { CircleConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
-import type { PhoneMetrics } from '../metrics/phone-metrics.js';
 import type { DialIn } from '../protocol/events.js';
 import { can } from '../rooms/permissions.js';
 import type { PrivacyKeys } from '../privacy/privacy-keys.js';
@@ -12,6 +11,7 @@ import { FrameClock } from './frame-clock.js';
 import { PhoneCall } from './phone-call.js';
 import type { SeatGateway } from './phone-seat.js';
 import { PhoneHops } from './phone-hops.js';
+import type { PhoneMeter } from './phone-meter.js';
 import { Networks } from './networks.js';
 import { PinGate } from './pin-gate.js';
 import { Prompts } from './prompts.js';
@@ -56,11 +56,11 @@ export class PhoneBridge {
     /** Which node runs which room, and the cluster's privacy keys: for calls that reach another node than their room's. */
     cluster: { directory: RoomDirectory; keys: PrivacyKeys },
     private readonly seats: SeatGateway,
-    private readonly metrics: PhoneMetrics,
+    private readonly meter: PhoneMeter,
     private readonly logger: Logger,
   ) {
     this.mediaNetworks = new Networks(settings.allowedMediaNetworks.length ? settings.allowedMediaNetworks : settings.allowedSources);
-    this.clock = new FrameClock(() => metrics.framesLate.inc());
+    this.clock = new FrameClock(() => meter.frameLate());
     this.pins = new DialInPins(kv, settings);
     // A notice goes to every node: the one running the room tells its staff.
     this.gate = new PinGate(this.pins, kv, settings, (roomId, wrongPins) => {
@@ -68,7 +68,7 @@ export class PhoneBridge {
     });
     kv.subscribe(PIN_NOTICES, (message) => {
       const { roomId, wrongPins } = JSON.parse(message) as { roomId: string; wrongPins: number };
-      if (seats.tellStaffOfWrongPins(roomId, wrongPins)) metrics.pinNotices.inc();
+      if (seats.tellStaffOfWrongPins(roomId, wrongPins)) meter.pinNoticeSent();
     });
     this.prompts = new Prompts(settings.promptsDir);
     this.server = new SipServer(
@@ -82,7 +82,7 @@ export class PhoneBridge {
     this.endpoint = new SipEndpoint(
       { host: settings.sipHost, port: settings.sipPort, tcp: settings.tcp, tls: settings.tls, allowedSources: settings.allowedSources, messagesPerSecondPerSource: settings.messagesPerSecondPerSource, messagesBurstPerSource: settings.messagesBurstPerSource },
       (message, flow) => this.server.handle(message, flow),
-      (reason) => metrics.sipDropped.inc({ reason }),
+      (reason) => meter.sipDropped(reason),
     );
     this.hops = new PhoneHops(cluster.directory, cluster.keys, kv, this.server, this.endpoint, settings);
   }
@@ -165,7 +165,7 @@ export class PhoneBridge {
     // Circle sends RTP only into the trunk's media networks: an INVITE whose c= names anyone else (a victim to flood)
     // is refused before a port is opened.
     if (!this.mediaNetworks.contains(agreed.remoteAddress)) {
-      this.metrics.sipDropped.inc({ reason: 'media-not-allowed' });
+      this.meter.sipDropped('media-not-allowed');
       return this.refuse(call, 488, 'Not Acceptable Here');
     }
     let leg: RtpLeg;
@@ -181,7 +181,7 @@ export class PhoneBridge {
     }
     if (call.ended) {
       leg.close(); // cancelled while ringing or while the port was being bound
-      this.metrics.calls.inc({ outcome: 'cancelled' });
+      this.meter.callTurnedAway('cancelled');
       return;
     }
     call.answer(writeAnswer(agreed, this.address, leg.port, 1));
@@ -189,14 +189,14 @@ export class PhoneBridge {
     // never received our answer, so cannot send it, and gets nothing.
     if (!(await call.confirmation())) {
       leg.close();
-      this.metrics.calls.inc({ outcome: 'abandoned' });
+      this.meter.callTurnedAway('abandoned');
       return;
     }
     return { leg, agreed, forwardedPin };
   }
 
   private startCall(call: SipCall, { leg, agreed, forwardedPin }: Acknowledged): void {
-    this.metrics.callsActive.inc();
+    this.meter.callStarted();
     new PhoneCall(call, leg, {
       clock: this.clock,
       prompts: this.prompts,
@@ -210,17 +210,9 @@ export class PhoneBridge {
       hops: this.hops,
       forwardedPin,
       hooks: {
-        ended: (outcome) => {
-          this.metrics.callsActive.dec();
-          this.metrics.calls.inc({ outcome });
-        },
-        pinFailure: (kind) => this.metrics.pinFailures.inc({ kind }),
-        legStats: (stats) => {
-          if (stats.expected > 0) this.metrics.jitter.observe(stats.jitterSeconds);
-          this.metrics.packetsExpected.inc(stats.expected);
-          this.metrics.packetsReceived.inc(stats.received);
-          this.metrics.packetsLost.inc(stats.lost);
-        },
+        ended: (outcome) => this.meter.callEnded(outcome),
+        pinFailure: (kind) => this.meter.pinFailed(kind),
+        legStats: (stats) => this.meter.legRead(stats),
       },
     });
   }
@@ -228,7 +220,7 @@ export class PhoneBridge {
   /** Refuses the call with a final answer; answers undefined, as a call that goes no further. */
   private refuse(call: SipCall, status: number, reason: string): undefined {
     call.refuse(status, reason);
-    this.metrics.calls.inc({ outcome: 'refused' });
+    this.meter.callTurnedAway('refused');
     return undefined;
   }
 }

@@ -1,17 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { FloorMode, FloorView } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
-
-/** The floor's state as plain data: it lives in the room's record and serialises as JSON. */
-export interface FloorState {
-  mode: FloorMode;
-  /** Raised hands, first raised first. */
-  queue: { participantId: string; raisedAt: number }[];
-  holder: string | null;
-  /** Speaking turns end after this long; null for no limit. */
-  turnLimitMs: number | null;
-  turnEndsAt: number | null;
-}
+import type { FloorState } from '../store/room-state.js';
 
 export function initialFloor(turnLimitMs: number | null): FloorState {
   return { mode: 'open', queue: [], holder: null, turnLimitMs, turnEndsAt: null };

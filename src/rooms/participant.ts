@@ -4,24 +4,10 @@ import type { LinkQuality } from '../quality/link-quality.js';
 import type { MediaLocks, PeerInfo, Readiness, SelfView, ServerToClientEvents, SessionEndReason } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import type { Role } from '../protocol/roles.js';
+import type { Seat } from '../store/room-state.js';
 
 export type ServerEventName = keyof ServerToClientEvents;
 export type ServerEventArgs<E extends ServerEventName> = Parameters<ServerToClientEvents[E]>;
-
-/**
- * A seat: what a participant holds in a room apart from their connection and media (role, admission, a
- * facilitator's locks). It is carried over whenever the same person comes back.
- */
-export interface Seat {
-  role: Role;
-  admitted: boolean;
-  locks: MediaLocks;
-  waitingSince: string;
-  /** The participant chose audio-only. */
-  audioOnly: boolean;
-  /** The side room they are in, or null in the group. */
-  sideRoomId: string | null;
-}
 
 /** How the domain reaches one participant's client, whatever carries it. */
 export interface ParticipantChannel {

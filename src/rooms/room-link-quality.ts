@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { RoomQuality } from '../quality/room-quality.js';
+import { RoomQuality } from './room-quality.js';
 import type { Audience } from './audience.js';
 import type { Participant } from './participant.js';
 import type { ParticipationEvent, RoomObserverEvents } from './room-port.js';

@@ -1,7 +1,7 @@
 import type { AudienceKind, AudioOnlyReason, ConnectionQuality, MediaKind, SessionEndReason } from '../protocol/events.js';
 import type { ModerationAction } from '../protocol/moderation-actions.js';
 import type { Role } from '../protocol/roles.js';
-import type { AudioOnlyTransition } from '../quality/room-quality.js';
+import type { AudioOnlyTransition } from './room-quality.js';
 import type { Floor, GrantSource } from './floor.js';
 import type { Participant } from './participant.js';
 import type { RoomRecord } from './room-record.js';

@@ -2,57 +2,10 @@ import type { AuditEntry, MediaLocks } from '../protocol/events.js';
 import type { ModerationAction } from '../protocol/moderation-actions.js';
 import { CircleError } from '../protocol/errors.js';
 import type { Role } from '../protocol/roles.js';
-import { initialFloor, type FloorState } from './floor.js';
-import type { Seat } from './participant.js';
-
-/** A seat kept for someone the server disconnected (a media worker or node died): theirs until `until` (epoch ms). */
-export interface HeldSeat {
-  seat: Seat;
-  until: number;
-}
-
-/**
- * What the staff decided about one participant that lasts the session, whatever the participant does (leave,
- * reload, a new tab, a new token, a node failover): their role since a promotion, demotion or hand-over, and a
- * facilitator's locks. A token's role is only the starting role.
- */
-export interface StandingDecisions {
-  role?: Role;
-  locks: MediaLocks;
-}
+import type { FloorState, HeldSeat, RecordData, Seat, SessionSettings, StandingDecisions } from '../store/room-state.js';
+import { initialFloor } from './floor.js';
 
 const NO_LOCKS: MediaLocks = { audio: false, video: false };
-
-/** A record as plain JSON-ready data: what the shared store keeps. */
-export interface RecordData {
-  locked: boolean;
-  groupMessages: boolean;
-  /** Whether a call may go straight into a seat held for its own drop. */
-  phoneIntoHeldSeats: boolean;
-  ended: boolean;
-  started: boolean;
-  /** When the first facilitator started the session (ms since the epoch); null before, or from older versions. */
-  startedAt: number | null;
-  spotlight: string | null;
-  admitted: string[];
-  removed: string[];
-  audit: AuditEntry[];
-  /** Entries dropped from the front of the audit log to keep it within its limit. */
-  auditDropped: number;
-  heldSeats: [string, HeldSeat][];
-  decisions: [string, StandingDecisions][];
-  floor: FloorState;
-  /** The side rooms open now, by id; who is in each is in their seats. */
-  sideRooms: string[];
-  /** What the clinic set for this session before it started; null: the node's configuration. */
-  settings: SessionSettings;
-}
-
-/** A session's own settings where they differ from the node's (set through the server API before it starts). */
-export interface SessionSettings {
-  requireAdmission: boolean | null;
-  maxParticipants: number | null;
-}
 
 /** The audit log keeps the latest entries; a session with more moderation than this is exceptional. */
 const AUDIT_LIMIT = 2000;

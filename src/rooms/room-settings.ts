@@ -1,5 +1,5 @@
 import type { TransportSettings } from '../media/participant-media.js';
-import type { MessagingSettings } from '../messaging/messaging.js';
+import type { MessagingSettings } from './messaging.js';
 import type { QualitySettings } from '../quality/link-quality.js';
 
 /** How every room on this node behaves, from configuration. */

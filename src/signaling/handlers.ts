@@ -10,7 +10,7 @@ import type { Participant } from '../rooms/participant.js';
 import type { Membership, RoomRegistry } from '../rooms/room-registry.js';
 import type { Room } from '../rooms/room.js';
 import type { ClientSession } from './client-session.js';
-import type { LinkReport } from '../quality/room-quality.js';
+import type { LinkReport } from '../rooms/room-quality.js';
 import type { ConnectionChecks } from '../check/connection-checks.js';
 
 export interface HandlerDeps {

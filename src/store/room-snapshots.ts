@@ -1,15 +1,7 @@
 import type { Logger } from '../logging/logger.js';
-import type { Seat } from '../rooms/participant.js';
-import type { RecordData } from '../rooms/room-record.js';
 import type { KeyValueStore } from './kv.js';
+import type { RoomState } from './room-state.js';
 import { parseStored, storedRoomState } from './stored-schemas.js';
-
-/** A room's durable state as plain data: its record and the seat of everyone inside when it was taken. */
-export interface RoomState {
-  roomId: string;
-  record: RecordData;
-  seats: [string, Seat][];
-}
 
 export interface SnapshotSettings {
   intervalMs: number;

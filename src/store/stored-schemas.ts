@@ -3,8 +3,7 @@ import { displayName, opaqueId, type Identity } from '../auth/tokens.js';
 import { MODERATION_ACTIONS } from '../protocol/moderation-actions.js';
 import { CircleError } from '../protocol/errors.js';
 import { ROLES } from '../protocol/roles.js';
-import type { Seat } from '../rooms/participant.js';
-import type { RecordData } from '../rooms/room-record.js';
+import type { RecordData, Seat } from './room-state.js';
 
 /**
  * What Circle reads back from the shared store, each value parsed like a client's request: the store is not

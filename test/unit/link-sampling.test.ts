@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import type { ParticipantMedia } from '../../src/media/participant-media.js';
 import { LinkQuality } from '../../src/quality/link-quality.js';
-import { RoomQuality } from '../../src/quality/room-quality.js';
+import { RoomQuality } from '../../src/rooms/room-quality.js';
 import { Participant } from '../../src/rooms/participant.js';
 import config from '../../config/default.json' with { type: 'json' };
 

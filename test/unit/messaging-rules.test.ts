@@ -1,7 +1,7 @@
 // The messaging rules against a fake room port: who may write to whom, who reads what, the group-messages switch,
 // removal, the per-sender limit, and messages waiting for someone reconnecting. No worker, no sockets.
 import { describe, expect, it } from 'vitest';
-import { Messaging } from '../../src/messaging/messaging.js';
+import { Messaging } from '../../src/rooms/messaging.js';
 import type { AudienceKind, ChatMessage, MessageAudience } from '../../src/protocol/events.js';
 import type { Role } from '../../src/protocol/roles.js';
 import { ActorBudget } from '../../src/rooms/actor-budget.js';

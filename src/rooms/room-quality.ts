@@ -1,7 +1,7 @@
 import type { AudioOnlyReason, ConnectionPath, ConnectionQuality, Readiness } from '../protocol/events.js';
-import type { Participant } from '../rooms/participant.js';
-import { carriesVideo, sampleDownlink, sampleUplink } from './link-sampler.js';
-import type { QualitySettings } from './link-quality.js';
+import type { Participant } from './participant.js';
+import { carriesVideo, sampleDownlink, sampleUplink } from '../quality/link-sampler.js';
+import type { QualitySettings } from '../quality/link-quality.js';
 
 export type AudioOnlyTransition = 'to-audio-only' | 'to-video';
 

@@ -3,10 +3,10 @@ import { KeyedBuckets } from '../limits/keyed-buckets.js';
 import type { AudienceKind, ChatMessage, MessageAudience } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import { isModerator } from '../protocol/roles.js';
-import type { ActorBudget } from '../rooms/actor-budget.js';
-import type { Participant } from '../rooms/participant.js';
-import { authorize } from '../rooms/permissions.js';
-import type { ModerationPort } from '../rooms/room-port.js';
+import type { ActorBudget } from './actor-budget.js';
+import type { Participant } from './participant.js';
+import { authorize } from './permissions.js';
+import type { ModerationPort } from './room-port.js';
 
 /** What messaging needs of a room: its people, its record (the group-messages switch) and telling its view. */
 export type MessagingPort = Pick<ModerationPort, 'participant' | 'admittedParticipants' | 'audit' | 'record' | 'roomViewChanged'>;
