@@ -41,9 +41,9 @@ export class PhoneMedia {
 
   private async open(): Promise<void> {
     // The call's transport and producer: the seat's own when the call holds it alone, else its leg's.
-    const media = this.seat()?.phoneMedia;
+    const media = this.seat()?.callMedia;
     if (!media) throw new CircleError('NOT_JOINED', 'the call no longer holds the seat');
-    const sendTransport = await this.room.media.createPhoneTransport(this.participant());
+    const sendTransport = await this.room.media.createCallTransport(this.participant());
     const producerId = await this.room.media.produce(this.participant(), {
       transportId: sendTransport,
       kind: 'audio',

@@ -41,7 +41,7 @@ const REJOIN_ATTEMPTS = 5;
  * what concerns the caller into short prompts: muted, asked to unmute, given the floor, moved to a side room.
  */
 export class PhoneSeat implements ParticipantChannel {
-  readonly viaPhone = true;
+  readonly isCall = true;
   /** The last two digits of the caller's number, if the trunk gave it: shown to the staff only, never kept. */
   readonly callerDigits: string | undefined;
   private membership: Membership | undefined;
@@ -68,7 +68,7 @@ export class PhoneSeat implements ParticipantChannel {
     this.lastFloor = membership.room.floor.view();
     if (!membership.participant.admitted) return this.caller.say('waiting');
     // The seat's browser is asked first: nothing is heard either way until it says yes (then 'admitted' comes).
-    if (membership.participant.phone?.channel === this) return this.caller.say('confirmOnPage');
+    if (membership.participant.callLeg?.channel === this) return this.caller.say('confirmOnPage');
     await this.startMedia(membership.room.admittedView(membership.participant).peers);
     this.caller.say('joined');
   }
@@ -79,7 +79,7 @@ export class PhoneSeat implements ParticipantChannel {
       case 'admitted':
         // Let in from the waiting room; or, as the leg carrying a browser's voice, said yes to ('voiceOnPhone' is said then).
         this.startMedia((payload as { peers: PeerInfo[] }).peers).then(
-          () => this.membership?.participant.phone?.channel !== this && this.caller.say('admitted'),
+          () => this.membership?.participant.callLeg?.channel !== this && this.caller.say('admitted'),
           () => this.caller.farewell('unavailable'),
         );
         return;
@@ -157,7 +157,7 @@ export class PhoneSeat implements ParticipantChannel {
   private letGo(alone: (membership: Membership) => void): void {
     const membership = this.membership;
     const seat = this.seat();
-    if (membership && seat?.phone?.channel === this) membership.room.phones.hungUp(seat, this);
+    if (membership && seat?.callLeg?.channel === this) membership.room.callLegs.hungUp(seat, this);
     else if (membership) alone(membership);
     this.close();
   }
@@ -165,7 +165,7 @@ export class PhoneSeat implements ParticipantChannel {
   /** The seat this call belongs to now: as its one connection, or as the leg carrying its voice. */
   private seat(): Participant | undefined {
     const participant = this.membership?.room.participant(this.identity.participantId);
-    if (participant?.connectionChannel === this || participant?.phone?.channel === this) return participant;
+    if (participant?.connectionChannel === this || participant?.callLeg?.channel === this) return participant;
     return undefined;
   }
 

@@ -118,8 +118,8 @@ export class AttendanceLedger {
       case 'participant.audioOnly':
         attendee.audioOnly = event.audioOnly;
         break;
-      case 'participant.phone':
-        attendee.onPhone = event.onPhone;
+      case 'participant.call':
+        attendee.onPhone = event.voiceOnCall;
         break;
       case 'participant.quality':
         if (attendee.admitted) attendee.worst = Math.max(attendee.worst, rank(event.quality));

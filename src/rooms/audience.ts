@@ -111,7 +111,7 @@ export class Audience {
       ...this.everyone().filter((other) => !movers.has(other)).map((other): [Participant, Participant] => [mover, other]),
     ]);
     const heardBefore = new Set(pairs.filter(([receiver, sender]) => this.canHear(receiver, sender)));
-    for (const mover of moved) mover.sideRoomId = sideRoomId;
+    for (const mover of moved) mover.moveTo(sideRoomId);
     separate(pairs.filter((pair) => heardBefore.has(pair) && !this.canHear(...pair)));
     for (const mover of moved) {
       this.peerChanged(mover);
@@ -132,7 +132,7 @@ export class Audience {
       waitingSince: p.waitingSince.toISOString(),
       locks: { ...p.locks },
       readiness: p.readiness,
-      phone: p.onPhone,
+      phone: p.voiceOnCall,
       ...(p.callerDigits ? { phoneDigits: p.callerDigits } : {}),
     }));
   }

@@ -75,7 +75,7 @@ export class Moderation {
 
   remove(actor: Participant, targetId: string): void {
     const target = this.targetFor(actor, 'remove', targetId, { waitingToo: true });
-    this.room.record.remove(target.id);
+    target.removeFromSession();
     this.room.dismiss(target, 'removed');
     this.room.audit(actor, 'remove', target);
   }
@@ -127,7 +127,7 @@ export class Moderation {
   /** Whether calls may go straight into seats held for their own drop, or all wait for the staff. */
   setPhoneEntry(actor: Participant, intoHeldSeats: boolean): void {
     this.authorize(actor, 'setPhoneEntry');
-    this.room.record.setPhoneIntoHeldSeats(intoHeldSeats);
+    this.room.record.setCallsIntoHeldSeats(intoHeldSeats);
     this.room.roomViewChanged();
     this.room.audit(actor, 'setPhoneEntry');
   }
@@ -147,7 +147,7 @@ export class Moderation {
   /** The clinic's system removes someone (from the room or its waiting room) for the rest of the session. */
   removeForAdministrator(targetId: string): void {
     const target = this.anyone(targetId);
-    this.room.record.remove(target.id);
+    target.removeFromSession();
     this.room.dismiss(target, 'removed');
     this.room.audit(ADMINISTRATOR, 'remove', target);
   }

@@ -6,7 +6,7 @@ import { CircleError } from '../protocol/errors.js';
 import { isModerator } from '../protocol/roles.js';
 import type { Audience } from './audience.js';
 import type { Floor } from './floor.js';
-import type { Participant, PhoneLeg } from './participant.js';
+import type { CallLeg, Participant } from './participant.js';
 import { authorize } from './permissions.js';
 import type { SpaceListeners } from './space-listeners.js';
 
@@ -28,12 +28,13 @@ export class RoomMedia {
     readonly listeners: SpaceListeners,
   ) {}
 
-  /** Whether the SFU forwards this participant's `kind` now, from `media` (their connection's, or their phone call's). */
+  /** Whether the SFU forwards this participant's `kind` now, from `media` (their connection's, or their call leg's). */
   mayFlow(participant: Participant, kind: MediaKind, media: ParticipantMedia = participant.media): boolean {
     if (!participant.wants[kind] || participant.locks[kind]) return false;
-    // While a phone call carries the seat's voice, the browser's microphone is not heard: nobody hears them twice.
-    // A call the browser has not said yes to is not heard at all.
-    if (kind === 'audio' && participant.phone && (media === participant.phone.media) !== participant.phone.confirmed) return false;
+    // While a call carries the seat's voice, the page's microphone is not heard: nobody hears them twice. A call the
+    // page has not said yes to is not heard at all.
+    const leg = participant.callLeg;
+    if (kind === 'audio' && leg && (media === leg.media) !== leg.confirmed) return false;
     if (kind === 'video') return participant.link.sendVideo;
     // The floor is the group's: a side room is an open conversation.
     if (this.floor.mode === 'open' || isModerator(participant.role) || participant.sideRoomId !== null) return true;
@@ -70,15 +71,14 @@ export class RoomMedia {
    * participant having turned it off, so lifting the lock later turns nothing on.
    */
   async lock(participant: Participant, kind: MediaKind): Promise<void> {
-    participant.locks[kind] = true;
-    participant.wants[kind] = false;
+    participant.lock(kind);
     await this.syncProducers(participant, kind);
     this.audience.privateStateChanged(participant);
   }
 
   /** Lifts the lock; the producer stays paused until the participant resumes it: no one else turns a mic on. */
   unlock(participant: Participant, kind: MediaKind): void {
-    participant.locks[kind] = false;
+    participant.unlock(kind);
     this.audience.privateStateChanged(participant);
   }
 
@@ -96,14 +96,14 @@ export class RoomMedia {
   }
 
   /**
-   * A phone call's send transport (the bridge's DirectTransport), under the same rules as a browser's. What the call
-   * hears comes through its space's listener (`listenFor`).
+   * A call's send transport (a DirectTransport), under the same rules as a page's. What the call hears comes through
+   * its space's listener (`listenFor`).
    */
-  async createPhoneTransport(participant: Participant): Promise<string> {
+  async createCallTransport(participant: Participant): Promise<string> {
     participant.assertAdmitted();
     authorize(participant.role, 'sendMedia');
-    const media = participant.phoneMedia;
-    if (!media) throw new CircleError('NOT_JOINED', 'no phone call holds this seat');
+    const media = participant.callMedia;
+    if (!media) throw new CircleError('NOT_JOINED', 'no call holds this seat');
     return media.createDirectTransport('send');
   }
 
@@ -131,8 +131,8 @@ export class RoomMedia {
   ): Promise<string> {
     participant.assertAdmitted();
     authorize(participant.role, 'sendMedia');
-    participant.wants[request.kind] = !participant.locks[request.kind];
-    // The connection's send transport, or the phone call's.
+    participant.startsSending(request.kind);
+    // The connection's send transport, or the call leg's.
     const media = participant.mediaSets().find((candidate) => candidate.hasTransport(request.transportId)) ?? participant.media;
     const created = await media.produce(
       request.transportId,
@@ -153,13 +153,10 @@ export class RoomMedia {
     return producer.producerId;
   }
 
-  /** The participant turns their microphone or camera on or off (a phone's `*6` included: one seat, one wish). */
+  /** The participant turns their microphone or camera on or off (a call's `*6` included: one seat, one wish). */
   async setProducerPaused(participant: Participant, producerId: string, paused: boolean): Promise<void> {
     const producer = this.producerOf(participant, producerId);
-    if (!paused && participant.locks[producer.kind]) {
-      throw new CircleError('FORBIDDEN', `your ${producer.kind === 'audio' ? 'microphone' : 'camera'} was turned off by a facilitator`);
-    }
-    participant.wants[producer.kind] = !paused;
+    participant.wish(producer.kind, !paused);
     await this.syncProducers(participant, producer.kind);
   }
 
@@ -223,18 +220,16 @@ export class RoomMedia {
   /** The participant's connection's media closes; those who received their producers are told each is gone. */
   drop(participant: Participant): void {
     this.closeMedia(participant, participant.media);
-    // The path belonged to these transports; the next connection reports its own.
-    participant.link.path = null;
   }
 
-  /** A phone call carries the seat's voice from now on: the browser's microphone and the room's audio to it pause. */
-  async phoneAttached(participant: Participant): Promise<void> {
+  /** A call carries the seat's voice from now on: the page's microphone and the room's audio to it pause. */
+  async callAttached(participant: Participant): Promise<void> {
     await participant.media.holdAudio(true);
     await this.syncProducers(participant, 'audio');
   }
 
-  /** The call carrying the seat's voice ended (`leg` already detached): the browser's microphone and playback return. */
-  async phoneDetached(participant: Participant, leg: PhoneLeg): Promise<void> {
+  /** The call carrying the seat's voice ended (`leg` already released): the page's microphone and playback return. */
+  async callDetached(participant: Participant, leg: CallLeg): Promise<void> {
     this.closeMedia(participant, leg.media);
     await participant.media.holdAudio(false);
     await this.syncProducers(participant, 'audio');

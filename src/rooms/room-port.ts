@@ -75,8 +75,8 @@ export type ParticipationEvent =
     }
   | { type: 'participant.sideRoom'; participantId: string; inSideRoom: boolean }
   | { type: 'participant.audioOnly'; participantId: string; audioOnly: boolean }
-  /** Told on every entry: whether this connection is a telephone call (dial-in) or a browser. */
-  | { type: 'participant.phone'; participantId: string; onPhone: boolean }
+  /** Told on every entry and whenever a call starts or stops carrying the seat's voice. */
+  | { type: 'participant.call'; participantId: string; voiceOnCall: boolean }
   | { type: 'participant.quality'; participantId: string; quality: ConnectionQuality };
 
 /**

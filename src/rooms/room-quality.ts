@@ -77,8 +77,7 @@ export class RoomQuality {
   /** The participant's own choice: no video either way. Choosing it again changes nothing. */
   async setManual(participant: Participant, enabled: boolean): Promise<void> {
     participant.assertAdmitted();
-    if (participant.link.manual === enabled) return;
-    participant.link.manual = enabled;
+    if (!participant.chooseAudioOnly(enabled)) return;
     await this.apply(participant);
   }
 
@@ -86,16 +85,13 @@ export class RoomQuality {
     participant.assertAdmitted();
     const { uplinkBitrateBps, roundTripTimeMs, downlinkLoss, path } = report;
     if (participant.link.recordReport({ uplinkBitrateBps, roundTripTimeMs, downlinkLoss }, Date.now())) this.wake(participant);
-    if (path && path !== participant.link.path) {
-      // A new path (a first report, or ICE moved to the relay) is shown at once: it explains a link, not grades it.
-      participant.link.path = path;
-      this.announce(participant);
-    }
+    // A new path (a first report, or ICE moved to the relay) is shown at once: it explains a link, not grades it.
+    if (path && participant.pathSeen(path)) this.announce(participant);
   }
 
   /** What a waiting client's pre-session check found: the staff see it in the lobby before they admit. */
   recordReadiness(participant: Participant, readiness: Readiness): void {
-    participant.readiness = readiness;
+    participant.checked(readiness);
     if (!participant.admitted) this.room.lobbyChanged();
   }
 

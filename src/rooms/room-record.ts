@@ -28,7 +28,7 @@ export interface Entrant {
 export class RoomRecord {
   private lockedNow = false;
   private groupMessagesNow = true;
-  private phoneIntoHeldSeatsNow = true;
+  private callsIntoHeldSeatsNow = true;
   private endedNow = false;
   private startedNow = false;
   private startedAtNow: number | null = null;
@@ -82,12 +82,12 @@ export class RoomRecord {
     return this.groupMessagesNow;
   }
 
-  get phoneIntoHeldSeats(): boolean {
-    return this.phoneIntoHeldSeatsNow;
+  get callsIntoHeldSeats(): boolean {
+    return this.callsIntoHeldSeatsNow;
   }
 
-  setPhoneIntoHeldSeats(enabled: boolean): void {
-    this.phoneIntoHeldSeatsNow = enabled;
+  setCallsIntoHeldSeats(enabled: boolean): void {
+    this.callsIntoHeldSeatsNow = enabled;
     this.touch();
   }
 
@@ -265,7 +265,7 @@ export class RoomRecord {
     return {
       locked: this.lockedNow,
       groupMessages: this.groupMessagesNow,
-      phoneIntoHeldSeats: this.phoneIntoHeldSeatsNow,
+      phoneIntoHeldSeats: this.callsIntoHeldSeatsNow,
       ended: this.endedNow,
       started: this.startedNow,
       startedAt: this.startedAtNow,
@@ -286,7 +286,7 @@ export class RoomRecord {
     const record = new RoomRecord(roomId);
     record.lockedNow = data.locked;
     record.groupMessagesNow = data.groupMessages;
-    record.phoneIntoHeldSeatsNow = data.phoneIntoHeldSeats;
+    record.callsIntoHeldSeatsNow = data.phoneIntoHeldSeats;
     record.endedNow = data.ended;
     record.startedNow = data.started;
     record.startedAtNow = data.startedAt;

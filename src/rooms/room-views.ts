@@ -21,7 +21,7 @@ export class RoomViews {
   room(): RoomView {
     return {
       locked: this.record.locked,
-      phoneIntoHeldSeats: this.record.phoneIntoHeldSeats,
+      phoneIntoHeldSeats: this.record.callsIntoHeldSeats,
       groupMessages: this.record.groupMessages,
       onHold: this.onHold(),
       started: this.record.started,

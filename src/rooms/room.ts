@@ -13,13 +13,13 @@ import { LinkQuality } from '../quality/link-quality.js';
 import type { RoomQuality } from './room-quality.js';
 import { GraceTimers } from '../sessions/grace-timers.js';
 import { ActorBudget } from './actor-budget.js';
+import { CallLegs } from './call-legs.js';
 import { Audience } from './audience.js';
 import { FacilitatorPresence } from './facilitator-presence.js';
 import { Floor } from './floor.js';
 import { FloorFollower } from './floor-follower.js';
 import { Moderation } from './moderation.js';
 import { Participant, type ParticipantChannel } from './participant.js';
-import { PhoneLegs } from './phone-legs.js';
 import type { RoomRecord } from './room-record.js';
 import { roomLinkQuality } from './room-link-quality.js';
 import { RoomMedia } from './room-media.js';
@@ -46,8 +46,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   readonly media: RoomMedia;
   readonly messaging: Messaging;
   readonly sideRooms: SideRooms;
-  /** Phone calls carrying the voice of seats whose browsers are in. */
-  readonly phones: PhoneLegs;
+  /** Calls carrying the voice of seats whose pages are in. */
+  readonly callLegs: CallLegs;
   /** What the room tells metrics and logs; nothing inside depends on who listens. */
   readonly observer = new EventEmitter<RoomObserverEvents>();
   private readonly audience: Audience;
@@ -80,7 +80,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.views = new RoomViews(router, this.audience, this.floor, speakers, record, () => this.presence.onHold);
     this.quality = roomLinkQuality(this.participants, this.audience, this.media, settings.quality, this.observer);
     this.floorFollower = new FloorFollower(this.floor, this, this.audience, this.media, this.observer);
-    this.phones = new PhoneLegs(this.media, this.audience, () => this.createMedia(() => 0), this.observer);
+    this.callLegs = new CallLegs(this.media, this.audience, () => this.createMedia(() => 0), this.observer);
     // A worker that dies takes its routers with it: mediasoup tells the router, and the room closes itself.
     router.on('workerclose', () => this.close('media-worker-lost'));
   }
@@ -101,30 +101,30 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     if (this.closed) throw new CircleError('UNAVAILABLE', 'the room is closing; join again');
     const previous = this.participants.get(identity.participantId);
     this.record.assertMayEnter(identity, previous !== undefined);
-    // A call to a seat whose browser is connected: the browser is asked; once it says yes, the phone carries the
-    // voice and the browser keeps the video. A seat a call holds, or whose voice a call carries, takes no other.
-    if (channel.viaPhone && previous && (previous.connection === 'connected' || previous.phone)) return this.phones.ask(previous, channel);
+    // A call to a seat whose page is connected: the page is asked; once it says yes, the call carries the voice and
+    // the page keeps the video. A seat a call holds, or whose voice a call carries, takes no other.
+    if (channel.isCall && previous && (previous.connection === 'connected' || previous.callLeg)) return this.callLegs.ask(previous, channel);
     if (!previous && this.participants.size >= this.record.settingsOver(this.settings).maxParticipants) {
       throw new CircleError('ROOM_FULL', 'the room is full');
     }
     const link = new LinkQuality(this.settings.quality);
     const media = this.createMedia(() => link.receiveLayers);
-    const participant = new Participant(identity, media, channel, link);
+    const participant = new Participant(identity, media, channel, link, this.record);
     this.quality.follow(participant);
     const held = previous ? undefined : this.record.takeHeldSeat(identity.participantId);
     // A call goes straight in only to a seat held for its own drop (the crisis case), where the room allows it; any
     // other call waits in the waiting room for the staff, whatever the room's admission setting: a PIN can be guessed.
-    const callWaits = channel.viaPhone === true && !((previous || held) && this.record.phoneIntoHeldSeats);
+    const callWaits = channel.isCall === true && !((previous || held) && this.record.callsIntoHeldSeats);
     const sawPrevious = callWaits && previous?.admitted ? this.audience.viewersOf(previous) : [];
     if (previous) {
       // The same person is back (a resumed connection, a reload, a new tab): the newest connection takes the
       // seat as it stands, position in the queue and the floor included. The others see no leave and no join.
       participant.restore(previous.seat);
       // A call carrying the voice, or holding the seat alone, stays as a browser's leg; a newer call replaces it.
-      const callStays = this.phones.carryOver(previous, participant);
+      const callStays = this.callLegs.carryOver(previous, participant);
       if (callStays) this.graceTimers.release(previous);
       else this.vacate(previous);
-      if (previous.connection === 'connected' && !callStays) previous.channel.end(channel.viaPhone ? 'taken-by-phone' : 'replaced-by-new-session');
+      if (previous.connection === 'connected' && !callStays) previous.channel.end(channel.isCall ? 'taken-by-phone' : 'replaced-by-new-session');
       this.observer.emit('seatOutcome', previous.connection === 'reconnecting' ? 'resumed' : 'replaced');
       if (previous.connection === 'reconnecting') this.tell({ type: 'participant.resumed', participantId: participant.id });
     } else {
@@ -132,12 +132,12 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
       if (held) participant.restore(held);
       // Whatever way they came back in, the staff's decisions about them stand.
       participant.applyStanding(this.record.standingFor(participant.id));
-      if (!held) participant.admitted = !this.record.mustWait(participant.role, this.settings);
+      if (!held && !this.record.mustWait(participant.role, this.settings)) participant.admit();
     }
-    if (callWaits) participant.admitted = false;
-    participant.sideRoomId = this.record.sideRoomStillOpen(participant.sideRoomId);
+    if (callWaits) participant.keepWaiting();
+    participant.moveTo(this.record.sideRoomStillOpen(participant.sideRoomId));
     this.participants.set(participant.id, participant);
-    this.tell({ type: 'participant.phone', participantId: participant.id, onPhone: participant.onPhone });
+    this.tell({ type: 'participant.call', participantId: participant.id, voiceOnCall: participant.voiceOnCall });
     this.messaging.deliverPending(participant);
     this.record.touch();
     if (previous && participant.admitted) this.audience.peerChanged(participant);
@@ -154,18 +154,18 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     return this.views.joinResult(participant, resumeToken);
   }
 
-  /** What an admitted participant sees: whom, with which producers (the phone bridge starts from it). */
+  /** What an admitted participant sees: whom, with which producers (a call starts from it). */
   admittedView(participant: Participant): AdmittedView {
     return this.views.admitted(participant);
   }
 
-  /** The connection leaves; while a phone call carries the seat's voice, the seat stays the caller's. */
+  /** The connection leaves; while a call carries the seat's voice, the seat stays the caller's. */
   leave(participant: Participant): void {
     if (this.participants.get(participant.id) !== participant) return;
-    this.phones.endUnconfirmed(participant);
-    if (!participant.phone) return this.remove(participant);
+    this.callLegs.endUnconfirmed(participant);
+    if (!participant.callLeg) return this.remove(participant);
     this.holdSeat(participant);
-    this.phones.handSeatTo(participant);
+    this.callLegs.handSeatTo(participant);
   }
 
   /**
@@ -174,23 +174,23 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
    */
   holdSeat(participant: Participant): void {
     if (this.participants.get(participant.id) !== participant) return;
-    participant.connection = 'reconnecting';
-    // A call the browser was asked about is not taken into the seat its absence leaves.
-    this.phones.endUnconfirmed(participant);
+    participant.dropped();
+    // A call the page was asked about is not taken into the seat its absence leaves.
+    this.callLegs.endUnconfirmed(participant);
     this.tell({ type: 'participant.reconnecting', participantId: participant.id });
     this.media.drop(participant);
     if (participant.admitted) this.audience.peerChanged(participant);
     this.awaitReturn(participant);
   }
 
-  /** Takes a participant out for good this session: told why (by phone too), then disconnected. */
+  /** Takes a participant out for good this session: told why (a call carrying their voice too), then disconnected. */
   dismiss(participant: Participant, reason: SessionEndReason): void {
     if (this.participants.get(participant.id) === participant) this.remove(participant);
     participant.channel.end(reason);
   }
 
   admit(participant: Participant): void {
-    participant.admitted = true;
+    participant.admit();
     this.announceAdmitted(participant);
     participant.channel.send('admitted', this.views.admitted(participant));
     participant.channel.send('selfUpdated', participant.selfView());
@@ -203,9 +203,9 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     for (const moderator of this.audience.moderators()) moderator.channel.send('dialInAttempts', { wrongPins, withinMinutes: 60 });
   }
 
-  /** The seat's browser answers whether the call joining as it is theirs; a yes lets the call hear and be heard. */
-  answerPhoneJoin(participant: Participant, accepted: boolean): void {
-    const leg = this.phones.answer(participant, accepted);
+  /** The seat's page answers whether the call joining as it is theirs; a yes lets the call hear and be heard. */
+  answerCallJoin(participant: Participant, accepted: boolean): void {
+    const leg = this.callLegs.answer(participant, accepted);
     leg?.channel.send('admitted', this.views.admitted(participant));
   }
 
@@ -220,8 +220,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   /** Changes a role; resolves once the SFU applies what the new role may send (in a one-speaker room). */
   async setRole(participant: Participant, role: Role): Promise<void> {
     const sawBefore = this.audience.visibleTo(participant);
-    participant.role = role;
-    this.record.setRole(participant.id, role);
+    participant.changeRole(role);
     this.audience.roleChanged(participant, sawBefore);
     if (role === 'facilitator') this.facilitatorArrived();
     else this.checkFacilitatorPresence();
@@ -230,14 +229,11 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   }
 
   async lockMedia(participant: Participant, kind: MediaKind): Promise<void> {
-    const locked = this.media.lock(participant, kind);
-    this.record.setLocks(participant.id, participant.locks);
-    await locked;
+    await this.media.lock(participant, kind);
   }
 
   unlockMedia(participant: Participant, kind: MediaKind): void {
     this.media.unlock(participant, kind);
-    this.record.setLocks(participant.id, participant.locks);
   }
 
   async relocate(moved: Participant[], sideRoomId: string | null): Promise<void> {
@@ -274,7 +270,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   /** Closes the router; anyone still inside is told why and asked to reconnect, and keeps their seat. */
   close(reason: ReconnectReason): void {
     this.shutDown((participant) => {
-      this.record.holdSeat(participant.id, participant.seat, Date.now() + this.settings.resumeGraceMs);
+      participant.holdUntil(Date.now() + this.settings.resumeGraceMs);
       participant.channel.send('reconnectRequired', { reason });
       participant.channel.detach();
     });
@@ -289,7 +285,6 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   }
 
   private announceAdmitted(participant: Participant): void {
-    this.record.admit(participant.id);
     this.tell({ type: 'participant.admitted', participantId: participant.id });
     for (const viewer of this.audience.viewersOf(participant)) {
       viewer.channel.send('peerJoined', this.audience.describe(viewer, participant));
@@ -300,14 +295,14 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   private vacate(participant: Participant): void {
     this.graceTimers.release(participant);
     this.media.drop(participant);
-    if (participant.phone) this.media.closeMedia(participant, participant.phone.media);
+    if (participant.callLeg) this.media.closeMedia(participant, participant.callLeg.media);
   }
 
   /** The seat waits for its connection to come back; after the grace it is given up, or to a caller still on. */
   private awaitReturn(participant: Participant): void {
     this.graceTimers.hold(participant, () => {
-      if (participant.phone?.confirmed) {
-        this.phones.handSeatTo(participant);
+      if (participant.callLeg?.confirmed) {
+        this.callLegs.handSeatTo(participant);
         return this.awaitReturn(participant);
       }
       this.observer.emit('seatOutcome', 'expired');
@@ -345,7 +340,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     if (starting) this.tell({ type: 'session.started' });
     // A call always waits for the staff to let it in.
     if (!this.record.settingsOver(this.settings).requireAdmission) {
-      for (const participant of this.waiting()) if (!participant.connectionChannel.viaPhone) this.admit(participant);
+      for (const participant of this.waiting()) if (!participant.connectionChannel.isCall) this.admit(participant);
     }
     this.checkFacilitatorPresence(starting);
   }

@@ -59,8 +59,8 @@ export class WebhookSender {
 
   participation(roomId: string, event: ParticipationEvent): void {
     // A call taking a seat is sent as `participant.dialledIn`; a browser's entry is already `joined` or `resumed`.
-    if (event.type === 'participant.phone') {
-      if (event.onPhone) this.enqueue('participant.dialledIn', { roomId, participantId: event.participantId });
+    if (event.type === 'participant.call') {
+      if (event.voiceOnCall) this.enqueue('participant.dialledIn', { roomId, participantId: event.participantId });
       return;
     }
     if (!FORWARDED.has(event.type)) return;

@@ -43,7 +43,7 @@ it("Ana calls in while her browser is connected: the room hears her phone and no
   // Her page asks whether the call is hers; she says yes.
   await waitUntil(() => ana.evaluate(() => document.querySelector('#notice')?.textContent?.includes('A phone is joining as you') ?? false), 15_000, 'the question on her page');
   await ana.evaluate(() => [...document.querySelectorAll<HTMLButtonElement>('#notice button')].find((b) => b.textContent === 'Yes, it is me')?.click());
-  await waitUntil(async () => room.participant(anaId)?.phone?.confirmed === true, 15_000, 'the call carrying her voice');
+  await waitUntil(async () => room.participant(anaId)?.callLeg?.confirmed === true, 15_000, 'the call carrying her voice');
   caller.speak(PHONE);
 
   // The room hears the phone, never the browser's microphone (paused at the SFU): nobody hears her twice.
@@ -57,7 +57,7 @@ it("Ana calls in while her browser is connected: the room hears her phone and no
   expect(caller.hears(ANA)).toBeLessThan(0.02);
 
   // The browser still holds the seat and still sends her video.
-  expect(room.participant(anaId)?.connectionChannel.viaPhone).toBeFalsy();
+  expect(room.participant(anaId)?.connectionChannel.isCall).toBeFalsy();
   const videoBefore = await bytesFrom(fran, anaId, 'video');
   await waitUntil(async () => (await bytesFrom(fran, anaId, 'video')) > videoBefore + 20_000, 10_000, "Ana's video still reaching Fran");
   const tile = () => fran.evaluate((id) => document.getElementById(`peer-${id}`)?.textContent ?? '', anaId);
@@ -73,7 +73,7 @@ it("Ana calls in while her browser is connected: the room hears her phone and no
 
   // The line goes dead: the browser keeps the seat and has its voice back, and the others never saw a leave.
   caller.fallSilent();
-  await waitUntil(async () => room.participant(anaId)?.phone === null, 10_000, 'the dead call let go of her voice');
+  await waitUntil(async () => room.participant(anaId)?.callLeg === null, 10_000, 'the dead call let go of her voice');
   await waitUntil(async () => (await heardTones(fran)).join() === String(ANA), 10_000, "Fran hearing Ana's browser again");
   await waitUntil(async () => (await heardTones(ana)).join() === String(FRAN), 10_000, 'Ana hearing Fran in the browser again');
   expect(await shown(ana, '#voice-on-phone')).toBe(false);

@@ -37,7 +37,7 @@ it("Ana's browser drops, she calls in with the PIN it showed: her held seat, no 
 
   caller = await SipCaller.call(suite.server.sipPort!, [{ keys: `${pin}#` }, { awaitBye: true }]);
   caller.speak(0);
-  await waitUntil(async () => room.participant(anaId)?.channel.viaPhone === true, 15_000, 'the phone in the seat');
+  await waitUntil(async () => room.participant(anaId)?.channel.isCall === true, 15_000, 'the phone in the seat');
   caller.speak(PHONE);
   await waitUntil(async () => (await heardTones(fran)).join() === String(PHONE), 10_000, "Fran hearing Ana's phone");
   await waitUntil(
@@ -83,5 +83,5 @@ it('with her page open, a call keying Ana’s PIN is asked about on her page fir
   await waitUntil(async () => (await heardTones(fran)).join() === String(PHONE), 15_000, "Fran hearing Ana's phone instead of her browser");
   await waitUntil(() => ana.evaluate(() => !(document.querySelector('#voice-on-phone') as HTMLElement).hidden), 5000, 'her page saying her voice is on the phone');
   await waitUntil(async () => caller!.hears(FRAN) > 0.2, 10_000, 'the phone hearing Fran');
-  expect(suite.server.circle.registry.get('phone-ask-e2e')!.participant(anaId)?.phone?.confirmed).toBe(true);
+  expect(suite.server.circle.registry.get('phone-ask-e2e')!.participant(anaId)?.callLeg?.confirmed).toBe(true);
 });

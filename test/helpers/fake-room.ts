@@ -34,14 +34,19 @@ export class FakeRoom implements ModerationPort, TurnTakingPort, SideRoomPort {
       detach: () => undefined,
       end: (reason) => void this.calls.push(`end-channel ${id} ${reason}`),
     };
-    const media = { on: () => media, describeProducers: () => [] } as unknown as ParticipantMedia;
-    const participant = new Participant(
-      { participantId: id, roomId: 'fake-room', role, displayName: id },
-      media,
-      channel,
-      new LinkQuality(config.quality),
-    );
-    participant.admitted = !waiting;
+    return this.seat(id, role, channel, waiting);
+  }
+
+  /** Adds a call holding `id`'s seat alone, admitted. */
+  addCall(id: string, channel: ParticipantChannel): Participant {
+    return this.seat(id, 'client', channel, false);
+  }
+
+  private seat(id: string, role: Role, channel: ParticipantChannel, waiting: boolean): Participant {
+    const held: boolean[] = [];
+    const media = { held, on: () => media, describeProducers: () => [], holdAudio: async (on: boolean) => void held.push(on) } as unknown as ParticipantMedia;
+    const participant = new Participant({ participantId: id, roomId: 'fake-room', role, displayName: id }, media, channel, new LinkQuality(config.quality), this.record);
+    if (!waiting) participant.admit();
     this.people.set(id, participant);
     this.record.start();
     return participant;
@@ -65,7 +70,7 @@ export class FakeRoom implements ModerationPort, TurnTakingPort, SideRoomPort {
   }
 
   admit(participant: Participant) {
-    participant.admitted = true;
+    participant.admit();
     this.calls.push(`admit ${participant.id}`);
   }
 
@@ -75,17 +80,17 @@ export class FakeRoom implements ModerationPort, TurnTakingPort, SideRoomPort {
   }
 
   async setRole(participant: Participant, role: Role) {
-    participant.role = role;
+    participant.changeRole(role);
     this.calls.push(`role ${participant.id} ${role}`);
   }
 
   async lockMedia(participant: Participant, kind: MediaKind) {
-    participant.locks[kind] = true;
+    participant.lock(kind);
     this.calls.push(`lock ${participant.id} ${kind}`);
   }
 
   unlockMedia(participant: Participant, kind: MediaKind) {
-    participant.locks[kind] = false;
+    participant.unlock(kind);
     this.calls.push(`unlock ${participant.id} ${kind}`);
   }
 
@@ -103,7 +108,7 @@ export class FakeRoom implements ModerationPort, TurnTakingPort, SideRoomPort {
   }
 
   async relocate(participants: Participant[], sideRoomId: string | null) {
-    for (const participant of participants) participant.sideRoomId = sideRoomId;
+    for (const participant of participants) participant.moveTo(sideRoomId);
     this.calls.push(`relocate ${participants.map((p) => p.id).join(',')} → ${sideRoomId === null ? 'group' : 'side room'}`);
   }
 

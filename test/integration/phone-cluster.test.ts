@@ -42,7 +42,7 @@ async function call(node: RunningCircle, steps: CallStep[]): Promise<SipCaller> 
 
 const onPhone = (participantId: string) => {
   const participant = nodeA.circle.registry.get('phone-cluster')?.participant(participantId);
-  return participant?.channel.viaPhone && participant.connection === 'connected' && (participant.media.producers.size ?? 0) > 0 && participant;
+  return participant?.channel.isCall && participant.connection === 'connected' && (participant.media.producers.size ?? 0) > 0 && participant;
 };
 
 it('a call to the node that does not run the room is forwarded to the one that does: the seat there, audio both ways, keys, and the session’s end', async () => {
@@ -100,7 +100,7 @@ it('a forwarded caller whose line goes dead: B hangs up on it and carries on, A 
   const cyPhone = await call(nodeB, [{ keys: `${cy.pin}#` }, { awaitBye: true }]);
   await until(() => {
     const participant = room.participant(cy.participantId);
-    return participant?.channel.viaPhone && participant.connection === 'connected';
+    return participant?.channel.isCall && participant.connection === 'connected';
   }, "Cy's phone in her seat on A, through B");
   const active = async (node: RunningCircle) => sample(await node.circle.metrics.registry.metrics(), 'circle_phone_calls_active');
   // Her line dies: B hangs up on her (a BYE, which sipp takes as the end of its scenario), and the hop falls silent.
@@ -164,7 +164,7 @@ it('wrong PINs for a session count across both nodes: its staff are told at thre
   // A seventh entry for that session, even Ana's own right PIN, is held back (never refused while the prompt runs).
   const held = await call(nodeB, [...entries([ana.pin]), { awaitBye: true }]);
   await new Promise((resolve) => setTimeout(resolve, 2500));
-  expect(nodeA.circle.registry.get('phone-guessed')!.participant(ana.participantId)?.phone).toBeNull();
+  expect(nodeA.circle.registry.get('phone-guessed')!.participant(ana.participantId)?.callLeg).toBeNull();
   expect(held.sipp.exitCode).toBeNull();
   // Hal's session nobody guessed at: his browser is asked at once.
   const asked = hal.client.next('phoneJoinRequested', 10_000);

@@ -100,7 +100,7 @@ it('a blind caller who forged an allowed source gets nothing: no prompt, no medi
 
   expect(listening.packets).toEqual([]); // not a prompt, not a frame of silence
   expect(seat()?.connection).toBe('reconnecting');
-  expect(seat()?.channel.viaPhone).toBeFalsy();
+  expect(seat()?.channel.isCall).toBeFalsy();
   expect(await metric('circle_phone_calls_active')).toBe(0);
   // What the attacker's in-dialog requests got: 481, as for a call that does not exist.
   expect(sender.packets.map((packet) => packet.toString().split('\r\n')[0])).toEqual(Array.from({ length: pin.length + 1 }, () => 'SIP/2.0 481 Call/Transaction Does Not Exist'));
@@ -157,9 +157,9 @@ it('a call as a seat whose browser is in waits, hearing nothing and unheard, unt
   const seat = participantIn('door-ask', ana.participantId)!;
   await sleep(1500);
   // Unconfirmed: no transport or producer for the call, the browser's voice untouched, nobody told of a phone.
-  expect(seat.phone?.confirmed).toBe(false);
-  expect(seat.phone?.media.producers.size).toBe(0);
-  expect(seat.phone?.media.transportCount).toBe(0);
+  expect(seat.callLeg?.confirmed).toBe(false);
+  expect(seat.callLeg?.media.producers.size).toBe(0);
+  expect(seat.callLeg?.media.transportCount).toBe(0);
   expect(seat.selfView().voiceOnPhone).toBe(false);
   expect((facilitator.events('peerUpdated') as { participantId: string; phone: boolean }[]).some((p) => p.participantId === ana.participantId && p.phone)).toBe(false);
   // What the caller heard so far is only the prompt: the room's tone never reached them.
@@ -167,19 +167,19 @@ it('a call as a seat whose browser is in waits, hearing nothing and unheard, unt
 
   await ana.client.ok('answerPhoneJoin', { accept: false });
   expect(await caller.exited).toBe(0); // Circle's BYE after the farewell
-  expect(seat.phone).toBeNull();
+  expect(seat.callLeg).toBeNull();
   expect(ana.client.socket.connected).toBe(true);
   expect(await ana.client.call('answerPhoneJoin', { accept: true })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
 
   // Asked again, the page says yes: the call carries the voice, and the staff see "Ana (phone)".
   ana.client.socket.once('phoneJoinRequested', () => void ana.client.ok('answerPhoneJoin', { accept: true }));
   await call([{ keys: `${pinOf(ana)}#` }, { awaitBye: true }]);
-  await until(() => seat.phone?.confirmed && seat.phone.media.producers.size > 0, 'the call carrying the voice');
+  await until(() => seat.callLeg?.confirmed && seat.callLeg.media.producers.size > 0, 'the call carrying the voice');
   await until(() => (facilitator.events('peerUpdated') as { participantId: string; phone: boolean }[]).some((p) => p.participantId === ana.participantId && p.phone), 'the staff see the phone');
   // A third call as the same seat is refused while one carries its voice.
   const third = await call([{ keys: `${pinOf(ana)}#` }, { awaitBye: true }]);
   expect(await third.exited).toBe(0);
-  expect(seat.phone?.confirmed).toBe(true);
+  expect(seat.callLeg?.confirmed).toBe(true);
 });
 
 it('a call into a seat that is not held waits in the waiting room as "Name (phone)" with the number’s last two digits; the staff let it in', async () => {
@@ -221,7 +221,7 @@ it('a seat held for its own drop takes the call at once, unless the staff turned
   const first = await SipCaller.call(suite.server.sipPort!, [{ keys: `${pin}#` }, { pauseMs: 1500 }, { bye: true }], { callerNumber: '5550177' });
   opened.push(first);
   first.speak(0);
-  await until(() => participantIn(room, ana.participantId)?.channel.viaPhone && participantIn(room, ana.participantId)!.admitted, 'in at once');
+  await until(() => participantIn(room, ana.participantId)?.channel.isCall && participantIn(room, ana.participantId)!.admitted, 'in at once');
   const seen = await until(() => (facilitator.events('peerUpdated') as { participantId: string; phone: boolean; phoneDigits?: string }[]).find((p) => p.participantId === ana.participantId && p.phone), 'the staff see the phone at once');
   expect(seen.phoneDigits).toBe('77');
   expect(await first.exited).toBe(0);
@@ -252,7 +252,7 @@ it('a call the page does not answer ends after 30 s; a browser that leaves while
   const started = Date.now();
   expect(await unanswered.exited).toBe(0);
   expect(Date.now() - started).toBeGreaterThanOrEqual(29_000);
-  expect(participantIn('door-timeout', ana.participantId)?.phone).toBeNull();
+  expect(participantIn('door-timeout', ana.participantId)?.callLeg).toBeNull();
 
   const askedAgain = ana.client.next('phoneJoinRequested', 10_000);
   const second = await call([{ keys: `${pinOf(ana)}#` }, { awaitBye: true }]);

@@ -77,7 +77,7 @@ async function group(room: string): Promise<Group> {
 function seatedByPhone(room: string, participantId: string): Promise<Participant> {
   return until(() => {
     const participant = suite.server.circle.registry.get(room)?.participant(participantId);
-    return participant?.channel.viaPhone && participant.media.producers.size > 0 && participant;
+    return participant?.channel.isCall && participant.media.producers.size > 0 && participant;
   }, 'the phone to take the seat');
 }
 
@@ -85,12 +85,12 @@ function seatedByPhone(room: string, participantId: string): Promise<Participant
 function voiceByPhone(room: string, participantId: string): Promise<Participant> {
   return until(() => {
     const participant = suite.server.circle.registry.get(room)?.participant(participantId);
-    return !participant?.channel.viaPhone && (participant?.phone?.media.producers.size ?? 0) > 0 && participant;
+    return !participant?.channel.isCall && (participant?.callLeg?.media.producers.size ?? 0) > 0 && participant;
   }, 'the phone to carry the voice');
 }
 
 /** The phone call's producer: the seat's own while the call holds it alone, else its leg's. */
-const producerOf = (participant: Participant) => [...participant.phoneMedia!.producers.values()][0]!;
+const producerOf = (participant: Participant) => [...participant.callMedia!.producers.values()][0]!;
 
 describe('dial-in: into the right seat', () => {
   it('the PIN in the join result puts the caller in their held seat; others see no leave, and "(phone)"', async () => {
@@ -140,19 +140,19 @@ describe('dial-in: into the right seat', () => {
   it('the call carrying the voice stays with the seat while the browser reconnects, and takes the seat when the browser leaves; no leave is seen', async () => {
     const { facilitator, clientId, pin, resumeToken, dropBrowser } = await group('phone-leg');
     const caller = await call([{ keys: `${pin}#` }, { awaitBye: true }]);
-    const leg = (await voiceByPhone('phone-leg', clientId)).phone;
+    const leg = (await voiceByPhone('phone-leg', clientId)).callLeg;
     const room = suite.server.circle.registry.get('phone-leg')!;
     caller.speak(440);
     // Her browser drops: the seat is held for it, and the same call goes on carrying her voice.
     await dropBrowser();
-    expect(room.participant(clientId)!.phone).toBe(leg);
+    expect(room.participant(clientId)!.callLeg).toBe(leg);
     // The browser comes back by resume: a new connection of the seat, with the same call.
     const back = suite.track(await connect(suite.server.url));
     const resumed = await back.ok<{ self: { voiceOnPhone: boolean } }>('resume', { resumeToken });
     expect(resumed.self.voiceOnPhone).toBe(true);
     const browser = room.participant(clientId)!;
     expect(browser.connection).toBe('connected');
-    expect(browser.phone).toBe(leg);
+    expect(browser.callLeg).toBe(leg);
     const before = (await producerOf(browser).getStats())[0]!.packetCount;
     await sleep(500);
     expect((await producerOf(browser).getStats())[0]!.packetCount).toBeGreaterThan(before + 10);
@@ -160,7 +160,7 @@ describe('dial-in: into the right seat', () => {
     await back.ok('leave');
     const byPhone = await seatedByPhone('phone-leg', clientId);
     expect(byPhone.connection).toBe('connected');
-    expect(byPhone.phone).toBeNull();
+    expect(byPhone.callLeg).toBeNull();
     expect(facilitator.events('peerLeft')).toEqual([]);
     expect(caller.sipp.exitCode).toBeNull();
   });
@@ -177,8 +177,8 @@ describe('dial-in: into the right seat', () => {
     const resumed = await back.ok<{ self: { voiceOnPhone: boolean } }>('resume', { resumeToken });
     expect(resumed.self.voiceOnPhone).toBe(true);
     const browser = suite.server.circle.registry.get('phone-adopt')!.participant(clientId)!;
-    expect(browser.connectionChannel.viaPhone).toBeFalsy();
-    expect(browser.phone?.media.producers.get(callProducer.id)).toBe(callProducer);
+    expect(browser.connectionChannel.isCall).toBeFalsy();
+    expect(browser.callLeg?.media.producers.get(callProducer.id)).toBe(callProducer);
     const before = (await callProducer.getStats())[0]!.packetCount;
     await sleep(500);
     expect((await callProducer.getStats())[0]!.packetCount).toBeGreaterThan(before + 10);
@@ -197,7 +197,7 @@ describe('dial-in: into the right seat', () => {
     await dropBrowser();
     const byPhone = await until(() => {
       const participant = suite.server.circle.registry.get('phone-leg-grace')?.participant(clientId);
-      return participant?.channel.viaPhone && participant.connection === 'connected' && participant;
+      return participant?.channel.isCall && participant.connection === 'connected' && participant;
     }, 'the call to take the seat after the grace', 12_000);
     expect(byPhone.role).toBe('client');
     expect(facilitator.events('peerLeft')).toEqual([]);
@@ -210,7 +210,7 @@ describe('dial-in: into the right seat', () => {
     const participant = await voiceByPhone('phone-leg-bye', clientId);
     expect(participant.media.producer(browserMicrophone).paused).toBe(true);
     expect(await caller.exited).toBe(0);
-    await until(() => participant.phone === null && !participant.media.producer(browserMicrophone).paused, 'the browser microphone heard again');
+    await until(() => participant.callLeg === null && !participant.media.producer(browserMicrophone).paused, 'the browser microphone heard again');
     expect(participant.connection).toBe('connected');
     expect((client.events('selfUpdated') as { voiceOnPhone: boolean }[]).at(-1)?.voiceOnPhone).toBe(false);
   });
@@ -400,7 +400,7 @@ describe('dial-in over TLS from an authenticated trunk', () => {
     const trunk = await Baresip.call(`sip:circle@127.0.0.1:${trunkTlsPort};transport=tls`, { caFile: certificates.caFile, toneHz: 440, clientCertificate: certificates.clientFile });
     try {
       await trunk.keys(`${(ana.result as { dialIn?: { pin: string } }).dialIn!.pin}#`);
-      await until(() => seat()?.channel.viaPhone && (seat()?.media.producers.size ?? 0) > 0, 'the trunk’s caller in the seat', 15_000);
+      await until(() => seat()?.channel.isCall && (seat()?.media.producers.size ?? 0) > 0, 'the trunk’s caller in the seat', 15_000);
     } finally {
       await trunk.stop();
     }
@@ -532,7 +532,7 @@ describe('dial-in: a media worker dies', () => {
       process.kill(suite.server.circle.registry.get(room)!.mediaWorker.worker.pid, 'SIGKILL');
       await told;
       // The call rejoins by itself; the browser resumes as the SDK does: after the call is back, or at once.
-      if (phoneFirst) await until(() => seatHere()?.connectionChannel.viaPhone && seatHere()?.connection === 'connected', 'the call back first', 10_000);
+      if (phoneFirst) await until(() => seatHere()?.connectionChannel.isCall && seatHere()?.connection === 'connected', 'the call back first', 10_000);
       const resumed = await until(async () => client.ok<{ resumeToken: string }>('resume', { resumeToken: token }).catch(() => undefined), 'the browser back', 10_000);
       token = resumed.resumeToken;
       const participant = await voiceByPhone(room, clientId);

@@ -178,7 +178,7 @@ it('a caller taking their seat by phone is sent as participant.dialledIn, and th
   const caller = await SipCaller.call(server.sipPort!, [{ keys: `${dialIn.pin}#` }, { awaitBye: true }]);
   try {
     caller.speak(0);
-    await expect.poll(() => server.circle.registry.get('hooked-phone')?.participant('kim')?.channel.viaPhone, { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => server.circle.registry.get('hooked-phone')?.participant('kim')?.channel.isCall, { timeout: 10_000 }).toBe(true);
     await sleep(1500);
     await fola.client.ok('end', {});
     await expect.poll(() => receiving.deliveries.some((d) => d.body.type === 'session.report' && d.body.roomId === 'hooked-phone'), { timeout: 5000 }).toBe(true);

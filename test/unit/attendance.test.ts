@@ -54,16 +54,16 @@ it('counts minutes on the phone while a call holds the seat, and not while the l
   const { ledger, at } = scripted('group-2');
   at(0, { type: 'session.started' });
   at(0, { type: 'participant.joined', participantId: 'kim' });
-  at(0, { type: 'participant.phone', participantId: 'kim', onPhone: false });
+  at(0, { type: 'participant.call', participantId: 'kim', voiceOnCall: false });
   at(0, { type: 'participant.admitted', participantId: 'kim' });
   at(10, { type: 'participant.reconnecting', participantId: 'kim' }); // the internet fails
   at(11, { type: 'participant.resumed', participantId: 'kim' }); // she calls in
-  at(11, { type: 'participant.phone', participantId: 'kim', onPhone: true });
+  at(11, { type: 'participant.call', participantId: 'kim', voiceOnCall: true });
   at(30, { type: 'participant.reconnecting', participantId: 'kim' }); // the line goes dead: 2 minutes not counted
   at(32, { type: 'participant.resumed', participantId: 'kim' });
-  at(32, { type: 'participant.phone', participantId: 'kim', onPhone: true });
+  at(32, { type: 'participant.call', participantId: 'kim', voiceOnCall: true });
   at(40, { type: 'participant.resumed', participantId: 'kim' }); // the browser takes the seat back
-  at(40, { type: 'participant.phone', participantId: 'kim', onPhone: false });
+  at(40, { type: 'participant.call', participantId: 'kim', voiceOnCall: false });
   at(50, { type: 'session.ended' });
   expect(ledger.report().participants[0]).toMatchObject({ minutesInRoom: 47, minutesOnPhone: 27, reconnects: 3 });
 });

@@ -6,6 +6,7 @@ import type { ParticipantMedia } from '../../src/media/participant-media.js';
 import { LinkQuality } from '../../src/quality/link-quality.js';
 import { RoomQuality } from '../../src/rooms/room-quality.js';
 import { Participant } from '../../src/rooms/participant.js';
+import { RoomRecord } from '../../src/rooms/room-record.js';
 import config from '../../config/default.json' with { type: 'json' };
 
 beforeEach(() => vi.useFakeTimers());
@@ -50,8 +51,9 @@ function setUp({ video = false } = {}) {
     media as unknown as ParticipantMedia,
     { send: () => undefined, detach: () => undefined, end: () => undefined },
     new LinkQuality(config.quality),
+    new RoomRecord('r'),
   );
-  participant.admitted = true;
+  participant.admit();
   const quality = new RoomQuality(
     {
       admittedParticipants: () => [participant],

@@ -98,13 +98,13 @@ describe('removal, limits, reconnecting readers', () => {
 
   it('keeps messages for someone reconnecting and gives them at resume; a removed one is taken back first', () => {
     const { room, messaging, counted } = setUp();
-    const ben = room.participant('ben')!;
-    ben.connection = 'reconnecting';
+    room.participant('ben')!.dropped();
     const kept = messaging.send(room.participant('fran')!, 'everyone', 'welcome back soon');
     const taken = messaging.send(room.participant('ana')!, 'everyone', 'oops');
     messaging.remove(room.participant('fran')!, taken.messageId);
     expect(room.sent.filter((s) => s.to === 'ben')).toEqual([]);
-    ben.connection = 'connected';
+    // Resumed: a new connection takes the seat.
+    const ben = room.add('ben', 'client');
     messaging.deliverPending(ben);
     expect(room.sent.filter((s) => s.to === 'ben').map((s) => (s.args[0] as ChatMessage).messageId)).toEqual([kept.messageId]);
     messaging.deliverPending(ben); // delivered once
@@ -115,7 +115,7 @@ describe('removal, limits, reconnecting readers', () => {
   it('forgets what waited for someone who left for good', () => {
     const { room, messaging } = setUp();
     const ben = room.participant('ben')!;
-    ben.connection = 'reconnecting';
+    ben.dropped();
     messaging.send(room.participant('fran')!, 'everyone', 'hello');
     messaging.forget('ben');
     messaging.deliverPending(ben);

@@ -141,7 +141,7 @@ describe('media', () => {
     const co = room.add('co', 'cofacilitator');
     room.add('lead', 'facilitator');
     room.add('a', 'client');
-    room.add('b', 'client').locks.audio = true;
+    room.add('b', 'client').lock('audio');
     room.add('c', 'client', { waiting: true });
     expect(await moderation.muteAllClients(co)).toBe(1);
     expect(room.calls).toEqual(['lock a audio']);
