@@ -25,6 +25,13 @@ module.exports = {
       to: { path: '^(src/(signaling|http|api|metrics|phone)/|node_modules/(socket\\.io|express|prom-client|sip|@evan)/)' },
     },
     {
+      name: 'phone-reaches-rooms-through-its-port',
+      severity: 'error',
+      comment: 'The phone bridge knows the rooms by CallSeats (its SeatGateway) and the domain types it hands over, never the Room class.',
+      from: { path: '^src/phone/' },
+      to: { path: '^src/rooms/(room|room-media|call-legs|audience|floor|turn-taking|moderation)\\.ts$' },
+    },
+    {
       name: 'store-takes-plain-data',
       severity: 'error',
       comment: 'The store layer writes and reads plain data; it may name domain types, never import domain code.',

@@ -12,6 +12,7 @@ import type { Logger } from './logging/logger.js';
 import { WorkerPool } from './media/worker-pool.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { observeRoom, roomCounts } from './metrics/room-metrics.js';
+import { CallSeats } from './rooms/call-seats.js';
 import { RoomRegistry } from './rooms/room-registry.js';
 import { attachSignaling, type SignalingServer } from './signaling/server.js';
 import type { KeyValueStore } from './store/kv.js';
@@ -147,7 +148,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
     return { ready, checks: { workers, accepting: registry!.accepting && !shuttingDown, store: kv.available ? 'up' : 'down' } };
   };
 
-  const phone = config.phone.enabled ? new PhoneBridge(config.phone, kv, { directory, keys }, registry, metrics.phone, logger) : undefined;
+  const phone = config.phone.enabled ? new PhoneBridge(config.phone, kv, { directory, keys }, new CallSeats(registry), metrics.phone, logger) : undefined;
   const dialIn = phone && ((identity: Identity) => phone.dialInFor(identity));
   const httpServer = createServer(createPublicApp({ config, tokens, logger }));
   const internalServer = createServer(createInternalApp({ config, metrics, logger, readiness, registry, tokens, reports, phone }));

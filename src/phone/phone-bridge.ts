@@ -1,6 +1,7 @@
 import type { Identity } from '../auth/tokens.js';
 import type { CircleConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
+import type { ParticipantMedia } from '../media/participant-media.js';
 import type { DialIn } from '../protocol/events.js';
 import { can } from '../rooms/permissions.js';
 import type { PrivacyKeys } from '../privacy/privacy-keys.js';
@@ -9,12 +10,13 @@ import type { RoomDirectory } from '../store/room-directory.js';
 import { DialInPins } from './dial-in-pins.js';
 import { FrameClock } from './frame-clock.js';
 import { PhoneCall } from './phone-call.js';
-import type { SeatGateway } from './phone-seat.js';
+import type { SeatGateway } from './seat-gateway.js';
 import { PhoneHops } from './phone-hops.js';
 import type { PhoneMeter } from './phone-meter.js';
 import { Networks } from './networks.js';
 import { PinGate } from './pin-gate.js';
 import { Prompts } from './prompts.js';
+import { CallVoices } from './room-voices.js';
 import { RtpLeg } from './rtp-leg.js';
 import { OfferRefused, readOffer, writeAnswer, type AgreedMedia } from './sdp-answer.js';
 import type { SipCall } from './sip-dialogs.js';
@@ -41,6 +43,8 @@ const PIN_NOTICES = 'circle:phone:pin-notices';
 export class PhoneBridge {
   private readonly pins: DialInPins;
   private readonly clock: FrameClock;
+  /** Each room's receivers and mixes, for all the calls in it. */
+  private readonly voices: CallVoices;
   private readonly endpoint: SipEndpoint;
   private readonly server: SipServer;
   private readonly prompts: Prompts;
@@ -61,6 +65,7 @@ export class PhoneBridge {
   ) {
     this.mediaNetworks = new Networks(settings.allowedMediaNetworks.length ? settings.allowedMediaNetworks : settings.allowedSources);
     this.clock = new FrameClock(() => meter.frameLate());
+    this.voices = new CallVoices(seats);
     this.pins = new DialInPins(kv, settings);
     // A notice goes to every node: the one running the room tells its staff.
     this.gate = new PinGate(this.pins, kv, settings, (roomId, wrongPins) => {
@@ -117,6 +122,11 @@ export class PhoneBridge {
   /** A seat's PIN, the number to call and until when the PIN works (also for phone-only seats the clinic creates). */
   async seatPin(identity: Identity): Promise<DialIn & { expiresAt: string }> {
     return { ...(await this.pins.pinFor(identity)), number: this.settings.displayNumber };
+  }
+
+  /** The receiver at the SFU taking `space`'s voices in `room` for the calls there, if any call is there. */
+  receiverIn(room: object, space: string | null): ParticipantMedia | undefined {
+    return this.voices.receiverIn(room, space);
   }
 
   async close(): Promise<void> {
@@ -202,6 +212,7 @@ export class PhoneBridge {
       prompts: this.prompts,
       gate: this.gate,
       seats: this.seats,
+      voices: this.voices,
       settings: this.settings,
       logger: this.logger,
       mediaAddress: this.address,

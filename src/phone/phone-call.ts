@@ -3,7 +3,9 @@ import type { Logger } from '../logging/logger.js';
 import { CircleError } from '../protocol/errors.js';
 import type { FrameClock } from './frame-clock.js';
 import { clip, FRAME_MS, FRAME_SAMPLES, SampleQueue } from './phone-audio.js';
-import { PhoneSeat, type CallerPort, type SeatGateway } from './phone-seat.js';
+import { PhoneSeat, type CallerPort } from './phone-seat.js';
+import type { SeatGateway } from './seat-gateway.js';
+import type { CallVoices } from './room-voices.js';
 import type { PinGate } from './pin-gate.js';
 import type { PromptName, Prompts } from './prompts.js';
 import type { LegStats, RtpLeg } from './rtp-leg.js';
@@ -48,6 +50,8 @@ export interface CallContext {
   prompts: Prompts;
   gate: PinGate;
   seats: SeatGateway;
+  /** Each room's receivers and mixes, kept by the bridge for all its calls. */
+  voices: CallVoices;
   settings: { digitTimeoutMs: number; pinEntryTimeoutMs: number; rtpTimeoutMs: number };
   hooks: CallHooks;
   logger: Logger;
@@ -181,7 +185,7 @@ export class PhoneCall implements CallerPort {
     const owner = this.context.forwardedPin === undefined ? await this.context.hops?.ownerElsewhere(identity.roomId) : undefined;
     if (this.stage !== 'checking') return; // hung up meanwhile
     if (owner) return this.forward(owner, pin);
-    const seat = new PhoneSeat(identity, this.context.seats, this, callerDigits(this.sip.invite.headers.from.uri));
+    const seat = new PhoneSeat(identity, this.context.seats, this.context.voices, this, callerDigits(this.sip.invite.headers.from.uri));
     this.seat = seat;
     this.stage = 'seated';
     try {

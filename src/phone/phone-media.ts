@@ -2,10 +2,12 @@ import { randomInt } from 'node:crypto';
 import type { types } from 'mediasoup';
 import { CircleError } from '../protocol/errors.js';
 import type { Participant } from '../rooms/participant.js';
-import type { Room } from '../rooms/room.js';
+import type { Membership } from '../rooms/room-registry.js';
 import { audioLevel, encodeG711, FRAME_SAMPLES, FrameCutter } from './phone-audio.js';
+import type { SeatGateway } from './seat-gateway.js';
+import type { CallVoices } from './room-voices.js';
 import { AUDIO_LEVEL_EXTENSION_ID, RtpSequence } from './rtp-packet.js';
-import { enterSpace, type SpaceMix } from './space-mix.js';
+import type { SpaceMix } from './space-mix.js';
 
 /** G.711 μ-law (PCMU), payload type 0: the caller's voice goes into the room as the phone network carries it. */
 const PCMU_PAYLOAD_TYPE = 0;
@@ -26,7 +28,9 @@ export class PhoneMedia {
 
   /** `seat`: the participant the call belongs to now (a browser reconnecting under a leg makes a new one). */
   constructor(
-    private readonly room: Room,
+    private readonly seats: SeatGateway,
+    private readonly membership: Membership,
+    private readonly voices: CallVoices,
     private readonly seat: () => Participant | undefined,
   ) {}
 
@@ -41,22 +45,18 @@ export class PhoneMedia {
 
   private async open(): Promise<void> {
     // The call's transport and producer: the seat's own when the call holds it alone, else its leg's.
-    const media = this.seat()?.callMedia;
-    if (!media) throw new CircleError('NOT_JOINED', 'the call no longer holds the seat');
-    const sendTransport = await this.room.media.createCallTransport(this.participant());
-    const producerId = await this.room.media.produce(this.participant(), {
-      transportId: sendTransport,
-      kind: 'audio',
-      source: 'microphone',
-      rtpParameters: {
+    this.producer = await this.seats.sendVoice(
+      this.membership,
+      this.participant(),
+      {
         codecs: [{ mimeType: 'audio/PCMU', payloadType: PCMU_PAYLOAD_TYPE, clockRate: 8000, channels: 1, rtcpFeedback: [] }],
         // The level of each frame, as browsers send it: the active-speaker observer can pick a caller too.
         headerExtensions: [{ uri: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level', id: AUDIO_LEVEL_EXTENSION_ID }],
         encodings: [{ ssrc: this.outgoing.ssrc }],
         rtcp: { cname: 'circle-phone', reducedSize: true },
       },
-    });
-    this.producer = media.producers.get(producerId);
+      'microphone',
+    );
   }
 
   /** The caller may hear a voice (announced by the room): their space's mix takes it once for everyone there. */
@@ -90,7 +90,7 @@ export class PhoneMedia {
   private spaceOf(participant: Participant): SpaceMix {
     if (!this.space || this.space.space !== participant.sideRoomId) {
       this.space?.leave();
-      this.space = enterSpace(this.room, participant.sideRoomId);
+      this.space = this.voices.enter(this.membership, participant.sideRoomId);
     }
     return this.space;
   }

@@ -5,15 +5,11 @@ import type { Participant, ParticipantChannel, ServerEventArgs, ServerEventName 
 import type { Membership } from '../rooms/room-registry.js';
 import { PhoneMedia } from './phone-media.js';
 import type { PromptName } from './prompts.js';
+import type { CallVoices } from './room-voices.js';
+import type { SeatGateway } from './seat-gateway.js';
 
-/** What the phone bridge needs of the rooms: the registry's seat operations, nothing more. */
-export interface SeatGateway {
-  join(identity: Identity, channel: ParticipantChannel): Promise<Membership>;
-  leave(membership: Membership): void;
-  holdSeat(membership: Membership): void;
-  /** Tells the staff of `roomId`, if it runs here, of wrong dial-in PINs for it; answers whether it runs here. */
-  tellStaffOfWrongPins(roomId: string, wrongPins: number): boolean;
-}
+/** What a call does with each room event it is told: typed by the event, and silent for the rest. */
+type EventHandlers = { [E in ServerEventName]?: (...args: ServerEventArgs<E>) => void };
 
 /** How the seat speaks to its caller. */
 export interface CallerPort {
@@ -54,6 +50,7 @@ export class PhoneSeat implements ParticipantChannel {
   constructor(
     private readonly identity: Identity,
     private readonly seats: SeatGateway,
+    private readonly voices: CallVoices,
     private readonly caller: CallerPort,
     callerDigits?: string,
   ) {
@@ -65,42 +62,37 @@ export class PhoneSeat implements ParticipantChannel {
     const membership = await this.seats.join(this.identity, this);
     this.membership = membership;
     this.lastSelf = membership.participant.selfView();
-    this.lastFloor = membership.room.floor.view();
+    this.lastFloor = this.seats.floor(membership);
     if (!membership.participant.admitted) return this.caller.say('waiting');
-    // The seat's browser is asked first: nothing is heard either way until it says yes (then 'admitted' comes).
+    // The seat's page is asked first: nothing is heard either way until it says yes (then 'admitted' comes).
     if (membership.participant.callLeg?.channel === this) return this.caller.say('confirmOnPage');
-    await this.startMedia(membership.room.admittedView(membership.participant).peers);
+    await this.startMedia(this.seats.peers(membership, membership.participant));
     this.caller.say('joined');
   }
 
   send<E extends ServerEventName>(event: E, ...args: ServerEventArgs<E>): void {
-    const [payload] = args as unknown[];
-    switch (event) {
-      case 'admitted':
-        // Let in from the waiting room; or, as the leg carrying a browser's voice, said yes to ('voiceOnPhone' is said then).
-        this.startMedia((payload as { peers: PeerInfo[] }).peers).then(
-          () => this.membership?.participant.callLeg?.channel !== this && this.caller.say('admitted'),
-          () => this.caller.farewell('unavailable'),
-        );
-        return;
-      case 'peerJoined':
-      case 'peerUpdated':
-        return this.hearPeer(payload as PeerInfo);
-      case 'producerAdded': {
-        const { producer } = payload as { producer: { producerId: string; kind: string } };
-        if (producer.kind === 'audio') this.media?.hear(producer.producerId);
-        return;
-      }
-      case 'selfUpdated':
-        return this.selfChanged(payload as SelfView);
-      case 'unmuteRequested':
-        if ((payload as { kind: string }).kind === 'audio') this.caller.say('askedToUnmute');
-        return;
-      case 'floorUpdated':
-        return this.floorChanged(payload as FloorView);
-      default:
-    }
+    const handle = this.handlers[event] as ((...args: ServerEventArgs<E>) => void) | undefined;
+    handle?.(...args);
   }
+
+  private readonly handlers: EventHandlers = {
+    // Let in from the waiting room; or, as the leg carrying a page's voice, said yes to ('voiceOnPhone' is said then).
+    admitted: ({ peers }) =>
+      void this.startMedia(peers).then(
+        () => this.membership?.participant.callLeg?.channel !== this && this.caller.say('admitted'),
+        () => this.caller.farewell('unavailable'),
+      ),
+    peerJoined: (peer) => this.hearPeer(peer),
+    peerUpdated: (peer) => this.hearPeer(peer),
+    producerAdded: ({ producer }) => {
+      if (producer.kind === 'audio') this.media?.hear(producer.producerId);
+    },
+    selfUpdated: (self) => this.selfChanged(self),
+    unmuteRequested: ({ kind }) => {
+      if (kind === 'audio') this.caller.say('askedToUnmute');
+    },
+    floorUpdated: (floor) => this.floorChanged(floor),
+  };
 
   /** The room closed under the seat (a worker died, the node drains): the seat is held; take it again. */
   detach(): void {
@@ -134,14 +126,16 @@ export class PhoneSeat implements ParticipantChannel {
     this.media?.mixInto(mix, frame);
   }
 
-  /** The caller hung up: the seat is given up, as a browser's leave. */
+  /** The caller hung up: the seat is given up, as a page's leave (a leg gives the voice back to its page). */
   leave(): void {
-    this.letGo((membership) => this.seats.leave(membership));
+    if (this.membership) this.seats.hangUp(this.membership, this);
+    this.close();
   }
 
-  /** The caller vanished (no RTP): the seat is held for the resume grace, as for a dropped browser. */
+  /** The caller vanished (no RTP): the seat is held for the resume grace, as for a dropped page. */
   hold(): void {
-    this.letGo((membership) => this.seats.holdSeat(membership));
+    if (this.membership) this.seats.lose(this.membership, this);
+    this.close();
   }
 
   close(): void {
@@ -150,29 +144,15 @@ export class PhoneSeat implements ParticipantChannel {
     this.media = undefined;
   }
 
-  /**
-   * The call ends its part in the seat: `alone` when it holds the seat as its one connection; a call that only
-   * carried the voice of a seat whose browser is in hands the voice back to the browser instead.
-   */
-  private letGo(alone: (membership: Membership) => void): void {
-    const membership = this.membership;
-    const seat = this.seat();
-    if (membership && seat?.callLeg?.channel === this) membership.room.callLegs.hungUp(seat, this);
-    else if (membership) alone(membership);
-    this.close();
-  }
-
   /** The seat this call belongs to now: as its one connection, or as the leg carrying its voice. */
   private seat(): Participant | undefined {
-    const participant = this.membership?.room.participant(this.identity.participantId);
-    if (participant?.connectionChannel === this || participant?.callLeg?.channel === this) return participant;
-    return undefined;
+    return this.membership && this.seats.seatOf(this.membership, this);
   }
 
   private async startMedia(peers: PeerInfo[]): Promise<void> {
     const membership = this.membership;
     if (!membership || this.media) return;
-    const media = new PhoneMedia(membership.room, () => this.seat());
+    const media = new PhoneMedia(this.seats, membership, this.voices, () => this.seat());
     this.media = media;
     await media.start();
     for (const peer of peers) this.hearPeer(peer);
@@ -206,7 +186,7 @@ export class PhoneSeat implements ParticipantChannel {
     if (!this.membership || !participant || !producerId) return;
     const unmuting = !participant.wants.audio;
     try {
-      await this.membership.room.media.setProducerPaused(participant, producerId, !unmuting);
+      await this.seats.setMicrophone(this.membership, participant, producerId, unmuting);
       this.caller.say(unmuting ? 'unmuted' : 'mutedSelf');
     } catch (error) {
       if (error instanceof CircleError && error.code === 'FORBIDDEN') this.caller.say('stillMuted');
@@ -216,15 +196,8 @@ export class PhoneSeat implements ParticipantChannel {
   private toggleHand(): void {
     const participant = this.seat();
     if (!this.membership || !participant) return;
-    const { room } = this.membership;
     try {
-      if (room.floor.position(participant.id) > 0) {
-        room.turns.lowerHand(participant);
-        this.caller.say('handLowered');
-      } else {
-        room.turns.raiseHand(participant);
-        this.caller.say('handRaised');
-      }
+      this.caller.say(this.seats.toggleHand(this.membership, participant) === 'lowered' ? 'handLowered' : 'handRaised');
     } catch {
       // Refused (in a side room, say): the hand stays as it was.
     }

@@ -1,7 +1,8 @@
 import { Decoder } from '@evan/opus';
 import type { ParticipantMedia } from '../media/participant-media.js';
 import type { Participant } from '../rooms/participant.js';
-import type { Room } from '../rooms/room.js';
+import type { Membership } from '../rooms/room-registry.js';
+import type { SeatGateway } from './seat-gateway.js';
 import { decodeG711, FRAME_SAMPLES, pcmSamples, SampleQueue } from './phone-audio.js';
 import { parseRtp } from './rtp-packet.js';
 
@@ -26,23 +27,14 @@ function decoderFor(mimeType: string): (payload: Buffer) => Int16Array {
   return (payload) => pcmSamples(opus.decode(payload));
 }
 
-/** The spaces with callers in them, per room. */
-const roomSpaces = new WeakMap<Room, Map<string | null, SpaceMix>>();
-
-/** A caller enters `space` of `room`: its mix, made for the first caller there. Each `enterSpace` is paired with a `leave`. */
-export function enterSpace(room: Room, space: string | null): SpaceMix {
-  const spaces = roomSpaces.get(room) ?? new Map<string | null, SpaceMix>();
-  roomSpaces.set(room, spaces);
-  let mix = spaces.get(space);
-  if (!mix) spaces.set(space, (mix = new SpaceMix(room, space, () => spaces.delete(space))));
-  mix.callers += 1;
-  return mix;
-}
-
 /**
- * One space's voices (the group's, or a side room's), taken once by the space's listener at the SFU, decoded once,
+ * One space's voices (the group's, or a side room's), taken once by the space's receiver at the SFU, decoded once,
  * and summed once per frame for every caller there; each caller hears the sum less their own voice (mix-minus). So
- * n callers hearing each other cost n voices and one sum, not n² of each (docs/benchmarks.md, "Phone bridge").
+ * n callers hearing each other cost n voices and one sum, not n² of each (docs/benchmarks.md, "Phone bridge"). A
+ * consumer per caller per voice was n² for n callers (a room of twelve callers sent every packet across the worker's
+ * channel eleven times) and cost more than the 2%-of-a-core target per caller. The rules still act at the SFU: the
+ * receiver takes only the voices of those in its space (`SeatGateway.listenFor`), and stops taking someone's voice
+ * the moment they leave the space, before anyone is told (`keepTo`, on the room's `parted`).
  */
 export class SpaceMix {
   callers = 0;
@@ -51,20 +43,22 @@ export class SpaceMix {
   private readonly heard = new Set<string>();
   private readonly sum = new Int32Array(FRAME_SAMPLES);
   private mixedFrame = -1;
-  private readonly listener: Promise<ParticipantMedia>;
+  /** The space's receiver at the SFU; `ready` settles once its receive transport exists. */
+  private readonly receiver: ParticipantMedia;
+  private readonly ready: Promise<void>;
   private closed = false;
 
   constructor(
-    private readonly room: Room,
+    private readonly seats: SeatGateway,
+    private readonly membership: Membership,
     readonly space: string | null,
     private readonly onClose: () => void,
   ) {
-    this.listener = room.media.listeners.open(space).then((listener) => {
-      listener.on('consumersClosed', (consumerIds) => consumerIds.forEach((consumerId) => this.forget(consumerId)));
-      return listener;
-    });
-    // A listener that cannot open (the room is closing) leaves the space silent; `hear` reports nothing either.
-    this.listener.catch(() => undefined);
+    this.receiver = seats.openReceiver(membership);
+    this.receiver.on('consumersClosed', (consumerIds) => consumerIds.forEach((consumerId) => this.forget(consumerId)));
+    this.ready = this.receiver.createDirectTransport('recv').then(() => undefined);
+    // A receiver that cannot open (the room is closing) leaves the space silent; `hear` reports nothing either.
+    this.ready.catch(() => undefined);
   }
 
   /** `caller` (in this space) may hear `producerId`: the space takes it, unless it already does. */
@@ -72,9 +66,9 @@ export class SpaceMix {
     if (this.closed || this.heard.has(producerId)) return;
     this.heard.add(producerId);
     try {
-      const listener = await this.listener;
-      const info = await this.room.media.listenFor(caller, this.space, producerId);
-      const consumer = listener.consumers.get(info.consumerId);
+      await this.ready;
+      const info = await this.seats.listenFor(this.membership, this.receiver, caller, this.space, producerId);
+      const consumer = this.receiver.consumers.get(info.consumerId);
       if (!consumer) throw new Error('closed meanwhile');
       const voice: Voice = {
         producerId,
@@ -102,14 +96,24 @@ export class SpaceMix {
     }
   }
 
-  /** A caller left the space: the last one closes its mix and its listener at the SFU. */
+  get receiverAtSfu(): ParticipantMedia {
+    return this.receiver;
+  }
+
+  /** These people left a space: if they are not in this one now, the receiver stops taking their voices. */
+  keepTo(people: Participant[]): void {
+    const apart = new Set(people.filter((person) => person.sideRoomId !== this.space).map((person) => person.id));
+    if (apart.size > 0) this.receiver.closeConsumersOf(apart);
+  }
+
+  /** A caller left the space: the last one closes its mix and its receiver at the SFU. */
   leave(): void {
     this.callers -= 1;
     if (this.callers > 0) return;
     this.closed = true;
     this.voices.clear();
     this.onClose();
-    this.room.media.listeners.close(this.space);
+    this.receiver.close();
   }
 
   private mixFrame(frame: number): void {

@@ -11,7 +11,7 @@ export const CALL_CONFIRM_MS = 30_000;
 
 /**
  * Calls that carry a seat's voice while its page keeps the video (a client dials in because the page's audio fails,
- * with the page still connected). The page is asked first ("A phone is joining as you — is this you?"): a PIN can be
+ * with the page still connected). The page is asked first (`phoneJoinRequested`: is this call you?): a PIN can be
  * guessed or overheard, and the person in the seat is the one who knows. Once they say yes, the call is a leg of the
  * page's seat: its own transports and producer, heard instead of the page's microphone, and hearing the room instead
  * of the page's speakers. It stays with the seat while the page reconnects or reloads, and takes the seat over when

@@ -125,7 +125,7 @@ export class Moderation {
   }
 
   /** Whether calls may go straight into seats held for their own drop, or all wait for the staff. */
-  setPhoneEntry(actor: Participant, intoHeldSeats: boolean): void {
+  setCallEntry(actor: Participant, intoHeldSeats: boolean): void {
     this.authorize(actor, 'setPhoneEntry');
     this.room.record.setCallsIntoHeldSeats(intoHeldSeats);
     this.room.roomViewChanged();

@@ -8,7 +8,6 @@ import type { Audience } from './audience.js';
 import type { Floor } from './floor.js';
 import type { CallLeg, Participant } from './participant.js';
 import { authorize } from './permissions.js';
-import type { SpaceListeners } from './space-listeners.js';
 
 /**
  * A room's media rules and requests: what the SFU forwards of each participant (their wish, a facilitator's
@@ -24,8 +23,6 @@ export class RoomMedia {
     private readonly speakers: ActiveSpeakers,
     /** Whether load-test bots may open plain RTP transports (benchmarks only). */
     private readonly botTransports: boolean,
-    /** The phone bridge's receivers, one per space with callers in it. */
-    readonly listeners: SpaceListeners,
   ) {}
 
   /** Whether the SFU forwards this participant's `kind` now, from `media` (their connection's, or their call leg's). */
@@ -97,7 +94,7 @@ export class RoomMedia {
 
   /**
    * A call's send transport (a DirectTransport), under the same rules as a page's. What the call hears comes through
-   * its space's listener (`listenFor`).
+   * its space's receiver (`listenFor`).
    */
   async createCallTransport(participant: Participant): Promise<string> {
     participant.assertAdmitted();
@@ -176,13 +173,12 @@ export class RoomMedia {
   }
 
   /**
-   * A caller (`participant`, in `space`) hears `producerId`: the listener of `space` (open already) takes it,
-   * running, if they may hear its owner. Answers the listener's consumer.
+   * A caller (`participant`, in `space`) hears `producerId`: `listener`, the receiver of `space`, takes it, running,
+   * if they may hear its owner. Answers the listener's consumer.
    */
-  async listenFor(participant: Participant, space: string | null, producerId: string): Promise<ConsumerInfo> {
-    const listener = this.listeners.of(space);
-    // A caller who moved meanwhile hears through their new space's listener, never this one.
-    if (!listener || participant.sideRoomId !== space) throw new CircleError('NOT_FOUND', 'no one listens in this space');
+  async listenFor(listener: ParticipantMedia, participant: Participant, space: string | null, producerId: string): Promise<ConsumerInfo> {
+    // A caller who moved meanwhile hears through their new space's receiver, never this one.
+    if (participant.sideRoomId !== space) throw new CircleError('NOT_FOUND', 'no one listens in this space');
     const { producer, owner } = this.audibleProducer(participant, producerId);
     const consumer = await listener.consume(producer, owner.id);
     // The owner changed space while the consumer was being made: the listener hears only its own space.
@@ -194,15 +190,11 @@ export class RoomMedia {
     return consumer;
   }
 
-  /**
-   * Those who could hear each other no longer can: what each received of the other stops at the SFU, and each
-   * space's listener stops taking the voices of those who left the space.
-   */
+  /** Those who could hear each other no longer can: what each received of the other stops at the SFU. */
   separate(pairs: [receiver: Participant, sender: Participant][]): void {
     const sendersOf = new Map<Participant, Set<string>>();
     for (const [receiver, sender] of pairs) sendersOf.set(receiver, (sendersOf.get(receiver) ?? new Set()).add(sender.id));
     for (const [receiver, senders] of sendersOf) receiver.media.closeConsumersOf(senders);
-    this.listeners.keepToSpaces(pairs.flat());
   }
 
   /**

@@ -96,6 +96,8 @@ export type RoomObserverEvents = {
   /** A message was sent; counted by how it was addressed, never by whom or what. */
   message: [audience: AudienceKind];
   participation: [event: ParticipationEvent];
+  /** These people left a space (the group or a side room): their voices are no longer any other space's to take. */
+  parted: [participants: Participant[]];
   /** A failure in work no request waits for (a timer, an event): logged, never thrown into the void. */
   taskFailed: [error: unknown, during: string];
 };

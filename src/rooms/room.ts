@@ -27,7 +27,6 @@ import { RoomViews } from './room-views.js';
 import { ADMINISTRATOR, type ModerationPort, type ParticipationEvent, type RoomObserverEvents, type SideRoomPort, type TurnTakingPort } from './room-port.js';
 import type { RoomSettings } from './room-settings.js';
 import { SideRooms } from './side-rooms.js';
-import { SpaceListeners } from './space-listeners.js';
 import { TurnTaking } from './turn-taking.js';
 
 type RoomEvents = { empty: []; closed: [] };
@@ -68,8 +67,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.audience = new Audience(this.participants, settings.observersVisibleToClients);
     this.floor = new Floor(record.floor, settings.turnWarningMs);
     const speakers = new ActiveSpeakers(router, (space, participantId) => this.audience.notifySpace(space, 'activeSpeaker', { participantId }));
-    const listeners = new SpaceListeners(() => this.createMedia(() => 0), router.rtpCapabilities);
-    this.media = new RoomMedia(this.audience, this.floor, speakers, settings.botTransports, listeners);
+    this.media = new RoomMedia(this.audience, this.floor, speakers, settings.botTransports);
     const budget = new ActorBudget(settings.moderationPerSecond, settings.moderationBurst);
     this.moderation = new Moderation(this, budget);
     this.turns = new TurnTaking(this, budget);
@@ -237,7 +235,11 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   }
 
   async relocate(moved: Participant[], sideRoomId: string | null): Promise<void> {
-    this.audience.relocate(moved, sideRoomId, (apart) => this.media.separate(apart));
+    this.audience.relocate(moved, sideRoomId, (apart) => {
+      this.media.separate(apart);
+      // Receivers that take a space's voices for calls stop taking those who left it, before anyone is told.
+      this.observer.emit('parted', [...new Set(apart.flat())]);
+    });
     for (const participant of moved) this.tell({ type: 'participant.sideRoom', participantId: participant.id, inSideRoom: sideRoomId !== null });
     // The group's turns go on without someone who is not there to take one (documented in docs/protocol.md).
     if (sideRoomId !== null) for (const participant of moved) this.floor.participantLeft(participant.id);
@@ -308,6 +310,16 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
       this.observer.emit('seatOutcome', 'expired');
       this.remove(participant);
     });
+  }
+
+  /**
+   * A receiver at the SFU on this room's router, for voices taken outside a page (a bridge's, one per space): what it
+   * takes passes `RoomMedia.listenFor`, and it stops taking whoever leaves its space when the room says `parted`.
+   */
+  createReceiver(): ParticipantMedia {
+    const receiver = this.createMedia(() => 0);
+    receiver.setRtpCapabilities(this.router.rtpCapabilities);
+    return receiver;
   }
 
   private createMedia(videoLayers: () => number): ParticipantMedia {

@@ -184,7 +184,7 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
   sendMessage: inRoom((room, actor, { to, text }) => room.messaging.send(actor, to, text)),
   setGroupMessages: inRoom((room, actor, { enabled }) => (room.messaging.setGroupMessages(actor, enabled), done)),
   removeMessage: inRoom((room, actor, { messageId }) => (room.messaging.remove(actor, messageId), done)),
-  setPhoneEntry: inRoom((room, actor, { intoHeldSeats }) => (room.moderation.setPhoneEntry(actor, intoHeldSeats), done)),
+  setPhoneEntry: inRoom((room, actor, { intoHeldSeats }) => (room.moderation.setCallEntry(actor, intoHeldSeats), done)),
   answerPhoneJoin: inRoom((room, actor, { accept }) => (room.answerCallJoin(actor, accept), done)),
   openSideRoom: inRoom(async (room, actor, { participantIds }: { participantIds: string[] }) => ({
     sideRoomId: await room.sideRooms.open(actor, participantIds),

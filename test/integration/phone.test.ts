@@ -132,7 +132,7 @@ describe('dial-in: into the right seat', () => {
     );
     expect(seen.producers.filter((p) => !p.paused)).toHaveLength(1);
     // The group's listener at the SFU takes the facilitator's microphone for the caller; never the caller's own voice.
-    const listener = await until(() => suite.server.circle.registry.get('phone-tcp')!.media.listeners.of(null), "the group's listener");
+    const listener = await until(() => suite.server.circle.phone!.receiverIn(suite.server.circle.registry.get('phone-tcp')!, null), "the group's listener");
     await until(() => listener.consumers.size === 1, "the facilitator's audio taken for the caller");
     expect([...listener.consumers.values()].map((consumer) => consumer.appData.participantId)).not.toContain(clientId);
   });
@@ -440,8 +440,8 @@ describe('dial-in: the room’s rules reach the phone', () => {
       phones.push({ id: client.participantId, caller, hz });
     }
     const [ana, ben, cy] = phones as [(typeof phones)[0], (typeof phones)[0], (typeof phones)[0]];
-    const media = suite.server.circle.registry.get(room)!.media;
-    const takenIn = (space: string | null) => [...(media.listeners.of(space)?.consumers.values() ?? [])].map((consumer) => consumer.appData.participantId).sort();
+    const receiverIn = (space: string | null) => suite.server.circle.phone!.receiverIn(suite.server.circle.registry.get(room)!, space);
+    const takenIn = (space: string | null) => [...(receiverIn(space)?.consumers.values() ?? [])].map((consumer) => consumer.appData.participantId).sort();
     /** Each of `group` hears all the others of it, and not itself, nor anyone of `apart`. */
     const hearing = (group: typeof phones, apart: typeof phones, what: string) =>
       until(
@@ -470,7 +470,7 @@ describe('dial-in: the room’s rules reach the phone', () => {
     await facilitator.client.ok('closeSideRoom', { sideRoomId });
     await hearing(phones, [], 'the three hearing each other again');
     // The side room's listener closed with its last caller.
-    expect(media.listeners.of(sideRoomId)).toBeUndefined();
+    expect(receiverIn(sideRoomId)).toBeUndefined();
   });
 
   it('queue mode silences the caller at the SFU until given the floor', async () => {

@@ -9,7 +9,6 @@ import type { Role } from '../../src/protocol/roles.js';
 import { Audience } from '../../src/rooms/audience.js';
 import type { Participant } from '../../src/rooms/participant.js';
 import { RoomMedia } from '../../src/rooms/room-media.js';
-import type { SpaceListeners } from '../../src/rooms/space-listeners.js';
 import { FakeRoom } from '../helpers/fake-room.js';
 
 const fakeMedia = () => ({ on: () => undefined, describeProducers: () => [] }) as unknown as ParticipantMedia;
@@ -18,7 +17,7 @@ const quietChannel = { send: () => undefined, detach: () => undefined, end: () =
 function setUp() {
   const room = new FakeRoom();
   const audience = new Audience(room.people, false);
-  const media = new RoomMedia(audience, room.floor, {} as ActiveSpeakers, false, {} as SpaceListeners);
+  const media = new RoomMedia(audience, room.floor, {} as ActiveSpeakers, false);
   return { room, audience, media };
 }
 
