@@ -71,6 +71,13 @@ it('has no cycle between the folders of src/', () => {
   expect(cycles).toEqual([]);
   // The graph is read: the room domain's arrows down are there.
   expect([...(arrows.get('rooms')?.keys() ?? [])]).toEqual(expect.arrayContaining(['media', 'store', 'quality', 'protocol']));
+
+  // docs/architecture.md draws every arrow between folders, and only those.
+  const doc = readFileSync('docs/architecture.md', 'utf8');
+  const diagram = doc.slice(doc.indexOf('%% folders'), doc.indexOf('```', doc.indexOf('%% folders')));
+  const drawn = [...diagram.matchAll(/^\s*(\w+) --> (\w+)$/gm)].map(([, from, to]) => `${from} → ${to}`).sort();
+  const real = [...arrows].flatMap(([from, tos]) => [...tos.keys()].map((to) => `${from} → ${to}`)).sort();
+  expect(drawn).toEqual(real);
 });
 
 /** Files under src/ may pass ~350 lines only where the README's architecture section names them and says why. */
