@@ -95,3 +95,19 @@ it('keeps files under src/ within ~350 lines unless the README says why', () => 
   walk('src');
   expect(long.filter((file) => !architecture.includes(`\`${file}\``))).toEqual([]);
 });
+
+/**
+ * The room domain knows calls, not the phone: `src/rooms` names the phone only where it speaks the clients' wire
+ * protocol or reads the stored record, names clients and stored data already rely on.
+ */
+it('names the phone in src/rooms only in wire and stored names', () => {
+  // `phone:` is the peer's and the lobby entry's field; the rest are event, reason, action and stored field names.
+  const WIRE_AND_STORED = new Set(['phone:', 'phoneDigits', 'voiceOnPhone', 'phoneJoinRequested', 'phone-declined', 'taken-by-phone', 'setPhoneEntry', 'phoneIntoHeldSeats']);
+  const named = readdirSync('src/rooms')
+    .flatMap((name) => [...readFileSync(path.join('src/rooms', name), 'utf8').matchAll(/[\w-]*phone[\w-]*:?/gi)].map(([word]) => `${name}: ${word === 'phone:' ? word : word.replace(/:$/, '')}`))
+    .filter((hit) => {
+      const word = hit.split(': ')[1] ?? '';
+      return !/microphone/i.test(word) && !WIRE_AND_STORED.has(word);
+    });
+  expect(named).toEqual([]);
+});
