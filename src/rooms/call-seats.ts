@@ -22,16 +22,12 @@ export class CallSeats {
 
   /** The call hung up: a call holding the seat alone leaves it; a call leg gives the voice back to the page. */
   hangUp(membership: Membership, channel: ParticipantChannel): void {
-    const seat = this.seatOf(membership, channel);
-    if (seat?.callLeg?.channel === channel) membership.room.callLegs.hungUp(seat, channel);
-    else this.registry.leave(membership);
+    this.letGo(membership, channel, () => this.registry.leave(membership));
   }
 
   /** The call went dead: a call holding the seat alone has it held for the grace; a call leg gives the voice back. */
   lose(membership: Membership, channel: ParticipantChannel): void {
-    const seat = this.seatOf(membership, channel);
-    if (seat?.callLeg?.channel === channel) membership.room.callLegs.hungUp(seat, channel);
-    else this.registry.holdSeat(membership);
+    this.letGo(membership, channel, () => this.registry.holdSeat(membership));
   }
 
   /** Tells the staff of `roomId`, if it runs here, of wrong dial-in PINs for it; answers whether it runs here. */
@@ -96,6 +92,13 @@ export class CallSeats {
   onParted({ room }: Membership, listener: PartedListener): () => void {
     room.observer.on('parted', listener);
     return () => room.observer.off('parted', listener);
+  }
+
+  /** A call leg gives the voice back to its page; a call holding the seat alone does what `alone` says. */
+  private letGo(membership: Membership, channel: ParticipantChannel, alone: () => void): void {
+    const seat = this.seatOf(membership, channel);
+    if (seat?.callLeg?.channel === channel) membership.room.callLegs.hungUp(seat, channel);
+    else alone();
   }
 
   /** The room the membership is in, as a key for what a bridge keeps per room (a room reopened is another). */
