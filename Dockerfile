@@ -1,13 +1,14 @@
 # syntax=docker/dockerfile:1
 # Circle: multi-stage. The build stage compiles mediasoup's worker from the npm package against Debian 12's
-# libraries, with the same recipe as the README (scripts/build-worker.sh); the final stage carries only Node,
-# the runtime libraries the worker links against, and the built app.
+# libraries (FlatBuffers, libuv and liburing from newer Debian source packages), with the same recipe as the README
+# (scripts/build-worker.sh); the final stage carries only Node, the runtime libraries the worker links against, and
+# the built app.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      meson ninja-build pkg-config g++ libuv1-dev libssl-dev libabsl-dev libsrtp2-dev libusrsctp-dev \
-      nlohmann-json3-dev ca-certificates \
+      meson ninja-build pkg-config g++ make cmake curl xz-utils patch libssl-dev libabsl-dev libsrtp2-dev libusrsctp-dev \
+      ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -20,9 +21,9 @@ COPY config ./config
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund --loglevel=error
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libuv1 libssl3 libabsl20220623 libsrtp2-1 libusrsctp2 \
+ && apt-get install -y --no-install-recommends libssl3 libabsl20220623 libsrtp2-1 libusrsctp2 \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 WORKDIR /app

@@ -14,7 +14,7 @@ if (!entry) {
 const dir = mkdtempSync(path.join(path.dirname(path.resolve(entry)), '.run-'));
 const outfile = path.join(dir, `${path.basename(entry, '.ts')}.mjs`);
 try {
-  await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'warning' });
+  await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node24', packages: 'external', outfile, logLevel: 'warning' });
   process.argv = [process.argv[0], outfile, ...args];
   await import(pathToFileURL(outfile).href);
 } finally {

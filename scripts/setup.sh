@@ -6,10 +6,12 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# shellcheck source=node-env.sh
+source scripts/node-env.sh
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 # coturn: the local demo's TURN relay (start.sh), and the tests'.
-packages=(meson ninja-build pkg-config g++ libuv1-dev libssl-dev libabsl-dev libsrtp2-dev libusrsctp-dev nlohmann-json3-dev coturn openssl)
+packages=(meson ninja-build pkg-config g++ make cmake curl xz-utils patch libssl-dev libabsl-dev libsrtp2-dev libusrsctp-dev coturn openssl)
 # The tests start their own redis-server and Prometheus (promtool tests the alert rules), and call the phone bridge
 # with sipp (sip-tester) and, over TLS with SRTP, with baresip (baresip-core); none runs as a service. nftables blocks a test browser's UDP inside a network namespace;
 # certutil (libnss3-tools) makes a test browser trust the test CA of a TURN relay's TLS certificate; Firefox ESR is

@@ -3,6 +3,8 @@
 # installing whatever is missing first. Configuration comes from the environment (see README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=node-env.sh
+source scripts/node-env.sh
 bash scripts/setup.sh
 npm run --silent build
 # The local demo: development mode, the web app, and demo tokens (POST /dev/token), which bind the server to

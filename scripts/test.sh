@@ -3,6 +3,8 @@
 # installing whatever is missing first. Extra arguments go to vitest (e.g. a test file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=node-env.sh
+source scripts/node-env.sh
 bash scripts/setup.sh --test
 mkdir -p test-results
 status=0

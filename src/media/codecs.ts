@@ -5,7 +5,7 @@ import type { types } from 'mediasoup';
  * therapeutic content; DTX saves uplink while a client listens, which is most of a group session.
  * G.711 for phone callers (below). VP8 because every browser simulcasts it; the SDK sends three layers.
  */
-export const MEDIA_CODECS: types.RtpCodecCapability[] = [
+export const MEDIA_CODECS: types.RouterRtpCodecCapability[] = [
   {
     kind: 'audio',
     mimeType: 'audio/opus',

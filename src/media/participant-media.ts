@@ -34,12 +34,15 @@ type MediaEvents = {
   producerScore: [score: number];
 };
 
-/** mediasoup refuses bad parameters with TypeError or UnsupportedError: that is the client's mistake. */
+/**
+ * mediasoup refuses bad parameters with TypeError or UnsupportedError: that is the client's mistake. mediasoup exports
+ * its error classes as types only, so UnsupportedError is known by its name.
+ */
 async function asClientError<T>(operation: Promise<T>): Promise<T> {
   try {
     return await operation;
   } catch (error) {
-    if (error instanceof TypeError || error instanceof types.UnsupportedError) {
+    if (error instanceof TypeError || (error instanceof Error && error.name === 'UnsupportedError')) {
       throw new CircleError('BAD_REQUEST', error.message);
     }
     throw error;
@@ -102,7 +105,7 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
   async createBotTransport(direction: Direction): Promise<BotTransportInfo> {
     const transport = await this.addTransport(direction, () =>
       this.router.createPlainTransport({
-        listenIp: this.settings.listenIp,
+        listenInfo: { protocol: 'udp', ip: this.settings.listenIp },
         rtcpMux: true,
         comedia: direction === 'send',
         enableSrtp: direction === 'recv',
@@ -122,7 +125,7 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
 
   async connectBotTransport(transportId: string, ip: string, port: number, srtpKeyBase64: string): Promise<void> {
     const transport = this.transportById(transportId);
-    if (!(transport instanceof types.PlainTransport)) throw new CircleError('BAD_REQUEST', 'not a bot transport');
+    if (transport.type !== 'plain') throw new CircleError('BAD_REQUEST', 'not a bot transport');
     await asClientError(
       transport.connect({ ip, port, srtpParameters: { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80', keyBase64: srtpKeyBase64 } }),
     );
@@ -329,7 +332,7 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
 
   private webRtcTransport(transportId: string): types.WebRtcTransport {
     const transport = this.transportById(transportId);
-    if (!(transport instanceof types.WebRtcTransport)) throw new CircleError('BAD_REQUEST', 'not a WebRTC transport');
+    if (transport.type !== 'webrtc') throw new CircleError('BAD_REQUEST', 'not a WebRTC transport');
     return transport;
   }
 }

@@ -6,6 +6,19 @@ import type { CircleConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import { CircleError } from '../protocol/errors.js';
 
+/**
+ * mediasoup closes each worker on the process's first SIGTERM or SIGINT (the worker's `onSignal` listener). Circle
+ * drains on them instead (rooms go on until `shutdown.drainTimeoutMs`, then their participants are moved) and closes
+ * the pool itself at the end, so that listener is taken back. The SIGTERM drain test in cluster.test.ts fails if a
+ * mediasoup release renames it.
+ */
+function keepOpenOnSignals(worker: types.Worker): void {
+  const onSignal = (worker as unknown as { onSignal?: NodeJS.SignalsListener }).onSignal;
+  if (!onSignal) return;
+  process.removeListener('SIGTERM', onSignal);
+  process.removeListener('SIGINT', onSignal);
+}
+
 /** One worker process with the WebRtcServer that gives it a single UDP (and TCP) port. */
 export interface MediaWorker {
   index: number;
@@ -88,9 +101,10 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
 
   private async spawn(index: number): Promise<MediaWorker> {
     const worker = await mediasoup.createWorker({ logLevel: this.config.logLevel, appData: { index } });
+    keepOpenOnSignals(worker);
     try {
       const port = this.config.webRtcServerBasePort ? this.config.webRtcServerBasePort + index : undefined;
-      const listen = { ip: this.config.listenIp, announcedIp: this.config.announcedIp, port };
+      const listen = { ip: this.config.listenIp, announcedAddress: this.config.announcedIp, port };
       const webRtcServer = await worker.createWebRtcServer({
         listenInfos: [
           { ...listen, protocol: 'udp' },

@@ -1,18 +1,11 @@
+import type { types } from 'mediasoup';
 import type { ParticipantMedia } from '../media/participant-media.js';
 import type { LinkSample } from './ladder.js';
 
-/** Loss from transport-wide feedback: the 3.12 worker reports it, its TypeScript types omit it. */
-type LossStat = {
-  rtpPacketLossSent?: number;
-  rtpPacketLossReceived?: number;
-  availableOutgoingBitrate?: number;
-  sendBitrate?: number;
-  recvBitrate?: number;
-};
-
-async function transportStat(transport: { getStats(): Promise<object[]> }): Promise<LossStat | undefined> {
+/** A transport's one statistics entry: loss from transport-wide feedback, and the bitrates each way. */
+async function transportStat(transport: { getStats(): Promise<types.BaseTransportStats[]> }): Promise<types.BaseTransportStats | undefined> {
   const [stat] = await transport.getStats();
-  return stat as LossStat | undefined;
+  return stat;
 }
 
 /** One direction's reading, and the bitrate actually flowing that way (for the node's totals). */

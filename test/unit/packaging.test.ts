@@ -158,3 +158,34 @@ describe('the Dockerfile', () => {
     }
   });
 });
+
+describe('the Node runtime', () => {
+  const pinned = readFileSync('.node-version', 'utf8').trim();
+  const major = (version: string) => Number(version.replace(/^v/, '').split('.')[0]);
+
+  it('is one LTS line everywhere: .node-version, engines, @types/node and both Docker stages', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+    expect(major(pinned) % 2, 'an even (LTS) line').toBe(0);
+    expect(pkg.engines.node).toBe(`>=${major(pinned)}`);
+    expect(major(pkg.devDependencies['@types/node'].replace(/^\^/, ''))).toBe(major(pinned));
+    const stages = [...readFileSync('Dockerfile', 'utf8').matchAll(/^FROM node:(\d+)-/gm)].map((m) => Number(m[1]));
+    expect(stages).toEqual([major(pinned), major(pinned)]);
+  });
+
+  it('runs the tests on that line or newer', () => {
+    expect(major(process.versions.node)).toBeGreaterThanOrEqual(major(pinned));
+  });
+
+  it("node-env.sh puts that Node first on PATH when the machine's is older, from the npm registry", () => {
+    // /usr/bin/node is the machine's own (Debian or NodeSource), older on our machines; node-env.sh must not keep it.
+    const run = spawnSync('bash', ['-c', 'export PATH=/usr/bin:/bin; source scripts/node-env.sh; command -v node; node -p process.versions.node'], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const [path, version] = run.stdout.trim().split('\n');
+    expect(major(version!)).toBeGreaterThanOrEqual(major(pinned));
+    const machineNode = spawnSync('/usr/bin/node', ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim();
+    if (machineNode && major(machineNode) < major(pinned)) {
+      expect(version).toBe(pinned);
+      expect(path).toMatch(new RegExp(`/node-v${pinned.replace(/\./g, '\\.')}-linux-[a-z0-9]+/bin/node$`));
+    }
+  });
+});
