@@ -30,6 +30,14 @@ export interface LadderSettings {
 type Reading = 'bad' | 'weak' | 'clean' | 'steady';
 
 /**
+ * How long after video comes back from audio-only the bitrate estimate still describes the link as it was.
+ * mediasoup's congestion controller (libwebrtc's) resumes from its last estimate, the starved one, and raises it by
+ * about 8% a second as video flows again; read at once, that old figure would send a healed link straight back to
+ * audio-only. Loss is read throughout.
+ */
+export const ESTIMATE_CATCHES_UP_MS = 10_000;
+
+/**
  * The degradation ladder of one direction of one participant's link. Level 0 is audio-only; level n sends or
  * receives video with at most n simulcast layers, up to `top`. It steps down quickly and up slowly, one level
  * at a time, so a link at the edge does not flap: a bitrate estimate is trusted only while video flows (without
@@ -62,7 +70,7 @@ export class QualityLadder {
 
   /** Feeds one sample; returns the new level when it changes. */
   observe(sample: LinkSample, now: number): number | undefined {
-    const reading = this.classify(sample);
+    const reading = this.classify(sample, now);
     if (reading !== this.reading) {
       this.reading = reading;
       this.readingSince = now;
@@ -78,14 +86,20 @@ export class QualityLadder {
     return undefined;
   }
 
-  private classify({ loss, bitrateBps }: LinkSample): Reading {
+  private estimateCatchingUp(now: number): boolean {
+    return this.leftAudioOnlyAt !== undefined && now - this.leftAudioOnlyAt < ESTIMATE_CATCHES_UP_MS;
+  }
+
+  private classify({ loss, bitrateBps }: LinkSample, now: number): Reading {
     const s = this.settings;
-    // Without video there is no congestion feedback: the estimate is stale and only loss tells.
-    const bitrate = this.current > 0 ? bitrateBps : undefined;
+    // Without video there is no congestion feedback: the estimate is stale and only loss tells. So it is for a while
+    // after video comes back, and meanwhile the link holds at its level: loss can still take it down, nothing up.
+    const catchingUp = this.current > 0 && this.estimateCatchingUp(now);
+    const bitrate = this.current > 0 && !catchingUp ? bitrateBps : undefined;
     if ((loss ?? 0) >= s.audioOnlyLoss || (bitrate !== undefined && bitrate < s.audioOnlyBelowBps)) return 'bad';
     if ((loss ?? 0) >= s.reduceLoss) return 'weak';
     if (loss === undefined && bitrate === undefined) return 'steady';
-    if ((loss ?? 0) < s.recoverLoss && (bitrate === undefined || bitrate >= s.recoverAboveBps)) return 'clean';
+    if (!catchingUp && (loss ?? 0) < s.recoverLoss && (bitrate === undefined || bitrate >= s.recoverAboveBps)) return 'clean';
     return 'steady';
   }
 

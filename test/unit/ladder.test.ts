@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { QualityLadder, type LinkSample } from '../../src/quality/ladder.js';
+import { ESTIMATE_CATCHES_UP_MS, QualityLadder, type LinkSample } from '../../src/quality/ladder.js';
 
 const settings = loadConfig({ env: { NODE_ENV: 'test' } }).quality;
 const clean: LinkSample = { loss: 0, bitrateBps: 2_000_000 };
@@ -50,11 +50,31 @@ describe('the audio-only ladder', () => {
     run(ladder, lossy, 0, 10_000);
     const steps = run(ladder, clean, 11_000, 60_000);
     const first = 11_000 + settings.recoverAfterMs;
+    // The first step up waits for the congestion estimate to catch up with the healed link (ESTIMATE_CATCHES_UP_MS).
     expect(steps).toEqual([
       [first, 1],
-      [first + settings.stepUpAfterMs, 2],
-      [first + 2 * settings.stepUpAfterMs, 3],
+      [first + ESTIMATE_CATCHES_UP_MS + settings.stepUpAfterMs, 2],
+      [first + ESTIMATE_CATCHES_UP_MS + 2 * settings.stepUpAfterMs, 3],
     ]);
+  });
+
+  it('back from audio-only, reads the estimate only once it has caught up; loss counts throughout', () => {
+    const healing: LinkSample = { loss: 0, bitrateBps: 120_000 };
+    const ladder = new QualityLadder(3, settings);
+    run(ladder, lossy, 0, 10_000);
+    const back = untilStep(ladder, { loss: 0, bitrateBps: undefined }, 11_000);
+    expect(ladder.level).toBe(1);
+    // The starved estimate the controller resumes from neither drops the link again nor lets it climb.
+    expect(run(ladder, healing, back + 1000, back + ESTIMATE_CATCHES_UP_MS - 1000)).toEqual([]);
+    // Once caught up, a starved estimate is believed.
+    expect(run(ladder, healing, back + ESTIMATE_CATCHES_UP_MS, back + ESTIMATE_CATCHES_UP_MS + settings.degradeAfterMs)).toEqual([
+      [back + ESTIMATE_CATCHES_UP_MS + settings.degradeAfterMs, 0],
+    ]);
+    // Heavy loss right after the return still drops it.
+    const again = new QualityLadder(3, settings);
+    run(again, lossy, 0, 10_000);
+    const returned = untilStep(again, { loss: 0, bitrateBps: undefined }, 11_000);
+    expect(run(again, lossy, returned + 1000, returned + 1000 + settings.degradeAfterMs)).toEqual([[returned + 1000 + settings.degradeAfterMs, 0]]);
   });
 
   it('steps down one layer at a time on moderate loss, never to audio-only on it', () => {
