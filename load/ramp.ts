@@ -8,6 +8,8 @@
 //   npm run load:ramp -- --video-layers 0 --speakers 1 --max-rooms 50
 //                                              (a group as it sounds: one speaker, the others silent with DTX)
 //   ... --measure-from 35 --window-seconds 30  (fill to 35 rooms unmeasured, then long steady windows)
+//   ... --profile                              (perf on the workers in each window: system calls and CPU
+//                                               samples per forwarded packet; root and linux-perf needed)
 import { parseArgs } from 'node:util';
 import { startServerProcess } from '../harness/process.js';
 import { sample } from '../harness/circle.js';
@@ -16,6 +18,7 @@ import { MediaBot, MediaClock } from './lib/media-bot.js';
 import { machine, writeResult } from './lib/report.js';
 import { ServerProbe } from './lib/server-probe.js';
 import { summarize } from './lib/stats.js';
+import { profileWorkers, type WorkerProfile } from './lib/worker-profiler.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     'window-seconds': { type: 'string', default: '6' },
     /** Rooms below this are added without settling or measuring: a long steady window at a known size. */
     'measure-from': { type: 'string', default: '1' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const MEASURE_FROM = Number(values['measure-from']);
@@ -96,6 +100,15 @@ function sinkTotals() {
   return { expected, received };
 }
 
+/** A window's profile as costs per forwarded packet: worker CPU, each system call, and each area's share. */
+function perPacket(profile: WorkerProfile, packets: number, step: { rooms: number; workerCpu: number }) {
+  const perPacketUs = (step.workerCpu * (WINDOW_MS / 1000) * 1e6) / packets;
+  const syscallsPerPacket = Object.fromEntries(Object.entries(profile.syscalls).map(([name, count]) => [name, Math.round((count / packets) * 1000) / 1000]));
+  const areasUs = Object.fromEntries(Object.entries(profile.areas).map(([area, share]) => [area, Math.round(share * perPacketUs * 100) / 100]));
+  return { rooms: step.rooms, packets, perPacketUs: Math.round(perPacketUs * 100) / 100, syscallsPerPacket, areasUs, top: profile.top.slice(0, 15) };
+}
+const profiles: ReturnType<typeof perPacket>[] = [];
+
 const signaling = await startSignalingProbe();
 const steps: Record<string, unknown>[] = [];
 const joinLatencies: number[] = [];
@@ -108,7 +121,9 @@ try {
     await sleep(SETTLE_MS);
     signaling.take();
     const before = { cpu: await probe.cpuSeconds(), sinks: sinkTotals(), at: performance.now(), harness: process.cpuUsage() };
+    const profiling = values.profile ? profileWorkers(probe.workerPids(), WINDOW_MS / 1000) : undefined;
     await sleep(WINDOW_MS);
+    const profile = await profiling;
     const after = { cpu: await probe.cpuSeconds(), sinks: sinkTotals(), at: performance.now(), harness: process.cpuUsage(before.harness) };
     const seconds = (after.at - before.at) / 1000;
     const text = await probe.metrics();
@@ -132,6 +147,7 @@ try {
     };
     steps.push(step);
     console.log(JSON.stringify(step));
+    if (profile) profiles.push(perPacket(profile, after.sinks.received - before.sinks.received, step));
     if (step.loss > LIMITS.loss) stopReason = `forwarded-packet loss ${(step.loss * 100).toFixed(2)}% > 1%`;
     else if (step.signalingP99Ms > LIMITS.signalingP99Ms) stopReason = `signaling p99 ${step.signalingP99Ms} ms > 100 ms`;
     else if (step.workerCpu > LIMITS.workerCpu) stopReason = `worker core ${Math.round(step.workerCpu * 100)}% busy`;
@@ -150,7 +166,19 @@ const last = ok.at(-1) ?? steps[0]!;
 const streams = (last.forwardedAudio as number) + (last.forwardedVideo as number);
 const perStreamUs = Math.round(((last.workerCpu as number) / streams) * 1e6);
 const name = (MEDIA.videoLayers ? `ramp-video-${MEDIA.videoLayers}` : 'ramp-audio') + (SPEAKERS < 10 ? `-${SPEAKERS}-speaking` : '');
-const result = { scenario: name, machine: machine(), media: MEDIA, speakersPerRoom: Math.min(SPEAKERS, 10), limits: LIMITS, stopReason, steps, joinToFirstAudioMs: summarize(joinLatencies) };
+const result = { scenario: name, machine: machine(), media: MEDIA, speakersPerRoom: Math.min(SPEAKERS, 10), limits: LIMITS, stopReason, steps, joinToFirstAudioMs: summarize(joinLatencies), profiles };
+const lastProfile = profiles.at(-1);
+const profileSummary = lastProfile
+  ? `
+Worker profile at ${lastProfile.rooms} rooms (perf, ${lastProfile.packets} forwarded packets): ${lastProfile.perPacketUs} µs of worker CPU per forwarded packet.
+System calls per forwarded packet: ${Object.entries(lastProfile.syscallsPerPacket).map(([name, n]) => `${name} ${n}`).join(', ')}.
+Where a packet's time goes (µs): ${Object.entries(lastProfile.areasUs).map(([area, us]) => `${area} ${us}`).join('; ')}.
+
+| share | library | symbol |
+| --- | --- | --- |
+${lastProfile.top.map((row) => `| ${(row.share * 100).toFixed(1)}% | ${row.dso} | \`${row.symbol.replace(/\|/g, '\\|')}\` |`).join('\n')}
+`
+  : '';
 console.log(
   writeResult(
     name,
@@ -165,7 +193,7 @@ Late joiner, socket connect to first forwarded audio packet (admission included)
 | rooms | audio fwd | video fwd | worker CPU | Node CPU | harness CPU | pkts/s | loss | sig. p99 ms | late join ms |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${steps.map((s) => `| ${s.rooms} | ${s.forwardedAudio} | ${s.forwardedVideo} | ${s.workerCpu} | ${s.nodeCpu} | ${s.harnessCpu} | ${s.packetsPerSecond} | ${((s.loss as number) * 100).toFixed(3)}% | ${s.signalingP99Ms} | ${s.lateJoinToFirstAudioMs} |`).join('\n')}
-`,
+${profileSummary}`,
   ),
 );
 process.exit(0);

@@ -1,11 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { version as mediasoup } from 'mediasoup';
 
 /** Where and on what a scenario ran, for its result files. */
 export function machine() {
   return {
     node: process.version,
+    mediasoup,
     cpus: `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}`,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     os: `${os.type()} ${os.release()}`,

@@ -20,6 +20,17 @@ export class ServerProbe {
     return { workers, node: sample(text, 'process_cpu_seconds_total') ?? NaN };
   }
 
+  /** The process ids of the server's mediasoup workers. */
+  workerPids(): number[] {
+    return children(this.pid).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'mediasoup-worker';
+      } catch {
+        return false;
+      }
+    });
+  }
+
   /** Resident memory now (bytes) of the server process and of its worker processes together. */
   rss(): { node: number; workers: number } {
     const workers = children(this.pid).reduce((sum, pid) => sum + rssOf(pid), 0);
