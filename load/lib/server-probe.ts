@@ -24,7 +24,8 @@ export class ServerProbe {
   workerPids(): number[] {
     return children(this.pid).filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'mediasoup-worker';
+        // The command line, not /proc/<pid>/comm: that is cut to 15 characters ("mediasoup-worke").
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!.endsWith('/mediasoup-worker');
       } catch {
         return false;
       }

@@ -24,7 +24,7 @@ export interface WorkerProfile {
 
 function areaOf(dso: string, symbol: string): Area {
   if (dso.includes('kernel') || symbol.startsWith('[k]')) return 'kernel (system calls, network stack)';
-  if (/libcrypto|libsrtp|libnss|libssl/.test(dso) || /srtp_|aes_|hmac|gcm|sha1/i.test(symbol)) return 'SRTP and crypto';
+  if (/libcrypto|libsrtp|libnss|libssl|libsoftokn|libfreebl|libnspr/.test(dso) || /srtp_|aes_|hmac|gcm|sha1/i.test(symbol)) return 'SRTP and crypto';
   if (/Channel::|flatbuffers|FBS::|::FillBuffer|HandleRequest|Notifier/.test(symbol)) return 'channel to Node';
   if (/libc\.so|libstdc\+\+|libm\.so|ld-linux/.test(dso) || /malloc|free|memcpy|memmove|operator new|operator delete/.test(symbol)) return 'libc, libstdc++ and allocation';
   if (dso.includes('mediasoup-worker')) return 'RTP routing and RTCP';
@@ -37,6 +37,7 @@ function areaOf(dso: string, symbol: string): Area {
  * Needs root (or perf_event_paranoid ≤ 1) and Debian's linux-perf.
  */
 export async function profileWorkers(pids: number[], seconds: number): Promise<WorkerProfile> {
+  if (pids.length === 0) throw new Error('no mediasoup worker processes to profile');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'circle-perf-'));
   try {
     const target = ['-p', pids.join(','), '--', 'sleep', String(seconds)];
