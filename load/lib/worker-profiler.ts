@@ -11,7 +11,8 @@ const SYSCALLS = ['recvmmsg', 'recvfrom', 'recvmsg', 'sendto', 'sendmsg', 'sendm
 const EVENTS = ['raw_syscalls:sys_enter', ...SYSCALLS.map((name) => `syscalls:sys_enter_${name}`), 'io_uring:io_uring_submit_req'];
 
 /** Where a sampled instant of worker CPU was spent, by the library or part of the worker it was in. */
-export type Area = 'kernel (system calls, network stack)' | 'SRTP and crypto' | 'channel to Node' | 'RTP routing and RTCP' | 'libc, libstdc++ and allocation' | 'other';
+const AREAS = ['kernel (system calls, network stack)', 'SRTP and crypto', 'channel to Node', 'RTP routing and RTCP', 'libc, libstdc++ and allocation', 'other'] as const;
+export type Area = (typeof AREAS)[number];
 
 export interface WorkerProfile {
   /** Each counted event over the window, by name (`all` is every system call). */
@@ -61,9 +62,7 @@ export async function profileWorkers(pids: number[], seconds: number): Promise<W
       .map((line) => /^\s*([\d.]+)%\s+(\S+)\s+(.*)$/.exec(line))
       .filter((match): match is RegExpExecArray => match !== null)
       .map((match) => ({ share: Number(match[1]) / 100, dso: match[2]!, symbol: match[3]!.trim() }));
-    const areas = Object.fromEntries(
-      (['kernel (system calls, network stack)', 'SRTP and crypto', 'channel to Node', 'RTP routing and RTCP', 'libc, libstdc++ and allocation', 'other'] as Area[]).map((area) => [area, 0]),
-    ) as Record<Area, number>;
+    const areas = Object.fromEntries(AREAS.map((area) => [area, 0])) as Record<Area, number>;
     for (const row of rows) areas[areaOf(row.dso, row.symbol)] += row.share;
     return { syscalls, areas, top: rows.slice(0, 25) };
   } finally {
