@@ -12,6 +12,8 @@ const LIST_HEADERS = new Set(['via', 'contact', 'route', 'record-route']);
 const SINGLE_HEADERS = new Set(['to', 'from', 'call-id', 'cseq', 'content-length']);
 const TOKEN = /^[A-Za-z0-9.!%*_+`'~-]+$/;
 const NUMBER = /^\d{1,9}$/;
+/** An unquoted parameter value: a token or a host (an IPv6 reference with its brackets and colons). */
+const PARAM_VALUE = /^[A-Za-z0-9.!%*_+`'~:[\]-]*$/;
 /** A URI as Circle keeps it: a scheme, and nothing that would end or quote it when written inside `<…>`. */
 const URI = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"]+$/;
 
@@ -94,6 +96,8 @@ function parseParams(text: string, at: number): Record<string, string | null> {
       valueEnd += 1;
     } else {
       while (valueEnd < text.length && !'; \t'.includes(text[valueEnd]!)) valueEnd += 1;
+      // RFC 3261 §25.1: an unquoted value is a token or a host; a stray quote or comma would be read differently once written again.
+      if (!PARAM_VALUE.test(text.slice(i, valueEnd))) fail('bad parameter value');
     }
     params[name] = text.slice(i, valueEnd);
     i = valueEnd;

@@ -125,6 +125,8 @@ it('refuses what breaks a bound or the grammar: Content-Length not a number or p
   expect(refused(withHeader(Array.from({ length: SIP_LIMITS.maxHeaderLines }, (_, i) => `X-Filler-${i}: y`).join('\r\n')))).toBe('too many header lines');
   expect(refused(withHeader(`Route: ${Array.from({ length: SIP_LIMITS.maxListItems + 1 }, () => '<sip:p@x;lr>').join(', ')}`))).toBe('too many list items');
   expect(refused(withHeader('To: <sip:other@x>'))).toBe('to twice');
+  // An unquoted parameter value with a quote or a comma in it would be read as two Vias once written again.
+  expect(refused(valid.replace(/^(Via: [^\r]*;branch=)/m, '$1z"x;branch=,'))).toBe('bad parameter value');
   expect(refused(valid.replace(/^Via:.*\r\n/m, ''))).toBe('missing Via, To, From, Call-ID or CSeq');
   expect(refused(`${valid}${' '.repeat(SIP_LIMITS.maxMessageBytes)}`)).toBe('message too large');
 });
