@@ -1,13 +1,10 @@
 import type { types as client } from 'mediasoup-client';
 import type { MediaKind, MediaSource, SelfView } from '../protocol/events.js';
+import { SIMULCAST_LAYERS } from '../protocol/simulcast.js';
 import { request, type CircleSocket } from './request.js';
 
 /** Three simulcast layers, so the SFU can give each receiver what its downlink carries. */
-const SIMULCAST: client.RtpEncodingParameters[] = [
-  { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
-  { rid: 'r1', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
-  { rid: 'r2', scaleResolutionDownBy: 1, maxBitrate: 1_200_000 },
-];
+const SIMULCAST: client.RtpEncodingParameters[] = SIMULCAST_LAYERS.map((layer) => ({ ...layer }));
 
 const kindOf = (source: MediaSource): MediaKind => (source === 'microphone' ? 'audio' : 'video');
 const sourceOf = (track: MediaStreamTrack): MediaSource => (track.kind === 'audio' ? 'microphone' : 'camera');

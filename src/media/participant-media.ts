@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { types } from 'mediasoup';
 import type { ConsumerInfo, MediaKind, MediaSource, ProducerInfo, TransportInfo } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
+import { EstimateFloor } from './estimate-floor.js';
 
 export type Direction = 'send' | 'recv';
 
@@ -61,6 +62,9 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
   private readonly resumedByClient = new Set<string>();
   /** A phone call carries the seat's voice: the room's audio to this connection is paused, so it cannot echo. */
   private audioHeld = false;
+  /** Whether the last `applyVideoLayersToAll` let video run (false while audio-only). */
+  private receivingVideo = true;
+  private readonly estimateFloor: EstimateFloor;
   private closed = false;
 
   /**
@@ -73,6 +77,7 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     private readonly videoLayers: () => number,
   ) {
     super();
+    this.estimateFloor = new EstimateFloor(settings.initialAvailableOutgoingBitrate);
   }
 
   setRtpCapabilities(rtpCapabilities: types.RtpCapabilities): void {
@@ -250,7 +255,12 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
    * all at 0 (the audio goes on). mediasoup still picks layers under its own bandwidth estimate; this caps it.
    */
   async applyVideoLayersToAll(): Promise<void> {
+    const videoReturns = !this.receivingVideo && this.videoLayers() > 0;
+    this.receivingVideo = this.videoLayers() > 0;
     await Promise.all([...this.consumers.values()].map((consumer) => this.applyReceiving(consumer)));
+    const receiving = this.transports.get('recv');
+    const videos = [...this.consumers.values()].filter((consumer) => consumer.kind === 'video' && !consumer.paused).length;
+    if (videoReturns && receiving) await this.estimateFloor.videoReturns(receiving, videos);
   }
 
   /** Runs a consumer the client asked for, unless its audio is held for a phone call or its video is capped to none. */
@@ -291,6 +301,7 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.estimateFloor.stop();
     for (const transport of this.transports.values()) transport.close();
     this.transports.clear();
     this.producers.clear();
