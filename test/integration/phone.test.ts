@@ -11,6 +11,7 @@ import { sample } from '../../harness/circle.js';
 import { freePort } from '../../harness/free-port.js';
 import { SipCaller, toneShare, type CallStep } from '../../harness/sip-caller.js';
 import { connect, produceAudio, type TestClient } from '../../harness/signaling.js';
+import type { FloorView } from '../../src/protocol/events.js';
 import type { Participant } from '../../src/rooms/participant.js';
 import { circleSuite } from '../helpers/fixtures.js';
 import { until } from '../helpers/until.js';
@@ -421,8 +422,12 @@ describe('dial-in: the room’s rules reach the phone', () => {
     expect(producerOf(participant).paused).toBe(true);
     await facilitator.ok('askToUnmute', { participantId: clientId });
     await until(() => !producerOf(participant).paused, 'the second *6 to unmute', 5000);
-    await until(() => room.floor.view().queue.includes(clientId), '*9 to raise the hand', 4000);
-    await until(() => !room.floor.view().queue.includes(clientId), '*9 again to lower it', 4000);
+    // Read from the staff's floor updates, in order: a poll of the floor could miss a raise and a lower that a busy
+    // machine handles in one turn of the event loop.
+    const handRaised = () => facilitator.events('floorUpdated').map((floor) => (floor as FloorView).queue.includes(clientId));
+    await until(() => handRaised().includes(true), '*9 to raise the hand', 8000);
+    await until(() => handRaised().slice(handRaised().indexOf(true)).includes(false), '*9 again to lower it', 8000);
+    expect(room.floor.view().queue).not.toContain(clientId);
     caller.close();
   });
 
