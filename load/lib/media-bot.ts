@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import type { ConsumerInfo, JoinResult, PeerInfo, ProducerInfo } from '../../src/protocol/events.js';
+import type { ConsumerInfo, JoinResult, MediaKind, PeerInfo, ProducerInfo } from '../../src/protocol/events.js';
 import { connect, devToken, type TestClient } from '../../harness/signaling.js';
 
 /**
@@ -83,8 +83,8 @@ class Sink {
   bytes = 0;
   firstAudioAt: number | undefined;
   readonly audioSsrcs = new Set<number>();
-  /** Whose audio each forwarded audio stream carries (participant id by the consumer's SSRC). */
-  readonly audioOwners = new Map<number, string>();
+  /** Whose media each forwarded stream carries (participant id and kind, by the consumer's SSRC). */
+  readonly owners = new Map<number, { participantId: string; kind: MediaKind }>();
   private readonly streams = new Map<number, StreamCount>();
 
   constructor() {
@@ -112,12 +112,21 @@ class Sink {
    * them began (a new consumer is a new stream: after a move back, say).
    */
   audioFrom(participantId: string): { received: number; lastAt: number; newestStartedAt: number } {
+    return this.from(participantId, 'audio');
+  }
+
+  /** Video packets received from `participantId` so far (every layer), as `audioFrom` counts audio. */
+  videoFrom(participantId: string): { received: number; lastAt: number; newestStartedAt: number } {
+    return this.from(participantId, 'video');
+  }
+
+  private from(participantId: string, kind: MediaKind): { received: number; lastAt: number; newestStartedAt: number } {
     let received = 0;
     let lastAt = 0;
     let newestStartedAt = 0;
-    for (const [ssrc, owner] of this.audioOwners) {
+    for (const [ssrc, owner] of this.owners) {
       const stream = this.streams.get(ssrc);
-      if (owner !== participantId || !stream) continue;
+      if (owner.participantId !== participantId || owner.kind !== kind || !stream) continue;
       received += stream.received;
       lastAt = Math.max(lastAt, stream.lastAt);
       newestStartedAt = Math.max(newestStartedAt, stream.firstAt);
@@ -402,11 +411,9 @@ export class MediaBot {
       return;
     }
     this.consumerProducers.set(answer.data.consumerId, producerId);
-    if (answer.data.kind === 'audio') {
-      for (const { ssrc } of answer.data.rtpParameters.encodings ?? []) {
-        this.sink.audioSsrcs.add(ssrc!);
-        this.sink.audioOwners.set(ssrc!, answer.data.participantId);
-      }
+    for (const { ssrc } of answer.data.rtpParameters.encodings ?? []) {
+      if (answer.data.kind === 'audio') this.sink.audioSsrcs.add(ssrc!);
+      this.sink.owners.set(ssrc!, { participantId: answer.data.participantId, kind: answer.data.kind });
     }
     await this.client.call('resumeConsumer', { consumerId: answer.data.consumerId });
   }

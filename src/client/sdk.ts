@@ -139,6 +139,8 @@ export class CircleClient extends Emitter<ClientEvents> {
   setGroupMessages = (enabled: boolean) => this.call('setGroupMessages', { enabled });
   /** Staff: whether a call may go straight into a seat held for its own drop, or every call waits in the waiting room. */
   setPhoneEntry = (intoHeldSeats: boolean) => this.call('setPhoneEntry', { intoHeldSeats });
+  /** Focus mode (staff): clients receive only the staff's video while on. */
+  setFocus = (on: boolean) => this.call('setFocus', { on });
   /** The answer to `phoneJoinRequested`: whether the call joining as you is yours. */
   answerPhoneJoin = (accept: boolean) => this.call('answerPhoneJoin', { accept });
   removeMessage = (messageId: string) => this.call('removeMessage', { messageId });

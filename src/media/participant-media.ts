@@ -227,12 +227,15 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
   }
 
   /**
-   * Stops receiving everything of `ownerIds` (they and this participant are no longer in one space). The client is
-   * told in one message: sent one by one, all but the first wait for the socket's next write, which on a loaded
-   * node came 100–300 ms later, and the client went on hearing those streams meanwhile.
+   * Stops receiving everything (or only the `kind`) of `ownerIds`: they and this participant are no longer in one
+   * space, or focus mode hides their video. The client is told in one message: sent one by one, all but the first
+   * wait for the socket's next write, which on a loaded node came 100–300 ms later, and the client went on hearing
+   * those streams meanwhile.
    */
-  closeConsumersOf(ownerIds: ReadonlySet<string>): void {
-    const closed = [...this.consumers.values()].filter((consumer) => ownerIds.has(consumer.appData.participantId));
+  closeConsumersOf(ownerIds: ReadonlySet<string>, kind?: MediaKind): void {
+    const closed = [...this.consumers.values()].filter(
+      (consumer) => ownerIds.has(consumer.appData.participantId) && (kind === undefined || consumer.kind === kind),
+    );
     for (const consumer of closed) consumer.close();
     this.forgetConsumers(closed.map((consumer) => consumer.id));
   }

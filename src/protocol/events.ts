@@ -71,6 +71,11 @@ export interface RoomView {
    * Off: every call waits in the waiting room for the staff. Calls into any other seat always wait.
    */
   phoneIntoHeldSeats: boolean;
+  /**
+   * Focus mode: clients see and receive only the staff's video (the SFU makes no client-to-client video consumer);
+   * audio is unchanged and the staff still see everyone.
+   */
+  focus: boolean;
 }
 
 /** A participant's own state, as the server enforces it. */
@@ -269,6 +274,7 @@ export interface RequestResults {
   sendMessage: { messageId: string; sentAt: string };
   setGroupMessages: Record<string, never>;
   setPhoneEntry: Record<string, never>;
+  setFocus: Record<string, never>;
   answerPhoneJoin: Record<string, never>;
   removeMessage: Record<string, never>;
   openSideRoom: { sideRoomId: string };

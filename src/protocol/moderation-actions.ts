@@ -29,5 +29,6 @@ export const MODERATION_ACTIONS = [
   'moveToSideRoom',
   'returnToGroup',
   'setPhoneEntry',
+  'setFocus',
 ] as const;
 export type ModerationAction = (typeof MODERATION_ACTIONS)[number];

@@ -207,6 +207,8 @@ export const requestSchemas = {
     .strict(),
   setGroupMessages: z.object({ enabled: z.boolean() }).strict(),
   setPhoneEntry: z.object({ intoHeldSeats: z.boolean() }).strict(),
+  /** Focus mode on or off: clients receive only the staff's video. */
+  setFocus: z.object({ on: z.boolean() }).strict(),
   answerPhoneJoin: z.object({ accept: z.boolean() }).strict(),
   removeMessage: z.object({ messageId: id }).strict(),
 

@@ -1,4 +1,4 @@
-import type { LobbyEntry } from '../protocol/events.js';
+import type { LobbyEntry, MediaKind } from '../protocol/events.js';
 import { isModerator } from '../protocol/roles.js';
 import type { Participant, ServerEventArgs, ServerEventName } from './participant.js';
 
@@ -6,12 +6,14 @@ import type { Participant, ServerEventArgs, ServerEventName } from './participan
  * Who in a room sees whom, and telling them. A waiting client sees no one and no one sees them but the staff
  * (in the lobby list); observers are hidden from clients unless the room says otherwise; clients see nothing of
  * another's locks or link. Someone in a side room stays in everyone's list, as `away`; only those in the same
- * space (the group, or one side room) hear each other.
+ * space (the group, or one side room) hear each other. In focus mode a client receives only the staff's video.
  */
 export class Audience {
   constructor(
     private readonly participants: ReadonlyMap<string, Participant>,
     private readonly observersVisibleToClients: boolean,
+    /** Whether the room is in focus mode now. */
+    private readonly focused: () => boolean,
   ) {}
 
   /** Someone who may see `subject`, and `subject` is someone they may see. */
@@ -26,6 +28,16 @@ export class Audience {
     return this.canSee(viewer, subject) && viewer.isWith(subject);
   }
 
+  /** `viewer` may receive `subject`'s `kind` now: they hear each other, and focus mode does not hide this video. */
+  canReceive(viewer: Participant, subject: Participant, kind: MediaKind): boolean {
+    return this.canHear(viewer, subject) && (kind === 'audio' || !this.hidesVideo(viewer, subject));
+  }
+
+  /** Focus mode: a client is shown no one's video but the staff's. */
+  hidesVideo(viewer: Participant, subject: Participant): boolean {
+    return this.focused() && viewer.role === 'client' && !isModerator(subject.role);
+  }
+
   visibleTo(viewer: Participant): Participant[] {
     return this.everyone().filter((subject) => this.canSee(viewer, subject));
   }
@@ -34,9 +46,9 @@ export class Audience {
     return this.everyone().filter((viewer) => this.canSee(viewer, subject));
   }
 
-  /** Those who may receive `subject`'s media now. */
-  hearersOf(subject: Participant): Participant[] {
-    return this.everyone().filter((viewer) => this.canHear(viewer, subject));
+  /** Those who may receive `subject`'s `kind` now. */
+  receiversOf(subject: Participant, kind: MediaKind): Participant[] {
+    return this.everyone().filter((viewer) => this.canReceive(viewer, subject, kind));
   }
 
   waiting(): Participant[] {
@@ -51,14 +63,15 @@ export class Audience {
     return this.admitted().filter((p) => isModerator(p.role));
   }
 
-  /** `subject` as `viewer` may see them (the staff see locks, link quality and side rooms). */
+  /** `subject` as `viewer` may see them (the staff see locks, link quality and side rooms; focus mode hides video). */
   describe(viewer: Participant, subject: Participant) {
-    return subject.describe(isModerator(viewer.role), !viewer.isWith(subject));
+    const view = subject.describe(isModerator(viewer.role), !viewer.isWith(subject));
+    return this.hidesVideo(viewer, subject) ? { ...view, producers: view.producers.filter((producer) => producer.kind === 'audio') } : view;
   }
 
-  /** Tells those who may receive `subject`'s media about it (its producers come, go, pause, resume). */
-  notifyHearers<E extends ServerEventName>(subject: Participant, event: E, ...args: ServerEventArgs<E>): void {
-    for (const hearer of this.hearersOf(subject)) hearer.channel.send(event, ...args);
+  /** Tells those who may receive `subject`'s `kind` about one of its producers (it comes, goes, pauses, resumes). */
+  notifyReceivers<E extends ServerEventName>(subject: Participant, kind: MediaKind, event: E, ...args: ServerEventArgs<E>): void {
+    for (const receiver of this.receiversOf(subject, kind)) receiver.channel.send(event, ...args);
   }
 
   /** Tells everyone admitted in one space: the group (null) or a side room. */

@@ -132,6 +132,16 @@ export class Moderation {
     this.room.audit(actor, 'setPhoneEntry');
   }
 
+  /** Focus mode: clients receive only the staff's video, at the SFU; the staff still see everyone. */
+  setFocus(actor: Participant, on: boolean): void {
+    this.authorize(actor, 'setFocus');
+    if (this.room.record.focus === on) return;
+    this.room.record.setFocus(on);
+    this.room.focusChanged();
+    this.room.roomViewChanged();
+    this.room.audit(actor, 'setFocus');
+  }
+
   end(actor: Participant): void {
     this.authorize(actor, 'end');
     this.room.end(actor.id);

@@ -47,6 +47,7 @@ export const PERMISSIONS: Record<Action, readonly Role[]> = {
   moveToSideRoom: ['facilitator'],
   returnToGroup: ['facilitator'],
   setPhoneEntry: ['facilitator', 'cofacilitator'],
+  setFocus: ['facilitator', 'cofacilitator'],
 };
 
 /** Who outranks whom: a moderator acts only on someone of strictly lower rank. */

@@ -59,7 +59,7 @@ export class RoomMedia {
         else this.speakers.silenced(participant.id);
       }
       const event = flow ? 'producerResumed' : 'producerPaused';
-      this.audience.notifyHearers(participant, event, { participantId: participant.id, producerId: producer.id });
+      this.audience.notifyReceivers(participant, kind, event, { participantId: participant.id, producerId: producer.id });
     }
   }
 
@@ -145,7 +145,7 @@ export class RoomMedia {
     const flow = this.mayFlow(participant, request.kind, media);
     if (made.paused === flow) await (flow ? made.resume() : made.pause());
     const producer = describeProducer(made);
-    this.audience.notifyHearers(participant, 'producerAdded', { participantId: participant.id, producer });
+    this.audience.notifyReceivers(participant, request.kind, 'producerAdded', { participantId: participant.id, producer });
     await this.speakers.observe(media.producer(producer.producerId), participant.id, participant.sideRoomId);
     return producer.producerId;
   }
@@ -158,17 +158,19 @@ export class RoomMedia {
   }
 
   closeProducer(participant: Participant, producerId: string): void {
-    this.producerOf(participant, producerId).close();
-    this.audience.notifyHearers(participant, 'producerRemoved', { participantId: participant.id, producerId });
+    const producer = this.producerOf(participant, producerId);
+    producer.close();
+    this.audience.notifyReceivers(participant, producer.kind, 'producerRemoved', { participantId: participant.id, producerId });
   }
 
   /** A consumer on the participant's connection of `producerId`, if they may hear its owner now. */
   async consume(participant: Participant, producerId: string): Promise<ConsumerInfo> {
     const { producer, owner } = this.audibleProducer(participant, producerId);
     const consumer = await participant.media.consume(producer, owner.id);
-    // One of them changed space while the consumer was being made: it must not carry a word across.
-    if (this.audience.canHear(participant, owner)) return consumer;
-    participant.media.closeConsumersOf(new Set([owner.id]));
+    // One of them changed space, or focus mode began, while the consumer was being made: it must not carry a word
+    // (or a face) across.
+    if (this.audience.canReceive(participant, owner, producer.kind)) return consumer;
+    participant.media.closeConsumersOf(new Set([owner.id]), producer.kind);
     throw new CircleError('NOT_FOUND', 'no such producer in this room');
   }
 
@@ -188,6 +190,20 @@ export class RoomMedia {
     }
     await listener.resumeConsumer(consumer.consumerId);
     return consumer;
+  }
+
+  /**
+   * Focus mode began or ended. Began: each client's video consumers of everyone but the staff close at the SFU. Both
+   * ways each client is shown those people again, with or without their video (the SDK consumes what it is shown).
+   */
+  focusChanged(): void {
+    for (const receiver of this.audience.admitted()) {
+      if (receiver.role !== 'client') continue;
+      const others = this.audience.visibleTo(receiver).filter((sender) => !isModerator(sender.role) && this.audience.canHear(receiver, sender));
+      const hidden = others.filter((sender) => this.audience.hidesVideo(receiver, sender));
+      if (hidden.length) receiver.media.closeConsumersOf(new Set(hidden.map((sender) => sender.id)), 'video');
+      for (const sender of others) receiver.channel.send('peerUpdated', this.audience.describe(receiver, sender));
+    }
   }
 
   /** Those who could hear each other no longer can: what each received of the other stops at the SFU. */
@@ -229,18 +245,18 @@ export class RoomMedia {
 
   /** Closes one of the participant's media sets; those who received its producers are told each is gone. */
   closeMedia(participant: Participant, media: ParticipantMedia): void {
-    for (const producerId of media.producers.keys()) {
-      this.audience.notifyHearers(participant, 'producerRemoved', { participantId: participant.id, producerId });
+    for (const { id: producerId, kind } of media.producers.values()) {
+      this.audience.notifyReceivers(participant, kind, 'producerRemoved', { participantId: participant.id, producerId });
     }
     media.close();
   }
 
-  /** `producerId` of someone `participant` may hear now (seen, admitted, in the same space). */
+  /** `producerId` of someone `participant` may receive now (seen, admitted, in the same space, not hidden by focus). */
   private audibleProducer(participant: Participant, producerId: string) {
     participant.assertAdmitted();
     for (const owner of this.audience.visibleTo(participant)) {
       const producer = owner.mediaSets().map((media) => media.producers.get(producerId)).find(Boolean);
-      if (producer && this.audience.canHear(participant, owner)) return { producer, owner };
+      if (producer && this.audience.canReceive(participant, owner, producer.kind)) return { producer, owner };
     }
     throw new CircleError('NOT_FOUND', 'no such producer in this room');
   }

@@ -40,6 +40,8 @@ export interface ModerationPort extends RoomPeople {
   unlockMedia(participant: Participant, kind: MediaKind): void;
   /** The lock or spotlight changed: everyone in the room sees it. */
   roomViewChanged(): void;
+  /** Focus mode began or ended: the SFU forwards each client only the video it may receive now. */
+  focusChanged(): void;
   /** The session is over for everyone; `actorId` is written to the audit log. */
   end(actorId: string): void;
 }

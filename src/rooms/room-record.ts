@@ -29,6 +29,7 @@ export class RoomRecord {
   private lockedNow = false;
   private groupMessagesNow = true;
   private callsIntoHeldSeatsNow = true;
+  private focusNow = false;
   private endedNow = false;
   private startedNow = false;
   private startedAtNow: number | null = null;
@@ -88,6 +89,16 @@ export class RoomRecord {
 
   setCallsIntoHeldSeats(enabled: boolean): void {
     this.callsIntoHeldSeatsNow = enabled;
+    this.touch();
+  }
+
+  /** Focus mode: clients receive only the staff's video. */
+  get focus(): boolean {
+    return this.focusNow;
+  }
+
+  setFocus(on: boolean): void {
+    this.focusNow = on;
     this.touch();
   }
 
@@ -266,6 +277,7 @@ export class RoomRecord {
       locked: this.lockedNow,
       groupMessages: this.groupMessagesNow,
       phoneIntoHeldSeats: this.callsIntoHeldSeatsNow,
+      focus: this.focusNow,
       ended: this.endedNow,
       started: this.startedNow,
       startedAt: this.startedAtNow,
@@ -287,6 +299,7 @@ export class RoomRecord {
     record.lockedNow = data.locked;
     record.groupMessagesNow = data.groupMessages;
     record.callsIntoHeldSeatsNow = data.phoneIntoHeldSeats;
+    record.focusNow = data.focus;
     record.endedNow = data.ended;
     record.startedNow = data.started;
     record.startedAtNow = data.startedAt;

@@ -22,6 +22,7 @@ export class RoomViews {
     return {
       locked: this.record.locked,
       phoneIntoHeldSeats: this.record.callsIntoHeldSeats,
+      focus: this.record.focus,
       groupMessages: this.record.groupMessages,
       onHold: this.onHold(),
       started: this.record.started,

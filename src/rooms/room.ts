@@ -64,7 +64,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     readonly record: RoomRecord,
   ) {
     super();
-    this.audience = new Audience(this.participants, settings.observersVisibleToClients);
+    this.audience = new Audience(this.participants, settings.observersVisibleToClients, () => record.focus);
     this.floor = new Floor(record.floor, settings.turnWarningMs);
     const speakers = new ActiveSpeakers(router, (space, participantId) => this.audience.notifySpace(space, 'activeSpeaker', { participantId }));
     this.media = new RoomMedia(this.audience, this.floor, speakers, settings.botTransports);
@@ -259,6 +259,10 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   audit(actor: Participant | typeof ADMINISTRATOR, action: ModerationAction, target?: Participant): void {
     this.record.log(actor === ADMINISTRATOR ? actor : actor.id, action, target?.id);
     this.observer.emit('moderation', action);
+  }
+
+  focusChanged(): void {
+    this.media.focusChanged();
   }
 
   roomViewChanged(): void {

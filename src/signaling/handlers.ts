@@ -185,6 +185,7 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
   setGroupMessages: inRoom((room, actor, { enabled }) => (room.messaging.setGroupMessages(actor, enabled), done)),
   removeMessage: inRoom((room, actor, { messageId }) => (room.messaging.remove(actor, messageId), done)),
   setPhoneEntry: inRoom((room, actor, { intoHeldSeats }) => (room.moderation.setCallEntry(actor, intoHeldSeats), done)),
+  setFocus: inRoom((room, actor, { on }) => (room.moderation.setFocus(actor, on), done)),
   answerPhoneJoin: inRoom((room, actor, { accept }) => (room.answerCallJoin(actor, accept), done)),
   openSideRoom: inRoom(async (room, actor, { participantIds }: { participantIds: string[] }) => ({
     sideRoomId: await room.sideRooms.open(actor, participantIds),

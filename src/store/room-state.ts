@@ -60,6 +60,8 @@ export interface RecordData {
   groupMessages: boolean;
   /** Whether a call may go straight into a seat held for its own drop. */
   phoneIntoHeldSeats: boolean;
+  /** Focus mode: clients receive only the staff's video. */
+  focus: boolean;
   ended: boolean;
   started: boolean;
   /** When the first facilitator started the session (ms since the epoch); null before, or from older versions. */

@@ -43,6 +43,8 @@ const record = z
     groupMessages: z.boolean().default(true),
     // Written by older versions without it: read as on, the default.
     phoneIntoHeldSeats: z.boolean().default(true),
+    // Written by older versions without it: off, the default.
+    focus: z.boolean().default(false),
     ended: z.boolean(),
     started: z.boolean(),
     // Written by older versions without it: the clock of such a session starts from nothing.

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { browserSuite } from '../helpers/fixtures.js';
-import { audioFrom, inboundStats, joinFromDemo, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
+import { audioFrom, bytesFrom, inboundStats, joinFromDemo, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
 import { devToken } from '../../harness/signaling.js';
 
 const suite = browserSuite();
@@ -141,4 +141,37 @@ it('a hard-muted client who leaves and comes back with the same token waits show
   await waitUntil(async () => (await audioFrom(facilitator, 'maya-escape')) > heard, 10_000, "Maya's audio after she accepted");
   await maya.close();
   await facilitator.close();
+});
+
+it('focus mode from the staff panel: a client stops receiving the other client’s video and is told why, hears everyone still; the facilitator sees both; off brings it back', async () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const facilitator = await joinFromDemo(suite.browser, suite.server.url, 'focus-e2e', 'Fern', 'facilitator');
+  const ana = await joinFromDemo(suite.browser, suite.server.url, 'focus-e2e', 'Ana', 'client');
+  await admitFromPanel(facilitator, 'Ana');
+  const ben = await joinFromDemo(suite.browser, suite.server.url, 'focus-e2e', 'Ben', 'client');
+  await admitFromPanel(facilitator, 'Ben');
+  const ids = { fern: await participantId(facilitator), ana: await participantId(ana), ben: await participantId(ben) };
+  const video = (page: Page, from: string) => bytesFrom(page, from, 'video');
+  const growing = async (read: () => Promise<number>, ms = 2000) => {
+    const before = await read();
+    await sleep(ms);
+    return (await read()) > before;
+  };
+  await waitUntil(async () => (await video(ana, ids.ben)) > 0 && (await video(ana, ids.fern)) > 0 && (await video(facilitator, ids.ben)) > 0, 20_000, 'every video flowing');
+
+  await facilitator.evaluate(() => (document.querySelector('#focus-mode') as HTMLInputElement).click());
+  await waitUntil(() => ana.evaluate(() => !(document.querySelector('#focus-status') as HTMLElement).hidden), 5000, 'focus mode said on the client page');
+  expect(await ana.$eval('#focus-status', (el) => el.textContent)).toContain('Focus mode: you see the facilitators');
+  expect(await facilitator.$eval('#focus-status', (el) => el.textContent)).toContain('clients see only the staff');
+  await sleep(500); // packets in flight
+  expect(await growing(() => video(ana, ids.ben))).toBe(false);
+  expect(await growing(() => video(ana, ids.fern))).toBe(true);
+  expect(await growing(() => audioFrom(ana, ids.ben))).toBe(true);
+  expect(await growing(() => video(facilitator, ids.ben))).toBe(true);
+  expect(await growing(() => video(facilitator, ids.ana))).toBe(true);
+
+  await facilitator.evaluate(() => (document.querySelector('#focus-mode') as HTMLInputElement).click());
+  await waitUntil(() => ana.evaluate(() => (document.querySelector('#focus-status') as HTMLElement).hidden), 5000, 'focus mode off on the client page');
+  await waitUntil(() => growing(() => video(ana, ids.ben), 500), 15_000, 'Ben’s video at Ana again');
+  for (const page of [facilitator, ana, ben]) await page.close();
 });

@@ -98,6 +98,10 @@ export class FakeRoom implements ModerationPort, TurnTakingPort, SideRoomPort {
     this.calls.push('roomView');
   }
 
+  focusChanged() {
+    this.calls.push('focus');
+  }
+
   end(actorId: string) {
     this.record.end(actorId);
     this.calls.push(`end ${actorId}`);

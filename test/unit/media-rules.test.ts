@@ -16,7 +16,7 @@ const quietChannel = { send: () => undefined, detach: () => undefined, end: () =
 
 function setUp() {
   const room = new FakeRoom();
-  const audience = new Audience(room.people, false);
+  const audience = new Audience(room.people, false, () => room.record.focus);
   const media = new RoomMedia(audience, room.floor, {} as ActiveSpeakers, false);
   return { room, audience, media };
 }
@@ -145,14 +145,50 @@ describe('who hears whom (Audience.canHear)', () => {
     expect(audience.canHear(ana, otto)).toBe(false);
     expect(audience.canHear(lead, otto)).toBe(true);
     expect(audience.canHear(otto, ana)).toBe(true);
-    expect(new Audience(room.people, true).canHear(ana, otto)).toBe(true);
+    expect(new Audience(room.people, true, () => false).canHear(ana, otto)).toBe(true);
     ben.moveTo('side-1');
     expect(audience.canHear(ana, ben)).toBe(false);
     expect(audience.canHear(lead, ben)).toBe(false);
     expect(audience.canSee(lead, ben)).toBe(true);
     lead.moveTo('side-1');
     expect(audience.canHear(lead, ben)).toBe(true);
-    expect(audience.hearersOf(ben).map((p) => p.id)).toEqual(['lead']);
+    expect(audience.receiversOf(ben, 'audio').map((p) => p.id)).toEqual(['lead']);
+  });
+
+  it('in focus mode a client receives only the staff’s video and is shown no other video; audio and the staff’s view are unchanged', () => {
+    const { room, audience } = setUp();
+    const lead = room.add('lead', 'facilitator');
+    const co = room.add('co', 'cofacilitator');
+    const ana = room.add('ana', 'client');
+    const ben = room.add('ben', 'client');
+    const withVideo = (participant: Participant) => Object.assign(participant, {
+      describe: (_forStaff: boolean, away: boolean) => ({
+        participantId: participant.id,
+        producers: away ? [] : [{ producerId: `${participant.id}-mic`, kind: 'audio' }, { producerId: `${participant.id}-cam`, kind: 'video' }],
+      }),
+    });
+    [lead, co, ana, ben].forEach(withVideo);
+    const shown = (viewer: Participant, subject: Participant) => audience.describe(viewer, subject).producers.map((p) => p.kind);
+    expect(audience.canReceive(ana, ben, 'video')).toBe(true);
+    room.record.setFocus(true);
+    expect(audience.canReceive(ana, ben, 'video')).toBe(false);
+    expect(audience.canReceive(ana, ben, 'audio')).toBe(true);
+    expect(audience.canReceive(ana, lead, 'video')).toBe(true);
+    expect(audience.canReceive(ana, co, 'video')).toBe(true);
+    expect(audience.canReceive(lead, ana, 'video')).toBe(true);
+    expect(audience.canReceive(co, ben, 'video')).toBe(true);
+    expect(shown(ana, ben)).toEqual(['audio']);
+    expect(shown(ana, lead)).toEqual(['audio', 'video']);
+    expect(shown(lead, ana)).toEqual(['audio', 'video']);
+    expect(audience.receiversOf(ben, 'video').map((p) => p.id)).toEqual(['lead', 'co']);
+    expect(audience.receiversOf(ben, 'audio').map((p) => p.id)).toEqual(['lead', 'co', 'ana']);
+    // Focus does not reach across spaces: someone apart is received by no one outside, focus or not.
+    ben.moveTo('side-1');
+    expect(audience.canReceive(lead, ben, 'video')).toBe(false);
+    room.record.setFocus(false);
+    expect(shown(ana, ben)).toEqual([]);
+    ben.moveTo(null);
+    expect(shown(ana, ben)).toEqual(['audio', 'video']);
   });
 
   it('moves a pair apart before anyone is told: the pairs that no longer hear each other go to separate first', () => {

@@ -43,6 +43,7 @@ const REQUESTS: Partial<Record<Action, (m: Moderation, actor: string, room: Fake
   end: (m, a, room) => m.end(room.participant(a)!),
   readAuditLog: (m, a, room) => m.auditLog(room.participant(a)!),
   suggestAudioOnly: (m, a, room) => m.suggestAudioOnly(room.participant(a)!, room.add('target', 'client').id),
+  setFocus: (m, a, room) => m.setFocus(room.participant(a)!, true),
 };
 
 describe('the permission table', () => {
@@ -60,6 +61,20 @@ describe('the permission table', () => {
       });
     }
   }
+});
+
+it('focus mode: the SFU is told before the room view, the action is audited once, and asking for the mode already on changes nothing', () => {
+  const { room, moderation } = setUp();
+  const co = room.add('co', 'cofacilitator');
+  moderation.setFocus(co, true);
+  expect(room.record.focus).toBe(true);
+  expect(room.calls).toEqual(['focus', 'roomView']);
+  moderation.setFocus(co, true);
+  expect(room.calls).toEqual(['focus', 'roomView']);
+  expect(room.record.audit.map((entry) => entry.action)).toEqual(['setFocus']);
+  moderation.setFocus(co, false);
+  expect(room.record.focus).toBe(false);
+  expect(room.calls).toEqual(['focus', 'roomView', 'focus', 'roomView']);
 });
 
 describe('rank', () => {

@@ -129,6 +129,14 @@ function render(): void {
   sideRooms.render();
   staff.render();
   renderClock();
+  renderFocus();
+}
+
+/** Focus mode, said on every page: a client knows why the others' faces are gone, and that they are not gone for good. */
+function renderFocus(): void {
+  const status = $('#focus-status');
+  status.hidden = !client.room?.focus;
+  status.textContent = client.self?.role === 'client' ? 'Focus mode: you see the facilitators. Everyone still hears everyone.' : 'Focus mode is on: clients see only the staff.';
 }
 
 $('#admit-all').addEventListener('click', () => perform(() => client.admitAll()));
@@ -137,6 +145,7 @@ $('#mute-all').addEventListener('click', () => perform(() => client.muteAllClien
 $('#clear-spotlight').addEventListener('click', () => perform(() => client.spotlight(null)));
 $('#toggle-lock').addEventListener('click', () => perform(() => (client.room?.locked ? client.unlock() : client.lock())));
 $<HTMLInputElement>('#phone-into-held-seats').addEventListener('change', (event) => perform(() => client.setPhoneEntry((event.target as HTMLInputElement).checked)));
+$<HTMLInputElement>('#focus-mode').addEventListener('change', (event) => perform(() => client.setFocus((event.target as HTMLInputElement).checked)));
 $('#end-session').addEventListener('click', () => {
   if (confirm('End the session for everyone?')) perform(() => client.end());
 });

@@ -137,6 +137,7 @@ export function mountStaffPanel(client: CircleClient, sideRoomActions: (peer: Pe
       renderRoster();
       $('#toggle-lock').textContent = client.room?.locked ? 'Unlock room' : 'Lock room';
       $<HTMLInputElement>('#phone-into-held-seats').checked = client.room?.phoneIntoHeldSeats ?? true;
+      $<HTMLInputElement>('#focus-mode').checked = client.room?.focus ?? false;
       $<HTMLButtonElement>('#end-session').hidden = self?.role !== 'facilitator';
     },
   };
