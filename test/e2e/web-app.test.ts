@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
-import { joinFromDemo, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
+import { bytesFrom, joinFromDemo, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
 import { browserSuite } from '../helpers/fixtures.js';
 
 // The web app as a facilitator and clients use it, in Chromium against a real Circle: the waiting room's chime and
@@ -170,3 +170,37 @@ async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(folder, { recursive: true });
   await page.screenshot({ path: path.join(folder, name) as `${string}.png` });
 }
+
+it('hide self-view: the page stops drawing its own camera and keeps sending it; remembered on this device for the next join', async () => {
+  const room = 'self-view-e2e';
+  const facilitator = await joinFromDemo(suite.browser, suite.server.url, room, 'Fran', 'facilitator');
+  const ana = await joinFromDemo(suite.browser, suite.server.url, room, 'Ana', 'client');
+  const anaId = await participantIdOf(ana);
+  expect(await sdk(facilitator, 'admit', anaId)).toEqual({ ok: true });
+  const videoOfAnaAtFran = () => bytesFrom(facilitator, anaId, 'video');
+  await waitUntil(async () => (await videoOfAnaAtFran()) > 0, 15_000, 'Ana’s video at the facilitator');
+  const selfView = (page: Page) =>
+    page.evaluate(() => ({
+      tileHidden: (document.querySelector('#self-tile') as HTMLElement).hidden,
+      drawing: (document.querySelector('#local-video') as HTMLVideoElement).srcObject !== null,
+      button: document.querySelector('#toggle-self-view')?.textContent,
+      pressed: document.querySelector('#toggle-self-view')?.getAttribute('aria-pressed'),
+      hint: !(document.querySelector('#self-view-hidden') as HTMLElement).hidden,
+    }));
+  expect(await selfView(ana)).toEqual({ tileHidden: false, drawing: true, button: 'Hide self-view', pressed: 'false', hint: false });
+
+  await ana.evaluate(() => (document.querySelector('#toggle-self-view') as HTMLButtonElement).click());
+  expect(await selfView(ana)).toEqual({ tileHidden: true, drawing: false, button: 'Show self-view', pressed: 'true', hint: true });
+  const before = await videoOfAnaAtFran();
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  expect(await videoOfAnaAtFran()).toBeGreaterThan(before); // still sent
+
+  // The same device later (a new page of this browser): still hidden, until shown again.
+  await ana.close();
+  const again = await joinFromDemo(suite.browser, suite.server.url, room, 'Ana', 'client');
+  await waitUntil(() => again.evaluate(() => !(document.querySelector('#toggle-self-view') as HTMLElement).hidden), 10_000, 'the camera on again');
+  expect(await selfView(again)).toMatchObject({ tileHidden: true, drawing: false, pressed: 'true' });
+  await again.evaluate(() => (document.querySelector('#toggle-self-view') as HTMLButtonElement).click());
+  expect(await selfView(again)).toEqual({ tileHidden: false, drawing: true, button: 'Hide self-view', pressed: 'false', hint: false });
+  for (const page of [facilitator, again]) await page.close();
+});

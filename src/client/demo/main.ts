@@ -23,6 +23,8 @@ const staff = mountStaffPanel(client, sideRooms.actions);
 const tiles = mountTiles(client, $('#tiles'), staff.actionsFor, sideRooms.whereabouts);
 const floorPanel = mountFloorPanel(client, nameOf);
 let localStream: MediaStream | undefined;
+const SELF_VIEW_KEY = 'circle.selfViewHidden';
+let selfViewHidden = readPreference(SELF_VIEW_KEY) === 'yes';
 
 const inSession = () => ['joined', 'rejoining', 'waiting'].includes(client.state);
 
@@ -130,6 +132,7 @@ function render(): void {
   staff.render();
   renderClock();
   renderFocus();
+  $('#self-view-hidden').hidden = !selfViewHidden || !localStream || !client.cameraEnabled;
 }
 
 /** Focus mode, said on every page: a client knows why the others' faces are gone, and that they are not gone for good. */
@@ -156,8 +159,7 @@ async function enter(token: string, { video = true } = {}): Promise<void> {
   tiles.setSelfName(displayName);
   if (role !== 'observer') {
     localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: video && { width: 640, height: 480 } });
-    $<HTMLVideoElement>('#local-video').srcObject = localStream;
-    $<HTMLElement>('#self-tile').hidden = false;
+    renderSelfView();
     await client.publish(localStream);
   }
   render();
@@ -204,10 +206,48 @@ document.addEventListener('keydown', (event) => {
 $<HTMLButtonElement>('#leave').addEventListener('click', () => {
   void client.leave().then(() => {
     localStream?.getTracks().forEach((track) => track.stop());
+    localStream = undefined;
     tiles.clear();
-    $<HTMLElement>('#self-tile').hidden = true;
+    renderSelfView();
   });
 });
+
+/**
+ * Hide self-view, remembered on this device: watching oneself all hour tires (one of the fatigue sources clinicians
+ * name). The tile goes and the preview is no longer drawn; the camera is still sent, as the page says.
+ */
+function renderSelfView(): void {
+  const tile = $<HTMLElement>('#self-tile');
+  tile.hidden = !localStream || selfViewHidden;
+  $<HTMLVideoElement>('#local-video').srcObject = tile.hidden ? null : (localStream ?? null);
+  const button = $<HTMLButtonElement>('#toggle-self-view');
+  button.hidden = !localStream?.getVideoTracks().length;
+  button.textContent = selfViewHidden ? 'Show self-view' : 'Hide self-view';
+  button.setAttribute('aria-pressed', String(selfViewHidden));
+  render();
+}
+$('#toggle-self-view').addEventListener('click', () => {
+  selfViewHidden = !selfViewHidden;
+  writePreference(SELF_VIEW_KEY, selfViewHidden ? 'yes' : 'no');
+  renderSelfView();
+});
+
+/** A setting kept on this device; storage may be refused (a private window), and then nothing is remembered. */
+function readPreference(key: string): string | null {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function writePreference(key: string, value: string): void {
+  try {
+    localStorage.setItem(key, value);
+  } catch {
+    // not remembered on this device
+  }
+}
 
 for (const field of ['room', 'name', 'role'] as const) {
   const value = params.get(field);
