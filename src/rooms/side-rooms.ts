@@ -10,8 +10,10 @@ import type { SideRoomPort } from './room-port.js';
 /**
  * Private side rooms inside a session: a facilitator or co-facilitator steps out with one or more people (a client
  * in crisis, say) while the group carries on. Everyone stays connected; only who hears and sees whom changes. A
- * side room lives while staff are in it: when the last of them leaves it (returns, or leaves the session), the
- * others return to the group rather than sit alone in a private room. Every step is audited with ids only.
+ * side room lives while it holds both staff and a client: when the last staff member leaves it (returns, or leaves
+ * the session), the others return to the group rather than sit alone in a private room; when the last client leaves
+ * it, its staff return too rather than stay deaf to the group with no one to talk to. (Staff who open one among
+ * themselves keep it until someone leaves it.) Every step is audited with ids only.
  */
 export class SideRooms {
   constructor(
@@ -29,7 +31,7 @@ export class SideRooms {
     this.room.record.openSideRoom(sideRoomId);
     await this.room.relocate(members, sideRoomId);
     for (const target of targets) this.room.audit(actor, 'openSideRoom', target);
-    await this.closeUnstaffed(left);
+    await this.closeIfLeftAlone(left);
     return sideRoomId;
   }
 
@@ -48,7 +50,7 @@ export class SideRooms {
     const left = target.sideRoomId;
     await this.room.relocate([target], sideRoomId);
     this.room.audit(actor, 'moveToSideRoom', target);
-    await this.closeUnstaffed([left]);
+    await this.closeIfLeftAlone([left]);
   }
 
   async returnToGroup(actor: Participant, targetId: string): Promise<void> {
@@ -57,17 +59,20 @@ export class SideRooms {
     if (left === null) throw new CircleError('BAD_REQUEST', 'already in the group');
     await this.room.relocate([target], null);
     this.room.audit(actor, 'returnToGroup', target);
-    await this.closeUnstaffed([left]);
+    await this.closeIfLeftAlone([left]);
   }
 
   /** Someone left the session for good: a side room they were in closes if no staff remain in it. */
   participantLeft(participant: Participant): Promise<void> {
-    return this.closeUnstaffed([participant.sideRoomId]);
+    return this.closeIfLeftAlone([participant.sideRoomId]);
   }
 
-  private async closeUnstaffed(sideRoomIds: (string | null)[]): Promise<void> {
+  /** Someone left these side rooms: each closes unless staff and a client are still in it together. */
+  private async closeIfLeftAlone(sideRoomIds: (string | null)[]): Promise<void> {
     for (const sideRoomId of new Set(sideRoomIds)) {
-      if (sideRoomId === null || this.members(sideRoomId).some((p) => isModerator(p.role))) continue;
+      if (sideRoomId === null) continue;
+      const members = this.members(sideRoomId);
+      if (members.some((p) => isModerator(p.role)) && members.some((p) => p.role === 'client')) continue;
       await this.closeRoom(sideRoomId);
     }
   }

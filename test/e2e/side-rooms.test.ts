@@ -1,7 +1,8 @@
 // A side room in Chromium, heard as a person would hear it: each page's microphone is a tone of its own frequency,
 // and each page's ear tells which tones reach it. The facilitator clicks "Talk privately" on a client in a group of
 // five; within 300 ms the two hear only each other and the three others only themselves. The co-facilitator runs
-// the group meanwhile; "Back to group" brings everyone together again, on the transports they had from the start.
+// the group meanwhile; "End private room" brings everyone together again, on the transports they had from the start.
+// Then "Send back to the group" on the one client in a side room: the facilitator is not left behind in it.
 import { afterAll, expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { joinFromDemo, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
@@ -63,7 +64,7 @@ const sameTransports = (page: Page) =>
     return kept === current && kept.send === current.send && current.recv.connectionState === 'connected' && current.send?.connectionState === 'connected';
   });
 
-it('Talk privately: within 300 ms the two hear only each other and the group only itself; the co-facilitator leads; Back to group restores everyone on the same transports', async () => {
+it('Talk privately: within 300 ms the two hear only each other and the group only itself; the co-facilitator leads; End private room restores everyone on the same transports', async () => {
   for (const name of NAMES) {
     pages[name] = await joinFromDemo(suite.browser, suite.server.url, 'side-e2e', name, ROLES[name], { video: false, toneHz: TONES[name] });
   }
@@ -102,12 +103,12 @@ it('Talk privately: within 300 ms the two hear only each other and the group onl
   expect(await sdk(pages.Cole, 'grantFloor', ids.Carl)).toEqual({ ok: true });
   await hearingBecomes(expectedHearing([['Fran', 'Ana'], ['Cole', 'Ben', 'Carl']], ['Ben']), 3000, 'Carl given the floor');
 
-  // Back to the open conversation, Ben invited and unmuted; then "Back to group".
+  // Back to the open conversation, Ben invited and unmuted; then "End private room".
   expect(await sdk(pages.Cole, 'setFloorMode', 'open')).toEqual({ ok: true });
   expect(await sdk(pages.Cole, 'askToUnmute', ids.Ben)).toEqual({ ok: true });
   expect(await sdk(pages.Ben, 'setMicrophoneEnabled', true)).toEqual({ ok: true });
   await hearingBecomes(apart, 3000, 'Ben heard again in the group');
-  const closedAt = await click(pages.Fran, 'You are in a private room', 'Back to group', '#side-room-banner');
+  const closedAt = await click(pages.Fran, 'You are in a private room', 'End private room', '#side-room-banner');
   const together = expectedHearing([NAMES]);
   await hearingBecomes(together, 5000, 'everyone hearing everyone again');
   const rejoinedAt = await Promise.all(NAMES.map((name) => settledOn(pages[name], closedAt, together[name])));
@@ -119,3 +120,15 @@ it('Talk privately: within 300 ms the two hear only each other and the group onl
   for (const name of NAMES) expect(await sameTransports(pages[name])).toBe(true);
   expect(serverTransports()).toEqual(transportsBefore);
 }, 120_000);
+
+it('"Send back to the group" on the only client in a side room: the client and the facilitator both return, no one left alone in it', async () => {
+  // The pages of the test above, everyone in the group again.
+  const ana = await participantIdOf(pages.Ana);
+  await click(pages.Fran, 'Ana', 'Talk privately');
+  await hearingBecomes(expectedHearing([['Fran', 'Ana'], ['Cole', 'Ben', 'Carl']]), 5000, 'Fran and Ana apart');
+  await click(pages.Fran, 'Ana', 'Send back to the group');
+  await hearingBecomes(expectedHearing([NAMES]), 5000, 'everyone hearing everyone again');
+  await waitUntil(async () => (await text(pages.Fran, '#side-room-banner')) === '', 5000, 'the facilitator’s banner gone');
+  expect(suite.server.circle.registry.get('side-e2e')!.participant(ana)!.sideRoomId).toBeNull();
+  expect(await text(pages.Ben, `#peer-${ana} figcaption`)).not.toContain('stepped out');
+}, 60_000);

@@ -196,6 +196,17 @@ describe('the group and its staff', () => {
     await hearingSettles({ ana: ['fran'], ben: ['carl'], carl: ['ben'], fran: ['ana'] });
   });
 
+  it('sending the last client back closes the side room: the facilitator returns with them, not left alone in it deaf to the group', async () => {
+    const room = await group('side-last-client');
+    const { sideRoomId } = await bots.fran!.client.ok<{ sideRoomId: string }>('openSideRoom', { participantIds: ['ana'] });
+    await hearingSettles({ ana: ['fran'], ben: ['carl', 'cole'], carl: ['ben', 'cole'], cole: ['ben', 'carl'], fran: ['ana'] });
+    await bots.fran!.client.ok('returnToGroup', { participantId: 'ana' });
+    await hearingSettles(everyoneHearsEveryone());
+    expect(room.record.sideRoomStillOpen(sideRoomId)).toBeNull();
+    expect([room.participant('fran')!.sideRoomId, room.participant('ana')!.sideRoomId]).toEqual([null, null]);
+    await eventually(() => lastEvent<SelfView>('fran', 'selfUpdated')?.sideRoomId === null);
+  });
+
   it('refuses what the rules refuse, with clear codes, and moves no one', async () => {
     const room = await group('side-refusals');
     const refused = async (id: string, event: string, payload: unknown) => ((await bots[id]!.client.call(event, payload)) as { error?: { code: string } }).error?.code;

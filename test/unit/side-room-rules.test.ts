@@ -60,14 +60,15 @@ describe('opening and closing a side room', () => {
 });
 
 describe('moving one person (the facilitator only)', () => {
-  it('moves someone in and back; the side room stays while staff are in it', async () => {
+  it('moves someone in and back; the side room stays while staff and a client are in it', async () => {
     const { room, sideRooms, place, p } = setUp();
     const sideRoomId = await sideRooms.open(p('fran'), ['ana']);
     await sideRooms.moveTo(p('fran'), 'otto', sideRoomId);
-    expect(place('otto')).toBe(sideRoomId);
+    await sideRooms.moveTo(p('fran'), 'ben', sideRoomId);
+    expect([place('otto'), place('ben')]).toEqual([sideRoomId, sideRoomId]);
     await sideRooms.returnToGroup(p('fran'), 'ana');
-    expect([place('ana'), place('otto'), place('fran')]).toEqual([null, sideRoomId, sideRoomId]);
-    expect(room.record.audit.map((e) => `${e.action} ${e.target}`)).toEqual(['openSideRoom ana', 'moveToSideRoom otto', 'returnToGroup ana']);
+    expect([place('ana'), place('ben'), place('otto'), place('fran')]).toEqual([null, sideRoomId, sideRoomId, sideRoomId]);
+    expect(room.record.audit.map((e) => `${e.action} ${e.target}`)).toEqual(['openSideRoom ana', 'moveToSideRoom otto', 'moveToSideRoom ben', 'returnToGroup ana']);
   });
 
   it('refuses a co-facilitator, a move to a closed side room, a move where they already are, a return from the group', async () => {
@@ -81,7 +82,7 @@ describe('moving one person (the facilitator only)', () => {
   });
 });
 
-describe('a side room without staff closes: no client is left alone in a private room', () => {
+describe('a side room without staff, or without a client, closes: no one is left alone in a private room', () => {
   it('when its last staff member is moved out, the others return to the group', async () => {
     const { room, sideRooms, place, p } = setUp();
     const sideRoomId = await sideRooms.open(p('fran'), ['cole', 'ana']);
@@ -89,6 +90,24 @@ describe('a side room without staff closes: no client is left alone in a private
     expect(place('ana')).toBe(sideRoomId); // the facilitator is still with them
     const second = await sideRooms.open(p('fran'), ['ben']); // the facilitator leaves the first for a second
     expect([place('ana'), place('fran'), place('ben')]).toEqual([null, second, second]);
+    expect(room.record.sideRoomStillOpen(sideRoomId)).toBeNull();
+  });
+
+  it('when its last client is sent back, its staff (and an observer) return with them: no one is left deaf to the group', async () => {
+    const { room, sideRooms, place, p } = setUp();
+    const sideRoomId = await sideRooms.open(p('fran'), ['cole', 'ana']);
+    await sideRooms.moveTo(p('fran'), 'otto', sideRoomId);
+    await sideRooms.returnToGroup(p('fran'), 'ana');
+    expect([place('ana'), place('fran'), place('cole'), place('otto')]).toEqual([null, null, null, null]);
+    expect(room.record.sideRoomStillOpen(sideRoomId)).toBeNull();
+  });
+
+  it('staff who open one among themselves keep it; it closes once someone leaves it', async () => {
+    const { room, sideRooms, place, p } = setUp();
+    const sideRoomId = await sideRooms.open(p('fran'), ['cole', 'otto']);
+    expect([place('fran'), place('cole'), place('otto')]).toEqual([sideRoomId, sideRoomId, sideRoomId]);
+    await sideRooms.returnToGroup(p('fran'), 'otto');
+    expect([place('fran'), place('cole')]).toEqual([null, null]);
     expect(room.record.sideRoomStillOpen(sideRoomId)).toBeNull();
   });
 

@@ -5,8 +5,10 @@ import { button, type Action } from './ui.js';
 
 /**
  * Side rooms in the web app. A client in one reads "You are in a private room with …"; the group sees only that
- * someone stepped out. Staff get "Talk privately" on each participant, each side room with its members and a
- * "Back to group" button, and who leads the group meanwhile.
+ * someone stepped out. Staff get "Talk privately" on each participant, each side room with its members and an
+ * "End private room" button (everyone in it back to the group), "Send back to the group" on one person's menu (the
+ * facilitator's; the room closes by itself when no client is left in it), and who leads the group meanwhile. One
+ * label per action: the two used to share the words "Back to group".
  */
 export function mountSideRooms(client: CircleClient) {
   const banner = document.querySelector('#side-room-banner') as HTMLElement;
@@ -23,7 +25,7 @@ export function mountSideRooms(client: CircleClient) {
     const peers = [...client.peers.values()];
     if (here) {
       show(`You are in a private room with ${names(peers.filter((p) => !p.away)) || 'no one yet'}.`);
-      if (isModerator(self.role)) banner.append(button('Back to group', () => client.closeSideRoom(here)));
+      if (isModerator(self.role)) banner.append(button('End private room', () => client.closeSideRoom(here)));
       return;
     }
     if (!isModerator(self.role)) return;
@@ -35,7 +37,7 @@ export function mountSideRooms(client: CircleClient) {
     for (const [sideRoomId, members] of rooms) {
       const line = document.createElement('p');
       line.textContent = `In a private room: ${names(members)}`;
-      line.append(button('Back to group', () => client.closeSideRoom(sideRoomId), 'secondary'));
+      line.append(button('End private room', () => client.closeSideRoom(sideRoomId), 'secondary'));
       banner.append(line);
     }
   }
@@ -52,7 +54,7 @@ export function mountSideRooms(client: CircleClient) {
     const self = client.self;
     if (!self || !isModerator(self.role)) return [];
     if (peer.sideRoomId) {
-      return self.role === 'facilitator' ? [{ label: 'Back to group', run: () => client.returnToGroup(peer.participantId) }] : [];
+      return self.role === 'facilitator' ? [{ label: 'Send back to the group', run: () => client.returnToGroup(peer.participantId) }] : [];
     }
     if (self.sideRoomId) return [];
     return [{ label: 'Talk privately', run: () => client.openSideRoom([peer.participantId]) }];
