@@ -15,6 +15,7 @@ import type {
   SelfView,
   SessionEndReason,
 } from '../protocol/events.js';
+import type { CheckInAnswers } from '../protocol/check-in.js';
 import type { RequestName, RequestPayload } from '../protocol/schemas.js';
 import { Connection, withBackoff } from './connection.js';
 import { checkFromLobby, runConnectionCheck, type CheckOptions, type CheckResult } from './connection-check.js';
@@ -141,6 +142,10 @@ export class CircleClient extends Emitter<ClientEvents> {
   setPhoneEntry = (intoHeldSeats: boolean) => this.call('setPhoneEntry', { intoHeldSeats });
   /** Focus mode (staff): clients receive only the staff's video while on. */
   setFocus = (on: boolean) => this.call('setFocus', { on });
+  /** Staff: whether clients are asked a safety check-in as they arrive. */
+  setCheckIn = (ask: boolean) => this.call('setCheckIn', { ask });
+  /** A client's safety check-in, while waiting or again later ("I moved"): only the staff see it. */
+  checkIn = (answers: CheckInAnswers) => this.call('checkIn', answers);
   /** The answer to `phoneJoinRequested`: whether the call joining as you is yours. */
   answerPhoneJoin = (accept: boolean) => this.call('answerPhoneJoin', { accept });
   removeMessage = (messageId: string) => this.call('removeMessage', { messageId });

@@ -1,3 +1,4 @@
+import type { CheckIn } from './check-in.js';
 import type { DtlsParametersWire, IceCandidateWire, IceParametersWire, RtpCapabilitiesWire, RtpParametersWire } from './media-wire.js';
 import type { Ack } from './errors.js';
 import type { RequestName, RequestPayload } from './schemas.js';
@@ -52,6 +53,8 @@ export interface PeerInfo {
    * two digits, so the staff can tell a call is who it says. Never logged, stored or sent to clients.
    */
   phoneDigits?: string;
+  /** Present only for facilitators and co-facilitators: the client's safety check-in (null: none yet, or not a client). */
+  checkIn?: CheckIn | null;
 }
 
 /** The room as every admitted participant sees it. */
@@ -71,11 +74,10 @@ export interface RoomView {
    * Off: every call waits in the waiting room for the staff. Calls into any other seat always wait.
    */
   phoneIntoHeldSeats: boolean;
-  /**
-   * Focus mode: clients see and receive only the staff's video (the SFU makes no client-to-client video consumer);
-   * audio is unchanged and the staff still see everyone.
-   */
+  /** Focus mode: clients receive only the staff's video (no client-to-client video consumer); audio unchanged. */
   focus: boolean;
+  /** Whether clients are asked a safety check-in as they arrive (on by default); callers never are. */
+  askCheckIn: boolean;
 }
 
 /** A participant's own state, as the server enforces it. */
@@ -108,6 +110,8 @@ export interface LobbyEntry {
   phone: boolean;
   /** The last two digits of the caller's number, where the trunk gave one; never logged or stored. */
   phoneDigits?: string;
+  /** The client's safety check-in; null until they answer (a caller is never asked). */
+  checkIn: CheckIn | null;
 }
 
 export interface AdmittedView {
@@ -130,6 +134,8 @@ export interface JoinResult {
   self: SelfView;
   /** Absent while waiting in the lobby: a waiting client sees no one and receives no media. */
   admitted?: AdmittedView;
+  /** A client asked for a safety check-in (`checkIn`) as they arrive: the room asks it (`RoomView.askCheckIn`). */
+  askCheckIn: boolean;
   /** Where this seat can be taken by telephone if the internet fails; absent when dial-in is off or for observers. */
   dialIn?: DialIn;
   /**
@@ -239,6 +245,8 @@ export interface RequestResults {
   checkEcho: ConsumerInfo;
   stopCheck: Record<string, never>;
   reportReadiness: Record<string, never>;
+  checkIn: Record<string, never>;
+  setCheckIn: Record<string, never>;
   admit: Record<string, never>;
   admitAll: { admitted: number };
   deny: Record<string, never>;

@@ -30,5 +30,6 @@ export const MODERATION_ACTIONS = [
   'returnToGroup',
   'setPhoneEntry',
   'setFocus',
+  'setCheckIn',
 ] as const;
 export type ModerationAction = (typeof MODERATION_ACTIONS)[number];

@@ -97,11 +97,14 @@ export const dtlsParametersSchema = z
   .passthrough();
 
 /** What people will read: NFC, no control or format characters (bidi overrides, zero-width, NUL), at most 1,000. */
-const messageText = z
-  .string()
-  .max(4000)
-  .transform((text) => text.normalize('NFC').replace(/[\p{Cf}]|[^\P{Cc}\n]/gu, '').trim())
-  .pipe(z.string().min(1, 'empty after removing control and format characters').max(1000, 'longer than 1,000 characters'));
+/** Text a person typed: NFC, control and format characters removed (a newline kept), trimmed, then 1 to `max` characters. */
+const typedText = (max: number) =>
+  z
+    .string()
+    .max(max * 4)
+    .transform((text) => text.normalize('NFC').replace(/[\p{Cf}]|[^\P{Cc}\n]/gu, '').trim())
+    .pipe(z.string().min(1, 'empty after removing control and format characters').max(max, `longer than ${max.toLocaleString('en')} characters`));
+const messageText = typedText(1000);
 
 export const empty = z.object({}).strict();
 const target = z.object({ participantId: id }).strict();
@@ -148,6 +151,10 @@ export const requestSchemas = {
       loss: z.number().min(0).max(1).nullable(),
     })
     .strict(),
+
+  /** A client's safety check-in (again: "I moved"); the location is normalised as a message's text, 1 to 200 characters. */
+  checkIn: z.object({ location: typedText(200), private: z.boolean().nullable(), headphones: z.boolean().nullable() }).strict(),
+  setCheckIn: z.object({ ask: z.boolean() }).strict(),
 
   admit: target,
   admitAll: empty,

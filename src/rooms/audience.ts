@@ -1,3 +1,4 @@
+import type { CheckIn } from '../protocol/check-in.js';
 import type { LobbyEntry, MediaKind } from '../protocol/events.js';
 import { isModerator } from '../protocol/roles.js';
 import type { Participant, ServerEventArgs, ServerEventName } from './participant.js';
@@ -8,19 +9,26 @@ import type { Participant, ServerEventArgs, ServerEventName } from './participan
  * another's locks or link. Someone in a side room stays in everyone's list, as `away`; only those in the same
  * space (the group, or one side room) hear each other. In focus mode a client receives only the staff's video.
  */
+/** What decides who sees what, beyond the people themselves: the room's settings and what only staff are shown. */
+export interface AudienceRules {
+  observersVisibleToClients: boolean;
+  /** Whether the room is in focus mode now. */
+  focused: () => boolean;
+  /** A client's safety check-in, shown to the staff only. */
+  checkInOf: (participantId: string) => CheckIn | null;
+}
+
 export class Audience {
   constructor(
     private readonly participants: ReadonlyMap<string, Participant>,
-    private readonly observersVisibleToClients: boolean,
-    /** Whether the room is in focus mode now. */
-    private readonly focused: () => boolean,
+    private readonly rules: AudienceRules,
   ) {}
 
   /** Someone who may see `subject`, and `subject` is someone they may see. */
   canSee(viewer: Participant, subject: Participant): boolean {
     if (viewer === subject || !viewer.admitted || !subject.admitted) return false;
     if (subject.role !== 'observer') return true;
-    return viewer.role !== 'client' || this.observersVisibleToClients;
+    return viewer.role !== 'client' || this.rules.observersVisibleToClients;
   }
 
   /** `viewer` sees `subject` and is in the same space: `subject`'s media is theirs to receive. */
@@ -35,7 +43,7 @@ export class Audience {
 
   /** Focus mode: a client is shown no one's video but the staff's. */
   hidesVideo(viewer: Participant, subject: Participant): boolean {
-    return this.focused() && viewer.role === 'client' && !isModerator(subject.role);
+    return this.rules.focused() && viewer.role === 'client' && !isModerator(subject.role);
   }
 
   visibleTo(viewer: Participant): Participant[] {
@@ -63,10 +71,14 @@ export class Audience {
     return this.admitted().filter((p) => isModerator(p.role));
   }
 
-  /** `subject` as `viewer` may see them (the staff see locks, link quality and side rooms; focus mode hides video). */
+  /**
+   * `subject` as `viewer` may see them: the staff see locks, link quality, side rooms and a client's check-in; focus
+   * mode hides video from clients.
+   */
   describe(viewer: Participant, subject: Participant) {
     const view = subject.describe(isModerator(viewer.role), !viewer.isWith(subject));
-    return this.hidesVideo(viewer, subject) ? { ...view, producers: view.producers.filter((producer) => producer.kind === 'audio') } : view;
+    const shown = this.hidesVideo(viewer, subject) ? { ...view, producers: view.producers.filter((producer) => producer.kind === 'audio') } : view;
+    return isModerator(viewer.role) && subject.role === 'client' ? { ...shown, checkIn: this.rules.checkInOf(subject.id) } : shown;
   }
 
   /** Tells those who may receive `subject`'s `kind` about one of its producers (it comes, goes, pauses, resumes). */
@@ -147,6 +159,7 @@ export class Audience {
       readiness: p.readiness,
       phone: p.voiceOnCall,
       ...(p.callerDigits ? { phoneDigits: p.callerDigits } : {}),
+      checkIn: this.rules.checkInOf(p.id),
     }));
   }
 

@@ -142,6 +142,14 @@ export class Moderation {
     this.room.audit(actor, 'setFocus');
   }
 
+  /** Whether clients are asked a safety check-in as they arrive. */
+  setCheckIn(actor: Participant, ask: boolean): void {
+    this.authorize(actor, 'setCheckIn');
+    this.room.record.setAskCheckIn(ask);
+    this.room.roomViewChanged();
+    this.room.audit(actor, 'setCheckIn');
+  }
+
   end(actor: Participant): void {
     this.authorize(actor, 'end');
     this.room.end(actor.id);

@@ -3,7 +3,7 @@ import { CircleError } from '../protocol/errors.js';
 import type { Role } from '../protocol/roles.js';
 
 /** Everything a participant can be allowed or refused: the moderation actions, media, hands, the audit log. */
-export type Action = ModerationAction | 'sendMedia' | 'readAuditLog' | 'raiseHand' | 'messageStaff' | 'messageEveryone' | 'messageOne';
+export type Action = ModerationAction | 'sendMedia' | 'readAuditLog' | 'raiseHand' | 'messageStaff' | 'messageEveryone' | 'messageOne' | 'checkIn';
 
 /**
  * The one permission table. Co-facilitators (a second clinician, a peer support specialist) run the room with
@@ -48,6 +48,8 @@ export const PERMISSIONS: Record<Action, readonly Role[]> = {
   returnToGroup: ['facilitator'],
   setPhoneEntry: ['facilitator', 'cofacilitator'],
   setFocus: ['facilitator', 'cofacilitator'],
+  checkIn: ['client'],
+  setCheckIn: ['facilitator', 'cofacilitator'],
 };
 
 /** Who outranks whom: a moderator acts only on someone of strictly lower rank. */

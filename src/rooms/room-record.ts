@@ -30,6 +30,7 @@ export class RoomRecord {
   private groupMessagesNow = true;
   private callsIntoHeldSeatsNow = true;
   private focusNow = false;
+  private askCheckInNow = true;
   private endedNow = false;
   private startedNow = false;
   private startedAtNow: number | null = null;
@@ -99,6 +100,16 @@ export class RoomRecord {
 
   setFocus(on: boolean): void {
     this.focusNow = on;
+    this.touch();
+  }
+
+  /** Whether clients are asked a safety check-in as they arrive (the answers themselves are never in the record). */
+  get askCheckIn(): boolean {
+    return this.askCheckInNow;
+  }
+
+  setAskCheckIn(ask: boolean): void {
+    this.askCheckInNow = ask;
     this.touch();
   }
 
@@ -278,6 +289,7 @@ export class RoomRecord {
       groupMessages: this.groupMessagesNow,
       phoneIntoHeldSeats: this.callsIntoHeldSeatsNow,
       focus: this.focusNow,
+      askCheckIn: this.askCheckInNow,
       ended: this.endedNow,
       started: this.startedNow,
       startedAt: this.startedAtNow,
@@ -300,6 +312,7 @@ export class RoomRecord {
     record.groupMessagesNow = data.groupMessages;
     record.callsIntoHeldSeatsNow = data.phoneIntoHeldSeats;
     record.focusNow = data.focus;
+    record.askCheckInNow = data.askCheckIn;
     record.endedNow = data.ended;
     record.startedNow = data.started;
     record.startedAtNow = data.startedAt;

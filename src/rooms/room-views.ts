@@ -23,6 +23,7 @@ export class RoomViews {
       locked: this.record.locked,
       phoneIntoHeldSeats: this.record.callsIntoHeldSeats,
       focus: this.record.focus,
+      askCheckIn: this.record.askCheckIn,
       groupMessages: this.record.groupMessages,
       onHold: this.onHold(),
       started: this.record.started,
@@ -50,6 +51,7 @@ export class RoomViews {
       role: participant.role,
       displayName: participant.identity.displayName,
       self: participant.selfView(),
+      askCheckIn: this.record.askCheckIn && participant.role === 'client' && !participant.channel.isCall,
       ...(participant.admitted ? { admitted: this.admitted(participant) } : {}),
     };
   }

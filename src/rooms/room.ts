@@ -14,6 +14,7 @@ import type { RoomQuality } from './room-quality.js';
 import { GraceTimers } from '../sessions/grace-timers.js';
 import { ActorBudget } from './actor-budget.js';
 import { CallLegs } from './call-legs.js';
+import { CheckIns } from './check-ins.js';
 import { Audience } from './audience.js';
 import { FacilitatorPresence } from './facilitator-presence.js';
 import { Floor } from './floor.js';
@@ -44,6 +45,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   readonly quality: RoomQuality;
   readonly media: RoomMedia;
   readonly messaging: Messaging;
+  /** Clients' safety check-ins, in memory only. */
+  readonly checkIns: CheckIns;
   readonly sideRooms: SideRooms;
   /** Calls carrying the voice of seats whose pages are in. */
   readonly callLegs: CallLegs;
@@ -64,7 +67,12 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     readonly record: RoomRecord,
   ) {
     super();
-    this.audience = new Audience(this.participants, settings.observersVisibleToClients, () => record.focus);
+    this.audience = new Audience(this.participants, {
+      observersVisibleToClients: settings.observersVisibleToClients,
+      focused: () => record.focus,
+      checkInOf: (participantId) => this.checkIns.of(participantId),
+    });
+    this.checkIns = new CheckIns(this.audience);
     this.floor = new Floor(record.floor, settings.turnWarningMs);
     const speakers = new ActiveSpeakers(router, (space, participantId) => this.audience.notifySpace(space, 'activeSpeaker', { participantId }));
     this.media = new RoomMedia(this.audience, this.floor, speakers, settings.botTransports);
@@ -338,6 +346,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.tell({ type: this.record.wasRemoved(participant.id) ? 'participant.removed' : 'participant.left', participantId: participant.id });
     this.vacate(participant);
     this.messaging.forget(participant.id);
+    this.checkIns.forget(participant.id);
     for (const viewer of viewers) viewer.channel.send('peerLeft', { participantId: participant.id });
     if (!participant.admitted) this.audience.lobbyChanged();
     if (this.record.spotlight === participant.id) {

@@ -2,6 +2,7 @@ import type { types } from 'mediasoup';
 import type { TokenService } from '../auth/tokens.js';
 import type { AddressLimits } from '../limits/address-limits.js';
 import type { Identity } from '../auth/tokens.js';
+import type { CheckInAnswers } from '../protocol/check-in.js';
 import type { DialIn, IceServer, JoinResult, Readiness, RequestResults } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import type { RequestName, RequestPayload } from '../protocol/schemas.js';
@@ -186,6 +187,8 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
   removeMessage: inRoom((room, actor, { messageId }) => (room.messaging.remove(actor, messageId), done)),
   setPhoneEntry: inRoom((room, actor, { intoHeldSeats }) => (room.moderation.setCallEntry(actor, intoHeldSeats), done)),
   setFocus: inRoom((room, actor, { on }) => (room.moderation.setFocus(actor, on), done)),
+  checkIn: inRoom((room, actor, answers: CheckInAnswers) => (room.checkIns.answer(actor, answers), done)),
+  setCheckIn: inRoom((room, actor, { ask }) => (room.moderation.setCheckIn(actor, ask), done)),
   answerPhoneJoin: inRoom((room, actor, { accept }) => (room.answerCallJoin(actor, accept), done)),
   openSideRoom: inRoom(async (room, actor, { participantIds }: { participantIds: string[] }) => ({
     sideRoomId: await room.sideRooms.open(actor, participantIds),

@@ -62,6 +62,8 @@ export interface RecordData {
   phoneIntoHeldSeats: boolean;
   /** Focus mode: clients receive only the staff's video. */
   focus: boolean;
+  /** Whether clients are asked a safety check-in (never their answers). */
+  askCheckIn: boolean;
   ended: boolean;
   started: boolean;
   /** When the first facilitator started the session (ms since the epoch); null before, or from older versions. */

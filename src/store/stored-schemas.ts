@@ -45,6 +45,8 @@ const record = z
     phoneIntoHeldSeats: z.boolean().default(true),
     // Written by older versions without it: off, the default.
     focus: z.boolean().default(false),
+    // Written by older versions without it: on, the default.
+    askCheckIn: z.boolean().default(true),
     ended: z.boolean(),
     started: z.boolean(),
     // Written by older versions without it: the clock of such a session starts from nothing.

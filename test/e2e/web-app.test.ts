@@ -204,3 +204,44 @@ it('hide self-view: the page stops drawing its own camera and keeps sending it; 
   expect(await selfView(again)).toEqual({ tileHidden: false, drawing: true, button: 'Hide self-view', pressed: 'false', hint: false });
   for (const page of [facilitator, again]) await page.close();
 });
+
+it('safety check-in: a waiting client answers in the web app, the facilitator reads it in the waiting room and then the roster, "I moved" updates it; another client never sees it', async () => {
+  const room = 'check-in-e2e';
+  const facilitator = await joinFromDemo(suite.browser, suite.server.url, room, 'Fran', 'facilitator');
+  const ben = await joinFromDemo(suite.browser, suite.server.url, room, 'Ben', 'client');
+  expect(await sdk(facilitator, 'admit', await participantIdOf(ben))).toEqual({ ok: true });
+  const ana = await joinFromDemo(suite.browser, suite.server.url, room, 'Ana', 'client');
+  const anaId = await participantIdOf(ana);
+  expect(await ana.$eval('#check-in-form', (form) => (form as HTMLElement).hidden)).toBe(false);
+  expect(await text(facilitator, '#lobby-list')).toContain('Check-in: not answered yet');
+  const answer = (page: Page, location: string, privately: 'yes' | 'no', headphones: 'yes' | 'no') =>
+    page.evaluate(
+      (where, p, h) => {
+        const form = document.querySelector('#check-in-form') as HTMLFormElement;
+        (form.querySelector('input[name="location"]') as HTMLInputElement).value = where;
+        (form.querySelector(`input[name="private"][value="${p}"]`) as HTMLInputElement).click();
+        (form.querySelector(`input[name="headphones"][value="${h}"]`) as HTMLInputElement).click();
+        (form.querySelector('button[type="submit"]') as HTMLButtonElement).click();
+      },
+      location,
+      privately,
+      headphones,
+    );
+  await answer(ana, 'home, Tacoma WA', 'no', 'yes');
+  await waitUntil(async () => (await text(facilitator, '#lobby-list')).includes('Check-in: home, Tacoma WA · private: no · headphones: yes'), 5000, 'the answers in the waiting-room list');
+  expect(await ana.$eval('#check-in-form', (form) => (form as HTMLElement).hidden)).toBe(true);
+  expect(await text(ana, '#check-in-sent')).toContain('the facilitators see your check-in');
+
+  expect(await sdk(facilitator, 'admit', anaId)).toEqual({ ok: true });
+  await waitUntil(async () => (await text(facilitator, '#people-list')).includes('Check-in: home, Tacoma WA'), 5000, 'the answers in the roster');
+  // "I moved": the form again from the control bar.
+  await ana.evaluate(() => (document.querySelector('#update-check-in') as HTMLButtonElement).click());
+  await answer(ana, 'a friend’s car, parked', 'yes', 'yes');
+  await waitUntil(async () => (await text(facilitator, '#people-list')).includes('Check-in: a friend’s car, parked · private: yes · headphones: yes'), 5000, 'the new answers in the roster');
+  expect(await ben.evaluate(() => document.body.innerText)).not.toMatch(/Tacoma|friend’s car|Check-in/);
+  if (process.env.CIRCLE_SCREENSHOTS) {
+    await facilitator.evaluate(() => document.querySelector('#lobby-heading')!.scrollIntoView());
+    await screenshot(facilitator, 'check-in-staff.png');
+  }
+  for (const page of [facilitator, ben, ana]) await page.close();
+});

@@ -41,7 +41,7 @@ function setUp() {
   const events: unknown[] = [];
   observer.on('participation', (event) => events.push(event));
   let made = 0;
-  const legs = new CallLegs(media, new Audience(room.people, false, () => false), () => fakeMedia(`leg-media-${(made += 1)}`), observer);
+  const legs = new CallLegs(media, new Audience(room.people, { observersVisibleToClients: false, focused: () => false, checkInOf: () => null }), () => fakeMedia(`leg-media-${(made += 1)}`), observer);
   room.add('lead', 'facilitator');
   const ana = room.add('ana', 'client');
   return { room, legs, did, events, ana };

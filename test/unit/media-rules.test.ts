@@ -16,7 +16,7 @@ const quietChannel = { send: () => undefined, detach: () => undefined, end: () =
 
 function setUp() {
   const room = new FakeRoom();
-  const audience = new Audience(room.people, false, () => room.record.focus);
+  const audience = new Audience(room.people, { observersVisibleToClients: false, focused: () => room.record.focus, checkInOf: () => null });
   const media = new RoomMedia(audience, room.floor, {} as ActiveSpeakers, false);
   return { room, audience, media };
 }
@@ -145,7 +145,7 @@ describe('who hears whom (Audience.canHear)', () => {
     expect(audience.canHear(ana, otto)).toBe(false);
     expect(audience.canHear(lead, otto)).toBe(true);
     expect(audience.canHear(otto, ana)).toBe(true);
-    expect(new Audience(room.people, true, () => false).canHear(ana, otto)).toBe(true);
+    expect(new Audience(room.people, { observersVisibleToClients: true, focused: () => false, checkInOf: () => null }).canHear(ana, otto)).toBe(true);
     ben.moveTo('side-1');
     expect(audience.canHear(ana, ben)).toBe(false);
     expect(audience.canHear(lead, ben)).toBe(false);

@@ -1,6 +1,7 @@
 import type { MediaKind } from '../../protocol/events.js';
 import type { Role } from '../../protocol/roles.js';
 import { CircleClient } from '../sdk.js';
+import { mountCheckIn } from './check-in-form.js';
 import { mountFloorPanel } from './floor-panel.js';
 import { mountMessagesPanel } from './messages-panel.js';
 import { mountSideRooms } from './side-rooms-view.js';
@@ -22,6 +23,7 @@ const sideRooms = mountSideRooms(client);
 const staff = mountStaffPanel(client, sideRooms.actions);
 const tiles = mountTiles(client, $('#tiles'), staff.actionsFor, sideRooms.whereabouts);
 const floorPanel = mountFloorPanel(client, nameOf);
+const checkIn = mountCheckIn(client);
 let localStream: MediaStream | undefined;
 const SELF_VIEW_KEY = 'circle.selfViewHidden';
 let selfViewHidden = readPreference(SELF_VIEW_KEY) === 'yes';
@@ -132,6 +134,7 @@ function render(): void {
   staff.render();
   renderClock();
   renderFocus();
+  checkIn.render();
   $('#self-view-hidden').hidden = !selfViewHidden || !localStream || !client.cameraEnabled;
 }
 
@@ -148,6 +151,7 @@ $('#mute-all').addEventListener('click', () => perform(() => client.muteAllClien
 $('#clear-spotlight').addEventListener('click', () => perform(() => client.spotlight(null)));
 $('#toggle-lock').addEventListener('click', () => perform(() => (client.room?.locked ? client.unlock() : client.lock())));
 $<HTMLInputElement>('#phone-into-held-seats').addEventListener('change', (event) => perform(() => client.setPhoneEntry((event.target as HTMLInputElement).checked)));
+$<HTMLInputElement>('#ask-check-in').addEventListener('change', (event) => perform(() => client.setCheckIn((event.target as HTMLInputElement).checked)));
 $<HTMLInputElement>('#focus-mode').addEventListener('change', (event) => perform(() => client.setFocus((event.target as HTMLInputElement).checked)));
 $('#end-session').addEventListener('click', () => {
   if (confirm('End the session for everyone?')) perform(() => client.end());
@@ -155,7 +159,8 @@ $('#end-session').addEventListener('click', () => {
 
 /** Joins with a token from wherever it came (the clinic's portal, or the demo's token endpoint), and publishes. */
 async function enter(token: string, { video = true } = {}): Promise<void> {
-  const { role, displayName } = await client.join(token);
+  const { role, displayName, askCheckIn } = await client.join(token);
+  checkIn.joined(askCheckIn);
   tiles.setSelfName(displayName);
   if (role !== 'observer') {
     localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: video && { width: 640, height: 480 } });

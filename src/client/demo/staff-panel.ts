@@ -1,8 +1,9 @@
+import type { CheckIn } from '../../protocol/check-in.js';
 import type { PeerInfo } from '../../protocol/events.js';
 import { isModerator } from '../../protocol/roles.js';
 import type { CircleClient } from '../sdk.js';
 import { actionMenu } from './action-menu.js';
-import { PATH_TEXT, QUALITY_TEXT, VERDICT_TEXT } from './texts.js';
+import { checkInText, PATH_TEXT, QUALITY_TEXT, VERDICT_TEXT } from './texts.js';
 import { $, button, type Action } from './ui.js';
 
 /** Two soft notes, as a door chime: someone is waiting to be let in. WebAudio, so there is no sound file to serve. */
@@ -41,6 +42,14 @@ function mediaState(peer: PeerInfo, kind: 'audio' | 'video'): string {
 function phoneText(who: { phone: boolean; phoneDigits?: string }): string {
   if (!who.phone) return '';
   return who.phoneDigits ? ` (phone ··${who.phoneDigits})` : ' (phone)';
+}
+
+/** A client's safety check-in as the staff read it, on its own line: where, private, headphones, or why there is none. */
+function checkInLine(who: { phone: boolean; checkIn?: CheckIn | null }): HTMLElement {
+  const line = document.createElement('span');
+  line.className = 'check-in';
+  line.textContent = checkInText(who);
+  return line;
 }
 
 export function mountStaffPanel(client: CircleClient, sideRoomActions: (peer: PeerInfo) => Action[]) {
@@ -96,7 +105,7 @@ export function mountStaffPanel(client: CircleClient, sideRoomActions: (peer: Pe
         // Their browser's check while waiting: who may struggle, before admitting them.
         const { readiness } = entry;
         if (readiness) who.textContent += ` · ${VERDICT_TEXT[readiness.verdict]}${readiness.path ? `, ${PATH_TEXT[readiness.path]}` : ''}`;
-        item.append(who, button('Admit', () => client.admit(entry.participantId)), button('Deny', () => client.deny(entry.participantId), 'secondary'));
+        item.append(who, button('Admit', () => client.admit(entry.participantId)), button('Deny', () => client.deny(entry.participantId), 'secondary'), checkInLine(entry));
         return item;
       }),
     );
@@ -117,6 +126,7 @@ export function mountStaffPanel(client: CircleClient, sideRoomActions: (peer: Pe
           return badge;
         });
         item.append(who, ...badges);
+        if (peer.role === 'client') item.append(checkInLine(peer));
         const actions = actionsFor(peer);
         if (actions.length) item.append(actionMenu(`row:${peer.participantId}`, `Actions for ${peer.displayName}`, actions, 'Actions'));
         return item;
@@ -138,6 +148,7 @@ export function mountStaffPanel(client: CircleClient, sideRoomActions: (peer: Pe
       $('#toggle-lock').textContent = client.room?.locked ? 'Unlock room' : 'Lock room';
       $<HTMLInputElement>('#phone-into-held-seats').checked = client.room?.phoneIntoHeldSeats ?? true;
       $<HTMLInputElement>('#focus-mode').checked = client.room?.focus ?? false;
+      $<HTMLInputElement>('#ask-check-in').checked = client.room?.askCheckIn ?? true;
       $<HTMLButtonElement>('#end-session').hidden = self?.role !== 'facilitator';
     },
   };

@@ -1,3 +1,4 @@
+import type { CheckIn } from '../../protocol/check-in.js';
 import type { AudioOnlyReason, ConnectionPath, ConnectionQuality, DialIn, SessionEndReason } from '../../protocol/events.js';
 import type { CheckVerdict } from '../check-verdict.js';
 
@@ -68,4 +69,13 @@ export const ordinal = (n: number) => `${n}${SUFFIX[ORDINAL.select(n)]}`;
 export function clockText(totalSeconds: number): string {
   const [h, m, s] = [Math.floor(totalSeconds / 3600), Math.floor(totalSeconds / 60) % 60, totalSeconds % 60];
   return `${h ? `${h}:${String(m).padStart(2, '0')}` : m}:${String(s).padStart(2, '0')}`;
+}
+
+const yesNo = (answer: boolean | null) => (answer === null ? 'not said' : answer ? 'yes' : 'no');
+
+/** A client's safety check-in for the staff: "Check-in: home, Tacoma WA · private: yes · headphones: no". */
+export function checkInText({ phone, checkIn }: { phone: boolean; checkIn?: CheckIn | null }): string {
+  if (phone && !checkIn) return 'Check-in: on the phone, not asked';
+  if (!checkIn) return 'Check-in: not answered yet';
+  return `Check-in: ${checkIn.location} · private: ${yesNo(checkIn.private)} · headphones: ${yesNo(checkIn.headphones)}`;
 }
