@@ -10,6 +10,7 @@
 //   ... --measure-from 35 --window-seconds 30  (fill to 35 rooms unmeasured, then long steady windows)
 //   ... --profile                              (perf on the workers in each window: system calls and CPU
 //                                               samples per forwarded packet; root and linux-perf needed)
+//   ... --no-talk-balance                      (speaking time not counted: its cost, side by side)
 import { parseArgs } from 'node:util';
 import { startServerProcess } from '../harness/process.js';
 import { sample } from '../harness/circle.js';
@@ -31,7 +32,10 @@ const { values } = parseArgs({
     /** Rooms below this are added without settling or measuring: a long steady window at a known size. */
     'measure-from': { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
+    /** Speaking time and turns counted (`rooms.talkBalance`, on by default): `--no-talk-balance` turns it off. */
+    'talk-balance': { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 const MEASURE_FROM = Number(values['measure-from']);
 const MAX_ROOMS = Number(values['max-rooms']);
@@ -44,7 +48,7 @@ const WINDOW_MS = Number(values['window-seconds']) * 1000;
 const LIMITS = { loss: 0.01, signalingP99Ms: 100, workerCpu: 0.95 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const server = await startServerProcess({ CIRCLE_LOAD_BOT_TRANSPORTS: 'true' });
+const server = await startServerProcess({ CIRCLE_LOAD_BOT_TRANSPORTS: 'true', CIRCLE_ROOMS_TALK_BALANCE: String(values['talk-balance']) });
 const probe = new ServerProbe(server.adminUrl, server.child.pid!);
 const clock = new MediaClock();
 const bots: MediaBot[] = [];
@@ -165,8 +169,8 @@ const ok = steps.filter((s) => s.loss as number <= LIMITS.loss && (s.signalingP9
 const last = ok.at(-1) ?? steps[0]!;
 const streams = (last.forwardedAudio as number) + (last.forwardedVideo as number);
 const perStreamUs = Math.round(((last.workerCpu as number) / streams) * 1e6);
-const name = (MEDIA.videoLayers ? `ramp-video-${MEDIA.videoLayers}` : 'ramp-audio') + (SPEAKERS < 10 ? `-${SPEAKERS}-speaking` : '');
-const result = { scenario: name, machine: machine(), media: MEDIA, speakersPerRoom: Math.min(SPEAKERS, 10), limits: LIMITS, stopReason, steps, joinToFirstAudioMs: summarize(joinLatencies), profiles };
+const name = (MEDIA.videoLayers ? `ramp-video-${MEDIA.videoLayers}` : 'ramp-audio') + (SPEAKERS < 10 ? `-${SPEAKERS}-speaking` : '') + (values['talk-balance'] ? '' : '-no-talk-balance');
+const result = { scenario: name, machine: machine(), media: MEDIA, speakersPerRoom: Math.min(SPEAKERS, 10), talkBalance: values['talk-balance'], limits: LIMITS, stopReason, steps, joinToFirstAudioMs: summarize(joinLatencies), profiles };
 const lastProfile = profiles.at(-1);
 const profileSummary = lastProfile
   ? `

@@ -113,6 +113,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       maxRooms: config.rooms.maxRoomsPerNode,
       requireAdmission: config.rooms.requireAdmission,
       observersVisibleToClients: config.rooms.observersVisibleToClients,
+      talkBalance: config.rooms.talkBalance,
       facilitatorAbsenceMs: config.rooms.facilitatorAbsenceMs,
       moderationPerSecond: config.rooms.moderationPerSecond,
       moderationBurst: config.rooms.moderationBurst,

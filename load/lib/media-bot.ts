@@ -157,6 +157,17 @@ class Sink {
   }
 }
 
+/** The RTP audio-level header extension's id in a bot's microphone (RFC 6464, as browsers send it). */
+const AUDIO_LEVEL_ID = 10;
+
+/**
+ * An RFC 8285 one-byte header extension block with the audio level (-dBov, 127 silence; the voice bit set when
+ * speaking): what a browser puts in every audio packet, and what the SFU's audio-level observers read.
+ */
+function audioLevelExtension(level: number): Buffer {
+  return Buffer.from([0xbe, 0xde, 0x00, 0x01, (AUDIO_LEVEL_ID << 4) | 0, (level < 127 ? 0x80 : 0) | level, 0, 0]);
+}
+
 function rtpHeader(stream: Stream, payloadType: number, marker: boolean): Buffer {
   const header = Buffer.alloc(12);
   header[0] = 0x80;
@@ -314,7 +325,10 @@ export class MediaBot {
     if (!to) return;
     if (this.audio && (!this.silent || tickIndex % 20 === 0)) {
       const payload = this.opusFrames?.[tickIndex % this.opusFrames.length] ?? FILLER_AUDIO;
-      const packet = Buffer.concat([rtpHeader(this.audio, OPUS_PT, false), payload]);
+      const header = rtpHeader(this.audio, OPUS_PT, false);
+      header[0] = 0x90; // version 2, X: a header extension follows
+      // A speaking bot at a voice's level near the microphone; a silent one's comfort noise at silence.
+      const packet = Buffer.concat([header, audioLevelExtension(this.silent ? 127 : 25), payload]);
       this.audio.timestamp += 960;
       this.audio.octets += payload.length;
       this.socket.send(packet, to.port, to.ip);
@@ -375,6 +389,7 @@ export class MediaBot {
         source: 'microphone',
         rtpParameters: {
           codecs: [{ mimeType: 'audio/opus', payloadType: OPUS_PT, clockRate: 48000, channels: 2, parameters: { useinbandfec: 1, usedtx: 1 } }],
+          headerExtensions: [{ uri: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level', id: AUDIO_LEVEL_ID }],
           encodings: [{ ssrc: stream.ssrc }],
         },
       });

@@ -76,6 +76,10 @@ export const sessionReport = z
           reconnects: z.number().int(),
           removed: z.boolean(),
           worstQuality: quality,
+          /** Heard above the speech threshold, from audio levels (never the audio), wherever they spoke. */
+          minutesSpoken: z.number(),
+          /** Stretches of speech, each after at least 2 s without. */
+          turns: z.number().int(),
         })
         .strict(),
     ),

@@ -35,6 +35,7 @@ export type {
   TransportInfo,
 } from '../protocol/events.js';
 export type { CheckIn, CheckInAnswers } from '../protocol/check-in.js';
+export type { TalkEntry } from '../protocol/talk.js';
 export { ERROR_CODES, type ErrorBody, type ErrorCode } from '../protocol/errors.js';
 export type { DtlsParametersWire, IceCandidateWire, IceParametersWire, RtpCapabilitiesWire, RtpParametersWire, Wire } from '../protocol/media-wire.js';
 export { ROLES, type Role } from '../protocol/roles.js';

@@ -8,6 +8,7 @@ import type {
   SelfView,
   ServerToClientEvents,
 } from '../protocol/events.js';
+import type { TalkEntry } from '../protocol/talk.js';
 import { Emitter } from './emitter.js';
 
 export type MirrorEvents = {
@@ -22,6 +23,8 @@ export type MirrorEvents = {
   activeSpeaker: [participantId: string | null];
   /** A producer this participant may receive: a new peer's, one a peer added, or a peer's now in the same space. */
   producerAvailable: [producerId: string];
+  /** Staff: each person's speaking time and turns so far. */
+  talk: [TalkEntry[]];
 };
 
 /** Anything that delivers the server's events: a Socket.IO socket, or a fake in a unit test. */
@@ -41,6 +44,8 @@ export class RoomMirror extends Emitter<MirrorEvents> {
   floor: FloorView | undefined;
   activeSpeaker: string | null = null;
   readonly peers = new Map<string, PeerInfo>();
+  /** Staff: speaking time and turns by participant id (empty for everyone else). */
+  readonly talk = new Map<string, TalkEntry>();
 
   /** Follows the server's room events from `source` (each new connection's socket). */
   follow(source: ServerEventSource): void {
@@ -83,6 +88,7 @@ export class RoomMirror extends Emitter<MirrorEvents> {
       this.emit('floor', floor);
     });
     source.on('activeSpeaker', ({ participantId }) => this.setActiveSpeaker(participantId));
+    source.on('talkUpdated', ({ participants }) => this.setTalk(participants));
   }
 
   setSelf(self: SelfView): void {
@@ -101,6 +107,7 @@ export class RoomMirror extends Emitter<MirrorEvents> {
     this.peers.clear();
     for (const peer of view.peers) this.addPeer(peer);
     this.setActiveSpeaker(view.activeSpeaker);
+    this.setTalk(view.talk);
   }
 
   /** Every producer of every peer, to catch up once media is set up. */
@@ -117,6 +124,11 @@ export class RoomMirror extends Emitter<MirrorEvents> {
   get mayBeHeard(): boolean {
     if (!this.self || !this.floor || this.floor.mode === 'open') return true;
     return this.self.role !== 'client' || this.floor.holder === this.self.participantId;
+  }
+
+  private setTalk(entries: TalkEntry[]): void {
+    for (const entry of entries) this.talk.set(entry.participantId, entry);
+    this.emit('talk', entries);
   }
 
   private setActiveSpeaker(participantId: string | null): void {

@@ -16,6 +16,7 @@ import type {
   SessionEndReason,
 } from '../protocol/events.js';
 import type { CheckInAnswers } from '../protocol/check-in.js';
+import type { TalkEntry } from '../protocol/talk.js';
 import type { RequestName, RequestPayload } from '../protocol/schemas.js';
 import { Connection, withBackoff } from './connection.js';
 import { checkFromLobby, runConnectionCheck, type CheckOptions, type CheckResult } from './connection-check.js';
@@ -56,7 +57,7 @@ export class CircleClient extends Emitter<ClientEvents> {
   constructor(private readonly options: CircleClientOptions = {}) {
     super();
     this.connection = new Connection(options.url ?? window.location.origin, (socket) => this.listen(socket), options.allowedOrigins);
-    for (const event of ['peerJoined', 'peerLeft', 'peerUpdated', 'room', 'lobby', 'floor', 'activeSpeaker'] as const) {
+    for (const event of ['peerJoined', 'peerLeft', 'peerUpdated', 'room', 'lobby', 'floor', 'activeSpeaker', 'talk'] as const) {
       this.mirror.on(event, (...args: unknown[]) => (this.emit as (e: string, ...a: unknown[]) => void)(event, ...args));
     }
     this.mirror.on('self', (self) => {
@@ -89,6 +90,10 @@ export class CircleClient extends Emitter<ClientEvents> {
   }
   get peers(): ReadonlyMap<string, PeerInfo> {
     return this.mirror.peers;
+  }
+  /** Staff: each person's speaking time and turns this session, by participant id (event `talk`). */
+  get talk(): ReadonlyMap<string, TalkEntry> {
+    return this.mirror.talk;
   }
   get remoteTracks(): ReadonlyMap<string, RemoteTrack> {
     return this.subscriber.remoteTracks;

@@ -55,6 +55,8 @@ export const configSchema = z
         maxParticipantsPerRoom: z.number().int().min(2).max(200),
         requireAdmission: z.boolean(),
         observersVisibleToClients: z.boolean(),
+        /** Whether each person's speaking time and turns are counted for the staff and the report. */
+        talkBalance: z.boolean(),
         facilitatorAbsenceMs: z.number().int().min(0),
         /** Moderation requests (mute, lock, admit, floor…) each staff member may make per second, and at once. */
         moderationPerSecond: z.number().min(0.1),

@@ -1,4 +1,6 @@
 import type { CheckIn } from './check-in.js';
+import type { ChatMessage } from './messages.js';
+import type { TalkEntry } from './talk.js';
 import type { DtlsParametersWire, IceCandidateWire, IceParametersWire, RtpCapabilitiesWire, RtpParametersWire } from './media-wire.js';
 import type { Ack } from './errors.js';
 import type { RequestName, RequestPayload } from './schemas.js';
@@ -8,6 +10,7 @@ import type { AudioOnlyReason, ConnectionPath, ConnectionQuality, IceServer, Lin
 
 export type { AudioOnlyReason, ConnectionPath, ConnectionQuality, IceServer, LinkView, Readiness };
 export { AUDIO_ONLY_REASONS, CONNECTION_QUALITIES } from './connectivity.js';
+export type { AudienceKind, ChatMessage, MessageAudience } from './messages.js';
 
 export type MediaKind = 'audio' | 'video';
 export type MediaSource = 'microphone' | 'camera';
@@ -123,6 +126,8 @@ export interface AdmittedView {
   floor: FloorView;
   /** Who is speaking in the participant's space (the group or their side room) as they arrive; null: no one yet. */
   activeSpeaker: string | null;
+  /** Staff: each person's speaking time and turns so far (empty for everyone else). */
+  talk: TalkEntry[];
 }
 
 export interface JoinResult {
@@ -166,25 +171,6 @@ export interface FloorView {
   turnEndsAt: string | null;
 }
 
-
-/** Who a message is for: everyone in the group, the staff (facilitators and co-facilitators), or one participant. */
-export type MessageAudience = 'everyone' | 'staff' | { participantId: string };
-
-/** How a message was addressed, for counting (never who): to everyone, to the staff, or to one person. */
-export type AudienceKind = 'everyone' | 'staff' | 'one';
-
-/** A message as its readers receive it. Never stored: it lives in memory only until it is delivered. */
-export interface ChatMessage {
-  messageId: string;
-  from: string;
-  /** The sender's name as the reader may not otherwise know it (a waiting client sees no one). */
-  fromName: string;
-  /** `'everyone'`, `'staff'`, or for a private message the reader's own participant id. */
-  to: 'everyone' | 'staff' | string;
-  text: string;
-  /** ISO time */
-  sentAt: string;
-}
 
 export interface AuditEntry {
   /** ISO time */
@@ -351,6 +337,8 @@ export interface ServerToClientEvents {
    * you?". The call carries the voice only after `answerPhoneJoin {accept: true}`; no answer within `expiresInMs` ends it.
    */
   phoneJoinRequested: (event: { expiresInMs: number }) => void;
+  /** To facilitators and co-facilitators, every few seconds while anyone speaks: speaking time and turns so far. */
+  talkUpdated: (event: { participants: TalkEntry[] }) => void;
   /** To facilitators and co-facilitators: wrong dial-in PINs for this session within the last `withinMinutes`. */
   dialInAttempts: (event: { wrongPins: number; withinMinutes: number }) => void;
   /** Answer to an event sent without an acknowledgement callback that could not be processed. */

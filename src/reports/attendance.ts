@@ -1,5 +1,5 @@
 import { CONNECTION_QUALITIES, type ConnectionQuality } from '../protocol/events.js';
-import type { ParticipationEvent } from '../rooms/room-port.js';
+import type { ParticipationEvent, SpokenSince } from '../rooms/room-port.js';
 
 /** One participant's attendance in a session: ids and times only, never a name or anything said. */
 export interface AttendanceEntry {
@@ -18,6 +18,10 @@ export interface AttendanceEntry {
   removed: boolean;
   /** The worst their link was graded while in the room. */
   worstQuality: ConnectionQuality;
+  /** Heard above the speech threshold (from audio levels, never the audio), wherever they spoke. */
+  minutesSpoken: number;
+  /** Stretches of speech, each after at least 2 s without. */
+  turns: number;
 }
 
 export interface SessionReport {
@@ -58,6 +62,8 @@ interface Attendee {
   reconnects: number;
   removed: boolean;
   worst: number;
+  spokenMs: number;
+  turns: number;
   inRoom: Clock;
   audioOnlyClock: Clock;
   sideRoomClock: Clock;
@@ -79,6 +85,17 @@ export class AttendanceLedger {
     readonly roomId: string,
     private readonly clock: () => number = Date.now,
   ) {}
+
+  /** Speaking time and turns since the room last told (ids and numbers only). */
+  spoke(spoken: SpokenSince[]): void {
+    if (this.endedAt !== null) return; // the report is final
+    const now = this.clock();
+    for (const { participantId, spokenMs, turns } of spoken) {
+      const attendee = this.attendee(participantId, now);
+      attendee.spokenMs += spokenMs;
+      attendee.turns += turns;
+    }
+  }
 
   record(event: ParticipationEvent): void {
     if (this.endedAt !== null) return; // the report is final
@@ -142,6 +159,8 @@ export class AttendanceLedger {
       reconnects: a.reconnects,
       removed: a.removed,
       worstQuality: CONNECTION_QUALITIES[a.worst]!,
+      minutesSpoken: Math.round((a.spokenMs / 60_000) * 100) / 100,
+      turns: a.turns,
     }));
     const worst = Math.max(0, ...[...this.attendees.values()].map((a) => a.worst));
     return { roomId: this.roomId, startedAt: iso(this.startedAt), endedAt: iso(this.endedAt), worstQuality: CONNECTION_QUALITIES[worst]!, participants };
@@ -161,6 +180,8 @@ export class AttendanceLedger {
         reconnects: 0,
         removed: false,
         worst: 0,
+        spokenMs: 0,
+        turns: 0,
         inRoom: new Clock(),
         audioOnlyClock: new Clock(),
         sideRoomClock: new Clock(),

@@ -23,6 +23,7 @@ export class SessionReports {
       keep(this.ledgers, room.id, ledger);
     }
     const kept = ledger;
+    room.observer.on('talk', (spoken) => kept.spoke(spoken));
     room.observer.on('participation', (event) => {
       kept.record(event);
       if (event.type !== 'session.ended') return;

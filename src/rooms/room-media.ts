@@ -1,5 +1,6 @@
 import type { types } from 'mediasoup';
 import type { ActiveSpeakers } from '../media/active-speakers.js';
+import type { SpeechLevels } from '../media/speech-levels.js';
 import { describeProducer, type BotTransportInfo, type Direction, type ParticipantMedia } from '../media/participant-media.js';
 import type { ConsumerInfo, MediaKind, MediaSource, TransportInfo } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
@@ -23,6 +24,8 @@ export class RoomMedia {
     private readonly speakers: ActiveSpeakers,
     /** Whether load-test bots may open plain RTP transports (benchmarks only). */
     private readonly botTransports: boolean,
+    /** Who is heard, for speaking time (absent when `rooms.talkBalance` is off): every audio producer, wherever. */
+    private readonly levels?: SpeechLevels,
   ) {}
 
   /** Whether the SFU forwards this participant's `kind` now, from `media` (their connection's, or their call leg's). */
@@ -147,6 +150,7 @@ export class RoomMedia {
     const producer = describeProducer(made);
     this.audience.notifyReceivers(participant, request.kind, 'producerAdded', { participantId: participant.id, producer });
     await this.speakers.observe(media.producer(producer.producerId), participant.id, participant.sideRoomId);
+    await this.levels?.observe(media.producer(producer.producerId), participant.id);
     return producer.producerId;
   }
 

@@ -81,6 +81,13 @@ export type ParticipationEvent =
   | { type: 'participant.call'; participantId: string; voiceOnCall: boolean }
   | { type: 'participant.quality'; participantId: string; quality: ConnectionQuality };
 
+/** Speaking time and turns since the room last told: ids and numbers only, for the session's report. */
+export interface SpokenSince {
+  participantId: string;
+  spokenMs: number;
+  turns: number;
+}
+
 /**
  * What a room tells whoever watches it (metrics, logs), in the manner of mediasoup's `observer` emitters: no
  * watcher is needed for the room to work, and the room knows nothing of who listens.
@@ -98,6 +105,8 @@ export type RoomObserverEvents = {
   /** A message was sent; counted by how it was addressed, never by whom or what. */
   message: [audience: AudienceKind];
   participation: [event: ParticipationEvent];
+  /** Who spoke, how long and in how many turns, since the last time: told every few seconds while anyone speaks. */
+  talk: [spoken: SpokenSince[]];
   /** These people left a space (the group or a side room): their voices are no longer any other space's to take. */
   parted: [participants: Participant[]];
   /** A failure in work no request waits for (a timer, an event): logged, never thrown into the void. */

@@ -23,4 +23,6 @@ export interface RoomSettings {
   /** When video steps down to audio-only and back, per participant and direction. */
   quality: QualitySettings;
   messages: MessagingSettings;
+  /** Whether speaking time and turns are counted (an audio-level observer per room). */
+  talkBalance: boolean;
 }

@@ -6,6 +6,7 @@ import type { Audience } from './audience.js';
 import type { Floor } from './floor.js';
 import type { Participant } from './participant.js';
 import type { RoomRecord } from './room-record.js';
+import type { TalkBalance } from './talk-balance.js';
 
 /** What a participant is shown of the room: on joining, on admission, and whenever the room's own state changes. */
 export class RoomViews {
@@ -16,6 +17,7 @@ export class RoomViews {
     private readonly speakers: ActiveSpeakers,
     private readonly record: RoomRecord,
     private readonly onHold: () => boolean,
+    private readonly talk: TalkBalance,
   ) {}
 
   room(): RoomView {
@@ -41,6 +43,7 @@ export class RoomViews {
       lobby: isModerator(participant.role) ? this.audience.lobbyEntries() : [],
       floor: this.floor.view(),
       activeSpeaker: this.speakers.speakerIn(participant.sideRoomId),
+      talk: isModerator(participant.role) ? this.talk.staffView() : [],
     };
   }
 

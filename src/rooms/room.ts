@@ -3,6 +3,7 @@ import type { types } from 'mediasoup';
 import type { Identity } from '../auth/tokens.js';
 import { ActiveSpeakers } from '../media/active-speakers.js';
 import { ParticipantMedia } from '../media/participant-media.js';
+import { SpeechLevels } from '../media/speech-levels.js';
 import { Messaging } from './messaging.js';
 import type { MediaWorker } from '../media/worker-pool.js';
 import type { AdmittedView, JoinResult, MediaKind, ReconnectReason, RoomView, SessionEndReason } from '../protocol/events.js';
@@ -28,6 +29,7 @@ import { RoomViews } from './room-views.js';
 import { ADMINISTRATOR, type ModerationPort, type ParticipationEvent, type RoomObserverEvents, type SideRoomPort, type TurnTakingPort } from './room-port.js';
 import type { RoomSettings } from './room-settings.js';
 import { SideRooms } from './side-rooms.js';
+import { TalkBalance } from './talk-balance.js';
 import { TurnTaking } from './turn-taking.js';
 
 type RoomEvents = { empty: []; closed: [] };
@@ -47,6 +49,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   readonly messaging: Messaging;
   /** Clients' safety check-ins, in memory only. */
   readonly checkIns: CheckIns;
+  private readonly talk: TalkBalance;
   readonly sideRooms: SideRooms;
   /** Calls carrying the voice of seats whose pages are in. */
   readonly callLegs: CallLegs;
@@ -75,7 +78,9 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.checkIns = new CheckIns(this.audience);
     this.floor = new Floor(record.floor, settings.turnWarningMs);
     const speakers = new ActiveSpeakers(router, (space, participantId) => this.audience.notifySpace(space, 'activeSpeaker', { participantId }));
-    this.media = new RoomMedia(this.audience, this.floor, speakers, settings.botTransports);
+    this.talk = new TalkBalance(this.audience, (spoken) => this.observer.emit('talk', spoken));
+    const levels = settings.talkBalance ? new SpeechLevels(router, (participantId, ms) => this.talk.heard(participantId, ms)) : undefined;
+    this.media = new RoomMedia(this.audience, this.floor, speakers, settings.botTransports, levels);
     const budget = new ActorBudget(settings.moderationPerSecond, settings.moderationBurst);
     this.moderation = new Moderation(this, budget);
     this.turns = new TurnTaking(this, budget);
@@ -83,7 +88,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.messaging = new Messaging(this, budget, settings.messages, (audience) => this.observer.emit('message', audience));
     this.graceTimers = new GraceTimers(settings.resumeGraceMs);
     this.presence = new FacilitatorPresence(settings.facilitatorAbsenceMs, () => this.roomViewChanged());
-    this.views = new RoomViews(router, this.audience, this.floor, speakers, record, () => this.presence.onHold);
+    this.views = new RoomViews(router, this.audience, this.floor, speakers, record, () => this.presence.onHold, this.talk);
     this.quality = roomLinkQuality(this.participants, this.audience, this.media, settings.quality, this.observer);
     this.floorFollower = new FloorFollower(this.floor, this, this.audience, this.media, this.observer);
     this.callLegs = new CallLegs(this.media, this.audience, () => this.createMedia(() => 0), this.observer);
@@ -294,6 +299,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   end(actorId: string): void {
     this.record.end(actorId);
     this.observer.emit('moderation', 'end');
+    this.talk.stop();
     this.tell({ type: 'session.ended' });
     this.shutDown((participant) => participant.channel.end('ended'));
   }
@@ -384,6 +390,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.closed = true;
     this.presence.dispose();
     this.quality.dispose();
+    this.talk.stop();
     this.graceTimers.clear();
     this.floor.dispose();
     for (const participant of this.participants.values()) {

@@ -84,6 +84,10 @@ it('the facilitator runs the group from the grid: waiting-room chime and badge, 
   await waitUntil(async () => (await highlighted(fran)).join() === `peer-${anaId}`, 10_000, "Ana's tile lit on Fran's screen");
   await waitUntil(async () => (await highlighted(ben)).join() === `peer-${anaId}`, 5000, "Ana's tile lit on Ben's screen");
   await waitUntil(async () => (await highlighted(ana)).join() === 'self-tile', 5000, "Ana's own tile lit");
+  // The staff's roster: how much Ana has spoken, a quiet bar and words; no client page shows anything of it.
+  const rosterRow = (name: string) => fran.evaluate((n) => [...document.querySelectorAll('#people-list > li')].find((li) => li.textContent?.startsWith(n))?.textContent ?? '', name);
+  await waitUntil(async () => /spoken \d+ s · 1 turn/.test(await rosterRow('Ana')), 10_000, "Ana's speaking time in the roster");
+  expect(await ana.evaluate(() => document.body.innerText)).not.toMatch(/spoken|has not spoken/);
   // Ben's tile shows his microphone off, and his initials in place of the camera he does not have.
   expect(await classesOf(fran, benId)).toContain('no-video');
   expect(await text(fran, `#peer-${benId} .avatar`)).toBe('B');

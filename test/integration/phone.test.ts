@@ -12,6 +12,7 @@ import { freePort } from '../../harness/free-port.js';
 import { SipCaller, toneShare, type CallStep } from '../../harness/sip-caller.js';
 import { connect, produceAudio, type TestClient } from '../../harness/signaling.js';
 import type { FloorView } from '../../src/protocol/events.js';
+import type { TalkEntry } from '../../src/protocol/talk.js';
 import type { Participant } from '../../src/rooms/participant.js';
 import { circleSuite } from '../helpers/fixtures.js';
 import { until } from '../helpers/until.js';
@@ -460,6 +461,9 @@ describe('dial-in: the room’s rules reach the phone', () => {
     await hearing(phones, [], 'the three callers hearing each other, none itself');
     // Three callers hearing each other: three voices taken, once each (a consumer per caller per voice was six).
     expect(takenIn(null)).toEqual([ana.id, ben.id, cy.id].sort());
+    // Their speaking time is counted from the audio levels the bridge writes in each packet, as for a page.
+    const talk = () => (facilitator.client.events('talkUpdated') as { participants: TalkEntry[] }[]).at(-1)?.participants ?? [];
+    await until(() => phones.every(({ id }) => (talk().find((entry) => entry.participantId === id)?.spokenSeconds ?? 0) > 0), 'the callers’ speaking time at the staff', 8000);
 
     const { sideRoomId } = await facilitator.client.ok<{ sideRoomId: string }>('openSideRoom', { participantIds: [ben.id] });
     // By the time the facilitator's request is answered, the group no longer takes Ben's voice at the SFU.

@@ -42,6 +42,7 @@ const admitted = (peers: PeerInfo[]): AdmittedView => ({
   lobby: [],
   floor: { mode: 'open', queue: [], holder: null, turnLimitSeconds: null, turnEndsAt: null },
   activeSpeaker: null,
+  talk: [],
 });
 
 function setUp() {

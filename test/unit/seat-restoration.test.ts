@@ -26,6 +26,7 @@ const SETTINGS: RoomSettings = {
   moderationBurst: 100,
   quality: config.quality as RoomSettings['quality'],
   messages: config.messages,
+  talkBalance: false, // a fake router makes no audio-level observer
 };
 
 /** A router that is never asked for media here: joining, restoring and telling take none. */

@@ -93,7 +93,7 @@ client.on('turnWarning', ({ holder, endsAt }) => {
   const whose = holder === client.self?.participantId ? 'Your turn' : `${nameOf(holder)}'s turn`;
   showNotice(`${whose} ends in ${seconds} s.`);
 });
-for (const event of ['lobby', 'peerJoined', 'peerUpdated', 'floor', 'activeSpeaker'] as const) client.on(event, () => render());
+for (const event of ['lobby', 'peerJoined', 'peerUpdated', 'floor', 'activeSpeaker', 'talk'] as const) client.on(event, () => render());
 client.on('peerLeft', ({ participantId }) => {
   tiles.remove(participantId);
   render();

@@ -1,5 +1,6 @@
 import type { CheckIn } from '../../protocol/check-in.js';
 import type { PeerInfo } from '../../protocol/events.js';
+import type { TalkEntry } from '../../protocol/talk.js';
 import { isModerator } from '../../protocol/roles.js';
 import type { CircleClient } from '../sdk.js';
 import { actionMenu } from './action-menu.js';
@@ -49,6 +50,28 @@ function checkInLine(who: { phone: boolean; checkIn?: CheckIn | null }): HTMLEle
   const line = document.createElement('span');
   line.className = 'check-in';
   line.textContent = checkInText(who);
+  return line;
+}
+
+/**
+ * How much someone has spoken, quietly: a bar against whoever has spoken most, minutes and turns in words for a
+ * screen reader and a glance, and "has not spoken yet" until they do.
+ */
+function talkLine(entry: TalkEntry | undefined, mostSpoken: number): HTMLElement {
+  const line = document.createElement('span');
+  line.className = 'talk';
+  const spoken = entry?.spokenSeconds ?? 0;
+  if (spoken === 0) {
+    line.classList.add('not-yet');
+    line.textContent = 'has not spoken yet';
+    return line;
+  }
+  const bar = document.createElement('span');
+  bar.className = 'talk-bar';
+  bar.setAttribute('aria-hidden', 'true');
+  bar.style.setProperty('--share', `${Math.round((spoken / Math.max(mostSpoken, 1)) * 100)}%`);
+  const minutes = spoken < 60 ? `${spoken} s` : `${Math.floor(spoken / 60)} min ${spoken % 60} s`;
+  line.append(bar, `spoken ${minutes} · ${entry!.turns} ${entry!.turns === 1 ? 'turn' : 'turns'}`);
   return line;
 }
 
@@ -112,6 +135,7 @@ export function mountStaffPanel(client: CircleClient, sideRoomActions: (peer: Pe
   }
 
   function renderRoster(): void {
+    const mostSpoken = Math.max(0, ...[...client.talk.values()].map((entry) => entry.spokenSeconds));
     $('#people-list').replaceChildren(
       ...[...client.peers.values()].map((peer) => {
         const item = document.createElement('li');
@@ -126,6 +150,7 @@ export function mountStaffPanel(client: CircleClient, sideRoomActions: (peer: Pe
           return badge;
         });
         item.append(who, ...badges);
+        if (peer.role !== 'observer') item.append(talkLine(client.talk.get(peer.participantId), mostSpoken));
         if (peer.role === 'client') item.append(checkInLine(peer));
         const actions = actionsFor(peer);
         if (actions.length) item.append(actionMenu(`row:${peer.participantId}`, `Actions for ${peer.displayName}`, actions, 'Actions'));
