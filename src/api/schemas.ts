@@ -63,6 +63,8 @@ export const sessionReport = z
     /** Null while the session runs: the report as it stands. */
     endedAt: z.string().datetime().nullable(),
     worstQuality: quality,
+    /** Breaks the staff gave the group. */
+    minutesOnBreak: z.number(),
     participants: z.array(
       z
         .object({

@@ -151,6 +151,9 @@ export class CircleClient extends Emitter<ClientEvents> {
   setCheckIn = (ask: boolean) => this.call('setCheckIn', { ask });
   /** A client's safety check-in, while waiting or again later ("I moved"): only the staff see it. */
   checkIn = (answers: CheckInAnswers) => this.call('checkIn', answers);
+  /** Staff: a break of 5, 10 or 15 minutes (clients' microphones and cameras paused at the SFU), or its early end. */
+  startBreak = (minutes: 5 | 10 | 15) => this.call('startBreak', { minutes });
+  endBreak = () => this.call('endBreak', {});
   /** The answer to `phoneJoinRequested`: whether the call joining as you is yours. */
   answerPhoneJoin = (accept: boolean) => this.call('answerPhoneJoin', { accept });
   removeMessage = (messageId: string) => this.call('removeMessage', { messageId });

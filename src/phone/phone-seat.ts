@@ -1,5 +1,5 @@
 import type { Identity } from '../auth/tokens.js';
-import type { FloorView, PeerInfo, SelfView, SessionEndReason } from '../protocol/events.js';
+import type { FloorView, PeerInfo, RoomView, SelfView, SessionEndReason } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import type { Participant, ParticipantChannel, ServerEventArgs, ServerEventName } from '../rooms/participant.js';
 import type { Membership } from '../rooms/room-registry.js';
@@ -44,6 +44,8 @@ export class PhoneSeat implements ParticipantChannel {
   private media: PhoneMedia | undefined;
   private lastSelf: SelfView | undefined;
   private lastFloor: FloorView | undefined;
+  /** Whether the group was on a break at the last room update: a caller hears it begin and end. */
+  private onBreak = false;
   private starPressed = false;
   private over = false;
 
@@ -92,6 +94,7 @@ export class PhoneSeat implements ParticipantChannel {
       if (kind === 'audio') this.caller.say('askedToUnmute');
     },
     floorUpdated: (floor) => this.floorChanged(floor),
+    roomUpdated: (room) => this.roomChanged(room),
   };
 
   /** The room closed under the seat (a worker died, the node drains): the seat is held; take it again. */
@@ -180,6 +183,12 @@ export class PhoneSeat implements ParticipantChannel {
     else if (before?.holder === me && floor.holder !== me) this.caller.say('floorEnded');
   }
 
+  private roomChanged(room: RoomView): void {
+    const onBreak = room.breakEndsAt !== null;
+    if (onBreak !== this.onBreak) this.caller.say(onBreak ? 'breakStarted' : 'breakOver');
+    this.onBreak = onBreak;
+  }
+
   private async toggleMute(): Promise<void> {
     const producerId = this.media?.producerId;
     const participant = this.seat();
@@ -189,7 +198,7 @@ export class PhoneSeat implements ParticipantChannel {
       await this.seats.setMicrophone(this.membership, participant, producerId, unmuting);
       this.caller.say(unmuting ? 'unmuted' : 'mutedSelf');
     } catch (error) {
-      if (error instanceof CircleError && error.code === 'FORBIDDEN') this.caller.say('stillMuted');
+      if (error instanceof CircleError && error.code === 'FORBIDDEN') this.caller.say(this.onBreak ? 'breakStarted' : 'stillMuted');
     }
   }
 

@@ -81,6 +81,8 @@ export interface RoomView {
   focus: boolean;
   /** Whether clients are asked a safety check-in as they arrive (on by default); callers never are. */
   askCheckIn: boolean;
+  /** A break: when it ends (ISO 8601); clients' microphones and cameras are paused at the SFU until then. Null: none. */
+  breakEndsAt: string | null;
 }
 
 /** A participant's own state, as the server enforces it. */
@@ -233,6 +235,8 @@ export interface RequestResults {
   reportReadiness: Record<string, never>;
   checkIn: Record<string, never>;
   setCheckIn: Record<string, never>;
+  startBreak: { endsAt: string };
+  endBreak: Record<string, never>;
   admit: Record<string, never>;
   admitAll: { admitted: number };
   deny: Record<string, never>;

@@ -31,5 +31,7 @@ export const MODERATION_ACTIONS = [
   'setPhoneEntry',
   'setFocus',
   'setCheckIn',
+  'startBreak',
+  'endBreak',
 ] as const;
 export type ModerationAction = (typeof MODERATION_ACTIONS)[number];

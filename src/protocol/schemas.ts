@@ -155,6 +155,9 @@ export const requestSchemas = {
   /** A client's safety check-in (again: "I moved"); the location is normalised as a message's text, 1 to 200 characters. */
   checkIn: z.object({ location: typedText(200), private: z.boolean().nullable(), headphones: z.boolean().nullable() }).strict(),
   setCheckIn: z.object({ ask: z.boolean() }).strict(),
+  /** A break of 5, 10 or 15 minutes for the group. */
+  startBreak: z.object({ minutes: z.union([z.literal(5), z.literal(10), z.literal(15)]) }).strict(),
+  endBreak: empty,
 
   admit: target,
   admitAll: empty,

@@ -30,6 +30,8 @@ export interface SessionReport {
   endedAt: string | null;
   /** The worst link any participant had. */
   worstQuality: ConnectionQuality;
+  /** Breaks the staff gave the group, in minutes (clients' microphones and cameras paused meanwhile). */
+  minutesOnBreak: number;
   participants: AttendanceEntry[];
 }
 
@@ -80,6 +82,7 @@ export class AttendanceLedger {
   private readonly attendees = new Map<string, Attendee>();
   private startedAt: number | null = null;
   private endedAt: number | null = null;
+  private readonly breakClock = new Clock();
 
   constructor(
     readonly roomId: string,
@@ -101,8 +104,10 @@ export class AttendanceLedger {
     if (this.endedAt !== null) return; // the report is final
     const now = this.clock();
     if (event.type === 'session.started') this.startedAt ??= now;
+    if (event.type === 'session.break') this.breakClock.set(event.onBreak, now);
     if (event.type === 'session.ended') {
       this.endedAt = now;
+      this.breakClock.set(false, now);
       for (const attendee of this.attendees.values()) if (attendee.leftAt === null) this.leave(attendee, now);
     }
     if (!('participantId' in event)) return;
@@ -163,7 +168,8 @@ export class AttendanceLedger {
       turns: a.turns,
     }));
     const worst = Math.max(0, ...[...this.attendees.values()].map((a) => a.worst));
-    return { roomId: this.roomId, startedAt: iso(this.startedAt), endedAt: iso(this.endedAt), worstQuality: CONNECTION_QUALITIES[worst]!, participants };
+    const minutesOnBreak = this.breakClock.minutes(now);
+    return { roomId: this.roomId, startedAt: iso(this.startedAt), endedAt: iso(this.endedAt), worstQuality: CONNECTION_QUALITIES[worst]!, minutesOnBreak, participants };
   }
 
   private attendee(participantId: string, now: number): Attendee {

@@ -6,6 +6,7 @@ import type { ActorBudget } from './actor-budget.js';
 import { actionTarget } from './action-target.js';
 import type { Action } from './permissions.js';
 import { ADMINISTRATOR, type ModerationPort } from './room-port.js';
+import type { BreakMinutes } from './break-clock.js';
 
 /**
  * What facilitators and co-facilitators can do to a room and the people in it. Each action is authorised by the
@@ -148,6 +149,21 @@ export class Moderation {
     this.room.record.setAskCheckIn(ask);
     this.room.roomViewChanged();
     this.room.audit(actor, 'setCheckIn');
+  }
+
+  /** A break for the group: every client's microphone and camera paused at the SFU until it ends; answers when. */
+  async startBreak(actor: Participant, minutes: BreakMinutes): Promise<Date> {
+    this.authorize(actor, 'startBreak');
+    await this.room.breaks.start(minutes);
+    this.room.audit(actor, 'startBreak');
+    return new Date(this.room.record.breakEndsAt!);
+  }
+
+  /** Ends the break early: everyone's media is as it was before it. */
+  async endBreak(actor: Participant): Promise<void> {
+    this.authorize(actor, 'endBreak');
+    if (!(await this.room.breaks.end())) throw new CircleError('BAD_REQUEST', 'the group is not on a break');
+    this.room.audit(actor, 'endBreak');
   }
 
   end(actor: Participant): void {

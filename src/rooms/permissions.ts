@@ -50,6 +50,8 @@ export const PERMISSIONS: Record<Action, readonly Role[]> = {
   setFocus: ['facilitator', 'cofacilitator'],
   checkIn: ['client'],
   setCheckIn: ['facilitator', 'cofacilitator'],
+  startBreak: ['facilitator', 'cofacilitator'],
+  endBreak: ['facilitator', 'cofacilitator'],
 };
 
 /** Who outranks whom: a moderator acts only on someone of strictly lower rank. */

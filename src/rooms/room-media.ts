@@ -24,6 +24,8 @@ export class RoomMedia {
     private readonly speakers: ActiveSpeakers,
     /** Whether load-test bots may open plain RTP transports (benchmarks only). */
     private readonly botTransports: boolean,
+    /** Whether the group is on a break: no client's microphone or camera is forwarded meanwhile. */
+    private readonly onBreak: () => boolean,
     /** Who is heard, for speaking time (absent when `rooms.talkBalance` is off): every audio producer, wherever. */
     private readonly levels?: SpeechLevels,
   ) {}
@@ -31,6 +33,8 @@ export class RoomMedia {
   /** Whether the SFU forwards this participant's `kind` now, from `media` (their connection's, or their call leg's). */
   mayFlow(participant: Participant, kind: MediaKind, media: ParticipantMedia = participant.media): boolean {
     if (!participant.wants[kind] || participant.locks[kind]) return false;
+    // A break pauses every client, wish and lock untouched, so its end brings back what was before; staff may talk.
+    if (participant.role === 'client' && this.onBreak()) return false;
     // While a call carries the seat's voice, the page's microphone is not heard: nobody hears them twice. A call the
     // page has not said yes to is not heard at all.
     const leg = participant.callLeg;
@@ -39,6 +43,11 @@ export class RoomMedia {
     // The floor is the group's: a side room is an open conversation.
     if (this.floor.mode === 'open' || isModerator(participant.role) || participant.sideRoomId !== null) return true;
     return this.floor.holder === participant.id;
+  }
+
+  /** A break began or ended: every participant's microphone and camera in line with it, at once. */
+  async applyBreak(admitted: Participant[]): Promise<void> {
+    await Promise.all(admitted.flatMap((participant) => [this.syncProducers(participant, 'audio'), this.syncProducers(participant, 'video')]));
   }
 
   /** Brings the participant's producers of `kind` in line with `mayFlow`, telling those who see them. */
@@ -157,6 +166,7 @@ export class RoomMedia {
   /** The participant turns their microphone or camera on or off (a call's `*6` included: one seat, one wish). */
   async setProducerPaused(participant: Participant, producerId: string, paused: boolean): Promise<void> {
     const producer = this.producerOf(participant, producerId);
+    if (!paused && participant.role === 'client' && this.onBreak()) throw new CircleError('FORBIDDEN', 'the group is on a break');
     participant.wish(producer.kind, !paused);
     await this.syncProducers(participant, producer.kind);
   }

@@ -2,6 +2,7 @@ import type { AudienceKind, AudioOnlyReason, ConnectionQuality, MediaKind, Sessi
 import type { ModerationAction } from '../protocol/moderation-actions.js';
 import type { Role } from '../protocol/roles.js';
 import type { AudioOnlyTransition } from './room-quality.js';
+import type { BreakClock } from './break-clock.js';
 import type { Floor, GrantSource } from './floor.js';
 import type { Participant } from './participant.js';
 import type { RoomRecord } from './room-record.js';
@@ -40,6 +41,8 @@ export interface ModerationPort extends RoomPeople {
   unlockMedia(participant: Participant, kind: MediaKind): void;
   /** The lock or spotlight changed: everyone in the room sees it. */
   roomViewChanged(): void;
+  /** The group's break: started and ended here, and on time by itself. */
+  readonly breaks: BreakClock;
   /** Focus mode began or ended: the SFU forwards each client only the video it may receive now. */
   focusChanged(): void;
   /** The session is over for everyone; `actorId` is written to the audit log. */
@@ -71,6 +74,8 @@ export interface SideRoomPort extends RoomPeople {
  */
 export type ParticipationEvent =
   | { type: 'session.started' | 'session.ended' }
+  /** A break began or ended (clients' media paused at the SFU meanwhile). */
+  | { type: 'session.break'; onBreak: boolean }
   | {
       type: 'participant.joined' | 'participant.admitted' | 'participant.left' | 'participant.removed' | 'participant.reconnecting' | 'participant.resumed';
       participantId: string;

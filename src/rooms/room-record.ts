@@ -31,6 +31,7 @@ export class RoomRecord {
   private callsIntoHeldSeatsNow = true;
   private focusNow = false;
   private askCheckInNow = true;
+  private breakEndsAtNow: number | null = null;
   private endedNow = false;
   private startedNow = false;
   private startedAtNow: number | null = null;
@@ -110,6 +111,16 @@ export class RoomRecord {
 
   setAskCheckIn(ask: boolean): void {
     this.askCheckInNow = ask;
+    this.touch();
+  }
+
+  /** When the group's break ends (ms since the epoch); null: no break. */
+  get breakEndsAt(): number | null {
+    return this.breakEndsAtNow;
+  }
+
+  setBreakEndsAt(endsAt: number | null): void {
+    this.breakEndsAtNow = endsAt;
     this.touch();
   }
 
@@ -290,6 +301,7 @@ export class RoomRecord {
       phoneIntoHeldSeats: this.callsIntoHeldSeatsNow,
       focus: this.focusNow,
       askCheckIn: this.askCheckInNow,
+      breakEndsAt: this.breakEndsAtNow,
       ended: this.endedNow,
       started: this.startedNow,
       startedAt: this.startedAtNow,
@@ -313,6 +325,7 @@ export class RoomRecord {
     record.callsIntoHeldSeatsNow = data.phoneIntoHeldSeats;
     record.focusNow = data.focus;
     record.askCheckInNow = data.askCheckIn;
+    record.breakEndsAtNow = data.breakEndsAt;
     record.endedNow = data.ended;
     record.startedNow = data.started;
     record.startedAtNow = data.startedAt;

@@ -26,6 +26,7 @@ export class RoomViews {
       phoneIntoHeldSeats: this.record.callsIntoHeldSeats,
       focus: this.record.focus,
       askCheckIn: this.record.askCheckIn,
+      breakEndsAt: this.record.breakEndsAt === null ? null : new Date(this.record.breakEndsAt).toISOString(),
       groupMessages: this.record.groupMessages,
       onHold: this.onHold(),
       started: this.record.started,

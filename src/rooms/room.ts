@@ -14,6 +14,7 @@ import { LinkQuality } from '../quality/link-quality.js';
 import type { RoomQuality } from './room-quality.js';
 import { GraceTimers } from '../sessions/grace-timers.js';
 import { ActorBudget } from './actor-budget.js';
+import { BreakClock } from './break-clock.js';
 import { CallLegs } from './call-legs.js';
 import { CheckIns } from './check-ins.js';
 import { Audience } from './audience.js';
@@ -49,6 +50,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   readonly messaging: Messaging;
   /** Clients' safety check-ins, in memory only. */
   readonly checkIns: CheckIns;
+  readonly breaks: BreakClock;
   private readonly talk: TalkBalance;
   readonly sideRooms: SideRooms;
   /** Calls carrying the voice of seats whose pages are in. */
@@ -80,7 +82,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     const speakers = new ActiveSpeakers(router, (space, participantId) => this.audience.notifySpace(space, 'activeSpeaker', { participantId }));
     this.talk = new TalkBalance(this.audience, (spoken) => this.observer.emit('talk', spoken));
     const levels = settings.talkBalance ? new SpeechLevels(router, (participantId, ms) => this.talk.heard(participantId, ms)) : undefined;
-    this.media = new RoomMedia(this.audience, this.floor, speakers, settings.botTransports, levels);
+    this.breaks = new BreakClock(record, (onBreak) => this.breakChanged(onBreak), (error) => this.observer.emit('taskFailed', error, 'break'));
+    this.media = new RoomMedia(this.audience, this.floor, speakers, settings.botTransports, () => this.breaks.onBreak, levels);
     const budget = new ActorBudget(settings.moderationPerSecond, settings.moderationBurst);
     this.moderation = new Moderation(this, budget);
     this.turns = new TurnTaking(this, budget);
@@ -278,6 +281,13 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.media.focusChanged();
   }
 
+  /** Clients' media paused or back at the SFU first; then everyone sees the break begin or end. */
+  private async breakChanged(onBreak: boolean): Promise<void> {
+    this.tell({ type: 'session.break', onBreak });
+    await this.media.applyBreak(this.admittedParticipants());
+    this.roomViewChanged();
+  }
+
   roomViewChanged(): void {
     this.audience.notifyAdmitted('roomUpdated', this.roomView());
   }
@@ -391,6 +401,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.presence.dispose();
     this.quality.dispose();
     this.talk.stop();
+    this.breaks.dispose();
     this.graceTimers.clear();
     this.floor.dispose();
     for (const participant of this.participants.values()) {

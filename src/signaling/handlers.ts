@@ -13,6 +13,7 @@ import type { Room } from '../rooms/room.js';
 import type { ClientSession } from './client-session.js';
 import type { LinkReport } from '../rooms/room-quality.js';
 import type { ConnectionChecks } from '../check/connection-checks.js';
+import type { BreakMinutes } from '../rooms/break-clock.js';
 
 export interface HandlerDeps {
   tokens: TokenService;
@@ -189,6 +190,8 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
   setFocus: inRoom((room, actor, { on }) => (room.moderation.setFocus(actor, on), done)),
   checkIn: inRoom((room, actor, answers: CheckInAnswers) => (room.checkIns.answer(actor, answers), done)),
   setCheckIn: inRoom((room, actor, { ask }) => (room.moderation.setCheckIn(actor, ask), done)),
+  startBreak: inRoom(async (room, actor, { minutes }: { minutes: BreakMinutes }) => ({ endsAt: (await room.moderation.startBreak(actor, minutes)).toISOString() })),
+  endBreak: inRoom(async (room, actor) => (await room.moderation.endBreak(actor), done)),
   answerPhoneJoin: inRoom((room, actor, { accept }) => (room.answerCallJoin(actor, accept), done)),
   openSideRoom: inRoom(async (room, actor, { participantIds }: { participantIds: string[] }) => ({
     sideRoomId: await room.sideRooms.open(actor, participantIds),

@@ -64,6 +64,8 @@ export interface RecordData {
   focus: boolean;
   /** Whether clients are asked a safety check-in (never their answers). */
   askCheckIn: boolean;
+  /** When the group's break ends (ms since the epoch); null: none. */
+  breakEndsAt: number | null;
   ended: boolean;
   started: boolean;
   /** When the first facilitator started the session (ms since the epoch); null before, or from older versions. */

@@ -47,6 +47,8 @@ const record = z
     focus: z.boolean().default(false),
     // Written by older versions without it: on, the default.
     askCheckIn: z.boolean().default(true),
+    // Written by older versions without it: no break.
+    breakEndsAt: z.number().nullable().default(null),
     ended: z.boolean(),
     started: z.boolean(),
     // Written by older versions without it: the clock of such a session starts from nothing.

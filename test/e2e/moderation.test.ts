@@ -175,3 +175,47 @@ it('focus mode from the staff panel: a client stops receiving the other client�
   await waitUntil(() => growing(() => video(ana, ids.ben), 500), 15_000, 'Ben’s video at Ana again');
   for (const page of [facilitator, ana, ben]) await page.close();
 });
+
+it('a break from the staff panel: every client page counts down and suggests stepping away, no client is heard, the facilitator is; at its end everyone is heard again with a chime', async () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const facilitator = await joinFromDemo(suite.browser, suite.server.url, 'break-e2e', 'Fern', 'facilitator');
+  const ana = await joinFromDemo(suite.browser, suite.server.url, 'break-e2e', 'Ana', 'client');
+  await admitFromPanel(facilitator, 'Ana');
+  const ben = await joinFromDemo(suite.browser, suite.server.url, 'break-e2e', 'Ben', 'client');
+  await admitFromPanel(facilitator, 'Ben');
+  const ids = { fern: await participantId(facilitator), ana: await participantId(ana), ben: await participantId(ben) };
+  const growing = async (read: () => Promise<number>, ms = 2000) => {
+    const before = await read();
+    await sleep(ms);
+    return (await read()) > before;
+  };
+  await waitUntil(async () => (await audioFrom(ben, ids.ana)) > 0 && (await audioFrom(ana, ids.fern)) > 0, 20_000, 'everyone heard');
+  // Every oscillator Ana's page starts from here on is the app's chime.
+  await ana.evaluate(() => {
+    const w = window as unknown as { chimes: number };
+    w.chimes = 0;
+    const start = OscillatorNode.prototype.start;
+    OscillatorNode.prototype.start = function (this: OscillatorNode, ...args: [number?]) {
+      w.chimes += 1;
+      return start.apply(this, args);
+    };
+  });
+
+  await facilitator.evaluate(() => (document.querySelector('#break-10') as HTMLButtonElement).click());
+  await waitUntil(() => ana.evaluate(() => !(document.querySelector('#break-banner') as HTMLElement).hidden), 5000, 'the break on Ana’s page');
+  expect(await ana.$eval('#break-banner', (el) => el.textContent)).toMatch(/Break: (10:00|9:5\d) left\. A good moment to step away from the screen/);
+  expect(await facilitator.$eval('#break-banner', (el) => el.textContent)).toContain("Clients' microphones and cameras are paused");
+  await sleep(500);
+  expect(await growing(() => audioFrom(ben, ids.ana))).toBe(false);
+  expect(await growing(() => audioFrom(facilitator, ids.ben))).toBe(false);
+  expect(await growing(() => audioFrom(ana, ids.fern))).toBe(true);
+  // A client may turn their microphone off during a break, not on: that stays theirs after it.
+  expect(await sdk(ben, 'setMicrophoneEnabled', false)).toEqual({ ok: true });
+  expect(await sdk(ben, 'setMicrophoneEnabled', true)).toEqual({ ok: false, code: 'FORBIDDEN' });
+
+  await facilitator.evaluate(() => (document.querySelector('#end-break') as HTMLButtonElement).click());
+  await waitUntil(() => ana.evaluate(() => (document.querySelector('#break-banner') as HTMLElement).hidden), 5000, 'the break over on Ana’s page');
+  await waitUntil(() => growing(() => audioFrom(ben, ids.ana), 500), 10_000, 'Ana heard again');
+  expect(await ana.evaluate(() => (window as unknown as { chimes: number }).chimes)).toBe(2); // two notes
+  for (const page of [facilitator, ana, ben]) await page.close();
+});

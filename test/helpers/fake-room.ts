@@ -10,6 +10,7 @@ import { Participant, type ParticipantChannel } from '../../src/rooms/participan
 import { RoomRecord } from '../../src/rooms/room-record.js';
 import { ADMINISTRATOR, type ModerationPort, type SideRoomPort, type TurnTakingPort } from '../../src/rooms/room-port.js';
 import config from '../../config/default.json' with { type: 'json' };
+import { BreakClock } from '../../src/rooms/break-clock.js';
 
 export interface Sent {
   to: string;
@@ -20,6 +21,7 @@ export interface Sent {
 export class FakeRoom implements ModerationPort, TurnTakingPort, SideRoomPort {
   readonly record = new RoomRecord('fake-room');
   readonly floor = new Floor(this.record.floor, 15_000);
+  readonly breaks = new BreakClock(this.record, async (onBreak) => void this.calls.push(onBreak ? 'break' : 'break over'), () => undefined);
   isOnHold = false;
   readonly people = new Map<string, Participant>();
   /** What the rules asked of the room, in order, as short strings. */

@@ -432,6 +432,27 @@ describe('dial-in: the room’s rules reach the phone', () => {
     caller.close();
   });
 
+  it('a break: the caller hears it announced, is paused at the SFU meanwhile, and hears its end', async () => {
+    const { facilitator, clientId, pin, dropBrowser } = await group('phone-break');
+    await dropBrowser();
+    const caller = await call([{ keys: `${pin}#` }, { awaitBye: true }]);
+    const participant = await seatedByPhone('phone-break', clientId);
+    /** Loudness of what the caller heard over the last `ms` (RMS of the samples): a prompt, in a silent room. */
+    const loudness = (ms: number) => {
+      const samples = caller.heard.slice(-Math.ceil(ms / 20)).flatMap((frame) => [...frame]);
+      return Math.sqrt(samples.reduce((sum, sample) => sum + sample * sample, 0) / Math.max(1, samples.length));
+    };
+    await until(() => loudness(1000) < 50, 'the prompts of joining over', 15_000);
+    await facilitator.ok('startBreak', { minutes: 5 });
+    expect(producerOf(participant).paused).toBe(true);
+    await until(() => loudness(500) > 300, 'the break announced', 5000);
+    await until(() => loudness(1000) < 50, 'the announcement over', 15_000);
+    await facilitator.ok('endBreak', {});
+    expect(producerOf(participant).paused).toBe(false);
+    await until(() => loudness(500) > 300, 'the end of the break announced', 5000);
+    caller.close();
+  });
+
   it('each space takes each voice once; a side room parts callers at the SFU, and they hear each other again on return', async () => {
     const room = 'phone-spaces';
     const facilitator = await suite.seat(room, 'Fran', 'facilitator');

@@ -67,3 +67,20 @@ it('counts minutes on the phone while a call holds the seat, and not while the l
   at(50, { type: 'session.ended' });
   expect(ledger.report().participants[0]).toMatchObject({ minutesInRoom: 47, minutesOnPhone: 27, reconnects: 3 });
 });
+
+it('counts the group’s break minutes (one open when the session ends closes with it), and each person’s speaking time and turns as told', () => {
+  const { ledger, at } = scripted('group-2');
+  at(0, { type: 'session.started' });
+  at(0, { type: 'participant.joined', participantId: 'kim' });
+  ledger.spoke([{ participantId: 'kim', spokenMs: 90_000, turns: 3 }]);
+  at(20, { type: 'session.break', onBreak: true });
+  at(30, { type: 'session.break', onBreak: false });
+  ledger.spoke([{ participantId: 'kim', spokenMs: 30_000, turns: 1 }]);
+  at(50, { type: 'session.break', onBreak: true });
+  at(55, { type: 'session.ended' });
+  const report = ledger.report();
+  expect(report.minutesOnBreak).toBe(15);
+  expect(report.participants[0]).toMatchObject({ participantId: 'kim', minutesSpoken: 2, turns: 4 });
+  ledger.spoke([{ participantId: 'kim', spokenMs: 60_000, turns: 1 }]); // after the end: final
+  expect(ledger.report().participants[0]!.minutesSpoken).toBe(2);
+});

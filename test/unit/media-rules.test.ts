@@ -17,7 +17,7 @@ const quietChannel = { send: () => undefined, detach: () => undefined, end: () =
 function setUp() {
   const room = new FakeRoom();
   const audience = new Audience(room.people, { observersVisibleToClients: false, focused: () => room.record.focus, checkInOf: () => null });
-  const media = new RoomMedia(audience, room.floor, {} as ActiveSpeakers, false);
+  const media = new RoomMedia(audience, room.floor, {} as ActiveSpeakers, false, () => room.breaks.onBreak);
   return { room, audience, media };
 }
 
@@ -34,12 +34,16 @@ interface Case {
   leg: LegCase;
   /** Which of the seat's media is asked about: its page's, or the call leg's. */
   via: 'page' | 'leg';
+  /** The group is on a break. */
+  onBreak: boolean;
 }
 
 /** The rules as docs/protocol.md states them, one sentence each. */
 function expected(c: Case): boolean {
   // A facilitator's lock, or the participant's own choice, turns it off; nothing else turns it on.
   if (c.locked || !c.wished) return false;
+  // A break pauses every client's microphone and camera; staff may talk to the group.
+  if (c.onBreak && c.role === 'client') return false;
   // One voice per seat: the call's once the page said yes, the page's until then (a call not said yes to is unheard).
   if (c.kind === 'audio' && c.via === 'leg' && c.leg !== 'confirmed') return false;
   if (c.kind === 'audio' && c.via === 'page' && c.leg === 'confirmed') return false;
@@ -58,7 +62,8 @@ function* cases(): Generator<Case> {
           for (const floor of ['open', 'holder', 'queued'] as const)
             for (const sideRoom of [false, true])
               for (const leg of ['none', 'asking', 'confirmed'] as const)
-                for (const via of leg === 'none' ? (['page'] as const) : (['page', 'leg'] as const)) yield { kind, role, locked, wished, floor, sideRoom, leg, via };
+                for (const via of leg === 'none' ? (['page'] as const) : (['page', 'leg'] as const))
+                  for (const onBreak of [false, true]) yield { kind, role, locked, wished, floor, sideRoom, leg, via, onBreak };
 }
 
 function seatFor(c: Case): { participant: Participant; media: RoomMedia; legMedia: ParticipantMedia | undefined } {
@@ -71,6 +76,7 @@ function seatFor(c: Case): { participant: Participant; media: RoomMedia; legMedi
     else room.floor.grant('lead');
   }
   if (c.sideRoom) participant.moveTo('side-1');
+  if (c.onBreak) room.record.setBreakEndsAt(Date.now() + 60_000);
   if (c.locked) participant.lock(c.kind);
   else participant.wish(c.kind, c.wished);
   let legMedia: ParticipantMedia | undefined;
@@ -85,8 +91,8 @@ function seatFor(c: Case): { participant: Participant; media: RoomMedia; legMedi
 describe('what flows (RoomMedia.mayFlow)', () => {
   const all = [...cases()];
 
-  it('answers every combination of lock, wish, floor, side room and leg as the rules say', () => {
-    expect(all.length).toBe(2 * 2 * 2 * 2 * 3 * 2 * 5);
+  it('answers every combination of lock, wish, floor, side room, leg and break as the rules say', () => {
+    expect(all.length).toBe(2 * 2 * 2 * 2 * 3 * 2 * 5 * 2);
     const wrong = all.filter((c) => {
       const { participant, media, legMedia } = seatFor(c);
       const asked = c.via === 'leg' ? legMedia : participant.media;
@@ -99,7 +105,7 @@ describe('what flows (RoomMedia.mayFlow)', () => {
   });
 
   it('keeps a lock off even when the participant wishes it on, and lifting it turns nothing on', () => {
-    const { participant, media } = seatFor({ kind: 'audio', role: 'client', locked: true, wished: true, floor: 'open', sideRoom: false, leg: 'none', via: 'page' });
+    const { participant, media } = seatFor({ kind: 'audio', role: 'client', locked: true, wished: true, floor: 'open', sideRoom: false, leg: 'none', via: 'page', onBreak: false });
     expect(() => participant.wish('audio', true)).toThrow(/turned off by a facilitator/);
     participant.unlock('audio');
     expect(media.mayFlow(participant, 'audio')).toBe(false);
@@ -108,7 +114,7 @@ describe('what flows (RoomMedia.mayFlow)', () => {
   });
 
   it('stops video while the participant chose audio-only', () => {
-    const { participant, media } = seatFor({ kind: 'video', role: 'client', locked: false, wished: true, floor: 'open', sideRoom: false, leg: 'none', via: 'page' });
+    const { participant, media } = seatFor({ kind: 'video', role: 'client', locked: false, wished: true, floor: 'open', sideRoom: false, leg: 'none', via: 'page', onBreak: false });
     expect(participant.chooseAudioOnly(true)).toBe(true);
     expect(participant.chooseAudioOnly(true)).toBe(false);
     expect(media.mayFlow(participant, 'video')).toBe(false);

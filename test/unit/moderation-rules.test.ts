@@ -1,6 +1,6 @@
 // The moderation rules against a fake room port: every permission and rank rule, the lobby, lock, end,
 // mute and ask, removal, roles, spotlight and the audit log, without a mediasoup worker.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CircleError } from '../../src/protocol/errors.js';
 import { ROLES, type Role } from '../../src/protocol/roles.js';
 import { ActorBudget } from '../../src/rooms/actor-budget.js';
@@ -44,6 +44,12 @@ const REQUESTS: Partial<Record<Action, (m: Moderation, actor: string, room: Fake
   readAuditLog: (m, a, room) => m.auditLog(room.participant(a)!),
   suggestAudioOnly: (m, a, room) => m.suggestAudioOnly(room.participant(a)!, room.add('target', 'client').id),
   setFocus: (m, a, room) => m.setFocus(room.participant(a)!, true),
+  setCheckIn: (m, a, room) => m.setCheckIn(room.participant(a)!, false),
+  startBreak: (m, a, room) => m.startBreak(room.participant(a)!, 10),
+  endBreak: async (m, a, room) => {
+    await room.breaks.start(5);
+    return m.endBreak(room.participant(a)!);
+  },
 };
 
 describe('the permission table', () => {
@@ -75,6 +81,28 @@ it('focus mode: the SFU is told before the room view, the action is audited once
   moderation.setFocus(co, false);
   expect(room.record.focus).toBe(false);
   expect(room.calls).toEqual(['focus', 'roomView', 'focus', 'roomView']);
+});
+
+it('a break: audited and answered with its end; clients paused through the room; ended early, or by itself on time; none to end is BAD_REQUEST', async () => {
+  vi.useFakeTimers({ now: Date.parse('2026-12-05T15:00:00Z') });
+  try {
+    const { room, moderation } = setUp();
+    const fran = room.add('fran', 'facilitator');
+    expect(await refusal(() => moderation.endBreak(fran))).toBe('BAD_REQUEST');
+    expect((await moderation.startBreak(fran, 10)).toISOString()).toBe('2026-12-05T15:10:00.000Z');
+    expect(room.breaks.onBreak).toBe(true);
+    await moderation.endBreak(fran);
+    expect(room.breaks.onBreak).toBe(false);
+    await moderation.startBreak(fran, 5);
+    await vi.advanceTimersByTimeAsync(5 * 60_000 - 1);
+    expect(room.breaks.onBreak).toBe(true);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(room.breaks.onBreak).toBe(false);
+    expect(room.calls).toEqual(['break', 'break over', 'break', 'break over']);
+    expect(room.record.audit.map((entry) => entry.action)).toEqual(['startBreak', 'endBreak', 'startBreak']);
+  } finally {
+    vi.useRealTimers();
+  }
 });
 
 describe('rank', () => {

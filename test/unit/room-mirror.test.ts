@@ -38,7 +38,7 @@ const self = (participantId: string, role: SelfView['role'] = 'client'): SelfVie
 const admitted = (peers: PeerInfo[]): AdmittedView => ({
   routerRtpCapabilities: {},
   peers,
-  room: { locked: false, groupMessages: true, onHold: false, started: true, startedAt: null, spotlight: null, phoneIntoHeldSeats: true, focus: false, askCheckIn: true },
+  room: { locked: false, groupMessages: true, onHold: false, started: true, startedAt: null, spotlight: null, phoneIntoHeldSeats: true, focus: false, askCheckIn: true, breakEndsAt: null },
   lobby: [],
   floor: { mode: 'open', queue: [], holder: null, turnLimitSeconds: null, turnEndsAt: null },
   activeSpeaker: null,
@@ -106,7 +106,7 @@ describe('the room mirror', () => {
 
   it('keeps the room view and the lobby as the server last said', () => {
     const { server, mirror } = setUp();
-    server.send('roomUpdated', { locked: true, groupMessages: true, onHold: false, started: true, startedAt: null, spotlight: 'ana', phoneIntoHeldSeats: true, focus: false, askCheckIn: true });
+    server.send('roomUpdated', { locked: true, groupMessages: true, onHold: false, started: true, startedAt: null, spotlight: 'ana', phoneIntoHeldSeats: true, focus: false, askCheckIn: true, breakEndsAt: null });
     server.send('lobbyUpdated', { waiting: [{ participantId: 'w', displayName: 'W', waitingSince: '2026-11-24T10:00:00Z', locks: { audio: true, video: false }, readiness: null, phone: false, checkIn: null }] });
     expect(mirror.room).toMatchObject({ locked: true, spotlight: 'ana' });
     expect(mirror.lobby.map((e) => e.participantId)).toEqual(['w']);

@@ -1,6 +1,7 @@
 import type { MediaKind } from '../../protocol/events.js';
 import type { Role } from '../../protocol/roles.js';
 import { CircleClient } from '../sdk.js';
+import { mountBreak } from './break-view.js';
 import { mountCheckIn } from './check-in-form.js';
 import { mountFloorPanel } from './floor-panel.js';
 import { mountMessagesPanel } from './messages-panel.js';
@@ -24,6 +25,7 @@ const staff = mountStaffPanel(client, sideRooms.actions);
 const tiles = mountTiles(client, $('#tiles'), staff.actionsFor, sideRooms.whereabouts);
 const floorPanel = mountFloorPanel(client, nameOf);
 const checkIn = mountCheckIn(client);
+const breakView = mountBreak(client);
 let localStream: MediaStream | undefined;
 const SELF_VIEW_KEY = 'circle.selfViewHidden';
 let selfViewHidden = readPreference(SELF_VIEW_KEY) === 'yes';
@@ -135,6 +137,7 @@ function render(): void {
   renderClock();
   renderFocus();
   checkIn.render();
+  breakView.render();
   $('#self-view-hidden').hidden = !selfViewHidden || !localStream || !client.cameraEnabled;
 }
 

@@ -5,27 +5,7 @@ import { isModerator } from '../../protocol/roles.js';
 import type { CircleClient } from '../sdk.js';
 import { actionMenu } from './action-menu.js';
 import { checkInText, PATH_TEXT, QUALITY_TEXT, VERDICT_TEXT } from './texts.js';
-import { $, button, type Action } from './ui.js';
-
-/** Two soft notes, as a door chime: someone is waiting to be let in. WebAudio, so there is no sound file to serve. */
-let chimeContext: AudioContext | undefined;
-function chime(): void {
-  chimeContext ??= new AudioContext();
-  const context = chimeContext;
-  void context.resume();
-  [660, 880].forEach((hz, index) => {
-    const start = context.currentTime + index * 0.18;
-    const oscillator = context.createOscillator();
-    const gain = context.createGain();
-    oscillator.frequency.value = hz;
-    gain.gain.setValueAtTime(0.0001, start);
-    gain.gain.exponentialRampToValueAtTime(0.15, start + 0.02);
-    gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.35);
-    oscillator.connect(gain).connect(context.destination);
-    oscillator.start(start);
-    oscillator.stop(start + 0.4);
-  });
-}
+import { $, button, chime, type Action } from './ui.js';
 
 function mediaState(peer: PeerInfo, kind: 'audio' | 'video'): string {
   const producer = peer.producers.find((p) => p.kind === kind);

@@ -35,3 +35,26 @@ export function button(label: string, run: () => unknown, tone?: Action['tone'])
   element.addEventListener('click', () => perform(run));
   return element;
 }
+
+let chimeContext: AudioContext | undefined;
+/**
+ * Two soft notes, as a door chime: someone is waiting to be let in, or a break is over. WebAudio, so there is no
+ * sound file to serve.
+ */
+export function chime(): void {
+  chimeContext ??= new AudioContext();
+  const context = chimeContext;
+  void context.resume();
+  [660, 880].forEach((hz, index) => {
+    const start = context.currentTime + index * 0.18;
+    const oscillator = context.createOscillator();
+    const gain = context.createGain();
+    oscillator.frequency.value = hz;
+    gain.gain.setValueAtTime(0.0001, start);
+    gain.gain.exponentialRampToValueAtTime(0.15, start + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.35);
+    oscillator.connect(gain).connect(context.destination);
+    oscillator.start(start);
+    oscillator.stop(start + 0.4);
+  });
+}
