@@ -60,3 +60,11 @@ it('only a client answers, never a call; a departed client’s answers are forgo
   checkIns.forget('ana');
   expect(checkIns.of('ana')).toBeNull();
 });
+
+it('a client answers five times at once, then once each 10 s: past it RATE_LIMITED, the last answer kept', () => {
+  const { room, checkIns } = setUp();
+  const ana = room.add('ana', 'client');
+  for (let i = 1; i <= 5; i += 1) checkIns.answer(ana, { ...answers, location: `place ${i}` });
+  expect(refusalCode(() => checkIns.answer(ana, { ...answers, location: 'place 6' }))).toBe('RATE_LIMITED');
+  expect(checkIns.of('ana')!.location).toBe('place 5');
+});
