@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createClient } from 'redis';
 import type { TestCertificates } from './certificates.js';
 import { freePort, waitForPort } from './free-port.js';
 
@@ -51,5 +52,18 @@ export class RedisServer {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
+  }
+}
+
+/** Every string value in the Redis at `url`, raw: what someone with the database in hand would read. */
+export async function storedStrings(url: string): Promise<string[]> {
+  const raw = createClient({ url });
+  await raw.connect();
+  try {
+    const stored: string[] = [];
+    for (const key of await raw.keys('*')) if ((await raw.type(key)) === 'string') stored.push((await raw.get(key))!);
+    return stored;
+  } finally {
+    await raw.quit();
   }
 }

@@ -9,6 +9,13 @@ const suite = browserSuite();
 type Circle = { client: { state: string; peers: Map<string, unknown> } };
 
 const participantId = participantIdOf;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Whether what `read` counts (bytes received, say) grows over `ms`. */
+async function growing(read: () => Promise<number>, ms = 2000): Promise<boolean> {
+  const before = await read();
+  await sleep(ms);
+  return (await read()) > before;
+}
 
 async function admitFromPanel(facilitator: Page, waitingName: string): Promise<void> {
   await waitUntil(
@@ -22,6 +29,17 @@ async function admitFromPanel(facilitator: Page, waitingName: string): Promise<v
       if (item.textContent?.includes(name)) (item.querySelector('button') as HTMLButtonElement).click();
     }
   }, waitingName);
+}
+
+/** A facilitator, then Ana and Ben admitted from the panel, each with camera and microphone; their pages and ids. */
+async function groupOfThree(room: string) {
+  const facilitator = await joinFromDemo(suite.browser, suite.server.url, room, 'Fern', 'facilitator');
+  const ana = await joinFromDemo(suite.browser, suite.server.url, room, 'Ana', 'client');
+  await admitFromPanel(facilitator, 'Ana');
+  const ben = await joinFromDemo(suite.browser, suite.server.url, room, 'Ben', 'client');
+  await admitFromPanel(facilitator, 'Ben');
+  const ids = { fern: await participantId(facilitator), ana: await participantId(ana), ben: await participantId(ben) };
+  return { facilitator, ana, ben, ids };
 }
 
 it('a waiting client receives nothing; once admitted, media flows both ways', async () => {
@@ -144,19 +162,8 @@ it('a hard-muted client who leaves and comes back with the same token waits show
 });
 
 it('focus mode from the staff panel: a client stops receiving the other clientâ€™s video and is told why, hears everyone still; the facilitator sees both; off brings it back', async () => {
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  const facilitator = await joinFromDemo(suite.browser, suite.server.url, 'focus-e2e', 'Fern', 'facilitator');
-  const ana = await joinFromDemo(suite.browser, suite.server.url, 'focus-e2e', 'Ana', 'client');
-  await admitFromPanel(facilitator, 'Ana');
-  const ben = await joinFromDemo(suite.browser, suite.server.url, 'focus-e2e', 'Ben', 'client');
-  await admitFromPanel(facilitator, 'Ben');
-  const ids = { fern: await participantId(facilitator), ana: await participantId(ana), ben: await participantId(ben) };
+  const { facilitator, ana, ben, ids } = await groupOfThree('focus-e2e');
   const video = (page: Page, from: string) => bytesFrom(page, from, 'video');
-  const growing = async (read: () => Promise<number>, ms = 2000) => {
-    const before = await read();
-    await sleep(ms);
-    return (await read()) > before;
-  };
   await waitUntil(async () => (await video(ana, ids.ben)) > 0 && (await video(ana, ids.fern)) > 0 && (await video(facilitator, ids.ben)) > 0, 20_000, 'every video flowing');
 
   await facilitator.evaluate(() => (document.querySelector('#focus-mode') as HTMLInputElement).click());
@@ -177,18 +184,7 @@ it('focus mode from the staff panel: a client stops receiving the other clientâ€
 });
 
 it('a break from the staff panel: every client page counts down and suggests stepping away, no client is heard, the facilitator is; at its end everyone is heard again with a chime', async () => {
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  const facilitator = await joinFromDemo(suite.browser, suite.server.url, 'break-e2e', 'Fern', 'facilitator');
-  const ana = await joinFromDemo(suite.browser, suite.server.url, 'break-e2e', 'Ana', 'client');
-  await admitFromPanel(facilitator, 'Ana');
-  const ben = await joinFromDemo(suite.browser, suite.server.url, 'break-e2e', 'Ben', 'client');
-  await admitFromPanel(facilitator, 'Ben');
-  const ids = { fern: await participantId(facilitator), ana: await participantId(ana), ben: await participantId(ben) };
-  const growing = async (read: () => Promise<number>, ms = 2000) => {
-    const before = await read();
-    await sleep(ms);
-    return (await read()) > before;
-  };
+  const { facilitator, ana, ben, ids } = await groupOfThree('break-e2e');
   await waitUntil(async () => (await audioFrom(ben, ids.ana)) > 0 && (await audioFrom(ana, ids.fern)) > 0, 20_000, 'everyone heard');
   // Every oscillator Ana's page starts from here on is the app's chime.
   await ana.evaluate(() => {

@@ -1,42 +1,20 @@
 // A break against the real thing: bots sending a microphone and a camera each through a real worker. While it runs no
 // byte of a client reaches anyone and a client cannot unpause; the staff may talk; at its end everyone's media is
 // as before (a hard mute stays), the hand queue kept.
-import { afterEach, expect, it } from 'vitest';
-import { MediaBot, MediaClock } from '../../load/lib/media-bot.js';
+import { expect, it } from 'vitest';
 import type { RoomView } from '../../src/protocol/events.js';
+import { botRooms } from '../helpers/bot-room.js';
 import { circleSuite } from '../helpers/fixtures.js';
+import { until } from '../helpers/until.js';
 
 const suite = circleSuite({ load: { botTransports: true } });
+const { enter: join } = botRooms(suite);
+const enter = (room: string, participantId: string, role: string) => join(room, participantId, role, { audio: true, videoLayers: 1 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-let clock: MediaClock | undefined;
-const bots = new Map<string, MediaBot>();
-afterEach(() => {
-  clock?.stop();
-  for (const bot of bots.values()) bot.close();
-  bots.clear();
-});
-
-async function enter(room: string, participantId: string, role: string): Promise<MediaBot> {
-  const bot = await MediaBot.join(suite.server.url, room, participantId, role, participantId);
-  if (role === 'facilitator') bot.admitEveryone();
-  await bot.startMedia({ audio: true, videoLayers: 1 });
-  clock!.add(bot);
-  bots.set(participantId, bot);
-  return bot;
-}
-
-async function eventually(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const eventually = (condition: () => boolean, what: string) => until(condition, what, 10_000);
 
 it('a break: no byte of a client forwarded and no unpausing, the staff heard; at its end everything as before (a hard mute stays), hands kept', async () => {
   const roomId = 'break';
-  clock = new MediaClock();
   const fran = await enter(roomId, 'fran', 'facilitator');
   const ana = await enter(roomId, 'ana', 'client');
   await enter(roomId, 'ben', 'client');

@@ -4,9 +4,8 @@
 // /metrics, the audit log, any webhook or the session's report.
 import http from 'node:http';
 import { Writable } from 'node:stream';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { RedisServer } from '../../harness/redis-server.js';
+import { RedisServer, storedStrings } from '../../harness/redis-server.js';
 import { connect, devToken, type TestClient } from '../../harness/signaling.js';
 import { createCircle, type Circle } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -139,11 +138,7 @@ it('a client’s check-in reaches the staff only, waiting and admitted, later ar
 
 it('the answers are nowhere else: Redis (raw and opened), the logs at debug level, /metrics, the audit log, webhooks, the report', async () => {
   await sleep(500); // a snapshot or two
-  const raw = createClient({ url: redis.url });
-  await raw.connect();
-  const stored: string[] = [];
-  for (const key of await raw.keys('*')) if ((await raw.type(key)) === 'string') stored.push((await raw.get(key))!);
-  await raw.quit();
+  const stored = await storedStrings(redis.url);
   const opened = (await circle.kv.get(`circle:room:${ROOM}:state`)) ?? '';
   expect(opened).toContain('ana'); // the state is there, as ids
   const metrics = await (await fetch(`${adminUrl}/metrics`)).text();

@@ -1,41 +1,19 @@
 // Focus mode against the real thing: bots sending real RTP (a microphone and a camera each) through a real worker.
 // Who receives whose video is read from the consumers the SFU holds and from the packets that reach each bot.
-import { afterEach, expect, it } from 'vitest';
-import { MediaBot, MediaClock } from '../../load/lib/media-bot.js';
+import { expect, it } from 'vitest';
 import type { PeerInfo, RoomView } from '../../src/protocol/events.js';
+import { botRooms } from '../helpers/bot-room.js';
 import { circleSuite } from '../helpers/fixtures.js';
+import { until } from '../helpers/until.js';
 
 const suite = circleSuite({ load: { botTransports: true } });
+const { enter: join } = botRooms(suite);
+const enter = (room: string, participantId: string, role: string) => join(room, participantId, role, { audio: true, videoLayers: 1 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-let clock: MediaClock | undefined;
-const bots = new Map<string, MediaBot>();
-afterEach(() => {
-  clock?.stop();
-  for (const bot of bots.values()) bot.close();
-  bots.clear();
-});
-
-async function enter(room: string, participantId: string, role: string): Promise<MediaBot> {
-  const bot = await MediaBot.join(suite.server.url, room, participantId, role, participantId);
-  if (role === 'facilitator') bot.admitEveryone();
-  await bot.startMedia({ audio: true, videoLayers: 1 });
-  clock!.add(bot);
-  bots.set(participantId, bot);
-  return bot;
-}
-
-async function eventually(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const eventually = (condition: () => boolean, what: string) => until(condition, what, 10_000);
 
 it('focus mode: no client-to-client video consumer at the SFU and no such packet, the staff’s video and everyone’s audio flowing; off brings it back; clients may not switch it', async () => {
   const roomId = 'focus';
-  clock = new MediaClock();
   const fran = await enter(roomId, 'fran', 'facilitator');
   const ana = await enter(roomId, 'ana', 'client');
   await enter(roomId, 'ben', 'client');

@@ -1,11 +1,10 @@
 // Messages over real sockets, a real server and a real Redis: who reads what, the group switch, bad and flooding
 // input, a reader reconnecting, removal; and that no message text reaches Redis or /metrics.
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCircle, type RunningCircle } from '../../harness/circle.js';
 import { connect, devToken, type TestClient } from '../../harness/signaling.js';
 import type { ChatMessage } from '../../src/protocol/events.js';
-import { RedisServer } from '../../harness/redis-server.js';
+import { RedisServer, storedStrings } from '../../harness/redis-server.js';
 
 let redis: RedisServer;
 let server: RunningCircle;
@@ -139,11 +138,7 @@ describe('reconnecting, removal, and what is kept', () => {
 
   it('no message text in Redis (raw or opened with the secret) or in /metrics; messages counted by audience only', async () => {
     await sleep(500); // a snapshot or two
-    const raw = createClient({ url: redis.url });
-    await raw.connect();
-    const stored: string[] = [];
-    for (const key of await raw.keys('*')) if ((await raw.type(key)) === 'string') stored.push((await raw.get(key))!);
-    await raw.quit();
+    const stored = await storedStrings(redis.url);
     const opened = (await server.circle.kv.get('circle:room:group:state')) ?? '';
     expect(opened).toContain('fran'); // the state is there, as ids
     const metrics = await (await fetch(`${server.adminUrl}/metrics`)).text();

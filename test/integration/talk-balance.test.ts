@@ -1,37 +1,21 @@
 // Who has spoken, against the real thing: bots sending Opus-shaped RTP with the audio-level header extension a
 // browser sends, through a real worker's audio-level observer. Speaking time and turns reach the staff only; a silent
 // microphone and a hard-muted one are not counted; a side room counts; the report carries minutes and turns.
-import { afterEach, expect, it } from 'vitest';
-import { MediaBot, MediaClock } from '../../load/lib/media-bot.js';
+import { expect, it } from 'vitest';
 import { ApiKeys } from '../../src/api/api-keys.js';
 import type { SessionReport } from '../../src/reports/attendance.js';
 import type { TalkEntry } from '../../src/protocol/talk.js';
+import { botRooms } from '../helpers/bot-room.js';
 import { circleSuite } from '../helpers/fixtures.js';
 
 const API_KEY = 'talk-reports-0123456789abcdef0123456789';
 const suite = circleSuite({ load: { botTransports: true }, api: { keys: [ApiKeys.create('reports', API_KEY, ['read'])] } });
+const { enter: join } = botRooms(suite);
+const enter = (room: string, participantId: string, role: string, silent: boolean) => join(room, participantId, role, { audio: true, videoLayers: 0, silent });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-let clock: MediaClock | undefined;
-const bots = new Map<string, MediaBot>();
-afterEach(() => {
-  clock?.stop();
-  for (const bot of bots.values()) bot.close();
-  bots.clear();
-});
-
-async function enter(room: string, participantId: string, role: string, silent: boolean): Promise<MediaBot> {
-  const bot = await MediaBot.join(suite.server.url, room, participantId, role, participantId);
-  if (role === 'facilitator') bot.admitEveryone();
-  await bot.startMedia({ audio: true, videoLayers: 0, silent });
-  clock!.add(bot);
-  bots.set(participantId, bot);
-  return bot;
-}
 
 it('speaking time and turns: to the staff only, a silent or hard-muted microphone not counted, a side room counted, in the report', async () => {
   const roomId = 'talk';
-  clock = new MediaClock();
   const fran = await enter(roomId, 'fran', 'facilitator', true);
   const ana = await enter(roomId, 'ana', 'client', false);
   await enter(roomId, 'ben', 'client', true);
