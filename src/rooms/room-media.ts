@@ -56,22 +56,26 @@ export class RoomMedia {
   }
 
   private async syncProducersOf(participant: Participant, media: ParticipantMedia, kind: MediaKind): Promise<void> {
-    const flow = this.mayFlow(participant, kind, media);
     for (const producer of media.producers.values()) {
-      if (producer.kind !== kind || producer.closed || producer.paused === !flow) continue;
-      try {
-        if (flow) await producer.resume();
-        else await producer.pause();
-      } catch (error) {
-        if (producer.closed) continue; // its owner left meanwhile: nothing left to pause
-        throw error;
+      if (producer.kind !== kind) continue;
+      // What decides (a lock, the floor, a break) can change while a pause or resume is under way, and mediasoup sets
+      // `paused` only once it answers: another change meanwhile would see the old state and do nothing. So each
+      // producer is brought in line until it matches the latest decision; two changes racing end where the last says.
+      for (let flow = this.mayFlow(participant, kind, media); !producer.closed && producer.paused === flow; flow = this.mayFlow(participant, kind, media)) {
+        try {
+          if (flow) await producer.resume();
+          else await producer.pause();
+        } catch (error) {
+          if (producer.closed) break; // its owner left meanwhile: nothing left to pause
+          throw error;
+        }
+        if (kind === 'audio') {
+          if (flow) this.speakers.heardAgain(producer);
+          else this.speakers.silenced(participant.id);
+        }
+        const event = flow ? 'producerResumed' : 'producerPaused';
+        this.audience.notifyReceivers(participant, kind, event, { participantId: participant.id, producerId: producer.id });
       }
-      if (kind === 'audio') {
-        if (flow) this.speakers.heardAgain(producer);
-        else this.speakers.silenced(participant.id);
-      }
-      const event = flow ? 'producerResumed' : 'producerPaused';
-      this.audience.notifyReceivers(participant, kind, event, { participantId: participant.id, producerId: producer.id });
     }
   }
 

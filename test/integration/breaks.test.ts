@@ -56,3 +56,22 @@ it('a break: no byte of a client forwarded and no unpausing, the staff heard; at
   expect(await fran.client.call('endBreak', {})).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
   expect(room.record.audit.filter((entry) => /Break$/.test(entry.action)).map((entry) => entry.action)).toEqual(['startBreak', 'endBreak']);
 });
+
+it('a break started and ended at once, again and again: each client ends where the last request says, never left paused', async () => {
+  const roomId = 'break-race';
+  const fran = await enter(roomId, 'fran', 'facilitator');
+  await enter(roomId, 'ana', 'client');
+  await enter(roomId, 'ben', 'client');
+  const room = suite.server.circle.registry.get(roomId)!;
+  await eventually(() => fran.sink.audioFrom('ana').received > 20 && fran.sink.audioFrom('ben').received > 20, 'both clients heard');
+  const clientProducers = () => ['ana', 'ben'].flatMap((id) => [...room.participant(id)!.media.producers.values()]);
+  for (let round = 0; round < 10; round += 1) {
+    // Sent together: the start's pauses are still under way at the SFU when the end asks for resumes.
+    const [started, ended] = await Promise.all([fran.client.call('startBreak', { minutes: 5 }), fran.client.call('endBreak', {})]);
+    expect(started).toMatchObject({ ok: true });
+    expect(ended).toMatchObject({ ok: true });
+    expect(room.breaks.onBreak).toBe(false);
+    await eventually(() => clientProducers().every((producer) => !producer.paused), `every client running after round ${round + 1}`);
+  }
+});
+
