@@ -242,6 +242,9 @@ it('safety check-in: a waiting client answers in the web app, the facilitator re
   await ana.evaluate(() => (document.querySelector('#update-check-in') as HTMLButtonElement).click());
   await answer(ana, 'a friend’s car, parked', 'yes', 'yes');
   await waitUntil(async () => (await text(facilitator, '#people-list')).includes('Check-in: a friend’s car, parked · private: yes · headphones: yes'), 5000, 'the new answers in the roster');
+  // And in Ana's own menu on her tile.
+  await facilitator.evaluate((id) => [...document.querySelectorAll<HTMLButtonElement>(`#peer-${id} [role="menuitem"]`)].find((item) => item.textContent === 'Check-in…')!.click(), anaId);
+  await waitUntil(async () => (await text(facilitator, '#notice')).includes('Ana. Check-in: a friend’s car, parked'), 5000, 'the check-in from her menu');
   expect(await ben.evaluate(() => document.body.innerText)).not.toMatch(/Tacoma|friend’s car|Check-in/);
   if (process.env.CIRCLE_SCREENSHOTS) {
     await facilitator.evaluate(() => document.querySelector('#lobby-heading')!.scrollIntoView());

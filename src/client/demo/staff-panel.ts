@@ -5,7 +5,7 @@ import { isModerator } from '../../protocol/roles.js';
 import type { CircleClient } from '../sdk.js';
 import { actionMenu } from './action-menu.js';
 import { checkInText, PATH_TEXT, QUALITY_TEXT, VERDICT_TEXT } from './texts.js';
-import { $, button, chime, type Action } from './ui.js';
+import { $, button, chime, showNotice, type Action } from './ui.js';
 
 function mediaState(peer: PeerInfo, kind: 'audio' | 'video'): string {
   const producer = peer.producers.find((p) => p.kind === kind);
@@ -83,6 +83,8 @@ export function mountStaffPanel(client: CircleClient, sideRoomActions: (peer: Pe
     if (leads && peer.role === 'cofacilitator') {
       actions.push({ label: 'Make client', run: () => client.demote(id) }, { label: 'Hand over lead', run: () => client.handOver(id) });
     }
+    // Their safety check-in, in the person's own menu too: the whole answer, read out as a notice.
+    if (peer.role === 'client') actions.push({ label: 'Check-in…', run: () => showNotice(`${peer.displayName}. ${checkInText(peer)}`) });
     actions.push({ label: 'Remove', tone: 'danger', run: () => (confirm(`Remove ${peer.displayName} from this session?`) ? client.remove(id) : undefined) });
     return actions;
   }
