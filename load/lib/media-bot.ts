@@ -36,6 +36,8 @@ export interface BotMedia {
   videoLayers: number;
   /** Real Opus frames to send in turn instead of Opus-shaped filler (for a receiver that decodes, the phone bridge). */
   opusFrames?: Buffer[];
+  /** Declares every video received as drawn in a tile of this size (device pixels), as a page does. */
+  tile?: { width: number; height: number };
 }
 
 interface Stream {
@@ -232,6 +234,7 @@ export class MediaBot {
   private firstTick: number | undefined;
   private silent = false;
   private opusFrames: Buffer[] | undefined;
+  private tile: BotMedia['tile'];
   private readonly consuming = new Set<string>();
   /** The producer each consumer receives, so a consumer the server closes can be asked for again later. */
   private readonly consumerProducers = new Map<string, string>();
@@ -311,6 +314,7 @@ export class MediaBot {
     this.admitted = view;
     this.silent = media.silent ?? false;
     this.opusFrames = media.opusFrames;
+    this.tile = media.tile;
     await this.client.ok('setRtpCapabilities', { rtpCapabilities: withoutCongestionControl(view.routerRtpCapabilities) });
     await this.openReceive();
     this.markReceiveReady();
@@ -405,6 +409,7 @@ export class MediaBot {
           codecs: [{ mimeType: 'video/VP8', payloadType: VP8_PT, clockRate: 90000, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] }],
           encodings: streams.map((s) => ({ ssrc: s.ssrc })),
         },
+        videoSize: { width: LAYERS[streams.length - 1]!.width, height: LAYERS[streams.length - 1]!.height },
       });
       this.video = streams;
     }
@@ -431,6 +436,9 @@ export class MediaBot {
       this.sink.owners.set(ssrc!, { participantId: answer.data.participantId, kind: answer.data.kind });
     }
     await this.client.call('resumeConsumer', { consumerId: answer.data.consumerId });
+    if (this.tile && answer.data.kind === 'video') {
+      await this.client.call('setVideoViews', { views: [{ consumerId: answer.data.consumerId, ...this.tile, visible: true }] });
+    }
   }
 }
 

@@ -6,6 +6,10 @@ import { ParticipantMedia, type TransportSettings } from '../media/participant-m
 import type { MediaWorker, WorkerPool } from '../media/worker-pool.js';
 import { CircleError } from '../protocol/errors.js';
 import type { CheckStarted, ConsumerInfo } from '../protocol/events.js';
+import type { ReceivePolicy } from '../media/receiving.js';
+
+/** A check's echo comes back whole: every layer, no views, no one else's priority to weigh. */
+const CHECK_RECEIVES: ReceivePolicy = { videoLayers: () => 3, followViews: false, priorityOf: () => 1 };
 
 export interface CheckSettings {
   /** Checks open at once on this node; past it a new one is refused (a flood of checks cannot take the SFU). */
@@ -115,7 +119,7 @@ export class ConnectionChecks {
       const worker = this.pool.leastLoaded((candidate) => [...this.open].filter((open) => open.worker === candidate).length);
       const router = await worker.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
       // Full video: the check measures what the link carries, not what a room would let through.
-      const media = new ParticipantMedia(router, { ...this.transport, webRtcServer: worker.webRtcServer }, () => 3);
+      const media = new ParticipantMedia(router, { ...this.transport, webRtcServer: worker.webRtcServer }, CHECK_RECEIVES);
       check = new ConnectionCheck(worker, router, media, this.settings.lifetimeMs);
     } finally {
       this.starting -= 1;

@@ -102,6 +102,12 @@ export const configSchema = z
         maxRecoverAfterMs: z.number().int().min(0),
         /** Round-trip time above which a connection counts as fair rather than good. */
         fairRttMs: z.number().int().min(0),
+        /**
+         * Send each video at the smallest layer that fills the tile the receiving page draws it in, nothing while it is
+         * hidden, and by priority (speaker, staff, the rest) under a downlink too small for all. Off: every video at
+         * the top layer the link carries.
+         */
+        adaptiveVideo: z.boolean(),
       })
       .strict()
       .refine((q) => q.recoverLoss <= q.reduceLoss && q.reduceLoss <= q.audioOnlyLoss, {

@@ -2,7 +2,9 @@ import { EventEmitter } from 'node:events';
 import { types } from 'mediasoup';
 import type { ConsumerInfo, MediaKind, MediaSource, ProducerInfo, TransportInfo } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
+import type { VideoSize, VideoView } from '../protocol/video-views.js';
 import { EstimateFloor } from './estimate-floor.js';
+import { Receiving, type ConsumerAppData, type ReceivePolicy } from './receiving.js';
 
 export type Direction = 'send' | 'recv';
 
@@ -21,10 +23,11 @@ export interface BotTransportInfo {
   port: number;
 }
 
-type ProducerAppData = { source: MediaSource };
+/** `videoSize`: a camera's size as sent, as its SDK declared it. */
+type ProducerAppData = { source: MediaSource; videoSize?: VideoSize };
 /** WebRTC for browsers, plain RTP for load-test bots, direct (in-process RTP) for the phone bridge. */
 type MediaTransport = types.WebRtcTransport | types.PlainTransport | types.DirectTransport;
-type ConsumerAppData = { participantId: string; source: MediaSource };
+export type { ReceivePolicy };
 
 type MediaEvents = {
   /** Consumers closed by one change, in one event so that the client hears of them in one message. */
@@ -33,6 +36,8 @@ type MediaEvents = {
   consumerScore: [score: number];
   /** The lowest score (0–10) of an incoming stream changed: loss on the way from this participant. */
   producerScore: [score: number];
+  /** Video runs again after none did (every tile hidden, or audio-only): the downlink's estimate is stale. */
+  videoReturned: [];
 };
 
 /**
@@ -58,26 +63,19 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
   readonly producers = new Map<string, types.Producer<ProducerAppData>>();
   readonly consumers = new Map<string, types.Consumer<ConsumerAppData>>();
   private rtpCapabilities: types.RtpCapabilities | undefined;
-  /** Consumers the client has wired up and asked to run; only these ever run. */
-  private readonly resumedByClient = new Set<string>();
-  /** A phone call carries the seat's voice: the room's audio to this connection is paused, so it cannot echo. */
-  private audioHeld = false;
-  /** Whether the last `applyVideoLayersToAll` let video run (false while audio-only). */
-  private receivingVideo = true;
-  private readonly estimateFloor: EstimateFloor;
+  private readonly receiving: Receiving;
   private closed = false;
 
-  /**
-   * `videoLayers`: how many simulcast layers of video this participant receives now; 0 pauses every video
-   * consumer (audio-only).
-   */
   constructor(
     private readonly router: types.Router,
     private readonly settings: TransportSettings,
-    private readonly videoLayers: () => number,
+    policy: ReceivePolicy,
   ) {
     super();
-    this.estimateFloor = new EstimateFloor(settings.initialAvailableOutgoingBitrate);
+    this.receiving = new Receiving(this.consumers, policy, new EstimateFloor(settings.initialAvailableOutgoingBitrate), {
+      transport: () => this.transports.get('recv'),
+      videoReturned: () => this.emit('videoReturned'),
+    });
   }
 
   setRtpCapabilities(rtpCapabilities: types.RtpCapabilities): void {
@@ -150,7 +148,7 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
     kind: MediaKind,
     rtpParameters: types.RtpParameters,
     source: MediaSource,
-    paused = false,
+    { paused = false, videoSize }: { paused?: boolean; videoSize?: VideoSize } = {},
   ): Promise<ProducerInfo> {
     const transport = this.transportById(transportId);
     if (transport !== this.transports.get('send')) {
@@ -163,7 +161,7 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
       throw new CircleError('BAD_REQUEST', `already producing from the ${source}`);
     }
     const producer = await this.reserving(source, () =>
-      asClientError(transport.produce<ProducerAppData>({ kind, rtpParameters, paused, appData: { source } })),
+      asClientError(transport.produce<ProducerAppData>({ kind, rtpParameters, paused, appData: { source, videoSize } })),
     );
     if (this.closed) {
       producer.close();
@@ -206,11 +204,11 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
         producerId: producer.id,
         rtpCapabilities: this.rtpCapabilities,
         paused: true,
-        appData: { participantId: ownerId, source: producer.appData.source },
+        appData: { participantId: ownerId, source: producer.appData.source, videoSize: producer.appData.videoSize },
       }),
     );
     this.consumers.set(consumer.id, consumer);
-    await this.applyReceiving(consumer);
+    await this.receiving.apply(consumer);
     const forget = () => this.forgetConsumers([consumer.id]);
     consumer.on('score', ({ score }) => this.emit('consumerScore', score));
     consumer.on('producerclose', forget);
@@ -243,48 +241,26 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
   async resumeConsumer(consumerId: string): Promise<void> {
     const consumer = this.consumers.get(consumerId);
     if (!consumer) throw new CircleError('NOT_FOUND', 'no such consumer of yours');
-    this.resumedByClient.add(consumerId);
-    await this.applyReceiving(consumer);
+    await this.receiving.resumedByClient(consumer);
   }
 
   /** Pauses (or runs again) every audio consumer at the SFU: the seat hears the room on its phone meanwhile. */
   async holdAudio(held: boolean): Promise<void> {
-    this.audioHeld = held;
-    await this.applyVideoLayersToAll();
+    await this.receiving.holdAudio(held);
   }
 
-  /**
-   * Brings every consumer in line with `videoLayers`: at most that many simulcast layers per stream, no video at
-   * all at 0 (the audio goes on). mediasoup still picks layers under its own bandwidth estimate; this caps it.
-   */
-  async applyVideoLayersToAll(): Promise<void> {
-    const videoReturns = !this.receivingVideo && this.videoLayers() > 0;
-    this.receivingVideo = this.videoLayers() > 0;
-    await Promise.all([...this.consumers.values()].map((consumer) => this.applyReceiving(consumer)));
-    const receiving = this.transports.get('recv');
-    const videos = [...this.consumers.values()].filter((consumer) => consumer.kind === 'video' && !consumer.paused).length;
-    if (videoReturns && receiving) await this.estimateFloor.videoReturns(receiving, videos);
+  /** How the page draws its videos now (see `Receiving.setViews`). */
+  async setVideoViews(views: VideoView[]): Promise<void> {
+    await this.receiving.setViews(views);
   }
 
-  /** Runs a consumer the client asked for, unless its audio is held for a phone call or its video is capped to none. */
-  private async applyReceiving(consumer: types.Consumer<ConsumerAppData>): Promise<void> {
-    const layers = this.videoLayers();
-    const run = this.resumedByClient.has(consumer.id) && (consumer.kind === 'audio' ? !this.audioHeld : layers > 0);
-    try {
-      // mediasoup clamps a layer above what the producer sends.
-      const spatialLayer = layers - 1;
-      if (consumer.type === 'simulcast' && spatialLayer >= 0 && consumer.preferredLayers?.spatialLayer !== spatialLayer) {
-        await consumer.setPreferredLayers({ spatialLayer });
-      }
-      if (run && consumer.paused) await consumer.resume();
-      else if (!run && !consumer.paused) await consumer.pause();
-    } catch (error) {
-      if (!consumer.closed) throw error; // a consumer closing meanwhile needs nothing
-    }
+  /** Brings every consumer in line with the room's policy and the page's views (see `Receiving`). */
+  async applyReceivingToAll(): Promise<void> {
+    await this.receiving.applyToAll();
   }
 
   private forgetConsumers(consumerIds: string[]): void {
-    for (const consumerId of consumerIds) this.resumedByClient.delete(consumerId);
+    this.receiving.forget(consumerIds);
     const forgotten = consumerIds.filter((consumerId) => this.consumers.delete(consumerId));
     if (forgotten.length && !this.closed) this.emit('consumersClosed', forgotten);
   }
@@ -304,12 +280,11 @@ export class ParticipantMedia extends EventEmitter<MediaEvents> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.estimateFloor.stop();
     for (const transport of this.transports.values()) transport.close();
     this.transports.clear();
     this.producers.clear();
     this.consumers.clear();
-    this.resumedByClient.clear();
+    this.receiving.stop();
   }
 
   /** One transport per direction; one created while the participant left is closed at once. */

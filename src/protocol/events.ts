@@ -226,6 +226,7 @@ export interface RequestResults {
   closeProducer: Record<string, never>;
   consume: ConsumerInfo;
   resumeConsumer: Record<string, never>;
+  setVideoViews: Record<string, never>;
   leave: Record<string, never>;
   startCheck: CheckStarted;
   checkConnect: Record<string, never>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONNECTION_PATHS } from './connectivity.js';
+import { MAX_TILE_SIDE, MAX_VIDEO_VIEWS } from './video-views.js';
 
 // Structural checks only: mediasoup validates the media semantics and its refusals become BAD_REQUEST.
 // Every array and string is bounded so no payload can make the server allocate without limit.
@@ -109,6 +110,9 @@ const messageText = typedText(1000);
 export const empty = z.object({}).strict();
 const target = z.object({ participantId: id }).strict();
 
+/** A side of a tile or a camera picture, in device pixels. */
+const tileSide = z.number().int().min(0).max(MAX_TILE_SIDE);
+
 /** A transport's DTLS parameters, in a room or in a connection check. */
 const connectRequest = z.object({ transportId: id, dtlsParameters: dtlsParametersSchema }).strict();
 /** A microphone or camera to send, in a room or in a connection check. */
@@ -118,6 +122,8 @@ const produceRequest = z
     kind: z.enum(['audio', 'video']),
     rtpParameters: rtpParametersSchema,
     source: z.enum(['microphone', 'camera']),
+    /** A camera's size as sent (its top layer), so the SFU can tell which layer fills a receiver's tile. */
+    videoSize: z.object({ width: tileSide.min(1), height: tileSide.min(1) }).strict().optional(),
   })
   .strict();
 
@@ -134,6 +140,15 @@ export const requestSchemas = {
   closeProducer: z.object({ producerId: id }).strict(),
   consume: z.object({ producerId: id }).strict(),
   resumeConsumer: z.object({ consumerId: id }).strict(),
+  /** How the page draws its remote videos now (only those that changed need be sent). */
+  setVideoViews: z
+    .object({
+      views: z
+        .array(z.object({ consumerId: id, width: tileSide, height: tileSide, visible: z.boolean() }).strict())
+        .min(1)
+        .max(MAX_VIDEO_VIEWS),
+    })
+    .strict(),
   leave: empty,
 
   /** The pre-session connection check: no token, no room; limited per address and per node. */

@@ -50,6 +50,8 @@ export class QualityLadder {
   private readingSince = 0;
   private lastStepAt = 0;
   private leftAudioOnlyAt: number | undefined;
+  /** When video last ran again after none did: the estimate describes the starved link for a while after. */
+  private videoReturnedAt: number | undefined;
   private failedRecoveries = 0;
 
   constructor(
@@ -86,8 +88,16 @@ export class QualityLadder {
     return undefined;
   }
 
+  /**
+   * Video runs again after a pause not of the ladder's making (every tile hidden, a background tab shown again): the
+   * estimate is as stale as after audio-only, and is not read until it catches up.
+   */
+  videoReturned(now: number): void {
+    this.videoReturnedAt = now;
+  }
+
   private estimateCatchingUp(now: number): boolean {
-    return this.leftAudioOnlyAt !== undefined && now - this.leftAudioOnlyAt < ESTIMATE_CATCHES_UP_MS;
+    return this.videoReturnedAt !== undefined && now - this.videoReturnedAt < ESTIMATE_CATCHES_UP_MS;
   }
 
   private classify({ loss, bitrateBps }: LinkSample, now: number): Reading {
@@ -113,7 +123,7 @@ export class QualityLadder {
       const failed = this.leftAudioOnlyAt !== undefined && now - this.leftAudioOnlyAt <= this.settings.failedRecoveryWindowMs;
       this.failedRecoveries = failed ? this.failedRecoveries + 1 : 0;
     }
-    if (this.current === 0) this.leftAudioOnlyAt = now;
+    if (this.current === 0) this.leftAudioOnlyAt = this.videoReturnedAt = now;
     this.current = level;
     this.lastStepAt = now;
     return level;

@@ -6,6 +6,8 @@ export interface QualitySettings extends LadderSettings {
   /** How often a quiet link (no video either way, settled, clean) is read, and then its transports alone. */
   quietSampleIntervalMs: number;
   fairRttMs: number;
+  /** Whether pages' declared tile sizes and visibility decide the layers they receive (`quality.adaptiveVideo`). */
+  adaptiveVideo: boolean;
 }
 
 /** What a sampling tick reads of a link: everything, the two transports alone, or nothing this time. */

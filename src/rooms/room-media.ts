@@ -4,6 +4,7 @@ import type { SpeechLevels } from '../media/speech-levels.js';
 import { describeProducer, type BotTransportInfo, type Direction, type ParticipantMedia } from '../media/participant-media.js';
 import type { ConsumerInfo, MediaKind, MediaSource, TransportInfo } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
+import type { VideoSize, VideoView } from '../protocol/video-views.js';
 import { isModerator } from '../protocol/roles.js';
 import type { Audience } from './audience.js';
 import type { Floor } from './floor.js';
@@ -140,7 +141,7 @@ export class RoomMedia {
 
   async produce(
     participant: Participant,
-    request: { transportId: string; kind: MediaKind; rtpParameters: types.RtpParameters; source: MediaSource },
+    request: { transportId: string; kind: MediaKind; rtpParameters: types.RtpParameters; source: MediaSource; videoSize?: VideoSize },
   ): Promise<string> {
     participant.assertAdmitted();
     authorize(participant.role, 'sendMedia');
@@ -152,7 +153,7 @@ export class RoomMedia {
       request.kind,
       request.rtpParameters,
       request.source,
-      !this.mayFlow(participant, request.kind, media),
+      { paused: !this.mayFlow(participant, request.kind, media), videoSize: request.videoSize },
     );
     // A lock (or the floor) may have changed while the producer was being made, past the producers the lock saw:
     // applied again before anyone is told of it, so nothing of a locked microphone is ever forwarded. A change
@@ -179,6 +180,12 @@ export class RoomMedia {
     const producer = this.producerOf(participant, producerId);
     producer.close();
     this.audience.notifyReceivers(participant, producer.kind, 'producerRemoved', { participantId: participant.id, producerId });
+  }
+
+  /** How the participant's page draws the videos it receives: each gets the layer its tile needs, none while hidden. */
+  async setVideoViews(participant: Participant, views: VideoView[]): Promise<void> {
+    participant.assertAdmitted();
+    await participant.media.setVideoViews(views);
   }
 
   /** A consumer on the participant's connection of `producerId`, if they may hear its owner now. */

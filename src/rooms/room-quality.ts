@@ -193,7 +193,7 @@ export class RoomQuality {
   }
 
   private async apply(participant: Participant): Promise<void> {
-    await participant.media.applyVideoLayersToAll();
+    await participant.media.applyReceivingToAll();
     await this.room.applyVideoRules(participant);
     this.announce(participant);
   }

@@ -21,6 +21,7 @@ import { Audience } from './audience.js';
 import { FacilitatorPresence } from './facilitator-presence.js';
 import { Floor } from './floor.js';
 import { FloorFollower } from './floor-follower.js';
+import { VideoPriorities } from './video-priorities.js';
 import { Moderation } from './moderation.js';
 import { Participant, type ParticipantChannel } from './participant.js';
 import type { RoomRecord } from './room-record.js';
@@ -62,6 +63,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   private readonly graceTimers: GraceTimers<Participant>;
   private readonly floorFollower: FloorFollower;
   private readonly views: RoomViews;
+  private readonly priorities: VideoPriorities;
   private closed = false;
 
   constructor(
@@ -79,7 +81,15 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     });
     this.checkIns = new CheckIns(this.audience);
     this.floor = new Floor(record.floor, settings.turnWarningMs);
-    const speakers = new ActiveSpeakers(router, (space, participantId) => this.audience.notifySpace(space, 'activeSpeaker', { participantId }));
+    this.priorities = new VideoPriorities(
+      { participant: (id) => this.participants.get(id), admitted: () => this.audience.admitted(), speakerIn: (space) => speakers.speakerIn(space), floorHolder: () => this.floor.holder },
+      (error) => this.observer.emit('taskFailed', error, 'video priorities'),
+    );
+    const speakers = new ActiveSpeakers(router, (space, participantId) => {
+      this.audience.notifySpace(space, 'activeSpeaker', { participantId });
+      this.priorities.speakerChanged(participantId);
+    });
+    this.floor.on('holderChanged', () => this.priorities.changed());
     this.talk = new TalkBalance(this.audience, (spoken) => this.observer.emit('talk', spoken));
     const levels = settings.talkBalance ? new SpeechLevels(router, (participantId, ms) => this.talk.heard(participantId, ms)) : undefined;
     this.breaks = new BreakClock(record, (onBreak) => this.breakChanged(onBreak), (error) => this.observer.emit('taskFailed', error, 'break'));
@@ -123,6 +133,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     }
     const link = new LinkQuality(this.settings.quality);
     const media = this.createMedia(() => link.receiveLayers);
+    media.on('videoReturned', () => link.downlink.videoReturned(Date.now()));
     const participant = new Participant(identity, media, channel, link, this.record);
     this.quality.follow(participant);
     const held = previous ? undefined : this.record.takeHeldSeat(identity.participantId);
@@ -351,7 +362,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   }
 
   private createMedia(videoLayers: () => number): ParticipantMedia {
-    const media = new ParticipantMedia(this.router, { ...this.settings.transport, webRtcServer: this.mediaWorker.webRtcServer }, videoLayers);
+    const policy = { videoLayers, followViews: this.settings.quality.adaptiveVideo, priorityOf: (id: string) => this.priorities.of(id) };
+    const media = new ParticipantMedia(this.router, { ...this.settings.transport, webRtcServer: this.mediaWorker.webRtcServer }, policy);
     media.on('consumerScore', (score) => this.observer.emit('consumerScore', score));
     return media;
   }
@@ -363,6 +375,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.vacate(participant);
     this.messaging.forget(participant.id);
     this.checkIns.forget(participant.id);
+    this.priorities.forget(participant.id);
     for (const viewer of viewers) viewer.channel.send('peerLeft', { participantId: participant.id });
     if (!participant.admitted) this.audience.lobbyChanged();
     if (this.record.spotlight === participant.id) {

@@ -126,10 +126,10 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
     return { iceParameters: await room.media.restartIce(participant, transportId) };
   },
 
-  async produce({ transportId, kind, rtpParameters, source }, session) {
+  async produce({ transportId, kind, rtpParameters, source, videoSize }, session) {
     const { room, participant } = session.requireMembership();
     const rtp = rtpParameters as types.RtpParameters;
-    return { producerId: await room.media.produce(participant, { transportId, kind, rtpParameters: rtp, source }) };
+    return { producerId: await room.media.produce(participant, { transportId, kind, rtpParameters: rtp, source, videoSize }) };
   },
 
   async pauseProducer({ producerId }, session) {
@@ -157,6 +157,12 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
 
   async resumeConsumer({ consumerId }, session) {
     await session.requireMembership().participant.media.resumeConsumer(consumerId);
+    return done;
+  },
+
+  async setVideoViews({ views }, session) {
+    const { room, participant } = session.requireMembership();
+    await room.media.setVideoViews(participant, views);
     return done;
   },
 

@@ -38,7 +38,7 @@ class FakeMedia extends EventEmitter {
     };
   }
 
-  async applyVideoLayersToAll() {}
+  async applyReceivingToAll() {}
   describeProducers() {
     return [];
   }
