@@ -73,7 +73,8 @@ export async function joinFromDemo(
   role = 'client',
   media: { video: boolean; toneHz?: number; syllables?: boolean; relay?: boolean } = { video: true },
 ) {
-  const page = await browser.newPage();
+  // A window of its own, as each person has: a background tab is hidden, and a hidden page receives no video.
+  const page = await browser.newPage({ type: 'window' });
   page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
   page.on('console', (m) => process.env.CIRCLE_PAGE_LOG && console.log(`[${name}] ${m.text()}`));
   if (media.toneHz) await useToneMicrophone(page, media.toneHz, { syllables: media.syllables });

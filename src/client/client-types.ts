@@ -42,4 +42,9 @@ export interface CircleClientOptions {
   iceTransportPolicy?: RTCIceTransportPolicy;
   /** Run the pre-session check while waiting in the lobby, for the staff to see; default true. */
   checkInLobby?: boolean;
+  /**
+   * Tell the server how each video given to `watchVideo` is drawn, so it sends the smallest layer that fills it and
+   * nothing while it cannot be seen; default true. Off, every video comes at the best layer the link carries.
+   */
+  adaptiveVideo?: boolean;
 }

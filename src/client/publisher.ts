@@ -1,10 +1,17 @@
 import type { types as client } from 'mediasoup-client';
 import type { MediaKind, MediaSource, SelfView } from '../protocol/events.js';
 import { SIMULCAST_LAYERS } from '../protocol/simulcast.js';
+import { MAX_TILE_SIDE, type VideoSize } from '../protocol/video-views.js';
 import { request, type CircleSocket } from './request.js';
 
 /** Three simulcast layers, so the SFU can give each receiver what its downlink carries. */
 const SIMULCAST: client.RtpEncodingParameters[] = SIMULCAST_LAYERS.map((layer) => ({ ...layer }));
+
+/** The camera's picture as captured (the top layer), for the SFU to tell which layer fills a receiver's tile. */
+function cameraSize(track: MediaStreamTrack): VideoSize | undefined {
+  const { width, height } = track.getSettings();
+  return width && height ? { width: Math.min(width, MAX_TILE_SIDE), height: Math.min(height, MAX_TILE_SIDE) } : undefined;
+}
 
 const kindOf = (source: MediaSource): MediaKind => (source === 'microphone' ? 'audio' : 'video');
 const sourceOf = (track: MediaStreamTrack): MediaSource => (track.kind === 'audio' ? 'microphone' : 'camera');
@@ -103,7 +110,7 @@ export class Publisher {
               stopTracks: false,
               // A paused camera sends nothing at all, which is the point on a weak uplink.
               zeroRtpOnPause: true,
-              appData: { source },
+              appData: { source, videoSize: cameraSize(track) },
             },
       );
       this.producers.set(source, producer);

@@ -26,6 +26,7 @@ import { Publisher } from './publisher.js';
 import { RequestError, request, type CircleSocket } from './request.js';
 import { RoomMirror } from './room-mirror.js';
 import { Subscriber, type InboundStat, type RemoteTrack } from './subscriber.js';
+import { VideoViews } from './video-views.js';
 import { openTransports, restartTransportIce, type MediaTransports } from './transports.js';
 
 import type { CircleClientOptions, ClientEvents, ClientState } from './client-types.js';
@@ -53,6 +54,8 @@ export class CircleClient extends Emitter<ClientEvents> {
   private resumeToken: string | undefined;
   /** The TURN relay and its credentials, from the latest join or resume (they expire: never kept past a rejoin). */
   private iceServers: IceServer[] = [];
+  /** How the page draws the remote videos, told to the server (made at the first `watchVideo`). */
+  private videoViews: VideoViews | undefined;
 
   constructor(private readonly options: CircleClientOptions = {}) {
     super();
@@ -68,7 +71,10 @@ export class CircleClient extends Emitter<ClientEvents> {
     this.mirror.on('peerLeft', ({ participantId }) => this.subscriber.dropParticipant(participantId));
     this.mirror.on('producerAvailable', (producerId) => void this.subscriber.consume(producerId));
     this.subscriber.on('trackAdded', (track) => this.emit('trackAdded', track));
-    this.subscriber.on('trackRemoved', (track) => this.emit('trackRemoved', track));
+    this.subscriber.on('trackRemoved', (track) => {
+      this.videoViews?.forget(track.consumerId);
+      this.emit('trackRemoved', track);
+    });
     this.subscriber.on('error', (error) => this.emit('error', error));
   }
 
@@ -132,6 +138,12 @@ export class CircleClient extends Emitter<ClientEvents> {
   publish = async (stream: MediaStream): Promise<void> => {
     await this.publisher.setTracks(stream.getTracks());
     if (this.state === 'waiting' && this.options.checkInLobby !== false) void checkFromLobby(this.connection.open(), stream, this.options.iceTransportPolicy).catch(() => undefined);
+  };
+  /** `element` draws the remote video `consumerId`: it gets the layer the element's size needs, none while unseen. */
+  watchVideo = (consumerId: string, element: Element): void => {
+    if (this.options.adaptiveVideo === false || !this.subscriber.remoteTracks.has(consumerId)) return;
+    this.videoViews ??= new VideoViews((views) => this.call('setVideoViews', { views }).then(() => undefined));
+    this.videoViews.watch(consumerId, element);
   };
   setMicrophoneEnabled = (enabled: boolean): Promise<void> => this.publisher.setEnabled('microphone', enabled);
   setCameraEnabled = (enabled: boolean): Promise<void> => this.publisher.setEnabled('camera', enabled);

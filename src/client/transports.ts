@@ -1,6 +1,7 @@
 import { Device, type types as client } from 'mediasoup-client';
 import type { AdmittedView, IceServer, MediaSource, TransportInfo } from '../protocol/events.js';
 import type { RequestPayload } from '../protocol/schemas.js';
+import type { VideoSize } from '../protocol/video-views.js';
 import { request, type CircleSocket } from './request.js';
 
 export interface MediaTransports {
@@ -60,12 +61,13 @@ async function openTransport(
     if (state === 'failed') restartTransportIce(socket, transport).catch(onError);
   });
   transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-    const source = (appData as { source: MediaSource }).source;
+    const { source, videoSize } = appData as { source: MediaSource; videoSize?: VideoSize };
     request(socket, 'produce', {
       transportId: transport.id,
       kind,
       rtpParameters: rtpParameters as unknown as RequestPayload<'produce'>['rtpParameters'],
       source,
+      ...(videoSize && { videoSize }),
     }).then(({ producerId }) => callback({ id: producerId }), errback);
   });
   return transport;

@@ -9,6 +9,7 @@ import { mountSideRooms } from './side-rooms-view.js';
 import { mountStaffPanel } from './staff-panel.js';
 import { AUDIO_ONLY_TEXT, clockText, dialInText, END_TEXT, STATE_TEXT } from './texts.js';
 import { mountTiles } from './tiles.js';
+import { mountLayout } from './layout.js';
 import { $, perform, showNotice } from './ui.js';
 
 const form = $<HTMLFormElement>('#join-form');
@@ -23,6 +24,7 @@ const messages = mountMessagesPanel(client);
 const sideRooms = mountSideRooms(client);
 const staff = mountStaffPanel(client, sideRooms.actions);
 const tiles = mountTiles(client, $('#tiles'), staff.actionsFor, sideRooms.whereabouts);
+const layout = mountLayout(client, $('#tiles'), $<HTMLButtonElement>('#toggle-layout'), { read: readPreference, write: writePreference });
 const floorPanel = mountFloorPanel(client, nameOf);
 const checkIn = mountCheckIn(client);
 const breakView = mountBreak(client);
@@ -130,6 +132,7 @@ function render(): void {
   camera.hidden = !localStream?.getVideoTracks().length;
   $<HTMLButtonElement>('#toggle-audio-only').textContent = client.audioOnly === 'manual' ? 'Video on' : 'Audio only';
   tiles.render();
+  layout.render();
   floorPanel.render();
   messages.render();
   sideRooms.render();
@@ -160,13 +163,20 @@ $('#end-session').addEventListener('click', () => {
   if (confirm('End the session for everyone?')) perform(() => client.end());
 });
 
+/**
+ * The camera as sent: 720p at 15 frames a second, in three simulcast layers (320×180, 640×360, 1280×720). Faces large
+ * (speaker view, a spotlight) are sharp, and each page receives only the layer its tile needs. Browsers send three
+ * layers only from about 960×540 up; a 640×480 camera would give a large tile nothing better than 320×240.
+ */
+const CAMERA: MediaTrackConstraints = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 15 } };
+
 /** Joins with a token from wherever it came (the clinic's portal, or the demo's token endpoint), and publishes. */
 async function enter(token: string, { video = true } = {}): Promise<void> {
   const { role, displayName, askCheckIn } = await client.join(token);
   checkIn.joined(askCheckIn);
   tiles.setSelfName(displayName);
   if (role !== 'observer') {
-    localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: video && { width: 640, height: 480 } });
+    localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: video && CAMERA });
     renderSelfView();
     await client.publish(localStream);
   }

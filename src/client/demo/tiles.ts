@@ -125,6 +125,8 @@ export function mountTiles(
       element.dataset.consumer = remote.consumerId;
       element.autoplay = true;
       element.srcObject = new MediaStream([remote.track]);
+      // The tile's size and visibility decide the layer the SFU sends it.
+      if (remote.kind === 'video') client.watchVideo(remote.consumerId, element);
       void element.play().catch(() => undefined);
     },
     detach(remote: RemoteTrack): void {
