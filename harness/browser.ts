@@ -37,6 +37,8 @@ export async function launchBrowser(place: BrowserPlace = {}): Promise<{ browser
     executablePath: place.wrapper ? place.wrapper(CHROMIUM) : CHROMIUM,
     headless: true,
     userDataDir: profile,
+    // A laptop's screen: a tile below the fold of a smaller one is not seen, and the SFU rightly sends it no video.
+    defaultViewport: { width: 1280, height: 800 },
     // Through a pipe rather than a debugging port: a browser in another network namespace has a loopback of its own.
     pipe: place.wrapper !== undefined,
     ...(place.trustedCa ? { env: { ...process.env, HOME: homeTrusting(profile, place.trustedCa) } } : {}),
@@ -71,7 +73,7 @@ export async function joinFromDemo(
   room: string,
   name: string,
   role = 'client',
-  media: { video: boolean; toneHz?: number; syllables?: boolean; relay?: boolean } = { video: true },
+  media: { video: boolean; toneHz?: number; syllables?: boolean; relay?: boolean; noiseSuppression?: boolean } = { video: true },
 ) {
   // A window of its own, as each person has: a background tab is hidden, and a hidden page receives no video.
   const page = await browser.newPage({ type: 'window' });
@@ -79,6 +81,8 @@ export async function joinFromDemo(
   page.on('console', (m) => process.env.CIRCLE_PAGE_LOG && console.log(`[${name}] ${m.text()}`));
   if (media.toneHz) await useToneMicrophone(page, media.toneHz, { syllables: media.syllables });
   await page.goto(`${url}/?room=${room}${media.relay ? '&relay=1' : ''}`, { waitUntil: 'load' });
+  // Noise suppression off unless asked for: the tests' microphones are tones, which it rightly takes for noise.
+  await page.evaluate((on) => localStorage.setItem('circle.noiseSuppression', on ? 'on' : 'off'), media.noiseSuppression === true);
   await page.evaluate(
     (r, n, ro, m) =>
       (window as unknown as { circle: { join(a: string, b: string, c: string, m: object): Promise<void> } }).circle.join(r, n, ro, m),

@@ -11,6 +11,8 @@
 //   ... --profile                              (perf on the workers in each window: system calls and CPU
 //                                               samples per forwarded packet; root and linux-perf needed)
 //   ... --no-talk-balance                      (speaking time not counted: its cost, side by side)
+//   ... --tile 213x160 [--no-adaptive]         (every bot declares every video drawn in a tile of that size, as the
+//                                               web app's grid does; --no-adaptive: the server ignores it)
 import { parseArgs } from 'node:util';
 import { startServerProcess } from '../harness/process.js';
 import { sample } from '../harness/circle.js';
@@ -34,12 +36,17 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     /** Speaking time and turns counted (`rooms.talkBalance`, on by default): `--no-talk-balance` turns it off. */
     'talk-balance': { type: 'boolean', default: true },
+    /** Each bot declares every video it receives as drawn at this size (device pixels), e.g. `213x160`. */
+    tile: { type: 'string' },
+    /** Whether the server follows declared tiles (`quality.adaptiveVideo`): `--no-adaptive` for the comparison. */
+    adaptive: { type: 'boolean', default: true },
   },
   allowNegative: true,
 });
 const MEASURE_FROM = Number(values['measure-from']);
 const MAX_ROOMS = Number(values['max-rooms']);
-const MEDIA = { audio: true, videoLayers: Number(values['video-layers']) };
+const TILE = values.tile ? (([width, height]) => ({ width: width!, height: height! }))(values.tile.split('x').map(Number)) : undefined;
+const MEDIA = { audio: true, videoLayers: Number(values['video-layers']), tile: TILE };
 const SPEAKERS = Number(values.speakers);
 /** The facilitator and the first clients speak; the others are silent. */
 const mediaFor = (index: number) => ({ ...MEDIA, silent: index >= SPEAKERS });
@@ -48,7 +55,11 @@ const WINDOW_MS = Number(values['window-seconds']) * 1000;
 const LIMITS = { loss: 0.01, signalingP99Ms: 100, workerCpu: 0.95 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const server = await startServerProcess({ CIRCLE_LOAD_BOT_TRANSPORTS: 'true', CIRCLE_ROOMS_TALK_BALANCE: String(values['talk-balance']) });
+const server = await startServerProcess({
+  CIRCLE_LOAD_BOT_TRANSPORTS: 'true',
+  CIRCLE_ROOMS_TALK_BALANCE: String(values['talk-balance']),
+  CIRCLE_QUALITY_ADAPTIVE_VIDEO: String(values.adaptive),
+});
 const probe = new ServerProbe(server.adminUrl, server.child.pid!);
 const clock = new MediaClock();
 const bots: MediaBot[] = [];
@@ -169,8 +180,8 @@ const ok = steps.filter((s) => s.loss as number <= LIMITS.loss && (s.signalingP9
 const last = ok.at(-1) ?? steps[0]!;
 const streams = (last.forwardedAudio as number) + (last.forwardedVideo as number);
 const perStreamUs = Math.round(((last.workerCpu as number) / streams) * 1e6);
-const name = (MEDIA.videoLayers ? `ramp-video-${MEDIA.videoLayers}` : 'ramp-audio') + (SPEAKERS < 10 ? `-${SPEAKERS}-speaking` : '') + (values['talk-balance'] ? '' : '-no-talk-balance');
-const result = { scenario: name, machine: machine(), media: MEDIA, speakersPerRoom: Math.min(SPEAKERS, 10), talkBalance: values['talk-balance'], limits: LIMITS, stopReason, steps, joinToFirstAudioMs: summarize(joinLatencies), profiles };
+const name = (MEDIA.videoLayers ? `ramp-video-${MEDIA.videoLayers}` : 'ramp-audio') + (SPEAKERS < 10 ? `-${SPEAKERS}-speaking` : '') + (values['talk-balance'] ? '' : '-no-talk-balance') + (TILE ? `-tiles-${values.tile}` : '') + (values.adaptive ? '' : '-adaptive-off');
+const result = { scenario: name, machine: machine(), media: MEDIA, adaptiveVideo: values.adaptive, speakersPerRoom: Math.min(SPEAKERS, 10), talkBalance: values['talk-balance'], limits: LIMITS, stopReason, steps, joinToFirstAudioMs: summarize(joinLatencies), profiles };
 const lastProfile = profiles.at(-1);
 const profileSummary = lastProfile
   ? `

@@ -23,3 +23,9 @@ for (const [entry, bundle] of [['main.ts', 'demo.js'], ['check.ts', 'check.js']]
 for (const file of ['index.html', 'check.html', 'style.css']) {
   await cp(path.join(root, 'src/client/demo', file), path.join(out, file));
 }
+// RNNoise for the microphone: its AudioWorklet and WebAssembly (plain and SIMD), served as they are published.
+const noise = path.join(root, 'node_modules/@sapphi-red/web-noise-suppressor/dist');
+await mkdir(path.join(out, 'noise'), { recursive: true });
+for (const [from, to] of [['rnnoise/workletProcessor.js', 'rnnoiseWorklet.js'], ['rnnoise.wasm', 'rnnoise.wasm'], ['rnnoise_simd.wasm', 'rnnoise_simd.wasm']]) {
+  await cp(path.join(noise, from), path.join(out, 'noise', to));
+}

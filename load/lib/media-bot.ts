@@ -21,9 +21,9 @@ const OPUS_PT = 100;
 const VP8_PT = 101;
 /** Per simulcast layer: bytes per frame (at 15 fps) and the frame's packets. */
 const LAYERS = [
-  { bytesPerFrame: 1250, width: 160, height: 120 },
-  { bytesPerFrame: 4170, width: 320, height: 240 },
-  { bytesPerFrame: 10000, width: 640, height: 480 },
+  { bytesPerFrame: 1250, width: 320, height: 180 },
+  { bytesPerFrame: 4170, width: 640, height: 360 },
+  { bytesPerFrame: 10000, width: 1280, height: 720 },
 ];
 const MAX_PAYLOAD = 1100;
 const FILLER_AUDIO = Buffer.alloc(100, 0x78);

@@ -18,6 +18,10 @@ export interface InboundStat {
   bytesReceived: number;
   packetsReceived: number;
   packetsLost: number;
+  /** Video: the width of the frames being decoded now (the layer the SFU sends). */
+  frameWidth?: number;
+  /** Audio: how often the decoder had to conceal lost or late audio so far. */
+  concealmentEvents?: number;
 }
 
 type SubscriberEvents = { trackAdded: [RemoteTrack]; trackRemoved: [RemoteTrack]; error: [Error] };
@@ -118,7 +122,8 @@ export class Subscriber extends Emitter<SubscriberEvents> {
     for (const consumer of this.consumers.values()) {
       if (kind && consumer.kind !== kind) continue;
       const report = await consumer.getStats();
-      report.forEach((entry: { type: string; bytesReceived?: number; packetsReceived?: number; packetsLost?: number }) => {
+      type Entry = { type: string; bytesReceived?: number; packetsReceived?: number; packetsLost?: number; frameWidth?: number; concealmentEvents?: number };
+      report.forEach((entry: Entry) => {
         if (entry.type !== 'inbound-rtp') return;
         stats.push({
           consumerId: consumer.id,
@@ -127,6 +132,8 @@ export class Subscriber extends Emitter<SubscriberEvents> {
           bytesReceived: entry.bytesReceived ?? 0,
           packetsReceived: entry.packetsReceived ?? 0,
           packetsLost: entry.packetsLost ?? 0,
+          frameWidth: entry.frameWidth,
+          concealmentEvents: entry.concealmentEvents,
         });
       });
     }

@@ -70,6 +70,8 @@ function contentSecurityPolicy(config: CircleConfig) {
       // Socket.IO's WebSocket goes to the ws(s):// twin of each origin.
       'connect-src': ["'self'", ...config.cluster.allowedOrigins.flatMap((origin) => [origin, origin.replace(/^http/, 'ws')])],
       'media-src': ["'self'", 'blob:', 'mediastream:'],
+      // The microphone's noise suppression is WebAssembly in an AudioWorklet: compiling it needs this, nothing more.
+      'script-src': ["'self'", "'wasm-unsafe-eval'"],
       'img-src': ["'self'", 'data:'],
       'style-src': ["'self'"],
       'font-src': ["'self'"],

@@ -1,5 +1,5 @@
-// Video as the page shows it, against the real thing: bots sending real RTP (three simulcast layers of a 640×480
-// camera) through a real worker. The layer each consumer is set to and whether it runs are read from the SFU's own
+// Video as the page shows it, against the real thing: bots sending real RTP (three simulcast layers of a 720p
+// camera, as the web app sends) through a real worker. The layer each consumer is set to and whether it runs are read from the SFU's own
 // consumers; what reaches a receiver is read from its packets.
 import { expect, it } from 'vitest';
 import { botRooms } from '../helpers/bot-room.js';
@@ -33,11 +33,11 @@ it('a declared tile sets the smallest layer that fills it; a hidden video is pau
 
   const declare = (width: number, height: number, visible = true) =>
     ana.client.ok('setVideoViews', { views: [{ consumerId: benVideo.id, width, height, visible }] });
-  // A thumbnail of 150×112: the 160×120 layer fills it.
+  // A thumbnail of 150×112: the 320×180 layer fills it.
   await declare(150, 112);
   expect(benVideo.preferredLayers?.spatialLayer).toBe(0);
   await eventually(() => benVideo.currentLayers?.spatialLayer === 0, 'the SFU sending ben’s smallest layer to ana');
-  // A tile of 400×300: 320×240 drawn 1.25× fills it.
+  // A tile of 400×300: 640×360 fills it (320×180 would be drawn 1.67×).
   await declare(400, 300);
   expect(benVideo.preferredLayers?.spatialLayer).toBe(1);
   // Large: the top layer.

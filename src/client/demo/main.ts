@@ -10,6 +10,7 @@ import { mountStaffPanel } from './staff-panel.js';
 import { AUDIO_ONLY_TEXT, clockText, dialInText, END_TEXT, STATE_TEXT } from './texts.js';
 import { mountTiles } from './tiles.js';
 import { mountLayout } from './layout.js';
+import { noiseSuppressionWanted, rememberNoiseSuppression, suppressNoise, type SuppressedMicrophone } from './noise-suppression.js';
 import { $, perform, showNotice } from './ui.js';
 
 const form = $<HTMLFormElement>('#join-form');
@@ -29,6 +30,8 @@ const floorPanel = mountFloorPanel(client, nameOf);
 const checkIn = mountCheckIn(client);
 const breakView = mountBreak(client);
 let localStream: MediaStream | undefined;
+/** The microphone as sent, through RNNoise while that is on. */
+let microphone: SuppressedMicrophone | undefined;
 const SELF_VIEW_KEY = 'circle.selfViewHidden';
 let selfViewHidden = readPreference(SELF_VIEW_KEY) === 'yes';
 
@@ -178,7 +181,9 @@ async function enter(token: string, { video = true } = {}): Promise<void> {
   if (role !== 'observer') {
     localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: video && CAMERA });
     renderSelfView();
-    await client.publish(localStream);
+    microphone = await suppressNoise(localStream.getAudioTracks()[0]!, noiseSuppressionWanted(role, readPreference)).catch(() => undefined);
+    renderNoiseSwitch();
+    await client.publish(microphone ? new MediaStream([microphone.track, ...localStream.getVideoTracks()]) : localStream);
   }
   render();
 }
@@ -225,6 +230,9 @@ $<HTMLButtonElement>('#leave').addEventListener('click', () => {
   void client.leave().then(() => {
     localStream?.getTracks().forEach((track) => track.stop());
     localStream = undefined;
+    microphone?.close();
+    microphone = undefined;
+    renderNoiseSwitch();
     tiles.clear();
     renderSelfView();
   });
@@ -248,6 +256,20 @@ $('#toggle-self-view').addEventListener('click', () => {
   selfViewHidden = !selfViewHidden;
   writePreference(SELF_VIEW_KEY, selfViewHidden ? 'yes' : 'no');
   renderSelfView();
+});
+
+/** Noise suppression on the microphone (RNNoise): on by default for clients, a switch remembered on this device. */
+function renderNoiseSwitch(): void {
+  const button = $<HTMLButtonElement>('#toggle-noise');
+  button.hidden = !microphone;
+  button.textContent = microphone?.on ? 'Noise suppression: on' : 'Noise suppression: off';
+  button.setAttribute('aria-pressed', String(Boolean(microphone?.on)));
+}
+$('#toggle-noise').addEventListener('click', () => {
+  if (!microphone) return;
+  microphone.set(!microphone.on);
+  rememberNoiseSuppression(microphone.on, writePreference);
+  renderNoiseSwitch();
 });
 
 /** A setting kept on this device; storage may be refused (a private window), and then nothing is remembered. */
