@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import type { InboundStat } from '../src/client/sdk.js';
-import { useToneMicrophone } from './tones.js';
+import { useNoiseMicrophone, useToneMicrophone } from './tones.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -73,16 +73,28 @@ export async function joinFromDemo(
   room: string,
   name: string,
   role = 'client',
-  media: { video: boolean; toneHz?: number; syllables?: boolean; relay?: boolean; noiseSuppression?: boolean } = { video: true },
+  media: {
+    video: boolean;
+    toneHz?: number;
+    syllables?: boolean;
+    relay?: boolean;
+    /** The microphone is white noise instead of Chromium's fake beep. */
+    noise?: boolean;
+    /** Noise suppression on or off; 'default': as the web app decides for a person who never chose. */
+    noiseSuppression?: boolean | 'default';
+  } = { video: true },
 ) {
   // A window of its own, as each person has: a background tab is hidden, and a hidden page receives no video.
   const page = await browser.newPage({ type: 'window' });
   page.on('pageerror', (error) => console.error(`[${name}] page error:`, error));
   page.on('console', (m) => process.env.CIRCLE_PAGE_LOG && console.log(`[${name}] ${m.text()}`));
   if (media.toneHz) await useToneMicrophone(page, media.toneHz, { syllables: media.syllables });
+  if (media.noise) await useNoiseMicrophone(page);
   await page.goto(`${url}/?room=${room}${media.relay ? '&relay=1' : ''}`, { waitUntil: 'load' });
   // Noise suppression off unless asked for: the tests' microphones are tones, which it rightly takes for noise.
-  await page.evaluate((on) => localStorage.setItem('circle.noiseSuppression', on ? 'on' : 'off'), media.noiseSuppression === true);
+  if (media.noiseSuppression !== 'default') {
+    await page.evaluate((on) => localStorage.setItem('circle.noiseSuppression', on ? 'on' : 'off'), media.noiseSuppression === true);
+  }
   await page.evaluate(
     (r, n, ro, m) =>
       (window as unknown as { circle: { join(a: string, b: string, c: string, m: object): Promise<void> } }).circle.join(r, n, ro, m),

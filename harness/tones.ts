@@ -46,6 +46,34 @@ export async function useToneMicrophone(page: Page, hz: number, { syllables = fa
 }
 
 /**
+ * Before the page loads: `getUserMedia` answers white noise as the microphone (a fan or a street at an everyday
+ * level: −27 dBFS RMS), for the noise suppressor to take out. The camera stays real.
+ */
+export async function useNoiseMicrophone(page: Page): Promise<void> {
+  await page.evaluateOnNewDocument(() => {
+    const devices = navigator.mediaDevices;
+    const original = devices.getUserMedia.bind(devices);
+    devices.getUserMedia = async (constraints?: MediaStreamConstraints) => {
+      const stream = constraints?.video ? await original({ video: constraints.video }) : new MediaStream();
+      if (constraints?.audio) {
+        const context = new AudioContext({ sampleRate: 48_000 });
+        const noise = context.createBuffer(1, 48_000 * 2, 48_000);
+        const samples = noise.getChannelData(0);
+        for (let i = 0; i < samples.length; i += 1) samples[i] = (Math.random() * 2 - 1) * 0.08;
+        const source = context.createBufferSource();
+        source.buffer = noise;
+        source.loop = true;
+        const out = context.createMediaStreamDestination();
+        source.connect(out);
+        source.start();
+        stream.addTrack(out.stream.getAudioTracks()[0]!);
+      }
+      return stream;
+    };
+  });
+}
+
+/**
  * The ear's audio-thread half: a Goertzel filter per known tone over the last 1,024 samples (21 ms at 48 kHz,
  * Hann-windowed), evaluated every 256 samples. It runs on the audio rendering thread, so a busy page's main thread does not delay
  * what it hears; each change of the heard set is posted with the time it happened (Date.now() on that thread).
