@@ -85,6 +85,7 @@ export class UdpRelay {
   private readonly front = dgram.createSocket('udp4');
   private readonly clients = new Map<string, Client>();
   private readonly rules = new Map<string, { uplink: Impairment; downlink: Impairment }>();
+  private closed = false;
 
   private constructor(private readonly target: { ip: string; port: number }) {}
 
@@ -113,6 +114,7 @@ export class UdpRelay {
   }
 
   close(): void {
+    this.closed = true;
     this.front.close();
     for (const client of this.clients.values()) client.socket.close();
   }
@@ -149,7 +151,7 @@ export class UdpRelay {
     const hold = shaper.admit(packet.length);
     if (hold === undefined) return;
     if (hold <= 0) send();
-    else setTimeout(send, hold);
+    else setTimeout(() => this.closed || send(), hold); // a packet still queued when the relay closes is dropped
   }
 }
 

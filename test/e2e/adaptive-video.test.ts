@@ -26,7 +26,8 @@ it('the received resolution follows the tile: small grid tiles get the smallest 
   await ana.setViewport({ width: 1280, height: 800 });
   await waitUntil(async () => (await receivedWidth(ana, franId)) === 320 && (await receivedWidth(ana, benId)) === 320, 20_000, 'the 320×180 layer in the grid');
 
-  // Speaker view: the facilitator large (no one has spoken yet), Ben a thumbnail in the strip.
+  // Speaker view on a larger screen: the facilitator large (no one has spoken yet), Ben a thumbnail in the strip.
+  await ana.setViewport({ width: 1600, height: 1000 });
   await click(ana, '#toggle-layout');
   expect(await ana.evaluate(() => localStorage.getItem('circle.layout'))).toBe('speaker');
   expect(await ana.evaluate((id) => document.getElementById(`peer-${id}`)!.classList.contains('featured'), franId)).toBe(true);
