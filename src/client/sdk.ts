@@ -71,10 +71,7 @@ export class CircleClient extends Emitter<ClientEvents> {
     this.mirror.on('peerLeft', ({ participantId }) => this.subscriber.dropParticipant(participantId));
     this.mirror.on('producerAvailable', (producerId) => void this.subscriber.consume(producerId));
     this.subscriber.on('trackAdded', (track) => this.emit('trackAdded', track));
-    this.subscriber.on('trackRemoved', (track) => {
-      this.videoViews?.forget(track.consumerId);
-      this.emit('trackRemoved', track);
-    });
+    this.subscriber.on('trackRemoved', (track) => (this.videoViews?.forget(track.consumerId), this.emit('trackRemoved', track)));
     this.subscriber.on('error', (error) => this.emit('error', error));
   }
 
