@@ -11,8 +11,9 @@ import { connect, devToken, type TestClient } from '../../harness/signaling.js';
  * and SRTP encryption on the way out; only the inbound SRTP decryption and ICE/DTLS are skipped.
  *
  * Audio: Opus-shaped, 20 ms packets of 100 bytes (about 50 kbit/s with headers). Video: VP8 in three simulcast
- * layers like the SDK's (150, 500 and 1,200 kbit/s at 15 fps), with real VP8 payload descriptors and a keyframe
- * every 2 s, so mediasoup's simulcast consumers switch layers as they do for browsers.
+ * layers like the SDK's (150, 500 and 1,200 kbit/s at 15 fps), each in three temporal layers as Chromium sends them
+ * (L1T3), with real VP8 payload descriptors and a keyframe about every 2 s, so mediasoup's simulcast consumers switch
+ * spatial and temporal layers as they do for browsers.
  */
 
 const randomSsrc = () => randomBytes(4).readUInt32BE(0) || 1;
@@ -26,6 +27,8 @@ const LAYERS = [
   { bytesPerFrame: 10000, width: 1280, height: 720 },
 ];
 const MAX_PAYLOAD = 1100;
+/** The temporal layer of each frame in turn (L1T3): the base at 3.75 fps, the first layer doubling it, the second again. */
+const TEMPORAL_PATTERN = [0, 2, 1, 2];
 const FILLER_AUDIO = Buffer.alloc(100, 0x78);
 
 export interface BotMedia {
@@ -183,13 +186,22 @@ function rtpHeader(stream: Stream, payloadType: number, marker: boolean): Buffer
 }
 
 /** A VP8 frame's packets for one layer: payload descriptor with picture id, and a real keyframe header. */
-function vp8Frame(stream: Stream, layer: (typeof LAYERS)[number], pictureId: number, keyframe: boolean): Buffer[] {
+function vp8Frame(stream: Stream, layer: (typeof LAYERS)[number], frame: { pictureId: number; tl0PictureIndex: number; temporalLayer: number; keyframe: boolean }): Buffer[] {
+  const { pictureId, tl0PictureIndex, temporalLayer, keyframe } = frame;
   const packets: Buffer[] = [];
   const count = Math.ceil(layer.bytesPerFrame / MAX_PAYLOAD);
   for (let index = 0; index < count; index += 1) {
     const first = index === 0;
-    // X=1, S on the first packet, partition 0; I=1 with a 15-bit picture id.
-    const descriptor = Buffer.from([0x80 | (first ? 0x10 : 0), 0x80, 0x80 | ((pictureId >> 8) & 0x7f), pictureId & 0xff]);
+    // X=1, S on the first packet, partition 0; I, L and T: a 15-bit picture id, the TL0 picture index, and the
+    // temporal layer with Y set (each frame depends on the base layer only, so a receiver may switch up at any frame).
+    const descriptor = Buffer.from([
+      0x80 | (first ? 0x10 : 0),
+      0xe0,
+      0x80 | ((pictureId >> 8) & 0x7f),
+      pictureId & 0xff,
+      tl0PictureIndex & 0xff,
+      (temporalLayer << 6) | 0x20,
+    ]);
     const body = Buffer.alloc(Math.min(MAX_PAYLOAD, layer.bytesPerFrame - index * MAX_PAYLOAD));
     if (first) {
       // VP8 payload header: bit 0 clear on a keyframe, then the start code and the frame size.
@@ -230,6 +242,7 @@ export class MediaBot {
   private audio: Stream | undefined;
   private video: Stream[] = [];
   private pictureId = 0;
+  private tl0PictureIndex = 0;
   private frames = 0;
   private firstTick: number | undefined;
   private silent = false;
@@ -343,10 +356,12 @@ export class MediaBot {
     // 15 fps from 50 ticks per second: a frame on ticks where the frame count falls behind.
     this.firstTick ??= tickIndex;
     if (this.video.length && this.frames < ((tickIndex - this.firstTick + 1) * 15) / 50) {
-      const keyframe = this.frames % 30 === 0;
-      this.pictureId = (this.pictureId + 1) & 0x7fff;
+      // Three temporal layers as Chromium sends them (L1T3: 0, 2, 1, 2, …); a keyframe about every 2 s, on the base.
+      const temporalLayer = TEMPORAL_PATTERN[this.frames % TEMPORAL_PATTERN.length]!;
+      if (temporalLayer === 0) this.tl0PictureIndex = (this.tl0PictureIndex + 1) & 0xff;
+      const frame = { pictureId: (this.pictureId = (this.pictureId + 1) & 0x7fff), tl0PictureIndex: this.tl0PictureIndex, temporalLayer, keyframe: this.frames % 32 === 0 };
       this.video.forEach((stream, layer) => {
-        for (const packet of vp8Frame(stream, LAYERS[layer]!, this.pictureId, keyframe)) this.socket.send(packet, to.port, to.ip);
+        for (const packet of vp8Frame(stream, LAYERS[layer]!, frame)) this.socket.send(packet, to.port, to.ip);
       });
       this.frames += 1;
     }
@@ -407,7 +422,7 @@ export class MediaBot {
         source: 'camera',
         rtpParameters: {
           codecs: [{ mimeType: 'video/VP8', payloadType: VP8_PT, clockRate: 90000, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] }],
-          encodings: streams.map((s) => ({ ssrc: s.ssrc })),
+          encodings: streams.map((s) => ({ ssrc: s.ssrc, scalabilityMode: 'L1T3' })),
         },
         videoSize: { width: LAYERS[streams.length - 1]!.width, height: LAYERS[streams.length - 1]!.height },
       });

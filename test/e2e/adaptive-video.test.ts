@@ -26,8 +26,10 @@ it('the received resolution follows the tile: small grid tiles get the smallest 
   await ana.setViewport({ width: 1280, height: 800 });
   await waitUntil(async () => (await receivedWidth(ana, franId)) === 320 && (await receivedWidth(ana, benId)) === 320, 20_000, 'the 320×180 layer in the grid');
 
-  // Speaker view on a larger screen: the facilitator large (no one has spoken yet), Ben a thumbnail in the strip.
+  // Speaker view on a larger screen: the facilitator large (spotlit: the fake microphones' beeps make anyone the
+  // speaker), Ben a thumbnail in the strip.
   await ana.setViewport({ width: 1600, height: 1000 });
+  expect(await sdk(fran, 'spotlight', franId)).toEqual({ ok: true });
   await click(ana, '#toggle-layout');
   expect(await ana.evaluate(() => localStorage.getItem('circle.layout'))).toBe('speaker');
   expect(await ana.evaluate((id) => document.getElementById(`peer-${id}`)!.classList.contains('featured'), franId)).toBe(true);
@@ -37,8 +39,9 @@ it('the received resolution follows the tile: small grid tiles get the smallest 
   // A phone-sized window: the large tile is ~330 px wide now, so Fran comes at 320×180 again.
   await ana.setViewport({ width: 360, height: 740 });
   await waitUntil(async () => (await receivedWidth(ana, franId)) === 320, 20_000, 'Fran at 320×180 in a narrow window');
-  // Back in the grid of a large window, every tile is small again.
+  // Back in the grid of a large window, spotlight off: every tile is small again.
   await ana.setViewport({ width: 1280, height: 800 });
+  expect(await sdk(fran, 'spotlight', null)).toEqual({ ok: true });
   await click(ana, '#toggle-layout');
   await waitUntil(async () => (await receivedWidth(ana, franId)) === 320, 20_000, 'Fran back at 320×180 in the grid');
 });
