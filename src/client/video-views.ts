@@ -55,11 +55,6 @@ export class VideoViews {
     if (element) this.release(element);
   }
 
-  /** Media torn down (a rejoin): every consumer is new after it. */
-  clear(): void {
-    for (const consumerId of [...this.elements.keys()]) this.forget(consumerId);
-  }
-
   private release(element: Element): void {
     if ([...this.elements.values()].includes(element)) return; // another consumer is drawn there too
     this.onScreen.delete(element);

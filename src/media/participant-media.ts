@@ -27,7 +27,6 @@ export interface BotTransportInfo {
 type ProducerAppData = { source: MediaSource; videoSize?: VideoSize };
 /** WebRTC for browsers, plain RTP for load-test bots, direct (in-process RTP) for the phone bridge. */
 type MediaTransport = types.WebRtcTransport | types.PlainTransport | types.DirectTransport;
-export type { ReceivePolicy };
 
 type MediaEvents = {
   /** Consumers closed by one change, in one event so that the client hears of them in one message. */
