@@ -247,6 +247,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     const sawBefore = this.audience.visibleTo(participant);
     participant.changeRole(role);
     this.audience.roleChanged(participant, sawBefore);
+    this.priorities.changed();
     if (role === 'facilitator') this.facilitatorArrived();
     else this.checkFacilitatorPresence();
     // In a one-speaker room staff are always heard, clients only with the floor.
@@ -362,7 +363,9 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   }
 
   private createMedia(videoLayers: () => number): ParticipantMedia {
-    const policy = { videoLayers, followViews: this.settings.quality.adaptiveVideo, priorityOf: (id: string) => this.priorities.of(id) };
+    // Without adaptive video every sender keeps mediasoup's default priority, as before it: one allocation for all.
+    const adaptive = this.settings.quality.adaptiveVideo;
+    const policy = { videoLayers, followViews: adaptive, priorityOf: (id: string) => (adaptive ? this.priorities.of(id) : 1) };
     const media = new ParticipantMedia(this.router, { ...this.settings.transport, webRtcServer: this.mediaWorker.webRtcServer }, policy);
     media.on('consumerScore', (score) => this.observer.emit('consumerScore', score));
     return media;

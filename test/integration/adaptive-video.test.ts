@@ -8,16 +8,19 @@ import { until } from '../helpers/until.js';
 import { SPEAKER_PRIORITY, STAFF_PRIORITY } from '../../src/media/tile-layers.js';
 
 const suite = circleSuite({ load: { botTransports: true } });
-const { enter } = botRooms(suite);
+const rooms = botRooms(suite);
+/** The same with adaptive video off: what every page received before it. */
+const offSuite = circleSuite({ load: { botTransports: true }, quality: { adaptiveVideo: false } });
+const offRooms = botRooms(offSuite);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const eventually = (condition: () => boolean, what: string) => until(condition, what, 10_000);
 
-async function threeInARoom(roomId: string) {
+async function threeInARoom(roomId: string, { enter } = rooms, server = suite) {
   const media = { audio: true, videoLayers: 3 };
   const fran = await enter(roomId, 'fran', 'facilitator', media);
   const ana = await enter(roomId, 'ana', 'client', media);
   const ben = await enter(roomId, 'ben', 'client', media);
-  const room = suite.server.circle.registry.get(roomId)!;
+  const room = server.server.circle.registry.get(roomId)!;
   /** `receiverId`'s consumer of `senderId`'s `kind` at the SFU. */
   const consumerOf = (receiverId: string, senderId: string, kind: 'audio' | 'video' = 'video') =>
     [...room.participant(receiverId)!.media.consumers.values()].find((c) => c.kind === kind && c.appData.participantId === senderId && !c.closed);
@@ -96,7 +99,7 @@ it('views of consumers that are not the page’s own, or are gone, change nothin
   expect(benSeesFran.paused).toBe(false);
 });
 
-it('priorities at the SFU: the staff above everyone else, the floor holder above all', async () => {
+it('priorities at the SFU: the staff above everyone else (a promotion too), the floor holder above all', async () => {
   const { fran, ben, consumerOf } = await threeInARoom('adaptive-priorities');
   await eventually(() => consumerOf('ana', 'fran')!.priority === STAFF_PRIORITY, 'the facilitator’s video first');
   const benAtAna = consumerOf('ana', 'ben')!;
@@ -108,4 +111,22 @@ it('priorities at the SFU: the staff above everyone else, the floor holder above
   await eventually(() => benAtAna.priority === SPEAKER_PRIORITY && consumerOf('fran', 'ben')!.priority === SPEAKER_PRIORITY, 'the floor holder’s video first everywhere');
   await fran.client.ok('takeBackFloor', {});
   await eventually(() => benAtAna.priority < STAFF_PRIORITY, 'back among the rest once the floor is taken back');
+
+  await fran.client.ok('promote', { participantId: 'ben' });
+  await eventually(() => benAtAna.priority === STAFF_PRIORITY, 'a co-facilitator’s video among the staff’s');
+  await fran.client.ok('demote', { participantId: 'ben' });
+  await eventually(() => benAtAna.priority < STAFF_PRIORITY, 'back among the rest once demoted');
+});
+
+it('with adaptive video off, declared views change nothing and every video keeps one priority (the allocation before it)', async () => {
+  const { fran, ana, ben, consumerOf } = await threeInARoom('adaptive-off', offRooms, offSuite);
+  const benAtAna = consumerOf('ana', 'ben')!;
+  await ana.client.ok('setVideoViews', { views: [{ consumerId: benAtAna.id, width: 150, height: 112, visible: false }] });
+  expect(benAtAna.paused).toBe(false);
+  expect(benAtAna.preferredLayers?.spatialLayer).toBe(2);
+  await fran.client.ok('setFloorMode', { mode: 'queue' });
+  await ben.client.ok('raiseHand', {});
+  await fran.client.ok('grantFloor', { participantId: 'ben' });
+  await sleep(300);
+  expect([benAtAna.priority, consumerOf('ana', 'fran')!.priority, consumerOf('fran', 'ben')!.priority]).toEqual([1, 1, 1]);
 });
