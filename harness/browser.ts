@@ -106,6 +106,18 @@ export async function joinFromDemo(
   return page;
 }
 
+/** What a client does on arrival in the web app: answers the safety check-in (the form then folds away). */
+export async function answerCheckIn(page: Page): Promise<void> {
+  await page.waitForSelector('#check-in-form:not([hidden])', { timeout: 30_000 });
+  await page.evaluate(() => {
+    const form = document.querySelector<HTMLFormElement>('#check-in-form')!;
+    form.querySelector<HTMLInputElement>('input[name="location"]')!.value = 'home';
+    for (const name of ['private', 'headphones']) form.querySelector<HTMLInputElement>(`input[name="${name}"][value="yes"]`)!.checked = true;
+    form.requestSubmit();
+  });
+  await page.waitForSelector('#check-in-form[hidden]', { timeout: 10_000 });
+}
+
 /** Calls an SDK method in the page, answering with its outcome or its error code. */
 export function sdk(page: Page, method: string, ...args: unknown[]): Promise<{ ok: boolean; code?: string }> {
   return page.evaluate(

@@ -1,0 +1,62 @@
+import { expect, it } from 'vitest';
+import { answerCheckIn, joinFromDemo, participantIdOf, waitUntil } from '../../harness/browser.js';
+import { transportUfrags } from '../../harness/weak-link.js';
+import { botRooms } from '../helpers/bot-room.js';
+import { weakLinkSuite } from '../helpers/fixtures.js';
+
+// Priorities under a budget, against the real thing: Chromium through the web app on a downlink capped by the
+// weak-link relay, its congestion controller's estimate read by the SFU, and bots sending the SDK's three layers of a
+// 720p camera in three temporal layers each (as Chromium does). The page cannot receive every camera at the layer its
+// tile wants: it keeps every face at the smallest layer and the speaker larger, and never falls to audio-only.
+
+const suite = weakLinkSuite({ load: { botTransports: true } });
+const { enter, bots } = botRooms(suite);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const CAP_BPS = 1_200_000;
+
+it('on a capped downlink the speaker is sent larger, every other face at the smallest layer, and video never stops', async () => {
+  const media = { audio: true, videoLayers: 3 };
+  const fran = await enter('budget', 'fran', 'facilitator', media);
+  for (const name of ['ana', 'ben', 'cy', 'dee', 'eli']) await enter('budget', name, 'client', media);
+  const page = await joinFromDemo(suite.browser, suite.server.url, 'budget', 'Weak', 'client');
+  const weakId = await participantIdOf(page);
+  const room = suite.server.circle.registry.get('budget')!;
+  await waitUntil(async () => transportUfrags(room, weakId, 'recv').length === 1, 20_000, 'the page’s receive transport');
+  suite.relay.impair(transportUfrags(room, weakId, 'recv'), 'downlink', { rateBps: CAP_BPS });
+  await answerCheckIn(page);
+
+  // Ben speaks: the floor and the spotlight. The page shows him large (speaker view at 1280×800: a tile ~700 px wide
+  // wants the 640×360 layer or more) and the others in the strip (the 320×180 layer fills them).
+  await fran.client.ok('setFloorMode', { mode: 'queue' });
+  await bots.get('ben')!.client.ok('raiseHand', {});
+  await fran.client.ok('grantFloor', { participantId: 'ben' });
+  await fran.client.ok('spotlight', { participantId: 'ben' });
+  await page.evaluate(() => document.querySelector<HTMLElement>('#toggle-layout')!.click());
+
+  const seat = () => room.participant(weakId)!;
+  const videos = () => [...seat().media.consumers.values()].filter((c) => c.kind === 'video');
+  await waitUntil(async () => videos().length === 6, 30_000, 'the page consuming six cameras');
+  const benAtPage = () => videos().find((c) => c.appData.participantId === 'ben')!;
+  await waitUntil(async () => (benAtPage().preferredLayers?.spatialLayer ?? 0) >= 1, 20_000, 'Ben’s large tile declared');
+  // The estimate settles under the cap (it starts at 600 kbit/s and climbs while video flows).
+  await waitUntil(async () => (benAtPage().currentLayers?.spatialLayer ?? 0) >= 1, 40_000, 'Ben sent larger than the strip');
+
+  const samples: { flowing: number; benLayer: number; othersSmallest: boolean; someoneSlowed: boolean; audioOnly: boolean }[] = [];
+  for (let second = 0; second < 10; second += 1) {
+    await sleep(1000);
+    const flowing = videos().filter((c) => !c.paused && c.currentLayers);
+    const others = flowing.filter((c) => c.appData.participantId !== 'ben');
+    samples.push({
+      flowing: flowing.length,
+      benLayer: benAtPage().currentLayers?.spatialLayer ?? -1,
+      othersSmallest: others.every((c) => c.currentLayers?.spatialLayer === 0),
+      someoneSlowed: others.some((c) => (c.currentLayers?.temporalLayer ?? 0) < 2),
+      audioOnly: seat().link.audioOnly !== null,
+    });
+  }
+  expect(samples.every((s) => s.flowing === 6)).toBe(true);
+  expect(samples.every((s) => !s.audioOnly)).toBe(true);
+  // The budget chose: what the tiles want (Ben's 640×360 and five 320×180 at 15 fps, ~1.25 Mbit/s, and the voices)
+  // does not fit under the cap, and what gave way was the others' frame rate, not Ben's size nor anyone's face.
+  expect(samples.filter((s) => s.benLayer >= 1 && s.othersSmallest && s.someoneSlowed).length).toBeGreaterThanOrEqual(8);
+});
