@@ -7,6 +7,7 @@ import { countedBy as countedByIn } from './counted-by.js';
 import type { PhoneMeter } from '../phone/phone-meter.js';
 import { createPhoneMetrics } from './phone-metrics.js';
 import { ROLES, type Role } from '../protocol/roles.js';
+import { REQUEST_NAMES } from '../protocol/schemas.js';
 
 /** Live counts the gauges read at scrape time, so they can never drift from the real state. */
 export interface LiveCounts {
@@ -171,6 +172,25 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
   // Both directions exist from the start, so the dashboard's quantiles query a series rather than nothing.
   for (const direction of ['downlink', 'uplink']) linkLoss.zero({ direction });
 
+  const signalingRequests = new Counter<'event' | 'result'>({
+    name: 'circle_signaling_requests_total',
+    help: 'Signaling requests by event and result (ok or an error code).',
+    labelNames: ['event', 'result'],
+    registers: [registry],
+  });
+  const signalingDuration = new Histogram<'event'>({
+    name: 'circle_signaling_request_duration_seconds',
+    help: 'Time from receiving a signaling request to sending its acknowledgement.',
+    labelNames: ['event'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  // Every request's count exists from the start, at ok and at the failures the signaling-error alert reads, so a
+  // rate or the alert reads 0 on a node that has served nothing yet; the latency histogram starts with `join`, the
+  // request the dashboard's p99 reads (every request's buckets would be a thousand lines at each scrape).
+  for (const event of REQUEST_NAMES) for (const result of ['ok', 'INTERNAL', 'UNAVAILABLE']) signalingRequests.inc({ event, result }, 0);
+  signalingDuration.zero({ event: 'join' });
+
   return {
     registry,
     phone: createPhoneMetrics(registry),
@@ -241,18 +261,7 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
       help: 'mediasoup worker processes that died unexpectedly.',
       registers: [registry],
     }),
-    signalingRequests: new Counter({
-      name: 'circle_signaling_requests_total',
-      help: 'Signaling requests by event and result (ok or an error code).',
-      labelNames: ['event', 'result'],
-      registers: [registry],
-    }),
-    signalingDuration: new Histogram({
-      name: 'circle_signaling_request_duration_seconds',
-      help: 'Time from receiving a signaling request to sending its acknowledgement.',
-      labelNames: ['event'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers: [registry],
-    }),
+    signalingRequests,
+    signalingDuration,
   };
 }

@@ -19,3 +19,13 @@ it('exports every metric docs/metrics.md lists, and documents every circle_ metr
   );
   for (const value of labelValues) expect(value).toMatch(/^([a-zA-Z_-]+|[0-9.+Inf]+)$/);
 });
+
+it('has a series of every documented metric from the start, before any session, so a rate or an alert reads 0 rather than no data', async () => {
+  const text = await (await fetch(`${server.adminUrl}/metrics`)).text();
+  const withoutSeries = documentedMetrics().filter((name) => !new RegExp(`^${name}(_bucket|_count|_sum)?(\\{[^}]*\\})? `, 'm').test(text));
+  expect(withoutSeries).toEqual([]);
+  // The signaling error alert's terms, for every request.
+  expect(text).toMatch(/^circle_signaling_requests_total\{event="join",result="ok"\} 0$/m);
+  expect(text).toMatch(/^circle_signaling_requests_total\{event="setVideoViews",result="INTERNAL"\} 0$/m);
+  expect(text).toMatch(/^circle_signaling_request_duration_seconds_count\{event="join"\} 0$/m);
+});
