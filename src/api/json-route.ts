@@ -3,12 +3,14 @@ import type { z } from 'zod';
 import type { Logger } from '../logging/logger.js';
 import { CircleError, type ErrorCode } from '../protocol/errors.js';
 
-/** HTTP statuses of the refusals the HTTP endpoints give; any other code is a conflict with the session's state. */
+/** HTTP statuses of the refusals the HTTP endpoints give; any other code is a conflict with the session's state (409). */
 const STATUS: Partial<Record<ErrorCode, number>> = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
   UNAVAILABLE: 503,
   STORED_STATE_INVALID: 500,
 };
