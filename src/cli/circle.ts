@@ -7,7 +7,7 @@ import { API_SCOPES, ApiKeys, type ApiScope } from '../api/api-keys.js';
  * The operators' command line over the server API (`/api/v1` on the internal listener). The API's URL and key come
  * from CIRCLE_API_URL (default http://127.0.0.1:9464/api/v1) and CIRCLE_API_KEY; answers are printed as JSON.
  */
-const USAGE = `usage: circle <command>
+const USAGE = `usage: circlectl <command>
   api-key <name> [--scopes read,moderate,mint,mint-staff] [--rooms ID|PREFIX*]
                                          a new API key, and the api.keys entry that accepts it (by default
                                          read, moderate and mint for every room; mint-staff, tokens for

@@ -280,7 +280,7 @@ export const configSchema = z
          * id, or a prefix ending in `*`; default every room). Several at once; remove one to revoke it. Empty: the API
          * answers 401 to everything.
          */
-        keys: z.array(z.string().regex(API_KEY_ENTRY, 'must be name:sha256hex[:scope+scope[:rooms]] (npx circle api-key <name> makes one)')),
+        keys: z.array(z.string().regex(API_KEY_ENTRY, 'must be name:sha256hex[:scope+scope[:rooms]] (npm run -s circlectl -- api-key <name> makes one)')),
         /** Requests a minute one key may make (a burst of as many); past it, 429. */
         requestsPerMinutePerKey: z.number().int().min(1).max(1_000_000),
       })

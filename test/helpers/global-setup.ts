@@ -9,6 +9,6 @@ import { createRequire } from 'node:module';
 export default function setup(): void {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-  chmodSync('dist/src/cli/circle.js', 0o755); // the package's bin, as `npm run build` leaves it: `npx circle` runs it
+  chmodSync('dist/src/cli/circle.js', 0o755); // the package's bin (`circlectl`), as `npm run build` leaves it
   execFileSync(process.execPath, ['scripts/bundle-client.mjs'], { stdio: 'inherit' });
 }

@@ -155,8 +155,8 @@ it('refuses bad input with a clear error and changes nothing', async () => {
 it('the operators’ CLI: makes an API key the configuration accepts, mints a token, lists rooms, and fails loudly on a bad key', async () => {
   const cli = (args: string[], key = EHR_KEY) =>
     new Promise<{ code: number | null; out: string }>((resolve) => {
-      // As an operator runs it in the project: `npx circle …` (the package's own bin).
-      execFile('npx', ['--no-install', 'circle', ...args], { env: { ...process.env, CIRCLE_API_URL: `${suite.server.adminUrl}/api/v1`, CIRCLE_API_KEY: key } }, (error, stdout) =>
+      // As an operator runs it in the project: `npm run -s circlectl -- …` (never fetched from the registry).
+      execFile('npm', ['run', '-s', 'circlectl', '--', ...args], { env: { ...process.env, CIRCLE_API_URL: `${suite.server.adminUrl}/api/v1`, CIRCLE_API_KEY: key } }, (error, stdout) =>
         resolve({ code: error ? (error.code as number) : 0, out: stdout }),
       );
     });
