@@ -25,6 +25,9 @@ import { PhoneBridge } from './phone/phone-bridge.js';
 import { TurnCredentials } from './turn/turn-credentials.js';
 import { ConnectionChecks } from './check/connection-checks.js';
 
+/** How long the webhook sequence's count lives in the store from its first event: as good as for ever. */
+const WEBHOOK_SEQUENCE_LIFETIME_MS = 10 * 365 * 24 * 3600 * 1000;
+
 export interface Circle {
   config: CircleConfig;
   httpServer: HttpServer;
@@ -131,7 +134,9 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
     logger,
     { kv, directory },
   );
-  const webhooks = new WebhookSender(config.webhooks, (outcome) => metrics.webhookDeliveries.inc({ outcome }), logger);
+  // The events' sequence lives in the shared store: one count for the cluster, across restarts, for as long as it keeps it.
+  const nextWebhookSequence = () => kv.add('circle:webhooks:sequence', 1, WEBHOOK_SEQUENCE_LIFETIME_MS);
+  const webhooks = new WebhookSender(config.webhooks, nextWebhookSequence, (outcome) => metrics.webhookDeliveries.inc({ outcome }), logger);
   const reports = new SessionReports((report) => {
     metrics.sessionsEnded.inc({ worst_quality: report.worstQuality });
     webhooks.report(report);

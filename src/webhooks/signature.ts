@@ -1,20 +1,23 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+
+/** The Standard Webhooks prefix of a secret given as base64 bytes (`whsec_…`), as their tooling generates one. */
+const STANDARD_SECRET_PREFIX = 'whsec_';
 
 /**
- * How Circle signs a webhook, and how a receiver checks it: the header `circle-signature: t=<unix seconds>,v1=<hex>`
- * where v1 is HMAC-SHA256 with the shared secret over `<t>.<body>`. The time inside the signature lets a receiver
- * refuse a replayed delivery (older than its tolerance).
+ * The key a webhook secret stands for: the bytes after `whsec_` when it is written the Standard Webhooks way, else
+ * the secret's own UTF-8 bytes (a receiver then gives its verifier the secret as raw, e.g. `{format: 'raw'}`).
  */
-export function signWebhook(secret: string, body: string, unixSeconds: number): string {
-  const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');
-  return `t=${unixSeconds},v1=${mac}`;
+export function webhookKey(secret: string): Buffer {
+  return secret.startsWith(STANDARD_SECRET_PREFIX) ? Buffer.from(secret.slice(STANDARD_SECRET_PREFIX.length), 'base64') : Buffer.from(secret, 'utf8');
 }
 
-/** For receivers: whether `header` signs `body` with `secret`, no older than `toleranceSeconds`. */
-export function verifyWebhook(secret: string, header: string, body: string, toleranceSeconds = 300, nowSeconds = Date.now() / 1000): boolean {
-  const fields = Object.fromEntries(header.split(',').map((part) => part.split('=', 2) as [string, string]));
-  const t = Number(fields.t);
-  if (!Number.isInteger(t) || !/^[0-9a-f]{64}$/.test(fields.v1 ?? '') || Math.abs(nowSeconds - t) > toleranceSeconds) return false;
-  const expected = Buffer.from(signWebhook(secret, body, t).split('v1=')[1]!, 'hex');
-  return timingSafeEqual(expected, Buffer.from(fields.v1!, 'hex'));
+/**
+ * The headers that sign a delivery per the Standard Webhooks specification (standardwebhooks.com), so a receiver's
+ * ordinary verifier library accepts it: `webhook-id` (the event's id, the same on every retry: the receiver's
+ * idempotency key), `webhook-timestamp` (unix seconds of this attempt: a receiver refuses a replay older than its
+ * tolerance) and `webhook-signature` (`v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`).
+ */
+export function webhookHeaders(key: Buffer, id: string, body: string, unixSeconds: number): Record<string, string> {
+  const signature = createHmac('sha256', key).update(`${id}.${unixSeconds}.${body}`).digest('base64');
+  return { 'webhook-id': id, 'webhook-timestamp': String(unixSeconds), 'webhook-signature': `v1,${signature}` };
 }

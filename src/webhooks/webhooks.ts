@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging/logger.js';
 import type { SessionReport } from '../reports/attendance.js';
 import type { ParticipationEvent } from '../rooms/room-port.js';
-import { signWebhook } from './signature.js';
+import { webhookHeaders, webhookKey } from './signature.js';
 
 export interface WebhookSettings {
   /** Where events go; empty turns webhooks off. */
@@ -38,20 +38,27 @@ interface Delivery {
 const CONCURRENCY = 4;
 
 /**
- * Sends the clinic's webhook endpoint what happens in sessions (ids only), signed (`signature.ts`), each delivery
+ * Sends the clinic's webhook endpoint what happens in sessions (ids only), signed per Standard Webhooks (`signature.ts`), each delivery
  * retried with exponential backoff and jitter until `maxAttempts`. Nothing waits for it: a room only hands an event
  * to the queue; a slow or dead endpoint fills the queue, whose oldest deliveries then give way (counted).
  */
 export class WebhookSender {
   private readonly queue: Delivery[] = [];
   private inFlight = 0;
-  private sequence = 0;
+  private readonly key: Buffer;
 
+  /**
+   * `nextSequence` numbers events across the cluster for as long as the shared store keeps the count (a receiver
+   * orders and spots gaps by it); when the store does not answer, the event goes without one rather than waiting.
+   */
   constructor(
     private readonly settings: WebhookSettings,
+    private readonly nextSequence: () => Promise<number>,
     private readonly counted: (outcome: WebhookOutcome) => void,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.key = webhookKey(settings.secret);
+  }
 
   get enabled(): boolean {
     return this.settings.url !== '';
@@ -75,9 +82,18 @@ export class WebhookSender {
   private enqueue(type: string, fields: Record<string, unknown>): void {
     if (!this.enabled) return;
     const id = randomUUID();
-    this.sequence += 1;
-    const body = JSON.stringify({ id, type, occurredAt: new Date().toISOString(), sequence: this.sequence, ...fields });
-    this.queue.push({ id, type, body, attempts: 0 });
+    const occurredAt = new Date().toISOString();
+    this.nextSequence().then(
+      (sequence) => this.queued({ id, type, body: JSON.stringify({ id, type, occurredAt, sequence, ...fields }), attempts: 0 }),
+      (error: unknown) => {
+        this.logger.warn({ webhook: type, err: error }, 'webhook sequence unavailable; sent without one');
+        this.queued({ id, type, body: JSON.stringify({ id, type, occurredAt, ...fields }), attempts: 0 });
+      },
+    );
+  }
+
+  private queued(delivery: Delivery): void {
+    this.queue.push(delivery);
     if (this.queue.length > this.settings.queueLimit) {
       this.queue.shift();
       this.counted('dropped');
@@ -119,8 +135,7 @@ export class WebhookSender {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          'circle-webhook-id': delivery.id,
-          'circle-signature': signWebhook(this.settings.secret, delivery.body, Math.floor(Date.now() / 1000)),
+          ...webhookHeaders(this.key, delivery.id, delivery.body, Math.floor(Date.now() / 1000)),
         },
         body: delivery.body,
         signal: AbortSignal.timeout(this.settings.timeoutMs),
