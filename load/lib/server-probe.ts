@@ -16,7 +16,7 @@ export class ServerProbe {
   async cpuSeconds(): Promise<{ workers: number; node: number }> {
     const text = await this.metrics();
     let workers = 0;
-    for (const line of text.split('\n')) if (line.startsWith('circle_worker_cpu_seconds{')) workers += Number(line.split(' ').at(-1));
+    for (const line of text.split('\n')) if (line.startsWith('circle_worker_cpu_seconds_total{')) workers += Number(line.split(' ').at(-1));
     return { workers, node: sample(text, 'process_cpu_seconds_total') ?? NaN };
   }
 

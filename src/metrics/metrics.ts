@@ -87,9 +87,15 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
   gauge('circle_lobby_waiting', 'Clients waiting in a lobby to be admitted, over all rooms.', [], (c, set) =>
     set({}, c.lobbyWaiting()),
   );
+  gauge('circle_floor_queued_hands', 'Raised hands waiting for the floor, summed over the rooms of this node.', [], (c, set) =>
+    set({}, c.floorQueueLengths().reduce((a, b) => a + b, 0)),
+  );
+  gauge('circle_floor_longest_queue', 'Raised hands waiting for the floor in the room of this node where most wait.', [], (c, set) =>
+    set({}, Math.max(0, ...c.floorQueueLengths())),
+  );
   gauge(
     'circle_floor_queue_length',
-    'Raised hands waiting for the floor, over the rooms of this node: their sum and the longest queue.',
+    'Deprecated (removed in the next release): circle_floor_queued_hands and circle_floor_longest_queue, as aggregate sum and max.',
     ['aggregate'],
     (c, set) => {
       const lengths = c.floorQueueLengths();
@@ -113,8 +119,18 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
     set({}, c.linkTotals().audioOnly),
   );
   gauge(
+    'circle_media_bytes_per_second',
+    'Media bytes per second arriving from participants (in) and forwarded to them (out), at the last link reading.',
+    ['direction'],
+    (c, set) => {
+      const { bitrateBps } = c.linkTotals();
+      set({ direction: 'in' }, bitrateBps.in / 8);
+      set({ direction: 'out' }, bitrateBps.out / 8);
+    },
+  );
+  gauge(
     'circle_media_bitrate_bps',
-    'Media bits per second arriving from participants (in) and forwarded to them (out), at the last link reading.',
+    'Deprecated (removed in the next release): circle_media_bytes_per_second, in bits.',
     ['direction'],
     (c, set) => {
       const { bitrateBps } = c.linkTotals();
@@ -125,9 +141,27 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
   gauge('circle_transports', 'WebRTC transports open on this node (two per participant sending and receiving).', [], (c, set) =>
     set({}, c.transports()),
   );
+  // A counter read whole from the workers at each scrape: reset, then set to what each has used (a replaced worker
+  // starts again at 0, which rate() takes for a counter reset).
+  new Counter<'worker' | 'mode'>({
+    name: 'circle_worker_cpu_seconds_total',
+    help: 'CPU time each mediasoup worker has used since it started, by worker index and mode (user, system).',
+    labelNames: ['worker', 'mode'],
+    registers: [registry],
+    async collect() {
+      const counts = live();
+      if (!counts) return;
+      const usages = await counts.workerUsage();
+      this.reset();
+      for (const usage of usages) {
+        this.inc({ worker: String(usage.index), mode: 'user' }, usage.userSeconds);
+        this.inc({ worker: String(usage.index), mode: 'system' }, usage.systemSeconds);
+      }
+    },
+  });
   gauge(
     'circle_worker_cpu_seconds',
-    'CPU time each mediasoup worker has used since it started (cumulative; use rate()), by worker index and mode.',
+    'Deprecated (removed in the next release): circle_worker_cpu_seconds_total, the same values as a gauge.',
     ['worker', 'mode'],
     async (c, set) => {
       for (const usage of await c.workerUsage()) {

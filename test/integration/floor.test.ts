@@ -77,7 +77,9 @@ describe('the hand queue over real sockets', () => {
     await c.client.ok('raiseHand', {});
     await facilitator.client.ok('grantFloor', { participantId: a.participantId });
     const metrics = await (await fetch(`${suite.server.adminUrl}/metrics`)).text();
-    expect(sample(metrics, 'circle_floor_queue_length', { aggregate: 'sum' })).toBeGreaterThanOrEqual(2);
+    expect(sample(metrics, 'circle_floor_queued_hands', {})).toBeGreaterThanOrEqual(2);
+    expect(sample(metrics, 'circle_floor_longest_queue', {})).toBeGreaterThanOrEqual(2);
+    expect(sample(metrics, 'circle_floor_queue_length', { aggregate: 'sum' })).toBe(sample(metrics, 'circle_floor_queued_hands', {})); // deprecated, kept for one release
     b.client.close();
     a.client.close();
     await until(() => lastFloor(facilitator)?.holder === null && lastFloor(facilitator)?.queue.length === 1, 'floor returned');
