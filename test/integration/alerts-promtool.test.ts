@@ -83,7 +83,20 @@ const CASES: Record<string, { firing: Record<string, string>; healthy: Record<st
   },
 };
 
-it('the rendered alert rules pass promtool check, and every alert fires on trouble and stays silent when healthy', () => {
+/** The job and namespace of the chart's series as the tests render it (release `clinic` in namespace `circle`). */
+const RELEASE = { job: 'clinic-circle', namespace: 'circle' };
+const OTHER_RELEASE = { job: 'clinic-circle', namespace: 'another-clinic' };
+/** Alerts whose expression keeps each series' labels (no aggregation). */
+const PER_SERIES = new Set(['CircleWorkerDied', 'CirclePhoneMixingLate']);
+
+/** `name{a="b"}` with `labels` added. */
+function withLabels(selector: string, labels: Record<string, string>): string {
+  const added = Object.entries(labels).map(([key, value]) => `${key}="${value}"`).join(',');
+  const open = selector.indexOf('{');
+  return open === -1 ? `${selector}{${added}}` : `${selector.slice(0, open + 1)}${added},${selector.slice(open + 1)}`;
+}
+
+it('the rendered alert rules pass promtool check, and every alert fires on trouble, stays silent when healthy, and sees only its own release', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'circle-promtool-'));
   const spec = rules();
   writeFileSync(path.join(dir, 'rules.yml'), toYaml(spec));
@@ -96,14 +109,20 @@ it('the rendered alert rules pass promtool check, and every alert fires on troub
     const annotations = Object.fromEntries(
       Object.entries(alert.annotations).map(([key, text]) => [key, text.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, name: string) => labels[name] ?? '')]),
     );
-    const series = (of: Record<string, string>) => Object.entries(of).map(([name, values]) => ({ series: name, values }));
+    // Every series as this release's ServiceMonitor scrapes it (job and namespace), or as another release's.
+    const series = (of: Record<string, string>, scope = RELEASE) =>
+      Object.entries(of).map(([name, values]) => ({ series: withLabels(name, scope), values }));
+    // An alert over unaggregated series keeps their labels, the scope's among them.
+    const kept = PER_SERIES.has(alert.alert) ? RELEASE : {};
+    expect(annotations.runbook_url).toBe(`https://circle.example.org/docs/runbook.md#${alert.alert.toLowerCase()}`);
     return [
-      { interval: '1m', input_series: series(firing), alert_rule_test: [{ eval_time: at, alertname: alert.alert, exp_alerts: [{ exp_labels: { ...alert.labels, ...labels }, exp_annotations: annotations }] }] },
+      { interval: '1m', input_series: series(firing), alert_rule_test: [{ eval_time: at, alertname: alert.alert, exp_alerts: [{ exp_labels: { ...alert.labels, ...labels, ...kept }, exp_annotations: annotations }] }] },
       { interval: '1m', input_series: series(healthy), alert_rule_test: [{ eval_time: at, alertname: alert.alert, exp_alerts: [] }] },
+      { interval: '1m', input_series: series(firing, OTHER_RELEASE), alert_rule_test: [{ eval_time: at, alertname: alert.alert, exp_alerts: [] }] },
     ];
   });
   writeFileSync(path.join(dir, 'tests.yml'), toYaml({ rule_files: ['rules.yml'], evaluation_interval: '1m', tests }));
   const output = execFileSync(PROMTOOL, ['test', 'rules', path.join(dir, 'tests.yml')], { encoding: 'utf8', cwd: dir });
   expect(output).toContain('SUCCESS');
-  expect(tests).toHaveLength(2 * Object.keys(CASES).length);
+  expect(tests).toHaveLength(3 * Object.keys(CASES).length);
 });

@@ -50,7 +50,8 @@ beforeAll(async () => {
     toYaml({
       global: { scrape_interval: '1s', evaluation_interval: '1s' },
       rule_files: [path.join(dir, 'rules.yml')],
-      scrape_configs: [{ job_name: 'circle', static_configs: [{ targets: [admin.host], labels: { pod: 'circle-test' } }] }],
+      // As the chart's ServiceMonitor scrapes it: the job is the release's Service, the namespace the release's.
+      scrape_configs: [{ job_name: 'clinic-circle', static_configs: [{ targets: [admin.host], labels: { pod: 'circle-test', namespace: 'circle' } }] }],
     }),
   );
   const port = await freePort();
@@ -89,8 +90,9 @@ it('runs every dashboard query and alert expression without error; every metric 
   }
   const used = new Set([...dashboardQueries(), ...alerts.map((a) => a.expr)].flatMap(metricsIn));
   for (const metric of used) {
-    const answer = await query(`count({__name__="${metric}"})`);
-    expect(answer.data?.result.length, `${metric} has no series in Prometheus`).toBe(1);
+    // Scoped as the alerts scope it: the series of this release (job) in its namespace.
+    const answer = await query(`count({__name__="${metric}",job="clinic-circle",namespace="circle"})`);
+    expect(answer.data?.result.length, `${metric} has no series of this release in Prometheus`).toBe(1);
   }
   // And the dashboard shows this node's state: the room and the two participants.
   expect(((await query('sum(circle_rooms)')).data?.result[0] as { value: [number, string] }).value[1]).toBe('1');

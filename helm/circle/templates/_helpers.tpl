@@ -13,3 +13,7 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 {{- end }}
+
+{{- define "circle.alertScope" -}}
+job="{{ include "circle.fullname" . }}",namespace="{{ .Release.Namespace }}"
+{{- end }}
