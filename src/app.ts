@@ -148,9 +148,15 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
   });
   const tokens = new TokenService(config.auth);
 
+  // Ready needs the store reached once (a node that never could would only answer UNAVAILABLE); after that a Redis
+  // outage leaves readiness alone: it hits every pod at once, and unready pods all at once would empty the Service
+  // and block node drains behind the disruption budget, while running rooms go on. It shows in /readyz's checks,
+  // circle_store_up and the CircleStoreDown alert.
+  let storeReached = kv.available;
+  kv.on('availability', (available) => (storeReached ||= available));
   const readiness = (): Readiness => {
     const workers = `${pool!.alive}/${pool!.size}`;
-    const ready = !shuttingDown && registry!.accepting && pool!.alive === pool!.size && kv.available;
+    const ready = !shuttingDown && registry!.accepting && pool!.alive === pool!.size && storeReached;
     return { ready, checks: { workers, accepting: registry!.accepting && !shuttingDown, store: kv.available ? 'up' : 'down' } };
   };
 
