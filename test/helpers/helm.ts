@@ -140,6 +140,9 @@ function evaluate(expr: string, scope: Scope, chart: Chart): unknown {
       case 'or': // Go's: the first true argument, else the last
         value = args.find(truthy) ?? args.at(-1);
         break;
+      case 'not': // Go's
+        value = !truthy(args[0]);
+        break;
       default:
         if (rest.length || piped.length) throw new Error(`unknown function "${head}"`);
         value = literal(scope, head!);
@@ -186,25 +189,40 @@ function mergeValues(base: Record<string, unknown>, over: Record<string, unknown
   return out;
 }
 
-/** Every manifest the chart renders with its values.yaml and `overrides`, parsed, by template file. */
-export function renderChart(chartDir: string, overrides: Record<string, unknown> = {}): { file: string; manifest: Record<string, unknown> }[] {
+/** The chart's values as Helm gives them to the templates: values.yaml with `overrides` merged over it. */
+export function chartValues(chartDir: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return mergeValues(parseYaml(readFileSync(path.join(chartDir, 'values.yaml'), 'utf8')) as Record<string, unknown>, overrides);
+}
+
+/** Each template rendered as text, by file (`_` helpers only define; NOTES.txt is what Helm prints after an install). */
+function renderTemplates(chartDir: string, overrides: Record<string, unknown>): { file: string; text: string }[] {
   const chartYaml = parseYaml(readFileSync(path.join(chartDir, 'Chart.yaml'), 'utf8')) as Record<string, unknown>;
-  const values = mergeValues(parseYaml(readFileSync(path.join(chartDir, 'values.yaml'), 'utf8')) as Record<string, unknown>, overrides);
   const chart: Chart = { defines: new Map(), files: (name) => readFileSync(path.join(chartDir, name), 'utf8') };
   const templatesDir = path.join(chartDir, 'templates');
-  const templates = readdirSync(templatesDir).sort();
-  const parsed = templates.map((file) => ({ file, nodes: parse(readFileSync(path.join(templatesDir, file), 'utf8'), chart.defines) }));
+  const parsed = readdirSync(templatesDir)
+    .sort()
+    .map((file) => ({ file, nodes: parse(readFileSync(path.join(templatesDir, file), 'utf8'), chart.defines) }));
   const root = {
-    Values: values,
+    Values: chartValues(chartDir, overrides),
     Chart: { Name: chartYaml.name, Version: chartYaml.version, AppVersion: chartYaml.appVersion },
     Release: { Name: 'clinic', Namespace: 'circle', Service: 'Helm' },
   };
-  return parsed
-    .filter(({ file }) => !file.startsWith('_'))
-    .flatMap(({ file, nodes }) =>
-      render(nodes, { dot: root, root }, chart)
+  return parsed.filter(({ file }) => !file.startsWith('_')).map(({ file, nodes }) => ({ file, text: render(nodes, { dot: root, root }, chart) }));
+}
+
+/** Every manifest the chart renders with its values.yaml and `overrides`, parsed, by template file. */
+export function renderChart(chartDir: string, overrides: Record<string, unknown> = {}): { file: string; manifest: Record<string, unknown> }[] {
+  return renderTemplates(chartDir, overrides)
+    .filter(({ file }) => file !== 'NOTES.txt')
+    .flatMap(({ file, text }) =>
+      text
         .split(/^---$/m)
         .filter((doc) => doc.trim())
         .map((doc) => ({ file, manifest: parseYaml(doc) as Record<string, unknown> })),
     );
+}
+
+/** The notes Helm prints after an install or upgrade with these values. */
+export function renderNotes(chartDir: string, overrides: Record<string, unknown> = {}): string {
+  return renderTemplates(chartDir, overrides).find(({ file }) => file === 'NOTES.txt')?.text ?? '';
 }

@@ -8,7 +8,8 @@ import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-op
 import { describe, expect, it } from 'vitest';
 import defaults from '../../config/default.json' with { type: 'json' };
 import { envNameFor } from '../../src/config/load.js';
-import { renderChart } from '../helpers/helm.js';
+import { Ajv } from 'ajv';
+import { chartValues, renderChart, renderNotes } from '../helpers/helm.js';
 import { documentedMetrics } from '../helpers/metrics-doc.js';
 
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
@@ -59,8 +60,12 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
     },
   };
 
+  // Helm validates the values against values.schema.json before rendering; so do these tests, with Ajv (draft-07).
+  const valuesSchema = new Ajv({ strict: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync('helm/circle/values.schema.json', 'utf8')) as object);
+
   for (const [name, overrides] of Object.entries(variants)) {
     it(`renders valid manifests: ${name}`, () => {
+      expect(valuesSchema(chartValues('helm/circle', overrides)), JSON.stringify(valuesSchema.errors)).toBe(true);
       const manifests = renderChart('helm/circle', overrides);
       expect(manifests.length).toBeGreaterThanOrEqual(3);
       for (const { file, manifest } of manifests) {
@@ -76,6 +81,9 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
         if (!['NODE_NAME', 'HOST_IP', 'POD_NAME'].includes(variable)) expect(known.has(variable), variable).toBe(true);
       }
       expect(deployment.spec!.template.spec!.terminationGracePeriodSeconds).toBe(330);
+      expect(deployment.spec!.template.spec!.securityContext?.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+      // Workers follow the pod's CPU request (the downward API), not the cores of whatever node it lands on.
+      expect(container.env?.find((e) => e.name === 'CIRCLE_MEDIASOUP_NUM_WORKERS')?.valueFrom?.resourceFieldRef).toEqual({ containerName: 'circle', resource: 'requests.cpu', divisor: '1' });
       expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
       expect(container.readinessProbe?.httpGet?.path).toBe('/readyz');
       // Probes and metrics reach the internal port only; the public port serves signaling and the web app.
@@ -105,6 +113,33 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
       }
     });
   }
+
+  it('values.schema.json refuses what would render a broken manifest: extraEnv as a map, a mistyped key, a port out of range', () => {
+    for (const bad of [
+      { extraEnv: { CIRCLE_LOGGING_LEVEL: 'debug' } },
+      { replicaCont: 3 },
+      { httpPort: 70000 },
+      { mediasoup: { numWorkers: 'two' } },
+      { redis: { url: 'http://redis:6379' } },
+    ]) expect(valuesSchema(chartValues('helm/circle', bad)), JSON.stringify(bad)).toBe(false);
+  });
+
+  it('name overrides name every resource; a set worker count is kept; the notes say what is missing', () => {
+    const named = renderChart('helm/circle', { fullnameOverride: 'circle-media', mediasoup: { numWorkers: 3 } });
+    for (const { manifest } of named) expect((manifest.metadata as { name: string }).name).toMatch(/^circle-media/);
+    const deployment = named.find((m) => m.manifest.kind === 'Deployment')!.manifest as unknown as Deployment;
+    expect(deployment.spec!.template.spec!.containers[0]!.env?.find((e) => e.name === 'CIRCLE_MEDIASOUP_NUM_WORKERS')).toEqual({ name: 'CIRCLE_MEDIASOUP_NUM_WORKERS', value: '3' });
+    const relabelled = renderChart('helm/circle', { nameOverride: 'media' }).find((m) => m.manifest.kind === 'Deployment')!.manifest as unknown as Deployment;
+    expect(relabelled.metadata!.name).toBe('clinic-media');
+    expect(relabelled.spec!.selector.matchLabels).toMatchObject({ 'app.kubernetes.io/name': 'media' });
+
+    const notes = renderNotes('helm/circle');
+    expect(notes).toContain('Circle is installed as clinic-circle in namespace circle');
+    expect(notes).toContain('No Redis is configured');
+    expect(notes).toContain('cluster.allowedOrigins is empty');
+    const complete = renderNotes('helm/circle', { redis: { existingSecret: 'r' }, cluster: { allowedOrigins: 'https://a.example.org' }, turn: { host: 'turn.example.org' } });
+    expect(complete).not.toMatch(/No Redis|allowedOrigins is empty|No TURN/);
+  });
 
   it('alerts and dashboard use only metrics Circle exports (docs/metrics.md), and the alerts the issue asks for exist', () => {
     const documented = new Set(documentedMetrics());

@@ -1,9 +1,13 @@
+{{- define "circle.name" -}}
+{{- if .Values.nameOverride }}{{ .Values.nameOverride }}{{- else }}{{ .Chart.Name }}{{- end }}
+{{- end }}
+
 {{- define "circle.fullname" -}}
-{{ .Release.Name }}-{{ .Chart.Name }}
+{{- if .Values.fullnameOverride }}{{ .Values.fullnameOverride }}{{- else }}{{ .Release.Name }}-{{ include "circle.name" . }}{{- end }}
 {{- end }}
 
 {{- define "circle.selectorLabels" -}}
-app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/name: {{ include "circle.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
