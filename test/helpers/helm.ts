@@ -140,6 +140,9 @@ function evaluate(expr: string, scope: Scope, chart: Chart): unknown {
       case 'or': // Go's: the first true argument, else the last
         value = args.find(truthy) ?? args.at(-1);
         break;
+      case 'mul': // Sprig's, on whole numbers
+        value = args.reduce((product: number, n) => product * Math.trunc(Number(n)), 1);
+        break;
       case 'not': // Go's
         value = !truthy(args[0]);
         break;

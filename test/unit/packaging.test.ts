@@ -84,6 +84,9 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
       expect(deployment.spec!.template.spec!.securityContext?.seccompProfile).toEqual({ type: 'RuntimeDefault' });
       // Workers follow the pod's CPU request (the downward API), not the cores of whatever node it lands on.
       expect(container.env?.find((e) => e.name === 'CIRCLE_MEDIASOUP_NUM_WORKERS')?.valueFrom?.resourceFieldRef).toEqual({ containerName: 'circle', resource: 'requests.cpu', divisor: '1' });
+      // Capacity from the measured figures: 10 rooms per CPU requested (2), 100 calls.
+      expect(container.env?.find((e) => e.name === 'CIRCLE_ROOMS_MAX_ROOMS_PER_NODE')?.value).toBe('20');
+      expect(container.env?.find((e) => e.name === 'CIRCLE_PHONE_MAX_CALLS')?.value).toBe('100');
       expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
       expect(container.readinessProbe?.httpGet?.path).toBe('/readyz');
       // Probes and metrics reach the internal port only; the public port serves signaling and the web app.
@@ -121,6 +124,7 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
       { httpPort: 70000 },
       { mediasoup: { numWorkers: 'two' } },
       { redis: { url: 'http://redis:6379' } },
+      { resources: { requests: { cpu: '500m' } } },
     ]) expect(valuesSchema(chartValues('helm/circle', bad)), JSON.stringify(bad)).toBe(false);
   });
 
