@@ -32,7 +32,13 @@ export interface Identity {
 }
 
 export interface TokenSettings {
+  /** The key of tokens without a key id (`kid`). */
   tokenSecret: string;
+  /**
+   * Keys with ids, `kid:secret`: a token naming a `kid` is checked with that key alone; the first signs what Circle
+   * mints. Several at once let a secret be rotated without refusing the tokens already handed out.
+   */
+  signingKeys: string[];
   audience: string;
   /** Who mints tokens (the clinic's backend): a token from anyone else is refused. */
   issuer: string;
@@ -43,16 +49,34 @@ export interface TokenSettings {
 const ALGORITHM = 'HS256';
 
 export class TokenService {
-  private readonly key: Uint8Array;
+  /** The key of tokens without a `kid`. */
+  private readonly unnamedKey: Uint8Array;
+  private readonly keysById = new Map<string, Uint8Array>();
+  /** The key id Circle signs with; none: the unnamed key. */
+  private readonly signingKid: string | undefined;
 
   constructor(private readonly settings: TokenSettings) {
-    this.key = new TextEncoder().encode(settings.tokenSecret);
+    const encode = (secret: string) => new TextEncoder().encode(secret);
+    this.unnamedKey = encode(settings.tokenSecret);
+    for (const entry of settings.signingKeys) {
+      const colon = entry.indexOf(':');
+      this.keysById.set(entry.slice(0, colon), encode(entry.slice(colon + 1)));
+    }
+    this.signingKid = settings.signingKeys[0]?.slice(0, settings.signingKeys[0].indexOf(':'));
+  }
+
+  /** The key a token's header names; a `kid` Circle does not hold is refused, never tried against another key. */
+  private keyFor(kid: string | undefined): Uint8Array {
+    if (kid === undefined) return this.unnamedKey;
+    const key = this.keysById.get(kid);
+    if (!key) throw new CircleError('UNAUTHORIZED', 'token invalid');
+    return key;
   }
 
   async verify(token: string): Promise<Identity> {
     let payload: unknown;
     try {
-      ({ payload } = await jwtVerify(token, this.key, {
+      ({ payload } = await jwtVerify(token, (header) => this.keyFor(header.kid), {
         algorithms: [ALGORITHM],
         audience: this.settings.audience,
         issuer: this.settings.issuer,
@@ -80,13 +104,13 @@ export class TokenService {
   ): Promise<{ token: string; participantId: string }> {
     const participantId = claims.participantId ?? randomUUID();
     const token = await new SignJWT({ room: claims.roomId, name: claims.displayName, role: claims.role })
-      .setProtectedHeader({ alg: ALGORITHM })
+      .setProtectedHeader(this.signingKid === undefined ? { alg: ALGORITHM } : { alg: ALGORITHM, kid: this.signingKid })
       .setSubject(participantId)
       .setAudience(this.settings.audience)
       .setIssuer(this.settings.issuer)
       .setIssuedAt()
       .setExpirationTime(`${ttlSeconds}s`)
-      .sign(this.key);
+      .sign(this.keyFor(this.signingKid));
     return { token, participantId };
   }
 }

@@ -2,6 +2,8 @@ import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
 /** An API key entry: `name:sha256hex`, then optionally `:scope+scope` and `:rooms` (an id, or a prefix ending in `*`). */
+/** A join-token signing key: its id (the tokens' `kid`), a colon, the secret (at least 32 characters). */
+const SIGNING_KEY_ENTRY = /^[A-Za-z0-9_.-]{1,64}:.{32,}$/;
 const API_KEY_ENTRY = /^[a-z0-9][a-z0-9-]{0,31}:[0-9a-f]{64}(:(read|moderate|mint|mint-staff)(\+(read|moderate|mint|mint-staff))*(:[A-Za-z0-9_.-]{0,64}\*?)?)?$/;
 
 export const configSchema = z
@@ -23,6 +25,8 @@ export const configSchema = z
     auth: z
       .object({
         tokenSecret: z.string().min(32, 'must be at least 32 characters'),
+        /** `kid:secret` entries: a token's `kid` picks its key; the first signs. For rotating secrets. */
+        signingKeys: z.array(z.string().regex(SIGNING_KEY_ENTRY, 'must be kid:secret, the id 1-64 of A-Z a-z 0-9 _ . -, the secret at least 32 characters')),
         audience: z.string().min(1),
         /** The `iss` every join token must carry: the clinic's token-minting backend. */
         issuer: z.string().min(1),

@@ -59,6 +59,9 @@ describe('configuration', () => {
       /rooms\.maxParticipantsPerRoom/,
     );
     expect(() => loadConfig({ env: dev, overrides: { rooms: { colour: 'blue' } } })).toThrowError(/rooms.*colour/);
+    // Join-token keys: kid:secret, the secret long enough; several, comma-separated.
+    expect(() => loadConfig({ env: { ...dev, CIRCLE_AUTH_SIGNING_KEYS: 'k1:short' } })).toThrowError(/auth\.signingKeys/);
+    expect(loadConfig({ env: { ...dev, CIRCLE_AUTH_SIGNING_KEYS: `k2:${'b'.repeat(32)},k1:${'a'.repeat(32)}` } }).auth.signingKeys).toHaveLength(2);
   });
 
   it('refuses the development secret in production and turns demo tokens off there', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TokenService } from '../../src/auth/tokens.js';
 import { CircleError } from '../../src/protocol/errors.js';
 
-const settings = { tokenSecret: 'k'.repeat(40), audience: 'circle', issuer: 'clinic', maxTokenLifetimeSeconds: 3600 };
+const settings = { tokenSecret: 'k'.repeat(40), signingKeys: [] as string[], audience: 'circle', issuer: 'clinic', maxTokenLifetimeSeconds: 3600 };
 const service = new TokenService(settings);
 
 describe('join tokens', () => {
@@ -52,5 +52,30 @@ describe('join tokens', () => {
     expect(await name('Ana\u202Enahtan')).toBe('Ananahtan'); // a bidi override that would show the name reversed
     expect(await name('A\u200Bna\u0000')).toBe('Ana'); // zero-width space and NUL
     expect(await name('\u200B\u200E\u0007')).toBe('UNAUTHORIZED');
+  });
+
+  it('rotates keys: the first named key signs, each token is checked with the key its kid names, an unknown kid is refused', async () => {
+    const [march, june] = [`2026-03:${'m'.repeat(40)}`, `2026-06:${'j'.repeat(40)}`];
+    const before = new TokenService({ ...settings, signingKeys: [march] });
+    const during = new TokenService({ ...settings, signingKeys: [june, march] });
+    const after = new TokenService({ ...settings, signingKeys: [june] });
+    const minted = (service: TokenService) => service.mint({ roomId: 'r', displayName: 'A', role: 'client' }, 600).then((m) => m.token);
+    const header = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid?: string };
+
+    const old = await minted(before);
+    expect(header(old).kid).toBe('2026-03');
+    await expect(during.verify(old)).resolves.toMatchObject({ roomId: 'r' }); // handed out before the rotation
+    const fresh = await minted(during);
+    expect(header(fresh).kid).toBe('2026-06');
+    await expect(during.verify(fresh)).resolves.toMatchObject({ roomId: 'r' });
+    await expect(after.verify(fresh)).resolves.toMatchObject({ roomId: 'r' });
+    await expect(after.verify(old)).rejects.toMatchObject({ code: 'UNAUTHORIZED' }); // the retired key opens nothing
+
+    // A kid-less token is checked with tokenSecret; a kid with another key's signature is not tried elsewhere.
+    await expect(during.verify(await minted(service))).resolves.toMatchObject({ roomId: 'r' });
+    const impostor = new TokenService({ ...settings, signingKeys: [`2026-06:${'x'.repeat(40)}`] });
+    await expect(during.verify(await minted(impostor))).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    const unknown = new TokenService({ ...settings, signingKeys: [`2027-01:${'m'.repeat(40)}`] });
+    await expect(during.verify(await minted(unknown))).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });
 });
