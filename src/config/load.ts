@@ -12,7 +12,7 @@ const DEV_SECRETS: [string, string, string][] = [
 ];
 
 /** Conventional variable names accepted beside the generated CIRCLE_SECTION_KEY ones. */
-const ALIASES: Record<string, string> = {
+export const ALIASES: Record<string, string> = {
   PORT: 'http.port',
   LOG_LEVEL: 'logging.level',
   ANNOUNCED_IP: 'mediasoup.announcedIp',
