@@ -145,7 +145,7 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
     expect(complete).not.toMatch(/No Redis|allowedOrigins is empty|No TURN/);
   });
 
-  it('alerts and dashboard use only metrics Circle exports (docs/metrics.md), and the alerts the issue asks for exist', () => {
+  it('alerts and dashboard use only metrics Circle exports (docs/metrics.md), and the core alerts exist', () => {
     const documented = new Set(documentedMetrics());
     const manifests = renderChart('helm/circle').map((m) => m.manifest);
     const rule = manifests.find((m) => m.kind === 'PrometheusRule') as unknown as PrometheusRule;
