@@ -242,9 +242,9 @@ export interface components {
              * @default client
              * @enum {string}
              */
-            role: "facilitator" | "cofacilitator" | "client" | "observer";
+            role?: "facilitator" | "cofacilitator" | "client" | "observer";
             /** @default 14400 */
-            ttlSeconds: number;
+            ttlSeconds?: number;
         };
         MintTokenResponse: {
             token: string;
@@ -259,7 +259,7 @@ export interface components {
              * @default client
              * @enum {string}
              */
-            role: "cofacilitator" | "client";
+            role?: "cofacilitator" | "client";
         };
         DialInResponse: {
             pin: string;

@@ -33,7 +33,7 @@ export function signedToken(secret: string, roomId: string, participantId: strin
 }
 
 export async function tokenFromApi(baseUrl: string, apiKey: string, roomId: string): Promise<string> {
-  const { data, error } = await createApiClient(baseUrl, apiKey).POST('/rooms/{roomId}/tokens', { params: { path: { roomId } }, body: { name: 'Kim', participantId: 'kim-1', role: 'client', ttlSeconds: 600 } });
+  const { data, error } = await createApiClient(baseUrl, apiKey).POST('/rooms/{roomId}/tokens', { params: { path: { roomId } }, body: { name: 'Kim', participantId: 'kim-1' } });
   if (error) throw new Error(error.error.code);
   return data.token;
 }
