@@ -4,12 +4,11 @@
 //
 //   node scripts/pack-sdk.mjs   →   dist/circle-sdk-<version>.tgz
 import { execFileSync } from 'node:child_process';
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dependencyVersions, packDirectory, root } from './pack-lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'dist/sdk');
 const require = createRequire(import.meta.url);
 const run = (bin, args, cwd = root) => execFileSync(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
@@ -21,23 +20,18 @@ run(path.join(root, 'node_modules/typedoc/bin/typedoc'), [
   '--name', 'Circle SDK', '--readme', 'none', '--disableSources', '--treatWarningsAsErrors', '--excludePrivate', '--excludeInternal', '--logLevel', 'Warn',
 ]);
 
-const server = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
-const dependency = (name) => server.dependencies[name] ?? server.devDependencies[name];
+const { version, license, dependencies } = await dependencyVersions(['mediasoup-client', 'socket.io-client', 'zod']);
 const manifest = {
   name: '@circle/sdk',
   // Versioned with the protocol: the server of the same version speaks it.
-  version: server.version,
+  version,
   description: 'Browser SDK for Circle, the media server for moderated group therapy',
   type: 'module',
   exports: { '.': { types: './lib/client/index.d.ts', default: './lib/client/index.js' } },
   types: './lib/client/index.d.ts',
   files: ['lib', 'docs', 'README.md'],
   sideEffects: false,
-  dependencies: { 'mediasoup-client': dependency('mediasoup-client'), 'socket.io-client': dependency('socket.io-client'), zod: dependency('zod') },
-  license: server.license ?? 'UNLICENSED',
+  dependencies,
+  license,
 };
-await writeFile(path.join(out, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-await cp(path.join(root, 'docs/sdk.md'), path.join(out, 'README.md'));
-await mkdir(path.join(root, 'dist'), { recursive: true });
-const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', path.join(root, 'dist')], { cwd: out }).toString().trim().split('\n').at(-1);
-console.log(path.join(root, 'dist', packed));
+console.log(await packDirectory(out, manifest, 'docs/sdk.md'));

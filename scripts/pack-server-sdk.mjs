@@ -4,24 +4,21 @@
 //
 //   node scripts/pack-server-sdk.mjs   →   dist/circle-server-sdk-<version>.tgz
 import { execFileSync } from 'node:child_process';
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dependencyVersions, packDirectory, root } from './pack-lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'dist/server-sdk');
 const require = createRequire(import.meta.url);
 
 await rm(out, { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.server-sdk.json'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-
-const server = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
-const dependency = (name) => server.dependencies[name] ?? server.devDependencies[name];
+const { version, license, dependencies } = await dependencyVersions(['jose', 'zod', 'openapi-fetch']);
 const manifest = {
   name: '@circle/server-sdk',
   // Versioned with the server: the API of the same version is the one its types describe.
-  version: server.version,
+  version,
   description: "Circle for a clinic's backend: join tokens, webhook verification and a typed server API client",
   type: 'module',
   exports: { '.': { types: './lib/backend/index.d.ts', default: './lib/backend/index.js' } },
@@ -29,11 +26,7 @@ const manifest = {
   files: ['lib', 'README.md'],
   sideEffects: false,
   engines: { node: '>=20' },
-  dependencies: { jose: dependency('jose'), zod: dependency('zod'), 'openapi-fetch': dependency('openapi-fetch') },
-  license: server.license ?? 'UNLICENSED',
+  dependencies,
+  license,
 };
-await writeFile(path.join(out, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-await cp(path.join(root, 'docs/server-sdk.md'), path.join(out, 'README.md'));
-await mkdir(path.join(root, 'dist'), { recursive: true });
-const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', path.join(root, 'dist')], { cwd: out }).toString().trim().split('\n').at(-1);
-console.log(path.join(root, 'dist', packed));
+console.log(await packDirectory(out, manifest, 'docs/server-sdk.md'));

@@ -118,26 +118,15 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
   gauge('circle_audio_only_participants', 'Admitted participants without video: by choice or a weak link.', [], (c, set) =>
     set({}, c.linkTotals().audioOnly),
   );
-  gauge(
-    'circle_media_bytes_per_second',
-    'Media bytes per second arriving from participants (in) and forwarded to them (out), at the last link reading.',
-    ['direction'],
-    (c, set) => {
+  /** Media through this node each way at the last link reading, in units of `bitsPerUnit` bits. */
+  const mediaRate = (name: string, help: string, bitsPerUnit: number) =>
+    gauge(name, help, ['direction'], (c, set) => {
       const { bitrateBps } = c.linkTotals();
-      set({ direction: 'in' }, bitrateBps.in / 8);
-      set({ direction: 'out' }, bitrateBps.out / 8);
-    },
-  );
-  gauge(
-    'circle_media_bitrate_bps',
-    'Deprecated (removed in the next release): circle_media_bytes_per_second, in bits.',
-    ['direction'],
-    (c, set) => {
-      const { bitrateBps } = c.linkTotals();
-      set({ direction: 'in' }, bitrateBps.in);
-      set({ direction: 'out' }, bitrateBps.out);
-    },
-  );
+      set({ direction: 'in' }, bitrateBps.in / bitsPerUnit);
+      set({ direction: 'out' }, bitrateBps.out / bitsPerUnit);
+    });
+  mediaRate('circle_media_bytes_per_second', 'Media bytes per second arriving from participants (in) and forwarded to them (out), at the last link reading.', 8);
+  mediaRate('circle_media_bitrate_bps', 'Deprecated (removed in the next release): circle_media_bytes_per_second, in bits.', 1);
   gauge('circle_transports', 'WebRTC transports open on this node (two per participant sending and receiving).', [], (c, set) =>
     set({}, c.transports()),
   );
