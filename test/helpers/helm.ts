@@ -8,12 +8,14 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
  * cannot quietly drift beyond what this checks. Helm's own rendering is not run; the README says so.
  */
 
-type Scope = { dot: unknown; root: Record<string, unknown> };
+/** `.`, `$` and the variables a `range $i := …` binds. */
+type Scope = { dot: unknown; root: Record<string, unknown>; vars?: Record<string, unknown> };
 type Node =
   | { kind: 'text'; text: string }
   | { kind: 'action'; expr: string }
   | { kind: 'if'; branches: { cond: string | null; body: Node[] }[] }
-  | { kind: 'with'; expr: string; body: Node[] };
+  | { kind: 'with'; expr: string; body: Node[] }
+  | { kind: 'range'; variable: string; expr: string; body: Node[] };
 
 interface Chart {
   defines: Map<string, Node[]>;
@@ -44,7 +46,7 @@ function tokenize(source: string): ({ text: string } | { action: string })[] {
 /** Builds the block tree; `define`s go into the chart. */
 function parse(source: string, defines: Map<string, Node[]>): Node[] {
   const root: Node[] = [];
-  const stack: { body: Node[]; node?: Node; kind: 'root' | 'if' | 'with' | 'define'; name?: string }[] = [{ body: root, kind: 'root' }];
+  const stack: { body: Node[]; node?: Node; kind: 'root' | 'if' | 'with' | 'range' | 'define'; name?: string }[] = [{ body: root, kind: 'root' }];
   for (const token of tokenize(source)) {
     const top = stack.at(-1)!;
     if ('text' in token) {
@@ -53,7 +55,7 @@ function parse(source: string, defines: Map<string, Node[]>): Node[] {
     }
     const action = token.action;
     if (action.startsWith('/*')) continue;
-    const keyword = /^(if|else if|else|with|end|define)\b\s*(.*)$/s.exec(action);
+    const keyword = /^(if|else if|else|with|range|end|define)\b\s*(.*)$/s.exec(action);
     if (!keyword) {
       top.body.push({ kind: 'action', expr: action });
       continue;
@@ -72,6 +74,12 @@ function parse(source: string, defines: Map<string, Node[]>): Node[] {
       const node: Node = { kind: 'with', expr: rest!, body: [] };
       top.body.push(node);
       stack.push({ body: node.body, node, kind: 'with' });
+    } else if (word === 'range') {
+      // Only the form the chart uses: range $var := pipeline
+      const binding = /^\$(\w+) := (.+)$/s.exec(rest!) ?? fail(`range needs "$var := …": ${action}`);
+      const node: Node = { kind: 'range', variable: binding[1]!, expr: binding[2]!, body: [] };
+      top.body.push(node);
+      stack.push({ body: node.body, node, kind: 'range' });
     } else if (word === 'define') {
       stack.push({ body: [], kind: 'define', name: JSON.parse(rest!) as string });
     } else {
@@ -98,6 +106,8 @@ function field(scope: Scope, word: string): unknown {
 
 function literal(scope: Scope, word: string): unknown {
   if (word.startsWith('"')) return JSON.parse(word);
+  const variable = /^\$(\w+)$/.exec(word);
+  if (variable && scope.vars && variable[1]! in scope.vars) return scope.vars[variable[1]!];
   if (/^-?\d+(\.\d+)?$/.test(word)) return Number(word);
   if (word === 'true' || word === 'false') return word === 'true';
   if (word.startsWith('.') || word.startsWith('$')) return field(scope, word);
@@ -143,6 +153,12 @@ function evaluate(expr: string, scope: Scope, chart: Chart): unknown {
       case 'mul': // Sprig's, on whole numbers
         value = args.reduce((product: number, n) => product * Math.trunc(Number(n)), 1);
         break;
+      case 'int': // Sprig's
+        value = Math.trunc(Number(args[0]));
+        break;
+      case 'until': // Sprig's: 0 … n−1
+        value = Array.from({ length: args[0] as number }, (_, i) => i);
+        break;
       case 'not': // Go's
         value = !truthy(args[0]);
         break;
@@ -174,9 +190,11 @@ function render(nodes: Node[], scope: Scope, chart: Chart): string {
     else if (node.kind === 'if') {
       const branch = node.branches.find((b) => b.cond === null || truthy(evaluate(b.cond, scope, chart)));
       if (branch) out += render(branch.body, scope, chart);
+    } else if (node.kind === 'range') {
+      for (const item of evaluate(node.expr, scope, chart) as unknown[]) out += render(node.body, { ...scope, vars: { ...scope.vars, [node.variable]: item } }, chart);
     } else {
       const value = evaluate(node.expr, scope, chart);
-      if (truthy(value)) out += render(node.body, { dot: value, root: scope.root }, chart);
+      if (truthy(value)) out += render(node.body, { dot: value, root: scope.root, vars: scope.vars }, chart);
     }
   }
   return out;

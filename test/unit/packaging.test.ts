@@ -84,6 +84,10 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
       expect(deployment.spec!.template.spec!.securityContext?.seccompProfile).toEqual({ type: 'RuntimeDefault' });
       // Workers follow the pod's CPU request (the downward API), not the cores of whatever node it lands on.
       expect(container.env?.find((e) => e.name === 'CIRCLE_MEDIASOUP_NUM_WORKERS')?.valueFrom?.resourceFieldRef).toEqual({ containerName: 'circle', resource: 'requests.cpu', divisor: '1' });
+      // Each worker's media port declared, UDP and TCP (one worker per CPU requested unless a count is set).
+      const workers = (overrides as { mediasoup?: { numWorkers?: number } }).mediasoup?.numWorkers || 2;
+      const media = container.ports?.filter((p) => p.name?.startsWith('media-')).map((p) => `${p.protocol} ${p.containerPort}`);
+      expect(media).toEqual(Array.from({ length: workers }, (_, i) => [`UDP ${44444 + i}`, `TCP ${44444 + i}`]).flat());
       // Capacity from the measured figures: 10 rooms per CPU requested (2), 100 calls.
       expect(container.env?.find((e) => e.name === 'CIRCLE_ROOMS_MAX_ROOMS_PER_NODE')?.value).toBe('20');
       expect(container.env?.find((e) => e.name === 'CIRCLE_PHONE_MAX_CALLS')?.value).toBe('100');
@@ -130,6 +134,8 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
 
   it('name overrides name every resource; a set worker count is kept; the notes say what is missing', () => {
     const named = renderChart('helm/circle', { fullnameOverride: 'circle-media', mediasoup: { numWorkers: 3 } });
+    const namedPorts = (named.find((m) => m.manifest.kind === 'Deployment')!.manifest as unknown as Deployment).spec!.template.spec!.containers[0]!.ports!;
+    expect(namedPorts.filter((p) => p.name?.startsWith('media-')).map((p) => p.containerPort)).toEqual([44444, 44444, 44445, 44445, 44446, 44446]);
     for (const { manifest } of named) expect((manifest.metadata as { name: string }).name).toMatch(/^circle-media/);
     const deployment = named.find((m) => m.manifest.kind === 'Deployment')!.manifest as unknown as Deployment;
     expect(deployment.spec!.template.spec!.containers[0]!.env?.find((e) => e.name === 'CIRCLE_MEDIASOUP_NUM_WORKERS')).toEqual({ name: 'CIRCLE_MEDIASOUP_NUM_WORKERS', value: '3' });

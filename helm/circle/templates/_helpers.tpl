@@ -6,6 +6,10 @@
 {{- if .Values.fullnameOverride }}{{ .Values.fullnameOverride }}{{- else }}{{ .Release.Name }}-{{ include "circle.name" . }}{{- end }}
 {{- end }}
 
+{{- define "circle.workers" -}}
+{{- if .Values.mediasoup.numWorkers }}{{ .Values.mediasoup.numWorkers }}{{- else }}{{ .Values.resources.requests.cpu }}{{- end }}
+{{- end }}
+
 {{- define "circle.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "circle.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
