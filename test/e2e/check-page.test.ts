@@ -59,5 +59,7 @@ it("a client waiting to be admitted is checked quietly, and the facilitator's lo
   const walt = await joinFromDemo(suite.browser, suite.server.url, 'lobby-check-e2e', 'Walt', 'client', { video: true });
   pages.push(fran, walt);
   expect(await walt.evaluate(() => (window as unknown as { circle: { client: { state: string } } }).circle.client.state)).toBe('waiting');
-  await waitUntil(async () => (await text(fran, '#lobby-list')).includes('Walt · Ready for video, direct (UDP)'), 20_000, "Walt's check in the facilitator's lobby list");
+  // The verdict itself is the check's measurement of this machine's loopback (a busy CI machine can measure too little
+  // for video); what this shows is that the waiting client's verdict and path reach the facilitator's list.
+  await waitUntil(async () => /Walt · (Ready for video|Audio only recommended), direct \(UDP\)/.test(await text(fran, '#lobby-list')), 20_000, "Walt's check in the facilitator's lobby list");
 });
