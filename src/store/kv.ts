@@ -25,6 +25,11 @@ export interface KeyValueStore extends EventEmitter<StoreEvents> {
    * answers the new count. Counters hold numbers only, never anything to seal.
    */
   add(key: string, delta: number, ttlMs: number): Promise<number>;
+  /** Adds `member` to the set at `key` (a set lives until its last member leaves). */
+  addMember(key: string, member: string): Promise<void>;
+  removeMember(key: string, member: string): Promise<void>;
+  /** The set at `key`, in no particular order. */
+  members(key: string): Promise<string[]>;
   /** Sends `message` to every node subscribed to `channel` (this one included). */
   publish(channel: string, message: string): Promise<void>;
   /** Listens on `channel` for as long as the store lives, across reconnects. */

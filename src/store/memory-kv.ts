@@ -6,6 +6,7 @@ export class MemoryKeyValueStore extends EventEmitter<StoreEvents> implements Ke
   readonly shared = false;
   readonly available = true;
   private readonly entries = new Map<string, { value: string; expiresAt: number }>();
+  private readonly sets = new Map<string, Set<string>>();
   private readonly channels = new EventEmitter<Record<string, [string]>>();
 
   async get(key: string): Promise<string | undefined> {
@@ -38,6 +39,20 @@ export class MemoryKeyValueStore extends EventEmitter<StoreEvents> implements Ke
     return count;
   }
 
+  async addMember(key: string, member: string): Promise<void> {
+    const set = this.sets.get(key) ?? new Set();
+    this.sets.set(key, set.add(member));
+  }
+
+  async removeMember(key: string, member: string): Promise<void> {
+    this.sets.get(key)?.delete(member);
+    if (this.sets.get(key)?.size === 0) this.sets.delete(key);
+  }
+
+  async members(key: string): Promise<string[]> {
+    return [...(this.sets.get(key) ?? [])];
+  }
+
   async publish(channel: string, message: string): Promise<void> {
     this.channels.emit(channel, message);
   }
@@ -55,6 +70,7 @@ export class MemoryKeyValueStore extends EventEmitter<StoreEvents> implements Ke
 
   async close(): Promise<void> {
     this.entries.clear();
+    this.sets.clear();
     this.channels.removeAllListeners();
   }
 }

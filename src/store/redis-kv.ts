@@ -104,6 +104,18 @@ export class RedisKeyValueStore extends EventEmitter<StoreEvents> implements Key
     return Number(await this.run(() => this.client.eval(ADD, { keys: [key], arguments: [String(delta), String(ttlMs)] })));
   }
 
+  async addMember(key: string, member: string): Promise<void> {
+    await this.run(() => this.client.sAdd(key, member));
+  }
+
+  async removeMember(key: string, member: string): Promise<void> {
+    await this.run(() => this.client.sRem(key, member));
+  }
+
+  async members(key: string): Promise<string[]> {
+    return this.run(() => this.client.sMembers(key));
+  }
+
   async publish(channel: string, message: string): Promise<void> {
     await this.run(() => this.client.publish(channel, message));
   }

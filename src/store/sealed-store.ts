@@ -55,6 +55,28 @@ export class SealedStore extends EventEmitter<StoreEvents> implements KeyValueSt
     return this.inner.add(this.keys.storeKeyName(key), delta, ttlMs);
   }
 
+  // A member is signed, not sealed: the store must find an equal member to remove it.
+  async addMember(key: string, member: string): Promise<void> {
+    await this.inner.addMember(this.keys.storeKeyName(key), this.keys.sign(member, key));
+  }
+
+  async removeMember(key: string, member: string): Promise<void> {
+    await this.inner.removeMember(this.keys.storeKeyName(key), this.keys.sign(member, key));
+  }
+
+  /** The members that open; one that does not (written without this cluster's secret) is left out and logged. */
+  async members(key: string): Promise<string[]> {
+    const opened: string[] = [];
+    for (const stored of await this.inner.members(this.keys.storeKeyName(key))) {
+      try {
+        opened.push(this.keys.open(stored, key, 'member'));
+      } catch (error) {
+        this.logger.error({ err: (error as Error).message }, 'store member ignored');
+      }
+    }
+    return opened;
+  }
+
   async publish(channel: string, message: string): Promise<void> {
     await this.inner.publish(channel, this.keys.seal(message, channel));
   }

@@ -74,6 +74,18 @@ describe('the sealed store', () => {
     expect(await store.claim('lease', 'node-b', 10_000)).toBe('node-b');
   });
 
+  it('keeps sets of signed members under a hashed name, and leaves out a member added without the secret', async () => {
+    const { inner, store } = open();
+    await store.addMember('circle:nodes', 'node-a');
+    await store.addMember('circle:nodes', 'node-b');
+    await store.addMember('circle:nodes', 'node-a');
+    await inner.addMember(keys.storeKeyName('circle:nodes'), 'node-forged');
+    expect((await store.members('circle:nodes')).sort()).toEqual(['node-a', 'node-b']);
+    await store.removeMember('circle:nodes', 'node-a');
+    expect(await store.members('circle:nodes')).toEqual(['node-b']);
+    expect(await inner.members('circle:nodes')).toEqual([]);
+  });
+
   it('delivers sealed messages, and drops a message published without the secret', async () => {
     const { inner, store } = open();
     const heard: string[] = [];
