@@ -6,6 +6,9 @@ import { TokenService, type Identity } from './auth/tokens.js';
 import type { CircleConfig } from './config/schema.js';
 import { SessionReports } from './reports/session-reports.js';
 import { WebhookSender } from './webhooks/webhooks.js';
+import { WebhookOutbox } from './webhooks/outbox.js';
+import { NodeRoster } from './cluster/node-roster.js';
+import { NodeRequests } from './cluster/node-requests.js';
 import { createInternalApp, createPublicApp, type Readiness } from './http/app.js';
 import { AddressLimits } from './limits/address-limits.js';
 import type { Logger } from './logging/logger.js';
@@ -137,10 +140,20 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
   // The events' sequence lives in the shared store: one count for the cluster, across restarts, for as long as it keeps it.
   const nextWebhookSequence = () => kv.add('circle:webhooks:sequence', 1, WEBHOOK_SEQUENCE_LIFETIME_MS);
   const webhooks = new WebhookSender(config.webhooks, nextWebhookSequence, (outcome) => metrics.webhookDeliveries.inc({ outcome }), logger);
-  const reports = new SessionReports((report) => {
-    metrics.sessionsEnded.inc({ worst_quality: report.worstQuality });
-    webhooks.report(report);
-  });
+  const reports = new SessionReports(
+    (report) => {
+      metrics.sessionsEnded.inc({ worst_quality: report.worstQuality });
+      webhooks.report(report);
+    },
+    { kv, intervalMs: config.store.snapshotIntervalMs, heartbeatMs: config.cluster.leaseMs / 3, retentionMs: config.rooms.recordRetentionMs },
+    logger,
+  );
+  // The cluster: who is alive, what a departed node left (its undelivered webhooks), and requests between nodes.
+  const roster = new NodeRoster(kv, nodeId, config.cluster.leaseMs, logger);
+  const outbox = new WebhookOutbox(kv, nodeId, config.store.snapshotIntervalMs, webhooks, logger);
+  roster.onDeparture((departed) => outbox.takeOver(departed));
+  roster.start();
+  const cluster = { directory, roster, requests: new NodeRequests(kv, nodeId, logger) };
   registry.observer.on('newroom', (room) => {
     observeRoom(room, metrics);
     room.observer.on('participation', (event) => webhooks.participation(room.id, event));
@@ -163,7 +176,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
   const phone = config.phone.enabled ? new PhoneBridge(config.phone, kv, { directory, keys }, new CallSeats(registry), metrics.phone, logger) : undefined;
   const dialIn = phone && ((identity: Identity) => phone.dialInFor(identity));
   const httpServer = createServer(createPublicApp({ config, tokens, logger }));
-  const internalServer = createServer(createInternalApp({ config, metrics, logger, readiness, registry, tokens, reports, phone }));
+  const internalServer = createServer(createInternalApp({ config, metrics, logger, readiness, registry, tokens, reports, cluster, phone }));
   const addresses = new AddressLimits(config.signaling);
   const turn = relayFor(config, logger);
   const iceServers = turn && ((ttlSeconds?: number) => [turn.issue(ttlSeconds)]);
@@ -204,6 +217,11 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       await phone?.close();
       checks.closeAll();
       await registry!.closeAll('server-shutdown');
+      // What is left to deliver is written, and this node leaves the roster at once, for another to send it.
+      reports.stop();
+      outbox.stop();
+      await outbox.flush();
+      await roster.stop();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await pool!.close();
       await kv.close();

@@ -5,15 +5,13 @@ import type { CircleConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import { jsonRoute, parseInput } from './json-route.js';
 import { CircleError } from '../protocol/errors.js';
-import type { Participant } from '../rooms/participant.js';
 import type { SessionReports } from '../reports/session-reports.js';
-import type { RoomRecord } from '../rooms/room-record.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
-import type { Room } from '../rooms/room.js';
 import { KeyedBuckets } from '../limits/keyed-buckets.js';
 import { ApiKeys, coversRoom, presentedBearer, requireScope, type ApiGrant, type ApiScope } from './api-keys.js';
 import { openApiDocument } from './openapi.js';
 import type { PhoneBridge } from '../phone/phone-bridge.js';
+import { RoomOperations, type ClusterReach } from './room-operations.js';
 import * as api from './schemas.js';
 
 export interface ApiDeps {
@@ -23,26 +21,9 @@ export interface ApiDeps {
   tokens: TokenService;
   registry: RoomRegistry;
   reports: SessionReports;
+  /** How this node reaches the others, to serve the whole cluster's rooms. */
+  cluster: ClusterReach;
   logger: Logger;
-}
-
-function describe(room: Room, withNames: boolean): z.infer<typeof api.liveRoom> {
-  const person = (p: Participant): z.infer<typeof api.liveParticipant> => ({
-    participantId: p.id,
-    role: p.role,
-    admission: p.admitted ? 'admitted' : 'waiting',
-    connection: p.connection,
-    inSideRoom: p.sideRoomId !== null,
-    muted: p.locks.audio,
-    ...(withNames ? { displayName: p.identity.displayName } : {}),
-  });
-  return {
-    roomId: room.id,
-    started: room.record.started,
-    locked: room.record.locked,
-    onHold: room.isOnHold,
-    participants: [...room.participants.values()].map(person),
-  };
 }
 
 /**
@@ -50,7 +31,7 @@ function describe(room: Room, withNames: boolean): z.infer<typeof api.liveRoom> 
  * session, muting and removing someone; its OpenAPI document at `/api/v1/openapi.json`. Every request but the
  * document's needs one of `api.keys`. Names of participants only when asked for (`?names=true`).
  */
-export function createApiRouter({ config, tokens, registry, reports, logger, phone }: ApiDeps): Router {
+export function createApiRouter({ config, tokens, registry, reports, cluster, logger, phone }: ApiDeps): Router {
   const router = express.Router();
   const keys = new ApiKeys(config.api.keys);
   const budgets = new KeyedBuckets(config.api.requestsPerMinutePerKey / 60, config.api.requestsPerMinutePerKey);
@@ -67,11 +48,8 @@ export function createApiRouter({ config, tokens, registry, reports, logger, pho
       }
     };
   const document = openApiDocument();
-  const live = (roomId: string) => {
-    const room = registry.get(roomId);
-    if (!room) throw new CircleError('NOT_FOUND', 'no live room by that id on this node');
-    return room;
-  };
+  const rooms = new RoomOperations({ registry, reports, config }, cluster);
+  const withNames = (req: Request) => parseInput(api.namesQuery, req.query, 'query').names === 'true';
 
   router.get('/openapi.json', (_req, res) => void res.json(document));
   router.use((req, res, next) => {
@@ -109,66 +87,30 @@ export function createApiRouter({ config, tokens, registry, reports, logger, pho
   router.get(
     '/rooms',
     scoped('read'),
-    jsonRoute(logger, 'listRooms', (req) => {
-      const withNames = parseInput(api.namesQuery, req.query, 'query').names === 'true';
-      const covered = [...registry.openRooms()].filter((room) => coversRoom(grantOf(req), room.id));
-      return { rooms: covered.map((room) => describe(room, withNames)) };
+    jsonRoute(logger, 'listRooms', async (req) => {
+      const { rooms: all, unreachableNodes } = await rooms.listRooms(withNames(req));
+      return { rooms: all.filter((room) => coversRoom(grantOf(req), room.roomId)), unreachableNodes };
     }),
   );
   router.get(
     '/rooms/:roomId',
     scoped('read'),
-    jsonRoute(logger, 'describeRoom', (req) => describe(live(parseInput(api.roomPath, req.params, 'path').roomId), parseInput(api.namesQuery, req.query, 'query').names === 'true')),
+    jsonRoute(logger, 'describeRoom', (req) => rooms.onRoom('describeRoom', { ...parseInput(api.roomPath, req.params, 'path'), withNames: withNames(req) })),
   );
-  const session = (roomId: string, record: RoomRecord): z.infer<typeof api.sessionDescription> => {
-    const defaults = { requireAdmission: config.rooms.requireAdmission, maxParticipants: config.rooms.maxParticipantsPerRoom };
-    const { requireAdmission, maxParticipants } = record.settingsOver(defaults);
-    const turnLimitSeconds = record.floor.turnLimitMs === null ? null : record.floor.turnLimitMs / 1000;
-    return {
-      roomId,
-      started: record.started,
-      ended: record.ended,
-      locked: record.locked,
-      live: registry.get(roomId) !== undefined,
-      settings: { waitingRoom: requireAdmission, floorMode: record.floor.mode, turnLimitSeconds, maxParticipants },
-    };
-  };
   router.put(
     '/sessions/:roomId',
     scoped('moderate'),
-    jsonRoute(logger, 'setUpSession', async (req) => {
-      const { roomId } = parseInput(api.roomPath, req.params, 'path');
-      const setup = parseInput(api.sessionSetup, req.body ?? {}, 'body');
-      if ((setup.maxParticipants ?? 0) > config.rooms.maxParticipantsPerRoom) {
-        throw new CircleError('BAD_REQUEST', `body.maxParticipants: at most ${config.rooms.maxParticipantsPerRoom} on this deployment`);
-      }
-      const record = await registry.configureSession(roomId, {
-        ...(setup.waitingRoom !== undefined ? { requireAdmission: setup.waitingRoom } : {}),
-        ...(setup.maxParticipants !== undefined ? { maxParticipants: setup.maxParticipants } : {}),
-        ...(setup.floorMode !== undefined ? { floorMode: setup.floorMode } : {}),
-        ...(setup.turnLimitSeconds !== undefined ? { turnLimitMs: setup.turnLimitSeconds === null ? null : setup.turnLimitSeconds * 1000 } : {}),
-      });
-      return session(roomId, record);
-    }),
+    jsonRoute(logger, 'setUpSession', (req) => rooms.onRoom('setUpSession', { ...parseInput(api.roomPath, req.params, 'path'), ...parseInput(api.sessionSetup, req.body ?? {}, 'body') })),
   );
   router.get(
     '/sessions/:roomId',
     scoped('read'),
-    jsonRoute(logger, 'describeSession', async (req) => {
-      const { roomId } = parseInput(api.roomPath, req.params, 'path');
-      const record = await registry.anyRecord(roomId);
-      if (!record) throw new CircleError('NOT_FOUND', 'no such session (or its record has expired)');
-      return session(roomId, record);
-    }),
+    jsonRoute(logger, 'describeSession', (req) => rooms.onRoom('describeSession', parseInput(api.roomPath, req.params, 'path'))),
   );
   router.get(
     '/rooms/:roomId/report',
     scoped('read'),
-    jsonRoute(logger, 'sessionReport', (req) => {
-      const report = reports.reportOf(parseInput(api.roomPath, req.params, 'path').roomId);
-      if (!report) throw new CircleError('NOT_FOUND', 'no report of that session on this node');
-      return report;
-    }),
+    jsonRoute(logger, 'sessionReport', (req) => rooms.onRoom('sessionReport', parseInput(api.roomPath, req.params, 'path'))),
   );
   router.post(
     '/rooms/:roomId/end',
@@ -178,20 +120,12 @@ export function createApiRouter({ config, tokens, registry, reports, logger, pho
   router.post(
     '/rooms/:roomId/participants/:participantId/mute',
     scoped('moderate'),
-    jsonRoute(logger, 'muteParticipant', async (req) => {
-      const { roomId, participantId } = parseInput(api.participantPath, req.params, 'path');
-      await live(roomId).moderation.muteForAdministrator(participantId);
-      return {};
-    }),
+    jsonRoute(logger, 'muteParticipant', (req) => rooms.onRoom('muteParticipant', parseInput(api.participantPath, req.params, 'path'))),
   );
   router.post(
     '/rooms/:roomId/participants/:participantId/remove',
     scoped('moderate'),
-    jsonRoute(logger, 'removeParticipant', (req) => {
-      const { roomId, participantId } = parseInput(api.participantPath, req.params, 'path');
-      live(roomId).moderation.removeForAdministrator(participantId);
-      return {};
-    }),
+    jsonRoute(logger, 'removeParticipant', (req) => rooms.onRoom('removeParticipant', parseInput(api.participantPath, req.params, 'path'))),
   );
   // A scope refused: answered as every other refusal is, code and message.
   router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {

@@ -51,7 +51,8 @@ export const liveRoom = z
   .object({ roomId: opaqueId, started: z.boolean(), locked: z.boolean(), onHold: z.boolean(), participants: z.array(liveParticipant) })
   .strict();
 
-export const liveRooms = z.object({ rooms: z.array(liveRoom) }).strict();
+/** Every live node's rooms; `unreachableNodes` counts the nodes that did not answer in time (their rooms are missing). */
+export const liveRooms = z.object({ rooms: z.array(liveRoom), unreachableNodes: z.number().int().min(0) }).strict();
 
 const quality = z.enum(CONNECTION_QUALITIES as [ConnectionQuality, ...ConnectionQuality[]]);
 
@@ -107,7 +108,7 @@ export const sessionDescription = z
     started: z.boolean(),
     ended: z.boolean(),
     locked: z.boolean(),
-    /** Running on this node now. */
+    /** Running on a node now. */
     live: z.boolean(),
     settings: z
       .object({ waitingRoom: z.boolean(), floorMode: z.enum(['open', 'queue']), turnLimitSeconds: z.number().nullable(), maxParticipants: z.number().int() })
@@ -123,4 +124,8 @@ export const apiError = z.object({ error: z.object({ code: z.enum(ERROR_CODES), 
 
 export const roomPath = z.object({ roomId: opaqueId }).strict();
 export const participantPath = z.object({ roomId: opaqueId, participantId: opaqueId }).strict();
+
+/** What one node asks another to run for the server API (over the store's pub/sub); acting on someone: `participantPath`. */
+export const nodeListInput = z.object({ withNames: z.boolean() }).strict();
+export const nodeRoomInput = roomPath.extend({ withNames: z.boolean().default(false) }).strict();
 export const namesQuery = z.object({ names: z.enum(['true', 'false']).optional() }).strict();

@@ -73,7 +73,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * This node's live rooms and who is in them (ids; names with names=true)
+         * The cluster's live rooms and who is in them (ids; names with names=true), from every node that answers
          * @description Needs the `read` scope (rooms the key does not cover are left out).
          */
         get: operations["listRooms"];
@@ -93,7 +93,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One live room on this node
+         * One live room, wherever it runs
          * @description Needs the `read` scope for the room.
          */
         get: operations["describeRoom"];
@@ -358,6 +358,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description refused */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     setUpSession: {
@@ -413,6 +422,15 @@ export interface operations {
             };
             /** @description refused */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description refused */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -574,6 +592,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         rooms: components["schemas"]["LiveRoom"][];
+                        unreachableNodes: number;
                     };
                 };
             };
@@ -606,6 +625,15 @@ export interface operations {
             };
             /** @description refused */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description refused */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -682,6 +710,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description refused */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     sessionReport: {
@@ -733,6 +770,15 @@ export interface operations {
             };
             /** @description refused */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description refused */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -869,6 +915,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description refused */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     removeParticipant: {
@@ -921,6 +976,15 @@ export interface operations {
             };
             /** @description refused */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description refused */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -15,6 +15,7 @@ import { ROLES } from '../protocol/roles.js';
 import type { PhoneBridge } from '../phone/phone-bridge.js';
 import type { SessionReports } from '../reports/session-reports.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
+import type { ClusterReach } from '../api/room-operations.js';
 
 export interface Readiness {
   ready: boolean;
@@ -29,6 +30,7 @@ export interface HttpDeps {
   readiness: () => Readiness;
   registry: RoomRegistry;
   reports: SessionReports;
+  cluster: ClusterReach;
   /** The dial-in bridge, when `phone.enabled`. */
   phone?: PhoneBridge;
 }
@@ -115,7 +117,7 @@ export function createPublicApp({ config, tokens, logger }: Pick<HttpDeps, 'conf
  * The internal port (`admin.host`, `admin.port`): liveness, readiness, Prometheus metrics and the administrators'
  * endpoints, for the orchestrator, Prometheus and the clinic's operators; never exposed to participants.
  */
-export function createInternalApp({ config, metrics, logger, readiness, registry, tokens, reports, phone }: HttpDeps): Express {
+export function createInternalApp({ config, metrics, logger, readiness, registry, tokens, reports, cluster, phone }: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestIds);
@@ -140,7 +142,7 @@ export function createInternalApp({ config, metrics, logger, readiness, registry
   });
 
   // The clinic systems' API, with its own keys (api.keys).
-  app.use('/api/v1', createApiRouter({ config, tokens, registry, reports, logger, phone }));
+  app.use('/api/v1', createApiRouter({ config, tokens, registry, reports, cluster, logger, phone }));
 
   // Administration, for clinic administrators and incident review: the bearer secret, compared in constant time.
   const adminSecret = new ApiKeys([ApiKeys.create('admin', config.admin.bearerSecret)]);

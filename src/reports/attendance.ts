@@ -35,10 +35,27 @@ export interface SessionReport {
   participants: AttendanceEntry[];
 }
 
+/** A clock as stored: running since `since` (epoch ms) or stopped, with what it counted before. */
+export interface ClockData {
+  since: number | null;
+  totalMs: number;
+}
+
 /** A running clock: minutes counted while it runs. */
 class Clock {
   private since: number | undefined;
   private totalMs = 0;
+
+  static from({ since, totalMs }: ClockData): Clock {
+    const clock = new Clock();
+    clock.since = since ?? undefined;
+    clock.totalMs = totalMs;
+    return clock;
+  }
+
+  toData(): ClockData {
+    return { since: this.since ?? null, totalMs: this.totalMs };
+  }
 
   set(running: boolean, now: number): void {
     if (running && this.since === undefined) this.since = now;
@@ -53,7 +70,7 @@ class Clock {
   }
 }
 
-interface Attendee {
+interface AttendeeFields {
   joinedAt: number;
   leftAt: number | null;
   admitted: boolean;
@@ -66,10 +83,22 @@ interface Attendee {
   worst: number;
   spokenMs: number;
   turns: number;
-  inRoom: Clock;
-  audioOnlyClock: Clock;
-  sideRoomClock: Clock;
-  phoneClock: Clock;
+}
+
+type ClockName = 'inRoom' | 'audioOnlyClock' | 'sideRoomClock' | 'phoneClock';
+
+type Attendee = AttendeeFields & Record<ClockName, Clock>;
+
+/**
+ * A ledger as the shared store keeps it (ids, times and counts only), so the node that takes a session over after
+ * its node's death carries the attendance on. `savedAt`: when it was written, the last time its node was known alive.
+ */
+export interface LedgerData {
+  savedAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  breakClock: ClockData;
+  attendees: [string, AttendeeFields & Record<ClockName, ClockData>][];
 }
 
 const rank = (quality: ConnectionQuality) => CONNECTION_QUALITIES.indexOf(quality);
@@ -82,17 +111,48 @@ export class AttendanceLedger {
   private readonly attendees = new Map<string, Attendee>();
   private startedAt: number | null = null;
   private endedAt: number | null = null;
-  private readonly breakClock = new Clock();
+  private breakClock = new Clock();
 
   constructor(
     readonly roomId: string,
     private readonly clock: () => number = Date.now,
   ) {}
 
+  /**
+   * A ledger carried on from its stored form. Its node died some time after `savedAt`: everyone still in lost their
+   * connection then (a break, too, ends there), and whoever comes back to the new node resumes as after any drop.
+   */
+  static restore(roomId: string, data: LedgerData, clock: () => number = Date.now): AttendanceLedger {
+    const ledger = new AttendanceLedger(roomId, clock);
+    ledger.startedAt = data.startedAt;
+    ledger.endedAt = data.endedAt;
+    ledger.breakClock = Clock.from(data.breakClock);
+    ledger.breakClock.set(false, data.savedAt);
+    for (const [participantId, stored] of data.attendees) {
+      const attendee: Attendee = { ...stored, inRoom: Clock.from(stored.inRoom), audioOnlyClock: Clock.from(stored.audioOnlyClock), sideRoomClock: Clock.from(stored.sideRoomClock), phoneClock: Clock.from(stored.phoneClock) };
+      attendee.connected = false;
+      ledger.runClocks(attendee, data.savedAt);
+      ledger.attendees.set(participantId, attendee);
+    }
+    return ledger;
+  }
+
+  /** The ledger as the store keeps it. */
+  toData(): LedgerData {
+    const attendees = [...this.attendees].map(([participantId, attendee]): LedgerData['attendees'][number] => {
+      const { inRoom, audioOnlyClock, sideRoomClock, phoneClock, ...fields } = attendee;
+      return [participantId, { ...fields, inRoom: inRoom.toData(), audioOnlyClock: audioOnlyClock.toData(), sideRoomClock: sideRoomClock.toData(), phoneClock: phoneClock.toData() }];
+    });
+    return { savedAt: this.clock(), startedAt: this.startedAt, endedAt: this.endedAt, breakClock: this.breakClock.toData(), attendees };
+  }
+
+  get ended(): boolean {
+    return this.endedAt !== null;
+  }
+
   /** Speaking time and turns since the room last told (ids and numbers only). */
-  spoke(spoken: SpokenSince[]): void {
+  spoke(spoken: SpokenSince[], now = this.clock()): void {
     if (this.endedAt !== null) return; // the report is final
-    const now = this.clock();
     for (const { participantId, spokenMs, turns } of spoken) {
       const attendee = this.attendee(participantId, now);
       attendee.spokenMs += spokenMs;
@@ -100,9 +160,9 @@ export class AttendanceLedger {
     }
   }
 
-  record(event: ParticipationEvent): void {
+  /** `now`: when it happened, if it is recorded later (while the stored ledger is read). */
+  record(event: ParticipationEvent, now = this.clock()): void {
     if (this.endedAt !== null) return; // the report is final
-    const now = this.clock();
     if (event.type === 'session.started') this.startedAt ??= now;
     if (event.type === 'session.break') this.breakClock.set(event.onBreak, now);
     if (event.type === 'session.ended') {

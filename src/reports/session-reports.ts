@@ -1,42 +1,161 @@
 import type { EventEmitter } from 'node:events';
+import { z } from 'zod';
+import type { Logger } from '../logging/logger.js';
 import type { RoomObserverEvents } from '../rooms/room-port.js';
-import { AttendanceLedger, type SessionReport } from './attendance.js';
+import type { KeyValueStore } from '../store/kv.js';
+import { parseStored } from '../store/stored-schemas.js';
+import { AttendanceLedger, type LedgerData, type SessionReport } from './attendance.js';
 
-/** Sessions whose reports are kept, live or ended; past it the oldest is let go of (memory only, never stored). */
+/** Sessions whose reports are kept in memory, live or ended; past it the oldest is let go of (the store keeps its own). */
 const KEPT = 500;
 
+export interface ReportStorage {
+  kv: KeyValueStore;
+  /** How often changed ledgers are written; an unchanged one is written again after `heartbeatMs` (its node alive). */
+  intervalMs: number;
+  heartbeatMs: number;
+  /** How long a ledger or a final report outlives its last write. */
+  retentionMs: number;
+}
+
+/** A session's ledger, as it stands while the session runs and final once it ended. */
+const ledgerKey = (roomId: string) => `circle:report:${roomId}:ledger`;
+
+const clock = z.object({ since: z.number().nullable(), totalMs: z.number().min(0) }).strict();
+const storedLedger = z
+  .object({
+    savedAt: z.number(),
+    startedAt: z.number().nullable(),
+    endedAt: z.number().nullable(),
+    breakClock: clock,
+    attendees: z
+      .array(
+        z.tuple([
+          z.string().min(1).max(128),
+          z
+            .object({
+              joinedAt: z.number(),
+              leftAt: z.number().nullable(),
+              admitted: z.boolean(),
+              connected: z.boolean(),
+              audioOnly: z.boolean(),
+              inSideRoom: z.boolean(),
+              onPhone: z.boolean(),
+              reconnects: z.number().int().min(0),
+              removed: z.boolean(),
+              worst: z.number().int().min(0),
+              spokenMs: z.number().min(0),
+              turns: z.number().int().min(0),
+              inRoom: clock,
+              audioOnlyClock: clock,
+              sideRoomClock: clock,
+              phoneClock: clock,
+            })
+            .strict(),
+        ]),
+      )
+      .max(10_000),
+  })
+  .strict() satisfies z.ZodType<LedgerData, z.ZodTypeDef, unknown>;
+
 /**
- * The attendance of this node's sessions: a ledger per session while it runs (kept across a room's router closing
- * and reopening, as after a worker's death), and its final report once it ends, handed to `onEnded` (the webhook)
- * and kept for the API. Only in memory, and only ids and times.
+ * The attendance of sessions: a ledger per session while it runs (kept across a room's router closing and
+ * reopening, as after a worker's death), and its final report once it ends, handed to `onEnded` (the webhook).
+ * With a shared store each ledger is written through (sealed: ids, times and counts), so the node that takes a
+ * session over after its node's death carries the attendance on, and any node serves any session's report.
  */
 export class SessionReports {
-  private readonly ledgers = new Map<string, AttendanceLedger>();
+  /** Ledgers are promised: a session taken over from a dead node first reads what the store kept. */
+  private readonly ledgers = new Map<string, Promise<AttendanceLedger>>();
   private readonly final = new Map<string, SessionReport>();
+  private readonly written = new Map<string, { json: string; at: number }>();
+  private readonly timer: NodeJS.Timeout | undefined;
+  private writing = false;
 
-  constructor(private readonly onEnded: (report: SessionReport) => void) {}
+  constructor(
+    private readonly onEnded: (report: SessionReport) => void,
+    private readonly storage: ReportStorage,
+    private readonly logger: Logger,
+  ) {
+    if (!storage.kv.shared) return;
+    this.timer = setInterval(() => void this.writeChanged(), storage.intervalMs);
+    this.timer.unref();
+  }
 
   follow(room: { id: string; observer: EventEmitter<RoomObserverEvents> }): void {
     let ledger = this.ledgers.get(room.id);
     if (!ledger) {
-      ledger = new AttendanceLedger(room.id);
+      ledger = this.storedLedger(room.id).then((stored) => stored ?? new AttendanceLedger(room.id));
       keep(this.ledgers, room.id, ledger);
     }
+    // Recorded in order, each at the time it happened, once the ledger is there.
     const kept = ledger;
-    room.observer.on('talk', (spoken) => kept.spoke(spoken));
+    room.observer.on('talk', (spoken) => {
+      const at = Date.now();
+      void kept.then((l) => l.spoke(spoken, at));
+    });
     room.observer.on('participation', (event) => {
-      kept.record(event);
-      if (event.type !== 'session.ended') return;
-      const report = kept.report();
-      this.ledgers.delete(room.id);
-      keep(this.final, room.id, report);
-      this.onEnded(report);
+      const at = Date.now();
+      void kept.then((l) => {
+        l.record(event, at);
+        if (event.type === 'session.ended') this.ended(l);
+      });
     });
   }
 
-  /** The session's report: final once it ended, else as it stands now; undefined if this node never ran it. */
-  reportOf(roomId: string): SessionReport | undefined {
-    return this.final.get(roomId) ?? this.ledgers.get(roomId)?.report();
+  /** The session's report, from this node or the store: final once it ended, else as it stands (or stood). */
+  async anyReport(roomId: string): Promise<SessionReport | undefined> {
+    const here = this.final.get(roomId) ?? (await this.ledgers.get(roomId))?.report();
+    return here ?? (await this.storedLedger(roomId))?.report();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private ended(ledger: AttendanceLedger): void {
+    const report = ledger.report();
+    this.ledgers.delete(ledger.roomId);
+    keep(this.final, ledger.roomId, report);
+    this.onEnded(report);
+    if (!this.storage.kv.shared) return;
+    this.written.delete(ledger.roomId);
+    this.storage.kv
+      .set(ledgerKey(ledger.roomId), JSON.stringify(ledger.toData()), this.storage.retentionMs)
+      .catch((error: unknown) => this.logger.warn({ err: (error as Error).message }, 'final report not stored'));
+  }
+
+  private async storedLedger(roomId: string): Promise<AttendanceLedger | undefined> {
+    if (!this.storage.kv.shared) return undefined;
+    try {
+      const stored = await this.storage.kv.get(ledgerKey(roomId));
+      return stored === undefined ? undefined : AttendanceLedger.restore(roomId, parseStored(storedLedger, stored, 'attendance ledger'));
+    } catch (error) {
+      // Unreadable or unreachable: the session carries on with a new ledger rather than waiting on the store.
+      this.logger.warn({ err: (error as Error).message }, 'stored attendance not read; a new ledger starts');
+      return undefined;
+    }
+  }
+
+  private async writeChanged(): Promise<void> {
+    if (this.writing || !this.storage.kv.available) return;
+    this.writing = true;
+    try {
+      for (const [roomId, promised] of this.ledgers) {
+        const ledger = await promised;
+        if (ledger.ended) continue;
+        const { savedAt, ...rest } = ledger.toData();
+        const json = JSON.stringify(rest);
+        const last = this.written.get(roomId);
+        if (last?.json === json && savedAt - last.at < this.storage.heartbeatMs) continue;
+        await this.storage.kv.set(ledgerKey(roomId), JSON.stringify({ savedAt, ...rest }), this.storage.retentionMs);
+        this.written.set(roomId, { json, at: savedAt });
+      }
+    } catch (error) {
+      this.logger.debug({ err: (error as Error).message }, 'attendance not stored; retrying');
+    } finally {
+      this.writing = false;
+    }
   }
 }
 

@@ -27,7 +27,8 @@ const FORWARDED: ReadonlySet<ParticipationEvent['type']> = new Set([
   'participant.audioOnly',
 ]);
 
-interface Delivery {
+/** One event on its way: its body is fixed at the first attempt, so every retry (on any node) sends the same. */
+export interface Delivery {
   id: string;
   type: string;
   body: string;
@@ -44,6 +45,8 @@ const CONCURRENCY = 4;
  */
 export class WebhookSender {
   private readonly queue: Delivery[] = [];
+  /** Every delivery not yet delivered or given up: queued, in flight or waiting to be retried. */
+  private readonly pending = new Map<string, Delivery>();
   private inFlight = 0;
   private readonly key: Buffer;
 
@@ -79,6 +82,16 @@ export class WebhookSender {
     this.enqueue('session.report', { roomId: report.roomId, report });
   }
 
+  /** What is still to deliver, oldest first: what another node takes over if this one dies. */
+  undelivered(): Delivery[] {
+    return [...this.pending.values()];
+  }
+
+  /** Deliveries another node left undelivered (or this one, before a restart): sent from here, same ids. */
+  adopt(deliveries: Delivery[]): void {
+    for (const delivery of deliveries) if (!this.pending.has(delivery.id)) this.queued(delivery);
+  }
+
   private enqueue(type: string, fields: Record<string, unknown>): void {
     if (!this.enabled) return;
     const id = randomUUID();
@@ -94,8 +107,9 @@ export class WebhookSender {
 
   private queued(delivery: Delivery): void {
     this.queue.push(delivery);
+    this.pending.set(delivery.id, delivery);
     if (this.queue.length > this.settings.queueLimit) {
-      this.queue.shift();
+      this.pending.delete(this.queue.shift()!.id);
       this.counted('dropped');
     }
     this.pump();
@@ -114,8 +128,12 @@ export class WebhookSender {
 
   private async attempt(delivery: Delivery): Promise<void> {
     delivery.attempts += 1;
-    if (await this.post(delivery)) return this.counted('delivered');
+    if (await this.post(delivery)) {
+      this.pending.delete(delivery.id);
+      return this.counted('delivered');
+    }
     if (delivery.attempts >= this.settings.maxAttempts) {
+      this.pending.delete(delivery.id);
       this.counted('failed');
       this.logger.warn({ webhook: delivery.type, attempts: delivery.attempts }, 'webhook not delivered; given up');
       return;

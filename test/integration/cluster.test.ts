@@ -1,22 +1,46 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKeys } from '../../src/api/api-keys.js';
+import type { SessionReport } from '../../src/reports/attendance.js';
 import { documentedMetrics, exportedMetrics } from '../helpers/metrics-doc.js';
 import { startServerProcess, type ServerProcess } from '../../harness/process.js';
 import { RedisServer } from '../../harness/redis-server.js';
 import { connect, devToken, type TestClient } from '../../harness/signaling.js';
-import type { JoinResult } from '../../src/protocol/events.js';
+import type { JoinResult, SelfView } from '../../src/protocol/events.js';
 import type { Ack } from '../../src/protocol/errors.js';
 
 const LEASE_MS = 3000;
+const API_KEY = 'cluster-ops-key-0123456789abcdef0123456789';
 let redis: RedisServer;
 const nodes: ServerProcess[] = [];
 const clients: TestClient[] = [];
 
+/**
+ * The clinic's webhook receiver: every attempt recorded by event id; it refuses everything until `accepting`, so
+ * the events of the node killed below are still undelivered when it dies.
+ */
+const receiver = { accepting: false, refused: new Map<string, string>(), delivered: new Map<string, string>(), url: '' };
+let receiverServer: Server;
+
 beforeAll(async () => {
   redis = await RedisServer.start();
+  receiverServer = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += String(chunk)));
+    req.on('end', () => {
+      const id = String(req.headers['webhook-id']);
+      (receiver.accepting ? receiver.delivered : receiver.refused).set(id, body);
+      res.writeHead(receiver.accepting ? 204 : 503).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiverServer.listen(0, '127.0.0.1', resolve));
+  receiver.url = `http://127.0.0.1:${(receiverServer.address() as AddressInfo).port}/circle`;
 });
 afterAll(async () => {
   for (const client of clients) client.close();
   for (const node of nodes) if (node.child.exitCode === null) node.child.kill('SIGKILL');
+  receiverServer.close();
   await redis.stop();
 });
 
@@ -31,6 +55,12 @@ async function startNode(env: Record<string, string> = {}): Promise<ServerProces
     CIRCLE_STORE_SNAPSHOT_INTERVAL_MS: '100',
     CIRCLE_SESSIONS_RESUME_GRACE_MS: '30000',
     CIRCLE_SHUTDOWN_DRAIN_TIMEOUT_MS: '1500',
+    CIRCLE_API_KEYS: ApiKeys.create('ops', API_KEY, ['read', 'moderate', 'mint']),
+    CIRCLE_WEBHOOKS_URL: receiver.url,
+    CIRCLE_WEBHOOKS_SECRET: 'cluster-webhook-secret-0123456789abcdef',
+    // A refused delivery is tried again only after 10 minutes: still undelivered when its node dies.
+    CIRCLE_WEBHOOKS_RETRY_BASE_MS: '600000',
+    CIRCLE_WEBHOOKS_MAX_ATTEMPTS: '20',
   });
   nodes.push(node);
   const deadline = Date.now() + 10_000;
@@ -39,6 +69,16 @@ async function startNode(env: Record<string, string> = {}): Promise<ServerProces
     await sleep(100);
   }
   return node;
+}
+
+/** The server API on `node` (any node: each serves the whole cluster). */
+async function api<T = Record<string, unknown>>(node: ServerProcess, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${node.adminUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${API_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as T };
 }
 
 async function socketTo(url: string): Promise<TestClient> {
@@ -129,12 +169,56 @@ describe('two nodes and one Redis', () => {
     ({ sideRoomId } = await seats.cy!.client.ok<{ sideRoomId: string }>('openSideRoom', { participantIds: ['sol'] }));
   });
 
+  let reportOnA: SessionReport;
+  it("the server API on node B answers for A's room: list, describe, report, mute, remove, set up", async () => {
+    type Listing = { rooms: { roomId: string; participants: { participantId: string }[] }[]; unreachableNodes: number };
+    // The node killed above stays listed until its roster key lapses (a lease): until then it is counted as unreachable.
+    const deadline = Date.now() + LEASE_MS + 5000;
+    let listed = await api<Listing>(b, 'GET', '/rooms');
+    while (listed.body.unreachableNodes > 0 && Date.now() < deadline) listed = await api<Listing>(b, 'GET', '/rooms');
+    expect(listed.status).toBe(200);
+    expect(listed.body.unreachableNodes).toBe(0);
+    const group = listed.body.rooms.find((room) => room.roomId === 'group-7')!;
+    expect(group.participants.map((p) => p.participantId).sort()).toEqual(['ana', 'ben', 'cy', 'dee', 'lead', 'sol']);
+    expect((await api(b, 'GET', '/rooms/group-7?names=true')).body).toMatchObject({ roomId: 'group-7', started: true, participants: expect.arrayContaining([expect.objectContaining({ participantId: 'ana', displayName: 'ana', muted: true })]) });
+    expect((await api(b, 'GET', '/sessions/group-7')).body).toMatchObject({ live: true, started: true });
+    // A mute sent to B is a hard mute on A, where the room runs: ben is told at once.
+    const muted = seats.ben!.client.next<SelfView>('selfUpdated');
+    expect(await api(b, 'POST', '/rooms/group-7/participants/ben/mute')).toEqual({ status: 200, body: {} });
+    expect((await muted).locks.audio).toBe(true);
+    expect((await api(b, 'GET', '/rooms/group-7')).body).toMatchObject({ participants: expect.arrayContaining([expect.objectContaining({ participantId: 'ben', muted: true })]) });
+    // Refusals come back as the owner gave them.
+    expect(await api(b, 'POST', '/rooms/group-7/participants/nobody/remove')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    const zed = await joinAt(a.url, 'group-7', 'zed', 'client');
+    const removed = zed.client.next<{ reason: string }>('sessionEnded');
+    expect(await api(b, 'POST', '/rooms/group-7/participants/zed/remove')).toEqual({ status: 200, body: {} });
+    expect(await removed).toEqual({ reason: 'removed' });
+    // A room open on A before its session started (a client waiting) is set up where it runs, not in a copy.
+    await joinAt(a.url, 'group-8', 'kit', 'client');
+    expect((await api(b, 'PUT', '/sessions/group-8', { maxParticipants: 5 })).body).toMatchObject({ live: true, started: false, settings: { maxParticipants: 5 } });
+    expect((await api(a, 'GET', '/sessions/group-8')).body).toMatchObject({ settings: { maxParticipants: 5 } });
+    expect((await api(b, 'GET', '/rooms/nowhere')).status).toBe(404);
+    // The attendance as it stands, from A's ledger.
+    const report = await api<SessionReport>(b, 'GET', '/rooms/group-7/report');
+    expect(report.status).toBe(200);
+    reportOnA = report.body;
+    expect(reportOnA.participants.find((p) => p.participantId === 'zed')).toMatchObject({ removed: true });
+    expect(reportOnA.endedAt).toBeNull();
+  });
+
   it('SIGKILL of node A mid-session: via resume the clients are back on node B within the lease plus 10 s, same roles, lobby and hands', async () => {
     await sleep(500); // a few snapshot intervals: what A knew is in Redis
+    // Everything A sent so far was refused: its events wait in its outbox (in Redis too).
+    const undelivered = new Map(receiver.refused);
+    expect(undelivered.size).toBeGreaterThan(5);
     a.child.kill('SIGKILL');
     await a.exited;
     const killedAt = Date.now();
+    receiver.accepting = true;
+    // A is still listed as alive for up to a lease: B lists what it can and says one node did not answer.
+    const listing = api<{ unreachableNodes: number }>(b, 'GET', '/rooms');
     const back = await Promise.all(['lead', 'ana', 'ben', 'cy', 'dee', 'sol'].map((id) => resumeVia(b.url, seats[id]!, LEASE_MS + 10_000)));
+    expect((await listing).body.unreachableNodes).toBe(1);
     const [lead, ana, ben, cy, dee, sol] = back.map((r) => r.seat);
     expect(Date.now() - killedAt).toBeLessThan(LEASE_MS + 10_000);
 
@@ -164,6 +248,22 @@ describe('two nodes and one Redis', () => {
     const audit = await seats.lead!.client.ok<{ entries: { action: string }[] }>('getAuditLog', {});
     expect(audit.entries.map((e) => e.action)).toEqual(expect.arrayContaining(['admit', 'mute', 'remove']));
     console.log(`node A killed: clients back on node B after ${Math.max(...back.map((r) => r.ms))} ms (lease ${LEASE_MS} ms)`);
+
+    // The attendance carried on from A's ledger in Redis: the same entries, times kept, the failover a reconnect.
+    const report = (await api<SessionReport>(b, 'GET', '/rooms/group-7/report')).body;
+    for (const before of reportOnA.participants) {
+      const after = report.participants.find((p) => p.participantId === before.participantId)!;
+      expect(after.joinedAt).toBe(before.joinedAt);
+      expect(after.minutesInRoom).toBeGreaterThanOrEqual(before.minutesInRoom);
+      expect(after.removed).toBe(before.removed);
+    }
+    expect(report.participants.find((p) => p.participantId === 'ana')!.reconnects).toBeGreaterThanOrEqual(1);
+    expect(report.startedAt).toBe(reportOnA.startedAt);
+
+    // A's undelivered events are taken over by B (A's roster key lapsed) and delivered, same ids, same bodies.
+    const deadline = Date.now() + LEASE_MS + 10_000;
+    while ([...undelivered.keys()].some((id) => !receiver.delivered.has(id)) && Date.now() < deadline) await sleep(200);
+    for (const [id, body] of undelivered) expect(receiver.delivered.get(id)).toBe(body);
   });
 
   it("B's /metrics, scraped mid-session, has every metric docs/metrics.md lists, the store up", async () => {
@@ -211,5 +311,9 @@ describe('two nodes and one Redis', () => {
     const { token } = await devToken(nodeC.url, { room: 'group-7', name: 'ana', participantId: 'ana', role: 'client' });
     expect(await (await socketTo(d.url)).call('join', { token })).toMatchObject({ ok: false, error: { code: 'SESSION_ENDED' } });
     expect(audit.status).toBe(200);
+    // The final report, from the store, on a node that never ran the session: the same people since the start.
+    const report = (await api<SessionReport>(d, 'GET', '/rooms/group-7/report')).body;
+    expect(report.endedAt).not.toBeNull();
+    expect(report.participants.map((p) => p.participantId).sort()).toEqual(reportOnA.participants.map((p) => p.participantId).sort());
   });
 });

@@ -147,7 +147,7 @@ it('refuses bad input with a clear error and changes nothing', async () => {
   expect((await refused('POST', '/rooms/api-room-2/tokens', { name: 'A', admin: true }))[0]).toBe(400);
   expect((await refused('POST', '/rooms/api-room-2/tokens', { name: 'A', role: 'superuser' }))[1]).toBe('BAD_REQUEST');
   expect((await refused('POST', '/rooms/bad%20room/tokens', { name: 'A' }))[2]).toMatch(/^path\.roomId:/);
-  expect(await refused('POST', '/rooms/nowhere/participants/kim-7/mute')).toEqual([404, 'NOT_FOUND', 'no live room by that id on this node']);
+  expect(await refused('POST', '/rooms/nowhere/participants/kim-7/mute')).toEqual([404, 'NOT_FOUND', 'no live room by that id']);
   expect((await refused('GET', '/rooms?names=yes'))[0]).toBe(400);
   expect(suite.server.circle.registry.get('api-room-2')).toBeUndefined();
 });

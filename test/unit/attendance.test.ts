@@ -84,3 +84,30 @@ it('counts the group’s break minutes (one open when the session ends closes wi
   ledger.spoke([{ participantId: 'kim', spokenMs: 60_000, turns: 1 }]); // after the end: final
   expect(ledger.report().participants[0]!.minutesSpoken).toBe(2);
 });
+
+it('carries a ledger over to another node through its stored form: what was counted stays, the death is a drop', () => {
+  const { ledger, at } = scripted('group-2');
+  at(0, { type: 'session.started' });
+  at(0, { type: 'participant.joined', participantId: 'fran' });
+  at(0, { type: 'participant.admitted', participantId: 'fran' });
+  at(2, { type: 'participant.joined', participantId: 'kim' });
+  at(2, { type: 'participant.admitted', participantId: 'kim' });
+  at(5, { type: 'participant.audioOnly', participantId: 'kim', audioOnly: true });
+  at(6, { type: 'session.break', onBreak: true });
+  at(9, { type: 'participant.removed', participantId: 'fran' });
+  at(10, { type: 'participant.quality', participantId: 'kim', quality: 'fair' });
+  // Written at minute 10; the node dies soon after. JSON, as the store keeps it.
+  const stored = JSON.parse(JSON.stringify(ledger.toData())) as ReturnType<AttendanceLedger['toData']>;
+  let now = Date.parse('2026-11-24T18:14:00Z');
+  const carried = AttendanceLedger.restore('group-2', stored, () => now);
+  // Nothing counts between the last write and the return: kim was cut off with everyone.
+  expect(carried.report().participants.find((p) => p.participantId === 'kim')).toMatchObject({ minutesInRoom: 8, minutesAudioOnly: 5 });
+  carried.record({ type: 'participant.resumed', participantId: 'kim' });
+  now = Date.parse('2026-11-24T18:20:00Z');
+  carried.record({ type: 'session.ended' });
+  const report = carried.report();
+  expect(report).toMatchObject({ startedAt: '2026-11-24T18:00:00.000Z', endedAt: '2026-11-24T18:20:00.000Z', minutesOnBreak: 4 });
+  const byId = Object.fromEntries(report.participants.map((p) => [p.participantId, p]));
+  expect(byId.kim).toMatchObject({ joinedAt: '2026-11-24T18:02:00.000Z', minutesInRoom: 14, minutesAudioOnly: 11, reconnects: 1 });
+  expect(byId.fran).toMatchObject({ minutesInRoom: 9, removed: true, leftAt: '2026-11-24T18:09:00.000Z' });
+});
