@@ -10,6 +10,7 @@ import { WebhookOutbox } from './webhooks/outbox.js';
 import { NodeRoster } from './cluster/node-roster.js';
 import { NodeRequests } from './cluster/node-requests.js';
 import { createInternalApp, createPublicApp, type Readiness } from './http/app.js';
+import { publicServer } from './http/tls.js';
 import { AddressLimits } from './limits/address-limits.js';
 import type { Logger } from './logging/logger.js';
 import { WorkerPool } from './media/worker-pool.js';
@@ -175,7 +176,8 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
 
   const phone = config.phone.enabled ? new PhoneBridge(config.phone, kv, { directory, keys }, new CallSeats(registry), metrics.phone, logger) : undefined;
   const dialIn = phone && ((identity: Identity) => phone.dialInFor(identity));
-  const httpServer = createServer(createPublicApp({ config, tokens, logger }));
+  const publicListener = publicServer(config.http, createPublicApp({ config, tokens, logger }), logger);
+  const httpServer = publicListener.server;
   const internalServer = createServer(createInternalApp({ config, metrics, logger, readiness, registry, tokens, reports, cluster, phone }));
   const addresses = new AddressLimits(config.signaling);
   const turn = relayFor(config, logger);
@@ -200,7 +202,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
     readiness,
     async listen() {
       const port = await listenOn(httpServer, config.http.port, config.http.host);
-      directory.self.url ||= `http://${config.mediasoup.announcedIp ?? '127.0.0.1'}:${port}`;
+      directory.self.url ||= `${publicListener.secure ? 'https' : 'http'}://${config.mediasoup.announcedIp ?? '127.0.0.1'}:${port}`;
       const adminPort = await listenOn(internalServer, config.admin.port, config.admin.host);
       return { port, adminPort, sipPort: await phone?.listen() };
     },
@@ -226,6 +228,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       await pool!.close();
       await kv.close();
       httpServer.closeAllConnections();
+      publicListener.stop();
       internalServer.close();
       internalServer.closeAllConnections();
     },

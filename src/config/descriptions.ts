@@ -6,6 +6,7 @@
 export const CONFIG_DESCRIPTIONS: readonly { keys: readonly string[]; meaning: string }[] = [
   { keys: ["http.host"], meaning: "address the HTTP and Socket.IO server binds" },
   { keys: ["http.port"], meaning: "its port (0 picks a free one)" },
+  { keys: ["http.tlsCertFile", "http.tlsKeyFile"], meaning: "PEM files of a certificate (with its chain) and its key: set, the public port speaks HTTPS itself, so each node has its own HTTPS address for `MOVED` without a proxy per node (the chart mounts a `kubernetes.io/tls` Secret); the files are read again when they change (checked every 10 s), so a renewed certificate is served without a restart" },
   { keys: ["http.publicDir"], meaning: "where the bundled demo page is served from" },
   { keys: ["http.serveWebApp"], meaning: "serve the web app from the public port (`start.sh` turns it on); off, that port serves signaling (and demo tokens, if on) only. Every response carries helmet's security headers and a content security policy the app passes (its own scripts and styles only, `'wasm-unsafe-eval'` so the microphone's noise suppressor may compile its WebAssembly; `connect-src` this origin and `cluster.allowedOrigins`)" },
   { keys: ["logging.level"], meaning: "pino level: fatal, error, warn, info, debug, trace, silent" },

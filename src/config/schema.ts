@@ -15,8 +15,12 @@ export const configSchema = z
         publicDir: z.string().min(1),
         /** Serve the web app from this port; off, the port serves signaling (and demo tokens, if on) only. */
         serveWebApp: z.boolean(),
+        /** PEM certificate (chain) and key: set, the port speaks HTTPS itself (a node's own address for `MOVED`). */
+        tlsCertFile: z.string(),
+        tlsKeyFile: z.string(),
       })
-      .strict(),
+      .strict()
+      .refine((h) => (h.tlsCertFile === '') === (h.tlsKeyFile === ''), { message: 'HTTPS needs both tlsCertFile and tlsKeyFile', path: ['tlsKeyFile'] }),
     logging: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

@@ -52,6 +52,13 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
       phone: { enabled: true, allowedSources: ['198.51.100.0/24'], tls: { port: 5061, secret: 'circle-sip-tls' } },
       redis: { url: 'rediss://redis.circle.svc:6380', tlsCaSecret: 'circle-redis-ca' },
     },
+    'production-like: three pods, each its own HTTPS address, Redis TLS, dial-in, TURN': {
+      replicaCount: 3,
+      cluster: { tlsSecret: 'circle-media-wildcard', allowedOrigins: 'https://node-1.media.example.org:3000,https://node-2.media.example.org:3000,https://node-3.media.example.org:3000' },
+      redis: { url: 'rediss://redis.circle.svc:6380', passwordSecret: 'circle-redis', tlsCaSecret: 'circle-redis-ca' },
+      phone: { enabled: true, allowedSources: ['198.51.100.0/24'], tls: { port: 5061, secret: 'circle-sip-tls' } },
+      turn: { host: 'turn.clinic.example.org', tlsPort: 443 },
+    },
     'monitoring off, Redis by URL': {
       redis: { url: 'redis://redis.circle.svc:6379' },
       serviceMonitor: { enabled: false },
@@ -110,6 +117,14 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
         const mount = container.volumeMounts?.find((m) => certFile?.startsWith(`${m.mountPath}/`));
         expect(deployment.spec!.template.spec!.volumes?.find((v) => v.name === mount?.name)?.secret?.secretName).toBe(sipTls.secret);
       } else expect(container.env?.some((e) => e.name.startsWith('CIRCLE_PHONE_TLS_'))).toBe(false);
+      // A pod's own HTTPS address for MOVED: its signaling port serves the mounted certificate.
+      const httpTls = (overrides as { cluster?: { tlsSecret?: string } }).cluster?.tlsSecret;
+      if (httpTls) {
+        const certFile = container.env?.find((e) => e.name === 'CIRCLE_HTTP_TLS_CERT_FILE')?.value;
+        const mount = container.volumeMounts?.find((m) => certFile?.startsWith(`${m.mountPath}/`));
+        expect(deployment.spec!.template.spec!.volumes?.find((v) => v.name === mount?.name)?.secret?.secretName).toBe(httpTls);
+        expect(container.env?.find((e) => e.name === 'CIRCLE_HTTP_TLS_KEY_FILE')?.value).toBe(`${mount!.mountPath}/tls.key`);
+      } else expect(container.env?.some((e) => e.name.startsWith('CIRCLE_HTTP_TLS_'))).toBe(false);
       const redis = (overrides as { redis?: { passwordSecret?: string; tlsCaSecret?: string } }).redis;
       if (redis?.passwordSecret) expect(fromSecret('CIRCLE_STORE_REDIS_PASSWORD')).toMatchObject({ name: redis.passwordSecret, key: 'redis-password' });
       if (redis?.tlsCaSecret) {
@@ -147,8 +162,9 @@ describe('the Helm chart (rendered without Helm, validated against the Kubernete
     expect(notes).toContain('Circle is installed as clinic-circle in namespace circle');
     expect(notes).toContain('No Redis is configured');
     expect(notes).toContain('cluster.allowedOrigins is empty');
-    const complete = renderNotes('helm/circle', { redis: { existingSecret: 'r' }, cluster: { allowedOrigins: 'https://a.example.org' }, turn: { host: 'turn.example.org' } });
-    expect(complete).not.toMatch(/No Redis|allowedOrigins is empty|No TURN/);
+    expect(notes).toContain('cluster.tlsSecret is empty');
+    const complete = renderNotes('helm/circle', { redis: { existingSecret: 'r' }, cluster: { allowedOrigins: 'https://a.example.org', tlsSecret: 'wildcard' }, turn: { host: 'turn.example.org' } });
+    expect(complete).not.toMatch(/No Redis|allowedOrigins is empty|tlsSecret is empty|No TURN/);
   });
 
   it('alerts and dashboard use only metrics Circle exports (docs/metrics.md), and the core alerts exist', () => {
