@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { PERMISSIONS, authorize } from '../../src/rooms/permissions.js';
 import { ROLES } from '../../src/protocol/roles.js';
 
-it.each(['docs/protocol.md', 'README.md'])('%s shows exactly the permission table the server enforces', (file) => {
+it.each(['docs/protocol.md'])('%s shows exactly the permission table the server enforces', (file) => {
   const doc = readFileSync(file, 'utf8');
   const table = doc.slice(doc.indexOf('<!-- permissions:start -->'), doc.indexOf('<!-- permissions:end -->'));
   const rows = table
