@@ -98,6 +98,10 @@ function localOperations({ registry, reports, config }: Here) {
       await live(roomId).moderation.muteForAdministrator(participantId);
       return {};
     },
+    endRoom: async (input: unknown) => {
+      const { roomId } = parseInput(api.roomPath, input, 'input');
+      return { ended: await registry.endHereOrInRecord(roomId) };
+    },
     removeParticipant: async (input: unknown) => {
       const { roomId, participantId } = parseInput(api.participantPath, input, 'input');
       live(roomId).moderation.removeForAdministrator(participantId);
@@ -106,7 +110,7 @@ function localOperations({ registry, reports, config }: Here) {
   };
 }
 
-type RoomOperation = Exclude<keyof ReturnType<typeof localOperations>, 'listRooms'>;
+type RoomOperation = Exclude<keyof ReturnType<typeof localOperations>, 'listRooms' | 'endRoom'>;
 
 export interface ClusterReach {
   directory: RoomDirectory;
@@ -148,10 +152,22 @@ export class RoomOperations {
   }
 
   async onRoom(operation: RoomOperation, input: { roomId: string; [field: string]: unknown }): Promise<unknown> {
-    if (!this.registry.get(input.roomId)) {
-      const owner = await this.cluster.directory.owner(input.roomId);
-      if (owner && owner.nodeId !== this.cluster.roster.selfId) return this.cluster.requests.ask(owner.nodeId, operation, input);
-    }
-    return this.here[operation](input);
+    const owner = await this.ownerElsewhere(input.roomId);
+    return owner ? this.cluster.requests.ask(owner, operation, input) : this.here[operation](input);
+  }
+
+  /** Ends a session wherever it runs; `owner` when the node that runs it ended it. */
+  async endRoom(roomId: string): Promise<z.infer<typeof api.endResponse>> {
+    const owner = await this.ownerElsewhere(roomId);
+    if (!owner) return this.here.endRoom({ roomId });
+    await this.cluster.requests.ask(owner, 'endRoom', { roomId });
+    return { ended: 'owner' };
+  }
+
+  /** The node that runs the room, when it is not this one. */
+  private async ownerElsewhere(roomId: string): Promise<string | undefined> {
+    if (this.registry.get(roomId)) return undefined;
+    const owner = await this.cluster.directory.owner(roomId);
+    return owner && owner.nodeId !== this.cluster.roster.selfId ? owner.nodeId : undefined;
   }
 }

@@ -5,13 +5,11 @@ import type { CircleConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import { jsonRoute, parseInput } from './json-route.js';
 import { CircleError } from '../protocol/errors.js';
-import type { SessionReports } from '../reports/session-reports.js';
-import type { RoomRegistry } from '../rooms/room-registry.js';
 import { KeyedBuckets } from '../limits/keyed-buckets.js';
 import { ApiKeys, coversRoom, presentedBearer, requireScope, type ApiGrant, type ApiScope } from './api-keys.js';
 import { openApiDocument } from './openapi.js';
 import type { PhoneBridge } from '../phone/phone-bridge.js';
-import { RoomOperations, type ClusterReach } from './room-operations.js';
+import type { RoomOperations } from './room-operations.js';
 import * as api from './schemas.js';
 
 export interface ApiDeps {
@@ -19,10 +17,8 @@ export interface ApiDeps {
   /** The dial-in bridge, when `phone.enabled`. */
   phone: PhoneBridge | undefined;
   tokens: TokenService;
-  registry: RoomRegistry;
-  reports: SessionReports;
-  /** How this node reaches the others, to serve the whole cluster's rooms. */
-  cluster: ClusterReach;
+  /** The rooms' operations, wherever each room runs. */
+  rooms: RoomOperations;
   logger: Logger;
 }
 
@@ -31,7 +27,7 @@ export interface ApiDeps {
  * session, muting and removing someone; its OpenAPI document at `/api/v1/openapi.json`. Every request but the
  * document's needs one of `api.keys`. Names of participants only when asked for (`?names=true`).
  */
-export function createApiRouter({ config, tokens, registry, reports, cluster, logger, phone }: ApiDeps): Router {
+export function createApiRouter({ config, tokens, rooms, logger, phone }: ApiDeps): Router {
   const router = express.Router();
   const keys = new ApiKeys(config.api.keys);
   const budgets = new KeyedBuckets(config.api.requestsPerMinutePerKey / 60, config.api.requestsPerMinutePerKey);
@@ -48,7 +44,6 @@ export function createApiRouter({ config, tokens, registry, reports, cluster, lo
       }
     };
   const document = openApiDocument();
-  const rooms = new RoomOperations({ registry, reports, config }, cluster);
   const withNames = (req: Request) => parseInput(api.namesQuery, req.query, 'query').names === 'true';
 
   router.get('/openapi.json', (_req, res) => void res.json(document));
@@ -115,7 +110,7 @@ export function createApiRouter({ config, tokens, registry, reports, cluster, lo
   router.post(
     '/rooms/:roomId/end',
     scoped('moderate'),
-    jsonRoute(logger, 'endRoom', async (req) => ({ ended: await registry.endAnywhere(parseInput(api.roomPath, req.params, 'path').roomId) })),
+    jsonRoute(logger, 'endRoom', (req) => rooms.endRoom(parseInput(api.roomPath, req.params, 'path').roomId)),
   );
   router.post(
     '/rooms/:roomId/participants/:participantId/mute',

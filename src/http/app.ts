@@ -11,11 +11,12 @@ import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CircleError } from '../protocol/errors.js';
 import { jsonRoute, parseInput } from '../api/json-route.js';
+import { roomPath } from '../api/schemas.js';
 import { ROLES } from '../protocol/roles.js';
 import type { PhoneBridge } from '../phone/phone-bridge.js';
 import type { SessionReports } from '../reports/session-reports.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
-import type { ClusterReach } from '../api/room-operations.js';
+import { RoomOperations, type ClusterReach } from '../api/room-operations.js';
 
 export interface Readiness {
   ready: boolean;
@@ -141,8 +142,9 @@ export function createInternalApp({ config, metrics, logger, readiness, registry
     }
   });
 
-  // The clinic systems' API, with its own keys (api.keys).
-  app.use('/api/v1', createApiRouter({ config, tokens, registry, reports, cluster, logger, phone }));
+  // The clinic systems' API, with its own keys (api.keys); any node answers for every room.
+  const rooms = new RoomOperations({ registry, reports, config }, cluster);
+  app.use('/api/v1', createApiRouter({ config, tokens, rooms, logger, phone }));
 
   // Administration, for clinic administrators and incident review: the bearer secret, compared in constant time.
   const adminSecret = new ApiKeys([ApiKeys.create('admin', config.admin.bearerSecret)]);
@@ -165,7 +167,7 @@ export function createInternalApp({ config, metrics, logger, readiness, registry
   // Ends a session from any node (a facilitator cannot, or a clinic's system ends sessions on a schedule).
   app.post(
     '/admin/rooms/:roomId/end',
-    jsonRoute(logger, 'adminEnd', async (req) => ({ ended: await registry.endAnywhere(req.params.roomId ?? '') })),
+    jsonRoute(logger, 'adminEnd', (req) => rooms.endRoom(parseInput(roomPath, req.params, 'path').roomId)),
   );
 
   // A phone-only seat (someone without a browser): the same as the server API's POST /api/v1/rooms/{roomId}/dial-in.

@@ -4,7 +4,6 @@ import type { KeyValueStore } from '../store/kv.js';
 import type { RoomDirectory } from '../store/room-directory.js';
 import { RoomSnapshots } from '../store/room-snapshots.js';
 import type { RoomState } from '../store/room-state.js';
-import { parseStored, storedCommand } from '../store/stored-schemas.js';
 import { RoomRecord } from './room-record.js';
 import type { Room } from './room.js';
 
@@ -34,14 +33,10 @@ const durableState = (room: Room): RoomState => ({
   seats: [...room.participants.values()].map((p) => [p.id, p.seat]),
 });
 
-/** Where nodes tell each other to act on a room they run (an administrator's end, from any node). */
-const COMMANDS = 'circle:room-commands';
-
 /**
  * Where rooms run, across nodes: the lease on each room in the directory (claimed before a room opens, renewed
  * while it runs, given up when it closes), `MOVED` for a room another node runs, each room's durable state
- * written through to the shared store and adopted by the next node when its owner dies, and commands between
- * nodes. Alone (in-memory store), every room is this node's and nothing is written.
+ * written through to the shared store and adopted by the next node when its owner dies. Alone (in-memory store), every room is this node's and nothing is written.
  */
 export class Placement {
   private readonly leaseTimer: NodeJS.Timeout;
@@ -105,27 +100,6 @@ export class Placement {
   /** Writes a record of a room that runs nowhere (an administrator ended it). */
   async saveRecord(record: RoomRecord): Promise<void> {
     await this.snapshots.save({ roomId: record.roomId, record: record.toData(), seats: [] });
-  }
-
-  /** Tells the node that runs `roomId` to end it; false when no other node runs it. */
-  async askOwnerToEnd(roomId: string): Promise<boolean> {
-    if (!this.shared.kv.shared) return false;
-    const owner = await this.shared.directory.owner(roomId);
-    if (!owner || owner.nodeId === this.selfId) return false;
-    await this.shared.kv.publish(COMMANDS, JSON.stringify({ roomId, to: owner.nodeId }));
-    return true;
-  }
-
-  /** Another node asks this one to end a room it runs. */
-  onEndRequested(end: (roomId: string) => void): void {
-    this.shared.kv.subscribe(COMMANDS, (message) => {
-      try {
-        const { roomId, to } = parseStored(storedCommand, message, 'room command');
-        if (to === this.selfId) end(roomId);
-      } catch (error) {
-        this.logger.error({ err: (error as Error).message }, 'room command ignored');
-      }
-    });
   }
 
   /** A closed room's final state goes to the shared store and its lease is given up, so any node can take it. */

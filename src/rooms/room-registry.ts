@@ -74,16 +74,18 @@ export class RoomRegistry {
       logger,
       () => this.rooms.values(),
     );
-    this.placement.onEndRequested((roomId) => this.endHere(roomId));
   }
 
   /**
-   * An administrator ends a session, whichever node runs it: here; on its owner, told over the store; or, when it
-   * runs nowhere, in its stored record, so that no one can join it again.
+   * An administrator ends a session that runs here, or, when it runs nowhere, in its stored record, so that no one
+   * can join it again. (A session another node runs is ended there: the server API asks that node.)
    */
-  async endAnywhere(roomId: string): Promise<'here' | 'owner' | 'record'> {
-    if (this.endHere(roomId)) return 'here';
-    if (await this.placement.askOwnerToEnd(roomId)) return 'owner';
+  async endHereOrInRecord(roomId: string): Promise<'here' | 'record'> {
+    const room = this.rooms.get(roomId);
+    if (room) {
+      room.end('admin');
+      return 'here';
+    }
     const record = await this.anyRecord(roomId);
     if (!record) throw new CircleError('NOT_FOUND', 'no such room (or its record has expired)');
     record.end('admin');
@@ -212,13 +214,6 @@ export class RoomRegistry {
     const seated = this.rooms.get(roomId)?.participants.get(participantId);
     if (seated) return seated.connection === 'connected' ? 'connected' : 'held';
     return this.records.get(roomId)?.holdsSeatFor(participantId) ? 'held' : 'gone';
-  }
-
-  private endHere(roomId: string): boolean {
-    const room = this.rooms.get(roomId);
-    if (!room) return false;
-    room.end('admin');
-    return true;
   }
 
   private async roomFor(roomId: string): Promise<Room> {

@@ -93,9 +93,6 @@ export const storedNode = z
 /** A node as other nodes and clients reach it. */
 export type NodeAddress = z.infer<typeof storedNode>;
 
-/** A command from one node to another over the store's pub/sub (an administrator's end). */
-export const storedCommand = z.object({ roomId: opaqueId, to: z.string().min(1).max(128) }).strict();
-
 /** Parses a stored JSON value; anything else fails closed with `STORED_STATE_INVALID` naming only what it was. */
 export function parseStored<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, raw: string, what: string): T {
   let json: unknown;
