@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeys } from '../../src/api/api-keys.js';
 import type { SessionReport } from '../../src/reports/attendance.js';
 import { documentedMetrics, exportedMetrics } from '../helpers/metrics-doc.js';
+import { circlectl } from '../helpers/circlectl.js';
 import { startServerProcess, type ServerProcess } from '../../harness/process.js';
 import { RedisServer } from '../../harness/redis-server.js';
 import { connect, devToken, type TestClient } from '../../harness/signaling.js';
@@ -198,6 +199,11 @@ describe('two nodes and one Redis', () => {
     expect((await api(b, 'PUT', '/sessions/group-8', { maxParticipants: 5 })).body).toMatchObject({ live: true, started: false, settings: { maxParticipants: 5 } });
     expect((await api(a, 'GET', '/sessions/group-8')).body).toMatchObject({ settings: { maxParticipants: 5 } });
     expect((await api(b, 'GET', '/rooms/nowhere')).status).toBe(404);
+    // The CLI calls the same endpoints: pointed at B, it shows and acts on A's room.
+    const shown = await circlectl(['room', 'group-7'], `${b.adminUrl}/api/v1`, API_KEY);
+    expect(JSON.parse(shown.out)).toMatchObject({ roomId: 'group-7', participants: expect.arrayContaining([expect.objectContaining({ participantId: 'ben', muted: true })]) });
+    expect((await circlectl(['mute', 'group-7', 'sol'], `${b.adminUrl}/api/v1`, API_KEY)).code).toBe(0);
+    expect((await api(b, 'GET', '/rooms/group-7')).body).toMatchObject({ participants: expect.arrayContaining([expect.objectContaining({ participantId: 'sol', muted: true })]) });
     // The attendance as it stands, from A's ledger.
     const report = await api<SessionReport>(b, 'GET', '/rooms/group-7/report');
     expect(report.status).toBe(200);

@@ -1,7 +1,6 @@
 // The server API for the clinic's systems, against a real server: API keys (several; one not configured is refused),
 // the OpenAPI document generated from the server's own schemas, tokens that real sockets join with, live rooms
 // (ids; names only when asked), a mute, a removal and an end that reach the participants, and bad input refused.
-import { execFile } from 'node:child_process';
 import { expect, it } from 'vitest';
 import { ApiKeys } from '../../src/api/api-keys.js';
 import { ROLES } from '../../src/protocol/roles.js';
@@ -10,6 +9,7 @@ import { startCircle } from '../../harness/circle.js';
 import { connect, devToken, joinRoom, produceAudio } from '../../harness/signaling.js';
 import { RedisServer } from '../../harness/redis-server.js';
 import { circleSuite } from '../helpers/fixtures.js';
+import { circlectl } from '../helpers/circlectl.js';
 
 const EHR_KEY = 'ehr-key-0123456789abcdef0123456789abcdef';
 const OPS_KEY = 'ops-key-fedcba9876543210fedcba9876543210';
@@ -153,13 +153,8 @@ it('refuses bad input with a clear error and changes nothing', async () => {
 });
 
 it('the operators’ CLI: makes an API key the configuration accepts, mints a token, lists rooms, and fails loudly on a bad key', async () => {
-  const cli = (args: string[], key = EHR_KEY) =>
-    new Promise<{ code: number | null; out: string }>((resolve) => {
-      // As an operator runs it in the project: `npm run -s circlectl -- …` (never fetched from the registry).
-      execFile('npm', ['run', '-s', 'circlectl', '--', ...args], { env: { ...process.env, CIRCLE_API_URL: `${suite.server.adminUrl}/api/v1`, CIRCLE_API_KEY: key } }, (error, stdout) =>
-        resolve({ code: error ? (error.code as number) : 0, out: stdout }),
-      );
-    });
+  // As an operator runs it in the project (never fetched from the registry).
+  const cli = (args: string[], key = EHR_KEY) => circlectl(args, `${suite.server.adminUrl}/api/v1`, key);
   const made = await cli(['api-key', 'scheduler']);
   const { key, configEntry } = JSON.parse(made.out) as { key: string; configEntry: string };
   expect(configEntry).toMatch(/^scheduler:[0-9a-f]{64}:read\+moderate\+mint$/);
