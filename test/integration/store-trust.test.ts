@@ -122,11 +122,13 @@ it('holds no room id, participant id, display name or role in clear, in any key 
     expect(await client.call('join', { token })).toMatchObject({ ok: true });
   }
   await waitUntil(async () => (await sealed.get(`circle:room:${room}:state`)) !== undefined, 5000, 'the room state written');
+  await waitUntil(async () => (await sealed.get(`circle:report:${room}:ledger`)) !== undefined, 5000, 'the attendance ledger written');
   const everything: string[] = [];
   for (const key of await raw.keys('*')) {
     everything.push(key);
     const type = await raw.type(key);
     if (type === 'string') everything.push((await raw.get(key))!);
+    if (type === 'set') everything.push(...(await raw.sMembers(key)));
   }
   const dump = everything.join('\n');
   expect(everything.length).toBeGreaterThan(4);
@@ -135,4 +137,12 @@ it('holds no room id, participant id, display name or role in clear, in any key 
   }
   // Yet the state is all there for a node holding the secret.
   expect(await sealed.get(`circle:room:${room}:state`)).toContain('lead-7');
+  expect(await sealed.get(`circle:report:${room}:ledger`)).toContain('client-7');
+
+  // A request to the node written without the secret (to remove the client) is dropped: the client stays.
+  const channel = `circle:node:${server.circle.directory.self.nodeId}:requests`;
+  const request = { id: '7f0d3c52-1d5e-4c8e-9a51-3a0c2f1b0003', from: 'intruder', operation: 'removeParticipant', input: { roomId: room, participantId: 'client-7' } };
+  expect(await raw.publish(channel, JSON.stringify(request))).toBe(1);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(server.circle.registry.get(room)?.participant('client-7')).toBeDefined();
 });
