@@ -67,6 +67,11 @@ const storedLedger = z
 export class SessionReports {
   /** Ledgers are promised: a session taken over from a dead node first reads what the store kept. */
   private readonly ledgers = new Map<string, Promise<AttendanceLedger>>();
+  /**
+   * Rooms that closed here without ending (a worker's death, a drain, a lease lost), and when: their ledgers are no
+   * longer this node's to write, and the store's copy wins if another node wrote it since.
+   */
+  private readonly closedAt = new Map<string, number>();
   private readonly final = new Map<string, SessionReport>();
   private readonly written = new Map<string, { json: string; at: number }>();
   private readonly timer: NodeJS.Timeout | undefined;
@@ -82,54 +87,71 @@ export class SessionReports {
     this.timer.unref();
   }
 
-  follow(room: { id: string; observer: EventEmitter<RoomObserverEvents> }): void {
-    let ledger = this.ledgers.get(room.id);
-    if (!ledger) {
-      ledger = this.storedLedger(room.id).then((stored) => stored ?? new AttendanceLedger(room.id));
-      keep(this.ledgers, room.id, ledger);
-    }
+  follow(room: { id: string; observer: EventEmitter<RoomObserverEvents>; once(event: 'closed', listener: () => void): unknown }): void {
+    const ledger = this.current(room.id).then((current) => current ?? new AttendanceLedger(room.id));
+    keep(this.ledgers, room.id, ledger);
+    this.closedAt.delete(room.id);
     // Recorded in order, each at the time it happened, once the ledger is there.
-    const kept = ledger;
     room.observer.on('talk', (spoken) => {
       const at = Date.now();
-      void kept.then((l) => l.spoke(spoken, at));
+      void ledger.then((l) => l.spoke(spoken, at));
     });
     room.observer.on('participation', (event) => {
       const at = Date.now();
-      void kept.then((l) => {
+      void ledger.then((l) => {
         l.record(event, at);
         if (event.type === 'session.ended') this.ended(l);
       });
+    });
+    room.once('closed', () => {
+      if (this.ledgers.get(room.id) !== ledger) return; // ended, or followed again since
+      // Written once more as it stands at the close, and no longer from here.
+      void ledger
+        .then((l) => this.write(l))
+        .catch((error: unknown) => this.logger.debug({ err: (error as Error).message }, 'attendance not stored at close'))
+        .finally(() => this.written.delete(room.id));
+      this.closedAt.set(room.id, Date.now());
     });
   }
 
   /** The session's report, from this node or the store: final once it ended, else as it stands (or stood). */
   async anyReport(roomId: string): Promise<SessionReport | undefined> {
-    const here = this.final.get(roomId) ?? (await this.ledgers.get(roomId))?.report();
-    return here ?? (await this.storedLedger(roomId))?.report();
+    return this.final.get(roomId) ?? (await this.current(roomId))?.report();
   }
 
   stop(): void {
     clearInterval(this.timer);
   }
 
+  /**
+   * The newest ledger of a session: this node's while its room is open here; after it closed here (or if it never
+   * ran here), the store's, unless this node's is newer (its last write may have failed).
+   */
+  private async current(roomId: string): Promise<AttendanceLedger | undefined> {
+    const mine = this.ledgers.get(roomId);
+    if (mine && !this.closedAt.has(roomId)) return mine;
+    const stored = await this.storedData(roomId);
+    if (stored && (!mine || stored.savedAt >= this.closedAt.get(roomId)!)) return AttendanceLedger.restore(roomId, stored);
+    return mine;
+  }
+
   private ended(ledger: AttendanceLedger): void {
     const report = ledger.report();
     this.ledgers.delete(ledger.roomId);
+    this.closedAt.delete(ledger.roomId);
     keep(this.final, ledger.roomId, report);
     this.onEnded(report);
     if (!this.storage.kv.shared) return;
-    this.written.delete(ledger.roomId);
-    this.storage.kv
-      .set(ledgerKey(ledger.roomId), JSON.stringify(ledger.toData()), this.storage.retentionMs)
-      .catch((error: unknown) => this.logger.warn({ err: (error as Error).message }, 'final report not stored'));
+    this.write(ledger)
+      .catch((error: unknown) => this.logger.warn({ err: (error as Error).message }, 'final report not stored'))
+      .finally(() => this.written.delete(ledger.roomId));
   }
 
-  private async storedLedger(roomId: string): Promise<AttendanceLedger | undefined> {
+  private async storedData(roomId: string): Promise<LedgerData | undefined> {
     if (!this.storage.kv.shared) return undefined;
     try {
       const stored = await this.storage.kv.get(ledgerKey(roomId));
-      return stored === undefined ? undefined : AttendanceLedger.restore(roomId, parseStored(storedLedger, stored, 'attendance ledger'));
+      return stored === undefined ? undefined : parseStored(storedLedger, stored, 'attendance ledger');
     } catch (error) {
       // Unreadable or unreachable: the session carries on with a new ledger rather than waiting on the store.
       this.logger.warn({ err: (error as Error).message }, 'stored attendance not read; a new ledger starts');
@@ -137,20 +159,22 @@ export class SessionReports {
     }
   }
 
+  /** Writes a ledger if it changed since its last write, or that write is older than the heartbeat. */
+  private async write(ledger: AttendanceLedger): Promise<void> {
+    if (!this.storage.kv.shared) return;
+    const { savedAt, ...rest } = ledger.toData();
+    const json = JSON.stringify(rest);
+    const last = this.written.get(ledger.roomId);
+    if (last?.json === json && savedAt - last.at < this.storage.heartbeatMs) return;
+    await this.storage.kv.set(ledgerKey(ledger.roomId), JSON.stringify({ savedAt, ...rest }), this.storage.retentionMs);
+    this.written.set(ledger.roomId, { json, at: savedAt });
+  }
+
   private async writeChanged(): Promise<void> {
     if (this.writing || !this.storage.kv.available) return;
     this.writing = true;
     try {
-      for (const [roomId, promised] of this.ledgers) {
-        const ledger = await promised;
-        if (ledger.ended) continue;
-        const { savedAt, ...rest } = ledger.toData();
-        const json = JSON.stringify(rest);
-        const last = this.written.get(roomId);
-        if (last?.json === json && savedAt - last.at < this.storage.heartbeatMs) continue;
-        await this.storage.kv.set(ledgerKey(roomId), JSON.stringify({ savedAt, ...rest }), this.storage.retentionMs);
-        this.written.set(roomId, { json, at: savedAt });
-      }
+      for (const [roomId, ledger] of this.ledgers) if (!this.closedAt.has(roomId)) await this.write(await ledger);
     } catch (error) {
       this.logger.debug({ err: (error as Error).message }, 'attendance not stored; retrying');
     } finally {
