@@ -199,6 +199,9 @@ describe('two nodes and one Redis', () => {
     expect((await api(b, 'PUT', '/sessions/group-8', { maxParticipants: 5 })).body).toMatchObject({ live: true, started: false, settings: { maxParticipants: 5 } });
     expect((await api(a, 'GET', '/sessions/group-8')).body).toMatchObject({ settings: { maxParticipants: 5 } });
     expect((await api(b, 'GET', '/rooms/nowhere')).status).toBe(404);
+    // A token minted by B is good on A: every node shares the signing keys.
+    const minted = await api<{ token: string }>(b, 'POST', '/rooms/group-8/tokens', { name: 'Nia', participantId: 'nia' });
+    expect(await (await socketTo(a.url)).call('join', { token: minted.body.token })).toMatchObject({ ok: true });
     // The CLI calls the same endpoints: pointed at B, it shows and acts on A's room.
     const shown = await circlectl(['room', 'group-7'], `${b.adminUrl}/api/v1`, API_KEY);
     expect(JSON.parse(shown.out)).toMatchObject({ roomId: 'group-7', participants: expect.arrayContaining([expect.objectContaining({ participantId: 'ben', muted: true })]) });
