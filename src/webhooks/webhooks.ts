@@ -96,13 +96,12 @@ export class WebhookSender {
     if (!this.enabled) return;
     const id = randomUUID();
     const occurredAt = new Date().toISOString();
-    this.nextSequence().then(
-      (sequence) => this.queued({ id, type, body: JSON.stringify({ id, type, occurredAt, sequence, ...fields }), attempts: 0 }),
-      (error: unknown) => {
+    this.nextSequence()
+      .catch((error: unknown) => {
         this.logger.warn({ webhook: type, err: error }, 'webhook sequence unavailable; sent without one');
-        this.queued({ id, type, body: JSON.stringify({ id, type, occurredAt, ...fields }), attempts: 0 });
-      },
-    );
+        return undefined; // JSON leaves the field out
+      })
+      .then((sequence) => this.queued({ id, type, body: JSON.stringify({ id, type, occurredAt, sequence, ...fields }), attempts: 0 }));
   }
 
   private queued(delivery: Delivery): void {
