@@ -87,20 +87,21 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
   gauge('circle_lobby_waiting', 'Clients waiting in a lobby to be admitted, over all rooms.', [], (c, set) =>
     set({}, c.lobbyWaiting()),
   );
-  gauge('circle_floor_queued_hands', 'Raised hands waiting for the floor, summed over the rooms of this node.', [], (c, set) =>
-    set({}, c.floorQueueLengths().reduce((a, b) => a + b, 0)),
-  );
-  gauge('circle_floor_longest_queue', 'Raised hands waiting for the floor in the room of this node where most wait.', [], (c, set) =>
-    set({}, Math.max(0, ...c.floorQueueLengths())),
-  );
+  /** Raised hands waiting, summed over this node's rooms, and in its room where most wait. */
+  const floorQueues = (c: LiveCounts) => {
+    const lengths = c.floorQueueLengths();
+    return { sum: lengths.reduce((a, b) => a + b, 0), max: Math.max(0, ...lengths) };
+  };
+  gauge('circle_floor_queued_hands', 'Raised hands waiting for the floor, summed over the rooms of this node.', [], (c, set) => set({}, floorQueues(c).sum));
+  gauge('circle_floor_longest_queue', 'Raised hands waiting for the floor in the room of this node where most wait.', [], (c, set) => set({}, floorQueues(c).max));
   gauge(
     'circle_floor_queue_length',
     'Deprecated (removed in the next release): circle_floor_queued_hands and circle_floor_longest_queue, as aggregate sum and max.',
     ['aggregate'],
     (c, set) => {
-      const lengths = c.floorQueueLengths();
-      set({ aggregate: 'sum' }, lengths.reduce((a, b) => a + b, 0));
-      set({ aggregate: 'max' }, Math.max(0, ...lengths));
+      const { sum, max } = floorQueues(c);
+      set({ aggregate: 'sum' }, sum);
+      set({ aggregate: 'max' }, max);
     },
   );
   countsGauge(
@@ -130,6 +131,10 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
   gauge('circle_transports', 'WebRTC transports open on this node (two per participant sending and receiving).', [], (c, set) =>
     set({}, c.transports()),
   );
+  // The workers' usage is asked once per scrape (one IPC round trip per worker), however many metrics read it: the
+  // collectors of one scrape start together and share the request in flight.
+  let usageInFlight: ReturnType<LiveCounts['workerUsage']> | undefined;
+  const workerUsage = (c: LiveCounts) => (usageInFlight ??= c.workerUsage().finally(() => (usageInFlight = undefined)));
   // A counter read whole from the workers at each scrape: reset, then set to what each has used (a replaced worker
   // starts again at 0, which rate() takes for a counter reset).
   new Counter<'worker' | 'mode'>({
@@ -140,7 +145,7 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
     async collect() {
       const counts = live();
       if (!counts) return;
-      const usages = await counts.workerUsage();
+      const usages = await workerUsage(counts);
       this.reset();
       for (const usage of usages) {
         this.inc({ worker: String(usage.index), mode: 'user' }, usage.userSeconds);
@@ -153,14 +158,14 @@ export function createMetrics(live: () => LiveCounts | undefined): Metrics {
     'Deprecated (removed in the next release): circle_worker_cpu_seconds_total, the same values as a gauge.',
     ['worker', 'mode'],
     async (c, set) => {
-      for (const usage of await c.workerUsage()) {
+      for (const usage of await workerUsage(c)) {
         set({ worker: String(usage.index), mode: 'user' }, usage.userSeconds);
         set({ worker: String(usage.index), mode: 'system' }, usage.systemSeconds);
       }
     },
   );
   gauge('circle_worker_max_rss_bytes', 'Peak resident memory of each mediasoup worker, by worker index.', ['worker'], async (c, set) => {
-    for (const usage of await c.workerUsage()) set({ worker: String(usage.index) }, usage.maxRssBytes);
+    for (const usage of await workerUsage(c)) set({ worker: String(usage.index) }, usage.maxRssBytes);
   });
   gauge('circle_store_up', 'Whether the state store answers (1) or not (0); always 1 for the in-memory store.', [], (c, set) =>
     set({}, c.storeUp() ? 1 : 0),
