@@ -62,7 +62,8 @@ export class TokenService {
       const colon = entry.indexOf(':');
       this.keysById.set(entry.slice(0, colon), encode(entry.slice(colon + 1)));
     }
-    this.signingKid = settings.signingKeys[0]?.slice(0, settings.signingKeys[0].indexOf(':'));
+    // The first entry signs (a Map keeps the order entries were added in).
+    this.signingKid = this.keysById.keys().next().value;
   }
 
   /** The key a token's header names; a `kid` Circle does not hold is refused, never tried against another key. */
