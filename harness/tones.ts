@@ -77,12 +77,18 @@ export async function useNoiseMicrophone(page: Page): Promise<void> {
  * The ear's audio-thread half: a Goertzel filter per known tone over the last 1,024 samples (21 ms at 48 kHz,
  * Hann-windowed), evaluated every 256 samples. It runs on the audio rendering thread, so a busy page's main thread does not delay
  * what it hears; each change of the heard set is posted with the time it happened (Date.now() on that thread).
+ *
+ * A click is not a voice: a dropout in playout (a busy machine's underrun) or a track cut off mid-wave is a step in the
+ * signal, whose energy spreads over every frequency, the tones' bins among them, and for one window the page would
+ * seem to hear everyone, itself included. So the ear also listens at guard frequencies no page sends (well away from
+ * every tone); a window with energy there is a transient, reported as such, and the heard set keeps its last value.
  */
 const EAR_WORKLET = `
 class Ear extends AudioWorkletProcessor {
   constructor(options) {
     super();
     this.tones = options.processorOptions.tones;
+    this.guards = options.processorOptions.guards;
     this.window = new Float32Array(1024);
     // A Hann window: without it, a loud tone leaks into the others' bins and every tone seems heard.
     this.weights = this.window.map((_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (this.window.length - 1)));
@@ -100,6 +106,10 @@ class Ear extends AudioWorkletProcessor {
     this.sinceCheck += samples.length;
     if (this.sinceCheck >= 256 && this.filled === this.window.length) {
       this.sinceCheck = 0;
+      if (this.guards.some((hz) => this.amplitude(hz) > 0.005)) {
+        this.port.postMessage({ at: Date.now(), transient: true });
+        return true;
+      }
       const heard = this.tones.filter((hz) => this.amplitude(hz) > 0.005);
       const key = heard.join(',');
       if (key !== this.heard) {
@@ -130,17 +140,22 @@ registerProcessor('ear', Ear);
  * Gives the page an ear for `frequencies`: everything the page receives (every remote audio track, mixed) goes
  * through the worklet above, and the page keeps each change of the heard set with its time (Date.now(), shared by
  * every page on the machine). A tone counts as heard above an amplitude of 0.005 (-46 dBFS; each page sends 0.25).
+ * The guards sit 200 Hz below the lowest tone and 300 Hz above the highest: a tone's leak through the Hann window is
+ * below -50 dB there, far under the threshold, while a step's energy is well above it.
  */
 export async function installEar(page: Page, frequencies: number[]): Promise<void> {
+  const guards = [Math.min(...frequencies) - 200, Math.max(...frequencies) + 300];
   await page.evaluate(
-    async (tones: number[], workletSource: string) => {
+    async (tones: number[], guards: number[], workletSource: string) => {
       type Remote = { consumerId: string; kind: string; track: MediaStreamTrack };
       const client = (window as unknown as { circle: { client: { remoteTracks: Map<string, Remote>; on(e: string, f: (r: Remote) => void): void } } }).circle.client;
       const context = new AudioContext();
       await context.audioWorklet.addModule(URL.createObjectURL(new Blob([workletSource], { type: 'text/javascript' })));
-      const ear = new AudioWorkletNode(context, 'ear', { numberOfInputs: 1, numberOfOutputs: 0, channelCount: 1, channelCountMode: 'explicit', processorOptions: { tones } });
+      const ear = new AudioWorkletNode(context, 'ear', { numberOfInputs: 1, numberOfOutputs: 0, channelCount: 1, channelCountMode: 'explicit', processorOptions: { tones, guards } });
       const changes: { at: number; heard: number[] }[] = [{ at: Date.now(), heard: [] }];
-      ear.port.onmessage = (event: MessageEvent<{ at: number; heard: number[] }>) => void changes.push(event.data);
+      const transientsAt: number[] = [];
+      ear.port.onmessage = (event: MessageEvent<{ at: number; heard: number[] } | { at: number; transient: true }>) =>
+        void ('transient' in event.data ? transientsAt.push(event.data.at) : changes.push(event.data));
       const sources = new Map<string, MediaStreamAudioSourceNode>();
       const add = (remote: Remote) => {
         if (remote.kind !== 'audio' || sources.has(remote.consumerId)) return;
@@ -156,9 +171,10 @@ export async function installEar(page: Page, frequencies: number[]): Promise<voi
         sources.delete(remote.consumerId);
       });
       for (const remote of client.remoteTracks.values()) add(remote);
-      Object.assign(window, { ear: { changes, removedAt } });
+      Object.assign(window, { ear: { changes, removedAt, transientsAt } });
     },
     frequencies,
+    guards,
     EAR_WORKLET,
   );
 }
@@ -184,14 +200,21 @@ export const settledOn = (page: Page, since: number, expected: number[]): Promis
   );
 
 /**
- * For a failing test to show, in ms after `since`: every change of what the page hears (on the audio thread), and
- * when the page's main thread took each remote track away.
+ * For a failing test to show, in ms after `since`: every change of what the page hears (on the audio thread), when
+ * the page's main thread took each remote track away, and each window the ear set aside as a transient.
  */
-export const changesSince = (page: Page, since: number): Promise<{ heard: [number, number[]][]; removed: number[] }> =>
+export const changesSince = (
+  page: Page,
+  since: number,
+): Promise<{ heard: [number, number[]][]; removed: number[]; transients: number[] }> =>
   page.evaluate((from: number) => {
-    const { changes, removedAt } = (window as unknown as { ear: { changes: { at: number; heard: number[] }[]; removedAt: number[] } }).ear;
+    const { changes, removedAt, transientsAt } = (
+      window as unknown as { ear: { changes: { at: number; heard: number[] }[]; removedAt: number[]; transientsAt: number[] } }
+    ).ear;
+    const after = (times: number[]) => times.filter((at) => at >= from).map((at) => at - from);
     return {
       heard: changes.filter((c) => c.at >= from).map((c): [number, number[]] => [c.at - from, c.heard]),
-      removed: removedAt.filter((at) => at >= from).map((at) => at - from),
+      removed: after(removedAt),
+      transients: after(transientsAt),
     };
   }, since);

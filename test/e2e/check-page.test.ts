@@ -1,6 +1,6 @@
 // The pre-session check page in Chromium, its media through the weak-link relay: on a clean link it says "Ready for
 // video"; with 25% of the packets lost each way it says "Audio only recommended" and what to try.
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import { joinFromDemo, waitUntil } from '../../harness/browser.js';
 import { mediaUfrags } from '../../harness/weak-link.js';
@@ -8,14 +8,8 @@ import type { CheckResult } from '../../src/client/connection-check.js';
 import { weakLinkSuite } from '../helpers/fixtures.js';
 
 const suite = weakLinkSuite();
-const pages: Page[] = [];
-afterAll(async () => {
-  for (const page of pages) await page.close().catch(() => undefined);
-});
-
 async function checkPage(): Promise<Page> {
   const page = await suite.browser.newPage();
-  pages.push(page);
   await page.goto(`${suite.server.url}/check`, { waitUntil: 'load' });
   return page;
 }
@@ -57,7 +51,6 @@ it('with 25% loss each way the check page says "Audio only recommended" and what
 it("a client waiting to be admitted is checked quietly, and the facilitator's lobby list shows the verdict", async () => {
   const fran = await joinFromDemo(suite.browser, suite.server.url, 'lobby-check-e2e', 'Fran', 'facilitator', { video: false });
   const walt = await joinFromDemo(suite.browser, suite.server.url, 'lobby-check-e2e', 'Walt', 'client', { video: true });
-  pages.push(fran, walt);
   expect(await walt.evaluate(() => (window as unknown as { circle: { client: { state: string } } }).circle.client.state)).toBe('waiting');
   // The verdict itself is the check's measurement of this machine's loopback (a busy CI machine can measure too little
   // for video); what this shows is that the waiting client's verdict and path reach the facilitator's list.

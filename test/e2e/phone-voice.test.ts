@@ -12,11 +12,9 @@ const suite = browserSuite({ rooms: { requireAdmission: false }, phone: { rtpTim
 const FRAN = 440;
 const ANA = 830;
 const PHONE = 1000;
-const pages: Page[] = [];
 let caller: SipCaller | undefined;
 afterAll(async () => {
   caller?.close();
-  for (const page of pages) await page.close().catch(() => undefined);
 });
 
 const shown = (page: Page, selector: string) =>
@@ -28,7 +26,6 @@ const shown = (page: Page, selector: string) =>
 it("Ana calls in while her browser is connected: the room hears her phone and not her browser's microphone, her browser plays nothing and keeps sending video; when the line dies her browser has its voice back", async () => {
   const fran = await joinFromDemo(suite.browser, suite.server.url, 'phone-voice', 'Fran', 'facilitator', { video: false, toneHz: FRAN });
   const ana = await joinFromDemo(suite.browser, suite.server.url, 'phone-voice', 'Ana', 'client', { video: true, toneHz: ANA });
-  pages.push(fran, ana);
   const anaId = await participantIdOf(ana);
   await installEar(fran, [FRAN, ANA, PHONE]);
   await installEar(ana, [FRAN, ANA, PHONE]);

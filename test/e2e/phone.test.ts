@@ -1,7 +1,6 @@
 // Dial-in heard as people hear it: Chromium pages whose microphones are tones, each with an ear (harness/tones.ts),
 // and a caller placed by Debian's sipp whose audio is a tone of its own, analysed in Node as the phone hears it.
 import { afterAll, expect, it } from 'vitest';
-import type { Page } from 'puppeteer-core';
 import { joinFromDemo, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
 import { SipCaller } from '../../harness/sip-caller.js';
 import { heardTones, installEar } from '../../harness/tones.js';
@@ -11,17 +10,14 @@ const suite = browserSuite({ rooms: { requireAdmission: false }, sessions: { res
 const FRAN = 440;
 const ANA = 830;
 const PHONE = 1000;
-const pages: Page[] = [];
 let caller: SipCaller | undefined;
 afterAll(async () => {
   caller?.close();
-  for (const page of pages) await page.close().catch(() => undefined);
 });
 
 it("Ana's browser drops, she calls in with the PIN it showed: her held seat, no leave seen; the room hears her phone's tone and she hears the room, not herself", async () => {
   const fran = await joinFromDemo(suite.browser, suite.server.url, 'phone-e2e', 'Fran', 'facilitator', { video: false, toneHz: FRAN });
   const ana = await joinFromDemo(suite.browser, suite.server.url, 'phone-e2e', 'Ana', 'client', { video: false, toneHz: ANA });
-  pages.push(fran, ana);
   const anaId = await participantIdOf(ana);
   await installEar(fran, [FRAN, ANA, PHONE]);
   await waitUntil(async () => (await heardTones(fran)).join() === String(ANA), 20_000, 'Fran hearing Ana');
@@ -64,7 +60,6 @@ it("Ana's browser drops, she calls in with the PIN it showed: her held seat, no 
 it('with her page open, a call keying Ana’s PIN is asked about on her page first: nothing is heard until she says yes, then the phone carries her voice', async () => {
   const fran = await joinFromDemo(suite.browser, suite.server.url, 'phone-ask-e2e', 'Fran', 'facilitator', { video: false, toneHz: FRAN });
   const ana = await joinFromDemo(suite.browser, suite.server.url, 'phone-ask-e2e', 'Ana', 'client', { video: false, toneHz: ANA });
-  pages.push(fran, ana);
   const anaId = await participantIdOf(ana);
   await installEar(fran, [FRAN, ANA, PHONE]);
   await waitUntil(async () => (await heardTones(fran)).join() === String(ANA), 20_000, 'Fran hearing Ana');

@@ -9,7 +9,8 @@ import { joinFromDemo, participantIdOf, sdk, waitUntil } from '../../harness/bro
 import { changesSince, settledOn, heardTones, installEar } from '../../harness/tones.js';
 import { browserSuite } from '../helpers/fixtures.js';
 
-const suite = browserSuite({ rooms: { requireAdmission: false } });
+// The second test goes on with the first one's pages.
+const suite = browserSuite({ rooms: { requireAdmission: false } }, { pagesLast: 'file' });
 const TONES = { Fran: 440, Cole: 620, Ana: 830, Ben: 1050, Carl: 1290 } as const;
 type Name = keyof typeof TONES;
 const NAMES = Object.keys(TONES) as Name[];

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { mergeDeep, type JsonObject } from '../../src/config/load.js';
+import type { Page } from 'puppeteer-core';
 import { launchBrowser } from '../../harness/browser.js';
 import { startCircle, type RunningCircle } from '../../harness/circle.js';
 import { joinRoom, type Seated, type TestClient } from '../../harness/signaling.js';
@@ -36,13 +37,24 @@ export function circleSuite(overrides: JsonObject = {}) {
   };
 }
 
-/** A real Circle and Debian's Chromium for one test file. */
-export function browserSuite(overrides: JsonObject = {}) {
+/**
+ * A real Circle and Debian's Chromium for one test file. Every page a test opens is closed after it: a page left
+ * open goes on sending and receiving audio and video, and on a 2-core machine the next test then measures a busy
+ * machine. `pagesLast: 'file'` keeps them for the file's later tests instead (closed with the browser).
+ */
+export function browserSuite(overrides: JsonObject = {}, { pagesLast = 'test' }: { pagesLast?: 'test' | 'file' } = {}) {
   let server: RunningCircle | undefined;
   let chromium: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+  let pagesAtLaunch = new Set<Page>();
   beforeAll(async () => {
     server = await startCircle(overrides);
     chromium = await launchBrowser();
+    pagesAtLaunch = new Set(await chromium.browser.pages());
+  });
+  afterEach(async () => {
+    if (pagesLast === 'file' || !chromium) return;
+    const opened = (await chromium.browser.pages()).filter((page) => !pagesAtLaunch.has(page) && !page.isClosed());
+    await Promise.all(opened.map((page) => page.close().catch(() => undefined)));
   });
   afterAll(async () => {
     await chromium?.close();
