@@ -4,6 +4,7 @@ import type { Logger } from '../logging/logger.js';
 import type { RoomObserverEvents } from '../rooms/room-port.js';
 import type { KeyValueStore } from '../store/kv.js';
 import { parseStored } from '../store/stored-schemas.js';
+import { WriteThrough } from '../store/write-through.js';
 import { AttendanceLedger, type LedgerData, type SessionReport } from './attendance.js';
 
 /** Sessions whose reports are kept in memory, live or ended; past it the oldest is let go of (the store keeps its own). */
@@ -73,17 +74,20 @@ export class SessionReports {
    */
   private readonly closedAt = new Map<string, number>();
   private readonly final = new Map<string, SessionReport>();
-  private readonly written = new Map<string, { json: string; at: number }>();
+  private readonly writes: WriteThrough;
   private readonly timer: NodeJS.Timeout | undefined;
-  private writing = false;
 
   constructor(
     private readonly onEnded: (report: SessionReport) => void,
     private readonly storage: ReportStorage,
     private readonly logger: Logger,
   ) {
+    this.writes = new WriteThrough(storage.kv, 'attendance', logger, storage.heartbeatMs);
     if (!storage.kv.shared) return;
-    this.timer = setInterval(() => void this.writeChanged(), storage.intervalMs);
+    const writeOpenLedgers = async () => {
+      for (const [roomId, ledger] of this.ledgers) if (!this.closedAt.has(roomId)) await this.write(await ledger);
+    };
+    this.timer = setInterval(() => void this.writes.pass(writeOpenLedgers), storage.intervalMs);
     this.timer.unref();
   }
 
@@ -109,7 +113,7 @@ export class SessionReports {
       void ledger
         .then((l) => this.write(l))
         .catch((error: unknown) => this.logger.debug({ err: (error as Error).message }, 'attendance not stored at close'))
-        .finally(() => this.written.delete(room.id));
+        .finally(() => this.writes.forget(ledgerKey(room.id)));
       this.closedAt.set(room.id, Date.now());
     });
   }
@@ -144,7 +148,7 @@ export class SessionReports {
     if (!this.storage.kv.shared) return;
     this.write(ledger)
       .catch((error: unknown) => this.logger.warn({ err: (error as Error).message }, 'final report not stored'))
-      .finally(() => this.written.delete(ledger.roomId));
+      .finally(() => this.writes.forget(ledgerKey(ledger.roomId)));
   }
 
   private async storedData(roomId: string): Promise<LedgerData | undefined> {
@@ -163,23 +167,7 @@ export class SessionReports {
   private async write(ledger: AttendanceLedger): Promise<void> {
     if (!this.storage.kv.shared) return;
     const { savedAt, ...rest } = ledger.toData();
-    const json = JSON.stringify(rest);
-    const last = this.written.get(ledger.roomId);
-    if (last?.json === json && savedAt - last.at < this.storage.heartbeatMs) return;
-    await this.storage.kv.set(ledgerKey(ledger.roomId), JSON.stringify({ savedAt, ...rest }), this.storage.retentionMs);
-    this.written.set(ledger.roomId, { json, at: savedAt });
-  }
-
-  private async writeChanged(): Promise<void> {
-    if (this.writing || !this.storage.kv.available) return;
-    this.writing = true;
-    try {
-      for (const [roomId, ledger] of this.ledgers) if (!this.closedAt.has(roomId)) await this.write(await ledger);
-    } catch (error) {
-      this.logger.debug({ err: (error as Error).message }, 'attendance not stored; retrying');
-    } finally {
-      this.writing = false;
-    }
+    await this.writes.write(ledgerKey(ledger.roomId), JSON.stringify(rest), this.storage.retentionMs, JSON.stringify({ savedAt, ...rest }));
   }
 }
 

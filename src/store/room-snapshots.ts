@@ -2,6 +2,7 @@ import type { Logger } from '../logging/logger.js';
 import type { KeyValueStore } from './kv.js';
 import type { RoomState } from './room-state.js';
 import { parseStored, storedRoomState } from './stored-schemas.js';
+import { WriteThrough } from './write-through.js';
 
 export interface SnapshotSettings {
   intervalMs: number;
@@ -18,20 +19,22 @@ const keyOf = (roomId: string) => `circle:room:${roomId}:state`;
  * lost it). Another node restores a room from here when this one dies.
  */
 export class RoomSnapshots {
-  private readonly saved = new Map<string, string>();
+  private readonly writes: WriteThrough;
   private readonly timer: NodeJS.Timeout | undefined;
-  private saving = false;
 
   constructor(
     private readonly kv: KeyValueStore,
     private readonly settings: SnapshotSettings,
-    private readonly openRooms: () => Iterable<RoomState>,
-    private readonly logger: Logger,
+    openRooms: () => Iterable<RoomState>,
+    logger: Logger,
   ) {
+    this.writes = new WriteThrough(kv, 'room state', logger);
     if (!kv.shared) return; // one node: the registry's own records are the state
-    this.timer = setInterval(() => void this.saveChanged(), settings.intervalMs);
+    const saveOpenRooms = async () => {
+      for (const state of openRooms()) await this.save(state);
+    };
+    this.timer = setInterval(() => void this.writes.pass(saveOpenRooms), settings.intervalMs);
     this.timer.unref();
-    kv.on('availability', (available) => available && this.saved.clear());
   }
 
   /** A room's stored state, if the shared store has one. */
@@ -44,30 +47,15 @@ export class RoomSnapshots {
   /** Writes a room's state (of a room open here, or of one that runs nowhere) if it changed since its last write. */
   async save({ roomId, record, seats }: RoomState): Promise<void> {
     if (!this.kv.shared) return;
-    const json = JSON.stringify({ record, seats });
-    if (this.saved.get(roomId) === json) return;
-    await this.kv.set(keyOf(roomId), json, this.settings.retentionMs);
-    this.saved.set(roomId, json);
+    await this.writes.write(keyOf(roomId), JSON.stringify({ record, seats }), this.settings.retentionMs);
   }
 
   /** A room closed here: its last written state is no longer needed to skip unchanged writes. */
   forget(roomId: string): void {
-    this.saved.delete(roomId);
+    this.writes.forget(keyOf(roomId));
   }
 
   stop(): void {
     clearInterval(this.timer);
-  }
-
-  private async saveChanged(): Promise<void> {
-    if (this.saving || !this.kv.available) return;
-    this.saving = true;
-    try {
-      for (const state of this.openRooms()) await this.save(state);
-    } catch (error) {
-      this.logger.debug({ err: (error as Error).message }, 'room state not saved; retrying');
-    } finally {
-      this.saving = false;
-    }
   }
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Logger } from '../logging/logger.js';
 import type { KeyValueStore } from '../store/kv.js';
 import { parseStored } from '../store/stored-schemas.js';
+import { WriteThrough } from '../store/write-through.js';
 import type { Delivery, WebhookSender } from './webhooks.js';
 
 const outboxKey = (nodeId: string) => `circle:webhooks:outbox:${nodeId}`;
@@ -19,10 +20,9 @@ const storedOutbox = z
  * restart. Alone (in-memory store) the queue lives and dies with the process.
  */
 export class WebhookOutbox {
+  private readonly writes: WriteThrough;
   private readonly timer: NodeJS.Timeout | undefined;
   private restored = false;
-  private written = '[]';
-  private writing = false;
 
   constructor(
     private readonly kv: KeyValueStore,
@@ -31,11 +31,10 @@ export class WebhookOutbox {
     private readonly sender: Pick<WebhookSender, 'undelivered' | 'adopt'>,
     private readonly logger: Logger,
   ) {
+    this.writes = new WriteThrough(kv, 'webhook outbox', logger);
     if (!kv.shared) return;
     this.timer = setInterval(() => void this.flush(), intervalMs);
     this.timer.unref();
-    // A restarted Redis may have lost the outbox: it is written afresh.
-    kv.on('availability', (available) => available && (this.written = ''));
   }
 
   /** Delivers what a departed node left undelivered from here; throws (to be tried again) if the store fails. */
@@ -55,24 +54,16 @@ export class WebhookOutbox {
   }
 
   /** Writes the outbox if it changed since the last write. */
-  async flush(): Promise<void> {
-    if (this.writing || !this.kv.available) return;
-    this.writing = true;
-    try {
+  flush(): Promise<void> {
+    return this.writes.pass(async () => {
       if (!this.restored) {
         await this.takeOver(this.nodeId);
         this.restored = true;
       }
-      const json = JSON.stringify(this.sender.undelivered());
-      if (json === this.written) return;
-      if (json === '[]') await this.kv.del(outboxKey(this.nodeId));
-      else await this.kv.set(outboxKey(this.nodeId), json, OUTBOX_LIFETIME_MS);
-      this.written = json;
-    } catch (error) {
-      this.logger.debug({ err: (error as Error).message }, 'webhook outbox not written; retrying');
-    } finally {
-      this.writing = false;
-    }
+      const undelivered = this.sender.undelivered();
+      // Nothing left to deliver: no outbox at all, rather than an empty one.
+      await this.writes.write(outboxKey(this.nodeId), undelivered.length ? JSON.stringify(undelivered) : undefined, OUTBOX_LIFETIME_MS);
+    });
   }
 
   stop(): void {
