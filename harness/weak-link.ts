@@ -1,7 +1,13 @@
-import dgram from 'node:dgram';
+import { once } from 'node:events';
 import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { build } from 'esbuild';
 import type { ParticipantMedia } from '../src/media/participant-media.js';
 import type { Room } from '../src/rooms/room.js';
+import type { Impairment, RelayCommand } from './udp-relay-thread.js';
+
+export { stunServerUfrag, type Impairment } from './udp-relay-thread.js';
 
 /**
  * The ICE username fragments of a participant's transports at the SFU (both, or one direction's): how the relay
@@ -20,138 +26,50 @@ export function mediaUfrags(media: ParticipantMedia, only?: 'send' | 'recv'): st
   });
 }
 
-/** Impairments of one direction of a link. All live-adjustable. */
-export interface Impairment {
-  /** 0..1: share of packets dropped. */
-  loss: number;
-  delayMs: number;
-  /** Extra random delay, 0..jitterMs, per packet. */
-  jitterMs: number;
-  /** Bits per second; 0 for no cap. Packets over the cap (with a 200 ms queue) are dropped. */
-  rateBps: number;
-  /** Everything dropped. */
-  blackout: boolean;
-}
-
-const clear = (): Impairment => ({ loss: 0, delayMs: 0, jitterMs: 0, rateBps: 0, blackout: false });
-
-/** One direction's shaping: decides per packet whether to drop it and how long to hold it. */
-class Shaper {
-  impairment: Impairment = clear();
-  private queueFreeAt = 0;
-
-  /** Milliseconds to hold the packet, or undefined to drop it. */
-  admit(bytes: number): number | undefined {
-    const { loss, delayMs, jitterMs, rateBps, blackout } = this.impairment;
-    if (blackout || Math.random() < loss) return undefined;
-    let hold = delayMs + Math.random() * jitterMs;
-    if (rateBps > 0) {
-      const now = performance.now();
-      const start = Math.max(now, this.queueFreeAt);
-      if (start - now > 200) return undefined; // the bottleneck's queue is full
-      this.queueFreeAt = start + ((bytes * 8) / rateBps) * 1000;
-      hold += this.queueFreeAt - now;
-    }
-    return hold;
-  }
-}
-
-/** The server's ICE username fragment in a STUN binding request from a client (USERNAME is `server:client`). */
-export function stunServerUfrag(packet: Buffer): string | undefined {
-  if (packet.length < 20 || packet.readUInt16BE(0) !== 0x0001 || packet.readUInt32BE(4) !== 0x2112a442) return undefined;
-  for (let offset = 20; offset + 4 <= packet.length; ) {
-    const type = packet.readUInt16BE(offset);
-    const length = packet.readUInt16BE(offset + 2);
-    if (type === 0x0006) return packet.toString('utf8', offset + 4, offset + 4 + length).split(':')[0];
-    offset += 4 + Math.ceil(length / 4) * 4;
-  }
-  return undefined;
-}
-
-interface Client {
-  socket: dgram.Socket;
-  ufrag?: string;
-  uplink: Shaper;
-  downlink: Shaper;
-}
-
 /**
  * A weak link for media: a UDP relay that listens where the SFU's candidates are announced (`relayIp`, same
  * port) and forwards to where the SFU really listens, one relay socket per client address. Impairments are set
  * per ICE username fragment of the SFU's transports, so a test impairs one participant and no one else.
- * `sch_netem` is not available here; this is the harness's own.
+ * `sch_netem` is not available here; this is the harness's own. It runs on a thread of its own
+ * (harness/udp-relay-thread.ts, bundled by esbuild when the relay starts); each change is in force once its promise
+ * settles, which takes well under a millisecond.
  */
 export class UdpRelay {
-  private readonly front = dgram.createSocket('udp4');
-  private readonly clients = new Map<string, Client>();
-  private readonly rules = new Map<string, { uplink: Impairment; downlink: Impairment }>();
-  private closed = false;
-
-  private constructor(private readonly target: { ip: string; port: number }) {}
+  private constructor(private readonly thread: Worker) {}
 
   static async start(relayIp: string, target: { ip: string; port: number }): Promise<UdpRelay> {
-    const relay = new UdpRelay(target);
-    relay.front.on('message', (packet, from) => relay.fromClient(packet, from));
-    await new Promise<void>((resolve) => relay.front.bind(target.port, relayIp, resolve));
-    return relay;
+    const bundled = await build({
+      entryPoints: [fileURLToPath(new URL('./udp-relay-thread.ts', import.meta.url))],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      write: false,
+      logLevel: 'warning',
+    });
+    const thread = new Worker(bundled.outputFiles[0]!.text, { eval: true, workerData: { relay: { relayIp, target } } });
+    const [first] = (await once(thread, 'message')) as [string];
+    if (first !== 'ready') throw new Error('the relay thread did not start');
+    return new UdpRelay(thread);
   }
 
   /** Impairs the traffic of the SFU transports with these ICE username fragments, in one or both directions. */
-  impair(ufrags: string[], direction: 'uplink' | 'downlink' | 'both', impairment: Partial<Impairment>): void {
-    for (const ufrag of ufrags) {
-      const rule = this.rules.get(ufrag) ?? { uplink: clear(), downlink: clear() };
-      for (const side of direction === 'both' ? (['uplink', 'downlink'] as const) : [direction]) {
-        rule[side] = { ...rule[side], ...impairment };
-      }
-      this.rules.set(ufrag, rule);
-    }
-    this.applyRules();
+  impair(ufrags: string[], direction: 'uplink' | 'downlink' | 'both', impairment: Partial<Impairment>): Promise<void> {
+    return this.send({ type: 'impair', ufrags, direction, impairment });
   }
 
-  reset(): void {
-    this.rules.clear();
-    this.applyRules();
+  reset(): Promise<void> {
+    return this.send({ type: 'reset' });
   }
 
-  close(): void {
-    this.closed = true;
-    this.front.close();
-    for (const client of this.clients.values()) client.socket.close();
+  async close(): Promise<void> {
+    await this.send({ type: 'close' });
+    await this.thread.terminate();
   }
 
-  private applyRules(): void {
-    for (const client of this.clients.values()) {
-      const rule = client.ufrag ? this.rules.get(client.ufrag) : undefined;
-      client.uplink.impairment = rule?.uplink ?? clear();
-      client.downlink.impairment = rule?.downlink ?? clear();
-    }
-  }
-
-  private fromClient(packet: Buffer, from: dgram.RemoteInfo): void {
-    const key = `${from.address}:${from.port}`;
-    let client = this.clients.get(key);
-    if (!client) {
-      const socket = dgram.createSocket('udp4');
-      socket.bind(0, '127.0.0.1');
-      client = { socket, uplink: new Shaper(), downlink: new Shaper() };
-      const known = client;
-      socket.on('message', (reply) => this.forward(known.downlink, reply, () => this.front.send(reply, from.port, from.address)));
-      this.clients.set(key, client);
-    }
-    const ufrag = stunServerUfrag(packet);
-    if (ufrag && ufrag !== client.ufrag) {
-      client.ufrag = ufrag;
-      this.applyRules();
-    }
-    const out = client.socket;
-    this.forward(client.uplink, packet, () => out.send(packet, this.target.port, this.target.ip));
-  }
-
-  private forward(shaper: Shaper, packet: Buffer, send: () => void): void {
-    const hold = shaper.admit(packet.length);
-    if (hold === undefined) return;
-    if (hold <= 0) send();
-    else setTimeout(() => this.closed || send(), hold); // a packet still queued when the relay closes is dropped
+  private async send(command: RelayCommand): Promise<void> {
+    const done = once(this.thread, 'message');
+    this.thread.postMessage(command);
+    await done;
   }
 }
 

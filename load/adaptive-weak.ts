@@ -121,7 +121,7 @@ async function measure(adaptive: boolean) {
       const cap = () => relay.impair(transportUfrags(room, id, 'recv'), 'downlink', { rateBps: CAP_BPS });
       if (capped) {
         await waitUntil(async () => transportUfrags(room, id, 'recv').length === 1, 30_000, 'the page’s receive transport');
-        cap();
+        await cap();
       }
       await answerCheckIn(page);
       const videos = () => [...room.participants.get(id)!.media.consumers.values()].filter((c) => c.kind === 'video');
@@ -134,7 +134,7 @@ async function measure(adaptive: boolean) {
     // A client on a clean link: the grid, then the link halving under it.
     const cleanClient = await arrive('Clean', false);
     const clean = await observe(cleanClient, speakerId);
-    cleanClient.cap();
+    await cleanClient.cap();
     const capFalls = await observe(cleanClient, speakerId);
     await cleanClient.page.close();
     // A client on a weak link from the start: the grid, then speaker view.
@@ -150,7 +150,7 @@ async function measure(adaptive: boolean) {
     clock.stop();
     for (const bot of bots) bot.close();
     await chromium.close();
-    relay.close();
+    await relay.close();
     await server.stop();
   }
 }

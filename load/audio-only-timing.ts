@@ -52,12 +52,12 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 3000)); // settle: bandwidth estimate and layers up
 
     const ufrags = transportUfrags(room, clientId, DIRECTION === 'downlink' ? 'recv' : 'send');
-    relay.impair(ufrags, DIRECTION, IMPAIRMENT);
+    await relay.impair(ufrags, DIRECTION, IMPAIRMENT);
     const onset = performance.now();
     await waitUntil(async () => videoItems().every((v) => v.paused), 60_000, 'audio-only');
     toAudioOnly.push(sinceMs(onset));
     await new Promise((resolve) => setTimeout(resolve, HOLD_MS));
-    relay.reset();
+    await relay.reset();
     const lifted = performance.now();
     await waitUntil(async () => videoItems().every((v) => !v.paused), 120_000, 'video back');
     toVideo.push(sinceMs(lifted));
@@ -91,6 +91,6 @@ Runs, recovery (ms): ${toVideo.join(', ')}
   );
 } finally {
   await chromium.close();
-  relay.close();
+  await relay.close();
   await server.stop();
 }

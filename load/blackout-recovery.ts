@@ -38,11 +38,11 @@ try {
     await sdk(facilitator, 'admit', clientId);
     await waitUntil(async () => (await audioFrom(facilitator, clientId)) > 0, 15_000, 'audio before the blackout');
 
-    relay.impair(transportUfrags(server.circle.registry.get(room)!, clientId), 'both', { blackout: true });
+    await relay.impair(transportUfrags(server.circle.registry.get(room)!, clientId), 'both', { blackout: true });
     proxy.setBlackout(true);
     await new Promise((resolve) => setTimeout(resolve, BLACKOUT_MS));
     const silent = await audioFrom(facilitator, clientId);
-    relay.reset();
+    await relay.reset();
     proxy.setBlackout(false);
     const back = performance.now();
     await waitUntil(async () => (await audioFrom(facilitator, clientId)) > silent, 30_000, 'audio after the blackout');
@@ -65,7 +65,7 @@ Runs (s): ${seconds.join(', ')}
   );
 } finally {
   await chromium.close();
-  relay.close();
+  await relay.close();
   proxy.close();
   await server.stop();
 }

@@ -22,7 +22,7 @@ it('on a capped downlink the speaker is sent larger, every other face at the sma
   const weakId = await participantIdOf(page);
   const room = suite.server.circle.registry.get('budget')!;
   await waitUntil(async () => transportUfrags(room, weakId, 'recv').length === 1, 20_000, 'the page’s receive transport');
-  suite.relay.impair(transportUfrags(room, weakId, 'recv'), 'downlink', { rateBps: CAP_BPS });
+  await suite.relay.impair(transportUfrags(room, weakId, 'recv'), 'downlink', { rateBps: CAP_BPS });
   await answerCheckIn(page);
 
   // Ben speaks: the floor and the spotlight. The page shows him large (speaker view at 1280×800: a tile ~700 px wide
@@ -54,6 +54,8 @@ it('on a capped downlink the speaker is sent larger, every other face at the sma
       audioOnly: seat().link.audioOnly !== null,
     });
   }
+  console.log('each second at the page: video flowing, Ben\'s layer, others at the smallest, someone slowed, audio-only');
+  for (const s of samples) console.log(`  ${s.flowing} ${s.benLayer} ${s.othersSmallest} ${s.someoneSlowed} ${s.audioOnly}`);
   // Never audio-only, and the speaker never dropped. When the estimate dips for a second, the thumbnail of whoever
   // spoke longest ago may be dropped, by design; every face comes back and flows most of the time.
   expect(samples.every((s) => !s.audioOnly && s.benLayer >= 0)).toBe(true);

@@ -44,7 +44,7 @@ it('downlink at 25% loss and 200 kbit/s: video paused within 10 s, audio goes on
   const { pages, ids, room, seat, videoConsumers } = await groupOfThree('weak-downlink');
   const enteredBefore = await transitions('to-audio-only', 'downlink');
 
-  suite.relay.impair(transportUfrags(room, ids.weak, 'recv'), 'downlink', { loss: 0.25, rateBps: 200_000 });
+  await suite.relay.impair(transportUfrags(room, ids.weak, 'recv'), 'downlink', { loss: 0.25, rateBps: 200_000 });
   const onset = Date.now();
   await waitUntil(async () => videoConsumers(ids.weak).every((c) => c.paused), 10_000, "the weak client's video consumers paused");
   const toAudioOnly = (Date.now() - onset) / 1000;
@@ -68,7 +68,7 @@ it('downlink at 25% loss and 200 kbit/s: video paused within 10 s, audio goes on
   expect(await pages.facilitator.$eval('#people-list', (el) => el.textContent)).toContain('Wade · client · audio only');
   expect(await transitions('to-audio-only', 'downlink')).toBe(enteredBefore + 1);
 
-  suite.relay.reset();
+  await suite.relay.reset();
   const lifted = Date.now();
   await waitUntil(async () => videoConsumers(ids.weak).every((c) => !c.paused), 20_000, "the weak client's video back");
   const toVideo = (Date.now() - lifted) / 1000;
@@ -93,7 +93,7 @@ it('uplink at 25% loss and 200 kbit/s: the client stops sending video, others ke
   const camera = () => [...seat(ids.weak).media.producers.values()].find((p) => p.kind === 'video')!;
   const cameraBytes = async () => (await camera().getStats()).reduce((sum, s) => sum + s.byteCount, 0);
 
-  suite.relay.impair(transportUfrags(room, ids.weak, 'send'), 'uplink', { loss: 0.25, rateBps: 200_000 });
+  await suite.relay.impair(transportUfrags(room, ids.weak, 'send'), 'uplink', { loss: 0.25, rateBps: 200_000 });
   const onset = Date.now();
   await waitUntil(async () => camera().paused, 10_000, "the weak client's camera paused at the SFU");
   const toAudioOnly = (Date.now() - onset) / 1000;
@@ -109,7 +109,7 @@ it('uplink at 25% loss and 200 kbit/s: the client stops sending video, others ke
   expect(await audioFrom(pages.steady, ids.weak)).toBeGreaterThan(heardBefore.steady);
   expect(await qualitySeenBy(pages.facilitator, ids.weak)).toBe('audio-only');
 
-  suite.relay.reset();
+  await suite.relay.reset();
   const lifted = Date.now();
   await waitUntil(async () => !camera().paused, 20_000, "the weak client's camera resumed");
   const toVideo = (Date.now() - lifted) / 1000;

@@ -31,7 +31,7 @@ it('an 8-second blackout: others see "reconnecting", the client returns to the s
     on.call(w.circle.client, 'peerLeft', () => w.seen.push('left'));
     on.call(w.circle.client, 'peerUpdated', (p) => w.seen.push(p.connection ?? ''));
   });
-  suite.relay.impair(transportUfrags(suite.server.circle.registry.get('blackout')!, remy), 'both', { blackout: true });
+  await suite.relay.impair(transportUfrags(suite.server.circle.registry.get('blackout')!, remy), 'both', { blackout: true });
   suite.proxy.setBlackout(true);
   await waitUntil(
     () => facilitator.evaluate(() => document.querySelector('#tiles')?.textContent?.includes('Remy · reconnecting…') ?? false),
@@ -41,7 +41,7 @@ it('an 8-second blackout: others see "reconnecting", the client returns to the s
   await new Promise((resolve) => setTimeout(resolve, 8000));
   const silent = await audioFrom(facilitator, remy);
 
-  suite.relay.reset();
+  await suite.relay.reset();
   suite.proxy.setBlackout(false);
   const back = Date.now();
   await waitUntil(async () => (await audioFrom(facilitator, remy)) > silent, 5000, "Remy's audio within 5 s of the network returning");

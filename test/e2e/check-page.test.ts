@@ -38,14 +38,14 @@ it('with 25% loss each way the check page says "Audio only recommended" and what
   const result = runCheck(page);
   // The relay tells clients apart by their ICE username: impair the check's transports as soon as they exist.
   await waitUntil(async () => suite.server.circle.checks.list().some((check) => mediaUfrags(check.media).length === 2), 10_000, 'the check open');
-  suite.relay.impair(mediaUfrags(suite.server.circle.checks.list()[0]!.media), 'both', { loss: 0.25 });
+  await suite.relay.impair(mediaUfrags(suite.server.circle.checks.list()[0]!.media), 'both', { loss: 0.25 });
   const measured = await result;
   console.log(`check at 25% loss each way: ${JSON.stringify({ ...measured, advice: undefined })}`);
   expect(measured.verdict).toBe('audio-only');
   expect(measured.loss).toBeGreaterThan(0.15);
   expect(await text(page, '#verdict')).toBe('Audio only recommended');
   expect(await text(page, '#advice')).toContain('Move closer to your Wi-Fi router');
-  suite.relay.reset();
+  await suite.relay.reset();
 });
 
 it("a client waiting to be admitted is checked quietly, and the facilitator's lobby list shows the verdict", async () => {

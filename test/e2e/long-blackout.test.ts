@@ -14,7 +14,7 @@ it('a blackout longer than the grace period releases the seat cleanly; the clien
   expect(await sdk(client, 'raiseHand')).toEqual({ ok: true });
   const room = suite.server.circle.registry.get('long-blackout')!;
 
-  suite.relay.impair(transportUfrags(room, sol), 'both', { blackout: true });
+  await suite.relay.impair(transportUfrags(room, sol), 'both', { blackout: true });
   suite.proxy.setBlackout(true);
   await waitUntil(
     () => facilitator.evaluate(() => document.querySelector('#tiles')?.textContent?.includes('Sol · reconnecting…') ?? false),
@@ -30,7 +30,7 @@ it('a blackout longer than the grace period releases the seat cleanly; the clien
     "Sol's tile to go",
   );
 
-  suite.relay.reset();
+  await suite.relay.reset();
   suite.proxy.setBlackout(false);
   await waitUntil(
     () => client.evaluate(() => (window as unknown as { circle: { client: { state: string } } }).circle.client.state === 'waiting'),

@@ -86,8 +86,8 @@ export function weakLinkSuite(overrides: JsonObject = {}) {
     relay = await UdpRelay.start('127.0.0.2', { ip: '127.0.0.1', port: udpSockets[0]!.port });
     proxy = await TcpProxy.start(Number(new URL(suite.server.url).port));
   });
-  afterAll(() => {
-    relay?.close();
+  afterAll(async () => {
+    await relay?.close();
     proxy?.close();
   });
   return {

@@ -18,8 +18,8 @@ function bindingRequest(serverUfrag: string): Buffer {
 
 const sockets: dgram.Socket[] = [];
 let relay: UdpRelay | undefined;
-afterEach(() => {
-  relay?.close();
+afterEach(async () => {
+  await relay?.close();
   for (const socket of sockets.splice(0)) socket.close();
 });
 
@@ -61,21 +61,21 @@ describe('the weak-link relay', () => {
     echoes.length = 0;
     await send(20);
     expect(echoes).toHaveLength(20);
-    relay.impair(['u1'], 'downlink', { blackout: true });
+    await relay.impair(['u1'], 'downlink', { blackout: true });
     await send(20);
     expect(echoes).toHaveLength(20);
-    relay.reset();
+    await relay.reset();
     await send(5);
     expect(echoes).toHaveLength(25);
   });
 
   it('drops about the configured share, and only for the impaired client', async () => {
     const { relay, echoes, send } = await link('u2');
-    relay.impair(['someone-else'], 'both', { loss: 1 });
+    await relay.impair(['someone-else'], 'both', { loss: 1 });
     echoes.length = 0;
     await send(50);
     expect(echoes).toHaveLength(50);
-    relay.impair(['u2'], 'uplink', { loss: 0.25 });
+    await relay.impair(['u2'], 'uplink', { loss: 0.25 });
     echoes.length = 0;
     await send(400, 100, 1); // paced, so the kernel's socket buffers drop nothing themselves
     // 300 expected; the bounds are about four standard deviations wide.
@@ -85,14 +85,14 @@ describe('the weak-link relay', () => {
 
   it('delays, and caps the rate', async () => {
     const { relay, echoes, send } = await link('u3');
-    relay.impair(['u3'], 'downlink', { delayMs: 150 });
+    await relay.impair(['u3'], 'downlink', { delayMs: 150 });
     echoes.length = 0;
     const sent = performance.now();
     await send(1);
     expect(echoes[0]! - sent).toBeGreaterThanOrEqual(145);
 
-    relay.reset();
-    relay.impair(['u3'], 'uplink', { rateBps: 200_000 });
+    await relay.reset();
+    await relay.impair(['u3'], 'uplink', { rateBps: 200_000 });
     echoes.length = 0;
     // 1 s of 1,000-byte packets at 800 kbit/s through a 200 kbit/s cap: about a quarter gets through.
     await send(100, 1000, 10);
