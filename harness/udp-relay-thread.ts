@@ -138,7 +138,6 @@ export class RelayLoop {
   }
 }
 
-
 /** Commands from `UdpRelay`, in order. */
 export type RelayCommand =
   | { type: 'impair'; ufrags: string[]; direction: 'uplink' | 'downlink' | 'both'; impairment: Partial<Impairment> }

@@ -121,14 +121,15 @@ describe('a dropped connection keeps its seat for the grace period', () => {
 describe('resume tokens', () => {
   it('take the seat back after the join token has expired; the join token cannot', async () => {
     const facilitator = (await suite.seat('resume-5', 'Fia', 'facilitator')).client;
-    // A clinic's short-lived join token: it expires within 2 s, well inside the 3 s grace.
+    // A clinic's short-lived join token: it expires between 1 and 2 s from now (whole seconds: one more than the next
+    // second's boundary, which may be a millisecond away), well inside the 3 s grace.
     const shortLived = await new SignJWT({ room: 'resume-5', name: 'Ivy', role: 'client' })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('ivy-1')
       .setAudience('circle')
       .setIssuer('circle')
       .setIssuedAt()
-      .setExpirationTime(Math.floor(Date.now() / 1000) + 1)
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 2)
       .sign(new TextEncoder().encode(suite.server.circle.config.auth.tokenSecret));
     const first = suite.track(await connect(suite.server.url));
     const { resumeToken } = await first.ok<{ resumeToken: string }>('join', { token: shortLived });
