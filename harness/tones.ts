@@ -21,6 +21,8 @@ export async function useToneMicrophone(page: Page, hz: number, { syllables = fa
       const stream = constraints?.video ? await original({ video: constraints.video }) : new MediaStream();
       if (constraints?.audio) {
         const context = new AudioContext();
+        // The ear (below) listens in this same context: every context is an audio device the page keeps running.
+        (window as unknown as { toneContext?: AudioContext }).toneContext ??= context;
         const tone = context.createOscillator();
         tone.frequency.value = frequency;
         const level = context.createGain();
@@ -82,8 +84,12 @@ export async function useNoiseMicrophone(page: Page): Promise<void> {
  * signal, whose energy spreads over every frequency, the tones' bins among them, and for one window the page would
  * seem to hear everyone, itself included. So the ear also listens at guard frequencies no page sends (well away from
  * every tone); a window with energy there is a transient, reported as such, and the heard set keeps its last value.
+ * A dropout in a voice the page does hear spreads the other way, into sidebands a couple of hundred hertz either
+ * side of that voice, where the other tones sit and no guard can: so a tone counts as heard only once it has been
+ * there for ONSET_CHECKS checks in a row (64 ms), longer than such a click lasts; it stops counting at once.
  */
 const EAR_WORKLET = `
+const ONSET_CHECKS = 12;
 class Ear extends AudioWorkletProcessor {
   constructor(options) {
     super();
@@ -96,6 +102,8 @@ class Ear extends AudioWorkletProcessor {
     this.filled = 0;
     this.sinceCheck = 0;
     this.heard = '';
+    // How many checks in a row each tone has been above the threshold.
+    this.present = this.tones.map(() => 0);
   }
   process(inputs) {
     const channel = inputs[0] && inputs[0][0];
@@ -107,10 +115,13 @@ class Ear extends AudioWorkletProcessor {
     if (this.sinceCheck >= 256 && this.filled === this.window.length) {
       this.sinceCheck = 0;
       if (this.guards.some((hz) => this.amplitude(hz) > 0.005)) {
+        // A tone on its way to being heard starts again: the windows beside a click carry some of it too.
+        this.present = this.present.map((checks) => (checks >= ONSET_CHECKS ? checks : 0));
         this.port.postMessage({ at: Date.now(), transient: true });
         return true;
       }
-      const heard = this.tones.filter((hz) => this.amplitude(hz) > 0.005);
+      this.present = this.tones.map((hz, i) => (this.amplitude(hz) > 0.005 ? this.present[i] + 1 : 0));
+      const heard = this.tones.filter((_, i) => this.present[i] >= ONSET_CHECKS);
       const key = heard.join(',');
       if (key !== this.heard) {
         this.heard = key;
@@ -149,7 +160,7 @@ export async function installEar(page: Page, frequencies: number[]): Promise<voi
     async (tones: number[], guards: number[], workletSource: string) => {
       type Remote = { consumerId: string; kind: string; track: MediaStreamTrack };
       const client = (window as unknown as { circle: { client: { remoteTracks: Map<string, Remote>; on(e: string, f: (r: Remote) => void): void } } }).circle.client;
-      const context = new AudioContext();
+      const context = (window as unknown as { toneContext?: AudioContext }).toneContext ?? new AudioContext();
       await context.audioWorklet.addModule(URL.createObjectURL(new Blob([workletSource], { type: 'text/javascript' })));
       const ear = new AudioWorkletNode(context, 'ear', { numberOfInputs: 1, numberOfOutputs: 0, channelCount: 1, channelCountMode: 'explicit', processorOptions: { tones, guards } });
       const changes: { at: number; heard: number[] }[] = [{ at: Date.now(), heard: [] }];
@@ -184,19 +195,27 @@ export const heardTones = (page: Page): Promise<number[]> =>
   page.evaluate(() => (window as unknown as { ear: { changes: { heard: number[] }[] } }).ear.changes.at(-1)!.heard);
 
 /**
- * When the page began to hear exactly `expected` for good: the time of the last change of what it hears, provided
- * it hears `expected` now and that change came at or after `since`; undefined otherwise.
+ * When the page began to hear exactly `expected` for good: the first change at or after `since` to exactly `expected`
+ * after which it never again heard a tone outside `expected`; undefined if there is none. A voice of `expected`
+ * dropping out for a moment afterwards (a busy machine's playout glitch) does not undo that moment; hearing anyone
+ * it should not, does. A window in which the page hears `ownHz`, its own tone, which it is never sent, is a click the
+ * guards missed, not hearing, and is passed over.
  */
-export const settledOn = (page: Page, since: number, expected: number[]): Promise<number | undefined> =>
+export const settledOn = (page: Page, since: number, expected: number[], ownHz: number): Promise<number | undefined> =>
   page.evaluate(
-    (from: number, wanted: number[]) => {
+    (from: number, wanted: number[], own: number) => {
       const { changes } = (window as unknown as { ear: { changes: { at: number; heard: number[] }[] } }).ear;
-      const last = changes.at(-1)!;
-      const same = [...last.heard].sort().join(',') === [...wanted].sort().join(',');
-      return same && last.at >= from ? last.at : undefined;
+      let settled: number | undefined;
+      for (const { at, heard } of changes) {
+        if (at < from || heard.includes(own)) continue;
+        if (heard.some((hz) => !wanted.includes(hz))) settled = undefined;
+        else if (settled === undefined && heard.length === wanted.length) settled = at;
+      }
+      return settled;
     },
     since,
     expected,
+    ownHz,
   );
 
 /**

@@ -81,11 +81,12 @@ it('Talk privately: within 300 ms the two hear only each other and the group onl
   const clickedAt = await click(pages.Fran, 'Ana', 'Talk privately');
   const apart = expectedHearing([['Fran', 'Ana'], ['Cole', 'Ben', 'Carl']]);
   await hearingBecomes(apart, 5000, 'the side room and the group apart');
-  const settledAt = await Promise.all(NAMES.map((name) => settledOn(pages[name], clickedAt, apart[name])));
+  const settledAt = await Promise.all(NAMES.map((name) => settledOn(pages[name], clickedAt, apart[name], TONES[name])));
   const moveMs = Math.max(...settledAt.map((at) => (at ?? Infinity) - clickedAt));
   console.log(`side room: every page heard its new space ${moveMs} ms after the click (per page: ${settledAt.map((at) => (at ?? NaN) - clickedAt).join(', ')})`);
   if (moveMs >= 300) for (const name of NAMES) console.log(`  ${name} heard, ms after the click:`, JSON.stringify(await changesSince(pages[name], clickedAt)));
-  expect(moveMs).toBeLessThan(300);
+  // Soft: a slow move fails the test, yet it goes on and ends the private room, so the next test starts as it expects.
+  expect.soft(moveMs).toBeLessThan(300);
 
   // What each page says.
   await waitUntil(async () => (await text(pages.Ana, '#side-room-banner')).includes('You are in a private room with Fran'), 5000, 'Ana told she is in a private room');
@@ -112,7 +113,7 @@ it('Talk privately: within 300 ms the two hear only each other and the group onl
   const closedAt = await click(pages.Fran, 'You are in a private room', 'End private room', '#side-room-banner');
   const together = expectedHearing([NAMES]);
   await hearingBecomes(together, 5000, 'everyone hearing everyone again');
-  const rejoinedAt = await Promise.all(NAMES.map((name) => settledOn(pages[name], closedAt, together[name])));
+  const rejoinedAt = await Promise.all(NAMES.map((name) => settledOn(pages[name], closedAt, together[name], TONES[name])));
   console.log(`side room closed: every page heard everyone ${Math.max(...rejoinedAt.map((at) => (at ?? Infinity) - closedAt))} ms after the click`);
   await waitUntil(async () => (await text(pages.Ana, '#side-room-banner')) === '', 5000, 'the banner gone');
   expect(await text(pages.Ben, `#peer-${ids.Ana} figcaption`)).not.toContain('stepped out');
