@@ -121,6 +121,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       requireAdmission: config.rooms.requireAdmission,
       observersVisibleToClients: config.rooms.observersVisibleToClients,
       talkBalance: config.rooms.talkBalance,
+      e2eeMode: config.e2ee.mode,
       facilitatorAbsenceMs: config.rooms.facilitatorAbsenceMs,
       moderationPerSecond: config.rooms.moderationPerSecond,
       moderationBurst: config.rooms.moderationBurst,

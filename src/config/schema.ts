@@ -1,3 +1,4 @@
+import { E2EE_MODES } from '../protocol/e2ee.js';
 import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
@@ -76,6 +77,12 @@ export const configSchema = z
       .object({
         /** How long a dropped participant's seat is kept for them (role, admission, locks, hand, floor). */
         resumeGraceMs: z.number().int().min(0).max(600_000),
+      })
+      .strict(),
+    e2ee: z
+      .object({
+        /** End-to-end encryption: off, or the admitted members agree keys with MLS (preferred, required). */
+        mode: z.enum(E2EE_MODES),
       })
       .strict(),
     messages: z

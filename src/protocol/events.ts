@@ -7,6 +7,7 @@ import type { RequestName, RequestPayload } from './schemas.js';
 import type { Role } from './roles.js';
 import type { ModerationAction } from './moderation-actions.js';
 import type { AudioOnlyReason, ConnectionPath, ConnectionQuality, IceServer, LinkView, Readiness } from './connectivity.js';
+import type { E2eeMode, KeyDeliveryMessage } from './e2ee.js';
 
 export type { AudioOnlyReason, ConnectionPath, ConnectionQuality, IceServer, LinkView, Readiness };
 export { AUDIO_ONLY_REASONS, CONNECTION_QUALITIES } from './connectivity.js';
@@ -150,6 +151,8 @@ export interface JoinResult {
    * (`turn.credentialTtlSeconds`), fresh on every join and resume. Absent when the node has no relay.
    */
   iceServers?: IceServer[];
+  /** The session's end-to-end encryption: unless `off`, the page takes part in key agreement once admitted. */
+  e2ee: E2eeMode;
 }
 
 
@@ -280,6 +283,9 @@ export interface RequestResults {
   closeSideRoom: Record<string, never>;
   moveToSideRoom: Record<string, never>;
   returnToGroup: Record<string, never>;
+  e2eeOffer: Record<string, never>;
+  /** The epoch the circle is in now, the commit's. */
+  e2eeCommit: { epoch: number };
   createBotTransport: { id: string; ip: string; port: number };
   connectBotTransport: Record<string, never>;
 }
@@ -346,6 +352,8 @@ export interface ServerToClientEvents {
   talkUpdated: (event: { participants: TalkEntry[] }) => void;
   /** To facilitators and co-facilitators: wrong dial-in PINs for this session within the last `withinMinutes`. */
   dialInAttempts: (event: { wrongPins: number; withinMinutes: number }) => void;
+  /** The circle's key agreement, from the server as MLS's delivery service (see `KeyDeliveryMessage`). */
+  e2ee: (message: KeyDeliveryMessage) => void;
   /** Answer to an event sent without an acknowledgement callback that could not be processed. */
   protocolError: (event: { event: string; code: string; message: string }) => void;
 }

@@ -108,6 +108,13 @@ const typedText = (max: number) =>
 const messageText = typedText(1000);
 
 export const empty = z.object({}).strict();
+/** An MLS message (key package, commit, welcome), base64, of at most `bytes`: read only by members, never the server. */
+const mlsBytes = (bytes: number) =>
+  z
+    .string()
+    .min(4)
+    .max(Math.ceil(bytes / 3) * 4)
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'not base64');
 const target = z.object({ participantId: id }).strict();
 
 /** A side of a tile or a camera picture, in device pixels. */
@@ -242,6 +249,11 @@ export const requestSchemas = {
   closeSideRoom: z.object({ sideRoomId: id }).strict(),
   moveToSideRoom: z.object({ participantId: id, sideRoomId: id }).strict(),
   returnToGroup: target,
+
+  /** End-to-end encryption (docs/protocol.md): a key package for a circle the server asked this member into. */
+  e2eeOffer: z.object({ circle: id, keyPackage: mlsBytes(4096) }).strict(),
+  /** The change the server asked this member to commit, at `epoch`; `welcome` when it adds anyone. */
+  e2eeCommit: z.object({ circle: id, epoch: z.number().int().min(0), commit: mlsBytes(65_536), welcome: mlsBytes(65_536).optional() }).strict(),
 
   /** Load-test bots only (`load.botTransports`): plain RTP transports instead of WebRTC ones. */
   createBotTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),

@@ -1,3 +1,4 @@
+import type { E2eeMode } from '../protocol/e2ee.js';
 import type { TransportSettings } from '../media/participant-media.js';
 import type { MessagingSettings } from './messaging.js';
 import type { QualitySettings } from '../quality/link-quality.js';
@@ -25,4 +26,6 @@ export interface RoomSettings {
   messages: MessagingSettings;
   /** Whether speaking time and turns are counted (an audio-level observer per room). */
   talkBalance: boolean;
+  /** End-to-end encryption: unless off, admitted members agree keys, the room only delivering their messages. */
+  e2eeMode: E2eeMode;
 }

@@ -48,7 +48,7 @@ export class RoomViews {
     };
   }
 
-  joinResult(participant: Participant, resumeToken: string): JoinResult {
+  joinResult(participant: Participant, resumeToken: string): Omit<JoinResult, 'e2ee'> {
     return {
       resumeToken,
       participantId: participant.id,

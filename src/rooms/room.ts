@@ -33,6 +33,8 @@ import type { RoomSettings } from './room-settings.js';
 import { SideRooms } from './side-rooms.js';
 import { TalkBalance } from './talk-balance.js';
 import { TurnTaking } from './turn-taking.js';
+import { CircleDelivery } from '../e2ee/key-delivery.js';
+import { GROUP_CIRCLE, type KeyDeliveryMessage } from '../protocol/e2ee.js';
 
 type RoomEvents = { empty: []; closed: [] };
 
@@ -58,6 +60,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   readonly callLegs: CallLegs;
   /** What the room tells metrics and logs; nothing inside depends on who listens. */
   readonly observer = new EventEmitter<RoomObserverEvents>();
+  /** The group's key agreement, the room only delivering it; absent when end-to-end encryption is off. */
+  readonly groupKeys: CircleDelivery | undefined;
   private readonly audience: Audience;
   private readonly presence: FacilitatorPresence;
   private readonly graceTimers: GraceTimers<Participant>;
@@ -105,6 +109,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.quality = roomLinkQuality(this.participants, this.audience, this.media, settings.quality, this.observer);
     this.floorFollower = new FloorFollower(this.floor, this, this.audience, this.media, this.observer);
     this.callLegs = new CallLegs(this.media, this.audience, () => this.createMedia(() => 0), this.observer);
+    const keyPort = { tell: (participantId: string, message: KeyDeliveryMessage) => this.participants.get(participantId)?.channel.send('e2ee', message) };
+    this.groupKeys = settings.e2eeMode === 'off' ? undefined : new CircleDelivery(GROUP_CIRCLE, keyPort);
     // A worker that dies takes its routers with it: mediasoup tells the router, and the room closes itself.
     router.on('workerclose', () => this.close('media-worker-lost'));
   }
@@ -176,7 +182,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   }
 
   joinResult(participant: Participant, resumeToken: string): JoinResult {
-    return this.views.joinResult(participant, resumeToken);
+    return { ...this.views.joinResult(participant, resumeToken), e2ee: this.settings.e2eeMode };
   }
 
   /** What an admitted participant sees: whom, with which producers (a call starts from it). */
@@ -328,6 +334,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
 
   private announceAdmitted(participant: Participant): void {
     this.tell({ type: 'participant.admitted', participantId: participant.id });
+    // Only the admitted hold the group's keys: the waiting room is outside the circle.
+    this.groupKeys?.want(participant.id);
     for (const viewer of this.audience.viewersOf(participant)) {
       viewer.channel.send('peerJoined', this.audience.describe(viewer, participant));
     }
@@ -376,6 +384,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.participants.delete(participant.id);
     this.tell({ type: this.record.wasRemoved(participant.id) ? 'participant.removed' : 'participant.left', participantId: participant.id });
     this.vacate(participant);
+    this.groupKeys?.unwant(participant.id);
     this.messaging.forget(participant.id);
     this.checkIns.forget(participant.id);
     this.priorities.forget(participant.id);

@@ -14,6 +14,7 @@ import type { ClientSession } from './client-session.js';
 import type { LinkReport } from '../rooms/room-quality.js';
 import type { ConnectionChecks } from '../check/connection-checks.js';
 import type { BreakMinutes } from '../rooms/break-clock.js';
+import type { CircleDelivery } from '../e2ee/key-delivery.js';
 
 export interface HandlerDeps {
   tokens: TokenService;
@@ -66,6 +67,13 @@ async function attachSession(session: ClientSession, { registry, dialIn, iceServ
   session.attach(membership);
   const result = membership.room.joinResult(membership.participant, registry.issueResumeToken(membership));
   return { ...result, ...(phone ? { dialIn: phone } : {}), ...(iceServers ? { iceServers: iceServers() } : {}) };
+}
+
+/** The key agreement of one of the room's circles (only the group's, so far). */
+function circleOf(room: Room, circle: string): CircleDelivery {
+  if (!room.groupKeys) throw new CircleError('BAD_REQUEST', 'end-to-end encryption is off in this session');
+  if (circle !== room.groupKeys.circle) throw new CircleError('NOT_FOUND', 'no such circle');
+  return room.groupKeys;
 }
 
 /** Each handler: payload already parsed; it calls the domain, which enforces the rules, and answers. */
@@ -211,6 +219,14 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
     await room.sideRooms.returnToGroup(actor, participantId);
     return done;
   }),
+  e2eeOffer: inRoom((room, actor, { circle, keyPackage }: { circle: string; keyPackage: string }) => {
+    // The credential must say what the server knows of the seat now: its role as promoted or demoted since the token.
+    circleOf(room, circle).offer({ participantId: actor.id, role: actor.role, displayName: actor.identity.displayName }, keyPackage);
+    return done;
+  }),
+  e2eeCommit: inRoom((room, actor, p: { circle: string; epoch: number; commit: string; welcome?: string }) =>
+    circleOf(room, p.circle).commit(actor.id, p.epoch, p.commit, p.welcome),
+  ),
   lock: inRoom((room, actor) => (room.moderation.setLocked(actor, true), done)),
   unlock: inRoom((room, actor) => (room.moderation.setLocked(actor, false), done)),
   end: inRoom((room, actor) => (room.moderation.end(actor), done)),

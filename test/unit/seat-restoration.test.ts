@@ -26,7 +26,8 @@ const SETTINGS: RoomSettings = {
   moderationBurst: 100,
   quality: config.quality as RoomSettings['quality'],
   messages: config.messages,
-  talkBalance: false, // a fake router makes no audio-level observer
+  talkBalance: false,
+  e2eeMode: 'off', // a fake router makes no audio-level observer
 };
 
 /** A router that is never asked for media here: joining, restoring and telling take none. */
