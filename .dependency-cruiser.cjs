@@ -41,9 +41,9 @@ module.exports = {
     {
       name: 'sdk-stays-in-the-browser',
       severity: 'error',
-      comment: 'The browser SDK shares the protocol with the server and nothing else.',
+      comment: 'The browser SDK shares the protocol and the members\' side of end-to-end encryption with the server, and nothing else (not the delivery service).',
       from: { path: '^src/client/' },
-      to: { path: '^src/', pathNot: '^src/(client|protocol)/' },
+      to: { path: '^src/', pathNot: '^src/(client|protocol)/|^src/e2ee/(?!key-delivery)' },
     },
     {
       name: 'load-and-tests-stand-apart',

@@ -20,6 +20,17 @@ for (const [entry, bundle] of [['main.ts', 'demo.js'], ['check.ts', 'check.js']]
     logLevel: 'warning',
   });
 }
+// The end-to-end encryption worker: the page's encoded transforms run in it (RTCRtpScriptTransform).
+await build({
+  entryPoints: [path.join(root, 'src/client/e2ee-worker.ts')],
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  sourcemap: true,
+  minify: true,
+  outfile: path.join(out, 'e2ee-worker.js'),
+  logLevel: 'warning',
+});
 for (const file of ['index.html', 'check.html', 'style.css']) {
   await cp(path.join(root, 'src/client/demo', file), path.join(out, file));
 }

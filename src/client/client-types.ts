@@ -47,4 +47,6 @@ export interface CircleClientOptions {
    * nothing while it cannot be seen; default true. Off, every video comes at the best layer the link carries.
    */
   adaptiveVideo?: boolean;
+  /** Where the end-to-end encryption worker is served (`e2ee-worker.js` beside the page by default). */
+  e2eeWorkerUrl?: string;
 }

@@ -21,6 +21,7 @@ import type { RequestName, RequestPayload } from '../protocol/schemas.js';
 import { Connection, withBackoff } from './connection.js';
 import { checkFromLobby, runConnectionCheck, type CheckOptions, type CheckResult } from './connection-check.js';
 import { Emitter } from './emitter.js';
+import { Encryption } from './encryption.js';
 import { LinkReporter } from './link-reporter.js';
 import { Publisher } from './publisher.js';
 import { RequestError, request, type CircleSocket } from './request.js';
@@ -28,7 +29,6 @@ import { RoomMirror } from './room-mirror.js';
 import { Subscriber, type InboundStat, type RemoteTrack } from './subscriber.js';
 import { VideoViews } from './video-views.js';
 import { openTransports, restartTransportIce, type MediaTransports } from './transports.js';
-
 import type { CircleClientOptions, ClientEvents, ClientState } from './client-types.js';
 
 export type { CircleClientOptions, ClientEvents, ClientState, InboundStat, RemoteTrack };
@@ -45,6 +45,8 @@ export class CircleClient extends Emitter<ClientEvents> {
   dialIn: DialIn | undefined;
   private readonly mirror = new RoomMirror();
   private readonly connection: Connection;
+  /** End-to-end encryption, when the session has it: who holds the keys and the code to compare (event `changed`). */
+  readonly encryption = new Encryption();
   private readonly publisher = new Publisher(() => this.mirror.self);
   private readonly subscriber = new Subscriber();
   private readonly reporter = new LinkReporter();
@@ -119,14 +121,12 @@ export class CircleClient extends Emitter<ClientEvents> {
   get audioOnly() {
     return this.mirror.self?.link.audioOnly ?? null;
   }
-
   /** Joins with a token; resolves in state `joined`, or `waiting` when the room admits clients from a lobby. */
   async join(token: string): Promise<JoinResult> {
     this.token = token;
     this.setState('joining');
     return this.takeSeat(await this.connection.followingMoves((socket) => request(socket, 'join', { token })));
   }
-
   /** The pre-session check: `stream`'s tracks to the SFU and back, no token, no room; what the path did, and a verdict. */
   check = (stream: MediaStream, options: CheckOptions = {}): Promise<CheckResult> =>
     runConnectionCheck(this.connection.open(), stream, { iceTransportPolicy: this.options.iceTransportPolicy, ...options });
@@ -230,6 +230,7 @@ export class CircleClient extends Emitter<ClientEvents> {
   /** The events of each new socket: the room mirror follows the room's; these are the seat's and media's. */
   private listen(socket: CircleSocket): void {
     this.mirror.follow(socket);
+    socket.on('e2ee', (message) => this.encryption.handle(message));
     socket.on('consumersClosed', ({ consumerIds }) => consumerIds.forEach((consumerId) => this.subscriber.drop(consumerId)));
     socket.on('admitted', (view) => {
       this.enterRoom(socket, view).catch((error: Error) => this.emit('error', error));
@@ -280,6 +281,7 @@ export class CircleClient extends Emitter<ClientEvents> {
     this.dialIn = joined.dialIn ?? this.dialIn;
     this.iceServers = joined.iceServers ?? [];
     this.mirror.setSelf(joined.self);
+    this.encryption.seated(joined, this.options.e2eeWorkerUrl ?? 'e2ee-worker.js', (name, payload) => this.connection.request(name, payload as never));
     if (joined.admitted) await this.enterRoom(this.connection.socket!, joined.admitted);
     else this.setState('waiting');
     return joined;

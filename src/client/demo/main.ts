@@ -3,6 +3,7 @@ import type { Role } from '../../protocol/roles.js';
 import { CircleClient } from '../sdk.js';
 import { mountBreak } from './break-view.js';
 import { mountCheckIn } from './check-in-form.js';
+import { mountEncryption } from './encryption-view.js';
 import { mountFloorPanel } from './floor-panel.js';
 import { mountMessagesPanel } from './messages-panel.js';
 import { mountSideRooms } from './side-rooms-view.js';
@@ -29,6 +30,7 @@ const layout = mountLayout(client, $('#tiles'), $<HTMLButtonElement>('#toggle-la
 const floorPanel = mountFloorPanel(client, nameOf);
 const checkIn = mountCheckIn(client);
 const breakView = mountBreak(client);
+mountEncryption(client);
 let localStream: MediaStream | undefined;
 /** The microphone as sent, through RNNoise while that is on. */
 let microphone: SuppressedMicrophone | undefined;

@@ -1,0 +1,37 @@
+import type { CircleClient } from '../sdk.js';
+import type { EncryptionState } from '../encryption.js';
+import { $ } from './ui.js';
+
+/**
+ * Every page says whether the session is end-to-end encrypted and who holds its keys: the list is the group's own
+ * membership (read from MLS's tree, not the server's roster), so anyone the server slipped in would be listed, and
+ * the verification code is the same on every page only if everyone is in one group. Staff read it aloud; clients
+ * compare.
+ */
+export function mountEncryption(client: CircleClient) {
+  const section = $<HTMLElement>('#encryption');
+  const render = (state: EncryptionState | null) => {
+    section.hidden = client.encryption.mode === 'off';
+    section.replaceChildren();
+    if (section.hidden) return;
+    const badge = document.createElement('strong');
+    const list = document.createElement('ul');
+    list.setAttribute('aria-label', 'Who holds the keys');
+    if (state) {
+      badge.textContent = 'End-to-end encrypted';
+      for (const member of state.members) {
+        const item = document.createElement('li');
+        item.textContent = `${member.displayName} (${member.role})`;
+        list.append(item);
+      }
+      const code = document.createElement('p');
+      code.textContent = `Verification code: ${state.verificationCode}`;
+      section.append(badge, code, list);
+    } else {
+      badge.textContent = client.encryption.active ? 'Agreeing keys…' : 'This browser cannot encrypt: the session is not end-to-end encrypted';
+      section.append(badge);
+    }
+  };
+  client.encryption.on('changed', render);
+  client.on('state', () => render(client.encryption.state));
+}

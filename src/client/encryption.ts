@@ -1,0 +1,108 @@
+import { KeyAgreement, type CircleEpoch } from '../e2ee/key-agreement.js';
+import type { GroupMember } from '../e2ee/group-keys.js';
+import type { FrameStream } from '../e2ee/frame-keys.js';
+import type { E2eeMode, KeyDeliveryMessage } from '../protocol/e2ee.js';
+import type { JoinResult } from '../protocol/events.js';
+import { GROUP_CIRCLE } from '../protocol/e2ee.js';
+import type { FrameTransformOptions, FrameWorkerMessage } from './e2ee-worker.js';
+import { Emitter } from './emitter.js';
+
+/** What a page shows of the group's encryption: who holds the keys (from the group itself) and the code to compare. */
+export interface EncryptionState {
+  epoch: bigint;
+  members: GroupMember[];
+  verificationCode: string;
+}
+
+/** Whether this browser can seal and open frames itself (encoded transforms in a worker). */
+export const canEncrypt = (): boolean => typeof RTCRtpScriptTransform !== 'undefined';
+
+/**
+ * Every RTP sender and receiver of the peer connections made from now on goes through `protect` as it is created,
+ * before it is negotiated: Chromium passes frames around a transform set on one already negotiated, in clear. A
+ * sender is made by `addTransceiver`; a receiver arrives with the remote description (`track`).
+ */
+function protectNewConnections(protect: (end: RTCRtpSender | RTCRtpReceiver, options: FrameTransformOptions) => void): void {
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Native {
+    constructor(configuration?: RTCConfiguration) {
+      super(configuration);
+      this.addEventListener('track', ({ receiver, track }) => protect(receiver, { side: 'receive', kind: track.kind as FrameStream }));
+    }
+
+    override addTransceiver(trackOrKind: MediaStreamTrack | string, init?: RTCRtpTransceiverInit): RTCRtpTransceiver {
+      const transceiver = super.addTransceiver(trackOrKind, init);
+      const kind = (typeof trackOrKind === 'string' ? trackOrKind : trackOrKind.kind) as FrameStream;
+      if (init?.direction !== 'recvonly') protect(transceiver.sender, { side: 'send', kind });
+      return transceiver;
+    }
+  };
+}
+
+/**
+ * The page's end-to-end encryption: its side of the key agreement (on the page's thread) and the worker that seals
+ * every frame it sends and opens every frame it receives. The key agreement's messages can arrive before the join
+ * answers with who this seat is: they wait for it. Keys go to the worker only; the page keeps the group's state.
+ */
+export class Encryption extends Emitter<{ changed: [EncryptionState | null]; error: [Error] }> {
+  private agreement: KeyAgreement | undefined;
+  private readonly early: KeyDeliveryMessage[] = [];
+  private worker: Worker | undefined;
+  state: EncryptionState | null = null;
+  mode: E2eeMode = 'off';
+
+  /**
+   * The join's (or resume's) answer: the session's mode and who this seat is; messages that came before it are
+   * handled now. An admitted seat the server did not ask in is one whose page lost its keys (a reload into the seat):
+   * it asks back in. The worker is loaded from `workerUrl` (the web app serves it as `e2ee-worker.js`).
+   */
+  seated(joined: JoinResult, workerUrl: string, request: (name: 'e2eeOffer' | 'e2eeCommit', payload: Record<string, unknown>) => Promise<unknown>): void {
+    this.mode = joined.e2ee;
+    if (joined.e2ee === 'off' || !canEncrypt()) return;
+    if (!this.agreement) {
+      const worker = new Worker(workerUrl, { type: 'module' });
+      this.worker = worker;
+      protectNewConnections((end, options) => (end.transform = new RTCRtpScriptTransform(worker, options)));
+      const identity = { participantId: joined.participantId, role: joined.role, displayName: joined.displayName };
+      this.agreement = new KeyAgreement(
+        identity,
+        {
+          offer: (circle, keyPackage) => request('e2eeOffer', { circle, keyPackage }),
+          commit: (circle, epoch, commit, welcome) => request('e2eeCommit', { circle, epoch, commit, ...(welcome ? { welcome } : {}) }),
+        },
+        { epoch: (state) => this.entered(state), out: (circle) => this.left(circle), failed: (error) => this.emit('error', error as Error) },
+      );
+    }
+    const asked = this.early.length > 0;
+    for (const message of this.early.splice(0)) this.agreement.handle(message);
+    if (joined.admitted && !asked && !this.state) this.agreement.handle({ kind: 'offer', circle: GROUP_CIRCLE });
+  }
+
+  handle(message: KeyDeliveryMessage): void {
+    if (this.agreement) this.agreement.handle(message);
+    else this.early.push(message);
+  }
+
+  /** Whether this page seals and opens its frames (the session is encrypted and this browser can). */
+  get active(): boolean {
+    return this.worker !== undefined;
+  }
+
+  private entered(state: CircleEpoch): void {
+    if (state.circle !== GROUP_CIRCLE) return;
+    this.post({ type: 'epoch', epoch: state.epoch, baseKey: state.frameBaseKey, ownLeaf: state.ownLeaf, leaves: state.members.map((m) => m.leaf) });
+    this.state = { epoch: state.epoch, members: state.members, verificationCode: state.verificationCode };
+    this.emit('changed', this.state);
+  }
+
+  private left(circle: string): void {
+    if (circle !== GROUP_CIRCLE) return;
+    this.post({ type: 'clear' });
+    this.state = null;
+    this.emit('changed', null);
+  }
+
+  private post(message: FrameWorkerMessage): void {
+    this.worker?.postMessage(message);
+  }
+}
