@@ -1,9 +1,12 @@
 // Builds the browser SDK as an installable package from src/client: ES modules with TypeScript declarations, its
 // API reference generated from the doc comments (TypeDoc), and `npm pack`s it. mediasoup-client and
-// socket.io-client stay dependencies (not bundled copies); zod is there for the request types only.
+// socket.io-client stay dependencies (not bundled copies); zod is there for the request types only; ts-mls (with the
+// @noble/hashes it imports) for end-to-end encryption's key agreement. The encryption worker ships bundled
+// (`@circle/sdk/e2ee-worker.js`): the clinic's app serves it, and `e2eeWorkerUrl` says where.
 //
 //   node scripts/pack-sdk.mjs   →   dist/circle-sdk-<version>.tgz
 import { execFileSync } from 'node:child_process';
+import { build } from 'esbuild';
 import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -20,16 +23,26 @@ run(path.join(root, 'node_modules/typedoc/bin/typedoc'), [
   '--name', 'Circle SDK', '--readme', 'none', '--disableSources', '--treatWarningsAsErrors', '--excludePrivate', '--excludeInternal', '--logLevel', 'Warn',
 ]);
 
-const { version, license, dependencies } = await dependencyVersions(['mediasoup-client', 'socket.io-client', 'zod']);
+await build({
+  entryPoints: [path.join(root, 'src/client/e2ee-worker.ts')],
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  minify: true,
+  outfile: path.join(out, 'e2ee-worker.js'),
+  logLevel: 'warning',
+});
+
+const { version, license, dependencies } = await dependencyVersions(['mediasoup-client', 'socket.io-client', 'zod', 'ts-mls', '@noble/hashes']);
 const manifest = {
   name: '@circle/sdk',
   // Versioned with the protocol: the server of the same version speaks it.
   version,
   description: 'Browser SDK for Circle, the media server for moderated group therapy',
   type: 'module',
-  exports: { '.': { types: './lib/client/index.d.ts', default: './lib/client/index.js' } },
+  exports: { '.': { types: './lib/client/index.d.ts', default: './lib/client/index.js' }, './e2ee-worker.js': './e2ee-worker.js' },
   types: './lib/client/index.d.ts',
-  files: ['lib', 'docs', 'README.md'],
+  files: ['lib', 'docs', 'e2ee-worker.js', 'README.md'],
   sideEffects: false,
   dependencies,
   license,

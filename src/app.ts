@@ -175,7 +175,11 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
     return { ready, checks: { workers, accepting: registry!.accepting && !shuttingDown, store: kv.available ? 'up' : 'down' } };
   };
 
-  const phone = config.phone.enabled ? new PhoneBridge(config.phone, kv, { directory, keys }, new CallSeats(registry), metrics.phone, logger) : undefined;
+  // Dial-in is off while sessions are end-to-end encrypted: a call's audio is decrypted at the bridge, on the server,
+  // and nobody on the call could see who holds the keys (README, "End-to-end encryption and the phone").
+  const phoneOn = config.phone.enabled && config.e2ee.mode === 'off';
+  if (config.phone.enabled && !phoneOn) logger.warn('phone dial-in is off: sessions are end-to-end encrypted (e2ee.mode)');
+  const phone = phoneOn ? new PhoneBridge(config.phone, kv, { directory, keys }, new CallSeats(registry), metrics.phone, logger) : undefined;
   const dialIn = phone && ((identity: Identity) => phone.dialInFor(identity));
   const publicListener = publicServer(config.http, createPublicApp({ config, tokens, logger }), logger);
   const httpServer = publicListener.server;
@@ -184,7 +188,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
   const turn = relayFor(config, logger);
   const iceServers = turn && ((ttlSeconds?: number) => [turn.issue(ttlSeconds)]);
   checks = new ConnectionChecks(pool, transport, config.check, (outcome) => metrics.connectionChecks.inc({ outcome }));
-  const deps = { tokens, registry, addresses, dialIn, iceServers, checks, dialInNumber: config.phone.enabled ? config.phone.displayNumber : '' };
+  const deps = { tokens, registry, addresses, dialIn, iceServers, checks, dialInNumber: phoneOn ? config.phone.displayNumber : '' };
   const io = attachSignaling(httpServer, config.signaling, deps, metrics, logger);
 
   return {

@@ -21,7 +21,7 @@ import type { RequestName, RequestPayload } from '../protocol/schemas.js';
 import { Connection, withBackoff } from './connection.js';
 import { checkFromLobby, runConnectionCheck, type CheckOptions, type CheckResult } from './connection-check.js';
 import { Emitter } from './emitter.js';
-import { Encryption } from './encryption.js';
+import { canEncrypt, Encryption } from './encryption.js';
 import { LinkReporter } from './link-reporter.js';
 import { Publisher } from './publisher.js';
 import { RequestError, request, type CircleSocket } from './request.js';
@@ -125,7 +125,7 @@ export class CircleClient extends Emitter<ClientEvents> {
   async join(token: string): Promise<JoinResult> {
     this.token = token;
     this.setState('joining');
-    return this.takeSeat(await this.connection.followingMoves((socket) => request(socket, 'join', { token })));
+    return this.takeSeat(await this.connection.followingMoves((socket) => request(socket, 'join', { token, e2ee: canEncrypt() })));
   }
   /** The pre-session check: `stream`'s tracks to the SFU and back, no token, no room; what the path did, and a verdict. */
   check = (stream: MediaStream, options: CheckOptions = {}): Promise<CheckResult> =>

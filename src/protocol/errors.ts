@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'UNKNOWN_EVENT',
   'UNAVAILABLE',
   'MOVED',
+  /** The session requires end-to-end encryption and the joining client did not say it can encrypt (`join.e2ee`). */
+  'E2EE_UNSUPPORTED',
   /** What the shared store holds for this session does not parse: refused, never opened from half a record. */
   'STORED_STATE_INVALID',
   'INTERNAL',

@@ -135,7 +135,8 @@ const produceRequest = z
   .strict();
 
 export const requestSchemas = {
-  join: z.object({ token: z.string().min(1).max(4096) }).strict(),
+  /** `e2ee`: this client can seal and open frames end to end (the SDK says so where the browser can). */
+  join: z.object({ token: z.string().min(1).max(4096), e2ee: z.boolean().optional() }).strict(),
   resume: z.object({ resumeToken: z.string().min(20).max(128) }).strict(),
   setRtpCapabilities: z.object({ rtpCapabilities: rtpCapabilitiesSchema }).strict(),
   createTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),

@@ -131,7 +131,11 @@ export class RoomRegistry {
   }
 
   /** `resuming`: only into a seat the room still keeps (a dropped connection, a dead worker or node). */
-  async join(identity: Identity, channel: ParticipantChannel, { resuming = false } = {}): Promise<Membership> {
+  async join(identity: Identity, channel: ParticipantChannel, { resuming = false, canEncrypt = true } = {}): Promise<Membership> {
+    // A browser that cannot encrypt would be heard by the server, and by no one else, in a session that requires it.
+    if (this.settings.e2eeMode === 'required' && !canEncrypt && !channel.isCall) {
+      throw new CircleError('E2EE_UNSUPPORTED', 'This session is end-to-end encrypted, and this browser cannot encrypt its audio and video. Join from a current Chrome, Edge, Firefox or Safari.');
+    }
     const open = this.rooms.get(identity.roomId);
     // Refuse ended sessions, removed participants and locked rooms before spending a router on them.
     this.records.get(identity.roomId)?.assertMayEnter(identity, open?.participants.has(identity.participantId) ?? false);

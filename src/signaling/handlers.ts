@@ -78,10 +78,10 @@ function circleOf(room: Room, circle: string): CircleDelivery {
 
 /** Each handler: payload already parsed; it calls the domain, which enforces the rules, and answers. */
 export const handlers: { [K in RequestName]: Handler<K> } = {
-  join: ({ token }, session, deps) =>
+  join: ({ token, e2ee }, session, deps) =>
     session.joinOnce(async () => {
       deps.addresses.spendJoin(session.address);
-      return attachSession(session, deps, await deps.registry.join(await deps.tokens.verify(token), session));
+      return attachSession(session, deps, await deps.registry.join(await deps.tokens.verify(token), session, { canEncrypt: e2ee === true }));
     }),
 
   resume: ({ resumeToken }, session, deps) =>

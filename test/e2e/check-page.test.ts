@@ -30,6 +30,7 @@ it('on a clean link the check page says "Ready for video", with the path and the
   expect(result.loss).toBeLessThan(0.05);
   expect(await text(page, '#verdict')).toBe('Ready for video');
   expect(await text(page, '#details')).toContain('direct (UDP)');
+  expect(await text(page, '#details')).toContain('this browser can encrypt');
   expect(suite.server.circle.checks.list()).toEqual([]);
 });
 

@@ -48,8 +48,9 @@ async function page(name: string, role: string, token?: { token: string; partici
     member.messages.push(message);
     member.agreement.handle(message);
   });
-  const joined = await client.ok<{ e2ee: string; admitted?: unknown }>('join', { token: seat.token });
+  const joined = await client.ok<{ e2ee: string; admitted?: unknown; dialIn?: unknown }>('join', { token: seat.token, e2ee: true });
   expect(joined.e2ee).toBe('required');
+  expect(joined.dialIn).toBeUndefined();
   // A page that comes back into a seat already admitted (a reload) offers at once: it has no keys any more.
   if (token && joined.admitted) member.agreement.handle({ kind: 'offer', circle: 'group' });
   members.push(member);
@@ -94,7 +95,15 @@ afterAll(async () => {
 });
 
 it('the admitted agree a key the server never holds; the waiting room is outside; admission adds, removal removes, and the removed open nothing sealed after', async () => {
+  // A client that does not say it can encrypt is refused, with the reason for the person.
+  const plain = await connect(server.url);
+  const refusedJoin = await plain.call('join', { token: (await devToken(server.url, { room: ROOM, name: 'Old', role: 'client' })).token });
+  plain.close();
+  expect(refusedJoin).toMatchObject({ ok: false, error: { code: 'E2EE_UNSUPPORTED', message: expect.stringMatching(/cannot encrypt/) } });
+
   const fran = await page('Fran', 'facilitator');
+  // Dial-in is off while encrypted: no bridge listens, and no seat is given a PIN.
+  expect(server.sipPort).toBeUndefined();
   const started = await agreeing([fran]);
   expect(started.epoch).toBe(0n);
   expect(started.members).toEqual([{ participantId: fran.participantId, role: 'facilitator', displayName: 'Fran', leaf: 0 }]);

@@ -1,7 +1,7 @@
 // The pre-session check page (/check): camera preview, a microphone level meter, a test sound, and the SDK's
 // connection check with its verdict in plain words. Nothing leaves the browser but the test media, which the SFU
 // sends straight back.
-import { CircleClient, type CheckResult } from '../index.js';
+import { canEncrypt, CircleClient, type CheckResult } from '../index.js';
 import { PATH_TEXT, VERDICT_TEXT } from './texts.js';
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
@@ -64,6 +64,7 @@ async function run(): Promise<CheckResult> {
       ['Lost on the way there and back', percent(loss)],
       ['Upload', kbps(uplinkBps)],
       ['Download', kbps(downlinkBps)],
+      ['End-to-end encryption', canEncrypt() ? 'this browser can encrypt' : 'this browser cannot encrypt: a session that requires it will not let it in'],
     ];
     $('#details').replaceChildren(...details.flatMap(([term, value]) => [Object.assign(document.createElement('dt'), { textContent: term }), Object.assign(document.createElement('dd'), { textContent: value })]));
     $('#check-status').textContent = 'Done.';
