@@ -28,6 +28,8 @@ export async function startCircle(overrides: JsonObject = {}): Promise<RunningCi
     // A closed test client leaves soon after; the tests of resuming a seat set their own grace.
     sessions: { resumeGraceMs: 100 },
     phone: { sipPort: 0 },
+    // The end-to-end encryption matrix (vitest.config.ts) runs browser tests with every session encrypted.
+    e2ee: { mode: process.env.CIRCLE_TEST_E2EE ?? 'off' },
   };
   const config = loadConfig({ env: { NODE_ENV: 'test' }, overrides: mergeDeep(base, overrides) });
   const circle = await createCircle(config, createLogger(config.logging.level, new PrivacyKeys(config.privacy.secret).logRef));

@@ -17,23 +17,36 @@ export interface EncryptionState {
 /** Whether this browser can seal and open frames itself (encoded transforms in a worker). */
 export const canEncrypt = (): boolean => typeof RTCRtpScriptTransform !== 'undefined';
 
+type Protect = (end: RTCRtpSender | RTCRtpReceiver, options: FrameTransformOptions) => void;
+/** Set only while a media transport's peer connection is made (`Encryption.protectWhile`). */
+let protectingNew: Protect | undefined;
+const protectedConnections = new WeakMap<RTCPeerConnection, Protect>();
+let patched = false;
+
 /**
- * Every RTP sender and receiver of the peer connections made from now on goes through `protect` as it is created,
- * before it is negotiated: Chromium passes frames around a transform set on one already negotiated, in clear. A
- * sender is made by `addTransceiver`; a receiver arrives with the remote description (`track`).
+ * The page's peer connections, made so that those made inside `protectWhile` put every RTP sender and receiver
+ * through the encryption worker as it is created, before it is negotiated: Chromium lets frames pass around a
+ * transform set on one already negotiated, in clear. A sender is made by `addTransceiver`; a receiver arrives with the
+ * remote description (`track`). Other connections (the pre-session check's) are left as they are.
  */
-function protectNewConnections(protect: (end: RTCRtpSender | RTCRtpReceiver, options: FrameTransformOptions) => void): void {
+function patchPeerConnections(): void {
+  if (patched) return;
+  patched = true;
   const Native = window.RTCPeerConnection;
   window.RTCPeerConnection = class extends Native {
     constructor(configuration?: RTCConfiguration) {
       super(configuration);
+      const protect = protectingNew;
+      if (!protect) return;
+      protectedConnections.set(this, protect);
       this.addEventListener('track', ({ receiver, track }) => protect(receiver, { side: 'receive', kind: track.kind as FrameStream }));
     }
 
     override addTransceiver(trackOrKind: MediaStreamTrack | string, init?: RTCRtpTransceiverInit): RTCRtpTransceiver {
       const transceiver = super.addTransceiver(trackOrKind, init);
+      const protect = protectedConnections.get(this);
       const kind = (typeof trackOrKind === 'string' ? trackOrKind : trackOrKind.kind) as FrameStream;
-      if (init?.direction !== 'recvonly') protect(transceiver.sender, { side: 'send', kind });
+      if (protect && init?.direction !== 'recvonly') protect(transceiver.sender, { side: 'send', kind });
       return transceiver;
     }
   };
@@ -60,9 +73,8 @@ export class Encryption extends Emitter<{ changed: [EncryptionState | null]; err
     this.mode = joined.e2ee;
     if (joined.e2ee === 'off' || !canEncrypt()) return;
     if (!this.agreement) {
-      const worker = new Worker(workerUrl, { type: 'module' });
-      this.worker = worker;
-      protectNewConnections((end, options) => (end.transform = new RTCRtpScriptTransform(worker, options)));
+      this.worker = new Worker(workerUrl, { type: 'module' });
+      patchPeerConnections();
       const identity = { participantId: joined.participantId, role: joined.role, displayName: joined.displayName };
       this.agreement = new KeyAgreement(
         identity,
@@ -82,6 +94,18 @@ export class Encryption extends Emitter<{ changed: [EncryptionState | null]; err
     if (this.agreement) this.agreement.handle(message);
     else this.early.push(message);
   }
+
+  /** Runs `create`, which makes a media transport's peer connection: with encryption on, its frames go through the worker. */
+  readonly protectWhile = <T>(create: () => T): T => {
+    const worker = this.worker;
+    if (!worker) return create();
+    protectingNew = (end, options) => (end.transform = new RTCRtpScriptTransform(worker, options));
+    try {
+      return create();
+    } finally {
+      protectingNew = undefined;
+    }
+  };
 
   /** Whether this page seals and opens its frames (the session is encrypted and this browser can). */
   get active(): boolean {

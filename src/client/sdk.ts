@@ -290,7 +290,7 @@ export class CircleClient extends Emitter<ClientEvents> {
   private async enterRoom(socket: CircleSocket, view: AdmittedView): Promise<void> {
     this.mirror.enter(view);
     const ice = { iceServers: this.iceServers, iceTransportPolicy: this.options.iceTransportPolicy ?? 'all' };
-    this.transports = await openTransports(socket, view, this.mirror.self?.role !== 'observer', ice, (error) => this.emit('error', error));
+    this.transports = await openTransports(socket, view, this.mirror.self?.role !== 'observer', ice, (error) => this.emit('error', error), this.encryption.protectWhile);
     this.subscriber.attach(socket, this.transports.recv);
     // Producers announced while the transports were built are received now.
     await Promise.all(this.mirror.producers().map((producer) => this.subscriber.consume(producer.producerId)));

@@ -21,20 +21,24 @@ export interface IcePolicy {
   iceTransportPolicy: RTCIceTransportPolicy;
 }
 
+/** Makes a transport (its peer connection) so that, with end-to-end encryption on, its frames go through it. */
+export type MakeProtected = <T>(create: () => T) => T;
+
 export async function openTransports(
   socket: CircleSocket,
   view: AdmittedView,
   sends: boolean,
   ice: IcePolicy,
   onError: (error: Error) => void,
+  protect: MakeProtected = (create) => create(),
 ): Promise<MediaTransports> {
   const device = new Device();
   await device.load({ routerRtpCapabilities: view.routerRtpCapabilities as unknown as client.RtpCapabilities });
   await request(socket, 'setRtpCapabilities', {
     rtpCapabilities: device.rtpCapabilities as RequestPayload<'setRtpCapabilities'>['rtpCapabilities'],
   });
-  const send = sends ? await openTransport(socket, device, 'send', ice, onError) : undefined;
-  const recv = await openTransport(socket, device, 'recv', ice, onError);
+  const send = sends ? await openTransport(socket, device, 'send', ice, onError, protect) : undefined;
+  const recv = await openTransport(socket, device, 'recv', ice, onError, protect);
   return { device, send, recv };
 }
 
@@ -50,10 +54,11 @@ async function openTransport(
   direction: 'send' | 'recv',
   ice: IcePolicy,
   onError: (error: Error) => void,
+  protect: MakeProtected,
 ): Promise<client.Transport> {
   const info: TransportInfo = await request(socket, 'createTransport', { direction });
   const options = { ...(info as unknown as client.TransportOptions), ...ice };
-  const transport = direction === 'send' ? device.createSendTransport(options) : device.createRecvTransport(options);
+  const transport = protect(() => (direction === 'send' ? device.createSendTransport(options) : device.createRecvTransport(options)));
   transport.on('connect', ({ dtlsParameters }, callback, errback) => {
     request(socket, 'connectTransport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
   });

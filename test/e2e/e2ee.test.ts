@@ -91,5 +91,5 @@ it('without E2EE the same tap hears the tone', async () => {
   const { ana } = await pair(plain, 'e2ee-off');
   const tapped = await tapAtRouter(plain, 'e2ee-off', await participantIdOf(ana), ANA);
   console.log(`tap at the router without E2EE: ${tapped.packets} packets, tone share ${tapped.share.toFixed(4)}`);
-  expect(tapped.share).toBeGreaterThan(0.2);
+  expect(tapped.share).toBeGreaterThan(0.1);
 }, 90_000);
