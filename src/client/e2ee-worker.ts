@@ -21,7 +21,11 @@ type EncodedFrame = RTCEncodedAudioFrame | RTCEncodedVideoFrame;
 interface TransformEvent extends Event {
   transformer: { readable: ReadableStream<EncodedFrame>; writable: WritableStream<EncodedFrame>; options: FrameTransformOptions };
 }
-const scope = globalThis as unknown as { onrtctransform: ((event: TransformEvent) => void) | null; onmessage: ((event: MessageEvent<FrameWorkerMessage>) => void) | null };
+const scope = globalThis as unknown as {
+  onrtctransform: ((event: TransformEvent) => void) | null;
+  onmessage: ((event: MessageEvent<FrameWorkerMessage>) => void) | null;
+  postMessage(message: { type: 'ready' }): void;
+};
 
 const ring = new FrameKeyRing();
 // Frames are sealed in order; a new epoch's keys arrive between frames, never under one.
@@ -55,3 +59,5 @@ scope.onrtctransform = ({ transformer }) => {
   });
   void transformer.readable.pipeThrough(transform).pipeTo(transformer.writable);
 };
+// The page sends nothing until it hears this.
+scope.postMessage({ type: 'ready' });

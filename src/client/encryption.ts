@@ -52,6 +52,21 @@ function patchPeerConnections(): void {
   };
 }
 
+/** The encryption worker, once it says it runs; a refusal naming the URL if it does not within 10 s. */
+function startWorker(url: string): Promise<Worker> {
+  const worker = new Worker(url, { type: 'module' });
+  return new Promise((resolve, reject) => {
+    const fail = () => {
+      clearTimeout(timer);
+      worker.terminate();
+      reject(new Error(`This session is end-to-end encrypted, and its encryption worker (${url}) could not start.`));
+    };
+    const timer = setTimeout(fail, 10_000);
+    worker.addEventListener('error', fail, { once: true });
+    worker.addEventListener('message', ({ data }: MessageEvent<{ type?: string }>) => data.type === 'ready' && (clearTimeout(timer), resolve(worker)), { once: true });
+  });
+}
+
 /**
  * The page's end-to-end encryption: its side of the key agreement (on the page's thread) and the worker that seals
  * every frame it sends and opens every frame it receives. The key agreement's messages can arrive before the join
@@ -69,11 +84,13 @@ export class Encryption extends Emitter<{ changed: [EncryptionState | null]; err
    * handled now. An admitted seat the server did not ask in is one whose page lost its keys (a reload into the seat):
    * it asks back in. The worker is loaded from `workerUrl` (the web app serves it as `e2ee-worker.js`).
    */
-  seated(joined: JoinResult, workerUrl: string, request: (name: 'e2eeOffer' | 'e2eeCommit', payload: Record<string, unknown>) => Promise<unknown>): void {
+  async seated(joined: JoinResult, workerUrl: string, request: (name: 'e2eeOffer' | 'e2eeCommit', payload: Record<string, unknown>) => Promise<unknown>): Promise<void> {
     this.mode = joined.e2ee;
     if (joined.e2ee === 'off' || !canEncrypt()) return;
     if (!this.agreement) {
-      this.worker = new Worker(workerUrl, { type: 'module' });
+      // Nothing is sent before the worker runs: a transform whose worker never started could let frames by unsealed.
+      const worker = await startWorker(workerUrl);
+      this.worker = worker;
       patchPeerConnections();
       const identity = { participantId: joined.participantId, role: joined.role, displayName: joined.displayName };
       this.agreement = new KeyAgreement(

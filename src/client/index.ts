@@ -6,7 +6,7 @@ export { CircleClient, type CircleClientOptions, type ClientEvents, type ClientS
 export { RequestError } from './request.js';
 export { canEncrypt, type Encryption, type EncryptionState } from './encryption.js';
 export type { GroupMember, MemberIdentity } from '../e2ee/group-keys.js';
-export type { E2eeMode, KeyDeliveryMessage } from '../protocol/e2ee.js';
+export { E2EE_MODES, GROUP_CIRCLE, type E2eeMode, type KeyDeliveryMessage } from '../protocol/e2ee.js';
 export type { CheckOptions, CheckResult } from './connection-check.js';
 export type { CheckReadings, CheckVerdict } from './check-verdict.js';
 export type { MirrorEvents } from './room-mirror.js';

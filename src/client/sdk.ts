@@ -281,7 +281,7 @@ export class CircleClient extends Emitter<ClientEvents> {
     this.dialIn = joined.dialIn ?? this.dialIn;
     this.iceServers = joined.iceServers ?? [];
     this.mirror.setSelf(joined.self);
-    this.encryption.seated(joined, this.options.e2eeWorkerUrl ?? 'e2ee-worker.js', (name, payload) => this.connection.request(name, payload as never));
+    await this.encryption.seated(joined, this.options.e2eeWorkerUrl ?? 'e2ee-worker.js', (name, payload) => this.connection.request(name, payload as never)).catch((error: Error) => this.leave().then(() => Promise.reject(error)));
     if (joined.admitted) await this.enterRoom(this.connection.socket!, joined.admitted);
     else this.setState('waiting');
     return joined;

@@ -1,8 +1,9 @@
 // End-to-end encryption in Chromium, with the proof that the server cannot hear: two pages send tones (and one its
 // camera) with every frame sealed in the page (SFrame in an encoded-transform worker, keys agreed with MLS). They hear
 // each other's tones and see the picture, and both list the same members, read from the group itself, under the same
-// verification code. A tap of the test's own at the router (a consumer on a DirectTransport, decoding Opus as any
-// listener at the SFU would) hears no tone. The same tap in a session without encryption hears it.
+// verification code; a supervisor who joins is listed by name to the staff and counted to the client. A tap of the
+// test's own at the router (a consumer on a DirectTransport, decoding Opus as any listener at the SFU would) hears no
+// tone. The same tap in a session without encryption hears it.
 import { Decoder } from '@evan/opus';
 import { RtpPacket } from 'werift-rtp';
 import type { Page } from 'puppeteer-core';
@@ -81,11 +82,32 @@ it('with E2EE the pages hear and see each other and list who holds the keys; a t
   expect(franSees!.code).toMatch(/^\d{3} \d{3} \d{3}$/);
   expect(await fran.evaluate(() => document.querySelector('#encryption')?.textContent ?? '')).toContain('End-to-end encrypted');
 
+  // A supervisor joins: a member like any other, named to the staff, counted to the client.
+  await joinFromDemo(suite.browser, suite.server.url, 'e2ee-on', 'Sam', 'observer', { video: false });
+  const section = (page: Page) => page.evaluate(() => document.querySelector('#encryption')?.textContent ?? '');
+  await until(async () => (await section(fran)).includes('Sam (observer)') && (await section(ana)).includes('1 supervisor can hear'), 'the supervisor listed', 10_000);
+  expect(await section(ana)).not.toContain('Sam');
+
   const tapped = await tapAtRouter(suite.server, 'e2ee-on', await participantIdOf(ana), ANA);
   console.log(`tap at the router with E2EE: ${tapped.packets} packets, ${tapped.undecodable} undecodable, tone share ${tapped.share.toFixed(4)}`);
   expect(tapped.packets).toBeGreaterThan(25);
   expect(tapped.share).toBeLessThan(0.02);
 }, 90_000);
+
+it('a page whose encryption worker cannot start sends nothing and leaves its seat, saying why', async () => {
+  const page = await suite.browser.newPage({ type: 'window' });
+  await page.setRequestInterception(true);
+  page.on('request', (request) => void (request.url().endsWith('/e2ee-worker.js') ? request.respond({ status: 404, body: '' }) : request.continue()));
+  await page.goto(`${suite.server.url}/?room=e2ee-broken`, { waitUntil: 'load' });
+  const refused = await page.evaluate(() =>
+    (window as unknown as { circle: { join(a: string, b: string, c: string, m: object): Promise<void> } }).circle.join('e2ee-broken', 'Ana', 'client', { video: false }).then(
+      () => 'joined',
+      (error: Error) => error.message,
+    ),
+  );
+  expect(refused).toMatch(/encryption worker .* could not start/);
+  await until(() => (suite.server.circle.registry.get('e2ee-broken')?.participants.size ?? 0) === 0, 'the seat given up', 5000);
+}, 60_000);
 
 it('without E2EE the same tap hears the tone', async () => {
   const { ana } = await pair(plain, 'e2ee-off');

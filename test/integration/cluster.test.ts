@@ -263,7 +263,9 @@ describe('two nodes and one Redis', () => {
     for (const before of reportOnA.participants) {
       const after = report.participants.find((p) => p.participantId === before.participantId)!;
       expect(after.joinedAt).toBe(before.joinedAt);
-      expect(after.minutesInRoom).toBeGreaterThanOrEqual(before.minutesInRoom);
+      // Everyone inside counts as dropped from A's last write (at most a third of the lease before its death, as
+      // docs/api.md says) until they are back: A's live report, read after that write, may be ahead by that much.
+      expect(after.minutesInRoom).toBeGreaterThanOrEqual(before.minutesInRoom - LEASE_MS / 3 / 60_000 - 0.005);
       expect(after.removed).toBe(before.removed);
     }
     expect(report.participants.find((p) => p.participantId === 'ana')!.reconnects).toBeGreaterThanOrEqual(1);

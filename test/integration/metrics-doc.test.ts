@@ -17,7 +17,7 @@ it('exports every metric docs/metrics.md lists, and documents every circle_ metr
   const labelValues = [...text.matchAll(/^circle_[a-z_]+\{([^}]*)\}/gm)].flatMap((m) =>
     [...m[1]!.matchAll(/="([^"]*)"/g)].map((v) => v[1]),
   );
-  for (const value of labelValues) expect(value).toMatch(/^([a-zA-Z_-]+|[0-9.+Inf]+)$/);
+  for (const value of labelValues) expect(value).toMatch(/^([a-zA-Z][a-zA-Z0-9_-]*|[0-9.+Inf]+)$/);
 });
 
 it('has a series of every documented metric from the start, before any session, so a rate or an alert reads 0 rather than no data', async () => {

@@ -6,7 +6,7 @@ import { $ } from './ui.js';
  * Every page says whether the session is end-to-end encrypted and who holds its keys: the list is the group's own
  * membership (read from MLS's tree, not the server's roster), so anyone the server slipped in would be listed, and
  * the verification code is the same on every page only if everyone is in one group. Staff read it aloud; clients
- * compare.
+ * compare. Observers (supervisors) hold the keys too: staff see them by name, clients as a count.
  */
 export function mountEncryption(client: CircleClient) {
   const section = $<HTMLElement>('#encryption');
@@ -19,11 +19,11 @@ export function mountEncryption(client: CircleClient) {
     list.setAttribute('aria-label', 'Who holds the keys');
     if (state) {
       badge.textContent = 'End-to-end encrypted';
-      for (const member of state.members) {
-        const item = document.createElement('li');
-        item.textContent = `${member.displayName} (${member.role})`;
-        list.append(item);
-      }
+      // A client whose room hides observers is told how many supervisors hear, not who: no one hears in secret.
+      const counted = client.self?.role === 'client' ? state.members.filter((m) => m.role === 'observer') : [];
+      const lines = state.members.filter((m) => !counted.includes(m)).map((m) => `${m.displayName} (${m.role})`);
+      if (counted.length) lines.push(`${counted.length} supervisor${counted.length === 1 ? '' : 's'} can hear`);
+      for (const line of lines) list.append(Object.assign(document.createElement('li'), { textContent: line }));
       const code = document.createElement('p');
       code.textContent = `Verification code: ${state.verificationCode}`;
       section.append(badge, code, list);
