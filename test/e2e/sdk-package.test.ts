@@ -54,12 +54,14 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-it('the tarball holds ES modules, declarations and the API reference, with mediasoup-client and socket.io-client as dependencies, not copies', async () => {
+it('the tarball holds ES modules, declarations and the API reference, its dependencies (mediasoup-client, socket.io-client, ts-mls) not copies, and the encryption worker bundled', async () => {
   const files = (await run('tar', ['tzf', tarball])).stdout.split('\n');
   expect(files).toEqual(expect.arrayContaining(['package/lib/client/index.js', 'package/lib/client/index.d.ts', 'package/docs/classes/CircleClient.html', 'package/README.md']));
   expect(files.some((f) => f.includes('node_modules') || f.includes('mediasoup-client'))).toBe(false);
   const manifest = JSON.parse(readFileSync(path.join(scratch, 'node_modules/@circle/sdk/package.json'), 'utf8'));
-  expect(Object.keys(manifest.dependencies).sort()).toEqual(['mediasoup-client', 'socket.io-client', 'zod']);
+  expect(Object.keys(manifest.dependencies).sort()).toEqual(['@noble/hashes', 'mediasoup-client', 'socket.io-client', 'ts-mls', 'zod']);
+  // The encryption worker, bundled, for the clinic's app to serve.
+  expect(files).toContain('package/e2ee-worker.js');
   expect(manifest.version).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
   const reference = readFileSync(path.join(scratch, 'node_modules/@circle/sdk/docs/classes/CircleClient.html'), 'utf8');
   for (const method of ['join', 'openSideRoom', 'sendMessage', 'raiseHand']) expect(reference).toContain(method);

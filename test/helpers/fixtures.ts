@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { mergeDeep, type JsonObject } from '../../src/config/load.js';
 import type { Page } from 'puppeteer-core';
 import { launchBrowser } from '../../harness/browser.js';
@@ -37,6 +37,13 @@ export function circleSuite(overrides: JsonObject = {}) {
   };
 }
 
+/** Whether a page that joined a session seals its frames (true, too, for a page that never joined). */
+const encryptedIfJoined = (page: Page) =>
+  page.evaluate(() => {
+    const client = (window as unknown as { circle?: { client: { state: string; encryption: { active: boolean } } } }).circle?.client;
+    return !client || client.state === 'idle' || client.encryption.active;
+  });
+
 /**
  * A real Circle and Debian's Chromium for one test file. Every page a test opens is closed after it: a page left
  * open goes on sending and receiving audio and video, and on a 2-core machine the next test then measures a busy
@@ -52,8 +59,13 @@ export function browserSuite(overrides: JsonObject = {}, { pagesLast = 'test' }:
     pagesAtLaunch = new Set(await chromium.browser.pages());
   });
   afterEach(async () => {
-    if (pagesLast === 'file' || !chromium) return;
+    if (!chromium) return;
     const opened = (await chromium.browser.pages()).filter((page) => !pagesAtLaunch.has(page) && !page.isClosed());
+    // In the encryption matrix (vitest.config.ts), every page that joined did seal and open its frames.
+    if (process.env.CIRCLE_TEST_E2EE === 'required') {
+      for (const page of opened) expect(await encryptedIfJoined(page)).toBe(true);
+    }
+    if (pagesLast === 'file') return;
     await Promise.all(opened.map((page) => page.close().catch(() => undefined)));
   });
   afterAll(async () => {

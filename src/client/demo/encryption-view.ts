@@ -9,28 +9,26 @@ import { $ } from './ui.js';
  * compare. Observers (supervisors) hold the keys too: staff see them by name, clients as a count.
  */
 export function mountEncryption(client: CircleClient) {
-  const section = $<HTMLElement>('#encryption');
+  const section = $<HTMLDetailsElement>('#encryption');
   const render = (state: EncryptionState | null) => {
     section.hidden = client.encryption.mode === 'off';
     section.replaceChildren();
     if (section.hidden) return;
-    const badge = document.createElement('strong');
+    const summary = document.createElement('summary');
+    section.append(summary);
+    if (!state) {
+      summary.textContent = client.encryption.active ? 'Agreeing keys…' : 'This browser cannot encrypt: the session is not end-to-end encrypted';
+      return;
+    }
+    summary.textContent = `End-to-end encrypted · code ${state.verificationCode}`;
+    // A client whose room hides observers is told how many supervisors hear, not who: no one hears in secret.
+    const counted = client.self?.role === 'client' ? state.members.filter((m) => m.role === 'observer') : [];
+    const lines = state.members.filter((m) => !counted.includes(m)).map((m) => `${m.displayName} (${m.role})`);
+    if (counted.length) lines.push(`${counted.length} supervisor${counted.length === 1 ? '' : 's'} can hear`);
     const list = document.createElement('ul');
     list.setAttribute('aria-label', 'Who holds the keys');
-    if (state) {
-      badge.textContent = 'End-to-end encrypted';
-      // A client whose room hides observers is told how many supervisors hear, not who: no one hears in secret.
-      const counted = client.self?.role === 'client' ? state.members.filter((m) => m.role === 'observer') : [];
-      const lines = state.members.filter((m) => !counted.includes(m)).map((m) => `${m.displayName} (${m.role})`);
-      if (counted.length) lines.push(`${counted.length} supervisor${counted.length === 1 ? '' : 's'} can hear`);
-      for (const line of lines) list.append(Object.assign(document.createElement('li'), { textContent: line }));
-      const code = document.createElement('p');
-      code.textContent = `Verification code: ${state.verificationCode}`;
-      section.append(badge, code, list);
-    } else {
-      badge.textContent = client.encryption.active ? 'Agreeing keys…' : 'This browser cannot encrypt: the session is not end-to-end encrypted';
-      section.append(badge);
-    }
+    for (const line of lines) list.append(Object.assign(document.createElement('li'), { textContent: line }));
+    section.append(list);
   };
   client.encryption.on('changed', render);
   client.on('state', () => render(client.encryption.state));
