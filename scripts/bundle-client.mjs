@@ -1,5 +1,6 @@
 // Bundles the browser SDK and demo page into the directory the HTTP server serves.
 import { build } from 'esbuild';
+import { bundleEncryptionWorker } from './encryption-worker.mjs';
 import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,16 +22,7 @@ for (const [entry, bundle] of [['main.ts', 'demo.js'], ['check.ts', 'check.js']]
   });
 }
 // The end-to-end encryption worker: the page's encoded transforms run in it (RTCRtpScriptTransform).
-await build({
-  entryPoints: [path.join(root, 'src/client/e2ee-worker.ts')],
-  bundle: true,
-  format: 'esm',
-  target: 'es2022',
-  sourcemap: true,
-  minify: true,
-  outfile: path.join(out, 'e2ee-worker.js'),
-  logLevel: 'warning',
-});
+await bundleEncryptionWorker(path.join(out, 'e2ee-worker.js'), { sourcemap: true });
 for (const file of ['index.html', 'check.html', 'style.css']) {
   await cp(path.join(root, 'src/client/demo', file), path.join(out, file));
 }

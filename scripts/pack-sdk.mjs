@@ -6,10 +6,10 @@
 //
 //   node scripts/pack-sdk.mjs   →   dist/circle-sdk-<version>.tgz
 import { execFileSync } from 'node:child_process';
-import { build } from 'esbuild';
 import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { bundleEncryptionWorker } from './encryption-worker.mjs';
 import { dependencyVersions, packDirectory, root } from './pack-lib.mjs';
 
 const out = path.join(root, 'dist/sdk');
@@ -23,15 +23,7 @@ run(path.join(root, 'node_modules/typedoc/bin/typedoc'), [
   '--name', 'Circle SDK', '--readme', 'none', '--disableSources', '--treatWarningsAsErrors', '--excludePrivate', '--excludeInternal', '--logLevel', 'Warn',
 ]);
 
-await build({
-  entryPoints: [path.join(root, 'src/client/e2ee-worker.ts')],
-  bundle: true,
-  format: 'esm',
-  target: 'es2022',
-  minify: true,
-  outfile: path.join(out, 'e2ee-worker.js'),
-  logLevel: 'warning',
-});
+await bundleEncryptionWorker(path.join(out, 'e2ee-worker.js'));
 
 const { version, license, dependencies } = await dependencyVersions(['mediasoup-client', 'socket.io-client', 'zod', 'ts-mls', '@noble/hashes']);
 const manifest = {
