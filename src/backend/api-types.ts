@@ -192,7 +192,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "BAD_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "NOT_JOINED" | "ALREADY_JOINED" | "ROOM_FULL" | "ROOM_LOCKED" | "SESSION_ENDED" | "REMOVED" | "NOT_ADMITTED" | "ON_HOLD" | "RATE_LIMITED" | "PAYLOAD_TOO_LARGE" | "UNKNOWN_EVENT" | "UNAVAILABLE" | "MOVED" | "STORED_STATE_INVALID" | "INTERNAL";
+                code: "BAD_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "NOT_JOINED" | "ALREADY_JOINED" | "ROOM_FULL" | "ROOM_LOCKED" | "SESSION_ENDED" | "REMOVED" | "NOT_ADMITTED" | "ON_HOLD" | "RATE_LIMITED" | "PAYLOAD_TOO_LARGE" | "UNKNOWN_EVENT" | "UNAVAILABLE" | "MOVED" | "E2EE_UNSUPPORTED" | "STORED_STATE_INVALID" | "INTERNAL";
                 message: string;
             };
         };
