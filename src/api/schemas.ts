@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { displayName, opaqueId } from '../auth/tokens.js';
 import { CONNECTION_QUALITIES, type ConnectionQuality } from '../protocol/events.js';
+import { E2EE_MODES } from '../protocol/e2ee.js';
 import { ERROR_CODES } from '../protocol/errors.js';
 import type { SessionReport } from '../reports/attendance.js';
 import { ROLES } from '../protocol/roles.js';
@@ -99,6 +100,11 @@ export const sessionSetup = z
     /** Speaking turns' length; null for untimed. */
     turnLimitSeconds: z.number().int().min(10).max(3600).nullable().optional(),
     maxParticipants: z.number().int().min(2).max(200).optional(),
+    /**
+     * End-to-end encryption for this session, chosen before anyone joins; absent: the node's `e2ee.mode`. Unless off,
+     * the session takes no phone calls.
+     */
+    e2ee: z.enum(E2EE_MODES).optional(),
   })
   .strict();
 
@@ -111,7 +117,13 @@ export const sessionDescription = z
     /** Running on a node now. */
     live: z.boolean(),
     settings: z
-      .object({ waitingRoom: z.boolean(), floorMode: z.enum(['open', 'queue']), turnLimitSeconds: z.number().nullable(), maxParticipants: z.number().int() })
+      .object({
+        waitingRoom: z.boolean(),
+        floorMode: z.enum(['open', 'queue']),
+        turnLimitSeconds: z.number().nullable(),
+        maxParticipants: z.number().int(),
+        e2ee: z.enum(E2EE_MODES),
+      })
       .strict(),
   })
   .strict();

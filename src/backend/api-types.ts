@@ -226,6 +226,8 @@ export interface components {
                 floorMode: "open" | "queue";
                 turnLimitSeconds: number | null;
                 maxParticipants: number;
+                /** @enum {string} */
+                e2ee: "off" | "preferred" | "required";
             };
         };
         SessionSetup: {
@@ -234,6 +236,8 @@ export interface components {
             floorMode?: "open" | "queue";
             turnLimitSeconds?: number | null;
             maxParticipants?: number;
+            /** @enum {string} */
+            e2ee?: "off" | "preferred" | "required";
         };
         MintTokenRequest: {
             participantId?: string;

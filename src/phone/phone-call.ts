@@ -30,7 +30,7 @@ const HOP_FAREWELL_MS = 200;
 const HOP_SILENCE_MS = 3 * FRAME_MS;
 const LONGEST_ENTRY = 20;
 /** What a caller hears when the room refuses the seat. */
-const FAREWELL_FOR: Partial<Record<string, PromptName>> = { SESSION_ENDED: 'ended', REMOVED: 'removed', ALREADY_JOINED: 'seatOnCall' };
+const FAREWELL_FOR: Partial<Record<string, PromptName>> = { SESSION_ENDED: 'ended', REMOVED: 'removed', ALREADY_JOINED: 'seatOnCall', E2EE_UNSUPPORTED: 'encrypted' };
 
 /** The last two digits of the number in the caller's From URI (`sip:+15555550123@…`, `tel:…`), if it is a number. */
 export function callerDigits(uri: string): string | undefined {

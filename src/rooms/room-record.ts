@@ -13,6 +13,9 @@ const AUDIT_LIMIT = 2000;
 /** Side rooms listed at once at most: a group of 25 holds at most 12 (each has staff and someone with them). */
 const SIDE_ROOM_LIMIT = 50;
 
+/** The node's settings a session's own override. */
+export type SessionDefaults = { [K in keyof SessionSettings]: NonNullable<SessionSettings[K]> };
+
 /** Who is asking to enter: enough to decide from the record alone. */
 export interface Entrant {
   participantId: string;
@@ -43,7 +46,7 @@ export class RoomRecord {
   private readonly held = new Map<string, HeldSeat>();
   private readonly decisions = new Map<string, StandingDecisions>();
   private readonly sideRooms = new Set<string>();
-  private sessionSettings: SessionSettings = { requireAdmission: null, maxParticipants: null };
+  private sessionSettings: SessionSettings = { requireAdmission: null, maxParticipants: null, e2eeMode: null };
   readonly floor: FloorState;
   touchedAt = Date.now();
 
@@ -55,15 +58,16 @@ export class RoomRecord {
   }
 
   /** The session's settings in force: its own where the clinic set them, else the node's `defaults`. */
-  settingsOver(defaults: { requireAdmission: boolean; maxParticipants: number }): { requireAdmission: boolean; maxParticipants: number } {
+  settingsOver(defaults: SessionDefaults): SessionDefaults {
     return {
       requireAdmission: this.sessionSettings.requireAdmission ?? defaults.requireAdmission,
       maxParticipants: this.sessionSettings.maxParticipants ?? defaults.maxParticipants,
+      e2eeMode: this.sessionSettings.e2eeMode ?? defaults.e2eeMode,
     };
   }
 
   /** A newcomer waits to be admitted: a client, where the session asks for admission (or has not started yet). */
-  mustWait(role: Role, defaults: { requireAdmission: boolean; maxParticipants: number }): boolean {
+  mustWait(role: Role, defaults: SessionDefaults): boolean {
     return role === 'client' && (this.settingsOver(defaults).requireAdmission || !this.started);
   }
 

@@ -3,6 +3,7 @@ import type { Identity } from '../auth/tokens.js';
 import { MEDIA_CODECS } from '../media/codecs.js';
 import type { MediaWorker, WorkerPool } from '../media/worker-pool.js';
 import type { Logger } from '../logging/logger.js';
+import type { E2eeMode } from '../protocol/e2ee.js';
 import type { ReconnectReason } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import { ResumeTokens, type SeatStanding } from '../sessions/resume-tokens.js';
@@ -34,6 +35,20 @@ export interface Membership {
 }
 
 type RegistryObserverEvents = { newroom: [Room] };
+
+/**
+ * Who cannot enter an end-to-end encrypted session: a call (its audio would pass through the server in clear,
+ * and the members' frames are sealed against it), and, where the session requires encryption, a browser that cannot
+ * encrypt (the server would hear it, and no one else).
+ */
+function encryptionRefusal(mode: E2eeMode, canEncrypt: boolean, isCall: boolean): CircleError | undefined {
+  if (mode === 'off') return undefined;
+  if (isCall) return new CircleError('E2EE_UNSUPPORTED', 'This session is end-to-end encrypted and takes no calls; join from a browser.');
+  if (mode === 'required' && !canEncrypt) {
+    return new CircleError('E2EE_UNSUPPORTED', 'This session is end-to-end encrypted, and this browser cannot encrypt its audio and video. Join from a current Chrome, Edge, Firefox or Safari.');
+  }
+  return undefined;
+}
 
 /**
  * The rooms of this node: creates each on the least-loaded worker, closes it once it stays empty, keeps each
@@ -98,6 +113,10 @@ export class RoomRegistry {
    * this node keeps, and in the shared store for whichever node opens it. Refused once the session has started.
    */
   async configureSession(roomId: string, settings: Parameters<RoomRecord['configure']>[0]): Promise<RoomRecord> {
+    // Keys are agreed from a session's first member on: its encryption is chosen before anyone is in.
+    if (settings.e2eeMode !== undefined && this.rooms.has(roomId)) {
+      throw new CircleError('BAD_REQUEST', 'the session is open; its end-to-end encryption is chosen before anyone joins');
+    }
     const record = (await this.anyRecord(roomId)) ?? new RoomRecord(roomId, this.settings.defaultTurnLimitMs);
     record.configure(settings);
     if (!this.rooms.has(roomId)) {
@@ -132,10 +151,6 @@ export class RoomRegistry {
 
   /** `resuming`: only into a seat the room still keeps (a dropped connection, a dead worker or node). */
   async join(identity: Identity, channel: ParticipantChannel, { resuming = false, canEncrypt = true } = {}): Promise<Membership> {
-    // A browser that cannot encrypt would be heard by the server, and by no one else, in a session that requires it.
-    if (this.settings.e2eeMode === 'required' && !canEncrypt && !channel.isCall) {
-      throw new CircleError('E2EE_UNSUPPORTED', 'This session is end-to-end encrypted, and this browser cannot encrypt its audio and video. Join from a current Chrome, Edge, Firefox or Safari.');
-    }
     const open = this.rooms.get(identity.roomId);
     // Refuse ended sessions, removed participants and locked rooms before spending a router on them.
     this.records.get(identity.roomId)?.assertMayEnter(identity, open?.participants.has(identity.participantId) ?? false);
@@ -153,9 +168,13 @@ export class RoomRegistry {
     }
     const room = await this.roomFor(identity.roomId);
     const id = identity.participantId;
-    if (resuming && !room.participants.has(id) && !room.record.holdsSeatFor(id)) {
+    const refusal =
+      resuming && !room.participants.has(id) && !room.record.holdsSeatFor(id)
+        ? new CircleError('UNAUTHORIZED', 'resume token expired; join again')
+        : encryptionRefusal(room.e2eeMode, canEncrypt, channel.isCall === true);
+    if (refusal) {
       if (room.participants.size === 0) this.scheduleEmptyClose(room);
-      throw new CircleError('UNAUTHORIZED', 'resume token expired; join again');
+      throw refusal;
     }
     const participant = room.join(identity, channel);
     this.cancelEmptyTimer(room);

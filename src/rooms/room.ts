@@ -34,7 +34,7 @@ import { SideRooms } from './side-rooms.js';
 import { TalkBalance } from './talk-balance.js';
 import { TurnTaking } from './turn-taking.js';
 import { CircleDelivery } from '../e2ee/key-delivery.js';
-import { GROUP_CIRCLE, type KeyDeliveryMessage } from '../protocol/e2ee.js';
+import { GROUP_CIRCLE, type E2eeMode, type KeyDeliveryMessage } from '../protocol/e2ee.js';
 
 type RoomEvents = { empty: []; closed: [] };
 
@@ -60,6 +60,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   readonly callLegs: CallLegs;
   /** What the room tells metrics and logs; nothing inside depends on who listens. */
   readonly observer = new EventEmitter<RoomObserverEvents>();
+  /** End-to-end encryption in this session: `off`, or whether a browser that cannot encrypt is let in. */
+  readonly e2eeMode: E2eeMode;
   /** The group's key agreement, the room only delivering it; absent when end-to-end encryption is off. */
   readonly groupKeys: CircleDelivery | undefined;
   private readonly audience: Audience;
@@ -110,7 +112,10 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.floorFollower = new FloorFollower(this.floor, this, this.audience, this.media, this.observer);
     this.callLegs = new CallLegs(this.media, this.audience, () => this.createMedia(() => 0), this.observer);
     const keyPort = { tell: (participantId: string, message: KeyDeliveryMessage) => this.participants.get(participantId)?.channel.send('e2ee', message) };
-    this.groupKeys = settings.e2eeMode === 'off' ? undefined : new CircleDelivery(GROUP_CIRCLE, keyPort);
+    // Chosen before the session opens (the clinic's, else the node's) and kept while it runs: keys are agreed from
+    // the first member on.
+    this.e2eeMode = record.settingsOver(settings).e2eeMode;
+    this.groupKeys = this.e2eeMode === 'off' ? undefined : new CircleDelivery(GROUP_CIRCLE, keyPort);
     // A worker that dies takes its routers with it: mediasoup tells the router, and the room closes itself.
     router.on('workerclose', () => this.close('media-worker-lost'));
   }
@@ -182,7 +187,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   }
 
   joinResult(participant: Participant, resumeToken: string): JoinResult {
-    return { ...this.views.joinResult(participant, resumeToken), e2ee: this.settings.e2eeMode };
+    return { ...this.views.joinResult(participant, resumeToken), e2ee: this.e2eeMode };
   }
 
   /** What an admitted participant sees: whom, with which producers (a call starts from it). */

@@ -58,8 +58,9 @@ function onTarget(act: (moderation: Moderation, actor: Participant, targetId: st
  * relay credentials.
  */
 async function attachSession(session: ClientSession, { registry, dialIn, iceServers }: HandlerDeps, membership: Membership): Promise<JoinResult> {
-  // Before attaching: a store that cannot issue a PIN now must not leave a seat half joined.
-  const phone = await dialIn?.(membership.participant.identity);
+  // Before attaching: a store that cannot issue a PIN now must not leave a seat half joined. An end-to-end
+  // encrypted session takes no calls, so offers no PIN.
+  const phone = membership.room.e2eeMode === 'off' ? await dialIn?.(membership.participant.identity) : undefined;
   if (!session.connected) {
     registry.leave(membership);
     throw new CircleError('NOT_JOINED', 'the connection closed while joining');

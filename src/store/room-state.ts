@@ -1,3 +1,4 @@
+import type { E2eeMode } from '../protocol/e2ee.js';
 import type { AuditEntry, FloorMode, MediaLocks } from '../protocol/events.js';
 import type { Role } from '../protocol/roles.js';
 
@@ -52,6 +53,8 @@ export interface FloorState {
 export interface SessionSettings {
   requireAdmission: boolean | null;
   maxParticipants: number | null;
+  /** End-to-end encryption chosen for this session; null: the node's `e2ee.mode`. */
+  e2eeMode: E2eeMode | null;
 }
 
 /** A room's record: the session's decisions that outlive any one connection. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { displayName, opaqueId, type Identity } from '../auth/tokens.js';
+import { E2EE_MODES } from '../protocol/e2ee.js';
 import { MODERATION_ACTIONS } from '../protocol/moderation-actions.js';
 import { CircleError } from '../protocol/errors.js';
 import { ROLES } from '../protocol/roles.js';
@@ -68,9 +69,13 @@ const record = z
     floor,
     sideRooms: z.array(opaqueId).max(100).default([]),
     settings: z
-      .object({ requireAdmission: z.boolean().nullable(), maxParticipants: z.number().int().min(2).max(200).nullable() })
+      .object({
+        requireAdmission: z.boolean().nullable(),
+        maxParticipants: z.number().int().min(2).max(200).nullable(),
+        e2eeMode: z.enum(E2EE_MODES).nullable().default(null),
+      })
       .strict()
-      .default({ requireAdmission: null, maxParticipants: null }),
+      .default({ requireAdmission: null, maxParticipants: null, e2eeMode: null }),
   })
   .strict() satisfies z.ZodType<RecordData, z.ZodTypeDef, unknown>;
 

@@ -548,6 +548,31 @@ describe('dial-in: a phone-only seat', () => {
   });
 });
 
+describe('dial-in: an end-to-end encrypted session', () => {
+  it('takes no calls: its pages are offered no PIN, and a caller with a phone-only PIN hears why and is hung up', async () => {
+    const room = 'phone-encrypted';
+    await suite.server.circle.registry.configureSession(room, { e2eeMode: 'preferred' });
+    const facilitator = await suite.seat(room, 'Fran', 'facilitator');
+    expect(facilitator.result).toMatchObject({ e2ee: 'preferred' });
+    expect((facilitator.result as { dialIn?: unknown }).dialIn).toBeUndefined();
+    const response = await fetch(`${suite.server.adminUrl}/admin/rooms/${room}/dial-in`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${suite.server.circle.config.admin.bearerSecret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ participantId: 'pat-phone', name: 'Pat' }),
+    });
+    const { pin } = (await response.json()) as { pin: string };
+    const unavailable = await metric('circle_phone_calls_total', { outcome: 'unavailable' });
+    const caller = await call([{ keys: `${pin}#` }, { awaitBye: true }]);
+    const keyed = Date.now();
+    expect(await caller.exited).toBe(0);
+    // Hung up after the whole of the prompt that says why (7.8 s; "cannot be reached right now" is 5.8 s).
+    expect(Date.now() - keyed).toBeGreaterThan(7000);
+    expect(await metric('circle_phone_calls_total', { outcome: 'unavailable' })).toBe(unavailable + 1);
+    expect(suite.server.circle.registry.get(room)?.participant('pat-phone')).toBeUndefined();
+    expect(facilitator.client.events('lobbyUpdated').some((l) => JSON.stringify(l).includes('pat-phone'))).toBe(false);
+  });
+});
+
 describe('dial-in: a media worker dies', () => {
   // Last in this file: the worker it kills runs every room of the suite's server.
   it('the browser and the call carrying its voice both come back, in either order, and the call still carries the voice', async () => {

@@ -179,7 +179,7 @@ it('sets a session up before it starts: no waiting room, one speaker at a time, 
   const setUp = await call('PUT', '/sessions/api-setup', { body: { waitingRoom: false, floorMode: 'queue', turnLimitSeconds: 120, maxParticipants: 3 } });
   expect(setUp).toEqual({
     status: 200,
-    body: { roomId: 'api-setup', started: false, ended: false, locked: false, live: false, settings: { waitingRoom: false, floorMode: 'queue', turnLimitSeconds: 120, maxParticipants: 3 } },
+    body: { roomId: 'api-setup', started: false, ended: false, locked: false, live: false, settings: { waitingRoom: false, floorMode: 'queue', turnLimitSeconds: 120, maxParticipants: 3, e2ee: 'off' } },
   });
   expect((await call('GET', '/sessions/api-setup')).body).toEqual(setUp.body);
   expect((await call('PUT', '/sessions/api-setup', { body: { maxParticipants: 1000 } })).status).toBe(400);
@@ -206,6 +206,28 @@ it('sets a session up before it starts: no waiting room, one speaker at a time, 
   expect((await call('GET', '/sessions/api-setup')).body).toMatchObject({ started: true, live: true });
 });
 
+it('sets one session end-to-end encrypted on a node that is not: a browser that cannot encrypt is refused, one that can agrees keys; another session stays plain; chosen before anyone joins', async () => {
+  expect(await call('PUT', '/sessions/api-e2ee', { body: { e2ee: 'required' } })).toMatchObject({ status: 200, body: { settings: { e2ee: 'required' } } });
+  expect((await call('PUT', '/sessions/api-e2ee', { body: { e2ee: 'sometimes' } })).status).toBe(400);
+  const seat = async (room: string, body: object) => {
+    const minted = await call('POST', `/rooms/${room}/tokens`, { body });
+    return suite.track(await connect(suite.server.url)).call<{ e2ee: string }>('join', { token: minted.body.token, e2ee: true });
+  };
+  const client = suite.track(await connect(suite.server.url));
+  const plainToken = (await call('POST', '/rooms/api-e2ee/tokens', { body: { name: 'Old browser' } })).body.token;
+  expect(await client.call('join', { token: plainToken, e2ee: false })).toMatchObject({ ok: false, error: { code: 'E2EE_UNSUPPORTED' } });
+  const lead = suite.track(await connect(suite.server.url));
+  const leadToken = (await call('POST', '/rooms/api-e2ee/tokens', { body: { name: 'Lead', role: 'facilitator' } })).body.token;
+  const offered = new Promise((resolve) => lead.socket.once('e2ee', resolve));
+  expect(await lead.call('join', { token: leadToken, e2ee: true })).toMatchObject({ ok: true, data: { e2ee: 'required' } });
+  // Admitted, the facilitator is asked for a key package: key agreement runs in this session alone.
+  expect(await offered).toEqual({ kind: 'offer', circle: 'group' });
+  expect(await seat('api-plain', { name: 'Lead', role: 'facilitator' })).toMatchObject({ ok: true, data: { e2ee: 'off' } });
+  // Once someone is in, the choice stands: keys are agreed from the first member on.
+  expect(await call('PUT', '/sessions/api-e2ee', { body: { e2ee: 'off' } })).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
+  expect((await call('GET', '/sessions/api-e2ee')).body).toMatchObject({ live: true, settings: { e2ee: 'required' } });
+});
+
 it('a session set up through one node runs as set up on another (the setup is in the shared store)', async () => {
   const redis = await RedisServer.start();
   const shared = { store: { redisUrl: redis.url, snapshotIntervalMs: 100 }, api: { keys: [ApiKeys.create('ehr', EHR_KEY, EVERYTHING)] } };
@@ -214,7 +236,7 @@ it('a session set up through one node runs as set up on another (the setup is in
     const put = await fetch(`${a.adminUrl}/api/v1/sessions/shared-setup`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${EHR_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ waitingRoom: false }),
+      body: JSON.stringify({ waitingRoom: false, e2ee: 'preferred' }),
     });
     expect(put.status).toBe(200);
     const minted = await fetch(`${b.adminUrl}/api/v1/rooms/shared-setup/tokens`, {
@@ -226,7 +248,7 @@ it('a session set up through one node runs as set up on another (the setup is in
     await lead.ok('join', { token: ((await minted.json()) as { token: string }).token });
     const { token } = await devToken(b.url, { room: 'shared-setup', name: 'Client', role: 'client' });
     const client = suite.track(await connect(b.url));
-    expect(await client.ok('join', { token })).toMatchObject({ self: { admission: 'admitted' } });
+    expect(await client.ok('join', { token })).toMatchObject({ self: { admission: 'admitted' }, e2ee: 'preferred' });
   } finally {
     await a.stop();
     await b.stop();
