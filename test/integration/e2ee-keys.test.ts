@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startCircle, type RunningCircle } from '../../harness/circle.js';
 import { connect, devToken, type TestClient } from '../../harness/signaling.js';
+import type { Ack } from '../../src/protocol/errors.js';
 import { KeyAgreement, type CircleEpoch } from '../../src/e2ee/key-agreement.js';
 import { GroupKeys } from '../../src/e2ee/group-keys.js';
 import { FrameKeyRing } from '../../src/e2ee/frame-keys.js';
@@ -27,6 +28,9 @@ interface Member {
   messages: KeyDeliveryMessage[];
   failures: unknown[];
   out: boolean;
+  /** Its next commit is sent twice at once (a retry racing the first try); the server's two answers. */
+  twiceNext?: boolean;
+  doubled?: Ack<unknown>[];
 }
 
 const latest = (member: Member) => member.epochs.at(-1);
@@ -40,7 +44,15 @@ async function page(name: string, role: string, token?: { token: string; partici
     { participantId: seat.participantId, role, displayName: name },
     {
       offer: (circle, keyPackage) => client.ok('e2eeOffer', { circle, keyPackage }),
-      commit: (circle, epoch, commit, welcome) => client.ok('e2eeCommit', { circle, epoch, commit, ...(welcome ? { welcome } : {}) }),
+      commit: async (circle, epoch, commit, welcome) => {
+        const payload = { circle, epoch, commit, ...(welcome ? { welcome } : {}) };
+        if (!member.twiceNext) return client.ok('e2eeCommit', payload);
+        member.twiceNext = false;
+        member.doubled = await Promise.all([client.call('e2eeCommit', payload), client.call('e2eeCommit', payload)]);
+        const accepted = member.doubled.find((answer) => answer.ok);
+        if (!accepted?.ok) throw new Error('neither copy of the commit was accepted');
+        return accepted.data as { epoch: number };
+      },
     },
     { epoch: (state) => member.epochs.push(state), out: () => (member.out = true), failed: (error) => member.failures.push(error) },
   );
@@ -121,10 +133,14 @@ it('the admitted agree a key the server never holds; the waiting room is outside
   expect(two.epoch).toBe(1n);
   expect(two.members.find((m) => m.displayName === 'Ana')).toMatchObject({ participantId: ana.participantId, role: 'client' });
 
-  // A credential naming someone else, and a commit nobody asked for, are refused and change nothing.
+  // A credential naming someone else, and a commit nobody asked for, are refused and change nothing. The committer's
+  // commit sent twice at once takes the group one epoch on: the second copy is refused.
   const ben = await page('Ben', 'client');
+  fran.twiceNext = true;
   await fran.client.ok('admit', { participantId: ben.participantId });
   const three = await agreeing([fran, ana, ben]);
+  expect(three.epoch).toBe(2n);
+  expect(fran.doubled!.map((answer) => (answer.ok ? 'ok' : answer.error.code)).sort()).toEqual(['BAD_REQUEST', 'ok']);
   const impostor = await GroupKeys.create({ participantId: fran.participantId, role: 'facilitator', displayName: 'Fran' });
   expect(await ben.client.call('e2eeOffer', { circle: 'group', keyPackage: Buffer.from(impostor.offer()).toString('base64') })).toMatchObject({
     ok: false,
