@@ -117,7 +117,7 @@ if [ ! -x "$cached" ]; then
       dir=$(sed -n 's/^directory *= *//p' "subprojects/$library.wrap")
       cp -r "$cache_root/$library-$library_version" "subprojects/$dir/install"
     done
-    # Fixes from later mediasoup releases, each named in its file.
+    # Fixes to the worker, each explained in its file.
     for fix in "$patches"/*.patch; do patch -p1 --forward --quiet <"$fix"; done
     # Debian 12 ships meson 1.0.1; the worker's build file needs nothing from 1.1.
     sed -i "s/meson_version: '>= 1.1.0'/meson_version: '>= 1.0.0'/" meson.build
