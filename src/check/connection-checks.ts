@@ -9,7 +9,7 @@ import type { CheckStarted, ConsumerInfo } from '../protocol/events.js';
 import type { ReceivePolicy } from '../media/receiving.js';
 
 /** A check's echo comes back whole: every layer, no views, no one else's priority to weigh. */
-const CHECK_RECEIVES: ReceivePolicy = { videoLayers: () => 3, followViews: false, priorityOf: () => 1 };
+const CHECK_RECEIVES: ReceivePolicy = { videoLayers: () => 3, followViews: false, startsSmall: false, priorityOf: () => 1 };
 
 export interface CheckSettings {
   /** Checks open at once on this node; past it a new one is refused (a flood of checks cannot take the SFU). */

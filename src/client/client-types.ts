@@ -44,7 +44,8 @@ export interface CircleClientOptions {
   checkInLobby?: boolean;
   /**
    * Tell the server how each video given to `watchVideo` is drawn, so it sends the smallest layer that fills it and
-   * nothing while it cannot be seen; default true. Off, every video comes at the best layer the link carries.
+   * nothing while it cannot be seen; default true. A video not (yet) given to `watchVideo` comes at the smallest
+   * layer. Off, every video comes at the best layer the link carries.
    */
   adaptiveVideo?: boolean;
   /** Where the end-to-end encryption worker is served (`e2ee-worker.js` beside the page by default). */

@@ -125,7 +125,7 @@ export class CircleClient extends Emitter<ClientEvents> {
   async join(token: string): Promise<JoinResult> {
     this.token = token;
     this.setState('joining');
-    return this.takeSeat(await this.connection.followingMoves((socket) => request(socket, 'join', { token, e2ee: canEncrypt() })));
+    return this.takeSeat(await this.connection.followingMoves((socket) => request(socket, 'join', { token, e2ee: canEncrypt(), videoViews: this.options.adaptiveVideo !== false })));
   }
   /** The pre-session check: `stream`'s tracks to the SFU and back, no token, no room; what the path did, and a verdict. */
   check = (stream: MediaStream, options: CheckOptions = {}): Promise<CheckResult> =>
@@ -332,7 +332,7 @@ export class CircleClient extends Emitter<ClientEvents> {
     const resumeToken = this.resumeToken;
     const resumed = resumeToken
       ? await this.connection
-          .followingMoves((socket) => request(socket, 'resume', { resumeToken }))
+          .followingMoves((socket) => request(socket, 'resume', { resumeToken, videoViews: this.options.adaptiveVideo !== false }))
           .catch((error: RequestError) => {
             if (error.code !== 'UNAUTHORIZED') throw error;
             this.resumeToken = undefined; // the seat is gone: join as new

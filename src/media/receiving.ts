@@ -13,6 +13,12 @@ export interface ReceivePolicy {
   videoLayers(): number;
   /** Whether the sizes and visibility the page declares are followed (`quality.adaptiveVideo`). */
   followViews: boolean;
+  /**
+   * The page declares its tiles (and views are followed): a video it has not yet declared gets the smallest layer,
+   * not the largest. It is about to say; meanwhile a page joining a full room on a weak link is not sent every
+   * camera's largest layer at once (the burst that, with the estimate not yet settled, overflows its bottleneck).
+   */
+  startsSmall: boolean;
   /** The priority (1–255) of a sender's video under this receiver's downlink budget. */
   priorityOf(senderId: string): number;
 }
@@ -119,7 +125,7 @@ export class Receiving {
     const run = this.resumed.has(consumer.id) && (consumer.kind === 'audio' ? !this.audioHeld : layers > 0 && shown);
     try {
       if (consumer.type === 'simulcast' && layers > 0) {
-        const fills = view && shown ? layerForTile(view, consumer.appData.videoSize) : layers - 1;
+        const fills = view && shown ? layerForTile(view, consumer.appData.videoSize) : this.policy.startsSmall ? 0 : layers - 1;
         const spatialLayer = Math.min(layers - 1, fills);
         if (consumer.preferredLayers?.spatialLayer !== spatialLayer) await consumer.setPreferredLayers({ spatialLayer });
         const priority = this.policy.priorityOf(consumer.appData.participantId);

@@ -135,9 +135,13 @@ const produceRequest = z
   .strict();
 
 export const requestSchemas = {
-  /** `e2ee`: this client can seal and open frames end to end (the SDK says so where the browser can). */
-  join: z.object({ token: z.string().min(1).max(4096), e2ee: z.boolean().optional() }).strict(),
-  resume: z.object({ resumeToken: z.string().min(20).max(128) }).strict(),
+  /**
+   * `e2ee`: this client can seal and open frames end to end (the SDK says so where the browser can). `videoViews`:
+   * this client says the size of each video it shows (`setVideoViews`), so each starts at the smallest layer until it
+   * has.
+   */
+  join: z.object({ token: z.string().min(1).max(4096), e2ee: z.boolean().optional(), videoViews: z.boolean().optional() }).strict(),
+  resume: z.object({ resumeToken: z.string().min(20).max(128), videoViews: z.boolean().optional() }).strict(),
   setRtpCapabilities: z.object({ rtpCapabilities: rtpCapabilitiesSchema }).strict(),
   createTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
   connectTransport: connectRequest,

@@ -150,7 +150,7 @@ export class RoomRegistry {
   }
 
   /** `resuming`: only into a seat the room still keeps (a dropped connection, a dead worker or node). */
-  async join(identity: Identity, channel: ParticipantChannel, { resuming = false, canEncrypt = true } = {}): Promise<Membership> {
+  async join(identity: Identity, channel: ParticipantChannel, { resuming = false, canEncrypt = true, declaresViews = false } = {}): Promise<Membership> {
     const open = this.rooms.get(identity.roomId);
     // Refuse ended sessions, removed participants and locked rooms before spending a router on them.
     this.records.get(identity.roomId)?.assertMayEnter(identity, open?.participants.has(identity.participantId) ?? false);
@@ -176,7 +176,7 @@ export class RoomRegistry {
       if (room.participants.size === 0) this.scheduleEmptyClose(room);
       throw refusal;
     }
-    const participant = room.join(identity, channel);
+    const participant = room.join(identity, channel, { declaresViews });
     this.cancelEmptyTimer(room);
     return { room, participant };
   }
@@ -187,13 +187,13 @@ export class RoomRegistry {
   }
 
   /** Takes back a seat the server still keeps (a dropped connection, or a media worker that died) by resume token. */
-  async resume(resumeToken: string, channel: ParticipantChannel): Promise<Membership> {
+  async resume(resumeToken: string, channel: ParticipantChannel, { declaresViews = false } = {}): Promise<Membership> {
     const identity = await this.resumeTokens.identityFor(resumeToken);
     const id = identity?.participantId ?? '';
     const keptHere = identity && (this.rooms.get(identity.roomId)?.participants.has(id) || this.records.get(identity.roomId)?.holdsSeatFor(id));
     // Alone, this node knows every seat there is; with a shared store the seat may be held in another node's snapshot.
     if (!identity || (!keptHere && !this.shared.kv.shared)) throw new CircleError('UNAUTHORIZED', 'resume token expired; join again');
-    return this.join(identity, channel, { resuming: true });
+    return this.join(identity, channel, { resuming: true, declaresViews });
   }
 
   leave({ room, participant }: Membership): void {

@@ -132,7 +132,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     return this.participants.get(participantId);
   }
 
-  join(identity: Identity, channel: ParticipantChannel): Participant {
+  /** `declaresViews`: the page says the size of each video it shows (see `ReceivePolicy.startsSmall`). */
+  join(identity: Identity, channel: ParticipantChannel, { declaresViews = false } = {}): Participant {
     if (this.closed) throw new CircleError('UNAVAILABLE', 'the room is closing; join again');
     const previous = this.participants.get(identity.participantId);
     this.record.assertMayEnter(identity, previous !== undefined);
@@ -143,7 +144,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
       throw new CircleError('ROOM_FULL', 'the room is full');
     }
     const link = new LinkQuality(this.settings.quality);
-    const media = this.createMedia(() => link.receiveLayers);
+    const media = this.createMedia(() => link.receiveLayers, declaresViews);
     media.on('videoReturned', () => link.downlink.videoReturned(Date.now()));
     const participant = new Participant(identity, media, channel, link, this.record);
     this.quality.follow(participant);
@@ -375,10 +376,10 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     return receiver;
   }
 
-  private createMedia(videoLayers: () => number): ParticipantMedia {
+  private createMedia(videoLayers: () => number, declaresViews = false): ParticipantMedia {
     // Without adaptive video every sender keeps mediasoup's default priority, as before it: one allocation for all.
     const adaptive = this.settings.quality.adaptiveVideo;
-    const policy = { videoLayers, followViews: adaptive, priorityOf: (id: string) => (adaptive ? this.priorities.of(id) : 1) };
+    const policy = { videoLayers, followViews: adaptive, startsSmall: adaptive && declaresViews, priorityOf: (id: string) => (adaptive ? this.priorities.of(id) : 1) };
     const media = new ParticipantMedia(this.router, { ...this.settings.transport, webRtcServer: this.mediaWorker.webRtcServer }, policy);
     media.on('consumerScore', (score) => this.observer.emit('consumerScore', score));
     return media;

@@ -79,16 +79,17 @@ function circleOf(room: Room, circle: string): CircleDelivery {
 
 /** Each handler: payload already parsed; it calls the domain, which enforces the rules, and answers. */
 export const handlers: { [K in RequestName]: Handler<K> } = {
-  join: ({ token, e2ee }, session, deps) =>
+  join: ({ token, e2ee, videoViews }, session, deps) =>
     session.joinOnce(async () => {
       deps.addresses.spendJoin(session.address);
-      return attachSession(session, deps, await deps.registry.join(await deps.tokens.verify(token), session, { canEncrypt: e2ee === true }));
+      const identity = await deps.tokens.verify(token);
+      return attachSession(session, deps, await deps.registry.join(identity, session, { canEncrypt: e2ee === true, declaresViews: videoViews === true }));
     }),
 
-  resume: ({ resumeToken }, session, deps) =>
+  resume: ({ resumeToken, videoViews }, session, deps) =>
     session.joinOnce(async () => {
       deps.addresses.spendJoin(session.address);
-      return attachSession(session, deps, await deps.registry.resume(resumeToken, session));
+      return attachSession(session, deps, await deps.registry.resume(resumeToken, session, { declaresViews: videoViews === true }));
     }),
 
   async startCheck(_payload, session, { checks, iceServers, dialInNumber }) {

@@ -116,7 +116,7 @@ describe('what a receiver’s consumers are set to', () => {
     const transport = { closed: false, setMinOutgoingBitrate: async (bps: number) => void floors.push(bps) } as unknown as types.Transport;
     const receiving = new Receiving(
       consumers as unknown as Map<string, types.Consumer<ConsumerAppData>>,
-      { videoLayers: () => layers, followViews: true, priorityOf: () => 42, ...policy },
+      { videoLayers: () => layers, followViews: true, startsSmall: false, priorityOf: () => 42, ...policy },
       new EstimateFloor(1_000_000),
       { transport: () => transport, videoReturned: () => void (returned += 1) },
     );
@@ -148,6 +148,17 @@ describe('what a receiver’s consumers are set to', () => {
     setLayers(0);
     await receiving.applyToAll();
     expect([video.paused, audio.paused]).toEqual([true, false]);
+  });
+
+  it('a page that declares its tiles gets the smallest layer of a video until it has declared it; one that does not, the largest', async () => {
+    const declaring = receiver({ startsSmall: true });
+    await declaring.start();
+    expect([declaring.video.paused, declaring.video.preferredLayers?.spatialLayer]).toEqual([false, 0]);
+    await declaring.receiving.setViews([{ consumerId: 'v', width: 1200, height: 675, visible: true }]);
+    expect(declaring.video.preferredLayers?.spatialLayer).toBe(2);
+    const silent = receiver();
+    await silent.start();
+    expect(silent.video.preferredLayers?.spatialLayer).toBe(2);
   });
 
   it('views are ignored when adaptive video is off', async () => {
