@@ -23,21 +23,45 @@ export interface Impairment {
 
 const clear = (): Impairment => ({ loss: 0, delayMs: 0, jitterMs: 0, rateBps: 0, blackout: false });
 
+/**
+ * What reached the rate caps since the relay started: packets, those dropped because the bottleneck's queue was full,
+ * and RTP packets by payload type (RTCP, 64–95, left out), which tells resent packets (RTX) from media.
+ */
+export interface BottleneckCounts {
+  arrived: number;
+  dropped: number;
+  rtpByPayloadType: Record<number, number>;
+}
+
+const bottleneck: BottleneckCounts = { arrived: 0, dropped: 0, rtpByPayloadType: {} };
+
+function countAtBottleneck(packet: Buffer): void {
+  bottleneck.arrived += 1;
+  const payloadType = packet.length >= 12 && packet[0]! >> 6 === 2 ? packet[1]! & 0x7f : undefined;
+  if (payloadType !== undefined && (payloadType < 64 || payloadType > 95)) {
+    bottleneck.rtpByPayloadType[payloadType] = (bottleneck.rtpByPayloadType[payloadType] ?? 0) + 1;
+  }
+}
+
 /** One direction's shaping: decides per packet whether to drop it and how long to hold it. */
 class Shaper {
   impairment: Impairment = clear();
   private queueFreeAt = 0;
 
   /** Milliseconds to hold the packet, or undefined to drop it. */
-  admit(bytes: number): number | undefined {
+  admit(packet: Buffer): number | undefined {
     const { loss, delayMs, jitterMs, rateBps, blackout } = this.impairment;
     if (blackout || Math.random() < loss) return undefined;
     let hold = delayMs + Math.random() * jitterMs;
     if (rateBps > 0) {
+      countAtBottleneck(packet);
       const now = performance.now();
       const start = Math.max(now, this.queueFreeAt);
-      if (start - now > 200) return undefined; // the bottleneck's queue is full
-      this.queueFreeAt = start + ((bytes * 8) / rateBps) * 1000;
+      if (start - now > 200) {
+        bottleneck.dropped += 1; // the bottleneck's queue is full
+        return undefined;
+      }
+      this.queueFreeAt = start + ((packet.length * 8) / rateBps) * 1000;
       hold += this.queueFreeAt - now;
     }
     return hold;
@@ -131,7 +155,7 @@ export class RelayLoop {
   }
 
   private forward(shaper: Shaper, packet: Buffer, send: () => void): void {
-    const hold = shaper.admit(packet.length);
+    const hold = shaper.admit(packet);
     if (hold === undefined) return;
     if (hold <= 0) send();
     else setTimeout(() => this.closed || send(), hold); // a packet still queued when the relay closes is dropped
@@ -142,6 +166,7 @@ export class RelayLoop {
 export type RelayCommand =
   | { type: 'impair'; ufrags: string[]; direction: 'uplink' | 'downlink' | 'both'; impairment: Partial<Impairment> }
   | { type: 'reset' }
+  | { type: 'counts' }
   | { type: 'close' };
 
 if (parentPort && workerData?.relay) {
@@ -149,6 +174,7 @@ if (parentPort && workerData?.relay) {
   const { relayIp, target } = workerData.relay as { relayIp: string; target: { ip: string; port: number } };
   void RelayLoop.start(relayIp, target).then((relay) => {
     port.on('message', (command: RelayCommand) => {
+      if (command.type === 'counts') return port.postMessage(bottleneck);
       if (command.type === 'impair') relay.impair(command.ufrags, command.direction, command.impairment);
       else if (command.type === 'reset') relay.reset();
       else relay.close();

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
 import type { ParticipantMedia } from '../src/media/participant-media.js';
 import type { Room } from '../src/rooms/room.js';
-import type { Impairment, RelayCommand } from './udp-relay-thread.js';
+import type { BottleneckCounts, Impairment, RelayCommand } from './udp-relay-thread.js';
 
 export { stunServerUfrag, type Impairment } from './udp-relay-thread.js';
 
@@ -59,6 +59,13 @@ export class UdpRelay {
 
   reset(): Promise<void> {
     return this.send({ type: 'reset' });
+  }
+
+  /** What reached the rate caps so far (cumulative): read twice and subtract for an interval. */
+  async counts(): Promise<BottleneckCounts> {
+    const answer = once(this.thread, 'message');
+    this.thread.postMessage({ type: 'counts' } satisfies RelayCommand);
+    return ((await answer) as [BottleneckCounts])[0];
   }
 
   async close(): Promise<void> {

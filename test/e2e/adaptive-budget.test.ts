@@ -23,6 +23,7 @@ it('on a capped downlink the speaker is sent larger, every other face at the sma
   const room = suite.server.circle.registry.get('budget')!;
   await waitUntil(async () => transportUfrags(room, weakId, 'recv').length === 1, 20_000, 'the page’s receive transport');
   await suite.relay.impair(transportUfrags(room, weakId, 'recv'), 'downlink', { rateBps: CAP_BPS });
+  const atCap = await suite.relay.counts();
   await answerCheckIn(page);
 
   // Ben speaks: the floor and the spotlight. The page shows him large (speaker view at 1280×800: a tile ~700 px wide
@@ -41,7 +42,12 @@ it('on a capped downlink the speaker is sent larger, every other face at the sma
   // The estimate settles under the cap (it starts at 600 kbit/s and climbs while video flows).
   await waitUntil(async () => (benAtPage().currentLayers?.spatialLayer ?? 0) >= 1, 40_000, 'Ben sent larger than the strip');
 
-  const samples: { flowing: number; benLayer: number; othersSmallest: boolean; someoneSlowed: boolean; audioOnly: boolean }[] = [];
+  // What the SFU's congestion control reads of the page's downlink, printed with each sample: why a second went as it did.
+  const downlinkReading = async () => {
+    const [stat] = (await seat().media.transport('recv')?.getStats()) ?? [];
+    return { loss: stat?.rtpPacketLossSent ?? NaN, estimateKbps: Math.round((stat?.availableOutgoingBitrate ?? NaN) / 1000) };
+  };
+  const samples: { flowing: number; benLayer: number; othersSmallest: boolean; someoneSlowed: boolean; audioOnly: boolean; loss: number; estimateKbps: number }[] = [];
   for (let second = 0; second < 10; second += 1) {
     await sleep(1000);
     const flowing = videos().filter((c) => !c.paused && c.currentLayers);
@@ -52,10 +58,19 @@ it('on a capped downlink the speaker is sent larger, every other face at the sma
       othersSmallest: others.every((c) => c.currentLayers?.spatialLayer === 0),
       someoneSlowed: others.some((c) => (c.currentLayers?.temporalLayer ?? 0) < 2),
       audioOnly: seat().link.audioOnly !== null,
+      ...(await downlinkReading()),
     });
   }
-  console.log('each second at the page: video flowing, Ben\'s layer, others at the smallest, someone slowed, audio-only');
-  for (const s of samples) console.log(`  ${s.flowing} ${s.benLayer} ${s.othersSmallest} ${s.someoneSlowed} ${s.audioOnly}`);
+  console.log('each second at the page: video flowing, Ben\'s layer, others at the smallest, someone slowed, audio-only; loss, estimate (kbit/s)');
+  for (const s of samples) console.log(`  ${s.flowing} ${s.benLayer} ${s.othersSmallest} ${s.someoneSlowed} ${s.audioOnly}; ${s.loss.toFixed(3)} ${s.estimateKbps}`);
+  // What reached the bottleneck from the cap on: how much its full queue dropped, and how much of the video was resent.
+  const atEnd = await suite.relay.counts();
+  const payloadType = (mimeType: string) => benAtPage().rtpParameters.codecs.find((c) => c.mimeType.toLowerCase() === mimeType)!.payloadType;
+  const sent = (type: number) => (atEnd.rtpByPayloadType[type] ?? 0) - (atCap.rtpByPayloadType[type] ?? 0);
+  console.log(
+    `at the bottleneck: ${atEnd.arrived - atCap.arrived} packets, ${atEnd.dropped - atCap.dropped} dropped at its full queue; ` +
+      `video ${sent(payloadType('video/vp8'))}, resent ${sent(payloadType('video/rtx'))}`,
+  );
   // Never audio-only, and the speaker never dropped. When the estimate dips for a second, the thumbnail of whoever
   // spoke longest ago may be dropped, by design; every face comes back and flows most of the time.
   expect(samples.every((s) => !s.audioOnly && s.benLayer >= 0)).toBe(true);

@@ -97,6 +97,8 @@ it('uplink at 25% loss and 200 kbit/s: the client stops sending video, others ke
   const onset = Date.now();
   await waitUntil(async () => camera().paused, 10_000, "the weak client's camera paused at the SFU");
   const toAudioOnly = (Date.now() - onset) / 1000;
+  // The SFU pauses the camera, then tells the page: the event is on its way while the pause is already seen here.
+  await waitUntil(async () => (await linkOf(pages.weak)).audioOnly === 'uplink', 2000, 'the weak client told it is audio-only');
   expect(await linkOf(pages.weak)).toMatchObject({ audioOnly: 'uplink', sendVideo: false });
 
   // The browser itself stops sending the camera (the SDK pauses it), while the others keep hearing the client.
