@@ -63,10 +63,11 @@ export class KeyAgreement {
         const out = await keys.commitChanges(add, message.remove);
         try {
           await this.port.commit(circle, message.epoch, toBase64(out.commit), out.welcome && toBase64(out.welcome));
-        } catch (error) {
-          // Another commit came first, or the change is moot: the service will say what comes next.
+        } catch {
+          // Refused: another commit came first, this member was passed over for answering late, or the answer was
+          // lost. Not a failure of the circle: the service says what comes next (the commit taken, or the change again).
           keys.discard();
-          throw error;
+          return;
         }
         keys.confirm();
         return this.entered(circle);

@@ -7,6 +7,13 @@ export interface KeyDeliveryPort {
   tell(participantId: string, message: KeyDeliveryMessage): void;
 }
 
+/**
+ * How long a committer has to answer a change before the next member is asked instead. A page commits in tens of
+ * milliseconds (a group of 15: 50–170 ms); a member that does not answer (gone quiet, or stalling the circle on
+ * purpose) would otherwise hold every admission and removal until it leaves.
+ */
+export const COMMITTER_ANSWERS_WITHIN_MS = 5000;
+
 /** A change the circle's committer was asked for, outstanding until its commit arrives. */
 interface Change {
   committer: string;
@@ -20,8 +27,9 @@ interface Change {
  * keys, and it holds none. It knows who should be in (admitted and not gone), who is in by the commits it has
  * ordered, and the key packages offered for the circle. One member at a time, the committer, is asked to commit
  * what differs; its commit is the next epoch's only when it answers the change it was asked for at the epoch the
- * circle is at, so two commits can never both be taken. The committer is the earliest member still wanted, so a
- * departing committer hands the task on rather than stalling it.
+ * circle is at, so two commits can never both be taken. The committer is the earliest of the staff still wanted, else
+ * the earliest member: a departing committer hands the task on, and one that does not answer in time is passed over
+ * for that epoch, so no member can stall the circle's keys.
  */
 export class CircleDelivery {
   private epoch: number | null = null;
@@ -33,23 +41,37 @@ export class CircleDelivery {
   private readonly offers = new Map<string, string>();
   /** Members who lost their state (a reloaded page): their old leaf goes and their new package comes in. */
   private readonly rejoining = new Set<string>();
+  /** Members the staff: asked to commit before anyone else. */
+  private readonly staff = new Set<string>();
+  /** Committers that let a change at this epoch go unanswered: the next change goes to someone else. */
+  private readonly passedOver = new Set<string>();
   private change: Change | null = null;
+  private answerTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly circle: string,
     private readonly port: KeyDeliveryPort,
+    private readonly answerWithinMs = COMMITTER_ANSWERS_WITHIN_MS,
   ) {}
 
-  /** `participantId` is to be in the circle: asked for a key package. */
-  want(participantId: string): void {
+  /** `participantId` is to be in the circle: asked for a key package. `staff`: asked to commit before the others. */
+  want(participantId: string, { staff = false } = {}): void {
     if (this.wanted.has(participantId)) return;
     this.wanted.add(participantId);
+    if (staff) this.staff.add(participantId);
     this.port.tell(participantId, { kind: 'offer', circle: this.circle });
+  }
+
+  /** The room closed: nothing more is asked. */
+  close(): void {
+    clearTimeout(this.answerTimer);
   }
 
   /** `participantId` is no longer to be in the circle: removed at the next commit, told to forget its keys. */
   unwant(participantId: string): void {
     if (!this.wanted.delete(participantId)) return;
+    this.staff.delete(participantId);
+    this.passedOver.delete(participantId);
     this.offers.delete(participantId);
     this.rejoining.delete(participantId);
     this.port.tell(participantId, { kind: 'out', circle: this.circle });
@@ -83,6 +105,8 @@ export class CircleDelivery {
     }
     if (change.add.length > 0 && !welcome) throw new CircleError('BAD_REQUEST', 'a commit that adds needs its welcome');
     this.change = null;
+    clearTimeout(this.answerTimer);
+    this.passedOver.clear();
     const before = this.members;
     this.members = [...before.filter((id) => !change.remove.includes(id)), ...change.add.filter((id) => !before.includes(id) || change.remove.includes(id))];
     this.epoch = epoch + 1;
@@ -111,14 +135,20 @@ export class CircleDelivery {
 
   /** Asks for the next change, if the circle differs from who should be in it and none is outstanding. */
   private advance(): void {
-    if (this.change && this.isCommitter(this.change.committer)) return;
+    if (this.change && this.isCommitter(this.change.committer) && !this.passedOver.has(this.change.committer)) return;
     this.change = null;
-    const committer = this.members.find((id) => this.isCommitter(id));
+    clearTimeout(this.answerTimer);
+    const committer = this.nextCommitter();
     if (!committer) return this.restart();
     const remove = this.members.filter((id) => !this.wanted.has(id) || this.rejoining.has(id));
     const add = [...this.wanted].filter((id) => this.offers.has(id) && (!this.members.includes(id) || this.rejoining.has(id)));
     if (remove.length === 0 && add.length === 0) return;
     this.change = { committer, epoch: this.epoch!, add, remove };
+    this.answerTimer = setTimeout(() => {
+      this.passedOver.add(committer);
+      this.advance();
+    }, this.answerWithinMs);
+    this.answerTimer.unref();
     this.port.tell(committer, {
       kind: 'change',
       circle: this.circle,
@@ -126,6 +156,17 @@ export class CircleDelivery {
       add: add.map((participantId) => ({ participantId, keyPackage: this.offers.get(participantId)! })),
       remove,
     });
+  }
+
+  /**
+   * Who is asked to commit: the earliest of the staff, else the earliest member, leaving out whoever let a change at
+   * this epoch go unanswered; if everyone has, they are asked again in the same order.
+   */
+  private nextCommitter(): string | undefined {
+    const able = this.members.filter((id) => this.isCommitter(id));
+    if (able.length > 0 && able.every((id) => this.passedOver.has(id))) this.passedOver.clear();
+    const candidates = able.filter((id) => !this.passedOver.has(id));
+    return candidates.find((id) => this.staff.has(id)) ?? candidates[0];
   }
 
   /** A member who can commit: still wanted, and holding the group's state. */

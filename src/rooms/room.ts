@@ -340,8 +340,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
 
   private announceAdmitted(participant: Participant): void {
     this.tell({ type: 'participant.admitted', participantId: participant.id });
-    // Only the admitted hold the group's keys: the waiting room is outside the circle.
-    this.groupKeys?.want(participant.id);
+    // Only the admitted hold the group's keys: the waiting room is outside the circle. The staff commit its changes.
+    this.groupKeys?.want(participant.id, { staff: isModerator(participant.role) });
     for (const viewer of this.audience.viewersOf(participant)) {
       viewer.channel.send('peerJoined', this.audience.describe(viewer, participant));
     }
@@ -435,6 +435,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.breaks.dispose();
     this.graceTimers.clear();
     this.floor.dispose();
+    this.groupKeys?.close();
     for (const participant of this.participants.values()) {
       farewell(participant);
       for (const media of participant.mediaSets()) media.close();

@@ -1,7 +1,7 @@
 // The delivery service's ordering rules, with members as real MLS clients (ts-mls) and the port as a list of what
 // each was told: a departing committer hands its task on, a commit the circle is not waiting for is refused, and a
-// circle everyone left starts anew.
-import { expect, it } from 'vitest';
+// circle everyone left starts anew; the staff commit first, and a committer that does not answer is passed over.
+import { expect, it, vi } from 'vitest';
 import { CircleDelivery } from '../../src/e2ee/key-delivery.js';
 import { GroupKeys } from '../../src/e2ee/group-keys.js';
 import type { KeyDeliveryMessage } from '../../src/protocol/e2ee.js';
@@ -50,4 +50,45 @@ it('orders one commit per epoch, hands a departing committer’s change on, and 
   await offer('d');
   expect(lastTo('d')).toEqual({ kind: 'start', circle: 'group' });
   expect(circle.inCircle).toEqual(['d']);
+});
+
+it('the staff are asked to commit first; a committer that does not answer in time is passed over for that epoch', async () => {
+  const heard = new Map<string, KeyDeliveryMessage[]>();
+  const staffFirst = new CircleDelivery('group', { tell: (id, message) => heard.set(id, [...(heard.get(id) ?? []), message]) }, 1000);
+  const last = (id: string) => heard.get(id)?.at(-1);
+  const offerTo = async (id: string, role: string) => {
+    const identity = { participantId: id, role, displayName: id };
+    staffFirst.offer(identity, Buffer.from((await GroupKeys.create(identity)).offer()).toString('base64'));
+  };
+  vi.useFakeTimers();
+  try {
+    // A client is in first and starts the group; the facilitator joins it; from then on she commits, not the client.
+    staffFirst.want('client-1');
+    await offerTo('client-1', 'client');
+    staffFirst.want('lead', { staff: true });
+    await offerTo('lead', 'facilitator');
+    expect(last('client-1')).toMatchObject({ kind: 'change', epoch: 0, add: [{ participantId: 'lead' }] });
+    staffFirst.commit('client-1', 0, 'C0', 'W0');
+    staffFirst.want('client-2');
+    await offerTo('client-2', 'client');
+    expect(last('lead')).toMatchObject({ kind: 'change', epoch: 1, add: [{ participantId: 'client-2' }] });
+    expect(last('client-1')).toMatchObject({ kind: 'change', epoch: 0 }); // its own, answered: nothing new
+
+    // She does not answer: after the deadline the client is asked instead, and her late commit is refused.
+    vi.advanceTimersByTime(999);
+    expect(last('client-1')).toMatchObject({ kind: 'change', epoch: 0 });
+    vi.advanceTimersByTime(1);
+    expect(last('client-1')).toMatchObject({ kind: 'change', epoch: 1, add: [{ participantId: 'client-2' }], remove: [] });
+    expect(() => staffFirst.commit('lead', 1, 'LATE', 'LATE')).toThrow(/not the commit/);
+    staffFirst.commit('client-1', 1, 'C1', 'W1');
+    expect(last('lead')).toEqual({ kind: 'commit', circle: 'group', epoch: 1, commit: 'C1' });
+    expect(staffFirst.currentEpoch).toBe(2);
+
+    // At the next epoch she is first again.
+    staffFirst.unwant('client-2');
+    expect(last('lead')).toMatchObject({ kind: 'change', epoch: 2, remove: ['client-2'] });
+    staffFirst.close();
+  } finally {
+    vi.useRealTimers();
+  }
 });
