@@ -6,29 +6,12 @@
 // - Both list the same members under the same verification code, read from the group itself.
 // Sound is not the measure here: headless Firefox on a machine without a sound card runs no audio graph, and its fake
 // microphone sends silence (as it does without encryption).
-// Firefox gathers no loopback ICE candidates, so the SFU listens on a veth address the test creates.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
-import { joinFromDemo, launchBrowser, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
-import { startCircle, type RunningCircle } from '../../harness/circle.js';
-import { launchFirefox } from '../../harness/firefox.js';
-import { LocalAddress } from '../../harness/local-address.js';
-let local: LocalAddress;
-let server: RunningCircle;
-let chromium: Awaited<ReturnType<typeof launchBrowser>>;
-let firefox: Awaited<ReturnType<typeof launchFirefox>>;
-beforeAll(async () => {
-  local = await LocalAddress.create();
-  server = await startCircle({ mediasoup: { listenIp: local.address, announcedIp: local.address }, e2ee: { mode: 'required' } });
-  chromium = await launchBrowser();
-  firefox = await launchFirefox();
-}, 60_000);
-afterAll(async () => {
-  await firefox?.close();
-  await chromium?.close();
-  await server?.stop();
-  await local?.destroy();
-});
+import { joinFromDemo, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
+import { firefoxSuite } from '../helpers/fixtures.js';
+
+const suite = firefoxSuite({ e2ee: { mode: 'required' } });
 
 const encryptionOf = (page: Page) =>
   page.evaluate(() => {
@@ -42,8 +25,8 @@ const decodedWidth = (page: Page) =>
   page.evaluate(async () => ((await (window as unknown as { circle: { client: { inboundStats(k: string): Promise<{ frameWidth?: number }[]> } } }).circle.client.inboundStats('video'))[0]?.frameWidth ?? 0));
 
 it('a Firefox client and a Chromium facilitator: each opens what the other sealed, and both list the same members and code', async () => {
-  const fran = await joinFromDemo(chromium.browser, server.url, 'e2ee-firefox', 'Fran', 'facilitator', { video: true });
-  const fox = await joinFromDemo(firefox.browser, server.url, 'e2ee-firefox', 'Fox', 'client', { video: true });
+  const fran = await joinFromDemo(suite.chromium, suite.server.url, 'e2ee-firefox', 'Fran', 'facilitator', { video: true });
+  const fox = await joinFromDemo(suite.firefox, suite.server.url, 'e2ee-firefox', 'Fox', 'client', { video: true });
   expect((await sdk(fran, 'admit', await participantIdOf(fox))).ok).toBe(true);
   await waitUntil(async () => (await decodedWidth(fran)) > 0 && (await decodedWidth(fox)) > 0, 20_000, 'each decoding the other’s video');
   const [franSees, foxSees] = [await encryptionOf(fran), await encryptionOf(fox)];

@@ -1,39 +1,17 @@
 // Firefox ESR as a client next to a Chromium facilitator: it joins through the waiting room and is admitted, media
-// flows both ways, a hard mute silences it at the SFU, and a dropped connection resumes into the same seat. Firefox
-// gathers no loopback ICE candidates, so the SFU listens on a veth address the test creates.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+// flows both ways, a hard mute silences it at the SFU, and a dropped connection resumes into the same seat.
+import { expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
-import { audioFrom, joinFromDemo, launchBrowser, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
-import { startCircle, type RunningCircle } from '../../harness/circle.js';
-import { launchFirefox } from '../../harness/firefox.js';
-import { LocalAddress } from '../../harness/local-address.js';
+import { audioFrom, joinFromDemo, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
+import { firefoxSuite } from '../helpers/fixtures.js';
 
-let local: LocalAddress;
-let server: RunningCircle;
-let chromium: Awaited<ReturnType<typeof launchBrowser>>;
-let firefox: Awaited<ReturnType<typeof launchFirefox>>;
-beforeAll(async () => {
-  local = await LocalAddress.create();
-  server = await startCircle({
-    mediasoup: { listenIp: local.address, announcedIp: local.address },
-    rooms: { requireAdmission: true },
-    sessions: { resumeGraceMs: 15_000 },
-  });
-  chromium = await launchBrowser();
-  firefox = await launchFirefox();
-}, 60_000);
-afterAll(async () => {
-  await firefox?.close();
-  await chromium?.close();
-  await server?.stop();
-  await local?.destroy();
-});
+const suite = firefoxSuite({ rooms: { requireAdmission: true }, sessions: { resumeGraceMs: 15_000 } });
 
 const state = (page: Page) => page.evaluate(() => (window as unknown as { circle: { client: { state: string } } }).circle.client.state);
 
 it('a Firefox client waits, is admitted, hears and is heard, is hard-muted at the SFU, and resumes after a drop', async () => {
-  const fran = await joinFromDemo(chromium.browser, server.url, 'firefox-e2e', 'Fran', 'facilitator', { video: false });
-  const fox = await joinFromDemo(firefox.browser, server.url, 'firefox-e2e', 'Fox', 'client', { video: false });
+  const fran = await joinFromDemo(suite.chromium, suite.server.url, 'firefox-e2e', 'Fran', 'facilitator', { video: false });
+  const fox = await joinFromDemo(suite.firefox, suite.server.url, 'firefox-e2e', 'Fox', 'client', { video: false });
   expect(await state(fox)).toBe('waiting');
   const foxId = await participantIdOf(fox);
   expect((await sdk(fran, 'admit', foxId)).ok).toBe(true);
@@ -43,7 +21,7 @@ it('a Firefox client waits, is admitted, hears and is heard, is hard-muted at th
   await waitUntil(async () => (await audioFrom(fran, foxId)) > 0 && (await audioFrom(fox, franId)) > 0, 20_000, 'audio both ways');
 
   // A hard mute pauses Fox's microphone at the SFU: Fran's page stops receiving it.
-  const room = server.circle.registry.get('firefox-e2e')!;
+  const room = suite.server.circle.registry.get('firefox-e2e')!;
   expect((await sdk(fran, 'mute', foxId)).ok).toBe(true);
   await waitUntil(async () => [...room.participant(foxId)!.media.producers.values()].every((p) => p.kind !== 'audio' || p.paused), 5000, 'paused at the SFU');
   await new Promise((resolve) => setTimeout(resolve, 500));

@@ -3,6 +3,8 @@ import { mergeDeep, type JsonObject } from '../../src/config/load.js';
 import type { Page } from 'puppeteer-core';
 import { launchBrowser } from '../../harness/browser.js';
 import { startCircle, type RunningCircle } from '../../harness/circle.js';
+import { launchFirefox } from '../../harness/firefox.js';
+import { LocalAddress } from '../../harness/local-address.js';
 import { joinRoom, type Seated, type TestClient } from '../../harness/signaling.js';
 import { TcpProxy, UdpRelay } from '../../harness/weak-link.js';
 
@@ -80,6 +82,44 @@ export function browserSuite(overrides: JsonObject = {}, { pagesLast = 'test' }:
     get browser() {
       if (!chromium) throw new Error('the suite has not started');
       return chromium.browser;
+    },
+  };
+}
+
+/**
+ * A real Circle, Debian's Chromium and Firefox ESR for one test file. Firefox gathers no loopback ICE candidates, so
+ * the SFU listens on a veth address the suite creates (local-address.ts).
+ */
+export function firefoxSuite(overrides: JsonObject = {}) {
+  let local: LocalAddress | undefined;
+  let server: RunningCircle | undefined;
+  let chromium: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+  let firefox: Awaited<ReturnType<typeof launchFirefox>> | undefined;
+  beforeAll(async () => {
+    local = await LocalAddress.create();
+    server = await startCircle(mergeDeep({ mediasoup: { listenIp: local.address, announcedIp: local.address } }, overrides));
+    chromium = await launchBrowser();
+    firefox = await launchFirefox();
+  }, 60_000);
+  afterAll(async () => {
+    await firefox?.close();
+    await chromium?.close();
+    await server?.stop();
+    await local?.destroy();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the suite has not started');
+    return value;
+  };
+  return {
+    get server(): RunningCircle {
+      return started(server);
+    },
+    get chromium() {
+      return started(chromium).browser;
+    },
+    get firefox() {
+      return started(firefox).browser;
     },
   };
 }
