@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import alawmulaw from 'alawmulaw';
 import { buildRtp, parseRtp } from '../src/phone/rtp-packet.js';
+import { freeSippMediaPort } from './free-port.js';
 
 /**
  * A telephone for tests: Debian's sipp places the call (SIP, and the RFC 4733 key presses from sipp's own
@@ -138,6 +139,8 @@ export class SipCaller {
     });
     sipp.stderr?.on('data', (chunk) => (this.stderr += String(chunk)));
     this.exited = new Promise((resolve) => sipp.on('exit', (code) => resolve(code ?? -1)));
+    // sipp could not place the call at all (a fatal error, not a failed call): why, beside the test's own failure.
+    void this.exited.then((code) => code > 1 && !this.closed && console.error(`sipp exited ${code}: ${this.stderr.slice(-500)}`));
   }
 
   /** Places a call to Circle's SIP port on 127.0.0.1 and runs `steps`. */
@@ -149,7 +152,7 @@ export class SipCaller {
     writeFileSync(file, scenario(steps, options));
     const sipp = spawn(
       'sipp',
-      [`127.0.0.1:${sipPort}`, '-sf', file, '-m', '1', '-l', '1', '-i', '127.0.0.1', '-mp', String(20000 + Math.floor(Math.random() * 20000) * 2), '-t', options.transport ?? 'u1', '-key', 'rtp_port', String(socket.address().port), '-timeout', '120s', '-timeout_error', '-nostdin', '-trace_err', '-error_file', path.join(dir, 'errors.log')],
+      [`127.0.0.1:${sipPort}`, '-sf', file, '-m', '1', '-l', '1', '-i', '127.0.0.1', '-mp', String(await freeSippMediaPort()), '-t', options.transport ?? 'u1', '-key', 'rtp_port', String(socket.address().port), '-timeout', '120s', '-timeout_error', '-nostdin', '-trace_err', '-error_file', path.join(dir, 'errors.log')],
       { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir },
     );
     return new SipCaller(socket, sipp);

@@ -44,7 +44,7 @@ await facilitator.startMedia({ audio: true, videoLayers: 0, opusFrames: opusFram
 clock.add(facilitator);
 const pins: string[] = [];
 for (let c = 0; c < 11; c += 1) pins.push(await node.pinFor(ROOM, `attacked-c${c}`));
-const honest = sippCalls(node.sipPort, pins);
+const honest = await sippCalls(node.sipPort, pins);
 await node.awaitCalls(11);
 
 /** The honest room's signaling: its facilitator asks for the audit log every 100 ms; the answer's time. */
@@ -115,7 +115,7 @@ const flooding = (async () => {
 // PIN guesses: the honest session's code with random seat codes, and random PINs, from 127.0.0.6, 10 calls a second.
 const session = pins[0]!.slice(0, 4);
 const guesses = Array.from({ length: WINDOW_S * 10 }, (_, i) => (i % 2 ? session : String(randomInt(0, 10_000)).padStart(4, '0')) + String(randomInt(0, 10 ** 10)).padStart(10, '0'));
-const guessers: ChildProcess = sippCalls(node.sipPort, guesses, { from: '127.0.0.6', perSecond: 10 });
+const guessers: ChildProcess = await sippCalls(node.sipPort, guesses, { from: '127.0.0.6', perSecond: 10 });
 const attacked = await window();
 await flooding;
 guessers.kill('SIGKILL');

@@ -47,7 +47,7 @@ try {
     await bot(`ramp-${room}`, `ramp-${room}-f`, 'facilitator', opusFrames(440));
     const pins = [];
     for (let c = 0; c < 11; c += 1) pins.push(await node.pinFor(`ramp-${room}`, `ramp-${room}-c${c}`));
-    sipps.push(sippCalls(node.sipPort, pins));
+    sipps.push(await sippCalls(node.sipPort, pins));
     await node.awaitCalls((room + 1) * 11);
     const measured = await node.measure(WINDOW_S);
     const callers = await node.activeCalls();

@@ -68,7 +68,7 @@ try {
   await roomOnA('hop-load', opusFrames(440));
   const pins = [];
   for (let c = 0; c < 11; c += 1) pins.push(await nodeA.pinFor('hop-load', `hop-load-c${c}`));
-  sipps.push(sippCalls(nodeB.sipPort, pins));
+  sipps.push(await sippCalls(nodeB.sipPort, pins));
   await nodeB.awaitCalls(11);
   await nodeA.awaitCalls(11);
   const [onA, onB] = await Promise.all([nodeA.measure(WINDOW_S), nodeB.measure(WINDOW_S)]);

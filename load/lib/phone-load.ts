@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Encoder } from '@evan/opus';
 import { sample } from '../../harness/circle.js';
-import { freePort } from '../../harness/free-port.js';
+import { freePort, freeSippMediaPort } from '../../harness/free-port.js';
 import { startServerProcess, type ServerProcess } from '../../harness/process.js';
 import { toneShare, type SipCaller } from '../../harness/sip-caller.js';
 
@@ -148,7 +148,7 @@ export function stopAfter(minutes: number, what: string, nodes: PhoneNode[]): vo
  * One sipp process placing a call per PIN (all of one length): INFO keys, then sipp's A-law recording (30 ms
  * packets) in a loop. `from`: the loopback address the calls come from (their signalling and media).
  */
-export function sippCalls(sipPort: number, pins: string[], { from = '127.0.0.1', perSecond = 10 } = {}): ChildProcess {
+export async function sippCalls(sipPort: number, pins: string[], { from = '127.0.0.1', perSecond = 10 } = {}): Promise<ChildProcess> {
   const dir = mkdtempSync(path.join(tmpdir(), 'circle-load-sipp-'));
   const info = (body: string, cseq: number) => `<send retrans="500"><![CDATA[
 INFO sip:circle@[remote_ip]:[remote_port] SIP/2.0
@@ -212,7 +212,7 @@ ${digitInfos}
   writeFileSync(path.join(dir, 'load.xml'), xml);
   // The PIN's digits as separate fields, so each INFO carries one.
   writeFileSync(path.join(dir, 'pins.csv'), `SEQUENTIAL\n${pins.map((pin) => `${pin};${[...pin].join(';')}`).join('\n')}\n`);
-  return spawn('sipp', [`127.0.0.1:${sipPort}`, '-sf', 'load.xml', '-inf', 'pins.csv', '-m', String(pins.length), '-l', String(pins.length), '-r', String(perSecond), '-i', from, '-mp', String(30000 + Math.floor(Math.random() * 10000) * 2), '-nostdin', '-timeout', '3600s'], { cwd: dir, stdio: 'ignore' });
+  return spawn('sipp', [`127.0.0.1:${sipPort}`, '-sf', 'load.xml', '-inf', 'pins.csv', '-m', String(pins.length), '-l', String(pins.length), '-r', String(perSecond), '-i', from, '-mp', String(await freeSippMediaPort()), '-nostdin', '-timeout', '3600s'], { cwd: dir, stdio: 'ignore' });
 }
 
 /**
