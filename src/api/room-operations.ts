@@ -153,16 +153,32 @@ export class RoomOperations {
   }
 
   async onRoom(operation: RoomOperation, input: { roomId: string; [field: string]: unknown }): Promise<unknown> {
-    const owner = await this.ownerElsewhere(input.roomId);
-    return owner ? this.cluster.requests.ask(owner, operation, input) : this.here[operation](input);
+    return this.hereOrOwner(input.roomId, () => this.here[operation](input), (owner) => this.cluster.requests.ask(owner, operation, input));
   }
 
   /** Ends a session wherever it runs; `owner` when the node that runs it ended it. */
   async endRoom(roomId: string): Promise<z.infer<typeof api.endResponse>> {
+    return this.hereOrOwner<z.infer<typeof api.endResponse>>(
+      roomId,
+      () => this.here.endRoom({ roomId }),
+      async (owner) => {
+        await this.cluster.requests.ask(owner, 'endRoom', { roomId });
+        return { ended: 'owner' as const };
+      },
+    );
+  }
+
+  /** Runs `here`, unless another node runs the room (found before, or by `here` as `MOVED`): then `there` asks it. */
+  private async hereOrOwner<T>(roomId: string, here: () => Promise<T>, there: (owner: string) => Promise<T>): Promise<T> {
     const owner = await this.ownerElsewhere(roomId);
-    if (!owner) return this.here.endRoom({ roomId });
-    await this.cluster.requests.ask(owner, 'endRoom', { roomId });
-    return { ended: 'owner' };
+    if (owner) return there(owner);
+    try {
+      return await here();
+    } catch (error) {
+      const opener = error instanceof CircleError && error.code === 'MOVED' ? await this.ownerElsewhere(roomId) : undefined;
+      if (!opener) throw error;
+      return there(opener);
+    }
   }
 
   /** The node that runs the room, when it is not this one. */

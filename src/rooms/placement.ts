@@ -2,6 +2,7 @@ import type { Logger } from '../logging/logger.js';
 import { CircleError } from '../protocol/errors.js';
 import type { KeyValueStore } from '../store/kv.js';
 import type { RoomDirectory } from '../store/room-directory.js';
+import type { NodeAddress } from '../store/stored-schemas.js';
 import { RoomSnapshots } from '../store/room-snapshots.js';
 import type { RoomState } from '../store/room-state.js';
 import { RoomRecord } from './room-record.js';
@@ -69,8 +70,20 @@ export class Placement {
    * those who were inside are held for them.
    */
   async claim(roomId: string): Promise<RoomRecord | undefined> {
+    return this.lease(roomId, (owner) => this.moveTo(owner.url));
+  }
+
+  /**
+   * Takes the lease of a room to change its record while it runs nowhere; answers the record as `claim` does.
+   * Refuses with `MOVED`, without a location, when another node runs it: the caller asks that node instead.
+   */
+  async claimIdle(roomId: string): Promise<RoomRecord | undefined> {
+    return this.lease(roomId, () => new CircleError('MOVED', 'this room runs on another node'));
+  }
+
+  private async lease(roomId: string, refusal: (owner: NodeAddress) => CircleError): Promise<RoomRecord | undefined> {
     const owner = await this.shared.directory.claim(roomId);
-    if (owner.nodeId !== this.selfId) throw this.moveTo(owner.url);
+    if (owner.nodeId !== this.selfId) throw refusal(owner);
     // Fails closed: a stored record that cannot be read (store away, or not parsing) refuses the join rather
     // than opening a fresh room that would forget removals, locks and standing decisions.
     return this.storedRecord(roomId);
@@ -97,7 +110,12 @@ export class Placement {
     return record;
   }
 
-  /** Writes a record of a room that runs nowhere (an administrator ended it). */
+  /** Gives up a lease taken to change the record of a room that runs nowhere. */
+  async release(roomId: string): Promise<void> {
+    await this.shared.directory.release(roomId);
+  }
+
+  /** Writes a record of a room that runs nowhere (set up before it starts, or ended by an administrator). */
   async saveRecord(record: RoomRecord): Promise<void> {
     await this.snapshots.save({ roomId: record.roomId, record: record.toData(), seats: [] });
   }

@@ -8,6 +8,7 @@ import type { ReconnectReason } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import { ResumeTokens, type SeatStanding } from '../sessions/resume-tokens.js';
 import type { Participant, ParticipantChannel } from './participant.js';
+import { PerRoomQueue } from './per-room-queue.js';
 import { Placement, type SharedState } from './placement.js';
 import { RoomRecord } from './room-record.js';
 import { Room } from './room.js';
@@ -56,7 +57,8 @@ function encryptionRefusal(mode: E2eeMode, canEncrypt: boolean, isCall: boolean)
  */
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
-  private readonly opening = new Map<string, Promise<Room>>();
+  /** Openings, hand-overs and changes of a room's stored record, one at a time per room. */
+  private readonly queue = new PerRoomQueue();
   private readonly emptyTimers = new Map<Room, NodeJS.Timeout>();
   private readonly records = new Map<string, RoomRecord>();
   private readonly pruneTimer: NodeJS.Timeout;
@@ -96,34 +98,52 @@ export class RoomRegistry {
    * can join it again. (A session another node runs is ended there: the server API asks that node.)
    */
   async endHereOrInRecord(roomId: string): Promise<'here' | 'record'> {
-    const room = this.rooms.get(roomId);
-    if (room) {
-      room.end('admin');
-      return 'here';
-    }
-    const record = await this.anyRecord(roomId);
-    if (!record) throw new CircleError('NOT_FOUND', 'no such room (or its record has expired)');
-    record.end('admin');
-    await this.placement.saveRecord(record);
-    return 'record';
+    return this.queue.run(roomId, async () => {
+      const room = this.rooms.get(roomId);
+      if (room) {
+        room.end('admin');
+        return 'here';
+      }
+      await this.changeStoredRecord(roomId, (record) => {
+        if (!record) throw new CircleError('NOT_FOUND', 'no such room (or its record has expired)');
+        record.end('admin');
+        return record;
+      });
+      return 'record';
+    });
   }
 
   /**
    * The clinic's system sets a session up before it starts (the waiting room, its size, the floor): in the record
-   * this node keeps, and in the shared store for whichever node opens it. Refused once the session has started.
+   * this node keeps, and in the shared store for whichever node opens it. Encryption is refused once the room is open.
    */
   async configureSession(roomId: string, settings: Parameters<RoomRecord['configure']>[0]): Promise<RoomRecord> {
-    // Keys are agreed from a session's first member on: its encryption is chosen before anyone is in.
-    if (settings.e2eeMode !== undefined && this.rooms.has(roomId)) {
-      throw new CircleError('BAD_REQUEST', 'the session is open; its end-to-end encryption is chosen before anyone joins');
-    }
-    const record = (await this.anyRecord(roomId)) ?? new RoomRecord(roomId, this.settings.defaultTurnLimitMs);
-    record.configure(settings);
-    if (!this.rooms.has(roomId)) {
+    return this.queue.run(roomId, async () => {
+      const open = this.rooms.get(roomId);
+      if (!open) {
+        return this.changeStoredRecord(roomId, (record = new RoomRecord(roomId, this.settings.defaultTurnLimitMs)) => (record.configure(settings), record));
+      }
+      // Keys are agreed from a session's first member on: its encryption is chosen before anyone is in.
+      if (settings.e2eeMode !== undefined) throw new CircleError('BAD_REQUEST', 'the session is open; its end-to-end encryption is chosen before anyone joins');
+      open.record.configure(settings);
+      return open.record;
+    });
+  }
+
+  /**
+   * Changes the record of a room open nowhere, in the room's turn here and holding its lease: no node opens the
+   * room on the record as it was. Throws `MOVED` when another node runs the room.
+   */
+  private async changeStoredRecord(roomId: string, change: (record: RoomRecord | undefined) => RoomRecord): Promise<RoomRecord> {
+    const stored = await this.placement.claimIdle(roomId);
+    try {
+      const record = change(stored ?? this.records.get(roomId));
       this.records.set(roomId, record);
       await this.placement.saveRecord(record);
+      return record;
+    } finally {
+      await this.placement.release(roomId);
     }
-    return record;
   }
 
   /** The record of an open or recently closed room: what the admin audit endpoint reads. */
@@ -154,19 +174,7 @@ export class RoomRegistry {
     const open = this.rooms.get(identity.roomId);
     // Refuse ended sessions, removed participants and locked rooms before spending a router on them.
     this.records.get(identity.roomId)?.assertMayEnter(identity, open?.participants.has(identity.participantId) ?? false);
-    if (!open) {
-      // A draining or full node must not take a lease it would hold without running the room.
-      if (!this.acceptingRooms) throw new CircleError('UNAVAILABLE', 'this node is draining; try again');
-      if (this.rooms.size >= this.settings.maxRooms) throw new CircleError('UNAVAILABLE', 'this node runs as many rooms as it may; try again');
-      const stored = await this.placement.claim(identity.roomId);
-      // A room already opening here keeps the record it has.
-      if (stored && !this.rooms.has(identity.roomId) && !this.opening.has(identity.roomId)) {
-        this.records.set(identity.roomId, stored);
-        this.logger.info({ room: identity.roomId, heldSeats: stored.heldSeatCount }, 'room restored from the shared store');
-        stored.assertMayEnter(identity, false);
-      }
-    }
-    const room = await this.roomFor(identity.roomId);
+    const room = open && !open.isClosed ? open : await this.queue.run(identity.roomId, () => this.openRoomFor(identity));
     const id = identity.participantId;
     const refusal =
       resuming && !room.participants.has(id) && !room.record.holdsSeatFor(id)
@@ -239,20 +247,23 @@ export class RoomRegistry {
     return this.records.get(roomId)?.holdsSeatFor(participantId) ? 'held' : 'gone';
   }
 
-  private async roomFor(roomId: string): Promise<Room> {
-    const open = this.rooms.get(roomId);
+  /** In the room's turn: the room open here, or opened for `identity` (concurrent first joins share one router). */
+  private async openRoomFor(identity: Identity): Promise<Room> {
+    const open = this.rooms.get(identity.roomId);
     if (open && !open.isClosed) return open;
-    let opening = this.opening.get(roomId);
-    if (!opening) {
-      // Concurrent first joins share one router instead of racing to create two.
-      opening = this.openRoom(roomId).finally(() => this.opening.delete(roomId));
-      this.opening.set(roomId, opening);
+    // A draining or full node must not take a lease it would hold without running the room.
+    if (!this.acceptingRooms) throw new CircleError('UNAVAILABLE', 'this node is draining; try again');
+    if (this.rooms.size >= this.settings.maxRooms) throw new CircleError('UNAVAILABLE', 'this node runs as many rooms as it may; try again');
+    const stored = await this.placement.claim(identity.roomId);
+    if (stored) {
+      this.records.set(identity.roomId, stored);
+      this.logger.info({ room: identity.roomId, heldSeats: stored.heldSeatCount }, 'room restored from the shared store');
+      stored.assertMayEnter(identity, false);
     }
-    return opening;
+    return this.openRoom(identity.roomId);
   }
 
   private async openRoom(roomId: string): Promise<Room> {
-    if (!this.acceptingRooms) throw new CircleError('UNAVAILABLE', 'this node is draining; try again');
     const worker = this.pool.leastLoaded((candidate) => this.loadOf(candidate));
     const router = await worker.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
     let record = this.records.get(roomId);
@@ -266,7 +277,7 @@ export class RoomRegistry {
       this.cancelEmptyTimer(room);
       if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);
       this.logger.info({ room: roomId }, 'room closed');
-      const handOver = this.placement.handOver(room).finally(() => this.closing.delete(handOver));
+      const handOver = this.queue.run(roomId, () => this.placement.handOver(room)).finally(() => this.closing.delete(handOver));
       this.closing.add(handOver);
     });
     this.logger.info({ room: roomId, workerIndex: worker.index }, 'room opened');

@@ -255,3 +255,51 @@ it('a session set up through one node runs as set up on another (the setup is in
     await redis.stop();
   }
 });
+
+it('a setup and a first join at once, on two nodes: the session runs as the setup’s answer says, and describes itself so', async () => {
+  const redis = await RedisServer.start();
+  const shared = { store: { redisUrl: redis.url, snapshotIntervalMs: 100 }, api: { keys: [ApiKeys.create('ehr', EHR_KEY, EVERYTHING)] } };
+  const [a, b] = [await startCircle(shared), await startCircle(shared)];
+  const put = (node: typeof a, roomId: string) =>
+    fetch(`${node.adminUrl}/api/v1/sessions/${roomId}`, { method: 'PUT', headers: { authorization: `Bearer ${EHR_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ e2ee: 'required' }) });
+  /** A join already on its way (token and connection ready), sent `afterMs` from now. */
+  const joinAnywhere = async (roomId: string) => {
+    const { token } = await devToken(b.url, { room: roomId, name: 'Lead', role: 'facilitator' });
+    const first = suite.track(await connect(b.url));
+    return async (afterMs: number) => {
+      await new Promise((resolve) => setTimeout(resolve, afterMs));
+      let answer = await first.call<{ e2ee: string }>('join', { token, e2ee: true });
+      // The other node held the room while its setup changed: the join goes where the room is.
+      for (const node of [a, b]) {
+        if (answer.ok || !['MOVED', 'UNAVAILABLE'].includes(answer.error.code)) break;
+        answer = await suite.track(await connect(node.url)).call<{ e2ee: string }>('join', { token, e2ee: true });
+      }
+      return answer;
+    };
+  };
+  try {
+    const rooms = Array.from({ length: 24 }, (_, i) => `race-${i}`);
+    const joins = await Promise.all(rooms.map(joinAnywhere));
+    const started = performance.now();
+    await put(a, 'race-timing');
+    const setupMs = performance.now() - started;
+    // Each join is sent between the setup's start and its answer: every order of the two is tried.
+    const outcomes = [];
+    for (const [i, roomId] of rooms.entries()) outcomes.push(await Promise.all([put(a, roomId), joins[i]!((setupMs * i) / rooms.length)]));
+    let encrypted = 0;
+    for (const [index, [setup, joined]] of outcomes.entries()) {
+      expect(joined.ok).toBe(true);
+      const runsAs = joined.ok ? joined.data.e2ee : undefined;
+      // Either the setup came first and the room runs encrypted, or the room was open first and the setup was refused.
+      expect({ status: setup.status, runsAs }).toEqual(setup.status === 200 ? { status: 200, runsAs: 'required' } : { status: 400, runsAs: 'off' });
+      const described = (await (await fetch(`${b.adminUrl}/api/v1/sessions/${rooms[index]}`, { headers: { authorization: `Bearer ${EHR_KEY}` } })).json()) as { settings: { e2ee: string } };
+      expect(described.settings.e2ee).toBe(runsAs);
+      if (runsAs === 'required') encrypted += 1;
+    }
+    console.log(`setup and first join at once: ${encrypted} of ${rooms.length} rooms set up first (a setup takes ${setupMs.toFixed(1)} ms)`);
+  } finally {
+    await a.stop();
+    await b.stop();
+    await redis.stop();
+  }
+});
