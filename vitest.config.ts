@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 /**
  * The browser tests of the facilitator's controls, run a second time with every session end-to-end encrypted
  * (`CIRCLE_TEST_E2EE=required`, read by the harness): hard mute and ask-to-unmute, focus, the break, the floor, side
- * rooms, who speaks and spotlight, video as the page shows it and the simulcast ladder's audio-only fallback.
+ * rooms, who speaks and spotlight, video as the page shows it and the simulcast ladder's audio-only fallback; a
+ * dropped connection and a blackout coming back into the same seat, the group and its keys unchanged.
  */
 const E2EE_MATRIX = [
   'test/e2e/moderation.test.ts',
@@ -12,6 +13,8 @@ const E2EE_MATRIX = [
   'test/e2e/web-app.test.ts',
   'test/e2e/adaptive-video.test.ts',
   'test/e2e/audio-only.test.ts',
+  'test/e2e/resume.test.ts',
+  'test/e2e/blackout.test.ts',
 ];
 
 export default defineConfig({

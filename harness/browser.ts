@@ -143,6 +143,13 @@ export const participantIdOf = (page: Page) =>
   page.evaluate(() => (window as unknown as { circle: { client: { self: { participantId: string } } } }).circle.client.self.participantId);
 
 /** Bytes of one kind this page has received from one participant. */
+/** The key holders' leaves a page lists and the epoch it is in (null without end-to-end encryption). */
+export const keyGroupOf = (page: Page) =>
+  page.evaluate(() => {
+    const state = (window as unknown as { circle: { client: { encryption: { state: { epoch: bigint; members: { leaf: number }[] } | null } } } }).circle.client.encryption.state;
+    return state && { epoch: String(state.epoch), leaves: state.members.map((member) => member.leaf) };
+  });
+
 export async function bytesFrom(page: Page, from: string, kind: 'audio' | 'video'): Promise<number> {
   return (await inboundStats(page))
     .filter((s) => s.participantId === from && s.kind === kind)

@@ -1,14 +1,21 @@
 import { expect, it } from 'vitest';
-import { audioFrom, joinFromDemo, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
+import { audioFrom, joinFromDemo, keyGroupOf, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
+import { heardTones, installEar } from '../../harness/tones.js';
 import { browserSuite } from '../helpers/fixtures.js';
 
 const suite = browserSuite({ rooms: { requireAdmission: false }, sessions: { resumeGraceMs: 15_000 } });
+const FLO = 520;
+const GIL = 880;
 
-it('a dropped connection resumes by itself into the same seat, and the others never see a leave', async () => {
-  const facilitator = await joinFromDemo(suite.browser, suite.server.url, 'resume-e2e', 'Flo', 'facilitator', { video: false });
-  const client = await joinFromDemo(suite.browser, suite.server.url, 'resume-e2e', 'Gil', 'client', { video: false });
+it('a dropped connection resumes by itself into the same seat, and the others never see a leave, and hear it again', async () => {
+  const facilitator = await joinFromDemo(suite.browser, suite.server.url, 'resume-e2e', 'Flo', 'facilitator', { video: false, toneHz: FLO });
+  const client = await joinFromDemo(suite.browser, suite.server.url, 'resume-e2e', 'Gil', 'client', { video: false, toneHz: GIL });
   const gil = await participantIdOf(client);
-  await waitUntil(async () => (await audioFrom(facilitator, gil)) > 0, 15_000, "Gil's audio");
+  await installEar(facilitator, [FLO, GIL]);
+  await waitUntil(async () => (await heardTones(facilitator)).includes(GIL), 15_000, 'Flo hearing Gil');
+  // With end-to-end encryption, the group as both pages hold it: a resume neither leaves it nor rejoins it.
+  const groupBefore = await keyGroupOf(facilitator);
+  if (process.env.CIRCLE_TEST_E2EE === 'required') expect(groupBefore?.leaves).toHaveLength(2);
 
   // Record what the facilitator's page is told about Gil from now on.
   await facilitator.evaluate(() => {
@@ -32,6 +39,10 @@ it('a dropped connection resumes by itself into the same seat, and the others ne
   const resumed = await audioFrom(facilitator, gil);
   await waitUntil(async () => (await audioFrom(facilitator, gil)) > resumed, 15_000, "Gil's audio after the reconnect");
   const seconds = (Date.now() - dropped) / 1000;
+  // Heard, not only received: with encryption, the frames after the resume open under the same keys.
+  await waitUntil(async () => (await heardTones(facilitator)).includes(GIL), 5000, 'Flo hearing Gil after the reconnect');
+  expect(await keyGroupOf(facilitator)).toEqual(groupBefore);
+  expect(await keyGroupOf(client)).toEqual(groupBefore);
 
   expect(await participantIdOf(client)).toBe(gil);
   expect(await client.evaluate(() => (window as unknown as { circle: { client: { state: string } } }).circle.client.state)).toBe('joined');
