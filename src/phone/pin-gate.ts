@@ -49,8 +49,9 @@ export class PinGate {
     const roomId = await this.pins.roomOf(pin);
     let reservation: Reservation | undefined;
     while (!(reservation = await this.reserve(roomId))) {
-      if (!stillWanted()) return { refused: 'limited' };
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      // Asked after the wait: a call that hung up meanwhile takes no place in the counts.
+      if (!stillWanted()) return { refused: 'limited' };
     }
     const seat = roomId ? await this.pins.seatFor(pin) : undefined;
     if (seat) {
