@@ -86,6 +86,8 @@ export async function joinFromDemo(
     noise?: boolean;
     /** Noise suppression on or off; 'default': as the web app decides for a person who never chose. */
     noiseSuppression?: boolean | 'default';
+    /** A browser without encoded transforms (an old one): it cannot encrypt end to end. */
+    cannotEncrypt?: boolean;
   } = { video: true },
 ) {
   // A window of its own, as each person has: a background tab is hidden, and a hidden page receives no video.
@@ -94,6 +96,7 @@ export async function joinFromDemo(
   page.on('console', (m) => process.env.CIRCLE_PAGE_LOG && console.log(`[${name}] ${m.text()}`));
   if (media.toneHz) await useToneMicrophone(page, media.toneHz, { syllables: media.syllables });
   if (media.noise) await useNoiseMicrophone(page);
+  if (media.cannotEncrypt) await page.evaluateOnNewDocument(() => delete (window as { RTCRtpScriptTransform?: unknown }).RTCRtpScriptTransform);
   await page.goto(`${url}/?room=${room}${media.relay ? '&relay=1' : ''}`, { waitUntil: 'load' });
   // Noise suppression off unless asked for: the tests' microphones are tones, which it rightly takes for noise.
   if (media.noiseSuppression !== 'default') {

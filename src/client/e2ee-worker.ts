@@ -1,7 +1,9 @@
 // The page's encoded-transform worker (RTCRtpScriptTransform): every audio and video frame this page sends is sealed
 // with SFrame before packetisation, and every frame it receives is opened, with the keys of the circle's current
 // epoch (and the one before, for frames on their way). A frame that cannot be sealed (no keys yet) is not sent and
-// one that cannot be opened (a key this member does not hold) is dropped: nothing goes out in clear.
+// one that cannot be opened (a key this member does not hold) is dropped: nothing goes out in clear. Except in the
+// clear: a `preferred` session with someone in it whose browser cannot encrypt (every page says so, naming them),
+// where frames go out as they are and those that do not open are taken as they came.
 import { FrameKeyRing, type FrameStream } from '../e2ee/frame-keys.js';
 import { openMediaFrame, sealMediaFrame, type FrameCodec } from '../e2ee/media-frames.js';
 import type { Bytes } from '../e2ee/sframe.js';
@@ -9,7 +11,8 @@ import type { Bytes } from '../e2ee/sframe.js';
 /** What the page posts to this worker: a new epoch's keys, or that the circle is left. */
 export type FrameWorkerMessage =
   | { type: 'epoch'; epoch: bigint; baseKey: Bytes; ownLeaf: number; leaves: number[] }
-  | { type: 'clear' };
+  | { type: 'clear' }
+  | { type: 'inClear'; inClear: boolean };
 
 /** The options each transform is made with. */
 export interface FrameTransformOptions {
@@ -28,10 +31,12 @@ const scope = globalThis as unknown as {
 };
 
 const ring = new FrameKeyRing();
+let inClear = false;
 // Frames are sealed in order; a new epoch's keys arrive between frames, never under one.
 let entering: Promise<void> = Promise.resolve();
 scope.onmessage = ({ data }) => {
-  entering = entering.then(() => (data.type === 'epoch' ? ring.enter(data.epoch, data.baseKey, data.ownLeaf, data.leaves) : ring.clear()));
+  if (data.type === 'inClear') inClear = data.inClear;
+  else entering = entering.then(() => (data.type === 'epoch' ? ring.enter(data.epoch, data.baseKey, data.ownLeaf, data.leaves) : ring.clear()));
 };
 
 const CODEC: Record<FrameStream, FrameCodec> = { audio: 'opus', video: 'vp8' };
@@ -45,6 +50,7 @@ scope.onrtctransform = ({ transformer }) => {
       const data = new Uint8Array(frame.data) as Bytes;
       try {
         if (side === 'send') {
+          if (inClear) return controller.enqueue(frame);
           const sealer = ring.sealer(kind);
           if (!sealer) return;
           frame.data = (await sealMediaFrame(sealer, codec, data)).buffer;
@@ -53,7 +59,8 @@ scope.onrtctransform = ({ transformer }) => {
         }
         controller.enqueue(frame);
       } catch {
-        // Not sealed, or not ours to open: the frame goes no further.
+        // Not sealed, or not ours to open: the frame goes no further, unless the session is in the clear.
+        if (inClear) controller.enqueue(frame);
       }
     },
   });

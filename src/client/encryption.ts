@@ -6,6 +6,7 @@ import type { JoinResult } from '../protocol/events.js';
 import { GROUP_CIRCLE } from '../protocol/e2ee.js';
 import type { FrameTransformOptions, FrameWorkerMessage } from './e2ee-worker.js';
 import { Emitter } from './emitter.js';
+import type { RoomMirror } from './room-mirror.js';
 
 /** What a page shows of the group's encryption: who holds the keys (from the group itself) and the code to compare. */
 export interface EncryptionState {
@@ -78,6 +79,27 @@ export class Encryption extends Emitter<{ changed: [EncryptionState | null]; err
   private worker: Worker | undefined;
   state: EncryptionState | null = null;
   mode: E2eeMode = 'off';
+  /** The admitted whose browsers cannot encrypt, as the room last said (a `preferred` session lets them in). */
+  unencrypted: string[] = [];
+  private toldInClear = false;
+
+  constructor(mirror: RoomMirror) {
+    super();
+    mirror.on('room', (room) => {
+      if (room.unencrypted.join() === this.unencrypted.join()) return;
+      this.unencrypted = room.unencrypted;
+      this.tellInClear();
+      this.emit('changed', this.state);
+    });
+  }
+
+  /**
+   * Whether the media goes in clear now: a `preferred` session with someone in whose browser cannot encrypt, so that
+   * they hear and are heard. A `required` session never does, whatever the room says.
+   */
+  get inClear(): boolean {
+    return this.mode === 'preferred' && this.unencrypted.length > 0;
+  }
 
   /**
    * The join's (or resume's) answer: the session's mode and who this seat is; messages that came before it are
@@ -91,6 +113,7 @@ export class Encryption extends Emitter<{ changed: [EncryptionState | null]; err
       // Nothing is sent before the worker runs: a transform whose worker never started could let frames by unsealed.
       const worker = await startWorker(workerUrl);
       this.worker = worker;
+      this.tellInClear();
       patchPeerConnections();
       const identity = { participantId: joined.participantId, role: joined.role, displayName: joined.displayName };
       this.agreement = new KeyAgreement(
@@ -141,6 +164,12 @@ export class Encryption extends Emitter<{ changed: [EncryptionState | null]; err
     this.post({ type: 'clear' });
     this.state = null;
     this.emit('changed', null);
+  }
+
+  private tellInClear(): void {
+    if (!this.worker || this.inClear === this.toldInClear) return;
+    this.toldInClear = this.inClear;
+    this.post({ type: 'inClear', inClear: this.inClear });
   }
 
   private post(message: FrameWorkerMessage): void {

@@ -46,7 +46,7 @@ export class CircleClient extends Emitter<ClientEvents> {
   private readonly mirror = new RoomMirror();
   private readonly connection: Connection;
   /** End-to-end encryption, when the session has it: who holds the keys and the code to compare (event `changed`). */
-  readonly encryption = new Encryption();
+  readonly encryption = new Encryption(this.mirror);
   private readonly publisher = new Publisher(() => this.mirror.self);
   private readonly subscriber = new Subscriber();
   private readonly reporter = new LinkReporter();
@@ -332,7 +332,7 @@ export class CircleClient extends Emitter<ClientEvents> {
     const resumeToken = this.resumeToken;
     const resumed = resumeToken
       ? await this.connection
-          .followingMoves((socket) => request(socket, 'resume', { resumeToken, videoViews: this.options.adaptiveVideo !== false }))
+          .followingMoves((socket) => request(socket, 'resume', { resumeToken, e2ee: canEncrypt(), videoViews: this.options.adaptiveVideo !== false }))
           .catch((error: RequestError) => {
             if (error.code !== 'UNAUTHORIZED') throw error;
             this.resumeToken = undefined; // the seat is gone: join as new

@@ -39,9 +39,8 @@ export interface PeerInfo {
   connection: 'connected' | 'reconnecting';
   /** Present only for facilitators and co-facilitators: clients are not shown who was muted by whom. */
   locks?: MediaLocks;
-  /** Present only for facilitators and co-facilitators. */
+  /** Present only for facilitators and co-facilitators: the link's quality, and whether direct or through the relay (null: not reported yet). */
   quality?: ConnectionQuality;
-  /** Present only for facilitators and co-facilitators: direct or through the relay (null: not reported yet). */
   path?: ConnectionPath | null;
   /**
    * In another space than the viewer: stepped out to a side room, or (seen from a side room) in the group. Their
@@ -52,10 +51,7 @@ export interface PeerInfo {
   sideRoomId?: string | null;
   /** In by telephone (dial-in): shown as "Name (phone)". */
   phone: boolean;
-  /**
-   * Present only for facilitators and co-facilitators, for a call whose trunk gave the caller's number: its last
-   * two digits, so the staff can tell a call is who it says. Never logged, stored or sent to clients.
-   */
+  /** Staff only, for a call whose trunk gave the caller's number: its last two digits (never logged, stored or sent to clients). */
   phoneDigits?: string;
   /** Present only for facilitators and co-facilitators: the client's safety check-in (null: none yet, or not a client). */
   checkIn?: CheckIn | null;
@@ -84,6 +80,8 @@ export interface RoomView {
   askCheckIn: boolean;
   /** A break: when it ends (ISO 8601); clients' microphones and cameras are paused at the SFU until then. Null: none. */
   breakEndsAt: string | null;
+  /** `preferred` encryption: the admitted whose browsers cannot encrypt; while any, every page goes clear, naming them. */
+  unencrypted: string[];
 }
 
 /** A participant's own state, as the server enforces it. */

@@ -141,7 +141,7 @@ export const requestSchemas = {
    * has.
    */
   join: z.object({ token: z.string().min(1).max(4096), e2ee: z.boolean().optional(), videoViews: z.boolean().optional() }).strict(),
-  resume: z.object({ resumeToken: z.string().min(20).max(128), videoViews: z.boolean().optional() }).strict(),
+  resume: z.object({ resumeToken: z.string().min(20).max(128), e2ee: z.boolean().optional(), videoViews: z.boolean().optional() }).strict(),
   setRtpCapabilities: z.object({ rtpCapabilities: rtpCapabilitiesSchema }).strict(),
   createTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
   connectTransport: connectRequest,

@@ -20,6 +20,8 @@ export interface ParticipantChannel {
   readonly isCall?: boolean;
   /** A call's caller number, last two digits, where the network gave one (for the staff's eyes only). */
   readonly callerDigits?: string;
+  /** The page seals and opens its frames itself (it said so on joining): it can be in an encrypted circle. */
+  readonly canEncrypt?: boolean;
 }
 
 /** A call carrying a seat's voice while the seat's page stays connected for the video. */

@@ -170,7 +170,7 @@ export class RoomRegistry {
   }
 
   /** `resuming`: only into a seat the room still keeps (a dropped connection, a dead worker or node). */
-  async join(identity: Identity, channel: ParticipantChannel, { resuming = false, canEncrypt = true, declaresViews = false } = {}): Promise<Membership> {
+  async join(identity: Identity, channel: ParticipantChannel, { resuming = false, declaresViews = false } = {}): Promise<Membership> {
     const open = this.rooms.get(identity.roomId);
     // Refuse ended sessions, removed participants and locked rooms before spending a router on them.
     this.records.get(identity.roomId)?.assertMayEnter(identity, open?.participants.has(identity.participantId) ?? false);
@@ -179,7 +179,7 @@ export class RoomRegistry {
     const refusal =
       resuming && !room.participants.has(id) && !room.record.holdsSeatFor(id)
         ? new CircleError('UNAUTHORIZED', 'resume token expired; join again')
-        : encryptionRefusal(room.e2eeMode, canEncrypt, channel.isCall === true);
+        : encryptionRefusal(room.e2eeMode, channel.canEncrypt === true, channel.isCall === true);
     if (refusal) {
       if (room.participants.size === 0) this.scheduleEmptyClose(room);
       throw refusal;

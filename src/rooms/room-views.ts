@@ -18,6 +18,7 @@ export class RoomViews {
     private readonly record: RoomRecord,
     private readonly onHold: () => boolean,
     private readonly talk: TalkBalance,
+    private readonly unencrypted: () => string[],
   ) {}
 
   room(): RoomView {
@@ -32,6 +33,7 @@ export class RoomViews {
       started: this.record.started,
       startedAt: this.record.startedAt?.toISOString() ?? null,
       spotlight: this.record.spotlight,
+      unencrypted: this.unencrypted(),
     };
   }
 

@@ -107,7 +107,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.messaging = new Messaging(this, budget, settings.messages, (audience) => this.observer.emit('message', audience));
     this.graceTimers = new GraceTimers(settings.resumeGraceMs);
     this.presence = new FacilitatorPresence(settings.facilitatorAbsenceMs, () => this.roomViewChanged());
-    this.views = new RoomViews(router, this.audience, this.floor, speakers, record, () => this.presence.onHold, this.talk);
+    const unencrypted = () => (this.e2eeMode === 'preferred' ? this.admittedParticipants().filter((p) => !p.connectionChannel.canEncrypt).map((p) => p.id) : []);
+    this.views = new RoomViews(router, this.audience, this.floor, speakers, record, () => this.presence.onHold, this.talk, unencrypted);
     this.quality = roomLinkQuality(this.participants, this.audience, this.media, settings.quality, this.observer);
     this.floorFollower = new FloorFollower(this.floor, this, this.audience, this.media, this.observer);
     this.callLegs = new CallLegs(this.media, this.audience, () => this.createMedia(() => 0), this.observer);
@@ -340,11 +341,18 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
 
   private announceAdmitted(participant: Participant): void {
     this.tell({ type: 'participant.admitted', participantId: participant.id });
-    // Only the admitted hold the group's keys: the waiting room is outside the circle. The staff commit its changes.
-    this.groupKeys?.want(participant.id, { staff: isModerator(participant.role) });
+    // Only the admitted hold the group's keys: the waiting room is outside the circle, and so is a browser that cannot
+    // encrypt (let in by a `preferred` session). The staff commit its changes.
+    if (participant.connectionChannel.canEncrypt) this.groupKeys?.want(participant.id, { staff: isModerator(participant.role) });
     for (const viewer of this.audience.viewersOf(participant)) {
       viewer.channel.send('peerJoined', this.audience.describe(viewer, participant));
     }
+    this.clearMediaChangedBy(participant);
+  }
+
+  /** A page that cannot encrypt came in or left: in a `preferred` session, everyone's media goes clear or sealed. */
+  private clearMediaChangedBy(participant: Participant): void {
+    if (this.e2eeMode === 'preferred' && participant.admitted && !participant.connectionChannel.canEncrypt) this.roomViewChanged();
   }
 
   /** Ends a connection's hold on its seat: its media closes (the others are told) and its grace timer stops. */
@@ -395,6 +403,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.checkIns.forget(participant.id);
     this.priorities.forget(participant.id);
     for (const viewer of viewers) viewer.channel.send('peerLeft', { participantId: participant.id });
+    this.clearMediaChangedBy(participant);
     if (!participant.admitted) this.audience.lobbyChanged();
     if (this.record.spotlight === participant.id) {
       this.record.setSpotlight(null);

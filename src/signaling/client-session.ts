@@ -15,6 +15,8 @@ export class ClientSession implements ParticipantChannel {
   everJoined = false;
   /** A pre-session connection check this connection runs (one at a time; closed with the connection). */
   check: ConnectionCheck | undefined;
+  /** The page said, joining or resuming, that it seals and opens its frames itself. */
+  canEncrypt = false;
   private requestCount = 0;
   private joining = false;
   private checkStarting = false;

@@ -83,12 +83,15 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
     session.joinOnce(async () => {
       deps.addresses.spendJoin(session.address);
       const identity = await deps.tokens.verify(token);
-      return attachSession(session, deps, await deps.registry.join(identity, session, { canEncrypt: e2ee === true, declaresViews: videoViews === true }));
+      session.canEncrypt = e2ee === true;
+      return attachSession(session, deps, await deps.registry.join(identity, session, { declaresViews: videoViews === true }));
     }),
 
-  resume: ({ resumeToken, videoViews }, session, deps) =>
+  resume: ({ resumeToken, e2ee, videoViews }, session, deps) =>
     session.joinOnce(async () => {
       deps.addresses.spendJoin(session.address);
+      // A resume from a client that does not say keeps the seat as it joined: only a page can have joined it.
+      session.canEncrypt = e2ee !== false;
       return attachSession(session, deps, await deps.registry.resume(resumeToken, session, { declaresViews: videoViews === true }));
     }),
 

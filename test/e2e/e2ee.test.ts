@@ -8,7 +8,7 @@ import { Decoder } from '@evan/opus';
 import { RtpPacket } from 'werift-rtp';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { joinFromDemo, participantIdOf } from '../../harness/browser.js';
+import { joinFromDemo, participantIdOf, sdk } from '../../harness/browser.js';
 import { startCircle, type RunningCircle } from '../../harness/circle.js';
 import { toneShare } from '../../harness/sip-caller.js';
 import { heardTones, installEar } from '../../harness/tones.js';
@@ -16,7 +16,7 @@ import { pcmSamples } from '../../src/phone/phone-audio.js';
 import { browserSuite } from '../helpers/fixtures.js';
 import { until } from '../helpers/until.js';
 
-const suite = browserSuite({ e2ee: { mode: 'required' }, rooms: { requireAdmission: false } });
+const suite = browserSuite({ e2ee: { mode: 'required' }, rooms: { requireAdmission: false }, mediasoup: { numWorkers: 2, workerRespawnDelayMs: 100 } });
 let plain: RunningCircle;
 beforeAll(async () => {
   plain = await startCircle({ rooms: { requireAdmission: false } });
@@ -27,6 +27,7 @@ afterAll(async () => {
 
 const FRAN = 440;
 const ANA = 830;
+const BEN = 1250;
 
 /** What a listener at the SFU hears of a participant's microphone over `ms`: RTP taken from the router, Opus decoded. */
 async function tapAtRouter(server: RunningCircle, roomId: string, participantId: string, hz: number, ms = 2000) {
@@ -108,6 +109,57 @@ it('a page whose encryption worker cannot start sends nothing and leaves its sea
   expect(refused).toMatch(/encryption worker .* could not start/);
   await until(() => (suite.server.circle.registry.get('e2ee-broken')?.participants.size ?? 0) === 0, 'the seat given up', 5000);
 }, 60_000);
+
+it('a preferred session lets in a browser that cannot encrypt: everyone goes clear and every page says why; once it leaves, sealed again', async () => {
+  const room = 'e2ee-preferred';
+  await suite.server.circle.registry.configureSession(room, { e2eeMode: 'preferred' });
+  const { fran, ana } = await pair(suite.server, room);
+  const anaId = await participantIdOf(ana);
+  const section = (page: Page) => page.evaluate(() => document.querySelector('#encryption')?.textContent ?? '');
+  expect((await tapAtRouter(suite.server, room, anaId, ANA)).share).toBeLessThan(0.02);
+
+  const ben = await joinFromDemo(suite.browser, suite.server.url, room, 'Ben', 'client', { video: false, toneHz: BEN, cannotEncrypt: true });
+  await installEar(ben, [FRAN, ANA, BEN]);
+  await installEar(fran, [FRAN, ANA, BEN]);
+  const inClear = Date.now();
+  await until(
+    async () => (await heardTones(fran)).includes(BEN) && (await heardTones(ben)).includes(FRAN) && (await heardTones(ben)).includes(ANA),
+    'Ben and the others hearing each other',
+    20_000,
+  );
+  console.log(`a browser that cannot encrypt heard both ways ${Date.now() - inClear} ms after it joined`);
+  for (const page of [fran, ana]) expect(await section(page)).toBe('Not end-to-end encrypted: Ben’s browser cannot encrypt');
+  expect(await section(ben)).toBe('This browser cannot encrypt: the session is not end-to-end encrypted');
+  // Said honestly because it is so: the server can hear everyone now.
+  expect((await tapAtRouter(suite.server, room, anaId, ANA)).share).toBeGreaterThan(0.1);
+
+  expect(await sdk(ben, 'leave')).toEqual({ ok: true });
+  await until(async () => (await section(fran)).startsWith('End-to-end encrypted') && (await section(ana)).startsWith('End-to-end encrypted'), 'sealed again', 10_000);
+  await until(async () => (await heardTones(fran)).includes(ANA) && (await heardTones(ana)).includes(FRAN), 'Fran and Ana hearing each other, sealed', 10_000);
+  expect((await tapAtRouter(suite.server, room, anaId, ANA)).share).toBeLessThan(0.02);
+}, 120_000);
+
+/** When `page` first heard `hz` after `since` (epoch ms), by its ear; undefined if it has not. */
+const heardAfter = (page: Page, hz: number, since: number) =>
+  page.evaluate((tone, from) => (window as unknown as { ear: { changes: { at: number; heard: number[] }[] } }).ear.changes.find((c) => c.at > from && c.heard.includes(tone))?.at, hz, since);
+
+it('a media worker dies under an encrypted session: the pages come back into their seats, agree keys again and hear each other, sealed', async () => {
+  const room = 'e2ee-worker-death';
+  const { fran, ana } = await pair(suite.server, room);
+  const worker = suite.server.circle.registry.get(room)!.mediaWorker.worker;
+  const died = Date.now();
+  process.kill(worker.pid, 'SIGKILL');
+  // Silence first (the room closed with its router), then each hears the other again in the room opened anew.
+  await until(async () => (await heardAfter(fran, ANA, died)) && (await heardAfter(ana, FRAN, died)), 'Fran and Ana hearing each other again', 30_000);
+  const back = Math.max((await heardAfter(fran, ANA, died))!, (await heardAfter(ana, FRAN, died))!) - died;
+  console.log(`worker killed under an encrypted session: both heard again after ${back} ms`);
+  const [franSees, anaSees] = [await encryptionOf(fran), await encryptionOf(ana)];
+  expect(franSees).toEqual(anaSees);
+  expect(franSees!.members).toEqual(['Ana (client)', 'Fran (facilitator)']);
+  const reopened = suite.server.circle.registry.get(room)!;
+  expect(reopened.mediaWorker.worker.pid).not.toBe(worker.pid);
+  expect((await tapAtRouter(suite.server, room, await participantIdOf(ana), ANA)).share).toBeLessThan(0.02);
+}, 90_000);
 
 it('without E2EE the same tap hears the tone', async () => {
   const { ana } = await pair(plain, 'e2ee-off');

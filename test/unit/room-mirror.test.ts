@@ -1,7 +1,8 @@
 // The SDK's room mirror: server events in, the room as the participant sees it out. No browser, no socket.
 import { describe, expect, it } from 'vitest';
+import { Encryption } from '../../src/client/encryption.js';
 import { RoomMirror, type ServerEventSource } from '../../src/client/room-mirror.js';
-import type { AdmittedView, PeerInfo, SelfView, ServerToClientEvents } from '../../src/protocol/events.js';
+import type { AdmittedView, JoinResult, PeerInfo, SelfView, ServerToClientEvents } from '../../src/protocol/events.js';
 
 /** Stands in for a socket: delivers server events to whoever follows it. */
 class FakeServer implements ServerEventSource {
@@ -38,7 +39,7 @@ const self = (participantId: string, role: SelfView['role'] = 'client'): SelfVie
 const admitted = (peers: PeerInfo[]): AdmittedView => ({
   routerRtpCapabilities: {},
   peers,
-  room: { locked: false, groupMessages: true, onHold: false, started: true, startedAt: null, spotlight: null, phoneIntoHeldSeats: true, focus: false, askCheckIn: true, breakEndsAt: null },
+  room: { locked: false, groupMessages: true, onHold: false, started: true, startedAt: null, spotlight: null, phoneIntoHeldSeats: true, focus: false, askCheckIn: true, breakEndsAt: null, unencrypted: [] },
   lobby: [],
   floor: { mode: 'open', queue: [], holder: null, turnLimitSeconds: null, turnEndsAt: null },
   activeSpeaker: null,
@@ -106,7 +107,7 @@ describe('the room mirror', () => {
 
   it('keeps the room view and the lobby as the server last said', () => {
     const { server, mirror } = setUp();
-    server.send('roomUpdated', { locked: true, groupMessages: true, onHold: false, started: true, startedAt: null, spotlight: 'ana', phoneIntoHeldSeats: true, focus: false, askCheckIn: true, breakEndsAt: null });
+    server.send('roomUpdated', { locked: true, groupMessages: true, onHold: false, started: true, startedAt: null, spotlight: 'ana', phoneIntoHeldSeats: true, focus: false, askCheckIn: true, breakEndsAt: null, unencrypted: [] });
     server.send('lobbyUpdated', { waiting: [{ participantId: 'w', displayName: 'W', waitingSince: '2026-11-24T10:00:00Z', locks: { audio: true, video: false }, readiness: null, phone: false, checkIn: null }] });
     expect(mirror.room).toMatchObject({ locked: true, spotlight: 'ana' });
     expect(mirror.lobby.map((e) => e.participantId)).toEqual(['w']);
@@ -121,5 +122,34 @@ describe('the room mirror', () => {
     expect(mirror.activeSpeaker).toBe('ben');
     server.send('activeSpeaker', { participantId: null });
     expect([mirror.activeSpeaker, heard]).toEqual([null, ['ana', 'ben', null]]);
+  });
+});
+
+describe('the encryption following the room', () => {
+  const room = (unencrypted: string[]) => ({ locked: false, groupMessages: true, onHold: false, started: true, startedAt: null, spotlight: null, phoneIntoHeldSeats: true, focus: false, askCheckIn: true, breakEndsAt: null, unencrypted });
+  const seatedIn = async (mode: 'preferred' | 'required') => {
+    const { server, mirror } = setUp();
+    const encryption = new Encryption(mirror);
+    const changes: unknown[] = [];
+    encryption.on('changed', (state) => changes.push(state));
+    // Node has no encoded transforms: the mode is taken, and no worker is started.
+    await encryption.seated({ e2ee: mode, participantId: 'me', role: 'client', displayName: 'Me' } as JoinResult, 'unused.js', async () => ({}));
+    return { server, encryption, changes };
+  };
+
+  it('in a preferred session goes clear while someone in cannot encrypt, and says so once per change', async () => {
+    const { server, encryption, changes } = await seatedIn('preferred');
+    server.send('roomUpdated', room(['ben']));
+    expect({ inClear: encryption.inClear, unencrypted: encryption.unencrypted }).toEqual({ inClear: true, unencrypted: ['ben'] });
+    server.send('roomUpdated', { ...room(['ben']), locked: true });
+    server.send('roomUpdated', room([]));
+    expect(encryption.inClear).toBe(false);
+    expect(changes).toHaveLength(2);
+  });
+
+  it('in a required session never goes clear, whatever the room says', async () => {
+    const { server, encryption } = await seatedIn('required');
+    server.send('roomUpdated', room(['ben']));
+    expect(encryption.inClear).toBe(false);
   });
 });

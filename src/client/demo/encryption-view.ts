@@ -6,7 +6,8 @@ import { $ } from './ui.js';
  * Every page says whether the session is end-to-end encrypted and who holds its keys: the list is the group's own
  * membership (read from MLS's tree, not the server's roster), so anyone the server slipped in would be listed, and
  * the verification code is the same on every page only if everyone is in one group. Staff read it aloud; clients
- * compare. Observers (supervisors) hold the keys too: staff see them by name, clients as a count.
+ * compare. Observers (supervisors) hold the keys too: staff see them by name, clients as a count. A `preferred`
+ * session with someone in whose browser cannot encrypt goes in clear for everyone, and every page says so and why.
  */
 export function mountEncryption(client: CircleClient) {
   const section = $<HTMLDetailsElement>('#encryption');
@@ -16,6 +17,11 @@ export function mountEncryption(client: CircleClient) {
     if (section.hidden) return;
     const summary = document.createElement('summary');
     section.append(summary);
+    if (client.encryption.inClear && client.encryption.active) {
+      const browsers = client.encryption.unencrypted.map((id) => `${client.peers.get(id)?.displayName ?? 'a supervisor'}’s`);
+      summary.textContent = `Not end-to-end encrypted: ${browsers.join(' and ')} browser${browsers.length === 1 ? '' : 's'} cannot encrypt`;
+      return;
+    }
     if (!state) {
       summary.textContent = client.encryption.active ? 'Agreeing keys…' : 'This browser cannot encrypt: the session is not end-to-end encrypted';
       return;
