@@ -1,17 +1,19 @@
 // The page's encoded-transform worker (RTCRtpScriptTransform): every audio and video frame this page sends is sealed
 // with SFrame before packetisation, and every frame it receives is opened, with the keys of the circle's current
-// epoch (and the one before, for frames on their way). A frame that cannot be sealed (no keys yet) is not sent and
-// one that cannot be opened (a key this member does not hold) is dropped: nothing goes out in clear. Except in the
+// epoch (and the one before, for frames on their way). The page speaks in one circle at a time (the group's, or its
+// side room's) and seals for it alone; it opens with the keys of any circle it is in. A frame that cannot be sealed (no
+// keys yet) is not sent and one that cannot be opened (a key this member does not hold) is dropped: nothing goes out in clear. Except in the
 // clear: a `preferred` session with someone in it whose browser cannot encrypt (every page says so, naming them),
 // where frames go out as they are and those that do not open are taken as they came.
 import { FrameKeyRing, type FrameStream } from '../e2ee/frame-keys.js';
 import { openMediaFrame, sealMediaFrame, type FrameCodec } from '../e2ee/media-frames.js';
 import type { Bytes } from '../e2ee/sframe.js';
 
-/** What the page posts to this worker: a new epoch's keys, or that the circle is left. */
+/** What the page posts to this worker: a circle's new epoch keys, that a circle is left, or which circle it speaks in. */
 export type FrameWorkerMessage =
-  | { type: 'epoch'; epoch: bigint; baseKey: Bytes; ownLeaf: number; leaves: number[] }
-  | { type: 'clear' }
+  | { type: 'epoch'; circle: string; epoch: bigint; baseKey: Bytes; ownLeaf: number; leaves: number[] }
+  | { type: 'clear'; circle: string }
+  | { type: 'speakIn'; circle: string }
   | { type: 'inClear'; inClear: boolean };
 
 /** The options each transform is made with. */
@@ -30,14 +32,37 @@ const scope = globalThis as unknown as {
   postMessage(message: { type: 'ready' }): void;
 };
 
-const ring = new FrameKeyRing();
+const rings = new Map<string, FrameKeyRing>();
+let speakingIn = 'group';
 let inClear = false;
 // Frames are sealed in order; a new epoch's keys arrive between frames, never under one.
 let entering: Promise<void> = Promise.resolve();
 scope.onmessage = ({ data }) => {
   if (data.type === 'inClear') inClear = data.inClear;
-  else entering = entering.then(() => (data.type === 'epoch' ? ring.enter(data.epoch, data.baseKey, data.ownLeaf, data.leaves) : ring.clear()));
+  else if (data.type === 'speakIn') speakingIn = data.circle;
+  else if (data.type === 'clear') entering = entering.then(() => void rings.delete(data.circle));
+  else {
+    entering = entering.then(() => {
+      const ring = rings.get(data.circle) ?? new FrameKeyRing();
+      rings.set(data.circle, ring);
+      return ring.enter(data.epoch, data.baseKey, data.ownLeaf, data.leaves);
+    });
+  }
 };
+
+/** Opened with the keys of the circle spoken in, else of another this page is in (a key id names no circle). */
+async function open(codec: FrameCodec, data: Bytes): Promise<Bytes> {
+  const tried = [rings.get(speakingIn), ...[...rings].filter(([circle]) => circle !== speakingIn).map(([, ring]) => ring)];
+  for (const ring of tried) {
+    if (!ring) continue;
+    try {
+      return await openMediaFrame(ring.keyFor, codec, data);
+    } catch {
+      // Not this circle's: the next.
+    }
+  }
+  throw new Error('no circle of this page opens the frame');
+}
 
 const CODEC: Record<FrameStream, FrameCodec> = { audio: 'opus', video: 'vp8' };
 
@@ -51,11 +76,11 @@ scope.onrtctransform = ({ transformer }) => {
       try {
         if (side === 'send') {
           if (inClear) return controller.enqueue(frame);
-          const sealer = ring.sealer(kind);
+          const sealer = rings.get(speakingIn)?.sealer(kind);
           if (!sealer) return;
           frame.data = (await sealMediaFrame(sealer, codec, data)).buffer;
         } else {
-          frame.data = (await openMediaFrame(ring.keyFor, codec, data)).buffer;
+          frame.data = (await open(codec, data)).buffer;
         }
         controller.enqueue(frame);
       } catch {

@@ -8,8 +8,13 @@ import type { FrameTransformOptions, FrameWorkerMessage } from './e2ee-worker.js
 import { Emitter } from './emitter.js';
 import type { RoomMirror } from './room-mirror.js';
 
-/** What a page shows of the group's encryption: who holds the keys (from the group itself) and the code to compare. */
+/**
+ * What a page shows of the circle it speaks in (the group's, or its side room's): who holds the keys (from the circle
+ * itself) and the code to compare.
+ */
 export interface EncryptionState {
+  /** `group`, or the id of the side room this page is in. */
+  circle: string;
   epoch: bigint;
   members: GroupMember[];
   verificationCode: string;
@@ -77,6 +82,10 @@ export class Encryption extends Emitter<{ changed: [EncryptionState | null]; err
   private agreement: KeyAgreement | undefined;
   private readonly early: KeyDeliveryMessage[] = [];
   private worker: Worker | undefined;
+  /** The circle this page's frames are sealed for: the group's, or its side room's once the server asks it in. */
+  private speakingIn = GROUP_CIRCLE;
+  private readonly circles = new Map<string, EncryptionState>();
+  /** The circle this page speaks in, once it holds its keys. */
   state: EncryptionState | null = null;
   mode: E2eeMode = 'off';
   /** The admitted whose browsers cannot encrypt, as the room last said (a `preferred` session lets them in). */
@@ -126,13 +135,33 @@ export class Encryption extends Emitter<{ changed: [EncryptionState | null]; err
       );
     }
     const asked = this.early.length > 0;
-    for (const message of this.early.splice(0)) this.agreement.handle(message);
-    if (joined.admitted && !asked && !this.state) this.agreement.handle({ kind: 'offer', circle: GROUP_CIRCLE });
+    for (const message of this.early.splice(0)) this.take(message);
+    if (joined.admitted && !asked && !this.state) {
+      this.take({ kind: 'offer', circle: GROUP_CIRCLE });
+      if (joined.self.sideRoomId !== null) this.take({ kind: 'offer', circle: joined.self.sideRoomId });
+    }
   }
 
   handle(message: KeyDeliveryMessage): void {
-    if (this.agreement) this.agreement.handle(message);
+    if (this.agreement) this.take(message);
     else this.early.push(message);
+  }
+
+  /**
+   * Asked into a side room's circle, the page speaks in it at once: nothing more is sealed with the group's keys
+   * (which the group outside holds) and nothing is sent until the side room's keys are agreed. Out of it, the page
+   * speaks in the group's again at once, with the keys it kept.
+   */
+  private take(message: KeyDeliveryMessage): void {
+    if (message.kind === 'offer' && message.circle !== GROUP_CIRCLE) this.speakIn(message.circle);
+    if (message.kind === 'out' && message.circle === this.speakingIn) this.speakIn(GROUP_CIRCLE);
+    this.agreement!.handle(message);
+  }
+
+  private speakIn(circle: string): void {
+    this.speakingIn = circle;
+    this.post({ type: 'speakIn', circle });
+    this.showSpeakingCircle();
   }
 
   /** Runs `create`, which makes a media transport's peer connection: with encryption on, its frames go through the worker. */
@@ -153,17 +182,21 @@ export class Encryption extends Emitter<{ changed: [EncryptionState | null]; err
   }
 
   private entered(state: CircleEpoch): void {
-    if (state.circle !== GROUP_CIRCLE) return;
-    this.post({ type: 'epoch', epoch: state.epoch, baseKey: state.frameBaseKey, ownLeaf: state.ownLeaf, leaves: state.members.map((m) => m.leaf) });
-    this.state = { epoch: state.epoch, members: state.members, verificationCode: state.verificationCode };
-    this.emit('changed', this.state);
+    const { circle } = state;
+    this.post({ type: 'epoch', circle, epoch: state.epoch, baseKey: state.frameBaseKey, ownLeaf: state.ownLeaf, leaves: state.members.map((m) => m.leaf) });
+    this.circles.set(circle, { circle, epoch: state.epoch, members: state.members, verificationCode: state.verificationCode });
+    if (circle === this.speakingIn) this.showSpeakingCircle();
   }
 
   private left(circle: string): void {
-    if (circle !== GROUP_CIRCLE) return;
-    this.post({ type: 'clear' });
-    this.state = null;
-    this.emit('changed', null);
+    this.post({ type: 'clear', circle });
+    this.circles.delete(circle);
+    if (circle === this.speakingIn) this.showSpeakingCircle();
+  }
+
+  private showSpeakingCircle(): void {
+    this.state = this.circles.get(this.speakingIn) ?? null;
+    this.emit('changed', this.state);
   }
 
   private tellInClear(): void {

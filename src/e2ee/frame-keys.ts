@@ -62,9 +62,4 @@ export class FrameKeyRing {
     }
     return undefined;
   };
-
-  /** Everything forgotten: this member left the circle. */
-  clear(): void {
-    this.epochs = [];
-  }
 }

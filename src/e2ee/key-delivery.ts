@@ -39,6 +39,8 @@ export class CircleDelivery {
   private readonly wanted = new Set<string>();
   /** Key packages offered and not yet used (single-use), by participant. */
   private readonly offers = new Map<string, string>();
+  /** Asked for a key package that has not come yet: not asked again (a second package would orphan the first). */
+  private readonly asked = new Set<string>();
   /** Members who lost their state (a reloaded page): their old leaf goes and their new package comes in. */
   private readonly rejoining = new Set<string>();
   /** Members the staff: asked to commit before anyone else. */
@@ -59,7 +61,7 @@ export class CircleDelivery {
     if (this.wanted.has(participantId)) return;
     this.wanted.add(participantId);
     if (staff) this.staff.add(participantId);
-    this.port.tell(participantId, { kind: 'offer', circle: this.circle });
+    this.askForOffer(participantId);
   }
 
   /** The room closed: nothing more is asked. */
@@ -73,6 +75,7 @@ export class CircleDelivery {
     this.staff.delete(participantId);
     this.passedOver.delete(participantId);
     this.offers.delete(participantId);
+    this.asked.delete(participantId);
     this.rejoining.delete(participantId);
     this.port.tell(participantId, { kind: 'out', circle: this.circle });
     this.advance();
@@ -93,6 +96,7 @@ export class CircleDelivery {
       throw new CircleError('BAD_REQUEST', 'key package refused: its credential is not this seat');
     }
     this.offers.set(identity.participantId, keyPackage);
+    this.asked.delete(identity.participantId);
     if (this.members.includes(identity.participantId)) this.rejoining.add(identity.participantId);
     this.advance();
   }
@@ -131,6 +135,11 @@ export class CircleDelivery {
 
   get currentEpoch(): number | null {
     return this.epoch;
+  }
+
+  /** No one is to be in the circle any more (a side room's, once everyone has left it). */
+  get isDeserted(): boolean {
+    return this.wanted.size === 0;
   }
 
   /** Asks for the next change, if the circle differs from who should be in it and none is outstanding. */
@@ -188,7 +197,12 @@ export class CircleDelivery {
     this.epoch = 0;
     this.port.tell(first, { kind: 'start', circle: this.circle });
     // Those still wanted whose packages went into the old group are asked for new ones.
-    for (const id of this.wanted) if (id !== first && !this.offers.has(id)) this.port.tell(id, { kind: 'offer', circle: this.circle });
+    for (const id of this.wanted) if (id !== first && !this.offers.has(id) && !this.asked.has(id)) this.askForOffer(id);
     this.advance();
+  }
+
+  private askForOffer(participantId: string): void {
+    this.asked.add(participantId);
+    this.port.tell(participantId, { kind: 'offer', circle: this.circle });
   }
 }

@@ -30,11 +30,11 @@ import { RoomMedia } from './room-media.js';
 import { RoomViews } from './room-views.js';
 import { ADMINISTRATOR, type ModerationPort, type ParticipationEvent, type RoomObserverEvents, type SideRoomPort, type TurnTakingPort } from './room-port.js';
 import type { RoomSettings } from './room-settings.js';
+import { RoomCircles, type CircleSeat } from './room-circles.js';
 import { SideRooms } from './side-rooms.js';
 import { TalkBalance } from './talk-balance.js';
 import { TurnTaking } from './turn-taking.js';
-import { CircleDelivery } from '../e2ee/key-delivery.js';
-import { GROUP_CIRCLE, type E2eeMode, type KeyDeliveryMessage } from '../protocol/e2ee.js';
+import type { E2eeMode, KeyDeliveryMessage } from '../protocol/e2ee.js';
 
 type RoomEvents = { empty: []; closed: [] };
 
@@ -63,7 +63,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   /** End-to-end encryption in this session: `off`, or whether a browser that cannot encrypt is let in. */
   readonly e2eeMode: E2eeMode;
   /** The group's key agreement, the room only delivering it; absent when end-to-end encryption is off. */
-  readonly groupKeys: CircleDelivery | undefined;
+  /** The circles of keys (the group's and each side room's); none while the session is not encrypted. */
+  readonly circles: RoomCircles | undefined;
   private readonly audience: Audience;
   private readonly presence: FacilitatorPresence;
   private readonly graceTimers: GraceTimers<Participant>;
@@ -116,7 +117,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     // Chosen before the session opens (the clinic's, else the node's) and kept while it runs: keys are agreed from
     // the first member on.
     this.e2eeMode = record.settingsOver(settings).e2eeMode;
-    this.groupKeys = this.e2eeMode === 'off' ? undefined : new CircleDelivery(GROUP_CIRCLE, keyPort);
+    this.circles = this.e2eeMode === 'off' ? undefined : new RoomCircles(keyPort);
     // A worker that dies takes its routers with it: mediasoup tells the router, and the room closes itself.
     router.on('workerclose', () => this.close('media-worker-lost'));
   }
@@ -276,6 +277,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   }
 
   async relocate(moved: Participant[], sideRoomId: string | null): Promise<void> {
+    for (const participant of moved) this.circleSeat(participant, (seat) => this.circles?.moved({ ...seat, sideRoomId }, participant.sideRoomId));
     this.audience.relocate(moved, sideRoomId, (apart) => {
       this.media.separate(apart);
       // Receivers that take a space's voices for calls stop taking those who left it, before anyone is told.
@@ -343,11 +345,16 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.tell({ type: 'participant.admitted', participantId: participant.id });
     // Only the admitted hold the group's keys: the waiting room is outside the circle, and so is a browser that cannot
     // encrypt (let in by a `preferred` session). The staff commit its changes.
-    if (participant.connectionChannel.canEncrypt) this.groupKeys?.want(participant.id, { staff: isModerator(participant.role) });
+    this.circleSeat(participant, (seat) => this.circles?.admitted(seat));
     for (const viewer of this.audience.viewersOf(participant)) {
       viewer.channel.send('peerJoined', this.audience.describe(viewer, participant));
     }
     this.clearMediaChangedBy(participant);
+  }
+
+  /** What the circles know of a seat whose page can encrypt; a page that cannot is in none. */
+  private circleSeat(participant: Participant, use: (seat: CircleSeat) => void): void {
+    if (participant.connectionChannel.canEncrypt) use({ id: participant.id, staff: isModerator(participant.role), sideRoomId: participant.sideRoomId });
   }
 
   /** A page that cannot encrypt came in or left: in a `preferred` session, everyone's media goes clear or sealed. */
@@ -398,7 +405,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.participants.delete(participant.id);
     this.tell({ type: this.record.wasRemoved(participant.id) ? 'participant.removed' : 'participant.left', participantId: participant.id });
     this.vacate(participant);
-    this.groupKeys?.unwant(participant.id);
+    this.circles?.left({ id: participant.id, staff: false, sideRoomId: participant.sideRoomId });
     this.messaging.forget(participant.id);
     this.checkIns.forget(participant.id);
     this.priorities.forget(participant.id);
@@ -444,7 +451,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.breaks.dispose();
     this.graceTimers.clear();
     this.floor.dispose();
-    this.groupKeys?.close();
+    this.circles?.close();
     for (const participant of this.participants.values()) {
       farewell(participant);
       for (const media of participant.mediaSets()) media.close();

@@ -70,11 +70,12 @@ async function attachSession(session: ClientSession, { registry, dialIn, iceServ
   return { ...result, ...(phone ? { dialIn: phone } : {}), ...(iceServers ? { iceServers: iceServers() } : {}) };
 }
 
-/** The key agreement of one of the room's circles (only the group's, so far). */
-function circleOf(room: Room, circle: string): CircleDelivery {
-  if (!room.groupKeys) throw new CircleError('BAD_REQUEST', 'end-to-end encryption is off in this session');
-  if (circle !== room.groupKeys.circle) throw new CircleError('NOT_FOUND', 'no such circle');
-  return room.groupKeys;
+/** The key agreement of one of the room's circles: the group's, or a side room's while anyone is in it. */
+function circleOf(room: Room, name: string): CircleDelivery {
+  if (!room.circles) throw new CircleError('BAD_REQUEST', 'end-to-end encryption is off in this session');
+  const circle = room.circles.circle(name);
+  if (!circle) throw new CircleError('NOT_FOUND', 'no such circle');
+  return circle;
 }
 
 /** Each handler: payload already parsed; it calls the domain, which enforces the rules, and answers. */

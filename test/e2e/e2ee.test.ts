@@ -13,6 +13,12 @@ import { startCircle, type RunningCircle } from '../../harness/circle.js';
 import { toneShare } from '../../harness/sip-caller.js';
 import { heardTones, installEar } from '../../harness/tones.js';
 import { pcmSamples } from '../../src/phone/phone-audio.js';
+import { FrameKeyRing } from '../../src/e2ee/frame-keys.js';
+import { KeyAgreement } from '../../src/e2ee/key-agreement.js';
+import { openMediaFrame } from '../../src/e2ee/media-frames.js';
+import type { Bytes } from '../../src/e2ee/sframe.js';
+import type { KeyDeliveryMessage } from '../../src/protocol/e2ee.js';
+import { connect, devToken } from '../../harness/signaling.js';
 import { browserSuite } from '../helpers/fixtures.js';
 import { until } from '../helpers/until.js';
 
@@ -29,8 +35,11 @@ const FRAN = 440;
 const ANA = 830;
 const BEN = 1250;
 
-/** What a listener at the SFU hears of a participant's microphone over `ms`: RTP taken from the router, Opus decoded. */
-async function tapAtRouter(server: RunningCircle, roomId: string, participantId: string, hz: number, ms = 2000) {
+/**
+ * What a listener at the SFU hears of a participant's microphone over `ms`: RTP taken from the router, Opus decoded;
+ * with `keys`, a listener who also holds a member's keys, opening each frame first (`unopened`: those it could not).
+ */
+async function tapAtRouter(server: RunningCircle, roomId: string, participantId: string, hz: number, { ms = 2000, keys }: { ms?: number; keys?: FrameKeyRing } = {}) {
   const room = server.circle.registry.get(roomId)!;
   const microphone = [...room.participant(participantId)!.media.producers.values()].find((p) => p.kind === 'audio')!;
   const transport = await room.router.createDirectTransport();
@@ -39,19 +48,34 @@ async function tapAtRouter(server: RunningCircle, roomId: string, participantId:
   const heard: Int16Array[] = [];
   let packets = 0;
   let undecodable = 0;
+  let unopened = 0;
+  let opening = Promise.resolve();
   consumer.on('rtp', (packet) => {
     packets += 1;
-    try {
-      heard.push(pcmSamples(decoder.decode(RtpPacket.deSerialize(packet).payload)));
-    } catch {
-      undecodable += 1;
-    }
+    const payload = RtpPacket.deSerialize(packet).payload;
+    opening = opening.then(async () => {
+      let frame: Uint8Array = payload;
+      if (keys) {
+        try {
+          frame = await openMediaFrame(keys.keyFor, 'opus', payload as Bytes);
+        } catch {
+          unopened += 1;
+          return;
+        }
+      }
+      try {
+        heard.push(pcmSamples(decoder.decode(frame)));
+      } catch {
+        undecodable += 1;
+      }
+    });
   });
   await new Promise((resolve) => setTimeout(resolve, ms));
   transport.close();
+  await opening;
   const samples = new Int16Array(heard.reduce((n, h) => n + h.length, 0));
   heard.reduce((offset, h) => (samples.set(h, offset), offset + h.length), 0);
-  return { packets, undecodable, share: toneShare(samples, hz) };
+  return { packets, undecodable, unopened, share: toneShare(samples, hz) };
 }
 
 const encryptionOf = (page: Page) =>
@@ -159,6 +183,68 @@ it('a media worker dies under an encrypted session: the pages come back into the
   const reopened = suite.server.circle.registry.get(room)!;
   expect(reopened.mediaWorker.worker.pid).not.toBe(worker.pid);
   expect((await tapAtRouter(suite.server, room, await participantIdOf(ana), ANA)).share).toBeLessThan(0.02);
+}, 90_000);
+
+/** A member of the group in Node, as a page is: agrees the keys and keeps the group's frame keys in a ring. */
+async function groupMember(server: RunningCircle, room: string, name: string) {
+  const seat = await devToken(server.url, { room, name, role: 'client' });
+  const client = await connect(server.url);
+  const ring = new FrameKeyRing();
+  const member = { ring, members: 0, close: () => client.close() };
+  const agreement = new KeyAgreement(
+    { participantId: seat.participantId, role: 'client', displayName: name },
+    {
+      offer: (circle, keyPackage) => client.ok('e2eeOffer', { circle, keyPackage }),
+      commit: (circle, epoch, commit, welcome) => client.ok('e2eeCommit', { circle, epoch, commit, ...(welcome ? { welcome } : {}) }),
+    },
+    {
+      epoch: (state) => {
+        if (state.circle !== 'group') return;
+        member.members = state.members.length;
+        void ring.enter(state.epoch, state.frameBaseKey, state.ownLeaf, state.members.map((m) => m.leaf));
+      },
+      out: () => undefined,
+      failed: (error) => console.log('the group member failed:', error),
+    },
+  );
+  client.socket.on('e2ee', (message: KeyDeliveryMessage) => agreement.handle(message));
+  await client.ok('join', { token: seat.token, e2ee: true });
+  return member;
+}
+
+it('a side room is a circle of its own: the two in it hear each other, and a tap holding every key of the group opens nothing they say', async () => {
+  const room = 'e2ee-side-room';
+  const { fran, ana } = await pair(suite.server, room);
+  const anaId = await participantIdOf(ana);
+  const gus = await groupMember(suite.server, room, 'Gus');
+  await until(async () => gus.members === 3 && (await encryptionOf(fran))?.members.length === 3, 'Gus in the group', 10_000);
+  // In the group, whoever holds the group's keys hears Ana: the tap with Gus's keys proves it can open her frames.
+  const before = await tapAtRouter(suite.server, room, anaId, ANA, { keys: gus.ring });
+  expect(before.unopened).toBeLessThan(3);
+  expect(before.share).toBeGreaterThan(0.1);
+
+  const opened = Date.now();
+  expect(await sdk(fran, 'openSideRoom', [anaId])).toEqual({ ok: true });
+  const inSideCircle = async (page: Page) => (await encryptionOf(page))?.members.length === 2;
+  await until(async () => (await inSideCircle(fran)) && (await inSideCircle(ana)), 'Fran and Ana in the side room’s circle', 10_000);
+  console.log(`side room under encryption: Fran and Ana in its own circle ${Date.now() - opened} ms after "open"`);
+  await until(async () => (await heardTones(fran)).includes(ANA) && (await heardTones(ana)).includes(FRAN), 'Fran and Ana hearing each other on its keys', 10_000);
+  const [franSees, anaSees] = [await encryptionOf(fran), await encryptionOf(ana)];
+  expect(franSees).toEqual(anaSees);
+  expect(franSees!.members).toEqual(['Ana (client)', 'Fran (facilitator)']);
+  expect(await fran.evaluate(() => document.querySelector('#encryption')?.textContent ?? '')).toContain('End-to-end encrypted · side room');
+
+  // Every packet Ana sends, and every key of the group: not one frame opens.
+  const inside = await tapAtRouter(suite.server, room, anaId, ANA, { keys: gus.ring });
+  console.log(`tap with the group's keys in the side room: ${inside.packets} packets, ${inside.unopened} unopened`);
+  expect(inside.packets).toBeGreaterThan(25);
+  expect(inside.unopened).toBe(inside.packets);
+
+  // Back in the group: Ana speaks with the group's keys again.
+  const sideRoomId = suite.server.circle.registry.get(room)!.participant(anaId)!.sideRoomId;
+  expect(await sdk(fran, 'closeSideRoom', sideRoomId)).toEqual({ ok: true });
+  await until(async () => (await tapAtRouter(suite.server, room, anaId, ANA, { ms: 1000, keys: gus.ring })).share > 0.1, 'the group hearing Ana again', 10_000);
+  gus.close();
 }, 90_000);
 
 it('without E2EE the same tap hears the tone', async () => {

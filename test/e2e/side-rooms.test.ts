@@ -1,6 +1,7 @@
 // A side room in Chromium, heard as a person would hear it: each page's microphone is a tone of its own frequency,
 // and each page's ear tells which tones reach it. The facilitator clicks "Talk privately" on a client in a group of
-// five; within 300 ms the two hear only each other and the three others only themselves. The co-facilitator runs
+// five; within 300 ms the two hear only each other and the three others only themselves (encrypted, within 600 ms: the
+// two hear each other once their side room's own keys are agreed). The co-facilitator runs
 // the group meanwhile; "End private room" brings everyone together again, on the transports they had from the start.
 // Then "Send back to the group" on the one client in a side room: the facilitator is not left behind in it.
 import { afterAll, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ type Name = keyof typeof TONES;
 const NAMES = Object.keys(TONES) as Name[];
 const ROLES: Record<Name, string> = { Fran: 'facilitator', Cole: 'cofacilitator', Ana: 'client', Ben: 'client', Carl: 'client' };
 const pages = {} as Record<Name, Page>;
+const ENCRYPTED = process.env.CIRCLE_TEST_E2EE === 'required';
 afterAll(async () => {
   for (const page of Object.values(pages)) await page.close().catch(() => undefined);
 });
@@ -82,11 +84,17 @@ it('Talk privately: within 300 ms the two hear only each other and the group onl
   const apart = expectedHearing([['Fran', 'Ana'], ['Cole', 'Ben', 'Carl']]);
   await hearingBecomes(apart, 5000, 'the side room and the group apart');
   const settledAt = await Promise.all(NAMES.map((name) => settledOn(pages[name], clickedAt, apart[name], TONES[name])));
-  const moveMs = Math.max(...settledAt.map((at) => (at ?? Infinity) - clickedAt));
-  console.log(`side room: every page heard its new space ${moveMs} ms after the click (per page: ${settledAt.map((at) => (at ?? NaN) - clickedAt).join(', ')})`);
-  if (moveMs >= 300) for (const name of NAMES) console.log(`  ${name} heard, ms after the click:`, JSON.stringify(await changesSince(pages[name], clickedAt)));
+  const msOf = (names: Name[]) => Math.max(...names.map((name) => (settledAt[NAMES.indexOf(name)] ?? Infinity) - clickedAt));
+  const [groupMs, sideRoomMs] = [msOf(['Cole', 'Ben', 'Carl']), msOf(['Fran', 'Ana'])];
+  console.log(`side room: the group heard only itself ${groupMs} ms after the click, the two in the side room each other ${sideRoomMs} ms (per page: ${settledAt.map((at) => (at ?? NaN) - clickedAt).join(', ')})`);
+  if (Math.max(groupMs, sideRoomMs) >= 300) for (const name of NAMES) console.log(`  ${name} heard, ms after the click:`, JSON.stringify(await changesSince(pages[name], clickedAt)));
   // Soft: a slow move fails the test, yet it goes on and ends the private room, so the next test starts as it expects.
-  expect.soft(moveMs).toBeLessThan(300);
+  // Encrypted, the side room is a circle of its own: the two stop sending the moment they are asked into it and hear
+  // each other again once its keys are agreed (a key package each, a commit and a welcome, in the pages), and that
+  // work shares this machine's two cores with all five pages: 600 ms (docs/benchmarks.md).
+  const bound = ENCRYPTED ? 600 : 300;
+  expect.soft(groupMs).toBeLessThan(bound);
+  expect.soft(sideRoomMs).toBeLessThan(bound);
 
   // What each page says.
   await waitUntil(async () => (await text(pages.Ana, '#side-room-banner')).includes('You are in a private room with Fran'), 5000, 'Ana told she is in a private room');

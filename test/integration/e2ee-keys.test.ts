@@ -33,7 +33,7 @@ interface Member {
   doubled?: Ack<unknown>[];
 }
 
-const latest = (member: Member) => member.epochs.at(-1);
+const latest = (member: Member, circle = 'group') => member.epochs.filter((state) => state.circle === circle).at(-1);
 
 /** A page: connects, takes part in key agreement as the SDK does, and joins (with `token`: the same seat again). */
 async function page(name: string, role: string, token?: { token: string; participantId: string }): Promise<Member> {
@@ -69,19 +69,19 @@ async function page(name: string, role: string, token?: { token: string; partici
   return member;
 }
 
-/** Everyone in `group` at one epoch, with one key, one code and one membership list: the list names `group`. */
-async function agreeing(group: Member[], timeoutMs = 5000): Promise<CircleEpoch> {
+/** Everyone in `group` at one epoch of `circle`, with one key, one code and one membership list: the list names `group`. */
+async function agreeing(group: Member[], timeoutMs = 5000, circle = 'group'): Promise<CircleEpoch> {
   await until(
     () => {
-      const epochs = group.map(latest);
+      const epochs = group.map((m) => latest(m, circle));
       return epochs.every((e) => e && e.epoch === epochs[0]!.epoch && e.members.length === group.length);
     },
     `${group.map((m) => m.name).join(', ')} in one epoch`,
     timeoutMs,
   ).catch((error: Error) => {
-    throw new Error(`${error.message}: ${JSON.stringify(group.map((m) => [m.name, latest(m)?.epoch.toString(), latest(m)?.members.length, m.failures.map(String)]))}`);
+    throw new Error(`${error.message}: ${JSON.stringify(group.map((m) => [m.name, latest(m, circle)?.epoch.toString(), latest(m, circle)?.members.length, m.failures.map(String)]))}`);
   });
-  const [first, ...rest] = group.map((m) => latest(m)!);
+  const [first, ...rest] = group.map((m) => latest(m, circle)!);
   for (const other of rest) {
     expect(Buffer.from(other.frameBaseKey).equals(Buffer.from(first!.frameBaseKey))).toBe(true);
     expect(other.verificationCode).toBe(first!.verificationCode);
@@ -195,6 +195,49 @@ it('a reloaded page comes back in as itself, once, with no one leaving; in a gro
     epochMs.push(performance.now() - admittedAt);
   }
   console.log(`admission epochs up to a group of 15, ms from "admit" to every member in the new epoch: ${epochMs.map(Math.round).join(', ')}`);
-  const circle = server.circle.registry.get(ROOM)!.groupKeys!;
+  const circle = server.circle.registry.get(ROOM)!.circles!.circle('group')!;
   expect([...circle.inCircle].sort()).toEqual(group.map((m) => m.participantId).sort());
 }, 120_000);
+
+it('a side room is a circle of its own: the group keeps its epoch, and with every key of the group no one outside opens what is said inside', async () => {
+  const byName = (name: string) => members.filter((m) => m.name === name).at(-1)!;
+  const [fran, ana, dan, cara] = [byName('Fran'), byName('Ana'), byName('Client 2'), byName('Client 1')];
+  const groupBefore = latest(fran)!;
+  const { sideRoomId } = await fran.client.ok<{ sideRoomId: string }>('openSideRoom', { participantIds: [cara.participantId] });
+  const inside = await agreeing([fran, cara], 5000, sideRoomId);
+  expect(inside.members.map((m) => m.displayName).sort()).toEqual(['Client 1', 'Fran']);
+  // The group's circle is as it was: no one left it, and everyone outside is at the same epoch.
+  expect(latest(fran)!.epoch).toBe(groupBefore.epoch);
+  expect(latest(ana)!.epoch).toBe(groupBefore.epoch);
+  expect(ana.messages.filter((m) => m.circle === sideRoomId)).toEqual([]);
+
+  // Cara speaks inside: Fran opens it with the side room's keys; Ana, holding all of the group's keys, opens nothing.
+  const carasSideRing = await ringOf(latest(cara, sideRoomId)!);
+  const [fransSideRing, anasGroupRing, fransGroupRing] = await Promise.all([ringOf(latest(fran, sideRoomId)!), ringOf(latest(ana)!), ringOf(latest(fran)!)]);
+  for (let i = 0; i < 20; i += 1) {
+    const frame = Uint8Array.from([0x78, ...crypto.getRandomValues(new Uint8Array(60))]) as Bytes;
+    const sealed = await sealMediaFrame(carasSideRing.sealer('audio')!, 'opus', frame);
+    expect(await openMediaFrame(fransSideRing.keyFor, 'opus', sealed)).toEqual(frame);
+    await expect(openMediaFrame(anasGroupRing.keyFor, 'opus', sealed)).rejects.toBeInstanceOf(SFrameError);
+    await expect(openMediaFrame(fransGroupRing.keyFor, 'opus', sealed)).rejects.toBeInstanceOf(SFrameError);
+  }
+
+  // Another client joins them: one commit; Cara goes back to the group: out of the side room's circle, and what is sealed there
+  // after opens no more for her.
+  await fran.client.ok('moveToSideRoom', { participantId: dan.participantId, sideRoomId });
+  await agreeing([fran, cara, dan], 5000, sideRoomId);
+  await fran.client.ok('returnToGroup', { participantId: cara.participantId });
+  const afterCara = await agreeing([fran, dan], 5000, sideRoomId);
+  expect(cara.messages.at(-1)).toEqual({ kind: 'out', circle: sideRoomId });
+  const carasLast = await ringOf(latest(cara, sideRoomId)!);
+  const sealedAfter = await sealMediaFrame((await ringOf(afterCara)).sealer('audio')!, 'opus', Uint8Array.from([0x78, 1, 2, 3]) as Bytes);
+  await expect(openMediaFrame(carasLast.keyFor, 'opus', sealedAfter)).rejects.toBeInstanceOf(SFrameError);
+
+  // Closed: everyone out of its circle, which is gone; the group's circle never changed.
+  await fran.client.ok('closeSideRoom', { sideRoomId });
+  await until(() => [fran, dan].every((m) => m.messages.at(-1)?.kind === 'out'), 'the side room’s circle left', 5000);
+  expect(server.circle.registry.get(ROOM)!.circles!.circle(sideRoomId)).toBeUndefined();
+  expect(await fran.client.call('e2eeOffer', { circle: sideRoomId, keyPackage: 'AAAA' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+  expect(latest(fran)!.epoch).toBe(groupBefore.epoch);
+  for (const member of [fran, ana, dan, cara]) expect(member.failures).toEqual([]);
+});

@@ -92,3 +92,17 @@ it('the staff are asked to commit first; a committer that does not answer in tim
     vi.useRealTimers();
   }
 });
+
+it('a circle two are wanted in at once starts with whoever offers first, and asks the other for one key package only', async () => {
+  const asked = new Map<string, KeyDeliveryMessage[]>();
+  const side = new CircleDelivery('side-1', { tell: (id, message) => asked.set(id, [...(asked.get(id) ?? []), message]) });
+  side.want('lead', { staff: true });
+  side.want('client');
+  const identity = (id: string) => ({ participantId: id, role: id === "lead" ? "facilitator" : "client", displayName: id });
+  side.offer(identity('client'), Buffer.from((await GroupKeys.create(identity('client'))).offer()).toString('base64'));
+  expect(asked.get('client')?.at(-1)).toEqual({ kind: 'start', circle: 'side-1' });
+  // The lead's package is on its way: a second ask would make its page replace the package the commit will use.
+  expect(asked.get('lead')).toEqual([{ kind: 'offer', circle: 'side-1' }]);
+  side.offer(identity('lead'), Buffer.from((await GroupKeys.create(identity('lead'))).offer()).toString('base64'));
+  expect(asked.get('client')?.at(-1)).toMatchObject({ kind: 'change', epoch: 0, add: [{ participantId: 'lead' }], remove: [] });
+});

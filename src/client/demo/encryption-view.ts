@@ -1,12 +1,13 @@
 import type { CircleClient } from '../sdk.js';
 import type { EncryptionState } from '../encryption.js';
+import { GROUP_CIRCLE } from '../../protocol/e2ee.js';
 import { $ } from './ui.js';
 
 /**
  * Every page says whether the session is end-to-end encrypted and who holds its keys: the list is the group's own
  * membership (read from MLS's tree, not the server's roster), so anyone the server slipped in would be listed, and
  * the verification code is the same on every page only if everyone is in one group. Staff read it aloud; clients
- * compare. Observers (supervisors) hold the keys too: staff see them by name, clients as a count. A `preferred`
+ * compare; in a side room, the list and code are the side room's circle's. Observers (supervisors) hold the keys too: staff see them by name, clients as a count. A `preferred`
  * session with someone in whose browser cannot encrypt goes in clear for everyone, and every page says so and why.
  */
 export function mountEncryption(client: CircleClient) {
@@ -26,7 +27,8 @@ export function mountEncryption(client: CircleClient) {
       summary.textContent = client.encryption.active ? 'Agreeing keys…' : 'This browser cannot encrypt: the session is not end-to-end encrypted';
       return;
     }
-    summary.textContent = `End-to-end encrypted · code ${state.verificationCode}`;
+    // In a side room the page shows that room's own circle: the group outside holds none of its keys.
+    summary.textContent = `End-to-end encrypted${state.circle === GROUP_CIRCLE ? '' : ' · side room'} · code ${state.verificationCode}`;
     // A client whose room hides observers is told how many supervisors hear, not who: no one hears in secret.
     const counted = client.self?.role === 'client' ? state.members.filter((m) => m.role === 'observer') : [];
     const lines = state.members.filter((m) => !counted.includes(m)).map((m) => `${m.displayName} (${m.role})`);
