@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { fakeDtls, opusParameters } from './rtp.js';
 import type { Ack } from '../src/protocol/errors.js';
+import type { JoinResult } from '../src/protocol/events.js';
 
 /**
  * A raw Socket.IO client for tests: it can send anything, including what the typed SDK would never send,
@@ -57,6 +58,30 @@ export class TestClient {
 
 export async function connect(url: string): Promise<TestClient> {
   return new TestClient(url).connected();
+}
+
+/**
+ * What a client SDK does after losing its node: resume through `entry`, following `MOVED`, until the room is back (a
+ * live node takes it once the dead node's lease expires). `connected` sees each connection before it asks; `e2ee`: the
+ * client says it can encrypt, as a page does.
+ */
+export async function resumeFollowingMoves(
+  entry: string,
+  resumeToken: string,
+  { timeoutMs, e2ee, connected }: { timeoutMs: number; e2ee?: boolean; connected?: (client: TestClient) => void },
+): Promise<{ client: TestClient; seat: JoinResult; ms: number }> {
+  const started = Date.now();
+  for (let url = entry; Date.now() - started < timeoutMs; ) {
+    const client = await connect(url).catch(() => undefined);
+    if (client) connected?.(client);
+    const answer: Ack<JoinResult> | undefined = await client?.call<JoinResult>('resume', { resumeToken, ...(e2ee === undefined ? {} : { e2ee }) });
+    if (answer?.ok) return { client: client!, seat: answer.data, ms: Date.now() - started };
+    client?.close();
+    // MOVED to a node that may be dead: a live one takes the room once its lease expires.
+    url = answer && !answer.ok && answer.error.code === 'MOVED' && url === entry ? answer.error.location! : entry;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no resume within ${timeoutMs} ms`);
 }
 
 export async function devToken(

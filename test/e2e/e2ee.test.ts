@@ -14,11 +14,10 @@ import { toneShare } from '../../harness/sip-caller.js';
 import { heardTones, installEar } from '../../harness/tones.js';
 import { pcmSamples } from '../../src/phone/phone-audio.js';
 import { FrameKeyRing } from '../../src/e2ee/frame-keys.js';
-import { KeyAgreement } from '../../src/e2ee/key-agreement.js';
 import { openMediaFrame } from '../../src/e2ee/media-frames.js';
 import type { Bytes } from '../../src/e2ee/sframe.js';
-import type { KeyDeliveryMessage } from '../../src/protocol/e2ee.js';
 import { connect, devToken } from '../../harness/signaling.js';
+import { KeyMember } from '../../harness/key-member.js';
 import { browserSuite } from '../helpers/fixtures.js';
 import { until } from '../helpers/until.js';
 
@@ -185,31 +184,13 @@ it('a media worker dies under an encrypted session: the pages come back into the
   expect((await tapAtRouter(suite.server, room, await participantIdOf(ana), ANA)).share).toBeLessThan(0.02);
 }, 90_000);
 
-/** A member of the group in Node, as a page is: agrees the keys and keeps the group's frame keys in a ring. */
+/** A member of the group in Node, as a page is, holding the group's keys. */
 async function groupMember(server: RunningCircle, room: string, name: string) {
   const seat = await devToken(server.url, { room, name, role: 'client' });
   const client = await connect(server.url);
-  const ring = new FrameKeyRing();
-  const member = { ring, members: 0, close: () => client.close() };
-  const agreement = new KeyAgreement(
-    { participantId: seat.participantId, role: 'client', displayName: name },
-    {
-      offer: (circle, keyPackage) => client.ok('e2eeOffer', { circle, keyPackage }),
-      commit: (circle, epoch, commit, welcome) => client.ok('e2eeCommit', { circle, epoch, commit, ...(welcome ? { welcome } : {}) }),
-    },
-    {
-      epoch: (state) => {
-        if (state.circle !== 'group') return;
-        member.members = state.members.length;
-        void ring.enter(state.epoch, state.frameBaseKey, state.ownLeaf, state.members.map((m) => m.leaf));
-      },
-      out: () => undefined,
-      failed: (error) => console.log('the group member failed:', error),
-    },
-  );
-  client.socket.on('e2ee', (message: KeyDeliveryMessage) => agreement.handle(message));
+  const member = new KeyMember({ participantId: seat.participantId, role: 'client', displayName: name }, client);
   await client.ok('join', { token: seat.token, e2ee: true });
-  return member;
+  return { member, close: () => client.close() };
 }
 
 it('a side room is a circle of its own: the two in it hear each other, and a tap holding every key of the group opens nothing they say', async () => {
@@ -217,9 +198,9 @@ it('a side room is a circle of its own: the two in it hear each other, and a tap
   const { fran, ana } = await pair(suite.server, room);
   const anaId = await participantIdOf(ana);
   const gus = await groupMember(suite.server, room, 'Gus');
-  await until(async () => gus.members === 3 && (await encryptionOf(fran))?.members.length === 3, 'Gus in the group', 10_000);
+  await until(async () => gus.member.latest()?.members.length === 3 && (await encryptionOf(fran))?.members.length === 3, 'Gus in the group', 10_000);
   // In the group, whoever holds the group's keys hears Ana: the tap with Gus's keys proves it can open her frames.
-  const before = await tapAtRouter(suite.server, room, anaId, ANA, { keys: gus.ring });
+  const before = await tapAtRouter(suite.server, room, anaId, ANA, { keys: await gus.member.ring() });
   expect(before.unopened).toBeLessThan(3);
   expect(before.share).toBeGreaterThan(0.1);
 
@@ -235,7 +216,7 @@ it('a side room is a circle of its own: the two in it hear each other, and a tap
   expect(await fran.evaluate(() => document.querySelector('#encryption')?.textContent ?? '')).toContain('End-to-end encrypted · side room');
 
   // Every packet Ana sends, and every key of the group: not one frame opens.
-  const inside = await tapAtRouter(suite.server, room, anaId, ANA, { keys: gus.ring });
+  const inside = await tapAtRouter(suite.server, room, anaId, ANA, { keys: await gus.member.ring() });
   console.log(`tap with the group's keys in the side room: ${inside.packets} packets, ${inside.unopened} unopened`);
   expect(inside.packets).toBeGreaterThan(25);
   expect(inside.unopened).toBe(inside.packets);
@@ -243,7 +224,7 @@ it('a side room is a circle of its own: the two in it hear each other, and a tap
   // Back in the group: Ana speaks with the group's keys again.
   const sideRoomId = suite.server.circle.registry.get(room)!.participant(anaId)!.sideRoomId;
   expect(await sdk(fran, 'closeSideRoom', sideRoomId)).toEqual({ ok: true });
-  await until(async () => (await tapAtRouter(suite.server, room, anaId, ANA, { ms: 1000, keys: gus.ring })).share > 0.1, 'the group hearing Ana again', 10_000);
+  await until(async () => (await tapAtRouter(suite.server, room, anaId, ANA, { ms: 1000, keys: await gus.member.ring() })).share > 0.1, 'the group hearing Ana again', 10_000);
   gus.close();
 }, 90_000);
 

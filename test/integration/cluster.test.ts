@@ -7,9 +7,8 @@ import { documentedMetrics, exportedMetrics } from '../helpers/metrics-doc.js';
 import { circlectl } from '../helpers/circlectl.js';
 import { startServerProcess, type ServerProcess } from '../../harness/process.js';
 import { RedisServer } from '../../harness/redis-server.js';
-import { connect, devToken, type TestClient } from '../../harness/signaling.js';
+import { connect, devToken, resumeFollowingMoves, type TestClient } from '../../harness/signaling.js';
 import type { JoinResult, SelfView } from '../../src/protocol/events.js';
-import type { Ack } from '../../src/protocol/errors.js';
 
 const LEASE_MS = 3000;
 const API_KEY = 'cluster-ops-key-0123456789abcdef0123456789';
@@ -102,27 +101,13 @@ async function joinAt(url: string, room: string, participantId: string, role: st
   return { participantId, token, resumeToken: joined.resumeToken, client };
 }
 
-/**
- * What a client SDK does after losing its node: resume through the entry node, following `MOVED`, until the
- * room is back. Answers the seat it got and how long it took.
- */
+/** Resumes `member`'s seat through `entry` after its node is lost, and carries on with the new connection. */
 async function resumeVia(entry: string, member: Member, timeoutMs: number): Promise<{ seat: JoinResult; ms: number }> {
-  const started = Date.now();
   member.client.close();
-  for (let url = entry; Date.now() - started < timeoutMs; ) {
-    const client = await socketTo(url).catch(() => undefined);
-    const answer: Ack<JoinResult> | undefined = await client?.call<JoinResult>('resume', { resumeToken: member.resumeToken });
-    if (answer?.ok) {
-      member.client = client!;
-      member.resumeToken = answer.data.resumeToken;
-      return { seat: answer.data, ms: Date.now() - started };
-    }
-    client?.close();
-    // MOVED to a node that may be dead: a live one takes the room once its lease expires.
-    url = answer && !answer.ok && answer.error.code === 'MOVED' && url === entry ? answer.error.location! : entry;
-    await sleep(200);
-  }
-  throw new Error(`${member.participantId} did not resume within ${timeoutMs} ms`);
+  const { client, seat, ms } = await resumeFollowingMoves(entry, member.resumeToken, { timeoutMs, connected: (c) => clients.push(c) });
+  member.client = client;
+  member.resumeToken = seat.resumeToken;
+  return { seat, ms };
 }
 
 describe('two nodes and one Redis', () => {
