@@ -41,7 +41,14 @@ export interface BotMedia {
   opusFrames?: Buffer[];
   /** Declares every video received as drawn in a tile of this size (device pixels), as a page does. */
   tile?: { width: number; height: number };
+  /**
+   * End-to-end encryption, as a page does it: each audio frame and whole video frame is sealed before packetisation
+   * (undefined: no keys yet, the frame is not sent).
+   */
+  seal?: FrameSeal;
 }
+
+export type FrameSeal = (kind: MediaKind, frame: Buffer) => Promise<Buffer | undefined>;
 
 interface Stream {
   ssrc: number;
@@ -173,23 +180,42 @@ function audioLevelExtension(level: number): Buffer {
   return Buffer.from([0xbe, 0xde, 0x00, 0x01, (AUDIO_LEVEL_ID << 4) | 0, (level < 127 ? 0x80 : 0) | level, 0, 0]);
 }
 
-function rtpHeader(stream: Stream, payloadType: number, marker: boolean): Buffer {
+function rtpHeader(stream: Stream, payloadType: number, marker: boolean, timestamp = stream.timestamp): Buffer {
   const header = Buffer.alloc(12);
   header[0] = 0x80;
   header[1] = (marker ? 0x80 : 0) | payloadType;
   header.writeUInt16BE(stream.seq & 0xffff, 2);
-  header.writeUInt32BE(stream.timestamp >>> 0, 4);
+  header.writeUInt32BE(timestamp >>> 0, 4);
   header.writeUInt32BE(stream.ssrc, 8);
   stream.seq += 1;
   stream.packets += 1;
   return header;
 }
 
-/** A VP8 frame's packets for one layer: payload descriptor with picture id, and a real keyframe header. */
-function vp8Frame(stream: Stream, layer: (typeof LAYERS)[number], frame: { pictureId: number; tl0PictureIndex: number; temporalLayer: number; keyframe: boolean }): Buffer[] {
-  const { pictureId, tl0PictureIndex, temporalLayer, keyframe } = frame;
+interface Vp8FrameInfo {
+  pictureId: number;
+  tl0PictureIndex: number;
+  temporalLayer: number;
+  keyframe: boolean;
+}
+
+/** A VP8 frame of one layer, whole: a real payload header (bit 0 clear on a keyframe, then its start code and size). */
+function vp8Payload(layer: (typeof LAYERS)[number], keyframe: boolean): Buffer {
+  const payload = Buffer.alloc(layer.bytesPerFrame);
+  payload[0] = keyframe ? 0x10 : 0x11;
+  if (keyframe) {
+    Buffer.from([0x9d, 0x01, 0x2a]).copy(payload, 3);
+    payload.writeUInt16LE(layer.width, 6);
+    payload.writeUInt16LE(layer.height, 8);
+  }
+  return payload;
+}
+
+/** A VP8 frame's packets: its payload in pieces, each behind a payload descriptor with the picture id. */
+function vp8Packets(stream: Stream, payload: Buffer, frame: Vp8FrameInfo, timestamp: number): Buffer[] {
+  const { pictureId, tl0PictureIndex, temporalLayer } = frame;
   const packets: Buffer[] = [];
-  const count = Math.ceil(layer.bytesPerFrame / MAX_PAYLOAD);
+  const count = Math.ceil(payload.length / MAX_PAYLOAD);
   for (let index = 0; index < count; index += 1) {
     const first = index === 0;
     // X=1, S on the first packet, partition 0; I, L and T: a 15-bit picture id, the TL0 picture index, and the
@@ -202,20 +228,10 @@ function vp8Frame(stream: Stream, layer: (typeof LAYERS)[number], frame: { pictu
       tl0PictureIndex & 0xff,
       (temporalLayer << 6) | 0x20,
     ]);
-    const body = Buffer.alloc(Math.min(MAX_PAYLOAD, layer.bytesPerFrame - index * MAX_PAYLOAD));
-    if (first) {
-      // VP8 payload header: bit 0 clear on a keyframe, then the start code and the frame size.
-      body[0] = keyframe ? 0x10 : 0x11;
-      if (keyframe) {
-        Buffer.from([0x9d, 0x01, 0x2a]).copy(body, 3);
-        body.writeUInt16LE(layer.width, 6);
-        body.writeUInt16LE(layer.height, 8);
-      }
-    }
-    packets.push(Buffer.concat([rtpHeader(stream, VP8_PT, index === count - 1), descriptor, body]));
+    const body = payload.subarray(index * MAX_PAYLOAD, (index + 1) * MAX_PAYLOAD);
+    packets.push(Buffer.concat([rtpHeader(stream, VP8_PT, index === count - 1, timestamp), descriptor, body]));
     stream.octets += descriptor.length + body.length;
   }
-  stream.timestamp += 6000; // 90 kHz at 15 fps
   return packets;
 }
 
@@ -248,6 +264,9 @@ export class MediaBot {
   private silent = false;
   private opusFrames: Buffer[] | undefined;
   private tile: BotMedia['tile'];
+  private seal: FrameSeal | undefined;
+  /** Sealed frames go out in the order they were made. */
+  private sealing: Promise<void> = Promise.resolve();
   private readonly consuming = new Set<string>();
   /** The producer each consumer receives, so a consumer the server closes can be asked for again later. */
   private readonly consumerProducers = new Map<string, string>();
@@ -297,10 +316,16 @@ export class MediaBot {
     this.client.socket.on('peerLeft', ({ participantId }: { participantId: string }) => asked.delete(participantId));
   }
 
-  /** Connects and joins with a dev token (the same join path as anyone), timing from the connect. */
-  static async join(url: string, room: string, name: string, role: string, participantId?: string): Promise<MediaBot> {
+  /**
+   * Connects and joins with a dev token (the same join path as anyone), timing from the connect. `encrypting`: the
+   * bot says it can encrypt, and is handed its connection and seat before it joins, to take part in the key agreement.
+   */
+  static async join(url: string, room: string, name: string, role: string, participantId?: string, encrypting?: (client: TestClient, participantId: string) => void): Promise<MediaBot> {
     const { token, participantId: id } = await devToken(url, { room, name, role, ...(participantId ? { participantId } : {}) });
-    return MediaBot.enter(url, id, (client) => client.ok<JoinResult>('join', { token }));
+    return MediaBot.enter(url, id, (client) => {
+      encrypting?.(client, id);
+      return client.ok<JoinResult>('join', { token, ...(encrypting ? { e2ee: true } : {}) });
+    });
   }
 
   /** Takes a held seat back on a new connection, as the SDK does after a dropped one. */
@@ -328,6 +353,7 @@ export class MediaBot {
     this.silent = media.silent ?? false;
     this.opusFrames = media.opusFrames;
     this.tile = media.tile;
+    this.seal = media.seal;
     await this.client.ok('setRtpCapabilities', { rtpCapabilities: withoutCongestionControl(view.routerRtpCapabilities) });
     await this.openReceive();
     this.markReceiveReady();
@@ -340,15 +366,17 @@ export class MediaBot {
   tick(tickIndex: number): void {
     const to = this.sendTo;
     if (!to) return;
-    if (this.audio && (!this.silent || tickIndex % 20 === 0)) {
-      const payload = this.opusFrames?.[tickIndex % this.opusFrames.length] ?? FILLER_AUDIO;
-      const header = rtpHeader(this.audio, OPUS_PT, false);
-      header[0] = 0x90; // version 2, X: a header extension follows
-      // A speaking bot at a voice's level near the microphone; a silent one's comfort noise at silence.
-      const packet = Buffer.concat([header, audioLevelExtension(this.silent ? 127 : 25), payload]);
-      this.audio.timestamp += 960;
-      this.audio.octets += payload.length;
-      this.socket.send(packet, to.port, to.ip);
+    const audio = this.audio;
+    if (audio && (!this.silent || tickIndex % 20 === 0)) {
+      const timestamp = audio.timestamp;
+      audio.timestamp += 960;
+      this.send('audio', this.opusFrames?.[tickIndex % this.opusFrames.length] ?? FILLER_AUDIO, (payload) => {
+        const header = rtpHeader(audio, OPUS_PT, false, timestamp);
+        header[0] = 0x90; // version 2, X: a header extension follows
+        audio.octets += payload.length;
+        // A speaking bot at a voice's level near the microphone; a silent one's comfort noise at silence.
+        return [Buffer.concat([header, audioLevelExtension(this.silent ? 127 : 25), payload])];
+      });
     }
     if (tickIndex % 50 === 0) {
       for (const stream of [...(this.audio ? [this.audio] : []), ...this.video]) this.socket.send(senderReport(stream), to.port, to.ip);
@@ -361,10 +389,26 @@ export class MediaBot {
       if (temporalLayer === 0) this.tl0PictureIndex = (this.tl0PictureIndex + 1) & 0xff;
       const frame = { pictureId: (this.pictureId = (this.pictureId + 1) & 0x7fff), tl0PictureIndex: this.tl0PictureIndex, temporalLayer, keyframe: this.frames % 32 === 0 };
       this.video.forEach((stream, layer) => {
-        for (const packet of vp8Frame(stream, LAYERS[layer]!, frame)) this.socket.send(packet, to.port, to.ip);
+        const timestamp = stream.timestamp;
+        stream.timestamp += 6000; // 90 kHz at 15 fps
+        this.send('video', vp8Payload(LAYERS[layer]!, frame.keyframe), (payload) => vp8Packets(stream, payload, frame, timestamp));
       });
       this.frames += 1;
     }
+  }
+
+  /** A frame's packets out now, or sealed first (in order) when the session is encrypted. */
+  private send(kind: MediaKind, frame: Buffer, packetise: (payload: Buffer) => Buffer[]): void {
+    const out = (payload: Buffer) => {
+      const to = this.sendTo;
+      if (to) for (const packet of packetise(payload)) this.socket.send(packet, to.port, to.ip);
+    };
+    const seal = this.seal;
+    if (!seal) return out(frame);
+    this.sealing = this.sealing.then(async () => {
+      const sealed = await seal(kind, frame);
+      if (sealed) out(sealed);
+    });
   }
 
   async leave(): Promise<void> {

@@ -43,12 +43,6 @@ async function startNode(): Promise<ServerProcess> {
   return node;
 }
 
-async function socketTo(url: string): Promise<TestClient> {
-  const client = await connect(url);
-  clients.push(client);
-  return client;
-}
-
 interface Seat {
   member: KeyMember;
   client: TestClient;
@@ -57,7 +51,8 @@ interface Seat {
 
 async function joinAt(url: string, name: string, role: string): Promise<Seat> {
   const { token, participantId } = await devToken(url, { room: ROOM, name, role });
-  const client = await socketTo(url);
+  const client = await connect(url);
+  clients.push(client);
   const member = new KeyMember({ participantId, role, displayName: name }, client);
   const joined = await client.ok<JoinResult>('join', { token, e2ee: true });
   return { member, client, resumeToken: joined.resumeToken };
