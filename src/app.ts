@@ -122,6 +122,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       observersVisibleToClients: config.rooms.observersVisibleToClients,
       talkBalance: config.rooms.talkBalance,
       e2eeMode: config.e2ee.mode,
+      e2eeDialIn: config.e2ee.dialIn,
       facilitatorAbsenceMs: config.rooms.facilitatorAbsenceMs,
       moderationPerSecond: config.rooms.moderationPerSecond,
       moderationBurst: config.rooms.moderationBurst,
@@ -175,12 +176,13 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
     return { ready, checks: { workers, accepting: registry!.accepting && !shuttingDown, store: kv.available ? 'up' : 'down' } };
   };
 
-  // Dial-in is off while sessions are end-to-end encrypted: a call's audio is decrypted at the bridge, on the server,
-  // and nobody on the call could see who holds the keys (README, "End-to-end encryption and the phone").
-  const phoneOn = config.phone.enabled && config.e2ee.mode === 'off';
-  if (config.phone.enabled && !phoneOn) logger.warn('phone dial-in is off: sessions are end-to-end encrypted (e2ee.mode)');
-  const phone = phoneOn ? new PhoneBridge(config.phone, kv, { directory, keys }, new CallSeats(registry), metrics.phone, logger) : undefined;
+  // Each session says whether it takes calls: an end-to-end encrypted one only where it allows them (`e2ee.dialIn`,
+  // or the session's own), the bridge then a member of its circles that every page lists (README, "End-to-end
+  // encryption and the phone").
+  const phone = config.phone.enabled ? new PhoneBridge(config.phone, kv, { directory, keys }, new CallSeats(registry), metrics.phone, logger) : undefined;
   const dialIn = phone && ((identity: Identity) => phone.dialInFor(identity));
+  // The check page offers the phone where this node's sessions take calls unless they say otherwise.
+  const callsByDefault = config.e2ee.mode === 'off' || config.e2ee.dialIn === 'allowed';
   const publicListener = publicServer(config.http, createPublicApp({ config, tokens, logger }), logger);
   const httpServer = publicListener.server;
   const internalServer = createServer(createInternalApp({ config, metrics, logger, readiness, registry, tokens, reports, cluster, phone }));
@@ -188,7 +190,7 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
   const turn = relayFor(config, logger);
   const iceServers = turn && ((ttlSeconds?: number) => [turn.issue(ttlSeconds)]);
   checks = new ConnectionChecks(pool, transport, config.check, (outcome) => metrics.connectionChecks.inc({ outcome }));
-  const deps = { tokens, registry, addresses, dialIn, iceServers, checks, dialInNumber: phoneOn ? config.phone.displayNumber : '' };
+  const deps = { tokens, registry, addresses, dialIn, iceServers, checks, dialInNumber: phone && callsByDefault ? config.phone.displayNumber : '' };
   const io = attachSignaling(httpServer, config.signaling, deps, metrics, logger);
 
   return {

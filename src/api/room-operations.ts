@@ -47,8 +47,8 @@ function localOperations({ registry, reports, config }: Here) {
     return room;
   };
   const session = (roomId: string, record: RoomRecord): z.infer<typeof api.sessionDescription> => {
-    const defaults = { requireAdmission: config.rooms.requireAdmission, maxParticipants: config.rooms.maxParticipantsPerRoom, e2eeMode: config.e2ee.mode };
-    const { requireAdmission, maxParticipants, e2eeMode } = record.settingsOver(defaults);
+    const defaults = { requireAdmission: config.rooms.requireAdmission, maxParticipants: config.rooms.maxParticipantsPerRoom, e2eeMode: config.e2ee.mode, e2eeDialIn: config.e2ee.dialIn };
+    const { requireAdmission, maxParticipants, e2eeMode, e2eeDialIn } = record.settingsOver(defaults);
     const turnLimitSeconds = record.floor.turnLimitMs === null ? null : record.floor.turnLimitMs / 1000;
     return {
       roomId,
@@ -56,7 +56,7 @@ function localOperations({ registry, reports, config }: Here) {
       ended: record.ended,
       locked: record.locked,
       live: registry.get(roomId) !== undefined,
-      settings: { waitingRoom: requireAdmission, floorMode: record.floor.mode, turnLimitSeconds, maxParticipants, e2ee: e2eeMode },
+      settings: { waitingRoom: requireAdmission, floorMode: record.floor.mode, turnLimitSeconds, maxParticipants, e2ee: e2eeMode, e2eeDialIn },
     };
   };
   return {
@@ -69,6 +69,7 @@ function localOperations({ registry, reports, config }: Here) {
         ...(setup.waitingRoom !== undefined ? { requireAdmission: setup.waitingRoom } : {}),
         ...(setup.maxParticipants !== undefined ? { maxParticipants: setup.maxParticipants } : {}),
         ...(setup.e2ee !== undefined ? { e2eeMode: setup.e2ee } : {}),
+        ...(setup.e2eeDialIn !== undefined ? { e2eeDialIn: setup.e2eeDialIn } : {}),
         ...(setup.floorMode !== undefined ? { floorMode: setup.floorMode } : {}),
         ...(setup.turnLimitSeconds !== undefined ? { turnLimitMs: setup.turnLimitSeconds === null ? null : setup.turnLimitSeconds * 1000 } : {}),
       });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { displayName, opaqueId } from '../auth/tokens.js';
 import { CONNECTION_QUALITIES, type ConnectionQuality } from '../protocol/events.js';
-import { E2EE_MODES } from '../protocol/e2ee.js';
+import { E2EE_DIAL_IN, E2EE_MODES } from '../protocol/e2ee.js';
 import { ERROR_CODES } from '../protocol/errors.js';
 import type { SessionReport } from '../reports/attendance.js';
 import { ROLES } from '../protocol/roles.js';
@@ -101,10 +101,15 @@ export const sessionSetup = z
     turnLimitSeconds: z.number().int().min(10).max(3600).nullable().optional(),
     maxParticipants: z.number().int().min(2).max(200).optional(),
     /**
-     * End-to-end encryption for this session, chosen before anyone joins; absent: the node's `e2ee.mode`. Unless off,
-     * the session takes no phone calls.
+     * End-to-end encryption for this session, chosen before anyone joins; absent: the node's `e2ee.mode`.
      */
     e2ee: z.enum(E2EE_MODES).optional(),
+    /**
+     * Whether this session, when encrypted, takes phone calls; absent: the node's `e2ee.dialIn`. `off`: no call gets in.
+     * `allowed`: the phone bridge joins the session's key agreement as a member for each caller's seat, shown on every
+     * page as that person's phone: their call's audio is decrypted and encrypted on the server.
+     */
+    e2eeDialIn: z.enum(E2EE_DIAL_IN).optional(),
   })
   .strict();
 
@@ -123,6 +128,7 @@ export const sessionDescription = z
         turnLimitSeconds: z.number().nullable(),
         maxParticipants: z.number().int(),
         e2ee: z.enum(E2EE_MODES),
+        e2eeDialIn: z.enum(E2EE_DIAL_IN),
       })
       .strict(),
   })

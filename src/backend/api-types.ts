@@ -228,6 +228,8 @@ export interface components {
                 maxParticipants: number;
                 /** @enum {string} */
                 e2ee: "off" | "preferred" | "required";
+                /** @enum {string} */
+                e2eeDialIn: "off" | "allowed";
             };
         };
         SessionSetup: {
@@ -238,6 +240,8 @@ export interface components {
             maxParticipants?: number;
             /** @enum {string} */
             e2ee?: "off" | "preferred" | "required";
+            /** @enum {string} */
+            e2eeDialIn?: "off" | "allowed";
         };
         MintTokenRequest: {
             participantId?: string;

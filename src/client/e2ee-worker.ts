@@ -8,6 +8,7 @@
 import { FrameKeyRing, type FrameStream } from '../e2ee/frame-keys.js';
 import { openMediaFrame, sealMediaFrame, type FrameCodec } from '../e2ee/media-frames.js';
 import type { Bytes } from '../e2ee/sframe.js';
+import { GROUP_CIRCLE } from '../protocol/e2ee.js';
 
 /** What the page posts to this worker: a circle's new epoch keys, that a circle is left, or which circle it speaks in. */
 export type FrameWorkerMessage =
@@ -33,7 +34,7 @@ const scope = globalThis as unknown as {
 };
 
 const rings = new Map<string, FrameKeyRing>();
-let speakingIn = 'group';
+let speakingIn = GROUP_CIRCLE;
 let inClear = false;
 // Frames are sealed in order; a new epoch's keys arrive between frames, never under one.
 let entering: Promise<void> = Promise.resolve();

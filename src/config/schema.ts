@@ -1,4 +1,4 @@
-import { E2EE_MODES } from '../protocol/e2ee.js';
+import { E2EE_DIAL_IN, E2EE_MODES } from '../protocol/e2ee.js';
 import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
@@ -83,6 +83,8 @@ export const configSchema = z
       .object({
         /** End-to-end encryption: off, or the admitted members agree keys with MLS (preferred, required). */
         mode: z.enum(E2EE_MODES),
+        /** Whether an encrypted session takes phone calls unless it says otherwise (off, allowed). */
+        dialIn: z.enum(E2EE_DIAL_IN),
       })
       .strict(),
     messages: z

@@ -35,6 +35,11 @@ export interface MemberIdentity {
   participantId: string;
   role: string;
   displayName: string;
+  /**
+   * The member is the phone bridge for this person's call (its id the seat's phone member id): it decrypts and seals
+   * their call's audio on the server, and every page says so.
+   */
+  phone?: true;
 }
 
 export interface GroupMember extends MemberIdentity {
@@ -79,8 +84,10 @@ export function identityOfKeyPackage(bytes: Uint8Array): MemberIdentity {
 function identityOf(credential: KeyPackage['leafNode']['credential']): MemberIdentity {
   if (credential.credentialType !== 'basic') throw new KeyAgreementError('foreign-credential', 'not a basic credential');
   try {
-    const { participantId, role, displayName } = JSON.parse(decoder.decode(credential.identity)) as MemberIdentity;
-    if ([participantId, role, displayName].every((field) => typeof field === 'string')) return { participantId, role, displayName };
+    const { participantId, role, displayName, phone } = JSON.parse(decoder.decode(credential.identity)) as MemberIdentity;
+    if ([participantId, role, displayName].every((field) => typeof field === 'string')) {
+      return phone === true ? { participantId, role, displayName, phone } : { participantId, role, displayName };
+    }
   } catch {
     // Falls through to the refusal below.
   }

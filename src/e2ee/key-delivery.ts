@@ -92,7 +92,8 @@ export class CircleDelivery {
       throw error;
     }
     // Everyone will read this credential as who holds the keys: it must say what the server knows of the seat.
-    if (claimed.participantId !== identity.participantId || claimed.role !== identity.role || claimed.displayName !== identity.displayName) {
+    const same = claimed.participantId === identity.participantId && claimed.role === identity.role && claimed.displayName === identity.displayName;
+    if (!same || claimed.phone !== identity.phone) {
       throw new CircleError('BAD_REQUEST', 'key package refused: its credential is not this seat');
     }
     this.offers.set(identity.participantId, keyPackage);

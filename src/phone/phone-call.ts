@@ -120,6 +120,10 @@ export class PhoneCall implements CallerPort {
     this.awaitDigits();
   }
 
+  keysFailed(error: unknown): void {
+    this.context.logger.warn({ err: (error as Error).message }, 'phone: the key agreement for an encrypted call failed');
+  }
+
   say(name: PromptName): void {
     if (this.stage === 'leaving' || this.stage === 'over') return;
     this.prompt.push(this.context.prompts.get(name));

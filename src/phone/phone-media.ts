@@ -8,6 +8,8 @@ import type { SeatGateway } from './seat-gateway.js';
 import type { CallVoices } from './room-voices.js';
 import { AUDIO_LEVEL_EXTENSION_ID, RtpSequence } from './rtp-packet.js';
 import type { SpaceMix } from './space-mix.js';
+import type { CallKeys } from './call-keys.js';
+import type { Bytes } from '../e2ee/sframe.js';
 
 /** G.711 μ-law (PCMU), payload type 0: the caller's voice goes into the room as the phone network carries it. */
 const PCMU_PAYLOAD_TYPE = 0;
@@ -24,6 +26,8 @@ export class PhoneMedia {
   /** The mix of the space the caller is in; followed when they move. */
   private space: SpaceMix | undefined;
   private ready: Promise<void> | undefined;
+  /** Frames sealed and sent in the order they were cut, whatever order the cipher finishes them in. */
+  private sending: Promise<void> = Promise.resolve();
   private closed = false;
 
   /** `seat`: the participant the call belongs to now (a browser reconnecting under a leg makes a new one). */
@@ -32,6 +36,8 @@ export class PhoneMedia {
     private readonly membership: Membership,
     private readonly voices: CallVoices,
     private readonly seat: () => Participant | undefined,
+    /** The bridge's keys for this seat in an encrypted session: what the caller says is sealed, what they hear opened. */
+    private readonly keys?: CallKeys,
   ) {}
 
   get producerId(): string | undefined {
@@ -70,7 +76,17 @@ export class PhoneMedia {
   send(samples: Int16Array): void {
     const producer = this.producer as (types.Producer & { send(packet: Buffer): void }) | undefined;
     if (!producer || producer.closed) return;
-    this.frames.cut(samples, (frame) => producer.send(this.outgoing.next(encodeG711('PCMU', frame), FRAME_SAMPLES, audioLevel(frame))));
+    const keys = this.keys;
+    this.frames.cut(samples, (frame) => {
+      const payload = encodeG711('PCMU', frame);
+      const level = audioLevel(frame);
+      if (!keys) return producer.send(this.outgoing.next(payload, FRAME_SAMPLES, level));
+      this.sending = this.sending
+        .then(() => keys.seal(payload as Bytes))
+        .then((sealed) => {
+          if (sealed && !producer.closed) producer.send(this.outgoing.next(sealed, FRAME_SAMPLES, level));
+        });
+    });
   }
 
   /** Adds frame number `frame` of everyone the caller hears onto `mix`. */
@@ -82,15 +98,15 @@ export class PhoneMedia {
 
   close(): void {
     this.closed = true;
-    this.space?.leave();
+    this.space?.leave(this.keys);
     this.space = undefined;
   }
 
   /** The mix of the space the caller is in now: a move to or from a side room changes it at once. */
   private spaceOf(participant: Participant): SpaceMix {
     if (!this.space || this.space.space !== participant.sideRoomId) {
-      this.space?.leave();
-      this.space = this.voices.enter(this.membership, participant.sideRoomId);
+      this.space?.leave(this.keys);
+      this.space = this.voices.enter(this.membership, participant.sideRoomId, this.keys);
     }
     return this.space;
   }

@@ -4,6 +4,8 @@ import { CircleError } from '../protocol/errors.js';
 import type { Participant, ParticipantChannel, ServerEventArgs, ServerEventName } from '../rooms/participant.js';
 import type { Membership } from '../rooms/room-registry.js';
 import { PhoneMedia } from './phone-media.js';
+import { CallKeys } from './call-keys.js';
+import type { KeyDeliveryMessage } from '../protocol/e2ee.js';
 import type { PromptName } from './prompts.js';
 import type { CallVoices } from './room-voices.js';
 import type { SeatGateway } from './seat-gateway.js';
@@ -16,6 +18,8 @@ export interface CallerPort {
   say(prompt: PromptName): void;
   /** Says `prompt`, then hangs up. */
   farewell(prompt: PromptName): void;
+  /** The bridge's part in an encrypted session's key agreement failed for this call (for the operators' log). */
+  keysFailed(error: unknown): void;
 }
 
 const FAREWELLS: Partial<Record<SessionEndReason, PromptName>> = {
@@ -38,10 +42,15 @@ const REJOIN_ATTEMPTS = 5;
  */
 export class PhoneSeat implements ParticipantChannel {
   readonly isCall = true;
+  /** The bridge seals and opens the call's audio where an encrypted session lets calls in. */
+  readonly canEncrypt = true;
   /** The last two digits of the caller's number, if the trunk gave it: shown to the staff only, never kept. */
   readonly callerDigits: string | undefined;
   private membership: Membership | undefined;
   private media: PhoneMedia | undefined;
+  /** The bridge's member of the circles for this seat, in an encrypted session; what the circles said before it. */
+  private keys: CallKeys | undefined;
+  private early: KeyDeliveryMessage[] = [];
   private lastSelf: SelfView | undefined;
   private lastFloor: FloorView | undefined;
   /** Whether the group was on a break at the last room update: a caller hears it begin and end. */
@@ -63,13 +72,36 @@ export class PhoneSeat implements ParticipantChannel {
   async take(): Promise<void> {
     const membership = await this.seats.join(this.identity, this);
     this.membership = membership;
+    this.keys = this.keysFor(membership);
     this.lastSelf = membership.participant.selfView();
     this.lastFloor = this.seats.floor(membership);
     if (!membership.participant.admitted) return this.caller.say('waiting');
     // The seat's page is asked first: nothing is heard either way until it says yes (then 'admitted' comes).
     if (membership.participant.callLeg?.channel === this) return this.caller.say('confirmOnPage');
+    this.keys?.seated(membership.participant.sideRoomId);
     await this.startMedia(this.seats.peers(membership, membership.participant));
     this.caller.say('joined');
+  }
+
+  /** In an encrypted session, the bridge's member for this seat, told what the circles said while it joined. */
+  private keysFor(membership: Membership): CallKeys | undefined {
+    const encryption = this.seats.encryption(membership);
+    const early = this.early.splice(0);
+    if (encryption === 'off') return undefined;
+    const seated = () => {
+      const seat = this.seat();
+      if (!seat) throw new CircleError('NOT_JOINED', 'the call no longer holds the seat');
+      return seat;
+    };
+    const port = {
+      offer: async (circle: string, keyPackage: string) => this.seats.offerKeys(membership, seated(), circle, keyPackage),
+      commit: async (circle: string, epoch: number, commit: string, welcome: string | undefined) =>
+        this.seats.commitKeys(membership, seated(), circle, epoch, commit, welcome),
+    };
+    const { participantId, role, displayName } = membership.participant.identity;
+    const keys = new CallKeys({ participantId, role, displayName }, port, encryption === 'clear', (error) => this.caller.keysFailed(error));
+    for (const message of early) keys.handle(message);
+    return keys;
   }
 
   send<E extends ServerEventName>(event: E, ...args: ServerEventArgs<E>): void {
@@ -95,6 +127,7 @@ export class PhoneSeat implements ParticipantChannel {
     },
     floorUpdated: (floor) => this.floorChanged(floor),
     roomUpdated: (room) => this.roomChanged(room),
+    e2ee: (message) => (this.keys ? this.keys.handle(message) : this.early.push(message)),
   };
 
   /** The room closed under the seat (a worker died, the node drains): the seat is held; take it again. */
@@ -102,6 +135,7 @@ export class PhoneSeat implements ParticipantChannel {
     this.media?.close();
     this.media = undefined;
     this.membership = undefined;
+    this.keys = undefined;
     void this.rejoin(REJOIN_ATTEMPTS);
   }
 
@@ -155,7 +189,7 @@ export class PhoneSeat implements ParticipantChannel {
   private async startMedia(peers: PeerInfo[]): Promise<void> {
     const membership = this.membership;
     if (!membership || this.media) return;
-    const media = new PhoneMedia(this.seats, membership, this.voices, () => this.seat());
+    const media = new PhoneMedia(this.seats, membership, this.voices, () => this.seat(), this.keys);
     this.media = media;
     await media.start();
     for (const peer of peers) this.hearPeer(peer);
@@ -184,6 +218,7 @@ export class PhoneSeat implements ParticipantChannel {
   }
 
   private roomChanged(room: RoomView): void {
+    if (this.keys) this.keys.inClear = room.unencrypted.length > 0;
     const onBreak = room.breakEndsAt !== null;
     if (onBreak !== this.onBreak) this.caller.say(onBreak ? 'breakStarted' : 'breakOver');
     this.onBreak = onBreak;

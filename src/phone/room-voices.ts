@@ -3,6 +3,7 @@ import type { Participant } from '../rooms/participant.js';
 import type { Membership } from '../rooms/room-registry.js';
 import type { SeatGateway } from './seat-gateway.js';
 import { SpaceMix } from './space-mix.js';
+import type { CallKeys } from './call-keys.js';
 
 /** A room's spaces with callers in them, each with its receiver and mix; gone with the last caller. */
 class RoomVoices {
@@ -17,13 +18,13 @@ class RoomVoices {
     this.stopWatching = seats.onParted(membership, (people) => this.parted(people));
   }
 
-  enter(space: string | null): SpaceMix {
+  enter(space: string | null, keys: CallKeys | undefined): SpaceMix {
     let mix = this.spaces.get(space);
     if (!mix) {
       mix = new SpaceMix(this.seats, this.membership, space, () => this.closed(space));
       this.spaces.set(space, mix);
     }
-    mix.callers += 1;
+    mix.join(keys);
     return mix;
   }
 
@@ -53,15 +54,18 @@ export class CallVoices {
 
   constructor(private readonly seats: SeatGateway) {}
 
-  /** A caller enters `space` of the membership's room: its mix. Each `enter` is paired with the mix's `leave`. */
-  enter(membership: Membership, space: string | null): SpaceMix {
+  /**
+   * A caller enters `space` of the membership's room, with the bridge's keys for their seat in an encrypted session:
+   * its mix. Each `enter` is paired with the mix's `leave`, given the same keys.
+   */
+  enter(membership: Membership, space: string | null, keys?: CallKeys): SpaceMix {
     const key = this.seats.roomKey(membership);
     let voices = this.rooms.get(key);
     if (!voices) {
       voices = new RoomVoices(this.seats, membership, () => this.rooms.delete(key));
       this.rooms.set(key, voices);
     }
-    return voices.enter(space);
+    return voices.enter(space, keys);
   }
 
   /** The receiver taking `space`'s voices in the room `roomKey` names, while callers are there (for operators' checks). */

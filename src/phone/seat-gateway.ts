@@ -20,4 +20,7 @@ export type SeatGateway = Pick<
   | 'listenFor'
   | 'onParted'
   | 'roomKey'
+  | 'encryption'
+  | 'offerKeys'
+  | 'commitKeys'
 >;

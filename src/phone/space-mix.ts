@@ -5,6 +5,9 @@ import type { Membership } from '../rooms/room-registry.js';
 import type { SeatGateway } from './seat-gateway.js';
 import { decodeG711, FRAME_SAMPLES, pcmSamples, SampleQueue } from './phone-audio.js';
 import { parseRtp } from './rtp-packet.js';
+import type { CallKeys } from './call-keys.js';
+import type { Bytes } from '../e2ee/sframe.js';
+import { GROUP_CIRCLE } from '../protocol/e2ee.js';
 
 /** Each voice waits for two frames before it plays (and again after running dry), and holds eight at most. */
 const CUSHION_SAMPLES = 2 * FRAME_SAMPLES;
@@ -12,6 +15,8 @@ const LIMIT_SAMPLES = 8 * FRAME_SAMPLES;
 
 interface Voice {
   producerId: string;
+  /** In an encrypted session, its frames opened in the order they came. */
+  opening: Promise<void>;
   ownerId: string;
   /** Opus for browsers' voices, μ-law for callers': one decoder per voice, whoever hears it. */
   decode: (payload: Buffer) => Int16Array;
@@ -37,7 +42,11 @@ function decoderFor(mimeType: string): (payload: Buffer) => Int16Array {
  * the moment they leave the space, before anyone is told (`keepTo`, on the room's `parted`).
  */
 export class SpaceMix {
-  callers = 0;
+  private callers = 0;
+  /** The bridge's keys of each caller here in an encrypted session: any of them opens the space's voices. */
+  private readonly keyHolders = new Set<CallKeys>();
+  /** The circle of keys this space speaks in, in an encrypted session. */
+  private readonly circle: string;
   private readonly voices = new Map<string, Voice>();
   /** Producers taken or being taken, so a voice announced to several callers is taken once. */
   private readonly heard = new Set<string>();
@@ -54,6 +63,7 @@ export class SpaceMix {
     readonly space: string | null,
     private readonly onClose: () => void,
   ) {
+    this.circle = space ?? GROUP_CIRCLE;
     this.receiver = seats.openReceiver(membership);
     this.receiver.on('consumersClosed', (consumerIds) => consumerIds.forEach((consumerId) => this.forget(consumerId)));
     this.ready = this.receiver.createDirectTransport('recv').then(() => undefined);
@@ -72,6 +82,7 @@ export class SpaceMix {
       if (!consumer) throw new Error('closed meanwhile');
       const voice: Voice = {
         producerId,
+        opening: Promise.resolve(),
         ownerId: info.participantId,
         decode: decoderFor(consumer.rtpParameters.codecs[0]!.mimeType),
         queue: new SampleQueue(CUSHION_SAMPLES, LIMIT_SAMPLES),
@@ -106,9 +117,16 @@ export class SpaceMix {
     if (apart.size > 0) this.receiver.closeConsumersOf(apart);
   }
 
+  /** A caller came into the space, with the bridge's keys for their seat if the session is encrypted. */
+  join(keys: CallKeys | undefined): void {
+    this.callers += 1;
+    if (keys) this.keyHolders.add(keys);
+  }
+
   /** A caller left the space: the last one closes its mix and its receiver at the SFU. */
-  leave(): void {
+  leave(keys: CallKeys | undefined): void {
     this.callers -= 1;
+    if (keys) this.keyHolders.delete(keys);
     if (this.callers > 0) return;
     this.closed = true;
     this.voices.clear();
@@ -139,8 +157,26 @@ export class SpaceMix {
     const packet = parseRtp(data);
     // Padding-only packets (an empty Opus payload, as Chrome sends to probe bandwidth) carry no audio.
     if (!packet || packet.payload.length === 0) return;
+    if (this.keyHolders.size === 0) return this.play(voice, packet.payload);
+    const sealed = packet.payload as Uint8Array as Bytes;
+    voice.opening = voice.opening.then(async () => {
+      const frame = await this.open(sealed);
+      if (frame) this.play(voice, Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
+    });
+  }
+
+  /** A frame sealed for this space's circle, opened with the keys of any caller here; undefined if none opens it. */
+  private async open(sealed: Bytes): Promise<Bytes | undefined> {
+    for (const keys of this.keyHolders) {
+      const frame = await keys.open(this.circle, sealed);
+      if (frame) return frame;
+    }
+    return undefined;
+  }
+
+  private play(voice: Voice, payload: Buffer): void {
     try {
-      voice.queue.push(voice.decode(packet.payload));
+      voice.queue.push(voice.decode(payload));
     } catch {
       // A packet the decoder cannot read is a moment of silence, not a failed call.
     }

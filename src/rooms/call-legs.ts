@@ -25,6 +25,8 @@ export class CallLegs {
     private readonly audience: Audience,
     private readonly createMedia: () => ParticipantMedia,
     private readonly observer: EventEmitter<RoomObserverEvents>,
+    /** The seat's voice went onto a call or came back to its page: its members in the circles of keys change. */
+    private readonly voiceMoved: (participant: Participant) => void,
   ) {}
 
   /**
@@ -123,6 +125,7 @@ export class CallLegs {
   }
 
   private changed(participant: Participant): void {
+    this.voiceMoved(participant);
     this.observer.emit('participation', { type: 'participant.call', participantId: participant.id, voiceOnCall: participant.voiceOnCall });
     participant.channel.send('selfUpdated', participant.selfView());
     if (participant.admitted) this.audience.peerChanged(participant);

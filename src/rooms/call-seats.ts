@@ -1,5 +1,7 @@
 import type { types } from 'mediasoup';
 import type { Identity } from '../auth/tokens.js';
+import { callMemberId } from '../protocol/e2ee.js';
+import { circleNamed } from './room-circles.js';
 import type { ParticipantMedia } from '../media/participant-media.js';
 import type { ConsumerInfo, FloorView, MediaSource, PeerInfo } from '../protocol/events.js';
 import type { Participant, ParticipantChannel } from './participant.js';
@@ -92,6 +94,26 @@ export class CallSeats {
   onParted({ room }: Membership, listener: PartedListener): () => void {
     room.observer.on('parted', listener);
     return () => room.observer.off('parted', listener);
+  }
+
+  /**
+   * The session's end-to-end encryption as a call takes part in it: `off`; `sealed`, the bridge a member of the
+   * circles for the seat; or `clear` for now (a `preferred` session with a browser in that cannot encrypt).
+   */
+  encryption({ room }: Membership): 'off' | 'sealed' | 'clear' {
+    if (!room.circles) return 'off';
+    return room.roomView().unencrypted.length > 0 ? 'clear' : 'sealed';
+  }
+
+  /** A key package from the bridge for the seat's call, checked as a page's is against the seat, its credential marked as a call's. */
+  offerKeys({ room }: Membership, seat: Participant, circle: string, keyPackage: string): void {
+    const identity = { participantId: callMemberId(seat.id), role: seat.role, displayName: seat.identity.displayName, phone: true as const };
+    circleNamed(room.circles, circle).offer(identity, keyPackage);
+  }
+
+  /** The bridge's commit for the seat's call, when the circle asked it for one. */
+  commitKeys({ room }: Membership, seat: Participant, circle: string, epoch: number, commit: string, welcome: string | undefined): void {
+    circleNamed(room.circles, circle).commit(callMemberId(seat.id), epoch, commit, welcome);
   }
 
   /** A call leg gives the voice back to its page; a call holding the seat alone does what `alone` says. */

@@ -46,7 +46,7 @@ export class RoomRecord {
   private readonly held = new Map<string, HeldSeat>();
   private readonly decisions = new Map<string, StandingDecisions>();
   private readonly sideRooms = new Set<string>();
-  private sessionSettings: SessionSettings = { requireAdmission: null, maxParticipants: null, e2eeMode: null };
+  private sessionSettings: SessionSettings = { requireAdmission: null, maxParticipants: null, e2eeMode: null, e2eeDialIn: null };
   readonly floor: FloorState;
   touchedAt = Date.now();
 
@@ -63,6 +63,7 @@ export class RoomRecord {
       requireAdmission: this.sessionSettings.requireAdmission ?? defaults.requireAdmission,
       maxParticipants: this.sessionSettings.maxParticipants ?? defaults.maxParticipants,
       e2eeMode: this.sessionSettings.e2eeMode ?? defaults.e2eeMode,
+      e2eeDialIn: this.sessionSettings.e2eeDialIn ?? defaults.e2eeDialIn,
     };
   }
 

@@ -3,7 +3,6 @@ import type { Identity } from '../auth/tokens.js';
 import { MEDIA_CODECS } from '../media/codecs.js';
 import type { MediaWorker, WorkerPool } from '../media/worker-pool.js';
 import type { Logger } from '../logging/logger.js';
-import type { E2eeMode } from '../protocol/e2ee.js';
 import type { ReconnectReason } from '../protocol/events.js';
 import { CircleError } from '../protocol/errors.js';
 import { ResumeTokens, type SeatStanding } from '../sessions/resume-tokens.js';
@@ -38,13 +37,14 @@ export interface Membership {
 type RegistryObserverEvents = { newroom: [Room] };
 
 /**
- * Who cannot enter an end-to-end encrypted session: a call (its audio would pass through the server in clear,
- * and the members' frames are sealed against it), and, where the session requires encryption, a browser that cannot
+ * Who cannot enter an end-to-end encrypted session: a call, unless the session allows them (its audio passes through
+ * the server, the bridge a member everyone sees), and, where the session requires encryption, a browser that cannot
  * encrypt (the server would hear it, and no one else).
  */
-function encryptionRefusal(mode: E2eeMode, canEncrypt: boolean, isCall: boolean): CircleError | undefined {
+function encryptionRefusal(room: Room, canEncrypt: boolean, isCall: boolean): CircleError | undefined {
+  const mode = room.e2eeMode;
   if (mode === 'off') return undefined;
-  if (isCall) return new CircleError('E2EE_UNSUPPORTED', 'This session is end-to-end encrypted and takes no calls; join from a browser.');
+  if (isCall && room.e2eeDialIn === 'off') return new CircleError('E2EE_UNSUPPORTED', 'This session is end-to-end encrypted and takes no calls; join from a browser.');
   if (mode === 'required' && !canEncrypt) {
     return new CircleError('E2EE_UNSUPPORTED', 'This session is end-to-end encrypted, and this browser cannot encrypt its audio and video. Join from a current Chrome, Edge, Firefox or Safari.');
   }
@@ -123,8 +123,11 @@ export class RoomRegistry {
       if (!open) {
         return this.changeStoredRecord(roomId, (record = new RoomRecord(roomId, this.settings.defaultTurnLimitMs)) => (record.configure(settings), record));
       }
-      // Keys are agreed from a session's first member on: its encryption is chosen before anyone is in.
-      if (settings.e2eeMode !== undefined) throw new CircleError('BAD_REQUEST', 'the session is open; its end-to-end encryption is chosen before anyone joins');
+      // Keys are agreed from a session's first member on: its encryption, and whether calls join its circles, are
+      // chosen before anyone is in.
+      if (settings.e2eeMode !== undefined || settings.e2eeDialIn !== undefined) {
+        throw new CircleError('BAD_REQUEST', 'the session is open; its end-to-end encryption and its calls are chosen before anyone joins');
+      }
       open.record.configure(settings);
       return open.record;
     });
@@ -179,7 +182,7 @@ export class RoomRegistry {
     const refusal =
       resuming && !room.participants.has(id) && !room.record.holdsSeatFor(id)
         ? new CircleError('UNAUTHORIZED', 'resume token expired; join again')
-        : encryptionRefusal(room.e2eeMode, channel.canEncrypt === true, channel.isCall === true);
+        : encryptionRefusal(room, channel.canEncrypt === true, channel.isCall === true);
     if (refusal) {
       if (room.participants.size === 0) this.scheduleEmptyClose(room);
       throw refusal;

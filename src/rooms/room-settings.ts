@@ -1,4 +1,4 @@
-import type { E2eeMode } from '../protocol/e2ee.js';
+import type { E2eeDialIn, E2eeMode } from '../protocol/e2ee.js';
 import type { TransportSettings } from '../media/participant-media.js';
 import type { MessagingSettings } from './messaging.js';
 import type { QualitySettings } from '../quality/link-quality.js';
@@ -28,4 +28,6 @@ export interface RoomSettings {
   talkBalance: boolean;
   /** End-to-end encryption: unless off, admitted members agree keys, the room only delivering their messages. */
   e2eeMode: E2eeMode;
+  /** Whether an encrypted session takes calls (the bridge then a member of its circles for each). */
+  e2eeDialIn: E2eeDialIn;
 }

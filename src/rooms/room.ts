@@ -34,7 +34,7 @@ import { RoomCircles, type CircleSeat } from './room-circles.js';
 import { SideRooms } from './side-rooms.js';
 import { TalkBalance } from './talk-balance.js';
 import { TurnTaking } from './turn-taking.js';
-import type { E2eeMode, KeyDeliveryMessage } from '../protocol/e2ee.js';
+import { memberSeat, type E2eeDialIn, type E2eeMode, type KeyDeliveryMessage } from '../protocol/e2ee.js';
 
 type RoomEvents = { empty: []; closed: [] };
 
@@ -62,7 +62,8 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   readonly observer = new EventEmitter<RoomObserverEvents>();
   /** End-to-end encryption in this session: `off`, or whether a browser that cannot encrypt is let in. */
   readonly e2eeMode: E2eeMode;
-  /** The group's key agreement, the room only delivering it; absent when end-to-end encryption is off. */
+  /** Whether an encrypted session takes calls, the bridge then a member of its circles for each. */
+  readonly e2eeDialIn: E2eeDialIn;
   /** The circles of keys (the group's and each side room's); none while the session is not encrypted. */
   readonly circles: RoomCircles | undefined;
   private readonly audience: Audience;
@@ -112,11 +113,12 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.views = new RoomViews(router, this.audience, this.floor, speakers, record, () => this.presence.onHold, this.talk, unencrypted);
     this.quality = roomLinkQuality(this.participants, this.audience, this.media, settings.quality, this.observer);
     this.floorFollower = new FloorFollower(this.floor, this, this.audience, this.media, this.observer);
-    this.callLegs = new CallLegs(this.media, this.audience, () => this.createMedia(() => 0), this.observer);
-    const keyPort = { tell: (participantId: string, message: KeyDeliveryMessage) => this.participants.get(participantId)?.channel.send('e2ee', message) };
+    const seatChanged = (participant: Participant) => participant.admitted && this.circles?.seated(this.circleSeat(participant));
+    this.callLegs = new CallLegs(this.media, this.audience, () => this.createMedia(() => 0), this.observer, seatChanged);
+    const keyPort = { tell: (memberId: string, message: KeyDeliveryMessage) => this.keyChannelOf(memberId)?.send('e2ee', message) };
     // Chosen before the session opens (the clinic's, else the node's) and kept while it runs: keys are agreed from
     // the first member on.
-    this.e2eeMode = record.settingsOver(settings).e2eeMode;
+    ({ e2eeMode: this.e2eeMode, e2eeDialIn: this.e2eeDialIn } = record.settingsOver(settings));
     this.circles = this.e2eeMode === 'off' ? undefined : new RoomCircles(keyPort);
     // A worker that dies takes its routers with it: mediasoup tells the router, and the room closes itself.
     router.on('workerclose', () => this.close('media-worker-lost'));
@@ -179,8 +181,11 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.tell({ type: 'participant.call', participantId: participant.id, voiceOnCall: participant.voiceOnCall });
     this.messaging.deliverPending(participant);
     this.record.touch();
-    if (previous && participant.admitted) this.audience.peerChanged(participant);
-    else if (participant.admitted) this.announceAdmitted(participant);
+    if (previous && participant.admitted) {
+      this.audience.peerChanged(participant);
+      // A page back into a seat its call held alone, or a call taking a seat from its page, changes its members.
+      this.circles?.seated(this.circleSeat(participant));
+    } else if (participant.admitted) this.announceAdmitted(participant);
     else {
       for (const viewer of sawPrevious) viewer.channel.send('peerLeft', { participantId: participant.id });
       this.audience.lobbyChanged();
@@ -277,7 +282,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   }
 
   async relocate(moved: Participant[], sideRoomId: string | null): Promise<void> {
-    for (const participant of moved) this.circleSeat(participant, (seat) => this.circles?.moved({ ...seat, sideRoomId }, participant.sideRoomId));
+    for (const participant of moved) this.circles?.moved({ id: participant.id, staff: isModerator(participant.role) }, sideRoomId);
     this.audience.relocate(moved, sideRoomId, (apart) => {
       this.media.separate(apart);
       // Receivers that take a space's voices for calls stop taking those who left it, before anyone is told.
@@ -345,16 +350,35 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.tell({ type: 'participant.admitted', participantId: participant.id });
     // Only the admitted hold the group's keys: the waiting room is outside the circle, and so is a browser that cannot
     // encrypt (let in by a `preferred` session). The staff commit its changes.
-    this.circleSeat(participant, (seat) => this.circles?.admitted(seat));
+    this.circles?.seated(this.circleSeat(participant));
     for (const viewer of this.audience.viewersOf(participant)) {
       viewer.channel.send('peerJoined', this.audience.describe(viewer, participant));
     }
     this.clearMediaChangedBy(participant);
   }
 
-  /** What the circles know of a seat whose page can encrypt; a page that cannot is in none. */
-  private circleSeat(participant: Participant, use: (seat: CircleSeat) => void): void {
-    if (participant.connectionChannel.canEncrypt) use({ id: participant.id, staff: isModerator(participant.role), sideRoomId: participant.sideRoomId });
+  /**
+   * What the circles know of a seat: its page is a member if it can encrypt, and the bridge is one while a call
+   * carries the seat's voice (a call gets in only where the session allows it).
+   */
+  private circleSeat(participant: Participant): CircleSeat {
+    const { connectionChannel: connection } = participant;
+    return {
+      id: participant.id,
+      staff: isModerator(participant.role),
+      sideRoomId: participant.sideRoomId,
+      page: !connection.isCall && connection.canEncrypt === true,
+      call: participant.voiceOnCall,
+    };
+  }
+
+  /** Where a member of the circles is told: the seat's page, or the call carrying its voice for the seat's call member. */
+  private keyChannelOf(memberId: string): ParticipantChannel | undefined {
+    const { participantId, call } = memberSeat(memberId);
+    const seat = this.participants.get(participantId);
+    if (!seat) return undefined;
+    if (!call) return seat.connectionChannel.isCall ? undefined : seat.connectionChannel;
+    return seat.connectionChannel.isCall ? seat.connectionChannel : seat.callLeg?.confirmed ? seat.callLeg.channel : undefined;
   }
 
   /** A page that cannot encrypt came in or left: in a `preferred` session, everyone's media goes clear or sealed. */
@@ -405,7 +429,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.participants.delete(participant.id);
     this.tell({ type: this.record.wasRemoved(participant.id) ? 'participant.removed' : 'participant.left', participantId: participant.id });
     this.vacate(participant);
-    this.circles?.left({ id: participant.id, staff: false, sideRoomId: participant.sideRoomId });
+    this.circles?.left(participant.id);
     this.messaging.forget(participant.id);
     this.checkIns.forget(participant.id);
     this.priorities.forget(participant.id);

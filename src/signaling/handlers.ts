@@ -14,7 +14,7 @@ import type { ClientSession } from './client-session.js';
 import type { LinkReport } from '../rooms/room-quality.js';
 import type { ConnectionChecks } from '../check/connection-checks.js';
 import type { BreakMinutes } from '../rooms/break-clock.js';
-import type { CircleDelivery } from '../e2ee/key-delivery.js';
+import { circleNamed } from '../rooms/room-circles.js';
 
 export interface HandlerDeps {
   tokens: TokenService;
@@ -59,8 +59,9 @@ function onTarget(act: (moderation: Moderation, actor: Participant, targetId: st
  */
 async function attachSession(session: ClientSession, { registry, dialIn, iceServers }: HandlerDeps, membership: Membership): Promise<JoinResult> {
   // Before attaching: a store that cannot issue a PIN now must not leave a seat half joined. An end-to-end
-  // encrypted session takes no calls, so offers no PIN.
-  const phone = membership.room.e2eeMode === 'off' ? await dialIn?.(membership.participant.identity) : undefined;
+  // encrypted session that takes no calls offers no PIN.
+  const { e2eeMode, e2eeDialIn } = membership.room;
+  const phone = e2eeMode === 'off' || e2eeDialIn === 'allowed' ? await dialIn?.(membership.participant.identity) : undefined;
   if (!session.connected) {
     registry.leave(membership);
     throw new CircleError('NOT_JOINED', 'the connection closed while joining');
@@ -68,14 +69,6 @@ async function attachSession(session: ClientSession, { registry, dialIn, iceServ
   session.attach(membership);
   const result = membership.room.joinResult(membership.participant, registry.issueResumeToken(membership));
   return { ...result, ...(phone ? { dialIn: phone } : {}), ...(iceServers ? { iceServers: iceServers() } : {}) };
-}
-
-/** The key agreement of one of the room's circles: the group's, or a side room's while anyone is in it. */
-function circleOf(room: Room, name: string): CircleDelivery {
-  if (!room.circles) throw new CircleError('BAD_REQUEST', 'end-to-end encryption is off in this session');
-  const circle = room.circles.circle(name);
-  if (!circle) throw new CircleError('NOT_FOUND', 'no such circle');
-  return circle;
 }
 
 /** Each handler: payload already parsed; it calls the domain, which enforces the rules, and answers. */
@@ -227,11 +220,11 @@ export const handlers: { [K in RequestName]: Handler<K> } = {
   }),
   e2eeOffer: inRoom((room, actor, { circle, keyPackage }: { circle: string; keyPackage: string }) => {
     // The credential must say what the server knows of the seat now: its role as promoted or demoted since the token.
-    circleOf(room, circle).offer({ participantId: actor.id, role: actor.role, displayName: actor.identity.displayName }, keyPackage);
+    circleNamed(room.circles, circle).offer({ participantId: actor.id, role: actor.role, displayName: actor.identity.displayName }, keyPackage);
     return done;
   }),
   e2eeCommit: inRoom((room, actor, p: { circle: string; epoch: number; commit: string; welcome?: string }) =>
-    circleOf(room, p.circle).commit(actor.id, p.epoch, p.commit, p.welcome),
+    circleNamed(room.circles, p.circle).commit(actor.id, p.epoch, p.commit, p.welcome),
   ),
   lock: inRoom((room, actor) => (room.moderation.setLocked(actor, true), done)),
   unlock: inRoom((room, actor) => (room.moderation.setLocked(actor, false), done)),

@@ -1,4 +1,4 @@
-import type { E2eeMode } from '../protocol/e2ee.js';
+import type { E2eeDialIn, E2eeMode } from '../protocol/e2ee.js';
 import type { AuditEntry, FloorMode, MediaLocks } from '../protocol/events.js';
 import type { Role } from '../protocol/roles.js';
 
@@ -55,6 +55,8 @@ export interface SessionSettings {
   maxParticipants: number | null;
   /** End-to-end encryption chosen for this session; null: the node's `e2ee.mode`. */
   e2eeMode: E2eeMode | null;
+  /** Whether the session, encrypted, takes calls; null: the node's `e2ee.dialIn`. */
+  e2eeDialIn: E2eeDialIn | null;
 }
 
 /** A room's record: the session's decisions that outlive any one connection. */

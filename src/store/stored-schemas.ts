@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { displayName, opaqueId, type Identity } from '../auth/tokens.js';
-import { E2EE_MODES } from '../protocol/e2ee.js';
+import { E2EE_DIAL_IN, E2EE_MODES } from '../protocol/e2ee.js';
 import { MODERATION_ACTIONS } from '../protocol/moderation-actions.js';
 import { CircleError } from '../protocol/errors.js';
 import { ROLES } from '../protocol/roles.js';
@@ -73,9 +73,10 @@ const record = z
         requireAdmission: z.boolean().nullable(),
         maxParticipants: z.number().int().min(2).max(200).nullable(),
         e2eeMode: z.enum(E2EE_MODES).nullable().default(null),
+        e2eeDialIn: z.enum(E2EE_DIAL_IN).nullable().default(null),
       })
       .strict()
-      .default({ requireAdmission: null, maxParticipants: null, e2eeMode: null }),
+      .default({ requireAdmission: null, maxParticipants: null, e2eeMode: null, e2eeDialIn: null }),
   })
   .strict() satisfies z.ZodType<RecordData, z.ZodTypeDef, unknown>;
 

@@ -10,7 +10,7 @@ import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { joinFromDemo, participantIdOf, sdk } from '../../harness/browser.js';
 import { startCircle, type RunningCircle } from '../../harness/circle.js';
-import { toneShare } from '../../harness/sip-caller.js';
+import { SipCaller, toneShare } from '../../harness/sip-caller.js';
 import { heardTones, installEar } from '../../harness/tones.js';
 import { pcmSamples } from '../../src/phone/phone-audio.js';
 import { FrameKeyRing } from '../../src/e2ee/frame-keys.js';
@@ -33,6 +33,8 @@ afterAll(async () => {
 const FRAN = 440;
 const ANA = 830;
 const BEN = 1250;
+/** A caller's tone, within the phone's band. */
+const CALLER = 600;
 
 /**
  * What a listener at the SFU hears of a participant's microphone over `ms`: RTP taken from the router, Opus decoded;
@@ -226,6 +228,35 @@ it('a side room is a circle of its own: the two in it hear each other, and a tap
   expect(await sdk(fran, 'closeSideRoom', sideRoomId)).toEqual({ ok: true });
   await until(async () => (await tapAtRouter(suite.server, room, anaId, ANA, { ms: 1000, keys: await gus.member.ring() })).share > 0.1, 'the group hearing Ana again', 10_000);
   gus.close();
+}, 90_000);
+
+it('a session that allows calls: a caller is a member every page lists as their phone, and page and caller hear each other, sealed past the router', async () => {
+  const room = 'e2ee-calls';
+  await suite.server.circle.registry.configureSession(room, { e2eeMode: 'required', e2eeDialIn: 'allowed' });
+  const fran = await joinFromDemo(suite.browser, suite.server.url, room, 'Fran', 'facilitator', { video: false, toneHz: FRAN });
+  await installEar(fran, [FRAN, CALLER]);
+  const response = await fetch(`${suite.server.adminUrl}/admin/rooms/${room}/dial-in`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${suite.server.circle.config.admin.bearerSecret}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ participantId: 'pat-phone', name: 'Pat' }),
+  });
+  const { pin } = (await response.json()) as { pin: string };
+  const caller = await SipCaller.call(suite.server.sipPort!, [{ keys: `${pin}#` }, { awaitBye: true }]);
+  try {
+    caller.speak(CALLER);
+    // A call waits for the staff whatever the room's admission: Fran lets Pat in.
+    await until(() => suite.server.circle.registry.get(room)?.participant('pat-phone'), 'Pat knocking');
+    expect(await sdk(fran, 'admit', 'pat-phone')).toEqual({ ok: true });
+    const section = () => fran.evaluate(() => document.querySelector('#encryption')?.textContent ?? '');
+    await until(async () => (await section()).includes('Pat’s phone: their audio passes through the server'), 'Pat’s phone listed on Fran’s page', 15_000);
+    expect(await section()).toMatch(/^End-to-end encrypted · code/);
+    await until(async () => (await heardTones(fran)).includes(CALLER) && caller.hears(FRAN) > 0.2, 'Fran and Pat hearing each other', 15_000);
+    // Past the router Fran's voice is sealed all the same: the bridge opened it for Pat, on the server, as listed.
+    const tapped = await tapAtRouter(suite.server, room, await participantIdOf(fran), FRAN);
+    expect(tapped.share).toBeLessThan(0.02);
+  } finally {
+    caller.close();
+  }
 }, 90_000);
 
 it('without E2EE the same tap hears the tone', async () => {

@@ -114,8 +114,7 @@ it('the admitted agree a key the server never holds; the waiting room is outside
   expect(refusedJoin).toMatchObject({ ok: false, error: { code: 'E2EE_UNSUPPORTED', message: expect.stringMatching(/cannot encrypt/) } });
 
   const fran = await page('Fran', 'facilitator');
-  // Dial-in is off while encrypted: no bridge listens, and no seat is given a PIN.
-  expect(server.sipPort).toBeUndefined();
+  // An encrypted session takes no calls unless the clinic allows them: no seat is given a PIN (`page` checks).
   const started = await agreeing([fran]);
   expect(started.epoch).toBe(0n);
   expect(started.members).toEqual([{ participantId: fran.participantId, role: 'facilitator', displayName: 'Fran', leaf: 0 }]);

@@ -10,11 +10,19 @@ import { makeTestCertificates } from '../../harness/certificates.js';
 import { sample } from '../../harness/circle.js';
 import { freePort } from '../../harness/free-port.js';
 import { SipCaller, toneShare, type CallStep } from '../../harness/sip-caller.js';
-import { connect, produceAudio, type TestClient } from '../../harness/signaling.js';
+import { connect, devToken, produceAudio, type TestClient } from '../../harness/signaling.js';
 import type { FloorView } from '../../src/protocol/events.js';
 import type { TalkEntry } from '../../src/protocol/talk.js';
 import type { Participant } from '../../src/rooms/participant.js';
 import { circleSuite } from '../helpers/fixtures.js';
+import alawmulaw from 'alawmulaw';
+import { RtpPacket } from 'werift-rtp';
+import { KeyMember } from '../../harness/key-member.js';
+import { MediaBot, MediaClock } from '../../load/lib/media-bot.js';
+import { opusFrames } from '../../load/lib/phone-load.js';
+import type { FrameKeyRing } from '../../src/e2ee/frame-keys.js';
+import { openMediaFrame } from '../../src/e2ee/media-frames.js';
+import type { Bytes } from '../../src/e2ee/sframe.js';
 import { until } from '../helpers/until.js';
 
 // SIP over TLS too, with a certificate from a CA of the test's own (baresip checks it).
@@ -26,6 +34,7 @@ const ownAddresses = Object.values(os.networkInterfaces()).flatMap((nets) => (ne
 const suite = circleSuite({
   phone: { rtpTimeoutMs: 1500, digitTimeoutMs: 3000, allowedMediaNetworks: ownAddresses, tls: { port: tlsPort, certFile: certificates.certFile, keyFile: certificates.keyFile } },
   sessions: { resumeGraceMs: 8000 },
+  load: { botTransports: true },
 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let callers: SipCaller[] = [];
@@ -73,6 +82,16 @@ async function group(room: string): Promise<Group> {
   };
   const { resumeToken } = client.result;
   return { facilitator: facilitator.client, client: client.client, clientId: client.participantId, pin, resumeToken, dropBrowser };
+}
+
+/** A phone-only seat's PIN, from the clinic's API. */
+async function phoneOnlyPin(room: string, participantId: string, name: string): Promise<string> {
+  const response = await fetch(`${suite.server.adminUrl}/admin/rooms/${room}/dial-in`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${suite.server.circle.config.admin.bearerSecret}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ participantId, name }),
+  });
+  return ((await response.json()) as { pin: string }).pin;
 }
 
 /** The participant once a phone call holds their seat alone with a running producer. */
@@ -555,12 +574,7 @@ describe('dial-in: an end-to-end encrypted session', () => {
     const facilitator = await suite.seat(room, 'Fran', 'facilitator');
     expect(facilitator.result).toMatchObject({ e2ee: 'preferred' });
     expect((facilitator.result as { dialIn?: unknown }).dialIn).toBeUndefined();
-    const response = await fetch(`${suite.server.adminUrl}/admin/rooms/${room}/dial-in`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${suite.server.circle.config.admin.bearerSecret}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ participantId: 'pat-phone', name: 'Pat' }),
-    });
-    const { pin } = (await response.json()) as { pin: string };
+    const pin = await phoneOnlyPin(room, 'pat-phone', 'Pat');
     const unavailable = await metric('circle_phone_calls_total', { outcome: 'unavailable' });
     const caller = await call([{ keys: `${pin}#` }, { awaitBye: true }]);
     const keyed = Date.now();
@@ -570,6 +584,93 @@ describe('dial-in: an end-to-end encrypted session', () => {
     expect(await metric('circle_phone_calls_total', { outcome: 'unavailable' })).toBe(unavailable + 1);
     expect(suite.server.circle.registry.get(room)?.participant('pat-phone')).toBeUndefined();
     expect(facilitator.client.events('lobbyUpdated').some((l) => JSON.stringify(l).includes('pat-phone'))).toBe(false);
+  });
+});
+
+/** What a listener at the SFU takes of a call's voice over `ms`: μ-law as it passes the router, and opened with `keys`. */
+async function tapCall(room: string, participant: Participant, keys: FrameKeyRing, ms = 1500) {
+  const router = suite.server.circle.registry.get(room)!.router;
+  const transport = await router.createDirectTransport();
+  const consumer = await transport.consume({ producerId: producerOf(participant).id, rtpCapabilities: router.rtpCapabilities });
+  const payloads: Buffer[] = [];
+  consumer.on('rtp', (packet) => payloads.push(RtpPacket.deSerialize(packet).payload));
+  await sleep(ms);
+  transport.close();
+  const join = (frames: Uint8Array[]) => alawmulaw.mulaw.decode(Buffer.concat(frames));
+  const opened: Uint8Array[] = [];
+  let unopened = 0;
+  for (const payload of payloads) {
+    try {
+      opened.push(await openMediaFrame(keys.keyFor, 'opus', payload as Uint8Array as Bytes));
+    } catch {
+      unopened += 1;
+    }
+  }
+  return { packets: payloads.length, unopened, asSent: toneShare(join(payloads), 440), opened: toneShare(join(opened), 440) };
+}
+
+describe('dial-in: an end-to-end encrypted session that allows calls', () => {
+  it('the bridge joins the circles as the caller’s phone, named so in the group’s own membership; her voice is sealed past the router and opens with the members’ keys; she hears a member’s sealed voice', async () => {
+    const room = 'phone-encrypted-calls';
+    await suite.server.circle.registry.configureSession(room, { e2eeMode: 'required', e2eeDialIn: 'allowed' });
+    let fran: KeyMember | undefined;
+    const bot = await MediaBot.join(suite.server.url, room, 'Fran', 'facilitator', undefined, (client, participantId) => {
+      fran = new KeyMember({ participantId, role: 'facilitator', displayName: 'Fran' }, client);
+    });
+    bot.admitEveryone(); // the call knocks in the waiting room
+    // Fran speaks 880 Hz, each Opus frame sealed with the group's keys as a page's worker seals it.
+    await bot.startMedia({ audio: true, videoLayers: 0, opusFrames: opusFrames(880), seal: fran!.seal });
+    const clock = new MediaClock();
+    clock.add(bot);
+    try {
+      const caller = await call([{ keys: `${await phoneOnlyPin(room, 'pat-phone', 'Pat')}#` }, { awaitBye: true }]);
+      caller.speak(440);
+      const participant = await seatedByPhone(room, 'pat-phone');
+      // Fran's own group lists Pat's phone: the bridge is a member everyone sees, not a listener the server hides.
+      const withPhone = await until(() => fran!.latest()?.members.find((m) => m.participantId === 'pat-phone/phone'), "Pat's phone in Fran's group", 10_000);
+      expect(withPhone).toMatchObject({ displayName: 'Pat', role: 'client', phone: true });
+      expect(fran!.latest()!.members).toHaveLength(2);
+      // Pat hears Fran: the bridge opened her sealed frames.
+      await until(() => caller.hears(880) > 0.2, 'Pat hearing Fran', 10_000);
+      // What passes the router from the call is sealed: as sent it is not Pat's voice; with the group's keys it is.
+      const tapped = await tapCall(room, participant, await fran!.ring());
+      console.log(`an encrypted call at the router: ${tapped.packets} packets, tone share as sent ${tapped.asSent.toFixed(3)}, opened ${tapped.opened.toFixed(3)}, ${tapped.unopened} unopened`);
+      expect(tapped.packets).toBeGreaterThan(50);
+      expect(tapped.asSent).toBeLessThan(0.05);
+      expect(tapped.unopened).toBe(0);
+      expect(tapped.opened).toBeGreaterThan(0.2);
+      expect(fran!.failures).toEqual([]);
+    } finally {
+      clock.stop();
+      bot.close();
+    }
+  });
+
+  it('a page and the call carrying its voice are two members of one seat: the phone joins beside the page when the page says yes, and leaves when the call goes', async () => {
+    const room = 'phone-encrypted-leg';
+    await suite.server.circle.registry.configureSession(room, { e2eeMode: 'required', e2eeDialIn: 'allowed' });
+    const pageOf = async (name: string, role: string) => {
+      const { token, participantId } = await devToken(suite.server.url, { room, name, role });
+      const client = suite.track(await connect(suite.server.url));
+      const member = new KeyMember({ participantId, role, displayName: name }, client);
+      const joined = await client.ok<{ dialIn?: { pin: string } }>('join', { token, e2ee: true });
+      return { client, member, participantId, joined };
+    };
+    const fran = await pageOf('Fran', 'facilitator');
+    const ana = await pageOf('Ana', 'client');
+    await fran.client.ok('admit', { participantId: ana.participantId });
+    const pages = [fran.member, ana.member];
+    const groupOf = (member: KeyMember) => member.latest()?.members.map((m) => `${m.displayName}${m.phone ? ' (phone)' : ''}`).sort();
+    await until(() => pages.every((member) => groupOf(member)?.length === 2), 'Fran and Ana agreeing keys', 10_000);
+    // The session takes calls: Ana's page is offered her PIN. Her call asks her page first; she says yes.
+    saysYesToCalls(ana.client);
+    const caller = await call([{ keys: `${ana.joined.dialIn!.pin}#` }, { awaitBye: true }]);
+    await voiceByPhone(room, ana.participantId);
+    await until(() => pages.every((member) => groupOf(member)?.join() === 'Ana,Ana (phone),Fran'), "Ana's phone beside her page, in both pages' group", 10_000);
+    // The call goes (no more RTP: held, then let go as a leg): Ana's page keeps its seat and keys; her phone is out.
+    caller.close();
+    await until(() => pages.every((member) => groupOf(member)?.join() === 'Ana,Fran'), "Ana's phone out of the group", 10_000);
+    expect([...fran.member.failures, ...ana.member.failures]).toEqual([]);
   });
 });
 

@@ -179,7 +179,7 @@ it('sets a session up before it starts: no waiting room, one speaker at a time, 
   const setUp = await call('PUT', '/sessions/api-setup', { body: { waitingRoom: false, floorMode: 'queue', turnLimitSeconds: 120, maxParticipants: 3 } });
   expect(setUp).toEqual({
     status: 200,
-    body: { roomId: 'api-setup', started: false, ended: false, locked: false, live: false, settings: { waitingRoom: false, floorMode: 'queue', turnLimitSeconds: 120, maxParticipants: 3, e2ee: 'off' } },
+    body: { roomId: 'api-setup', started: false, ended: false, locked: false, live: false, settings: { waitingRoom: false, floorMode: 'queue', turnLimitSeconds: 120, maxParticipants: 3, e2ee: 'off', e2eeDialIn: 'off' } },
   });
   expect((await call('GET', '/sessions/api-setup')).body).toEqual(setUp.body);
   expect((await call('PUT', '/sessions/api-setup', { body: { maxParticipants: 1000 } })).status).toBe(400);
@@ -226,6 +226,13 @@ it('sets one session end-to-end encrypted on a node that is not: a browser that 
   // Once someone is in, the choice stands: keys are agreed from the first member on.
   expect(await call('PUT', '/sessions/api-e2ee', { body: { e2ee: 'off' } })).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
   expect((await call('GET', '/sessions/api-e2ee')).body).toMatchObject({ live: true, settings: { e2ee: 'required' } });
+  // Encrypted, it takes no calls unless the clinic allows them: then its pages are offered a PIN.
+  expect((await seat('api-e2ee', { name: 'Co', role: 'cofacilitator' })).data).not.toHaveProperty('dialIn');
+  expect((await call('PUT', '/sessions/api-e2ee-calls', { body: { e2ee: 'required', e2eeDialIn: 'sometimes' } })).status).toBe(400);
+  const calls = await call('PUT', '/sessions/api-e2ee-calls', { body: { e2ee: 'required', e2eeDialIn: 'allowed' } });
+  expect(calls).toMatchObject({ status: 200, body: { settings: { e2ee: 'required', e2eeDialIn: 'allowed' } } });
+  expect((await seat('api-e2ee-calls', { name: 'Lead', role: 'facilitator' })).data).toMatchObject({ e2ee: 'required', dialIn: { pin: expect.stringMatching(/^\d+$/) } });
+  expect(await call('PUT', '/sessions/api-e2ee-calls', { body: { e2eeDialIn: 'off' } })).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
 });
 
 it('a session set up through one node runs as set up on another (the setup is in the shared store)', async () => {

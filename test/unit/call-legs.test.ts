@@ -41,7 +41,9 @@ function setUp() {
   const events: unknown[] = [];
   observer.on('participation', (event) => events.push(event));
   let made = 0;
-  const legs = new CallLegs(media, new Audience(room.people, { observersVisibleToClients: false, focused: () => false, checkInOf: () => null }), () => fakeMedia(`leg-media-${(made += 1)}`), observer);
+  const legs = new CallLegs(media, new Audience(room.people, { observersVisibleToClients: false, focused: () => false, checkInOf: () => null }), () => fakeMedia(`leg-media-${(made += 1)}`), observer, (p) =>
+    did.push(`voice of ${p.id} ${p.voiceOnCall ? 'on the call' : 'on the page'}`),
+  );
   room.add('lead', 'facilitator');
   const ana = room.add('ana', 'client');
   return { room, legs, did, events, ana };
@@ -63,7 +65,8 @@ describe('call legs', () => {
     expect(ana.callLeg?.confirmed).toBe(true);
     expect(ana.voiceOnCall).toBe(true);
     expect(ana.callMedia).toBe(ana.callLeg?.media);
-    expect(did).toEqual(['attached ana']);
+    // The seat's members in the circles of keys follow its voice onto the call.
+    expect(did).toEqual(['voice of ana on the call', 'attached ana']);
     expect(events).toEqual([{ type: 'participant.call', participantId: 'ana', voiceOnCall: true }]);
     // The room's words reach both the page and the call.
     ana.channel.send('unmuteRequested', { kind: 'audio' });
@@ -99,7 +102,7 @@ describe('call legs', () => {
     legs.hungUp(ana, phone);
     expect(ana.callLeg).toBeNull();
     expect(ana.voiceOnCall).toBe(false);
-    expect(did).toEqual(['attached ana', 'detached ana']);
+    expect(did).toEqual(['voice of ana on the call', 'attached ana', 'voice of ana on the page', 'detached ana']);
     expect(events.at(-1)).toEqual({ type: 'participant.call', participantId: 'ana', voiceOnCall: false });
   });
 

@@ -106,3 +106,24 @@ it('a circle two are wanted in at once starts with whoever offers first, and ask
   side.offer(identity('lead'), Buffer.from((await GroupKeys.create(identity('lead'))).offer()).toString('base64'));
   expect(asked.get('client')?.at(-1)).toMatchObject({ kind: 'change', epoch: 0, add: [{ participantId: 'lead' }], remove: [] });
 });
+
+it('takes a call’s key package only as the seat’s call, and a page’s only as the page: no page can pass for a phone, nor a bridge for a page', async () => {
+  const calls = new CircleDelivery('group', { tell: () => undefined });
+  const page = { participantId: 'ana', role: 'client', displayName: 'Ana' };
+  const call = { participantId: 'ana/phone', role: 'client', displayName: 'Ana', phone: true as const };
+  calls.want('ana');
+  calls.want('ana/phone');
+  const packageOf = async (identity: typeof page | typeof call) => Buffer.from((await GroupKeys.create(identity)).offer()).toString('base64');
+  // A page's package claiming to be a call, and a call's with the flag dropped: refused, nothing changes.
+  expect(() => calls.offer(page, 'x')).toThrow(/key package refused/);
+  const pretending = await packageOf({ ...page, phone: true });
+  expect(() => calls.offer(page, pretending)).toThrow(/credential is not this seat/);
+  const unmarked = await packageOf({ participantId: 'ana/phone', role: 'client', displayName: 'Ana' });
+  expect(() => calls.offer(call, unmarked)).toThrow(/credential is not this seat/);
+  expect(calls.currentEpoch).toBeNull();
+  // Each as itself: the page starts the circle, and the call's package is the next addition.
+  calls.offer(page, await packageOf(page));
+  calls.offer(call, await packageOf(call));
+  expect(calls.currentEpoch).toBe(0);
+  expect(calls.inCircle).toEqual(['ana']);
+});

@@ -66,6 +66,7 @@ function setUp({ verdict = async (pin: string): Promise<PinVerdict> => (pin === 
     peers: () => [],
     toggleHand: () => (did.push('hand'), 'raised'),
     sendVoice: async () => undefined,
+    encryption: () => 'off',
     // The space's receiver and mix, which the call reads every frame once seated.
     roomKey: () => membership.room,
     onParted: () => () => undefined,

@@ -27,6 +27,7 @@ const SETTINGS: RoomSettings = {
   quality: config.quality as RoomSettings['quality'],
   messages: config.messages,
   talkBalance: false,
+  e2eeDialIn: 'off',
   e2eeMode: 'off', // a fake router makes no audio-level observer
 };
 
