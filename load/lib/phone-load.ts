@@ -100,16 +100,6 @@ export class PhoneNode {
     };
   }
 
-  /** The clinic sets a session up before it starts (`PUT /sessions/{roomId}`). */
-  async setUpSession(room: string, settings: Record<string, unknown>): Promise<void> {
-    const response = await fetch(`${this.server.adminUrl}/admin/sessions/${room}`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${ADMIN_SECRET}`, 'content-type': 'application/json' },
-      body: JSON.stringify(settings),
-    });
-    if (!response.ok) throw new Error(`setting up ${room}: ${response.status} ${await response.text()}`);
-  }
-
   /** A phone-only seat's PIN, from the clinic's API. */
   async pinFor(room: string, participantId: string): Promise<string> {
     const response = await fetch(`${this.server.adminUrl}/admin/rooms/${room}/dial-in`, {

@@ -227,11 +227,12 @@ it('sets one session end-to-end encrypted on a node that is not: a browser that 
   expect(await call('PUT', '/sessions/api-e2ee', { body: { e2ee: 'off' } })).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
   expect((await call('GET', '/sessions/api-e2ee')).body).toMatchObject({ live: true, settings: { e2ee: 'required' } });
   // Encrypted, it takes no calls unless the clinic allows them: then its pages are offered a PIN.
-  expect((await seat('api-e2ee', { name: 'Co', role: 'cofacilitator' })).data).not.toHaveProperty('dialIn');
+  const co = await seat('api-e2ee', { name: 'Co', role: 'cofacilitator' });
+  expect(co.ok && co.data).not.toHaveProperty('dialIn');
   expect((await call('PUT', '/sessions/api-e2ee-calls', { body: { e2ee: 'required', e2eeDialIn: 'sometimes' } })).status).toBe(400);
   const calls = await call('PUT', '/sessions/api-e2ee-calls', { body: { e2ee: 'required', e2eeDialIn: 'allowed' } });
   expect(calls).toMatchObject({ status: 200, body: { settings: { e2ee: 'required', e2eeDialIn: 'allowed' } } });
-  expect((await seat('api-e2ee-calls', { name: 'Lead', role: 'facilitator' })).data).toMatchObject({ e2ee: 'required', dialIn: { pin: expect.stringMatching(/^\d+$/) } });
+  expect(await seat('api-e2ee-calls', { name: 'Lead', role: 'facilitator' })).toMatchObject({ ok: true, data: { e2ee: 'required', dialIn: { pin: expect.stringMatching(/^\d+$/) } } });
   expect(await call('PUT', '/sessions/api-e2ee-calls', { body: { e2eeDialIn: 'off' } })).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
 });
 
