@@ -674,6 +674,52 @@ describe('dial-in: an end-to-end encrypted session that allows calls', () => {
   });
 });
 
+describe('dial-in: side rooms of an encrypted session that allows calls', () => {
+  it('callers moved into a side room agree its keys among their phones and hear each other; the group outside, holding every key of its own, opens none of it; back, all hear each other', async () => {
+    const room = 'phone-encrypted-spaces';
+    await suite.server.circle.registry.configureSession(room, { e2eeMode: 'required', e2eeDialIn: 'allowed' });
+    const { token, participantId: franId } = await devToken(suite.server.url, { room, name: 'Fran', role: 'facilitator' });
+    const fran = suite.track(await connect(suite.server.url));
+    const franKeys = new KeyMember({ participantId: franId, role: 'facilitator', displayName: 'Fran' }, fran);
+    await fran.ok('join', { token, e2ee: true });
+    const phones: { id: string; caller: SipCaller; hz: number }[] = [];
+    for (const [name, hz] of [['Ana', 440], ['Ben', 660], ['Cy', 880]] as const) {
+      const id = `${name.toLowerCase()}-phone`;
+      const caller = await call([{ keys: `${await phoneOnlyPin(room, id, name)}#` }, { awaitBye: true }]);
+      await until(() => suite.server.circle.registry.get(room)?.participant(id), `${name} knocking`);
+      await fran.ok('admit', { participantId: id });
+      await seatedByPhone(room, id);
+      caller.speak(hz);
+      phones.push({ id, caller, hz });
+    }
+    const [ana, ben, cy] = phones as [(typeof phones)[0], (typeof phones)[0], (typeof phones)[0]];
+    const hearing = (group: typeof phones, apart: typeof phones, what: string) =>
+      until(
+        () =>
+          group.every(({ caller }) => group.every((other) => other.caller === caller || caller.hears(other.hz, 300) > 0.1)) &&
+          group.every(({ caller }) => apart.every((other) => caller.hears(other.hz, 300) < 0.02)),
+        what,
+        10_000,
+      );
+    await until(() => franKeys.latest()?.members.length === 4, 'Fran and the three phones in one group', 10_000);
+    await hearing(phones, [], 'the three callers hearing each other');
+
+    const { sideRoomId } = await fran.ok<{ sideRoomId: string }>('openSideRoom', { participantIds: [ben.id, cy.id] });
+    await hearing([ben, cy], [ana], 'Ben and Cy hearing each other in the side room, not Ana');
+    await hearing([ana], [ben, cy], 'Ana hearing neither');
+    // Only their phones hold the side room's keys: a tap holding the group's, Fran's, opens nothing Ben says there.
+    const tapped = await tapCall(room, await seatedByPhone(room, ben.id), await franKeys.ring());
+    expect(tapped.packets).toBeGreaterThan(50);
+    expect(tapped.unopened).toBe(tapped.packets);
+    expect(tapped.asSent).toBeLessThan(0.05);
+    expect(franKeys.latest()?.members).toHaveLength(4); // the group's keys unchanged by the side room
+
+    await fran.ok('closeSideRoom', { sideRoomId });
+    await hearing(phones, [], 'the three hearing each other again');
+    expect(franKeys.failures).toEqual([]);
+  });
+});
+
 describe('dial-in: a media worker dies', () => {
   // Last in this file: the worker it kills runs every room of the suite's server.
   it('the browser and the call carrying its voice both come back, in either order, and the call still carries the voice', async () => {
