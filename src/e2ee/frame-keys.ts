@@ -1,4 +1,4 @@
-import { FrameSealer, SFrameKey, type Bytes } from './sframe.js';
+import { FrameSealer, SFrameKey, webCryptoAead, type Bytes, type FrameAeadOf } from './sframe.js';
 
 /**
  * The SFrame keys of a circle's epochs (RFC 9605 §5.2). Each epoch's base key comes from MLS; each sender's key id
@@ -25,13 +25,16 @@ interface EpochKeys {
 export class FrameKeyRing {
   private epochs: EpochKeys[] = [];
 
+  /** `aeadOf`: the AEAD implementation its keys use (WebCrypto's unless a server brings its own). */
+  constructor(private readonly aeadOf: FrameAeadOf = webCryptoAead) {}
+
   /** A new epoch: keys for every member's streams, and this member's sealers; the oldest epoch beyond two goes. */
   async enter(epoch: bigint, baseKey: Bytes, ownLeaf: number, leaves: number[]): Promise<void> {
     const keys = new Map<bigint, SFrameKey>();
     for (const leaf of leaves) {
       for (const stream of Object.keys(STREAM_CONTEXT) as FrameStream[]) {
         const kid = frameKid(epoch, leaf, stream);
-        keys.set(kid, await SFrameKey.derive(baseKey, kid));
+        keys.set(kid, await SFrameKey.derive(baseKey, kid, this.aeadOf));
       }
     }
     const sealers = new Map<FrameStream, FrameSealer>();

@@ -72,15 +72,38 @@ export function decodeHeader(data: Bytes): { kid: bigint; ctr: bigint; length: n
   return { kid, ctr, length: at };
 }
 
+/**
+ * The AEAD of SFrame's cipher suite (AES-128-GCM with a 16-byte tag) under one key. WebCrypto's is the one every page
+ * and Node have; a server that opens and seals many frames may bring a faster implementation of the same algorithm.
+ */
+export interface FrameAead {
+  seal(iv: Bytes, aad: Bytes, plaintext: Bytes): Promise<Bytes>;
+  /** Throws when the ciphertext was not sealed under this key with this nonce and `aad`. */
+  open(iv: Bytes, aad: Bytes, ciphertext: Bytes): Promise<Bytes>;
+}
+
+/** An AEAD for a key's raw bytes. */
+export type FrameAeadOf = (keyBytes: Bytes) => Promise<FrameAead>;
+
+export const webCryptoAead: FrameAeadOf = async (keyBytes) => {
+  const subtle = globalThis.crypto.subtle;
+  const key = await subtle.importKey('raw', keyBytes, 'AES-GCM', false, ['encrypt', 'decrypt']);
+  const params = (iv: Bytes, additionalData: Bytes): AesGcmParams => ({ name: 'AES-GCM', iv, additionalData, tagLength: TAG_BITS });
+  return {
+    seal: async (iv, aad, plaintext) => new Uint8Array(await subtle.encrypt(params(iv, aad), key, plaintext)),
+    open: async (iv, aad, ciphertext) => new Uint8Array(await subtle.decrypt(params(iv, aad), key, ciphertext)),
+  };
+};
+
 /** The AEAD key and salt of one key id, derived from its base key (§4.4.2). */
 export class SFrameKey {
   private constructor(
     readonly kid: bigint,
-    private readonly key: CryptoKey,
+    private readonly aead: FrameAead,
     private readonly salt: Bytes,
   ) {}
 
-  static async derive(baseKey: Bytes, kid: bigint): Promise<SFrameKey> {
+  static async derive(baseKey: Bytes, kid: bigint, aeadOf: FrameAeadOf = webCryptoAead): Promise<SFrameKey> {
     const subtle = globalThis.crypto.subtle;
     const secret = await subtle.importKey('raw', baseKey, 'HKDF', false, ['deriveBits']);
     const suffix = [...bigEndian(kid, 8), ...bigEndian(BigInt(CIPHER_SUITE), 2)];
@@ -94,36 +117,38 @@ export class SFrameKey {
       );
     const keyBytes = await expand('SFrame 1.0 Secret key ', KEY_BYTES);
     const salt = await expand('SFrame 1.0 Secret salt ', NONCE_BYTES);
-    const key = await subtle.importKey('raw', keyBytes, 'AES-GCM', false, ['encrypt', 'decrypt']);
-    return new SFrameKey(kid, key, salt);
+    return new SFrameKey(kid, await aeadOf(keyBytes), salt);
   }
 
   /** `header || ciphertext` of one frame; `metadata` is authenticated, not sent (the caller keeps it beside). */
   async seal(ctr: bigint, metadata: Bytes, plaintext: Bytes): Promise<Bytes> {
     const header = encodeHeader(this.kid, ctr);
-    const ciphertext = await globalThis.crypto.subtle.encrypt(this.params(ctr, header, metadata), this.key, plaintext);
+    const ciphertext = await this.aead.seal(this.nonce(ctr), this.aad(header, metadata), plaintext);
     const sealed = new Uint8Array(header.length + ciphertext.byteLength);
     sealed.set(header);
-    sealed.set(new Uint8Array(ciphertext), header.length);
+    sealed.set(ciphertext, header.length);
     return sealed;
   }
 
   /** The plaintext of a frame sealed under this key; throws `unauthentic` when it was not, or was altered. */
   async open(ctr: bigint, header: Bytes, metadata: Bytes, ciphertext: Bytes): Promise<Bytes> {
     try {
-      return new Uint8Array(await globalThis.crypto.subtle.decrypt(this.params(ctr, header, metadata), this.key, ciphertext));
+      return await this.aead.open(this.nonce(ctr), this.aad(header, metadata), ciphertext);
     } catch {
       throw new SFrameError('unauthentic', 'frame not sealed under this key');
     }
   }
 
-  private params(ctr: bigint, header: Bytes, metadata: Bytes): AesGcmParams {
+  private nonce(ctr: bigint): Bytes {
     const counter = bigEndian(ctr, NONCE_BYTES);
-    const iv = this.salt.map((byte, i) => byte ^ counter[i]!);
+    return this.salt.map((byte, i) => byte ^ counter[i]!);
+  }
+
+  private aad(header: Bytes, metadata: Bytes): Bytes {
     const additionalData = new Uint8Array(header.length + metadata.length);
     additionalData.set(header);
     additionalData.set(metadata, header.length);
-    return { name: 'AES-GCM', iv, additionalData, tagLength: TAG_BITS };
+    return additionalData;
   }
 }
 

@@ -3,6 +3,7 @@ import { KeyAgreement, type CircleEpoch, type KeyAgreementPort } from '../e2ee/k
 import type { MemberIdentity } from '../e2ee/group-keys.js';
 import { openMediaFrame, sealMediaFrame } from '../e2ee/media-frames.js';
 import type { Bytes } from '../e2ee/sframe.js';
+import { nodeFrameAead } from './node-frame-aead.js';
 import { GROUP_CIRCLE, callMemberId, type KeyDeliveryMessage } from '../protocol/e2ee.js';
 
 /**
@@ -75,7 +76,7 @@ export class CallKeys {
   private entered(state: CircleEpoch): void {
     let ring = this.rings.get(state.circle);
     if (!ring) {
-      ring = new FrameKeyRing();
+      ring = new FrameKeyRing(nodeFrameAead);
       this.rings.set(state.circle, ring);
     }
     const entering = ring;

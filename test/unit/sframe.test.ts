@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
-import { decodeHeader, encodeHeader, FrameSealer, openFrame, SFrameError, SFrameKey } from '../../src/e2ee/sframe.js';
+import { decodeHeader, encodeHeader, FrameSealer, openFrame, SFrameError, SFrameKey, webCryptoAead } from '../../src/e2ee/sframe.js';
+import { nodeFrameAead } from '../../src/phone/node-frame-aead.js';
 
 const hex = (text: string) => Uint8Array.from(text.replace(/\s+/g, '').match(/../g)!.map((byte) => parseInt(byte, 16)));
 const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -48,26 +49,33 @@ const VECTOR = {
   sealed: '9901234567b7412c2513a1b66dbb48841bbaf17f598751176ad847681a69c6d0b091c07018ce4adb34eb',
 };
 
-it('seals and opens a frame exactly as RFC 9605 test vector for AES_128_GCM_SHA256_128 says', async () => {
-  const key = await SFrameKey.derive(VECTOR.baseKey, VECTOR.kid);
-  const sealed = await key.seal(VECTOR.ctr, VECTOR.metadata, VECTOR.plaintext);
-  expect(toHex(sealed)).toBe(VECTOR.sealed);
-  const keys = (kid: bigint) => (kid === VECTOR.kid ? key : undefined);
-  expect(toHex(await openFrame(keys, VECTOR.metadata, sealed))).toBe(toHex(VECTOR.plaintext));
-});
+// Pages use WebCrypto's AES-GCM; the phone bridge brings Node's own cipher. Both must seal and refuse alike.
+for (const [name, aeadOf] of [
+  ['WebCrypto', webCryptoAead],
+  ['Node’s cipher (the phone bridge)', nodeFrameAead],
+] as const) {
+  it(`${name}: seals and opens a frame exactly as RFC 9605 test vector for AES_128_GCM_SHA256_128 says`, async () => {
+    const key = await SFrameKey.derive(VECTOR.baseKey, VECTOR.kid, aeadOf);
+    const sealed = await key.seal(VECTOR.ctr, VECTOR.metadata, VECTOR.plaintext);
+    expect(toHex(sealed)).toBe(VECTOR.sealed);
+    const keys = (kid: bigint) => (kid === VECTOR.kid ? key : undefined);
+    expect(toHex(await openFrame(keys, VECTOR.metadata, sealed))).toBe(toHex(VECTOR.plaintext));
+  });
 
-it('refuses a frame whose bytes, clear metadata or key were not the sender’s', async () => {
-  const key = await SFrameKey.derive(VECTOR.baseKey, VECTOR.kid);
-  const keys = (kid: bigint) => (kid === VECTOR.kid ? key : undefined);
-  const sealed = hex(VECTOR.sealed);
-  const flipped = sealed.slice();
-  flipped[10]! ^= 1;
-  await expect(openFrame(keys, VECTOR.metadata, flipped)).rejects.toMatchObject({ reason: 'unauthentic' });
-  await expect(openFrame(keys, hex('00'), sealed)).rejects.toMatchObject({ reason: 'unauthentic' });
-  const otherKey = await SFrameKey.derive(hex('ffffffffffffffffffffffffffffffff'), VECTOR.kid);
-  await expect(openFrame(() => otherKey, VECTOR.metadata, sealed)).rejects.toMatchObject({ reason: 'unauthentic' });
-  await expect(openFrame(() => undefined, VECTOR.metadata, sealed)).rejects.toMatchObject({ reason: 'unknown-key' });
-});
+  it(`${name}: refuses a frame whose bytes, clear metadata or key were not the sender’s, or one cut short`, async () => {
+    const key = await SFrameKey.derive(VECTOR.baseKey, VECTOR.kid, aeadOf);
+    const keys = (kid: bigint) => (kid === VECTOR.kid ? key : undefined);
+    const sealed = hex(VECTOR.sealed);
+    const flipped = sealed.slice();
+    flipped[10]! ^= 1;
+    await expect(openFrame(keys, VECTOR.metadata, flipped)).rejects.toMatchObject({ reason: 'unauthentic' });
+    await expect(openFrame(keys, hex('00'), sealed)).rejects.toMatchObject({ reason: 'unauthentic' });
+    const otherKey = await SFrameKey.derive(hex('ffffffffffffffffffffffffffffffff'), VECTOR.kid, aeadOf);
+    await expect(openFrame(() => otherKey, VECTOR.metadata, sealed)).rejects.toMatchObject({ reason: 'unauthentic' });
+    await expect(openFrame(() => undefined, VECTOR.metadata, sealed)).rejects.toMatchObject({ reason: 'unknown-key' });
+    await expect(openFrame(keys, VECTOR.metadata, sealed.subarray(0, 12))).rejects.toMatchObject({ reason: 'unauthentic' });
+  });
+}
 
 it('a sender never repeats a counter: every frame gets the next one, so no two share a nonce', async () => {
   const sealer = new FrameSealer(await SFrameKey.derive(VECTOR.baseKey, 9n));
