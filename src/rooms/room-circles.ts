@@ -1,5 +1,7 @@
 import { CircleDelivery, type KeyDeliveryPort } from '../e2ee/key-delivery.js';
-import { GROUP_CIRCLE, callMemberId } from '../protocol/e2ee.js';
+import { callMemberId, GROUP_CIRCLE, memberSeat } from '../protocol/e2ee.js';
+import { isModerator } from '../protocol/roles.js';
+import type { Participant, ParticipantChannel } from './participant.js';
 import { CircleError } from '../protocol/errors.js';
 
 /** An admitted seat as the circles know it: who, whether staff (asked to commit first), where, and its members. */
@@ -19,6 +21,30 @@ export function circleNamed(circles: RoomCircles | undefined, name: string): Cir
   const circle = circles.circle(name);
   if (!circle) throw new CircleError('NOT_FOUND', 'no such circle');
   return circle;
+}
+
+/**
+ * What the circles know of an admitted seat: its page is a member if it can encrypt, and the bridge is one while a
+ * call carries the seat's voice (a call gets in only where the session allows it).
+ */
+export function circleSeatOf(participant: Participant): CircleSeat {
+  const { connectionChannel: connection } = participant;
+  return {
+    id: participant.id,
+    staff: isModerator(participant.role),
+    sideRoomId: participant.sideRoomId,
+    page: !connection.isCall && connection.canEncrypt === true,
+    call: participant.voiceOnCall,
+  };
+}
+
+/** Where a member of the circles is told: the seat's page, or, for the seat's call member, the call carrying its voice. */
+export function memberChannel(memberId: string, seatOf: (participantId: string) => Participant | undefined): ParticipantChannel | undefined {
+  const { participantId, call } = memberSeat(memberId);
+  const seat = seatOf(participantId);
+  if (!seat) return undefined;
+  if (!call) return seat.connectionChannel.isCall ? undefined : seat.connectionChannel;
+  return seat.connectionChannel.isCall ? seat.connectionChannel : seat.callLeg?.confirmed ? seat.callLeg.channel : undefined;
 }
 
 /** A seat's members in the circles now, and the side room they are in. */

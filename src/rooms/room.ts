@@ -30,11 +30,11 @@ import { RoomMedia } from './room-media.js';
 import { RoomViews } from './room-views.js';
 import { ADMINISTRATOR, type ModerationPort, type ParticipationEvent, type RoomObserverEvents, type SideRoomPort, type TurnTakingPort } from './room-port.js';
 import type { RoomSettings } from './room-settings.js';
-import { RoomCircles, type CircleSeat } from './room-circles.js';
+import { circleSeatOf, memberChannel, RoomCircles } from './room-circles.js';
 import { SideRooms } from './side-rooms.js';
 import { TalkBalance } from './talk-balance.js';
 import { TurnTaking } from './turn-taking.js';
-import { memberSeat, type E2eeDialIn, type E2eeMode, type KeyDeliveryMessage } from '../protocol/e2ee.js';
+import type { E2eeDialIn, E2eeMode, KeyDeliveryMessage } from '../protocol/e2ee.js';
 
 type RoomEvents = { empty: []; closed: [] };
 
@@ -113,9 +113,13 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.views = new RoomViews(router, this.audience, this.floor, speakers, record, () => this.presence.onHold, this.talk, unencrypted);
     this.quality = roomLinkQuality(this.participants, this.audience, this.media, settings.quality, this.observer);
     this.floorFollower = new FloorFollower(this.floor, this, this.audience, this.media, this.observer);
-    const seatChanged = (participant: Participant) => participant.admitted && this.circles?.seated(this.circleSeat(participant));
-    this.callLegs = new CallLegs(this.media, this.audience, () => this.createMedia(() => 0), this.observer, seatChanged);
-    const keyPort = { tell: (memberId: string, message: KeyDeliveryMessage) => this.keyChannelOf(memberId)?.send('e2ee', message) };
+    const voiceMoved = (participant: Participant) => {
+      if (participant.admitted) this.circles?.seated(circleSeatOf(participant));
+    };
+    this.callLegs = new CallLegs(this.media, this.audience, () => this.createMedia(() => 0), this.observer, voiceMoved);
+    const keyPort = {
+      tell: (memberId: string, message: KeyDeliveryMessage) => memberChannel(memberId, (id) => this.participants.get(id))?.send('e2ee', message),
+    };
     // Chosen before the session opens (the clinic's, else the node's) and kept while it runs: keys are agreed from
     // the first member on.
     ({ e2eeMode: this.e2eeMode, e2eeDialIn: this.e2eeDialIn } = record.settingsOver(settings));
@@ -184,7 +188,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     if (previous && participant.admitted) {
       this.audience.peerChanged(participant);
       // A page back into a seat its call held alone, or a call taking a seat from its page, changes its members.
-      this.circles?.seated(this.circleSeat(participant));
+      this.circles?.seated(circleSeatOf(participant));
     } else if (participant.admitted) this.announceAdmitted(participant);
     else {
       for (const viewer of sawPrevious) viewer.channel.send('peerLeft', { participantId: participant.id });
@@ -282,7 +286,7 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
   }
 
   async relocate(moved: Participant[], sideRoomId: string | null): Promise<void> {
-    for (const participant of moved) this.circles?.moved({ id: participant.id, staff: isModerator(participant.role) }, sideRoomId);
+    for (const participant of moved) this.circles?.moved(circleSeatOf(participant), sideRoomId);
     this.audience.relocate(moved, sideRoomId, (apart) => {
       this.media.separate(apart);
       // Receivers that take a space's voices for calls stop taking those who left it, before anyone is told.
@@ -350,35 +354,11 @@ export class Room extends EventEmitter<RoomEvents> implements ModerationPort, Tu
     this.tell({ type: 'participant.admitted', participantId: participant.id });
     // Only the admitted hold the group's keys: the waiting room is outside the circle, and so is a browser that cannot
     // encrypt (let in by a `preferred` session). The staff commit its changes.
-    this.circles?.seated(this.circleSeat(participant));
+    this.circles?.seated(circleSeatOf(participant));
     for (const viewer of this.audience.viewersOf(participant)) {
       viewer.channel.send('peerJoined', this.audience.describe(viewer, participant));
     }
     this.clearMediaChangedBy(participant);
-  }
-
-  /**
-   * What the circles know of a seat: its page is a member if it can encrypt, and the bridge is one while a call
-   * carries the seat's voice (a call gets in only where the session allows it).
-   */
-  private circleSeat(participant: Participant): CircleSeat {
-    const { connectionChannel: connection } = participant;
-    return {
-      id: participant.id,
-      staff: isModerator(participant.role),
-      sideRoomId: participant.sideRoomId,
-      page: !connection.isCall && connection.canEncrypt === true,
-      call: participant.voiceOnCall,
-    };
-  }
-
-  /** Where a member of the circles is told: the seat's page, or the call carrying its voice for the seat's call member. */
-  private keyChannelOf(memberId: string): ParticipantChannel | undefined {
-    const { participantId, call } = memberSeat(memberId);
-    const seat = this.participants.get(participantId);
-    if (!seat) return undefined;
-    if (!call) return seat.connectionChannel.isCall ? undefined : seat.connectionChannel;
-    return seat.connectionChannel.isCall ? seat.connectionChannel : seat.callLeg?.confirmed ? seat.callLeg.channel : undefined;
   }
 
   /** A page that cannot encrypt came in or left: in a `preferred` session, everyone's media goes clear or sealed. */
