@@ -88,8 +88,9 @@ export class PhoneSeat implements ParticipantChannel {
     const encryption = this.seats.encryption(membership);
     const early = this.early.splice(0);
     if (encryption === 'off') return undefined;
+    // The seat in this membership's room: a room that closed under the call (it rejoins another) takes nothing more.
     const seated = () => {
-      const seat = this.seat();
+      const seat = this.seats.seatOf(membership, this);
       if (!seat) throw new CircleError('NOT_JOINED', 'the call no longer holds the seat');
       return seat;
     };

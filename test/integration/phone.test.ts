@@ -10,7 +10,7 @@ import { makeTestCertificates } from '../../harness/certificates.js';
 import { sample } from '../../harness/circle.js';
 import { freePort } from '../../harness/free-port.js';
 import { SipCaller, toneShare, type CallStep } from '../../harness/sip-caller.js';
-import { connect, devToken, produceAudio, type TestClient } from '../../harness/signaling.js';
+import { connect, devToken, produceAudio, resumeFollowingMoves, type TestClient } from '../../harness/signaling.js';
 import type { FloorView } from '../../src/protocol/events.js';
 import type { TalkEntry } from '../../src/protocol/talk.js';
 import type { Participant } from '../../src/rooms/participant.js';
@@ -741,6 +741,46 @@ describe('dial-in: a media worker dies', () => {
       await until(async () => ((await producerOf(participant).getStats())[0]?.packetCount ?? 0) > 20, "the call's voice at the SFU");
       expect(participant.connection).toBe('connected');
       expect(caller.sipp.exitCode).toBeNull();
+    }
+  });
+
+  it('under encryption, the call comes back into its seat by itself and its phone is asked into the new group with the member who resumed', async () => {
+    const room = 'phone-encrypted-worker';
+    await suite.server.circle.registry.configureSession(room, { e2eeMode: 'required', e2eeDialIn: 'allowed' });
+    let fran: KeyMember | undefined;
+    const bot = await MediaBot.join(suite.server.url, room, 'Fran', 'facilitator', undefined, (client, participantId) => {
+      fran = new KeyMember({ participantId, role: 'facilitator', displayName: 'Fran' }, client);
+    });
+    bot.admitEveryone();
+    await bot.startMedia({ audio: true, videoLayers: 0, opusFrames: opusFrames(880), seal: fran!.seal });
+    const clock = new MediaClock();
+    clock.add(bot);
+    try {
+      const caller = await call([{ keys: `${await phoneOnlyPin(room, 'pat-phone', 'Pat')}#` }, { awaitBye: true }]);
+      caller.speak(440);
+      await seatedByPhone(room, 'pat-phone');
+      const inGroup = () => fran!.latest()?.members.some((m) => m.participantId === 'pat-phone/phone');
+      await until(inGroup, "Pat's phone in Fran's group", 10_000);
+      await until(() => caller.hears(880) > 0.2, 'Pat hearing Fran', 10_000);
+      const before = fran!.latest()!;
+
+      process.kill(suite.server.circle.registry.get(room)!.mediaWorker.worker.pid, 'SIGKILL');
+      // The call takes its seat again by itself; Fran resumes as her page would.
+      await until(() => suite.server.circle.registry.get(room)?.participant('pat-phone')?.connection === 'connected', 'the call back in its seat', 15_000);
+      const resumed = await resumeFollowingMoves(suite.server.url, bot.result.resumeToken, { timeoutMs: 15_000, e2ee: true, connected: (client) => fran!.reconnected(client) });
+      suite.track(resumed.client);
+      await until(() => fran!.latest()?.verificationCode !== before.verificationCode && inGroup(), "Pat's phone in the new group", 15_000);
+      expect(fran!.latest()!.members).toHaveLength(2);
+      // The call's voice reaches the SFU again, sealed with the new group's keys.
+      const participant = await seatedByPhone(room, 'pat-phone');
+      const tapped = await tapCall(room, participant, await fran!.ring());
+      expect(tapped.packets).toBeGreaterThan(50);
+      expect(tapped.unopened).toBeLessThan(3);
+      expect(tapped.opened).toBeGreaterThan(0.2);
+      expect(caller.sipp.exitCode).toBeNull();
+    } finally {
+      clock.stop();
+      bot.close();
     }
   });
 });
