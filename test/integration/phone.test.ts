@@ -609,37 +609,45 @@ async function tapCall(room: string, participant: Participant, keys: FrameKeyRin
   return { packets: payloads.length, unopened, asSent: toneShare(join(payloads), 440), opened: toneShare(join(opened), 440) };
 }
 
+/**
+ * An encrypted session that takes calls, with Fran its facilitator: a bot that is a member of the group (as a page is)
+ * and speaks 880 Hz, each Opus frame sealed with the group's keys as a page's worker seals it, and admits whoever knocks.
+ */
+async function speakingFacilitator(room: string): Promise<{ fran: KeyMember; bot: MediaBot; clock: MediaClock }> {
+  await suite.server.circle.registry.configureSession(room, { e2eeMode: 'required', e2eeDialIn: 'allowed' });
+  let fran: KeyMember | undefined;
+  const bot = await MediaBot.join(suite.server.url, room, 'Fran', 'facilitator', undefined, (client, participantId) => {
+    fran = new KeyMember({ participantId, role: 'facilitator', displayName: 'Fran' }, client);
+  });
+  bot.admitEveryone();
+  await bot.startMedia({ audio: true, videoLayers: 0, opusFrames: opusFrames(880), seal: fran!.seal });
+  const clock = new MediaClock();
+  clock.add(bot);
+  return { fran: fran!, bot, clock };
+}
+
 describe('dial-in: an end-to-end encrypted session that allows calls', () => {
   it('the bridge joins the circles as the caller’s phone, named so in the group’s own membership; her voice is sealed past the router and opens with the members’ keys; she hears a member’s sealed voice', async () => {
     const room = 'phone-encrypted-calls';
-    await suite.server.circle.registry.configureSession(room, { e2eeMode: 'required', e2eeDialIn: 'allowed' });
-    let fran: KeyMember | undefined;
-    const bot = await MediaBot.join(suite.server.url, room, 'Fran', 'facilitator', undefined, (client, participantId) => {
-      fran = new KeyMember({ participantId, role: 'facilitator', displayName: 'Fran' }, client);
-    });
-    bot.admitEveryone(); // the call knocks in the waiting room
-    // Fran speaks 880 Hz, each Opus frame sealed with the group's keys as a page's worker seals it.
-    await bot.startMedia({ audio: true, videoLayers: 0, opusFrames: opusFrames(880), seal: fran!.seal });
-    const clock = new MediaClock();
-    clock.add(bot);
+    const { fran, bot, clock } = await speakingFacilitator(room);
     try {
       const caller = await call([{ keys: `${await phoneOnlyPin(room, 'pat-phone', 'Pat')}#` }, { awaitBye: true }]);
       caller.speak(440);
       const participant = await seatedByPhone(room, 'pat-phone');
       // Fran's own group lists Pat's phone: the bridge is a member everyone sees, not a listener the server hides.
-      const withPhone = await until(() => fran!.latest()?.members.find((m) => m.participantId === 'pat-phone/phone'), "Pat's phone in Fran's group", 10_000);
+      const withPhone = await until(() => fran.latest()?.members.find((m) => m.participantId === 'pat-phone/phone'), "Pat's phone in Fran's group", 10_000);
       expect(withPhone).toMatchObject({ displayName: 'Pat', role: 'client', phone: true });
-      expect(fran!.latest()!.members).toHaveLength(2);
+      expect(fran.latest()!.members).toHaveLength(2);
       // Pat hears Fran: the bridge opened her sealed frames.
       await until(() => caller.hears(880) > 0.2, 'Pat hearing Fran', 10_000);
       // What passes the router from the call is sealed: as sent it is not Pat's voice; with the group's keys it is.
-      const tapped = await tapCall(room, participant, await fran!.ring());
+      const tapped = await tapCall(room, participant, await fran.ring());
       console.log(`an encrypted call at the router: ${tapped.packets} packets, tone share as sent ${tapped.asSent.toFixed(3)}, opened ${tapped.opened.toFixed(3)}, ${tapped.unopened} unopened`);
       expect(tapped.packets).toBeGreaterThan(50);
       expect(tapped.asSent).toBeLessThan(0.05);
       expect(tapped.unopened).toBe(0);
       expect(tapped.opened).toBeGreaterThan(0.2);
-      expect(fran!.failures).toEqual([]);
+      expect(fran.failures).toEqual([]);
     } finally {
       clock.stop();
       bot.close();
@@ -746,34 +754,26 @@ describe('dial-in: a media worker dies', () => {
 
   it('under encryption, the call comes back into its seat by itself and its phone is asked into the new group with the member who resumed', async () => {
     const room = 'phone-encrypted-worker';
-    await suite.server.circle.registry.configureSession(room, { e2eeMode: 'required', e2eeDialIn: 'allowed' });
-    let fran: KeyMember | undefined;
-    const bot = await MediaBot.join(suite.server.url, room, 'Fran', 'facilitator', undefined, (client, participantId) => {
-      fran = new KeyMember({ participantId, role: 'facilitator', displayName: 'Fran' }, client);
-    });
-    bot.admitEveryone();
-    await bot.startMedia({ audio: true, videoLayers: 0, opusFrames: opusFrames(880), seal: fran!.seal });
-    const clock = new MediaClock();
-    clock.add(bot);
+    const { fran, bot, clock } = await speakingFacilitator(room);
     try {
       const caller = await call([{ keys: `${await phoneOnlyPin(room, 'pat-phone', 'Pat')}#` }, { awaitBye: true }]);
       caller.speak(440);
       await seatedByPhone(room, 'pat-phone');
-      const inGroup = () => fran!.latest()?.members.some((m) => m.participantId === 'pat-phone/phone');
+      const inGroup = () => fran.latest()?.members.some((m) => m.participantId === 'pat-phone/phone');
       await until(inGroup, "Pat's phone in Fran's group", 10_000);
       await until(() => caller.hears(880) > 0.2, 'Pat hearing Fran', 10_000);
-      const before = fran!.latest()!;
+      const before = fran.latest()!;
 
       process.kill(suite.server.circle.registry.get(room)!.mediaWorker.worker.pid, 'SIGKILL');
       // The call takes its seat again by itself; Fran resumes as her page would.
       await until(() => suite.server.circle.registry.get(room)?.participant('pat-phone')?.connection === 'connected', 'the call back in its seat', 15_000);
-      const resumed = await resumeFollowingMoves(suite.server.url, bot.result.resumeToken, { timeoutMs: 15_000, e2ee: true, connected: (client) => fran!.reconnected(client) });
+      const resumed = await resumeFollowingMoves(suite.server.url, bot.result.resumeToken, { timeoutMs: 15_000, e2ee: true, connected: (client) => fran.reconnected(client) });
       suite.track(resumed.client);
-      await until(() => fran!.latest()?.verificationCode !== before.verificationCode && inGroup(), "Pat's phone in the new group", 15_000);
-      expect(fran!.latest()!.members).toHaveLength(2);
+      await until(() => fran.latest()?.verificationCode !== before.verificationCode && inGroup(), "Pat's phone in the new group", 15_000);
+      expect(fran.latest()!.members).toHaveLength(2);
       // The call's voice reaches the SFU again, sealed with the new group's keys.
       const participant = await seatedByPhone(room, 'pat-phone');
-      const tapped = await tapCall(room, participant, await fran!.ring());
+      const tapped = await tapCall(room, participant, await fran.ring());
       expect(tapped.packets).toBeGreaterThan(50);
       expect(tapped.unopened).toBeLessThan(3);
       expect(tapped.opened).toBeGreaterThan(0.2);
