@@ -231,10 +231,14 @@ export async function createCircle(config: CircleConfig, logger: Logger): Promis
       outbox.stop();
       await outbox.flush();
       await roster.stop();
-      await new Promise<void>((resolve) => io.close(() => resolve()));
+      // The listener's close waits for every connection to end. One that never sends a request (a browser's
+      // preconnect, a stalled or hostile client) would hold it until the header timeout; no one is served any more,
+      // so each is cut as the sockets are.
+      const signalingClosed = new Promise<void>((resolve) => io.close(() => resolve()));
+      httpServer.closeAllConnections();
+      await signalingClosed;
       await pool!.close();
       await kv.close();
-      httpServer.closeAllConnections();
       publicListener.stop();
       internalServer.close();
       internalServer.closeAllConnections();

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { connect as connectTcp, type Socket } from 'node:net';
 import { expect, it } from 'vitest';
 import { startServerProcess } from '../../harness/process.js';
 import { connect, devToken } from '../../harness/signaling.js';
@@ -37,4 +38,26 @@ it('on SIGTERM drains: not ready at once, no new rooms, participants told to rec
   expect(await server.exited).toBe(0);
   expect(server.logs.some((entry) => entry.msg === 'shutting down' && entry.signal === 'SIGTERM')).toBe(true);
   client.close();
+});
+
+it('on SIGTERM exits at the deadline though connections hang on it: one that never sent a request, one that stopped mid-request', async () => {
+  const server = await startServerProcess({ CIRCLE_SHUTDOWN_DRAIN_TIMEOUT_MS: '200' });
+  const { port } = new URL(server.url);
+  const open = async () => {
+    const socket = connectTcp(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    return socket;
+  };
+  const silent = await open();
+  const stalled = await open();
+  stalled.write('GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: circle\r\n');
+  const cut = (socket: Socket) => new Promise((resolve) => socket.once('close', resolve));
+  const [silentCut, stalledCut] = [cut(silent), cut(stalled)];
+
+  server.child.kill('SIGTERM');
+  const signalled = Date.now();
+  expect(await server.exited).toBe(0);
+  // Node's header timeout is a minute: waiting on either connection would take that long.
+  expect(Date.now() - signalled).toBeLessThan(5000);
+  await Promise.all([silentCut, stalledCut]);
 });
