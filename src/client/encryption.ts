@@ -82,8 +82,6 @@ export class Encryption extends Emitter<{ changed: [EncryptionState | null]; err
   private agreement: KeyAgreement | undefined;
   private readonly early: KeyDeliveryMessage[] = [];
   private worker: Worker | undefined;
-  /** The circle this page's frames are sealed for: the group's, or its side room's once the server asks it in. */
-  private speakingIn = GROUP_CIRCLE;
   private readonly circles = new Map<string, EncryptionState>();
   /** The circle this page speaks in, once it holds its keys. */
   state: EncryptionState | null = null;
@@ -131,35 +129,31 @@ export class Encryption extends Emitter<{ changed: [EncryptionState | null]; err
           offer: (circle, keyPackage) => request('e2eeOffer', { circle, keyPackage }),
           commit: (circle, epoch, commit, welcome) => request('e2eeCommit', { circle, epoch, commit, ...(welcome ? { welcome } : {}) }),
         },
-        { epoch: (state) => this.entered(state), out: (circle) => this.left(circle), failed: (error) => this.emit('error', error as Error) },
+        {
+          epoch: (state) => this.entered(state),
+          out: (circle) => this.left(circle),
+          failed: (error) => this.emit('error', error as Error),
+          speakIn: (circle) => this.speakIn(circle),
+        },
       );
     }
     const asked = this.early.length > 0;
-    for (const message of this.early.splice(0)) this.take(message);
-    if (joined.admitted && !asked && !this.state) {
-      this.take({ kind: 'offer', circle: GROUP_CIRCLE });
-      if (joined.self.sideRoomId !== null) this.take({ kind: 'offer', circle: joined.self.sideRoomId });
-    }
+    for (const message of this.early.splice(0)) this.agreement.handle(message);
+    if (joined.admitted && !asked && !this.state) this.agreement.askIn(joined.self.sideRoomId);
   }
 
   handle(message: KeyDeliveryMessage): void {
-    if (this.agreement) this.take(message);
+    if (this.agreement) this.agreement.handle(message);
     else this.early.push(message);
   }
 
-  /**
-   * Asked into a side room's circle, the page speaks in it at once: nothing more is sealed with the group's keys
-   * (which the group outside holds) and nothing is sent until the side room's keys are agreed. Out of it, the page
-   * speaks in the group's again at once, with the keys it kept.
-   */
-  private take(message: KeyDeliveryMessage): void {
-    if (message.kind === 'offer' && message.circle !== GROUP_CIRCLE) this.speakIn(message.circle);
-    if (message.kind === 'out' && message.circle === this.speakingIn) this.speakIn(GROUP_CIRCLE);
-    this.agreement!.handle(message);
+  /** The circle this page's frames are sealed for: the group's, or its side room's once the server asks it in. */
+  private get speakingIn(): string {
+    return this.agreement?.speakingIn ?? GROUP_CIRCLE;
   }
 
+  /** From now on the worker seals for `circle`, and the page shows who holds its keys. */
   private speakIn(circle: string): void {
-    this.speakingIn = circle;
     this.post({ type: 'speakIn', circle });
     this.showSpeakingCircle();
   }

@@ -1,4 +1,4 @@
-import type { KeyDeliveryMessage } from '../protocol/e2ee.js';
+import { GROUP_CIRCLE, type KeyDeliveryMessage } from '../protocol/e2ee.js';
 import { GroupKeys, type GroupMember, type MemberIdentity } from './group-keys.js';
 import type { Bytes } from './sframe.js';
 
@@ -28,16 +28,43 @@ const fromBase64 = (text: string) => Uint8Array.from(atob(text), (char) => char.
 export class KeyAgreement {
   private readonly circles = new Map<string, GroupKeys>();
   private queue: Promise<void> = Promise.resolve();
+  private speaking = GROUP_CIRCLE;
 
   constructor(
     private readonly identity: MemberIdentity,
     private readonly port: KeyAgreementPort,
-    private readonly events: { epoch(state: CircleEpoch): void; out(circle: string): void; failed(error: unknown): void },
+    private readonly events: {
+      epoch(state: CircleEpoch): void;
+      out(circle: string): void;
+      failed(error: unknown): void;
+      /** The member's frames are to be sealed for another circle from now on. */
+      speakIn?(circle: string): void;
+    },
   ) {}
+
+  /**
+   * The circle this member's frames are sealed for. Asked into a side room's circle, it speaks there at once: nothing
+   * more is sealed with the group's keys (which the group outside holds) and nothing is sent until the side room's
+   * keys are agreed. Told it is out of the circle it speaks in, it speaks in the group's again, with the keys it kept.
+   */
+  get speakingIn(): string {
+    return this.speaking;
+  }
 
   /** Takes the next message; handled after those before it. */
   handle(message: KeyDeliveryMessage): void {
+    if (message.kind === 'offer' && message.circle !== GROUP_CIRCLE) this.speakIn(message.circle);
+    if (message.kind === 'out' && message.circle === this.speaking) this.speakIn(GROUP_CIRCLE);
     this.queue = this.queue.then(() => this.process(message)).catch((error: unknown) => this.events.failed(error));
+  }
+
+  /**
+   * An admitted seat's member that no one asked in (its page lost its keys, or a call took the seat's voice) asks in
+   * itself: into the group's circle, and its side room's if the seat is in one.
+   */
+  askIn(sideRoomId: string | null): void {
+    this.handle({ kind: 'offer', circle: GROUP_CIRCLE });
+    if (sideRoomId !== null) this.handle({ kind: 'offer', circle: sideRoomId });
   }
 
   /** Resolves once every message taken so far is handled. */
@@ -82,6 +109,11 @@ export class KeyAgreement {
         this.circles.delete(circle);
         return this.events.out(circle);
     }
+  }
+
+  private speakIn(circle: string): void {
+    this.speaking = circle;
+    this.events.speakIn?.(circle);
   }
 
   private keysOf(circle: string): GroupKeys {

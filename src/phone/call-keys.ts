@@ -4,7 +4,7 @@ import type { MemberIdentity } from '../e2ee/group-keys.js';
 import { openMediaFrame, sealMediaFrame } from '../e2ee/media-frames.js';
 import type { Bytes } from '../e2ee/sframe.js';
 import { nodeFrameAead } from './node-frame-aead.js';
-import { GROUP_CIRCLE, callMemberId, type KeyDeliveryMessage } from '../protocol/e2ee.js';
+import { callMemberId, type KeyDeliveryMessage } from '../protocol/e2ee.js';
 
 /**
  * The bridge as a member of an encrypted session's circles for one caller's seat: the seat's phone, a member of its
@@ -17,7 +17,6 @@ import { GROUP_CIRCLE, callMemberId, type KeyDeliveryMessage } from '../protocol
 export class CallKeys {
   private readonly agreement: KeyAgreement;
   private readonly rings = new Map<string, FrameKeyRing>();
-  private speakingIn = GROUP_CIRCLE;
   /** New epochs' keys are derived between frames, never under one. */
   private entering: Promise<void> = Promise.resolve();
   private asked = false;
@@ -33,9 +32,6 @@ export class CallKeys {
   /** What the delivery service says to the seat's phone member, in order. */
   handle(message: KeyDeliveryMessage): void {
     this.asked = true;
-    // Asked into a side room: nothing more is sealed for the group; out of it, the group's keys again.
-    if (message.kind === 'offer' && message.circle !== GROUP_CIRCLE) this.speakingIn = message.circle;
-    if (message.kind === 'out' && message.circle === this.speakingIn) this.speakingIn = GROUP_CIRCLE;
     this.agreement.handle(message);
   }
 
@@ -45,8 +41,8 @@ export class CallKeys {
    */
   seated(sideRoomId: string | null): void {
     if (this.asked) return;
-    this.handle({ kind: 'offer', circle: GROUP_CIRCLE });
-    if (sideRoomId !== null) this.handle({ kind: 'offer', circle: sideRoomId });
+    this.asked = true;
+    this.agreement.askIn(sideRoomId);
   }
 
   set inClear(clear: boolean) {
@@ -57,7 +53,7 @@ export class CallKeys {
   async seal(frame: Bytes): Promise<Bytes | undefined> {
     if (this.clear) return frame;
     await this.entering;
-    const sealer = this.rings.get(this.speakingIn)?.sealer('audio');
+    const sealer = this.rings.get(this.agreement.speakingIn)?.sealer('audio');
     return sealer && sealMediaFrame(sealer, 'opus', frame);
   }
 

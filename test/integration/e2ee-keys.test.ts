@@ -64,7 +64,7 @@ async function page(name: string, role: string, token?: { token: string; partici
   expect(joined.e2ee).toBe('required');
   expect(joined.dialIn).toBeUndefined();
   // A page that comes back into a seat already admitted (a reload) offers at once: it has no keys any more.
-  if (token && joined.admitted) member.agreement.handle({ kind: 'offer', circle: 'group' });
+  if (token && joined.admitted) member.agreement.askIn(null);
   members.push(member);
   return member;
 }
