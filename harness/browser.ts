@@ -88,6 +88,8 @@ export async function joinFromDemo(
     noiseSuppression?: boolean | 'default';
     /** A browser without encoded transforms (an old one): it cannot encrypt end to end. */
     cannotEncrypt?: boolean;
+    /** The seat this join token names (a clinic's link), instead of a new one from the demo's token endpoint. */
+    token?: string;
   } = { video: true },
 ) {
   // A window of its own, as each person has: a background tab is hidden, and a hidden page receives no video.
@@ -102,14 +104,17 @@ export async function joinFromDemo(
   if (media.noiseSuppression !== 'default') {
     await page.evaluate((on) => localStorage.setItem('circle.noiseSuppression', on ? 'on' : 'off'), media.noiseSuppression === true);
   }
-  await page.evaluate(
-    (r, n, ro, m) =>
-      (window as unknown as { circle: { join(a: string, b: string, c: string, m: object): Promise<void> } }).circle.join(r, n, ro, m),
-    room,
-    name,
-    role,
-    { video: media.video },
-  );
+  if (media.token) await enterWith(page, media.token, media.video);
+  else {
+    await page.evaluate(
+      (r, n, ro, m) =>
+        (window as unknown as { circle: { join(a: string, b: string, c: string, m: object): Promise<void> } }).circle.join(r, n, ro, m),
+      room,
+      name,
+      role,
+      { video: media.video },
+    );
+  }
   return page;
 }
 
@@ -147,6 +152,10 @@ export const participantIdOf = (page: Page) =>
 
 /** Bytes of one kind this page has received from one participant. */
 /** The key holders' leaves a page lists and the epoch it is in (null without end-to-end encryption). */
+/** Joins the web app on `page` with a join token, as a clinic's link does. */
+export const enterWith = (page: Page, token: string, video: boolean): Promise<void> =>
+  page.evaluate((t, v) => (window as unknown as { circle: { enter(t: string, o: object): Promise<void> } }).circle.enter(t, { video: v }), token, video);
+
 export const keyGroupOf = (page: Page) =>
   page.evaluate(() => {
     const state = (window as unknown as { circle: { client: { encryption: { state: { epoch: bigint; members: { leaf: number }[] } | null } } } }).circle.client.encryption.state;

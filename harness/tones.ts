@@ -194,6 +194,10 @@ export async function installEar(page: Page, frequencies: number[]): Promise<voi
 export const heardTones = (page: Page): Promise<number[]> =>
   page.evaluate(() => (window as unknown as { ear: { changes: { heard: number[] }[] } }).ear.changes.at(-1)!.heard);
 
+/** When the page first heard `hz` after `since` (ms since the epoch); undefined if it has not. */
+export const heardAfter = (page: Page, hz: number, since: number): Promise<number | undefined> =>
+  page.evaluate((tone, from) => (window as unknown as { ear: { changes: { at: number; heard: number[] }[] } }).ear.changes.find((c) => c.at > from && c.heard.includes(tone))?.at, hz, since);
+
 /**
  * When the page began to hear exactly `expected` for good: the first change at or after `since` to exactly `expected`
  * after which it never again heard a tone outside `expected`; undefined if there is none. A voice of `expected`

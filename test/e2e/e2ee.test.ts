@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { joinFromDemo, participantIdOf, sdk } from '../../harness/browser.js';
 import { startCircle, type RunningCircle } from '../../harness/circle.js';
 import { SipCaller, toneShare } from '../../harness/sip-caller.js';
-import { heardTones, installEar } from '../../harness/tones.js';
+import { heardAfter, heardTones, installEar } from '../../harness/tones.js';
 import { pcmSamples } from '../../src/phone/phone-audio.js';
 import { FrameKeyRing } from '../../src/e2ee/frame-keys.js';
 import { openMediaFrame } from '../../src/e2ee/media-frames.js';
@@ -166,8 +166,6 @@ it('a preferred session lets in a browser that cannot encrypt: everyone goes cle
 }, 120_000);
 
 /** When `page` first heard `hz` after `since` (epoch ms), by its ear; undefined if it has not. */
-const heardAfter = (page: Page, hz: number, since: number) =>
-  page.evaluate((tone, from) => (window as unknown as { ear: { changes: { at: number; heard: number[] }[] } }).ear.changes.find((c) => c.at > from && c.heard.includes(tone))?.at, hz, since);
 
 /** Kills the media worker under `room` and answers when both pages hear each other again (ms after the kill). */
 async function workerDies(server: RunningCircle, room: string, fran: Page, ana: Page): Promise<number> {

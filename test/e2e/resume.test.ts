@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
-import { audioFrom, joinFromDemo, keyGroupOf, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
-import { heardTones, installEar } from '../../harness/tones.js';
+import { audioFrom, enterWith, joinFromDemo, keyGroupOf, participantIdOf, sdk, waitUntil } from '../../harness/browser.js';
+import { devToken } from '../../harness/signaling.js';
+import { heardAfter, heardTones, installEar } from '../../harness/tones.js';
 import { browserSuite } from '../helpers/fixtures.js';
 
 const suite = browserSuite({ rooms: { requireAdmission: false }, sessions: { resumeGraceMs: 15_000 } });
@@ -51,6 +52,38 @@ it('a dropped connection resumes by itself into the same seat, and the others ne
   expect(seen).toContain('reconnecting');
   expect(seen.at(-1)).toBe('connected');
   expect(seconds).toBeLessThan(10);
+});
+
+it('a page reloaded with the clinic’s link comes back into its seat: no leave seen, each heard again; with encryption it asks itself back in, once', async () => {
+  const facilitator = await joinFromDemo(suite.browser, suite.server.url, 'reload-e2e', 'Flo', 'facilitator', { video: false, toneHz: FLO });
+  const link = await devToken(suite.server.url, { room: 'reload-e2e', name: 'Gil', role: 'client' });
+  const client = await joinFromDemo(suite.browser, suite.server.url, 'reload-e2e', 'Gil', 'client', { video: false, toneHz: GIL, token: link.token });
+  await installEar(facilitator, [FLO, GIL]);
+  await waitUntil(async () => (await heardTones(facilitator)).includes(GIL), 15_000, 'Flo hearing Gil');
+  const groupBefore = await keyGroupOf(facilitator);
+  await facilitator.evaluate(() => {
+    const w = window as unknown as { circle: { client: { on(e: string, f: (p: unknown) => void): void } }; seen: string[] };
+    w.seen = [];
+    w.circle.client.on('peerLeft', () => w.seen.push('left'));
+  });
+
+  // The page is gone with everything it held (its keys too) and comes back from the same link.
+  const reloaded = Date.now();
+  await client.reload({ waitUntil: 'load' });
+  await enterWith(client, link.token, false);
+  await installEar(client, [FLO, GIL]);
+  await waitUntil(async () => (await heardAfter(facilitator, GIL, reloaded)) !== undefined && (await heardTones(client)).includes(FLO), 15_000, 'Flo and Gil hearing each other after the reload');
+  console.log(`reloaded page heard again after ${(await heardAfter(facilitator, GIL, reloaded))! - reloaded} ms`);
+
+  expect(await participantIdOf(client)).toBe(link.participantId);
+  expect(await facilitator.evaluate(() => (window as unknown as { seen: string[] }).seen)).not.toContain('left');
+  if (process.env.CIRCLE_TEST_E2EE === 'required') {
+    // The reloaded page's new leaf replaced its old one in one epoch: the group still holds two, and both agree.
+    const groupAfter = await keyGroupOf(facilitator);
+    expect(BigInt(groupAfter!.epoch)).toBeGreaterThan(BigInt(groupBefore!.epoch));
+    expect(groupAfter!.leaves).toHaveLength(2);
+    expect(await keyGroupOf(client)).toEqual(groupAfter);
+  }
 });
 
 it('an ICE restart keeps the media flowing on the same transports', async () => {
