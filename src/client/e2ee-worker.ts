@@ -2,11 +2,12 @@
 // with SFrame before packetisation, and every frame it receives is opened, with the keys of the circle's current
 // epoch (and the one before, for frames on their way). The page speaks in one circle at a time (the group's, or its
 // side room's) and seals for it alone; it opens with the keys of any circle it is in. A frame that cannot be sealed (no
-// keys yet) is not sent and one that cannot be opened (a key this member does not hold) is dropped: nothing goes out in clear. Except in the
+// keys yet) is not sent and one that cannot be opened (a key this member does not hold) is dropped: nothing goes out in
+// clear. A frame naming the epoch about to enter here is held for its keys a moment first (below). Except in the
 // clear: a `preferred` session with someone in it whose browser cannot encrypt (every page says so, naming them),
 // where frames go out as they are and those that do not open are taken as they came.
 import { FrameKeyRing, type FrameStream } from '../e2ee/frame-keys.js';
-import { openMediaFrame, sealMediaFrame, type FrameCodec } from '../e2ee/media-frames.js';
+import { keyIdOf, openMediaFrame, sealMediaFrame, type FrameCodec } from '../e2ee/media-frames.js';
 import type { Bytes } from '../e2ee/sframe.js';
 import { GROUP_CIRCLE } from '../protocol/e2ee.js';
 
@@ -16,6 +17,15 @@ export type FrameWorkerMessage =
   | { type: 'clear'; circle: string }
   | { type: 'speakIn'; circle: string }
   | { type: 'inClear'; inClear: boolean };
+
+/** What this worker tells the page: that it runs, and (at most once a second, when they change) its receiving counts. */
+export type FrameWorkerReport = { type: 'ready' } | ({ type: 'frames' } & ReceivedFrames);
+
+/** Since the page began: frames received that no key of this page opened (dropped), and those opened after waiting. */
+export interface ReceivedFrames {
+  unopened: number;
+  late: number;
+}
 
 /** The options each transform is made with. */
 export interface FrameTransformOptions {
@@ -30,23 +40,40 @@ interface TransformEvent extends Event {
 const scope = globalThis as unknown as {
   onrtctransform: ((event: TransformEvent) => void) | null;
   onmessage: ((event: MessageEvent<FrameWorkerMessage>) => void) | null;
-  postMessage(message: { type: 'ready' }): void;
+  postMessage(message: FrameWorkerReport): void;
 };
+
+/**
+ * A frame naming the epoch after the one this page holds was sealed by a member who applied that epoch's commit first:
+ * its keys are on their way here (the same commit, being applied). Such frames are held for them, at most this long
+ * from the first, rather than dropped, which would be a gap in a voice or a picture frozen until its next key frame.
+ * A removed member never gets the keys, so it opens none of them after the wait either.
+ */
+const NEXT_EPOCH_WAIT_MS = 250;
+const REPORT_EVERY_MS = 1000;
 
 const rings = new Map<string, FrameKeyRing>();
 let speakingIn = GROUP_CIRCLE;
 let inClear = false;
 // Frames are sealed in order; a new epoch's keys arrive between frames, never under one.
 let entering: Promise<void> = Promise.resolve();
+let announceEpoch = (): void => undefined;
+let epochEntered = new Promise<void>((resolve) => (announceEpoch = resolve));
+/** When frames naming the next epoch stop being held, from the first held; none is held past it until an epoch enters. */
+let holdingUntil: number | undefined;
+const received: ReceivedFrames = { unopened: 0, late: 0 };
 scope.onmessage = ({ data }) => {
   if (data.type === 'inClear') inClear = data.inClear;
   else if (data.type === 'speakIn') speakingIn = data.circle;
   else if (data.type === 'clear') entering = entering.then(() => void rings.delete(data.circle));
   else {
-    entering = entering.then(() => {
+    entering = entering.then(async () => {
       const ring = rings.get(data.circle) ?? new FrameKeyRing();
       rings.set(data.circle, ring);
-      return ring.enter(data.epoch, data.baseKey, data.ownLeaf, data.leaves);
+      await ring.enter(data.epoch, data.baseKey, data.ownLeaf, data.leaves);
+      holdingUntil = undefined;
+      announceEpoch();
+      epochEntered = new Promise<void>((resolve) => (announceEpoch = resolve));
     });
   }
 };
@@ -65,6 +92,39 @@ async function open(codec: FrameCodec, data: Bytes): Promise<Bytes> {
   throw new Error('no circle of this page opens the frame');
 }
 
+function namesNextEpoch(codec: FrameCodec, data: Bytes): boolean {
+  try {
+    const kid = keyIdOf(codec, data);
+    return [...rings.values()].some((ring) => ring.namesNextEpoch(kid));
+  } catch {
+    return false;
+  }
+}
+
+/** Opened now, or once the next epoch's keys arrive if the frame names them (within the bound above). */
+async function openReceived(codec: FrameCodec, data: Bytes): Promise<Bytes> {
+  try {
+    return await open(codec, data);
+  } catch (error) {
+    const now = Date.now();
+    if (!namesNextEpoch(codec, data)) throw error;
+    holdingUntil ??= now + NEXT_EPOCH_WAIT_MS;
+    if (now >= holdingUntil) throw error;
+    await Promise.race([epochEntered, new Promise((resolve) => setTimeout(resolve, holdingUntil! - now))]);
+    await entering;
+    const opened = await open(codec, data);
+    received.late += 1;
+    return opened;
+  }
+}
+
+let reported = { ...received };
+setInterval(() => {
+  if (received.unopened === reported.unopened && received.late === reported.late) return;
+  reported = { ...received };
+  scope.postMessage({ type: 'frames', ...reported });
+}, REPORT_EVERY_MS);
+
 const CODEC: Record<FrameStream, FrameCodec> = { audio: 'opus', video: 'vp8' };
 
 scope.onrtctransform = ({ transformer }) => {
@@ -81,12 +141,13 @@ scope.onrtctransform = ({ transformer }) => {
           if (!sealer) return;
           frame.data = (await sealMediaFrame(sealer, codec, data)).buffer;
         } else {
-          frame.data = (await open(codec, data)).buffer;
+          frame.data = (await openReceived(codec, data)).buffer;
         }
         controller.enqueue(frame);
       } catch {
         // Not sealed, or not ours to open: the frame goes no further, unless the session is in the clear.
         if (inClear) controller.enqueue(frame);
+        else if (side === 'receive') received.unopened += 1;
       }
     },
   });

@@ -4,7 +4,7 @@ import type { FrameStream } from '../e2ee/frame-keys.js';
 import type { E2eeMode, KeyDeliveryMessage } from '../protocol/e2ee.js';
 import type { JoinResult } from '../protocol/events.js';
 import { GROUP_CIRCLE } from '../protocol/e2ee.js';
-import type { FrameTransformOptions, FrameWorkerMessage } from './e2ee-worker.js';
+import type { FrameTransformOptions, FrameWorkerMessage, FrameWorkerReport, ReceivedFrames } from './e2ee-worker.js';
 import { Emitter } from './emitter.js';
 import type { RoomMirror } from './room-mirror.js';
 
@@ -69,7 +69,7 @@ function startWorker(url: string): Promise<Worker> {
     };
     const timer = setTimeout(fail, 10_000);
     worker.addEventListener('error', fail, { once: true });
-    worker.addEventListener('message', ({ data }: MessageEvent<{ type?: string }>) => data.type === 'ready' && (clearTimeout(timer), resolve(worker)), { once: true });
+    worker.addEventListener('message', ({ data }: MessageEvent<FrameWorkerReport>) => data.type === 'ready' && (clearTimeout(timer), resolve(worker)), { once: true });
   });
 }
 
@@ -89,6 +89,8 @@ export class Encryption extends Emitter<{ changed: [EncryptionState | null]; err
   /** The admitted whose browsers cannot encrypt, as the room last said (a `preferred` session lets them in). */
   unencrypted: string[] = [];
   private toldInClear = false;
+  /** What this page received that no key of its opened, and what it opened only after waiting for an epoch's keys. */
+  received: ReceivedFrames = { unopened: 0, late: 0 };
 
   constructor(mirror: RoomMirror) {
     super();
@@ -120,6 +122,9 @@ export class Encryption extends Emitter<{ changed: [EncryptionState | null]; err
       // Nothing is sent before the worker runs: a transform whose worker never started could let frames by unsealed.
       const worker = await startWorker(workerUrl);
       this.worker = worker;
+      worker.addEventListener('message', ({ data }: MessageEvent<FrameWorkerReport>) => {
+        if (data.type === 'frames') this.received = { unopened: data.unopened, late: data.late };
+      });
       this.tellInClear();
       patchPeerConnections();
       const identity = { participantId: joined.participantId, role: joined.role, displayName: joined.displayName };

@@ -7,13 +7,14 @@ import { FrameSealer, SFrameKey, webCryptoAead, type Bytes, type FrameAeadOf } f
  */
 export type FrameStream = 'audio' | 'video';
 const EPOCH_BITS = 8n;
+const EPOCH_MASK = (1n << EPOCH_BITS) - 1n;
 const LEAF_BITS = 8n;
 const STREAM_CONTEXT: Record<FrameStream, bigint> = { audio: 0n, video: 1n };
 /** Epochs a receiver keeps: the current one and the one before, for frames already on their way at a change. */
 const EPOCHS_KEPT = 2;
 
 export function frameKid(epoch: bigint, leaf: number, stream: FrameStream): bigint {
-  return (STREAM_CONTEXT[stream] << (LEAF_BITS + EPOCH_BITS)) | (BigInt(leaf) << EPOCH_BITS) | (epoch & ((1n << EPOCH_BITS) - 1n));
+  return (STREAM_CONTEXT[stream] << (LEAF_BITS + EPOCH_BITS)) | (BigInt(leaf) << EPOCH_BITS) | (epoch & EPOCH_MASK);
 }
 
 interface EpochKeys {
@@ -44,12 +45,18 @@ export class FrameKeyRing {
       sealers.set(stream, new FrameSealer(own));
     }
     // An epoch whose low bits this one reuses must not open frames that name those bits.
-    const sameBits = (other: bigint) => (other & ((1n << EPOCH_BITS) - 1n)) === (epoch & ((1n << EPOCH_BITS) - 1n));
+    const sameBits = (other: bigint) => (other & EPOCH_MASK) === (epoch & EPOCH_MASK);
     this.epochs = [{ epoch, keys, sealers }, ...this.epochs.filter((kept) => !sameBits(kept.epoch))].slice(0, EPOCHS_KEPT);
   }
 
   get epoch(): bigint | undefined {
     return this.epochs[0]?.epoch;
+  }
+
+  /** Whether a frame's key id names the epoch after this ring's current one: its keys are on their way. */
+  namesNextEpoch(kid: bigint): boolean {
+    const current = this.epoch;
+    return current !== undefined && (kid & EPOCH_MASK) === ((current + 1n) & EPOCH_MASK);
   }
 
   /** This member's sealer for a stream, in the current epoch. */

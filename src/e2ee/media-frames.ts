@@ -1,4 +1,4 @@
-import { FrameSealer, openFrame, SFrameError, type Bytes, type SFrameKey } from './sframe.js';
+import { decodeHeader, FrameSealer, openFrame, SFrameError, type Bytes, type SFrameKey } from './sframe.js';
 
 /**
  * Which bytes of an encoded frame stay in clear, and the sealing of the rest. Everything a browser's packetiser, the
@@ -40,4 +40,9 @@ export async function openMediaFrame(keys: (kid: bigint) => SFrameKey | undefine
   out.set(metadata);
   out.set(plaintext, clear);
   return out;
+}
+
+/** The key id a sealed frame names (which sender, stream and epoch sealed it). */
+export function keyIdOf(codec: FrameCodec, data: Bytes): bigint {
+  return decodeHeader(data.subarray(clearBytesOf(codec, data))).kid;
 }

@@ -165,7 +165,34 @@ it('a preferred session lets in a browser that cannot encrypt: everyone goes cle
   expect((await tapAtRouter(suite.server, room, anaId, ANA)).share).toBeLessThan(0.02);
 }, 120_000);
 
-/** When `page` first heard `hz` after `since` (epoch ms), by its ear; undefined if it has not. */
+const receivedOf = (page: Page) =>
+  page.evaluate(() => (window as unknown as { circle: { client: { encryption: { received: { unopened: number; late: number } } } } }).circle.client.encryption.received);
+
+it('epochs change under two speaking pages (two join, one is removed, one leaves): the frames sealed with a new epoch first are held for its keys, and none is dropped', async () => {
+  const room = 'e2ee-epochs';
+  const { fran, ana } = await pair(suite.server, room);
+  const membersOf = async (page: Page) => (await encryptionOf(page))?.members.length;
+  const settled = (count: number) => until(async () => (await membersOf(fran)) === count && (await membersOf(ana)) === count, `both pages holding ${count} members`, 10_000);
+  // The worker reports once a second: what came before the changes, counted apart.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const before = [await receivedOf(fran), await receivedOf(ana)];
+
+  const ben = await joinFromDemo(suite.browser, suite.server.url, room, 'Ben', 'client', { video: false });
+  await settled(3);
+  const cara = await joinFromDemo(suite.browser, suite.server.url, room, 'Cara', 'client', { video: false });
+  await settled(4);
+  expect(await sdk(fran, 'remove', await participantIdOf(cara))).toEqual({ ok: true });
+  await settled(3);
+  expect(await sdk(ben, 'leave')).toEqual({ ok: true });
+  await settled(2);
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  const after = [await receivedOf(fran), await receivedOf(ana)];
+
+  const [franDelta, anaDelta] = after.map((counts, i) => ({ unopened: counts.unopened - before[i]!.unopened, late: counts.late - before[i]!.late }));
+  console.log(`four epoch changes: Fran dropped ${franDelta!.unopened} frames and held ${franDelta!.late} for their keys; Ana dropped ${anaDelta!.unopened}, held ${anaDelta!.late}`);
+  expect(franDelta!.unopened + anaDelta!.unopened).toBe(0);
+  await until(async () => (await heardTones(fran)).includes(ANA) && (await heardTones(ana)).includes(FRAN), 'Fran and Ana hearing each other', 10_000);
+}, 90_000);
 
 /** Kills the media worker under `room` and answers when both pages hear each other again (ms after the kill). */
 async function workerDies(server: RunningCircle, room: string, fran: Page, ana: Page): Promise<number> {

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
-import { clearBytesOf, openMediaFrame, sealMediaFrame } from '../../src/e2ee/media-frames.js';
+import { FrameKeyRing, frameKid } from '../../src/e2ee/frame-keys.js';
+import { clearBytesOf, keyIdOf, openMediaFrame, sealMediaFrame } from '../../src/e2ee/media-frames.js';
 import { FrameSealer, SFrameKey } from '../../src/e2ee/sframe.js';
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
@@ -39,4 +40,20 @@ it('a member without the new key opens nothing sealed under it', async () => {
     const sealed = await sealMediaFrame(next, 'opus', frameOf(0x78, 80));
     await expect(openMediaFrame(departed, 'opus', sealed)).rejects.toMatchObject({ reason: 'unknown-key' });
   }
+});
+
+it('a receiver tells a frame sealed with the epoch after its own (keys on their way) from any other it cannot open', async () => {
+  const baseKey = bytes(...Array(16).fill(9));
+  const ring = new FrameKeyRing();
+  await ring.enter(255n, baseKey, 0, [0, 1]);
+  const nextEpochs = new FrameKeyRing();
+  // Epoch 256 wraps to 0 in the key id's eight bits: still the next one.
+  await nextEpochs.enter(256n, baseKey, 1, [0, 1]);
+  const sealed = await sealMediaFrame(nextEpochs.sealer('video')!, 'vp8', frameOf(0x11, 90));
+  expect(keyIdOf('vp8', sealed)).toBe(frameKid(256n, 1, 'video'));
+  expect(ring.namesNextEpoch(keyIdOf('vp8', sealed))).toBe(true);
+  await expect(openMediaFrame(ring.keyFor, 'vp8', sealed)).rejects.toMatchObject({ reason: 'unknown-key' });
+  // Its own epoch, one two ahead, one behind: none is the next.
+  for (const epoch of [255n, 257n, 254n]) expect(ring.namesNextEpoch(frameKid(epoch, 1, 'audio'))).toBe(false);
+  expect(new FrameKeyRing().namesNextEpoch(frameKid(0n, 1, 'audio'))).toBe(false);
 });
