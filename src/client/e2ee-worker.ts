@@ -7,7 +7,8 @@
 // clear: a `preferred` session with someone in it whose browser cannot encrypt (every page says so, naming them),
 // where frames go out as they are and those that do not open are taken as they came.
 import { FrameKeyRing, type FrameStream } from '../e2ee/frame-keys.js';
-import { keyIdOf, openMediaFrame, sealMediaFrame, type FrameCodec } from '../e2ee/media-frames.js';
+import { openMediaFrame, sealMediaFrame, type FrameCodec } from '../e2ee/media-frames.js';
+import { NextEpochHold } from '../e2ee/next-epoch-hold.js';
 import type { Bytes } from '../e2ee/sframe.js';
 import { GROUP_CIRCLE } from '../protocol/e2ee.js';
 
@@ -43,13 +44,6 @@ const scope = globalThis as unknown as {
   postMessage(message: FrameWorkerReport): void;
 };
 
-/**
- * A frame naming the epoch after the one this page holds was sealed by a member who applied that epoch's commit first:
- * its keys are on their way here (the same commit, being applied). Such frames are held for them, at most this long
- * from the first, rather than dropped, which would be a gap in a voice or a picture frozen until its next key frame.
- * A removed member never gets the keys, so it opens none of them after the wait either.
- */
-const NEXT_EPOCH_WAIT_MS = 250;
 const REPORT_EVERY_MS = 1000;
 
 const rings = new Map<string, FrameKeyRing>();
@@ -57,10 +51,7 @@ let speakingIn = GROUP_CIRCLE;
 let inClear = false;
 // Frames are sealed in order; a new epoch's keys arrive between frames, never under one.
 let entering: Promise<void> = Promise.resolve();
-let announceEpoch = (): void => undefined;
-let epochEntered = new Promise<void>((resolve) => (announceEpoch = resolve));
-/** When frames naming the next epoch stop being held, from the first held; none is held past it until an epoch enters. */
-let holdingUntil: number | undefined;
+const hold = new NextEpochHold(() => rings.values());
 const received: ReceivedFrames = { unopened: 0, late: 0 };
 scope.onmessage = ({ data }) => {
   if (data.type === 'inClear') inClear = data.inClear;
@@ -71,9 +62,7 @@ scope.onmessage = ({ data }) => {
       const ring = rings.get(data.circle) ?? new FrameKeyRing();
       rings.set(data.circle, ring);
       await ring.enter(data.epoch, data.baseKey, data.ownLeaf, data.leaves);
-      holdingUntil = undefined;
-      announceEpoch();
-      epochEntered = new Promise<void>((resolve) => (announceEpoch = resolve));
+      hold.epochEntered();
     });
   }
 };
@@ -92,30 +81,15 @@ async function open(codec: FrameCodec, data: Bytes): Promise<Bytes> {
   throw new Error('no circle of this page opens the frame');
 }
 
-function namesNextEpoch(codec: FrameCodec, data: Bytes): boolean {
-  try {
-    const kid = keyIdOf(codec, data);
-    return [...rings.values()].some((ring) => ring.namesNextEpoch(kid));
-  } catch {
-    return false;
-  }
-}
-
-/** Opened now, or once the next epoch's keys arrive if the frame names them (within the bound above). */
+/** Opened now, or held for the next epoch's keys if it names them; in the clear, as it is when it does not open. */
 async function openReceived(codec: FrameCodec, data: Bytes): Promise<Bytes> {
-  try {
-    return await open(codec, data);
-  } catch (error) {
-    const now = Date.now();
-    if (!namesNextEpoch(codec, data)) throw error;
-    holdingUntil ??= now + NEXT_EPOCH_WAIT_MS;
-    if (now >= holdingUntil) throw error;
-    await Promise.race([epochEntered, new Promise((resolve) => setTimeout(resolve, holdingUntil! - now))]);
+  if (inClear) return open(codec, data);
+  const { frame, late } = await hold.open(codec, data, async () => {
     await entering;
-    const opened = await open(codec, data);
-    received.late += 1;
-    return opened;
-  }
+    return open(codec, data);
+  });
+  if (late) received.late += 1;
+  return frame;
 }
 
 let reported = { ...received };

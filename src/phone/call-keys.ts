@@ -2,6 +2,7 @@ import { FrameKeyRing } from '../e2ee/frame-keys.js';
 import { KeyAgreement, type CircleEpoch, type KeyAgreementPort } from '../e2ee/key-agreement.js';
 import type { MemberIdentity } from '../e2ee/group-keys.js';
 import { openMediaFrame, sealMediaFrame } from '../e2ee/media-frames.js';
+import { NextEpochHold } from '../e2ee/next-epoch-hold.js';
 import type { Bytes } from '../e2ee/sframe.js';
 import { nodeFrameAead } from './node-frame-aead.js';
 import { callMemberId, type KeyDeliveryMessage } from '../protocol/e2ee.js';
@@ -19,6 +20,7 @@ export class CallKeys {
   private readonly rings = new Map<string, FrameKeyRing>();
   /** New epochs' keys are derived between frames, never under one. */
   private entering: Promise<void> = Promise.resolve();
+  private readonly hold = new NextEpochHold(() => this.rings.values());
   private asked = false;
   /** A `preferred` session with a browser in that cannot encrypt: frames go as they are, as the pages' do. */
   private clear: boolean;
@@ -59,14 +61,18 @@ export class CallKeys {
 
   /** A voice's frame heard in `circle`, opened; undefined if it does not open with keys this member holds. */
   async open(circle: string, frame: Bytes): Promise<Bytes | undefined> {
-    await this.entering;
-    const ring = this.rings.get(circle);
+    const openNow = async () => {
+      await this.entering;
+      const ring = this.rings.get(circle);
+      if (!ring) throw new Error('no keys for this circle');
+      return openMediaFrame(ring.keyFor, 'opus', frame);
+    };
     try {
-      if (ring) return await openMediaFrame(ring.keyFor, 'opus', frame);
+      return this.clear ? await openNow() : (await this.hold.open('opus', frame, openNow)).frame;
     } catch {
-      // Sealed with keys this member does not hold (yet), or not sealed: taken as it came only in the clear.
+      // Sealed with keys this member does not hold, or not sealed: taken as it came only in the clear.
+      return this.clear ? frame : undefined;
     }
-    return this.clear ? frame : undefined;
   }
 
   private entered(state: CircleEpoch): void {
@@ -76,6 +82,9 @@ export class CallKeys {
       this.rings.set(state.circle, ring);
     }
     const entering = ring;
-    this.entering = this.entering.then(() => entering.enter(state.epoch, state.frameBaseKey, state.ownLeaf, state.members.map((member) => member.leaf)));
+    this.entering = this.entering.then(async () => {
+      await entering.enter(state.epoch, state.frameBaseKey, state.ownLeaf, state.members.map((member) => member.leaf));
+      this.hold.epochEntered();
+    });
   }
 }
