@@ -5,6 +5,7 @@
 export { CircleClient, type CircleClientOptions, type ClientEvents, type ClientState, type InboundStat, type RemoteTrack } from './sdk.js';
 export { RequestError } from './request.js';
 export { canEncrypt, type Encryption, type EncryptionState } from './encryption.js';
+export type { ReceivedFrames } from './e2ee-worker.js';
 export type { GroupMember, MemberIdentity } from '../e2ee/group-keys.js';
 export { E2EE_MODES, GROUP_CIRCLE, type E2eeMode, type KeyDeliveryMessage } from '../protocol/e2ee.js';
 export type { CheckOptions, CheckResult } from './connection-check.js';
